@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { OpenclawError } from "../errors.js";
+import { jsonErrorPosition } from "./_json-position.js";
+import { configSchema, type Config } from "./schema.js";
+
+/** Where the state directory and config file come from, in order of precedence. */
+export interface ConfigLocation {
+  stateDir: string;
+  stateDirSource: "flag" | "env" | "default";
+  configPath: string;
+  configPathSource: "flag" | "env" | "default";
+}
+
+/** Resolves `--state-dir` > OPENCLAW_STATE_DIR > ~/.openclaw, and `--config` > OPENCLAW_CONFIG_PATH > <state>/config.json. */
+export function locateConfig(flags: { stateDir?: string; config?: string }, env: NodeJS.ProcessEnv = process.env): ConfigLocation {
+  const envDir = env.OPENCLAW_STATE_DIR;
+  const envCfg = env.OPENCLAW_CONFIG_PATH;
+  const [stateDir, stateDirSource] =
+    flags.stateDir !== undefined && flags.stateDir !== ""
+      ? [resolve(flags.stateDir), "flag" as const]
+      : envDir !== undefined && envDir !== ""
+        ? [resolve(envDir), "env" as const]
+        : [join(homedir(), ".openclaw"), "default" as const];
+  const [configPath, configPathSource] =
+    flags.config !== undefined && flags.config !== ""
+      ? [resolve(flags.config), "flag" as const]
+      : envCfg !== undefined && envCfg !== ""
+        ? [resolve(envCfg), "env" as const]
+        : [join(stateDir, "config.json"), "default" as const];
+  return { stateDir, stateDirSource, configPath, configPathSource };
+}
+
+/** The effective config, the warnings met, and which dotted key paths came from the file. */
+export interface LoadedConfig {
+  config: Config;
+  warnings: string[];
+  /** Dotted paths of leaf values set in the file; all others are defaults. */
+  fromFile: Set<string>;
+  /** False when the file did not exist (defaults only). */
+  fileExists: boolean;
+  path: string;
+}
+
+/** Reads and validates a config file; a missing file means defaults. */
+export function loadConfig(path: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { config: configSchema.parse({}), warnings: [], fromFile: new Set(), fileExists: false, path };
+    throw new OpenclawError("CONFIG_INVALID", `${path}: cannot read config file (${code ?? String(err)})`);
+  }
+  return { ...parseConfig(text, path), fileExists: true, path };
+}
+
+/** Validates config text; `label` names the file in messages. Pure. */
+export function parseConfig(text: string, label: string): Omit<LoadedConfig, "fileExists" | "path"> {
+  const name = label.replace(/^.*[\\/]/, "") === "config.json" ? "config.json" : label;
+  let raw: unknown;
+  try {
+    raw = text.trim() === "" ? {} : JSON.parse(text);
+  } catch {
+    const pos = jsonErrorPosition(text);
+    throw new OpenclawError("CONFIG_PARSE", `${name}: malformed JSON at line ${pos.line}, column ${pos.column}: ${pos.reason}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new OpenclawError("CONFIG_INVALID", `${name}: expected a JSON object at the top level, got ${Array.isArray(raw) ? "an array" : JSON.stringify(raw)}`);
+  }
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.join(".") || "(root)";
+    const got = issue && "input" in issue ? formatGot(issue.input) : "an invalid value";
+    throw new OpenclawError("CONFIG_INVALID", `${name}: ${path}: ${issue?.message ?? "invalid value"}, got ${got}`);
+  }
+  const warnings: string[] = [];
+  const fromFile = new Set<string>();
+  walkUnknown(raw as Record<string, unknown>, result.data as unknown as Record<string, unknown>, "", name, warnings, fromFile);
+  return { config: result.data, warnings, fromFile };
+}
+
+function formatGot(input: unknown): string {
+  if (input === undefined) return "nothing";
+  const text = JSON.stringify(input) ?? String(input);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+// Keys of free-form maps (identityLinks) are data, not settings, so they are never "unknown".
+const FREE_FORM = new Set(["sessions.identityLinks"]);
+
+function walkUnknown(
+  raw: Record<string, unknown>,
+  parsed: Record<string, unknown>,
+  prefix: string,
+  name: string,
+  warnings: string[],
+  fromFile: Set<string>,
+): void {
+  for (const [k, v] of Object.entries(raw)) {
+    const path = prefix === "" ? k : `${prefix}.${k}`;
+    if (!(k in parsed)) {
+      warnings.push(`${name}: unknown key ${path} is ignored`);
+      continue;
+    }
+    const p = parsed[k];
+    if (!FREE_FORM.has(path) && v !== null && typeof v === "object" && !Array.isArray(v) && p !== null && typeof p === "object" && !Array.isArray(p)) {
+      walkUnknown(v as Record<string, unknown>, p as Record<string, unknown>, path, name, warnings, fromFile);
+    } else {
+      fromFile.add(path);
+    }
+  }
+}

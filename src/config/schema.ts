@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+const intAtLeast = (min: number) =>
+  z.number({ error: `expected an integer ≥ ${min}` }).int({ error: `expected an integer ≥ ${min}` }).min(min, { error: `expected an integer ≥ ${min}` });
+
+const toolPolicy = z.object({
+  allow: z.array(z.string({ error: "expected a tool name pattern" }).min(1), { error: "expected an array of tool name patterns" }).default(["*"]),
+  deny: z.array(z.string({ error: "expected a tool name pattern" }).min(1), { error: "expected an array of tool name patterns" }).default([]),
+});
+
+const extractiveSummarizer = z.object({
+  type: z.literal("extractive"),
+  /** Upper bound of the summary, in tokens. */
+  maxTokens: intAtLeast(64).default(1200),
+});
+
+const openaiSummarizer = z.object({
+  type: z.literal("openai-compatible"),
+  baseUrl: z.url({ error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
+  model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }),
+  /** Name of the environment variable that holds the API key (never the key itself). */
+  apiKeyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+  timeoutMs: intAtLeast(100).default(30_000),
+  maxRetries: z.number({ error: "expected an integer from 0 to 10" }).int({ error: "expected an integer from 0 to 10" }).min(0, { error: "expected an integer from 0 to 10" }).max(10, { error: "expected an integer from 0 to 10" }).default(2),
+  maxTokens: intAtLeast(64).default(1200),
+});
+
+/** Schema of `config.json`; every key has a default so a missing file means defaults. */
+export const configSchema = z.object({
+  sessions: z
+    .object({
+      /** Active messages kept before the oldest turns are folded into the summary. */
+      maxHistoryLength: intAtLeast(1).default(100),
+      /** Inactivity after which a session expires; 0 = never. */
+      expirationMs: intAtLeast(0).default(86_400_000),
+      /** Model window in tokens, or "auto" to take it from `model`. */
+      contextWindow: z
+        .union([z.literal("auto"), intAtLeast(1024)], { error: 'expected "auto" or an integer ≥ 1024' })
+        .default("auto"),
+      /** The model the assistant talks to; "auto" resolves its window from this. */
+      model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }).default("gpt-4o"),
+      /** Tokens kept free for the model's reply. */
+      reserveTokens: intAtLeast(0).default(4096),
+      /** Fraction of the limits pruning folds down to, so it does not run on every message. */
+      lowWaterMark: z.number({ error: "expected a number between 0.1 and 1" }).min(0.1, { error: "expected a number between 0.1 and 1" }).max(1, { error: "expected a number between 0.1 and 1" }).default(0.75),
+      /** Multiplier on o200k token counts for models of other families. */
+      tokenSafetyFactor: z.number({ error: "expected a number between 1 and 3" }).min(1, { error: "expected a number between 1 and 3" }).max(3, { error: "expected a number between 1 and 3" }).default(1.1),
+      /** How long an expired session stays before `compact` archives it. */
+      archiveAfterMs: intAtLeast(0).default(7 * 86_400_000),
+      /** Folded messages kept in the pruned-history log: "all" or a maximum count. */
+      retainPrunedHistory: z.union([z.literal("all"), intAtLeast(0)], { error: 'expected "all" or an integer ≥ 0' }).default("all"),
+      /** Largest message accepted, in bytes of UTF-8. */
+      maxMessageBytes: intAtLeast(1).default(1_048_576),
+      /** Opt-in: canonical person id → channel identities ("telegram:123") whose DMs share one session. */
+      identityLinks: z
+        .record(z.string(), z.array(z.string().regex(/^[^:\s]+:[^\s]+$/, { error: 'expected "channel:userId"' }), { error: 'expected an array of "channel:userId"' }), { error: "expected an object of person id → identities" })
+        .default({}),
+      /** Default tool permissions per session kind. */
+      tools: z
+        .object({
+          dm: toolPolicy.prefault({}),
+          group: toolPolicy.prefault({}),
+          isolated: toolPolicy.prefault({}),
+        })
+        .prefault({}),
+      summarizer: z
+        .discriminatedUnion("type", [extractiveSummarizer, openaiSummarizer], { error: 'expected {"type": "extractive"} or {"type": "openai-compatible", ...}' })
+        .prefault({ type: "extractive" }),
+    })
+    .prefault({}),
+  storage: z
+    .object({
+      /** How long to wait for another process's session lock. */
+      lockTimeoutMs: intAtLeast(100).default(10_000),
+      /** A lock older than this whose holder cannot be confirmed alive is broken. */
+      staleLockMs: intAtLeast(1000).default(30_000),
+    })
+    .prefault({}),
+});
+
+/** The effective configuration, every default applied. */
+export type Config = z.infer<typeof configSchema>;
+/** Summarizer settings. */
+export type SummarizerConfig = Config["sessions"]["summarizer"];

@@ -1,0 +1,119 @@
+import type { ToolCall } from "../session/types.js";
+
+/** What {@link TokenCounter.countMessage} needs of a message. */
+export interface CountableMessage {
+  role: string;
+  content: string;
+  sender?: string | null;
+  toolCalls?: readonly ToolCall[];
+  toolCallId?: string;
+}
+
+/** Counts tokens for one model; results are what callers cache in `Message.tokens`. */
+export interface TokenCounter {
+  /** The model the counts are for. */
+  readonly model: string;
+  /** True when the model uses o200k_base, so counts are exact rather than scaled estimates. */
+  readonly exact: boolean;
+  /** Multiplier applied to o200k counts (1 when exact). */
+  readonly factor: number;
+  /** Tokens of a bare string. */
+  countText(text: string): number;
+  /** Tokens a message costs in a chat request: content, sender label, tool-call JSON and framing. */
+  countMessage(m: CountableMessage): number;
+}
+
+/**
+ * Framing every chat message costs (role and separators); OpenAI's own
+ * accounting is 3–4, so 4 errs on the safe side.
+ */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
+
+// Families whose tokenizer is o200k_base; everything else is scaled by the safety factor.
+const O200K_MODEL = /^(?:gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o[134]|codex-mini|computer-use)(?:$|[-.:@_\s])/;
+
+/** True for models that tokenize with o200k_base (gpt-4o, gpt-4.1, gpt-5, o1/o3/o4 …), provider prefix ignored. */
+export function isO200kModel(model: string): boolean {
+  const bare = model.trim().toLowerCase().split("/").pop() ?? "";
+  return O200K_MODEL.test(bare);
+}
+
+/** The label group sessions prefix to a user message; counted for every message with a sender so the cache is safe either way. */
+export function senderLabel(sender: string): string {
+  return `[${sender}]: `;
+}
+
+/**
+ * Builds a counter from any raw string counter; the real one comes from
+ * {@link loadTokenCounter}, tests inject their own to observe calls.
+ */
+export function createTokenCounter(rawCount: (text: string) => number, model: string, safetyFactor: number): TokenCounter {
+  const exact = isO200kModel(model);
+  const factor = exact ? 1 : Math.max(1, safetyFactor);
+  const scale = (n: number): number => (exact ? n : Math.ceil(n * factor));
+  const rawMessage = (m: CountableMessage): number => {
+    let n = MESSAGE_OVERHEAD_TOKENS + rawCount(m.content);
+    // +1 for the `name` field the builder may also set.
+    if (m.sender) n += rawCount(senderLabel(m.sender)) + 1;
+    for (const call of m.toolCalls ?? []) {
+      n += rawCount(JSON.stringify({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })) + 3;
+    }
+    if (m.toolCallId !== undefined) n += rawCount(m.toolCallId) + 1;
+    return n;
+  };
+  return {
+    model,
+    exact,
+    factor,
+    countText: (text) => scale(rawCount(text)),
+    countMessage: (m) => scale(rawMessage(m)),
+  };
+}
+
+type RawCount = (text: string) => number;
+let encoderPromise: Promise<RawCount> | undefined;
+
+// The encoding table takes a noticeable fraction of a second to load, so it is
+// imported only the first time a count is actually needed, then shared.
+function loadEncoder(): Promise<RawCount> {
+  encoderPromise ??= import("gpt-tokenizer/encoding/o200k_base").then(
+    (mod) => {
+      // Special-token text typed by a user is ordinary text here, not a control token.
+      const options = { disallowedSpecial: new Set<string>() };
+      return (text: string) => (text.length === 0 ? 0 : mod.countTokens(text, options));
+    },
+    (err: unknown) => {
+      encoderPromise = undefined;
+      throw err;
+    },
+  );
+  return encoderPromise;
+}
+
+/** Loads (once, lazily) the o200k_base tokenizer and returns a counter for `model`. */
+export async function loadTokenCounter(model: string, safetyFactor: number): Promise<TokenCounter> {
+  const raw = await loadEncoder();
+  return createTokenCounter(raw, model, safetyFactor);
+}
+
+/**
+ * Cheap estimate, meant to err high, for when no tokenizer is loaded: text is
+ * cut into runs of letters, digits, spaces and symbols, and each run is
+ * charged what BPE tokenizers typically spend on it.
+ */
+export function estimateTokens(text: string): number {
+  let n = 0;
+  for (const run of text.match(/\p{L}+|\p{N}+|[^\S\n]+|\n+|[^\p{L}\p{N}\s]/gu) ?? []) {
+    const c = run.codePointAt(0) ?? 0;
+    if (/\p{L}/u.test(run)) {
+      // Case changes inside a run (camelCase, random keys) usually start a new token.
+      const humps = run.match(/\p{Ll}\p{Lu}/gu)?.length ?? 0;
+      n += Math.ceil(Buffer.byteLength(run, "utf8") / (c < 0x80 ? 4 : 2.5)) + humps;
+    }
+    else if (/\p{N}/u.test(run)) n += Math.ceil(run.length / 3);
+    else if (run === " ") n += 0;
+    else if (/\s/.test(run)) n += 1;
+    else n += Buffer.byteLength(run, "utf8") > 3 ? 2 : 1;
+  }
+  return n;
+}

@@ -1,0 +1,55 @@
+/** Stable machine-readable codes for every error the engine raises on purpose. */
+export type ErrorCode =
+  | "INVALID_ID"
+  | "INVALID_KEY"
+  | "INVALID_ARGUMENT"
+  | "NOT_FOUND"
+  | "AMBIGUOUS_REF"
+  | "ALREADY_EXISTS"
+  | "CONFLICT"
+  | "LOCK_TIMEOUT"
+  | "SESSION_EXPIRED"
+  | "SESSION_ARCHIVED"
+  | "CORRUPT_SESSION"
+  | "CONFIG_INVALID"
+  | "CONFIG_PARSE"
+  | "IMPORT_INVALID"
+  | "MESSAGE_TOO_LARGE"
+  | "SUMMARIZER_FAILED"
+  | "STORAGE"
+  | "UNSUPPORTED";
+
+/**
+ * Base class of every error the engine raises deliberately. `message` is one
+ * line meant for the operator and says what to do; `code` is stable.
+ */
+export class OpenclawError extends Error {
+  /** Stable code that callers and tests may switch on. */
+  readonly code: ErrorCode;
+  /** True when the user's input or data caused it (bad id, bad config, corrupt file). */
+  readonly userError: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; userError?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "OpenclawError";
+    this.code = code;
+    this.userError = options?.userError ?? true;
+  }
+}
+
+/** True when `err` is an OpenclawError, optionally with the given code. */
+export function isOpenclawError(err: unknown, code?: ErrorCode): err is OpenclawError {
+  return err instanceof OpenclawError && (code === undefined || err.code === code);
+}
+
+/** Wraps an unexpected I/O failure in a one-line STORAGE error that names the path. */
+export function storageError(action: string, path: string, cause: unknown): OpenclawError {
+  const reason = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
+  const hint =
+    reason === "ENOSPC"
+      ? " (disk full: free space and retry; the previous state is intact)"
+      : reason === "EACCES" || reason === "EPERM" || reason === "EROFS"
+        ? " (permission denied or read-only: check the state directory; the previous state is intact)"
+        : "";
+  return new OpenclawError("STORAGE", `cannot ${action} ${path}: ${reason}${hint}`, { cause, userError: false });
+}

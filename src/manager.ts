@@ -1,0 +1,512 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { loadConfig, locateConfig, type ConfigLocation } from "./config/load.js";
+import { configSchema, type Config } from "./config/schema.js";
+import { OpenclawError } from "./errors.js";
+import { routeTarget, type Inbound } from "./routing/route.js";
+import { assertValidId, describe, isIdPrefix, isValidId, uuidv7 } from "./session/ids.js";
+import { assertSegment, looksLikeKey, parseKey } from "./session/keys.js";
+import { archive, assertWritable, evaluateExpiry, expiryCutoff, markActivity, unarchive } from "./session/lifecycle.js";
+import { newSession } from "./session/new.js";
+import { decideTool, editPolicy, type ToolDecision } from "./session/tools.js";
+import type { JsonValue, Message, MessageRole, Session, SessionKind, SessionStatus, SessionSummary, ToolCall, ToolPolicy } from "./session/types.js";
+import { openStore } from "./store/open.js";
+import type { ListPage, SessionStore } from "./store/store.js";
+import type { ExportEnvelope } from "./transfer.js";
+import type { ImportReport } from "./_transfer-ops.js";
+import type { CompactReport, FoldOutcome } from "./_compact.js";
+import type { StatusReport } from "./_status.js";
+import type { BuiltContext } from "./context/build.js";
+
+/** Options of {@link SessionManager.open}. */
+export interface OpenOptions {
+  /** State directory; default from OPENCLAW_STATE_DIR or ~/.openclaw. */
+  stateDir?: string;
+  /** Config file; default from OPENCLAW_CONFIG_PATH or <state>/config.json. */
+  configPath?: string;
+  /** A config object to use instead of reading the file (library use, tests). */
+  config?: unknown;
+  /** Store URI: `file:<dir>` (default: the state dir) or `memory:`. */
+  storeUri?: string;
+  /** Receives non-fatal warnings (unknown config keys, quarantined files). Default: stderr. */
+  warn?: (message: string) => void;
+  /** Clock; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+/** A message to record. */
+export interface NewMessage {
+  role: MessageRole;
+  content: string;
+  sender?: string | null;
+  pinned?: boolean;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
+}
+
+/** Filters of {@link SessionManager.list}. */
+export interface ListOptions {
+  /** Effective status, or "all"; default: everything but archived. */
+  status?: SessionStatus | "all";
+  kind?: SessionKind;
+  channel?: string;
+  key?: string;
+  /** Only sessions active in the last N minutes. */
+  activeWithinMinutes?: number;
+  limit?: number;
+  offset?: number;
+}
+
+/** What `clear` removed. */
+export interface ClearReport {
+  id: string;
+  messages: number;
+  pruned: number;
+  summary: boolean;
+}
+
+/**
+ * The one entry point: routes, locks, loads, mutates, prunes and saves
+ * sessions. Every mutation is lock → load → change → save with a revision
+ * check, so no update from another process is ever lost, and nothing is
+ * cached between calls, so nothing stale is ever served.
+ */
+export class SessionManager {
+  /** The store sessions live in. */
+  readonly store: SessionStore;
+  /** The effective configuration. */
+  readonly config: Config;
+  /** Where state and config were found. */
+  readonly location: ConfigLocation;
+  /** Config warnings met at open (unknown keys). */
+  readonly configWarnings: readonly string[];
+  /** Dotted config paths set by the file (the rest are defaults). */
+  readonly configFromFile: ReadonlySet<string>;
+  /** The clock. */
+  readonly now: () => Date;
+  readonly #warn: (message: string) => void;
+
+  private constructor(store: SessionStore, config: Config, location: ConfigLocation, warnings: string[], fromFile: Set<string>, now: () => Date, warn: (m: string) => void) {
+    this.store = store;
+    this.config = config;
+    this.location = location;
+    this.configWarnings = warnings;
+    this.configFromFile = fromFile;
+    this.now = now;
+    this.#warn = warn;
+  }
+
+  /** Loads the config, opens the store, and returns a ready manager. */
+  static async open(options: OpenOptions = {}): Promise<SessionManager> {
+    const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    const location = locateConfig({ stateDir: options.stateDir, config: options.configPath });
+    let config: Config;
+    let warnings: string[] = [];
+    let fromFile = new Set<string>();
+    if (options.config !== undefined) {
+      const r = configSchema.safeParse(options.config);
+      if (!r.success) {
+        const issue = r.error.issues[0];
+        throw new OpenclawError("CONFIG_INVALID", `config: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
+      }
+      config = r.data;
+    } else {
+      const loaded = loadConfig(location.configPath);
+      config = loaded.config;
+      warnings = loaded.warnings;
+      fromFile = loaded.fromFile;
+    }
+    for (const w of warnings) warn(w);
+    const uri = options.storeUri ?? `file:${location.stateDir}`;
+    if (uri.startsWith("file:")) ensureDir(uri.slice("file:".length));
+    const store = await openStore(uri, {
+      lockTimeoutMs: config.storage.lockTimeoutMs,
+      staleLockMs: config.storage.staleLockMs,
+      warn,
+    });
+    return new SessionManager(store, config, location, warnings, fromFile, options.now ?? (() => new Date()), warn);
+  }
+
+  /** A new time-ordered id. */
+  newId(): string {
+    return uuidv7(this.now().getTime(), randomBytes(10));
+  }
+
+  /** The instant before which created/active sessions count as expired. */
+  cutoff(): string | null {
+    return expiryCutoff(this.config.sessions.expirationMs, this.now());
+  }
+
+  // ---- reading ----------------------------------------------------------
+
+  /**
+   * Resolves a reference — full id, unique id prefix (≥ 6 characters) or
+   * routing key (newest session with that key) — to a session id.
+   */
+  async resolve(ref: string): Promise<string> {
+    if (typeof ref !== "string" || ref.length === 0) throw new OpenclawError("INVALID_ARGUMENT", "a session reference is required: an id, an id prefix or a routing key");
+    if (looksLikeKey(ref)) {
+      parseKey(ref);
+      const page = await this.store.list({ key: ref, limit: 1, expiryCutoff: this.cutoff() });
+      const hit = page.items[0];
+      if (hit === undefined) throw notFound(ref);
+      return hit.id;
+    }
+    if (isValidId(ref)) return ref;
+    const lower = ref.toLowerCase();
+    if (!isIdPrefix(lower)) throw new OpenclawError("INVALID_ID", `invalid session reference ${describe(ref)}: expected an id, an id prefix of at least 6 characters, or a routing key such as dm:telegram:42`);
+    if (lower.length < 6) throw new OpenclawError("INVALID_ARGUMENT", `session id prefix ${describe(ref)} is too short: give at least 6 characters`);
+    const all = await this.store.list({});
+    const matches = all.items.filter((s) => s.id.startsWith(lower));
+    if (matches.length === 0) throw notFound(ref);
+    if (matches.length > 1) {
+      const shown = matches.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");
+      throw new OpenclawError("AMBIGUOUS_REF", `session prefix "${ref}" is ambiguous: ${matches.length} sessions match: ${shown}${matches.length > 5 ? ", ..." : ""}`);
+    }
+    return (matches[0] as SessionSummary).id;
+  }
+
+  /** Loads a session by reference, with its status evaluated now. */
+  async get(ref: string): Promise<Session> {
+    const id = await this.resolve(ref);
+    const loaded = await this.store.get(id);
+    if (loaded === undefined) throw notFound(ref);
+    return evaluateExpiry(loaded.session, this.config.sessions.expirationMs, this.now());
+  }
+
+  /** Loads a session and its on-disk size. */
+  async getWithSize(ref: string): Promise<{ session: Session; sizeBytes: number }> {
+    const id = await this.resolve(ref);
+    const loaded = await this.store.get(id);
+    if (loaded === undefined) throw notFound(ref);
+    return { session: evaluateExpiry(loaded.session, this.config.sessions.expirationMs, this.now()), sizeBytes: loaded.sizeBytes };
+  }
+
+  /** The folded messages of a session, oldest first. */
+  async prunedHistory(ref: string): Promise<Message[]> {
+    return this.store.readPruned(await this.resolve(ref));
+  }
+
+  /** Lists sessions, newest activity first; archived ones only when asked for. */
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    const statuses: SessionStatus[] | undefined =
+      options.status === undefined ? ["created", "active", "expired"] : options.status === "all" ? undefined : [options.status];
+    const activeSince =
+      options.activeWithinMinutes === undefined ? undefined : new Date(this.now().getTime() - options.activeWithinMinutes * 60_000).toISOString();
+    return this.store.list({
+      ...(statuses ? { statuses } : {}),
+      ...(options.kind ? { kinds: [options.kind] } : {}),
+      ...(options.channel !== undefined ? { channel: options.channel } : {}),
+      ...(options.key !== undefined ? { key: options.key } : {}),
+      ...(activeSince !== undefined ? { activeSince } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(options.offset !== undefined ? { offset: options.offset } : {}),
+      expiryCutoff: this.cutoff(),
+    });
+  }
+
+  // ---- writing ----------------------------------------------------------
+
+  /**
+   * Runs lock → load → change → save for one session. `change` returns the
+   * new document, or undefined to save nothing. The revision check on save
+   * is a second line of defence behind the lock.
+   */
+  async update(id: string, change: (session: Session) => Session | undefined | Promise<Session | undefined>): Promise<Session> {
+    assertValidId(id);
+    return this.store.withLock(id, async () => {
+      const loaded = await this.store.get(id);
+      if (loaded === undefined) throw notFound(id);
+      const current = loaded.session;
+      const next = await change(current);
+      if (next === undefined || next === current) return current;
+      return this.store.put(next, current.revision);
+    });
+  }
+
+  /** Creates a session for a routing key (isolated keys are unique by construction). */
+  async create(input: { key: string; participants?: string[] }): Promise<Session> {
+    const parsed = parseKey(input.key);
+    const id = this.newId();
+    const channel = parsed.kind === "isolated" ? "isolated" : parsed.channel;
+    const session = newSession({
+      id,
+      key: input.key,
+      kind: parsed.kind,
+      channel,
+      participants: input.participants ?? [],
+      tools: structuredClone(this.config.sessions.tools[parsed.kind]),
+      now: this.now(),
+    });
+    return this.store.withLock(id, () => this.store.put(session, null));
+  }
+
+  /**
+   * The session an inbound message belongs to, created when needed. A key
+   * whose newest session expired or was archived gets a fresh session; the
+   * old one stays readable.
+   */
+  async route(inbound: Inbound): Promise<Session> {
+    const target = routeTarget(inbound, this.config.sessions.identityLinks, () => this.newId());
+    if (target.alwaysNew) return this.create({ key: target.key, participants: [inbound.senderId] });
+    // Serialise routing per key across processes so two first messages never create two sessions.
+    return this.store.withLock(keyLockId(target.key), async () => {
+      const page = await this.store.list({ key: target.key, limit: 1, expiryCutoff: this.cutoff() });
+      const hit = page.items[0];
+      if (hit !== undefined && (hit.status === "active" || hit.status === "created")) {
+        const loaded = await this.store.get(hit.id);
+        if (loaded !== undefined) return loaded.session;
+      }
+      return this.create({ key: target.key, participants: [inbound.senderId] });
+    });
+  }
+
+  /** Routes an inbound message and records it: the everyday path of a gateway. */
+  async receive(inbound: Inbound, content: string, options: { pinned?: boolean } = {}): Promise<Session> {
+    const session = await this.route(inbound);
+    return this.append(session.id, { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}) });
+  }
+
+  /**
+   * Records one message: refuses expired/archived sessions and oversized
+   * messages, counts tokens once, and folds old turns when the history
+   * outgrows its limits.
+   */
+  async append(ref: string, message: NewMessage): Promise<Session> {
+    const id = await this.resolve(ref);
+    const built = await this.buildMessage(message);
+    const saved = await this.update(id, (s) => {
+      const now = this.now();
+      assertWritable(s, this.config.sessions.expirationMs, now);
+      const participants =
+        built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
+      return { ...markActivity(s, now), participants, messages: [...s.messages, built] };
+    });
+    const { maybeCompact } = await import("./_compact.js");
+    return maybeCompact(this, saved);
+  }
+
+  /** Validates and builds a message with its token count (the tokenizer is loaded only here). */
+  async buildMessage(message: NewMessage): Promise<Message> {
+    const roles: readonly string[] = ["system", "user", "assistant", "tool"];
+    if (!roles.includes(message.role)) throw new OpenclawError("INVALID_ARGUMENT", `invalid role ${describe(message.role)}: expected user, assistant, system or tool`);
+    if (typeof message.content !== "string") throw new OpenclawError("INVALID_ARGUMENT", "message content must be text");
+    const bytes = Buffer.byteLength(message.content, "utf8");
+    const limit = this.config.sessions.maxMessageBytes;
+    if (bytes > limit) {
+      throw new OpenclawError("MESSAGE_TOO_LARGE", `message is ${bytes} bytes, over the limit of ${limit} bytes (sessions.maxMessageBytes); nothing was recorded`);
+    }
+    if (message.content.includes("\u0000")) throw new OpenclawError("INVALID_ARGUMENT", "message content contains a NUL character; nothing was recorded");
+    const sender = message.sender === undefined || message.sender === null ? null : assertSegment("sender", message.sender);
+    if (message.role === "tool" && message.toolCallId === undefined) {
+      throw new OpenclawError("INVALID_ARGUMENT", "a tool message needs the id of the call it answers (toolCallId)");
+    }
+    const { counterFor } = await import("./_compact.js");
+    const counter = await counterFor(this.config);
+    const base = {
+      role: message.role,
+      content: message.content,
+      sender,
+      ...(message.toolCalls !== undefined && message.toolCalls.length > 0 ? { toolCalls: message.toolCalls } : {}),
+    };
+    return {
+      id: this.newId(),
+      role: message.role,
+      content: message.content,
+      sender,
+      createdAt: this.now().toISOString(),
+      tokens: counter.countMessage(base),
+      pinned: message.pinned === true,
+      ...(base.toolCalls ? { toolCalls: base.toolCalls } : {}),
+      ...(message.toolCallId !== undefined ? { toolCallId: message.toolCallId } : {}),
+    };
+  }
+
+  /** Removes messages, summary and pruned history; keeps id, key, preferences, tools and system prompts. */
+  async clear(ref: string): Promise<ClearReport> {
+    const id = await this.resolve(ref);
+    let report: ClearReport = { id, messages: 0, pruned: 0, summary: false };
+    await this.store.withLock(id, async () => {
+      const loaded = await this.store.get(id);
+      if (loaded === undefined) throw notFound(ref);
+      const s = loaded.session;
+      const pruned = await this.store.readPruned(id);
+      report = { id, messages: s.messages.length, pruned: pruned.length, summary: s.summary !== null };
+      const at = this.now().toISOString();
+      const cleared: Session = {
+        ...s,
+        messages: [],
+        summary: null,
+        prunedCount: 0,
+        updatedAt: at,
+        context: { ...s.context, tokensInUse: 0, compactions: 0, lastCompactedAt: null, lastSummarizerError: null },
+      };
+      // Save the emptied document first: if the log removal then fails, the
+      // leftover log is still exported rather than silently lost.
+      await this.store.put(cleared, s.revision);
+      await this.store.replacePruned(id, []);
+    });
+    return report;
+  }
+
+  /** Deletes a session and all its files. */
+  async delete(ref: string): Promise<string> {
+    const id = await this.resolve(ref);
+    await this.store.withLock(id, async () => {
+      if (!(await this.store.delete(id))) throw notFound(ref);
+    });
+    return id;
+  }
+
+  /** Archives a session (read-only, out of the default list). */
+  async archive(ref: string): Promise<Session> {
+    return this.update(await this.resolve(ref), (s) => archive(s, this.now()));
+  }
+
+  /** Brings an archived session back. */
+  async unarchive(ref: string): Promise<Session> {
+    return this.update(await this.resolve(ref), (s) => unarchive(s, this.config.sessions.expirationMs, this.now()));
+  }
+
+  /** Sets preferences (JSON values) and removes others in one save. */
+  async setPreferences(ref: string, set: Record<string, JsonValue>, unset: readonly string[] = []): Promise<Session> {
+    for (const k of [...Object.keys(set), ...unset]) assertPrefKey(k);
+    return this.update(await this.resolve(ref), (s) => {
+      const preferences = { ...s.preferences, ...structuredClone(set) };
+      for (const k of unset) delete preferences[k];
+      return { ...s, preferences, updatedAt: this.now().toISOString() };
+    });
+  }
+
+  /** Reads one preference; undefined when unset. */
+  async getPreference(ref: string, key: string): Promise<JsonValue | undefined> {
+    assertPrefKey(key);
+    return (await this.get(ref)).preferences[key];
+  }
+
+  /** Edits tool permissions: adding a pattern to one list removes it from the other. */
+  async setTools(ref: string, edit: { allow?: string[]; deny?: string[]; removeAllow?: string[]; removeDeny?: string[] }): Promise<Session> {
+    for (const p of [...(edit.allow ?? []), ...(edit.deny ?? []), ...(edit.removeAllow ?? []), ...(edit.removeDeny ?? [])]) assertToolPattern(p);
+    return this.update(await this.resolve(ref), (s) => ({ ...s, tools: editPolicy(s.tools, edit), updatedAt: this.now().toISOString() }));
+  }
+
+  /** Whether a session may use a tool, and which pattern decided. */
+  decideTool(session: Pick<Session, "tools">, toolName: string): ToolDecision {
+    return decideTool(session.tools, toolName);
+  }
+
+  /** True when the session may use `toolName` (deny wins). */
+  isToolAllowed(session: Pick<Session, "tools">, toolName: string): boolean {
+    return decideTool(session.tools, toolName).allowed;
+  }
+
+  /** Replaces the system prompts with one prompt (empty text removes them). */
+  async setSystemPrompt(ref: string, text: string): Promise<Session> {
+    const id = await this.resolve(ref);
+    const { counterFor } = await import("./_compact.js");
+    const counter = await counterFor(this.config);
+    const at = this.now().toISOString();
+    const prompts = text === "" ? [] : [{ id: this.newId(), content: text, tokens: counter.countMessage({ role: "system", content: text }), createdAt: at }];
+    return this.update(id, (s) => ({ ...s, systemPrompts: prompts, updatedAt: at }));
+  }
+
+  /** Default tool policy of a kind, from config. */
+  defaultTools(kind: SessionKind): ToolPolicy {
+    return structuredClone(this.config.sessions.tools[kind]);
+  }
+
+  /** Export document of the given references, or of every session with `all`. */
+  async exportSessions(refs: readonly string[] | "all"): Promise<ExportEnvelope> {
+    const ids = refs === "all" ? (await this.store.list({})).items.map((s) => s.id).reverse() : await this.resolveAll(refs);
+    const { exportSessions } = await import("./_transfer-ops.js");
+    return exportSessions(this, ids);
+  }
+
+  /** Restores an export document; refuses existing ids unless `overwrite`; writes nothing when refused. */
+  async importSessions(envelope: ExportEnvelope, options: { overwrite?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ImportReport> {
+    const { importSessions } = await import("./_transfer-ops.js");
+    return importSessions(this, envelope, options);
+  }
+
+  /** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
+  async resolveAll(refs: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const ref of refs) {
+      const id = await this.resolve(ref);
+      if (!ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Expires, archives, folds and tidies sessions (all, or the given references). */
+  async compact(options: { refs?: readonly string[]; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<CompactReport> {
+    const ids = options.refs === undefined || options.refs.length === 0 ? undefined : await this.resolveAll(options.refs);
+    const { compactSessions } = await import("./_compact.js");
+    return compactSessions(this, { ...(ids ? { ids } : {}), ...(options.dryRun ? { dryRun: true } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  }
+
+  /** Folds the oldest turns of one session into its summary now, even under the limits. */
+  async foldNow(ref: string): Promise<FoldOutcome> {
+    const session = await this.get(ref);
+    const { foldSession } = await import("./_compact.js");
+    return foldSession(this, session, { force: true });
+  }
+
+  /** The model-ready message list of a session, within the token budget. */
+  async buildContext(ref: string): Promise<BuiltContext> {
+    const session = await this.get(ref);
+    const { budgetFor } = await import("./_compact.js");
+    const { buildContext } = await import("./context/build.js");
+    return buildContext(session, budgetFor(this.config).budget);
+  }
+
+  /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
+  async window(): Promise<{ window: number; budget: number; reserve: number; warnings: string[] }> {
+    const { budgetFor } = await import("./_compact.js");
+    return budgetFor(this.config);
+  }
+
+  /** Store-wide status; verbose adds per-session usage and memory. */
+  async status(options: { verbose?: boolean } = {}): Promise<StatusReport> {
+    const { statusReport } = await import("./_status.js");
+    return statusReport(this, options);
+  }
+
+  /** Releases the store. */
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+/** NOT_FOUND error for a reference, worded as the CLI shows it. */
+export function notFound(ref: string): OpenclawError {
+  return new OpenclawError("NOT_FOUND", `no session matches ${JSON.stringify(ref)}`);
+}
+
+// Routing locks are keyed by routing key, but lock names must be valid ids:
+// hash the key into a UUID-shaped name that can never be a real session id's
+// twin in practice (version nibble 8, "custom").
+function keyLockId(key: string): string {
+  const h = createHash("sha256").update(`route:${key}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function assertPrefKey(key: string): void {
+  if (typeof key !== "string" || !/^[A-Za-z0-9_.-]{1,128}$/.test(key)) {
+    throw new OpenclawError("INVALID_ARGUMENT", `invalid preference key ${describe(key)}: use 1-128 characters from A-Z a-z 0-9 _ . -`);
+  }
+}
+
+function assertToolPattern(p: string): void {
+  if (typeof p !== "string" || !/^[A-Za-z0-9_.*:/-]{1,256}$/.test(p)) {
+    throw new OpenclawError("INVALID_ARGUMENT", `invalid tool pattern ${describe(p)}: use tool names with * wildcards, e.g. fs.* or web_search`);
+  }
+}
+
+function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new OpenclawError("STORAGE", `cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+}

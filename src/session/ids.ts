@@ -1,0 +1,49 @@
+import { OpenclawError } from "../errors.js";
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PREFIX_RE = /^[0-9a-f-]{1,36}$/;
+
+/**
+ * Builds a UUIDv7 (time-ordered) from a millisecond timestamp and 10 random
+ * bytes; pure so tests can pass both.
+ */
+export function uuidv7(nowMs: number, random: Uint8Array): string {
+  if (random.length < 10) throw new Error("uuidv7 needs 10 random bytes");
+  const b = new Uint8Array(16);
+  let ms = Math.max(0, Math.floor(nowMs));
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = 0x70 | ((random[0] ?? 0) & 0x0f);
+  b[7] = random[1] ?? 0;
+  b[8] = 0x80 | ((random[2] ?? 0) & 0x3f);
+  for (let i = 9; i < 16; i++) b[i] = random[i - 6] ?? 0;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** True for a well-formed session or message id (lower-case UUID). */
+export function isValidId(id: unknown): boolean {
+  return typeof id === "string" && UUID_RE.test(id);
+}
+
+/** Throws INVALID_ID unless `id` is a lower-case UUID; ids become file names, so nothing else passes. */
+export function assertValidId(id: unknown): string {
+  if (!isValidId(id)) {
+    throw new OpenclawError("INVALID_ID", `invalid session id ${describe(id)}: expected a UUID such as 0193b2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b`);
+  }
+  return id as string;
+}
+
+/** True when `s` can be a prefix of an id (hex digits and dashes only). */
+export function isIdPrefix(s: string): boolean {
+  return PREFIX_RE.test(s);
+}
+
+/** Renders an untrusted value for an error message: quoted, control characters escaped, shortened. */
+export function describe(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
+  const short = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return JSON.stringify(short);
+}

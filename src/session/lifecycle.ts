@@ -1,0 +1,111 @@
+import { OpenclawError } from "../errors.js";
+import type { Session, SessionStatus, SessionSummary } from "./types.js";
+
+/** The instant before which a created/active session counts as expired; null when nothing expires. */
+export function expiryCutoff(expirationMs: number, now: Date): string | null {
+  if (expirationMs <= 0) return null;
+  return new Date(now.getTime() - expirationMs).toISOString();
+}
+
+/**
+ * Status as seen at `cutoff`: expiry is evaluated on read, so a stored
+ * `active` session whose last activity is older than the cutoff is expired.
+ */
+export function effectiveStatus(
+  s: Pick<SessionSummary, "status" | "lastActivityAt">,
+  cutoff: string | null,
+): SessionStatus {
+  if ((s.status === "active" || s.status === "created") && cutoff !== null && Date.parse(s.lastActivityAt) < Date.parse(cutoff)) {
+    return "expired";
+  }
+  return s.status;
+}
+
+/** Returns the session with its status evaluated at `now` (marks it expired when due; pure). */
+export function evaluateExpiry(session: Session, expirationMs: number, now: Date): Session {
+  const status = effectiveStatus(session, expiryCutoff(expirationMs, now));
+  if (status === session.status) return session;
+  const expiredAt = new Date(Date.parse(session.lastActivityAt) + expirationMs).toISOString();
+  return { ...session, status, expiredAt };
+}
+
+/** Throws SESSION_EXPIRED or SESSION_ARCHIVED unless the session can take a new message at `now`. */
+export function assertWritable(session: Session, expirationMs: number, now: Date): void {
+  const status = evaluateExpiry(session, expirationMs, now).status;
+  if (status === "archived") {
+    throw new OpenclawError("SESSION_ARCHIVED", `session ${session.id} is archived and read-only: run "openclaw sessions unarchive ${session.id}" first`);
+  }
+  if (status === "expired") {
+    throw new OpenclawError("SESSION_EXPIRED", `session ${session.id} has expired and takes no new messages: the next message for ${session.key} starts a new session`);
+  }
+}
+
+/** created → active on the first message; records the activity time. */
+export function markActivity(session: Session, now: Date): Session {
+  const at = now.toISOString();
+  return { ...session, status: session.status === "created" ? "active" : session.status, lastActivityAt: at, updatedAt: at };
+}
+
+/** active/expired/created → archived (read-only). Archiving an archived session is refused. */
+export function archive(session: Session, now: Date): Session {
+  if (session.status === "archived") {
+    throw new OpenclawError("INVALID_ARGUMENT", `session ${session.id} is already archived`);
+  }
+  const at = now.toISOString();
+  return { ...session, status: "archived", archivedAt: at, updatedAt: at };
+}
+
+/**
+ * archived → active (or expired, when its activity is older than the expiry
+ * window, so unarchiving never revives a stale conversation silently).
+ */
+export function unarchive(session: Session, expirationMs: number, now: Date): Session {
+  if (session.status !== "archived") {
+    throw new OpenclawError("INVALID_ARGUMENT", `session ${session.id} is not archived (status: ${session.status})`);
+  }
+  const at = now.toISOString();
+  const base: Session = {
+    ...session,
+    status: session.messages.length === 0 && session.summary === null ? "created" : "active",
+    archivedAt: null,
+    expiredAt: null,
+    updatedAt: at,
+  };
+  return evaluateExpiry(base, expirationMs, now);
+}
+
+/** True when an expired session has been expired for longer than `archiveAfterMs` (policy archive). */
+export function dueForArchive(session: Pick<Session, "status" | "lastActivityAt">, expirationMs: number, archiveAfterMs: number, now: Date): boolean {
+  if (expirationMs <= 0 || archiveAfterMs < 0) return false;
+  if (session.status === "archived") return false;
+  const expiredAt = Date.parse(session.lastActivityAt) + expirationMs;
+  return now.getTime() > expiredAt + archiveAfterMs;
+}
+
+/** Total tokens of what the model would see: system prompts, summary and active messages. */
+export function sessionTokens(session: Session): number {
+  let total = session.summary?.tokens ?? 0;
+  for (const p of session.systemPrompts) total += p.tokens;
+  for (const m of session.messages) total += m.tokens;
+  return total;
+}
+
+/** The index entry of a session. */
+export function toSummary(session: Session, sizeBytes: number): SessionSummary {
+  return {
+    id: session.id,
+    key: session.key,
+    kind: session.kind,
+    channel: session.channel,
+    status: session.status,
+    messageCount: session.messages.length,
+    tokens: sessionTokens(session),
+    createdAt: session.createdAt,
+    updatedAt: session.updatedAt,
+    lastActivityAt: session.lastActivityAt,
+    expiredAt: session.expiredAt,
+    archivedAt: session.archivedAt,
+    revision: session.revision,
+    sizeBytes,
+  };
+}

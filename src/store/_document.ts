@@ -1,0 +1,64 @@
+import type { z } from "zod";
+import { OpenclawError } from "../errors.js";
+import { assertValidId } from "../session/ids.js";
+import type { Message, Session } from "../session/types.js";
+import { messageSchema, sessionSchema } from "../session/types.js";
+
+/** One short line describing the first validation problem, for warnings and errors. */
+export function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return "invalid document";
+  const path = issue.path.length === 0 ? "document" : issue.path.map(String).join(".");
+  const more = error.issues.length > 1 ? ` (+${error.issues.length - 1} more)` : "";
+  return oneLine(`${path}: ${issue.message}${more}`);
+}
+
+/** Collapses whitespace and shortens text so it fits in a one-line message. */
+export function oneLine(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+/**
+ * Validates a document about to be saved at `revision` and returns a fresh
+ * copy in schema key order (version, id, revision first), so a backend never
+ * persists something its own reads would reject.
+ */
+export function prepareDocument(session: Session, revision: number): Session {
+  assertValidId(session.id);
+  const parsed = sessionSchema.safeParse({ ...session, revision });
+  if (!parsed.success) {
+    throw new OpenclawError(
+      "INVALID_ARGUMENT",
+      `session ${session.id} is not a valid document (${describeIssues(parsed.error)}); it was not saved`,
+      { userError: false },
+    );
+  }
+  return parsed.data;
+}
+
+/** Validates messages bound for a pruned-history log; returns fresh copies. */
+export function prepareMessages(id: string, messages: readonly Message[]): Message[] {
+  return messages.map((m, i) => {
+    const parsed = messageSchema.safeParse(m);
+    if (!parsed.success) {
+      throw new OpenclawError(
+        "INVALID_ARGUMENT",
+        `pruned message ${i} of session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`,
+        { userError: false },
+      );
+    }
+    return parsed.data;
+  });
+}
+
+/** The CONFLICT error for a save whose base revision is not the stored one. */
+export function conflictError(id: string, stored: number | null, expected: number | null): OpenclawError {
+  const what =
+    expected === null
+      ? `session ${id} already exists (revision ${String(stored)})`
+      : stored === null
+        ? `session ${id} no longer exists (expected revision ${expected})`
+        : `session ${id} changed since it was read (stored revision ${stored}, expected ${expected})`;
+  return new OpenclawError("CONFLICT", `${what}; reload it and retry`);
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from "node:crypto";
+import { lstat, rename, unlink } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { storageError } from "../../errors.js";
+import { describe } from "../../session/ids.js";
+import type { Session } from "../../session/types.js";
+import { SESSION_FORMAT_VERSION, sessionSchema } from "../../session/types.js";
+import { describeIssues, oneLine } from "../_document.js";
+import type { StoreWarning } from "../store.js";
+import { ensureDir, errnoOf, ignoreMissing, readHead, readNoFollow, writeAtomic } from "./_fs.js";
+import type { Layout } from "./_paths.js";
+
+/** Outcome of reading a session document. */
+export type DocRead =
+  | { state: "ok"; session: Session; bytes: number }
+  | { state: "absent" }
+  | { state: "corrupt"; reason: string; quarantinedAs: string | undefined };
+
+/** Enough of the document's start to hold version, id and revision of a compact document. */
+const HEAD_BYTES = 256;
+const HEAD_RE = /^\{"version":(\d+),"id":"([0-9a-f-]{36})","revision":(\d+),/;
+
+/** Reads, validates, writes and quarantines session documents. */
+export class DocumentFiles {
+  constructor(
+    private readonly layout: Layout,
+    private readonly warn: StoreWarning,
+  ) {}
+
+  /**
+   * Reads and validates a document. A corrupt one is moved to quarantine
+   * (unless `dryRun`) and reported, never returned.
+   */
+  async read(id: string, dryRun = false): Promise<DocRead> {
+    const path = this.layout.doc(id);
+    // A file replaced between our read and the quarantine move is read again rather than moved.
+    for (let attempt = 0; ; attempt++) {
+      let file;
+      try {
+        file = await readNoFollow(path);
+      } catch (err) {
+        if (errnoOf(err) !== "ELOOP") throw storageError("read", path, err);
+        file = { data: Buffer.alloc(0), ino: -1, size: 0, mtimeMs: 0, isFile: false };
+      }
+      if (file === undefined) return { state: "absent" };
+      const checked = file.isFile ? validate(id, file.data) : { ok: false as const, reason: "not a regular file" };
+      if (checked.ok) return { state: "ok", session: checked.session, bytes: file.size };
+      if (dryRun) return { state: "corrupt", reason: checked.reason, quarantinedAs: undefined };
+      const moved = await this.quarantine(path, file.ino, file.size, file.mtimeMs, checked.reason);
+      if (moved !== "changed" || attempt >= 2) {
+        return { state: "corrupt", reason: checked.reason, quarantinedAs: moved === "changed" ? undefined : moved };
+      }
+    }
+  }
+
+  /**
+   * The stored revision, or null when absent. Reads only the head of a
+   * compact document; anything else (hand-written, other version) takes the
+   * full validating read, which quarantines a corrupt file.
+   */
+  async revision(id: string): Promise<number | null> {
+    let head: string | undefined;
+    try {
+      head = await readHead(this.layout.doc(id), HEAD_BYTES);
+    } catch (err) {
+      if (errnoOf(err) !== "ELOOP") throw storageError("read", this.layout.doc(id), err);
+    }
+    if (head === undefined) return null;
+    const m = HEAD_RE.exec(head);
+    if (m !== null && Number(m[1]) === SESSION_FORMAT_VERSION && m[2] === id) return Number(m[3]);
+    const full = await this.read(id);
+    return full.state === "ok" ? full.session.revision : null;
+  }
+
+  /** Writes the serialized document atomically; returns its size in bytes. */
+  async write(id: string, json: string): Promise<number> {
+    await writeAtomic(this.layout.doc(id), json, id);
+    return Buffer.byteLength(json, "utf8");
+  }
+
+  /** Removes the document; false when there was none. */
+  async remove(id: string): Promise<boolean> {
+    const path = this.layout.doc(id);
+    try {
+      await unlink(path);
+      return true;
+    } catch (err) {
+      if (errnoOf(err) === "ENOENT") return false;
+      throw storageError("delete", path, err);
+    }
+  }
+
+  /**
+   * Moves a corrupt file aside if it is still the one we read (same inode,
+   * size, mtime) and warns; returns its quarantine name, "changed" when a
+   * writer replaced it meanwhile, or undefined when it had already gone.
+   */
+  private async quarantine(path: string, ino: number, size: number, mtimeMs: number, reason: string): Promise<string | "changed" | undefined> {
+    const st = await lstat(path).catch(ignoreMissing);
+    if (st === undefined) return undefined;
+    if (ino >= 0 && (st.ino !== ino || st.size !== size || st.mtimeMs !== mtimeMs)) return "changed";
+    await ensureDir(this.layout.quarantine, false);
+    const file = basename(path);
+    let target = file;
+    if ((await lstat(join(this.layout.quarantine, target)).catch(ignoreMissing)) !== undefined) {
+      target = `${file}.${new Date().toISOString().replace(/[:.]/g, "-")}-${randomBytes(3).toString("hex")}`;
+    }
+    try {
+      await rename(path, join(this.layout.quarantine, target));
+    } catch (err) {
+      if (errnoOf(err) === "ENOENT") return undefined;
+      throw storageError("move to quarantine", path, err);
+    }
+    this.warn(`sessions/${file}: corrupt session file (${reason}); moved to sessions/quarantine/${target}`);
+    return target;
+  }
+}
+
+/** Parses and validates a document's bytes against the schema and the id its file name promises. */
+export function validate(id: string, data: Buffer): { ok: true; session: Session } | { ok: false; reason: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString("utf8"));
+  } catch (err) {
+    return { ok: false, reason: `invalid JSON: ${oneLine(err instanceof Error ? err.message : String(err), 120)}` };
+  }
+  if (typeof value === "object" && value !== null && "version" in value && value.version !== SESSION_FORMAT_VERSION) {
+    return { ok: false, reason: `unsupported format version ${oneLine(JSON.stringify(value.version) ?? "?", 40)}` };
+  }
+  const parsed = sessionSchema.safeParse(value);
+  if (!parsed.success) return { ok: false, reason: `invalid document: ${describeIssues(parsed.error)}` };
+  if (parsed.data.id !== id) return { ok: false, reason: `holds session ${describe(parsed.data.id)}, not the one its name says` };
+  return { ok: true, session: parsed.data };
+}

@@ -1,0 +1,79 @@
+import { join } from "node:path";
+import { assertValidId, isValidId } from "../../session/ids.js";
+
+/** Name of the index's own lock, distinct from any session id. */
+export const INDEX_LOCK = "index";
+
+const DOC_RE = /^(.+)\.json$/;
+const LOCK_RE = /^(.+)\.lock$/;
+const BREAKER_RE = /^(.+)\.lock\.break$/;
+const TMP_RE = /^\..+\.tmp$/;
+
+/** Where every file of a file store lives; each accessor validates the id before building a path. */
+export class Layout {
+  /** The state directory given by the operator. */
+  readonly root: string;
+  /** `<root>/sessions`, the only directory the store writes to. */
+  readonly sessions: string;
+  /** Corrupt documents are moved here rather than deleted. */
+  readonly quarantine: string;
+  /** The index snapshot. */
+  readonly snapshot: string;
+  /** The index journal (JSONL, append-only between folds). */
+  readonly journal: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.sessions = join(root, "sessions");
+    this.quarantine = join(this.sessions, "quarantine");
+    this.snapshot = join(this.sessions, "index.json");
+    this.journal = join(this.sessions, "index.journal");
+  }
+
+  /** The session document. */
+  doc(id: string): string {
+    return join(this.sessions, `${assertValidId(id)}.json`);
+  }
+
+  /** The session's pruned-history log. */
+  pruned(id: string): string {
+    return join(this.sessions, `${assertValidId(id)}.pruned.jsonl`);
+  }
+
+  /** The lock file of a session id or of the index. */
+  lock(name: string): string {
+    return join(this.sessions, `${lockName(name)}.lock`);
+  }
+
+  /** The short-lived directory that serialises breaking a stale lock. */
+  breaker(name: string): string {
+    return join(this.sessions, `${lockName(name)}.lock.break`);
+  }
+}
+
+function lockName(name: string): string {
+  return name === INDEX_LOCK ? name : assertValidId(name);
+}
+
+/** The session id a directory entry is the document of, if any. */
+export function docIdOf(fileName: string): string | undefined {
+  const id = DOC_RE.exec(fileName)?.[1];
+  return id !== undefined && isValidId(id) ? id : undefined;
+}
+
+/** The lock name (session id or "index") a directory entry is the lock file of, if any. */
+export function lockNameOf(fileName: string): string | undefined {
+  const name = LOCK_RE.exec(fileName)?.[1];
+  return name !== undefined && (name === INDEX_LOCK || isValidId(name)) ? name : undefined;
+}
+
+/** The lock name a breaker directory belongs to, if any. */
+export function breakerNameOf(fileName: string): string | undefined {
+  const name = BREAKER_RE.exec(fileName)?.[1];
+  return name !== undefined && (name === INDEX_LOCK || isValidId(name)) ? name : undefined;
+}
+
+/** True for a temp file left by an interrupted atomic write. */
+export function isTempFile(fileName: string): boolean {
+  return TMP_RE.test(fileName);
+}

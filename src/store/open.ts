@@ -1,0 +1,50 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { OpenclawError } from "../errors.js";
+import type { SessionStore, StoreWarning } from "./store.js";
+
+/** Options every backend understands; each ignores what does not apply to it. */
+export interface OpenStoreOptions {
+  /** How long `withLock` waits for another process before LOCK_TIMEOUT (file backend; default 10 s). */
+  lockTimeoutMs?: number;
+  /** Age after which an unrefreshed lock counts as abandoned (file backend; default 2 min). */
+  staleLockMs?: number;
+  /** Receives one-line reports of problems worked around (corrupt files moved to quarantine). */
+  warn?: StoreWarning;
+}
+
+const SCHEME_RE = /^([a-z][a-z0-9+.-]+):/i;
+
+/**
+ * Opens a ready store from a URI: `file:<dir>`, `file:///abs/dir`, a plain
+ * path (file backend), or `memory:`. Backends load lazily, so only the chosen
+ * one's code is imported.
+ */
+export async function openStore(uri: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
+  const scheme = SCHEME_RE.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === undefined || scheme === "file") {
+    const dir = scheme === undefined ? uri : filePath(uri);
+    if (dir.trim() === "") {
+      throw new OpenclawError("INVALID_ARGUMENT", 'store URI "file:" names no directory: use file:<state dir>');
+    }
+    const { openFileStore } = await import("./file/file-store.js");
+    return openFileStore({ dir: resolve(dir), ...options });
+  }
+  if (scheme === "memory") {
+    const { MemoryStore } = await import("./memory/memory-store.js");
+    return new MemoryStore();
+  }
+  // Only the scheme is echoed: the rest of a URI may carry credentials.
+  throw new OpenclawError("INVALID_ARGUMENT", `unsupported store URI scheme "${scheme}:": use file:<dir> or memory:`);
+}
+
+function filePath(uri: string): string {
+  if (uri.toLowerCase().startsWith("file://")) {
+    try {
+      return fileURLToPath(uri);
+    } catch {
+      throw new OpenclawError("INVALID_ARGUMENT", "store URI is not a valid file:// URL: use file:///absolute/dir or file:<dir>");
+    }
+  }
+  return uri.slice("file:".length);
+}
