@@ -1,6 +1,6 @@
 import type { Config } from "./config/schema.js";
 import { applyFold, planPrune } from "./context/prune.js";
-import { summarizeWithFallback } from "./context/summarizer.js";
+import { createSummarizer, type ResilientSummarizer, type SummaryResult } from "./context/summarizer.js";
 import { loadTokenCounter, type TokenCounter } from "./context/tokens.js";
 import { resolveWindow, tokenBudget } from "./context/windows.js";
 import { isOpenclawError } from "./errors.js";
@@ -9,6 +9,17 @@ import { dueForArchive, evaluateExpiry } from "./session/lifecycle.js";
 import type { Session } from "./session/types.js";
 
 const counters = new Map<string, Promise<TokenCounter>>();
+const summarizers = new WeakMap<SessionManager, ResilientSummarizer>();
+
+/** The manager's configured summarizer (with its extractive fallback), built on first use. */
+export function summarizerFor(manager: SessionManager): ResilientSummarizer {
+  let s = summarizers.get(manager);
+  if (s === undefined) {
+    s = createSummarizer(manager.config.sessions.summarizer, manager.summarizerDeps);
+    summarizers.set(manager, s);
+  }
+  return s;
+}
 
 /** The token counter for the configured model, loaded once per process. */
 export function counterFor(config: Config): Promise<TokenCounter> {
@@ -55,12 +66,14 @@ export async function foldSession(manager: SessionManager, session: Session, opt
   });
   if (plan === null || plan.fold.length === 0) return { session, folded: 0, summarizer: null, error: null };
   const counter = await counterFor(config);
-  let result: Awaited<ReturnType<typeof summarizeWithFallback>>;
+  const summarizer = summarizerFor(manager);
+  let result: SummaryResult;
   try {
-    result = await summarizeWithFallback(config.sessions.summarizer, {
+    result = await summarizer.summarizeWithFallback({
       previous: session.summary,
       messages: plan.fold,
-      maxTokens: config.sessions.summarizer.maxTokens,
+      maxTokens: summarizer.maxTokens,
+      countTokens: (text) => counter.countText(text),
     });
   } catch (err) {
     if (!isOpenclawError(err)) throw err;
@@ -77,9 +90,7 @@ export async function foldSession(manager: SessionManager, session: Session, opt
     if (!sameBase || !present) return undefined;
     await manager.store.appendPruned(s.id, plan.fold);
     applied = true;
-    const keep = s.messages.filter((m) => !foldIds.has(m.id));
-    const folded = applyFold(s, { fold: plan.fold, keep }, result.text, result.summarizer, counter, manager.now());
-    return { ...folded, context: { ...folded.context, lastSummarizerError: result.fallbackError ?? null } };
+    return applyFold(s, { fold: plan.fold }, result.text, result.summarizer, counter, manager.now(), result.fallbackError);
   });
   if (applied) await applyRetention(manager, session.id);
   return { session: saved, folded: applied ? plan.fold.length : 0, summarizer: result.summarizer, error: result.fallbackError ?? null };

@@ -17,6 +17,7 @@ import type { ImportReport } from "./_transfer-ops.js";
 import type { CompactReport, FoldOutcome } from "./_compact.js";
 import type { StatusReport } from "./_status.js";
 import type { BuiltContext } from "./context/build.js";
+import type { SummarizerDeps } from "./context/summarizer.js";
 
 /** Options of {@link SessionManager.open}. */
 export interface OpenOptions {
@@ -32,6 +33,8 @@ export interface OpenOptions {
   warn?: (message: string) => void;
   /** Clock; tests pass a fixed one. */
   now?: () => Date;
+  /** Summarizer seams (a test server's fetch, an injected summarizer). */
+  summarizerDeps?: SummarizerDeps;
 }
 
 /** A message to record. */
@@ -84,9 +87,12 @@ export class SessionManager {
   readonly configFromFile: ReadonlySet<string>;
   /** The clock. */
   readonly now: () => Date;
+  /** Seams handed to the summarizer when it is built. */
+  readonly summarizerDeps: SummarizerDeps;
   readonly #warn: (message: string) => void;
 
-  private constructor(store: SessionStore, config: Config, location: ConfigLocation, warnings: string[], fromFile: Set<string>, now: () => Date, warn: (m: string) => void) {
+  private constructor(store: SessionStore, config: Config, location: ConfigLocation, warnings: string[], fromFile: Set<string>, now: () => Date, warn: (m: string) => void, deps: SummarizerDeps) {
+    this.summarizerDeps = deps;
     this.store = store;
     this.config = config;
     this.location = location;
@@ -124,7 +130,7 @@ export class SessionManager {
       staleLockMs: config.storage.staleLockMs,
       warn,
     });
-    return new SessionManager(store, config, location, warnings, fromFile, options.now ?? (() => new Date()), warn);
+    return new SessionManager(store, config, location, warnings, fromFile, options.now ?? (() => new Date()), warn, options.summarizerDeps ?? {});
   }
 
   /** A new time-ordered id. */
@@ -261,29 +267,65 @@ export class SessionManager {
     });
   }
 
-  /** Routes an inbound message and records it: the everyday path of a gateway. */
+  /**
+   * Routes an inbound message and records it: the everyday path of a gateway.
+   * Messages for one routing key are recorded in the order this method was called.
+   */
   async receive(inbound: Inbound, content: string, options: { pinned?: boolean } = {}): Promise<Session> {
-    const session = await this.route(inbound);
-    return this.append(session.id, { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}) });
+    const target = routeTarget(inbound, this.config.sessions.identityLinks, () => this.newId());
+    const record = async () => {
+      const session = await this.route(inbound);
+      return this.#appendNow(session.id, { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}) });
+    };
+    const saved = target.alwaysNew ? await record() : await this.#inOrder(`key:${target.key}`, record);
+    return this.#compactAfterAppend(saved);
   }
 
   /**
    * Records one message: refuses expired/archived sessions and oversized
    * messages, counts tokens once, and folds old turns when the history
-   * outgrows its limits.
+   * outgrows its limits. Appends through the same reference are recorded in
+   * call order, whatever each one waits for on the way.
    */
   async append(ref: string, message: NewMessage): Promise<Session> {
+    const saved = await this.#inOrder(`ref:${ref}`, () => this.#appendNow(ref, message));
+    return this.#compactAfterAppend(saved);
+  }
+
+  async #appendNow(ref: string, message: NewMessage): Promise<Session> {
     const id = await this.resolve(ref);
     const built = await this.buildMessage(message);
-    const saved = await this.update(id, (s) => {
+    return this.update(id, (s) => {
       const now = this.now();
       assertWritable(s, this.config.sessions.expirationMs, now);
       const participants =
         built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
       return { ...markActivity(s, now), participants, messages: [...s.messages, built] };
     });
+  }
+
+  async #compactAfterAppend(saved: Session): Promise<Session> {
     const { maybeCompact } = await import("./_compact.js");
     return maybeCompact(this, saved);
+  }
+
+  // Per-reference FIFO chains: entered synchronously at call time, so awaits
+  // of different lengths before the store lock (module loading, the
+  // tokenizer, id resolution) can never reorder one caller's messages.
+  #chains = new Map<string, Promise<unknown>>();
+
+  #inOrder<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const result = previous.then(fn, fn);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#chains.set(key, tail);
+    void tail.then(() => {
+      if (this.#chains.get(key) === tail) this.#chains.delete(key);
+    });
+    return result;
   }
 
   /** Validates and builds a message with its token count (the tokenizer is loaded only here). */

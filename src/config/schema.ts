@@ -3,6 +3,9 @@ import { z } from "zod";
 const intAtLeast = (min: number) =>
   z.number({ error: `expected an integer ≥ ${min}` }).int({ error: `expected an integer ≥ ${min}` }).min(min, { error: `expected an integer ≥ ${min}` });
 
+const WINDOW = 'expected "auto" or an integer ≥ 1024';
+const RETAIN = 'expected "all" or an integer ≥ 0';
+
 const toolPolicy = z.object({
   allow: z.array(z.string({ error: "expected a tool name pattern" }).min(1), { error: "expected an array of tool name patterns" }).default(["*"]),
   deny: z.array(z.string({ error: "expected a tool name pattern" }).min(1), { error: "expected an array of tool name patterns" }).default([]),
@@ -35,7 +38,7 @@ export const configSchema = z.object({
       expirationMs: intAtLeast(0).default(86_400_000),
       /** Model window in tokens, or "auto" to take it from `model`. */
       contextWindow: z
-        .union([z.literal("auto"), intAtLeast(1024)], { error: 'expected "auto" or an integer ≥ 1024' })
+        .union([z.literal("auto"), z.number().int({ error: WINDOW }).min(1024, { error: WINDOW })], { error: WINDOW })
         .default("auto"),
       /** The model the assistant talks to; "auto" resolves its window from this. */
       model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }).default("gpt-4o"),
@@ -48,7 +51,7 @@ export const configSchema = z.object({
       /** How long an expired session stays before `compact` archives it. */
       archiveAfterMs: intAtLeast(0).default(7 * 86_400_000),
       /** Folded messages kept in the pruned-history log: "all" or a maximum count. */
-      retainPrunedHistory: z.union([z.literal("all"), intAtLeast(0)], { error: 'expected "all" or an integer ≥ 0' }).default("all"),
+      retainPrunedHistory: z.union([z.literal("all"), z.number().int({ error: RETAIN }).min(0, { error: RETAIN })], { error: RETAIN }).default("all"),
       /** Largest message accepted, in bytes of UTF-8. */
       maxMessageBytes: intAtLeast(1).default(1_048_576),
       /** Opt-in: canonical person id → channel identities ("telegram:123") whose DMs share one session. */

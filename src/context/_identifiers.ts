@@ -14,8 +14,8 @@ const PATTERNS: readonly RegExp[] = [
   /\b[A-Z][A-Z0-9]{1,15}(?:[-_][A-Z0-9]+)*[-_]\d+[A-Z0-9]*\b/g,
   /(?<![\w&])#\d+\b/g,
   // Money before or after the amount.
-  /[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|K|m|M|bn|B)\b)?/g,
-  /\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|JPY|CHF|CAD|AUD)\b/g,
+  /[$€£¥]\s?\d+(?:,\d{3})*(?:\.\d+)?(?:\s?(?:k|K|m|M|bn|B)\b)?/g,
+  /\b\d+(?:,\d{3})*(?:\.\d+)?\s?(?:USD|EUR|GBP|JPY|CHF|CAD|AUD)\b/g,
   // Numbers with units; "%" sits outside \b.
   /\b\d+(?:[.,]\d+)*\s?%/g,
   /\b\d+(?:[.,]\d+)*\s?(?:ms|µs|us|ns|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?|days?|weeks?|months?|years?|[KMGTP]i?B|[kKmMgGtT]b|bytes?|°C|°F|px|em|rem|kg|g|mg|km|m|cm|mm|mi|ft|tokens?|req\/s|rps|qps|fps|Hz|kHz|MHz|GHz|x|k|K|M)(?![\w/])/g,

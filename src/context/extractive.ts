@@ -34,6 +34,7 @@ const STOPWORDS = new Set(
   "about above after again also because been before being below between could does doing down during each from further have having here into itself just more most much only other over same should some such than that their them then there these they this those through under until very what when where which while whom with would your yours shall will".split(" "),
 );
 const IDS_PER_LINE = 8;
+const ANSWER_WINDOW = 50;
 const SENTENCE_CHARS = 240;
 
 /** The offline default: deterministic, never writes a word that is not in its input, bounded by maxTokens. */
@@ -49,7 +50,11 @@ export function extractiveSummary(input: SummarizeInput): string {
   const count = input.countTokens ?? estimateTokens;
   const lines: Line[] = [];
   let order = 0;
+  const written = new Set<string>();
   const push = (section: Section, text: string): void => {
+    // Repeated boilerplate ("We'll use carrier DHL.") would crowd out everything else.
+    if (written.has(text)) return;
+    written.add(text);
     lines.push({ section, text, order: order++ });
   };
   const knownIds = new Set<string>();
@@ -194,15 +199,16 @@ function labelOf(line: string): string {
 }
 
 /**
- * Heuristic: a question counts as answered when a later message by someone
- * else shares a content word or identifier with it, or the very next reply
- * by someone else opens with a short answer ("yes", "no", "ok" …).
+ * Heuristic: a question counts as answered when one of the next 50 messages
+ * by someone else shares a content word or identifier with it, or the very
+ * next reply by someone else opens with a short answer ("yes", "no", "ok" …).
  */
 function isAnswered(question: string, speaker: string, messages: readonly Message[], index: number): boolean {
   const words = keywords(question);
   const ids = extractIdentifiers(question);
   let first = true;
-  for (const m of messages.slice(index + 1)) {
+  // A bounded look-ahead keeps folding thousands of imported messages linear.
+  for (const m of messages.slice(index + 1, index + 1 + ANSWER_WINDOW)) {
     const other = `${m.role} ${m.sender ?? ""}`;
     if (other.trim() === speaker.trim() || m.role === "tool") continue;
     if (first && SHORT_ANSWER.test(m.content)) return true;

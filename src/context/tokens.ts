@@ -117,3 +117,30 @@ export function estimateTokens(text: string): number {
   }
   return n;
 }
+
+/**
+ * Cuts text that overruns `maxTokens` at the last whole line that fits (a
+ * chatty model must not bloat every later context); falls back to a
+ * character cut for a single long line.
+ */
+export function clampToTokens(text: string, maxTokens: number, count: (text: string) => number): string {
+  if (count(text) <= maxTokens) return text;
+  const lines = text.split("\n");
+  let lo = 0;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (count(lines.slice(0, mid).join("\n")) <= maxTokens) lo = mid;
+    else hi = mid - 1;
+  }
+  if (lo > 0) return lines.slice(0, lo).join("\n");
+  const chars = Array.from(text);
+  let a = 0;
+  let b = chars.length;
+  while (a < b) {
+    const mid = Math.ceil((a + b) / 2);
+    if (count(chars.slice(0, mid).join("")) <= maxTokens) a = mid;
+    else b = mid - 1;
+  }
+  return chars.slice(0, a).join("");
+}

@@ -66,7 +66,7 @@ export function unarchive(session: Session, expirationMs: number, now: Date): Se
   const at = now.toISOString();
   const base: Session = {
     ...session,
-    status: session.messages.length === 0 && session.summary === null ? "created" : "active",
+    status: session.lastActivityAt === session.createdAt && session.messages.length === 0 && session.summary === null ? "created" : "active",
     archivedAt: null,
     expiredAt: null,
     updatedAt: at,

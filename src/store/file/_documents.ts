@@ -62,10 +62,11 @@ export class DocumentFiles {
     let head: string | undefined;
     try {
       head = await readHead(this.layout.doc(id), HEAD_BYTES);
-    } catch (err) {
-      if (errnoOf(err) !== "ELOOP") throw storageError("read", this.layout.doc(id), err);
+      if (head === undefined) return null;
+    } catch {
+      // Symlinks, directories and unreadable files are judged (and reported) by the full read.
+      head = "";
     }
-    if (head === undefined) return null;
     const m = HEAD_RE.exec(head);
     if (m !== null && Number(m[1]) === SESSION_FORMAT_VERSION && m[2] === id) return Number(m[3]);
     const full = await this.read(id);

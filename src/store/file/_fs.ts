@@ -11,6 +11,8 @@ export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+// A FIFO planted under a document's name would block a plain open forever; non-blocking open returns and fstat rejects it.
+const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0);
 
 /** The errno code of a Node fs error, if it has one. */
 export function errnoOf(err: unknown): string | undefined {
@@ -28,11 +30,14 @@ export function ignoreMissing(err: unknown): undefined {
  * because a umask can narrow it (e.g. drop our own write bit). With
  * `tighten`, an existing directory is brought to 0700 too.
  */
-export async function ensureDir(path: string, tighten: boolean): Promise<void> {
+export async function ensureDir(path: string, tighten: boolean, recursive = false): Promise<void> {
   let created = false;
   try {
-    await mkdir(path, { mode: DIR_MODE });
-    created = true;
+    if (recursive) created = (await mkdir(path, { mode: DIR_MODE, recursive: true })) !== undefined;
+    else {
+      await mkdir(path, { mode: DIR_MODE });
+      created = true;
+    }
   } catch (err) {
     if (errnoOf(err) !== "EEXIST") throw storageError("create directory", path, err);
   }
@@ -89,19 +94,39 @@ export async function writeAtomic(target: string, data: string, stem: string = b
   await fsyncDir(dir);
 }
 
-/** Reads a whole file without following a symlink; undefined when absent. */
-export async function readNoFollow(path: string): Promise<{ data: Buffer; ino: number; size: number; mtimeMs: number; isFile: boolean } | undefined> {
+/** A file's bytes (from `offset` on) with the identity they were read under. */
+export interface FileRead {
+  data: Buffer;
+  ino: number;
+  /** Size of the whole file when read. */
+  size: number;
+  mtimeMs: number;
+  isFile: boolean;
+}
+
+/** Reads a file (from `offset` to its end) without following a symlink; undefined when absent. */
+export async function readNoFollow(path: string, offset = 0): Promise<FileRead | undefined> {
   let fh: FileHandle;
   try {
-    fh = await open(path, constants.O_RDONLY | NOFOLLOW);
+    fh = await open(path, READ_FLAGS);
   } catch (err) {
     return ignoreMissing(err);
   }
   try {
     const st = await fh.stat();
     if (!st.isFile()) return { data: Buffer.alloc(0), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: false };
-    const data = await fh.readFile();
-    return { data, ino: st.ino, size: data.length, mtimeMs: st.mtimeMs, isFile: true };
+    if (offset === 0) {
+      const data = await fh.readFile();
+      return { data, ino: st.ino, size: data.length, mtimeMs: st.mtimeMs, isFile: true };
+    }
+    const data = Buffer.alloc(Math.max(0, st.size - offset));
+    let done = 0;
+    while (done < data.length) {
+      const { bytesRead } = await fh.read(data, done, data.length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return { data: data.subarray(0, done), ino: st.ino, size: offset + done, mtimeMs: st.mtimeMs, isFile: true };
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -111,7 +136,7 @@ export async function readNoFollow(path: string): Promise<{ data: Buffer; ino: n
 export async function readHead(path: string, bytes: number): Promise<string | undefined> {
   let fh: FileHandle;
   try {
-    fh = await open(path, constants.O_RDONLY | NOFOLLOW);
+    fh = await open(path, READ_FLAGS);
   } catch (err) {
     return ignoreMissing(err);
   }

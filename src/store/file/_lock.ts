@@ -107,12 +107,12 @@ export class FileLocks {
     }
   }
 
-  /** Removes breaker `name` when it is older than a breaker can legitimately live; true if removed. */
-  async removeStaleBreaker(name: string, now = Date.now()): Promise<boolean> {
+  /** Removes breaker `name` when it is older than a breaker can legitimately live; true if (with dryRun: would be) removed. */
+  async removeStaleBreaker(name: string, dryRun = false): Promise<boolean> {
     const breaker = this.layout.breaker(name);
     const st = await lstat(breaker).catch(ignoreMissing);
-    if (st === undefined || now - st.mtimeMs <= Math.min(BREAKER_STALE_MS, this.timing.staleLockMs)) return false;
-    await rmdir(breaker).catch(() => undefined);
+    if (st === undefined || Date.now() - st.mtimeMs <= Math.min(BREAKER_STALE_MS, this.timing.staleLockMs)) return false;
+    if (!dryRun) await rmdir(breaker).catch(() => undefined);
     return true;
   }
 

@@ -1,0 +1,40 @@
+import { InvalidArgumentError } from "commander";
+
+/** Option parser: an integer ≥ `min`; anything else is a usage error. */
+export function intAtLeast(min: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+    const n = Number(value.trim());
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Parses a duration such as 45s, 30m, 12h, 7d or 2w into milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)([smhdw])$/.exec(value.trim());
+  const amount = m?.[1];
+  const unit = m?.[2];
+  if (amount === undefined || unit === undefined) throw new InvalidArgumentError("expected a duration such as 30m, 12h or 7d");
+  const ms = Number(amount) * (UNIT_MS[unit] ?? 0);
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new InvalidArgumentError("expected a positive duration such as 30m, 12h or 7d");
+  return ms;
+}
+
+/** Option parser for repeatable options: each use adds one value. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Option parser for `CHANNEL:ID` pairs (--dm, --group). */
+export function channelPair(what: string): (value: string) => { channel: string; id: string } {
+  return (value) => {
+    const at = value.indexOf(":");
+    const channel = value.slice(0, at);
+    const id = value.slice(at + 1);
+    if (at <= 0 || id === "") throw new InvalidArgumentError(`expected CHANNEL:${what}, e.g. telegram:42`);
+    return { channel, id };
+  };
+}

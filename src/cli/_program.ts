@@ -1,0 +1,180 @@
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { channelPair, collect, intAtLeast, parseDuration } from "./_args.js";
+import type { AppendFlags } from "./commands/append.js";
+import type { CompactFlags } from "./commands/compact.js";
+import type { DeleteFlags } from "./commands/delete.js";
+import type { ExportFlags } from "./commands/export.js";
+import type { ImportFlags } from "./commands/import.js";
+import type { ListFlags } from "./commands/list.js";
+import type { SetFlags } from "./commands/set.js";
+import type { ShowFlags } from "./commands/show.js";
+import type { StatusFlags } from "./commands/status.js";
+
+// Only commander is loaded eagerly: every action imports its own module, so
+// `openclaw sessions list` never loads the code of `import` or `compact`.
+
+/** Flags of commands that only offer `--json`. */
+export interface JsonFlag {
+  json?: boolean;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+const jsonOption = (): Option => new Option("--json", "print one JSON document on stdout");
+
+/** Builds the `openclaw` command tree; parsing errors throw instead of exiting (see main.ts). */
+export function buildProgram(): Command {
+  const program = new Command("openclaw")
+    .description("Manage the sessions of the OpenClaw assistant in the local store.")
+    .version(version(), "-V, --version", "print the version")
+    .option("--state-dir <dir>", "state directory (default: $OPENCLAW_STATE_DIR or ~/.openclaw)")
+    .option("--config <file>", "config file (default: $OPENCLAW_CONFIG_PATH or <state dir>/config.json)")
+    .helpOption("-h, --help", "show help")
+    .showSuggestionAfterError(true)
+    // main.ts prints every error as one `error: ` line; commander must stay quiet and throw.
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride();
+
+  const sessions = program.command("sessions").description("list, inspect, edit and maintain sessions");
+  addReadCommands(sessions);
+  addWriteCommands(sessions);
+  addMaintenanceCommands(sessions);
+
+  program
+    .command("status")
+    .description("state directory, store size, sessions by status and kind")
+    .option("-v, --verbose", "add per-session context usage, the largest sessions and memory use")
+    .addOption(jsonOption())
+    .action(async (opts: StatusFlags, cmd: Command) => (await import("./commands/status.js")).runStatus(opts, cmd));
+
+  const config = program.command("config").description("show or check the configuration");
+  config
+    .command("show")
+    .description("effective configuration, and where each value came from")
+    .addOption(jsonOption())
+    .action(async (opts: JsonFlag, cmd: Command) => (await import("./commands/config.js")).runConfigShow(opts, cmd));
+  config
+    .command("validate")
+    .description("check the config file; exit 1 with the first problem")
+    .action(async (_opts: unknown, cmd: Command) => (await import("./commands/config.js")).runConfigValidate(cmd));
+  return program;
+}
+
+function addReadCommands(sessions: Command): void {
+  sessions
+    .command("list")
+    .description("sessions, newest activity first (archived ones hidden unless asked for)")
+    .addOption(new Option("--status <status>", "only this status").choices(["created", "active", "expired", "archived", "all"]))
+    .addOption(new Option("--kind <kind>", "only this kind").choices(["dm", "group", "isolated"]))
+    .option("--channel <channel>", "only this channel")
+    .option("--active <minutes>", "only sessions active in the last N minutes", intAtLeast(1))
+    .option("--limit <n>", "at most N sessions", intAtLeast(1))
+    .addOption(jsonOption())
+    .action(async (opts: ListFlags, cmd: Command) => (await import("./commands/list.js")).runList(opts, cmd));
+
+  sessions
+    .command("show")
+    .description("metadata, preferences, tools, context usage, summary and recent messages")
+    .argument("<ref>", "session id, id prefix (≥ 6 characters) or routing key")
+    .option("--messages <n>", "how many recent messages to show", intAtLeast(0), 20)
+    .option("--all", "also show the pruned-history log (messages folded into the summary)")
+    .addOption(jsonOption())
+    .action(async (ref: string, opts: ShowFlags, cmd: Command) => (await import("./commands/show.js")).runShow(ref, opts, cmd));
+
+  sessions
+    .command("export")
+    .description("write sessions as one versioned JSON document (stdout by default)")
+    .argument("[refs...]", "sessions to export")
+    .option("--all", "export every session")
+    .option("-o, --output <file>", "write to FILE (atomically, mode 0600) instead of stdout")
+    .action(async (refs: string[], opts: ExportFlags, cmd: Command) => (await import("./commands/export.js")).runExport(refs, opts, cmd));
+}
+
+function addWriteCommands(sessions: Command): void {
+  sessions
+    .command("append")
+    .description("record one message in the routed session, creating it when needed (no model is called)")
+    .argument("<text>", 'message text, or "-" to read it from stdin')
+    .option("--dm <channel:user>", "direct-message session of USER on CHANNEL", channelPair("USER"))
+    .option("--group <channel:group>", "group session of GROUP on CHANNEL (needs --from)", channelPair("GROUP"))
+    .option("--from <user>", "sender of the message (with --group or --session)")
+    .option("--isolated <name>", "a new isolated session for task NAME")
+    .option("--session <ref>", "an existing session")
+    .addOption(new Option("--role <role>", "message role").choices(["user", "assistant", "system"]).default("user"))
+    .option("--pin", "pin the message: it is never folded into the summary")
+    .addOption(jsonOption())
+    .action(async (text: string, opts: AppendFlags, cmd: Command) => (await import("./commands/append.js")).runAppend(text, opts, cmd));
+
+  sessions
+    .command("set")
+    .description("edit preferences, tool permissions and the system prompt")
+    .argument("<ref>", "session id, id prefix or routing key")
+    .option("--pref <key=value>", "set a preference; VALUE is JSON when it parses, else text (repeatable)", collect)
+    .option("--unset-pref <key>", "remove a preference (repeatable)", collect)
+    .option("--allow-tool <pattern>", "allow tools matching PATTERN, * wildcards (repeatable)", collect)
+    .option("--deny-tool <pattern>", "deny tools matching PATTERN; deny wins (repeatable)", collect)
+    .option("--system <text>", 'replace the system prompt ("" removes it)')
+    .addOption(jsonOption())
+    .action(async (ref: string, opts: SetFlags, cmd: Command) => (await import("./commands/set.js")).runSet(ref, opts, cmd));
+
+  sessions
+    .command("clear")
+    .description("remove a session's history; keep its id, key, preferences, tools and system prompts")
+    .argument("<ref>", "session id, id prefix or routing key")
+    .addOption(jsonOption())
+    .action(async (ref: string, opts: JsonFlag, cmd: Command) => (await import("./commands/clear.js")).runClear(ref, opts, cmd));
+
+  sessions
+    .command("delete")
+    .description("remove sessions and all their files")
+    .argument("[refs...]", "sessions to delete")
+    .addOption(new Option("--status <status>", "bulk: every session with this status").choices(["expired", "archived"]))
+    .option("--older-than <duration>", "bulk: only those inactive for longer than DURATION (30m, 12h, 7d)", parseDuration)
+    .option("--dry-run", "list what would be deleted, delete nothing")
+    .addOption(jsonOption())
+    .action(async (refs: string[], opts: DeleteFlags, cmd: Command) => (await import("./commands/delete.js")).runDelete(refs, opts, cmd));
+}
+
+function addMaintenanceCommands(sessions: Command): void {
+  sessions
+    .command("import")
+    .description("restore sessions from an export document")
+    .argument("<file>", 'export file, or "-" for stdin')
+    .option("--overwrite", "replace sessions that already exist")
+    .addOption(jsonOption())
+    .action(async (file: string, opts: ImportFlags, cmd: Command) =>
+      (await import("./commands/import.js")).runImport(file, opts, cmd),
+    );
+
+  sessions
+    .command("archive")
+    .description("make sessions read-only and hide them from the default list")
+    .argument("<refs...>", "sessions to archive")
+    .addOption(jsonOption())
+    .action(async (refs: string[], opts: JsonFlag, cmd: Command) => (await import("./commands/archive.js")).runArchive(refs, opts, cmd, "archive"));
+
+  sessions
+    .command("unarchive")
+    .description("bring archived sessions back")
+    .argument("<refs...>", "sessions to unarchive")
+    .addOption(jsonOption())
+    .action(async (refs: string[], opts: JsonFlag, cmd: Command) => (await import("./commands/archive.js")).runArchive(refs, opts, cmd, "unarchive"));
+
+  sessions
+    .command("compact")
+    .description("expire, archive and fold sessions, rewrite files, rebuild the index, remove leftovers")
+    .argument("[refs...]", "only these sessions (default: all)")
+    .option("--dry-run", "report what would change, change nothing")
+    .addOption(jsonOption())
+    .action(async (refs: string[], opts: CompactFlags, cmd: Command) =>
+      (await import("./commands/compact.js")).runCompact(refs, opts, cmd),
+    );
+}

@@ -1,0 +1,172 @@
+import pc from "picocolors";
+
+/** Colour functions; plain pass-through when stdout is not a TTY or NO_COLOR is set. */
+export const colors = pc.createColors(colourWanted());
+
+function colourWanted(): boolean {
+  const noColor = process.env.NO_COLOR;
+  // picocolors' own detection turns colour on under CI even into a pipe; a
+  // pipe must always get plain text, so decide here.
+  return process.stdout.isTTY === true && (noColor === undefined || noColor === "") && process.env.TERM !== "dumb";
+}
+
+/** Writes one line (or block) to stdout. */
+export function print(text = ""): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** Writes exactly one JSON document to stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes a `warning: ` line to stderr. */
+export function warn(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
+/** Column alignment of {@link table}. */
+export type Align = "left" | "right";
+
+const NO_BORDER = {
+  top: "", "top-mid": "", "top-left": "", "top-right": "",
+  bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "",
+  left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "",
+  middle: "  ",
+};
+
+/**
+ * Renders rows as borderless, aligned columns (the look of `ps`/`kubectl`,
+ * easy to grep and cut). cli-table3 is loaded only here, so JSON output never
+ * pays for it.
+ */
+export async function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>, align: readonly Align[] = []): Promise<string> {
+  const { default: Table } = await import("cli-table3");
+  const t = new Table({
+    head: head.map((h) => colors.bold(h)),
+    chars: NO_BORDER,
+    style: { head: [], border: [], "padding-left": 0, "padding-right": 0 },
+    colAligns: head.map((_, i) => align[i] ?? "left"),
+    wordWrap: false,
+  });
+  for (const row of rows) t.push(row.map((cell) => (typeof cell === "number" ? formatInt(cell) : cell)));
+  return t
+    .toString()
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .join("\n");
+}
+
+/** Aligned `label  value` lines for a detail block, indented by two spaces. */
+export function keyValues(rows: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(0, ...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${colors.dim(k.padEnd(width))}  ${v}`).join("\n");
+}
+
+/** A section heading. */
+export function heading(text: string): string {
+  return colors.bold(text);
+}
+
+/** "3 min ago", "2 h ago", "5 d ago"; an ISO date beyond 90 days. */
+export function relativeTime(iso: string | null, now: Date = new Date()): string {
+  if (iso === null) return "never";
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const diff = now.getTime() - at;
+  const abs = Math.abs(diff);
+  const phrase = (n: number, unit: string): string => (diff >= 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`);
+  if (abs < 45_000) return diff >= 0 ? "just now" : "in a moment";
+  if (abs < 3_600_000) return phrase(Math.max(1, Math.round(abs / 60_000)), "min");
+  if (abs < 86_400_000) return phrase(Math.round(abs / 3_600_000), "h");
+  if (abs < 90 * 86_400_000) return phrase(Math.round(abs / 86_400_000), "d");
+  return iso.slice(0, 10);
+}
+
+/** A timestamp with its relative form: "2025-11-24 12:03 (3 min ago)". */
+export function timestamp(iso: string | null, now: Date = new Date()): string {
+  if (iso === null) return "never";
+  return `${iso.slice(0, 16).replace("T", " ")} (${relativeTime(iso, now)})`;
+}
+
+/** "512 B", "1.2 KiB", "3.4 MiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit] ?? "TiB"}`;
+}
+
+/** Thousands separators, so token counts read at a glance. */
+export function formatInt(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** "12.5 %". */
+export function formatPercent(p: number): string {
+  return `${p.toFixed(1)} %`;
+}
+
+/** "1 session", "3 sessions". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${formatInt(n)} ${n === 1 ? word : many}`;
+}
+
+/** A session status, coloured by how usable it is. */
+export function paintStatus(status: string): string {
+  switch (status) {
+    case "active":
+      return colors.green(status);
+    case "created":
+      return colors.cyan(status);
+    case "expired":
+      return colors.yellow(status);
+    default:
+      return colors.dim(status);
+  }
+}
+
+/** Shortens text to `max` characters on one line, saying how much was left out. */
+export function preview(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}${colors.dim(`… (${formatInt(text.length - max)} more characters; --json shows all)`)}`;
+}
+
+/** Indents every line of a block. */
+export function indent(text: string, by = "    "): string {
+  return text
+    .split("\n")
+    .map((line) => (line === "" ? line : `${by}${line}`))
+    .join("\n");
+}
+
+/** Reports progress of long work on stderr, and only when stderr is a terminal. */
+export interface Progress {
+  update(done: number, total: number): void;
+  finish(): void;
+}
+
+/** A single overwritten progress line on stderr; a no-op off a TTY so logs and pipes stay clean. */
+export function progress(label: string): Progress {
+  if (process.stderr.isTTY !== true) return { update() {}, finish() {} };
+  let shown = false;
+  let last = 0;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      // Redrawing on every item would cost more than the work on fast stores.
+      if (done !== total && now - last < 80) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r\x1b[K${label} ${done}/${total}`);
+    },
+    finish() {
+      if (shown) process.stderr.write("\r\x1b[K");
+    },
+  };
+}

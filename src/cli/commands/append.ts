@@ -1,0 +1,78 @@
+import type { Command } from "commander";
+import { OpenclawError } from "../../errors.js";
+import type { NewMessage } from "../../manager.js";
+import type { Inbound } from "../../routing/route.js";
+import type { Session } from "../../session/types.js";
+import { withManager } from "../_context.js";
+import { readStdin } from "../_io.js";
+import { print, printJson } from "../_render.js";
+import { UsageError } from "../_usage.js";
+
+/** Flags of `sessions append`. */
+export interface AppendFlags {
+  dm?: { channel: string; id: string };
+  group?: { channel: string; id: string };
+  from?: string;
+  isolated?: string;
+  session?: string;
+  role: "user" | "assistant" | "system";
+  pin?: boolean;
+  json?: boolean;
+}
+
+// The channel and sender recorded for isolated sessions started from a terminal.
+const CLI_IDENTITY = "cli";
+
+/** `openclaw sessions append`: records one message without calling any model. */
+export async function runAppend(textArg: string, flags: AppendFlags, cmd: Command): Promise<void> {
+  const inbound = target(flags);
+  const content = textArg === "-" ? stripFinalNewline(await readStdin()) : textArg;
+  if (content === "") throw new OpenclawError("INVALID_ARGUMENT", "the message text is empty; nothing was recorded");
+  const saved = await withManager(cmd, async (m) => {
+    if (inbound === null) {
+      const message: NewMessage = { role: flags.role, content, sender: flags.from ?? null, ...(flags.pin ? { pinned: true } : {}) };
+      return m.append(flags.session ?? "", message);
+    }
+    // An implicit sender (the DM's user, "cli") only speaks for user messages; --from is always honoured.
+    const sender = flags.from ?? (flags.role === "user" ? inbound.senderId : null);
+    const message: NewMessage = { role: flags.role, content, sender, ...(flags.pin ? { pinned: true } : {}) };
+    // Validate before routing: routing may create a session, and a refused
+    // message (too large, NUL, bad sender) must leave nothing behind.
+    await m.buildMessage(message);
+    const session = await m.route(inbound);
+    return m.append(session.id, message);
+  });
+  if (flags.json) {
+    printJson(appendResult(saved));
+    return;
+  }
+  print(saved.id);
+}
+
+/** What `append --json` prints. */
+export function appendResult(s: Session): { id: string; key: string; status: string; messageCount: number } {
+  return { id: s.id, key: s.key, status: s.status, messageCount: s.messages.length };
+}
+
+function target(flags: AppendFlags): Inbound | null {
+  const given = [flags.dm && "--dm", flags.group && "--group", flags.isolated !== undefined && "--isolated", flags.session !== undefined && "--session"].filter(
+    (x): x is string => typeof x === "string",
+  );
+  if (given.length !== 1) {
+    const what = given.length === 0 ? "no target given" : `${given.join(" and ")} given together`;
+    throw new UsageError(`${what}: use exactly one of --dm CHANNEL:USER, --group CHANNEL:GROUP --from USER, --isolated NAME, --session REF`);
+  }
+  if (flags.group !== undefined && flags.from === undefined) throw new UsageError("--group needs --from USER: the member who sent the message");
+  if (flags.from !== undefined && (flags.dm !== undefined || flags.isolated !== undefined)) {
+    throw new UsageError("--from only applies with --group or --session");
+  }
+  if (flags.dm !== undefined) return { channel: flags.dm.channel, senderId: flags.dm.id };
+  if (flags.group !== undefined) return { channel: flags.group.channel, senderId: flags.from ?? "", groupId: flags.group.id };
+  if (flags.isolated !== undefined) return { channel: CLI_IDENTITY, senderId: CLI_IDENTITY, isolated: flags.isolated };
+  return null;
+}
+
+// `echo text | openclaw sessions append … -` should record "text", not "text\n".
+function stripFinalNewline(text: string): string {
+  return text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
+}

@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { withManager } from "../_context.js";
+import { colors, formatBytes, plural, print, printJson, progress } from "../_render.js";
+
+/** Flags of `sessions compact`. */
+export interface CompactFlags {
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** `openclaw sessions compact`. */
+export async function runCompact(refs: string[], flags: CompactFlags, cmd: Command): Promise<void> {
+  const report = await withManager(cmd, async (m) => {
+    const bar = progress(flags.dryRun ? "checking" : "compacting");
+    try {
+      return await m.compact({ refs, ...(flags.dryRun ? { dryRun: true } : {}), onProgress: (done, total) => bar.update(done, total) });
+    } finally {
+      bar.finish();
+    }
+  });
+  if (flags.json) {
+    printJson(report);
+    return;
+  }
+  const would = report.dryRun ? "would " : "";
+  for (const a of report.actions) {
+    const what: string[] = [];
+    if (a.expired) what.push(`${would}mark expired`);
+    if (a.archived) what.push(`${would}archive`);
+    if (a.folded > 0) what.push(`${would}fold ${plural(a.folded, "message")} into the summary`);
+    if (a.error !== null) what.push(colors.red(`summarizer failed: ${a.error}`));
+    print(`${a.id} ${colors.cyan(a.key)}: ${what.join(", ")}`);
+  }
+  const counts = {
+    expired: report.actions.filter((a) => a.expired).length,
+    archived: report.actions.filter((a) => a.archived).length,
+    folded: report.actions.reduce((n, a) => n + a.folded, 0),
+  };
+  const parts = [
+    `${report.dryRun ? "checked" : "compacted"} ${plural(report.sessions, "session")}`,
+    `${plural(report.touched, "session")} ${report.dryRun ? "would change" : "changed"} (${counts.expired} expired, ${counts.archived} archived, ${plural(counts.folded, "message")} folded)`,
+    `${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}`,
+    `${plural(report.leftoversRemoved, "leftover")} ${report.dryRun ? "to remove" : "removed"}`,
+  ];
+  if (report.indexRebuilt) parts.push(report.dryRun ? "index would be rebuilt" : "index rebuilt");
+  print(parts.join("; "));
+}

@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import type { SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
+import { withManager } from "../_context.js";
+import { colors, paintStatus, plural, print, printJson, relativeTime, table } from "../_render.js";
+
+/** Flags of `sessions list`. */
+export interface ListFlags {
+  status?: SessionStatus | "all";
+  kind?: SessionKind;
+  channel?: string;
+  active?: number;
+  limit?: number;
+  json?: boolean;
+}
+
+/** One session as `list --json` shows it: the index summary without storage internals. */
+export function listItem(s: SessionSummary): Record<string, unknown> {
+  return {
+    id: s.id,
+    key: s.key,
+    kind: s.kind,
+    channel: s.channel,
+    status: s.status,
+    messageCount: s.messageCount,
+    tokens: s.tokens,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    lastActivityAt: s.lastActivityAt,
+    expiredAt: s.expiredAt,
+    archivedAt: s.archivedAt,
+    sizeBytes: s.sizeBytes,
+  };
+}
+
+/** `openclaw sessions list`. */
+export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
+  const page = await withManager(cmd, (m) =>
+    m.list({
+      ...(flags.status !== undefined ? { status: flags.status } : {}),
+      ...(flags.kind !== undefined ? { kind: flags.kind } : {}),
+      ...(flags.channel !== undefined ? { channel: flags.channel } : {}),
+      ...(flags.active !== undefined ? { activeWithinMinutes: flags.active } : {}),
+      ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+    }),
+  );
+  if (flags.json) {
+    printJson({ sessions: page.items.map(listItem), count: page.items.length, total: page.total });
+    return;
+  }
+  const hint = flags.status === undefined ? colors.dim(" (archived sessions are hidden: --status all shows them)") : "";
+  if (page.items.length === 0) {
+    print(`no sessions${hint}`);
+    return;
+  }
+  const now = new Date();
+  const rows = page.items.map((s) => [s.id, s.key, s.kind, paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
+  print(await table(["ID", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
+  const shown = page.items.length < page.total ? `${page.items.length} of ${plural(page.total, "session")}` : plural(page.total, "session");
+  print(colors.dim(shown) + hint);
+}

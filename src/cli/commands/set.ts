@@ -1,0 +1,81 @@
+import type { Command } from "commander";
+import type { Session, JsonValue } from "../../session/types.js";
+import { withManager } from "../_context.js";
+import { colors, print, printJson } from "../_render.js";
+import { UsageError } from "../_usage.js";
+
+/** Flags of `sessions set`. */
+export interface SetFlags {
+  pref?: string[];
+  unsetPref?: string[];
+  allowTool?: string[];
+  denyTool?: string[];
+  system?: string;
+  json?: boolean;
+}
+
+// The manager checks these too, but only per call; checking everything up
+// front keeps a half-valid command from saving the preferences and then
+// failing on a tool pattern.
+const PREF_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
+const TOOL_PATTERN = /^[A-Za-z0-9_.*:/-]{1,256}$/;
+
+/** `openclaw sessions set`. */
+export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promise<void> {
+  const set = parsePrefs(flags.pref ?? []);
+  const unset = flags.unsetPref ?? [];
+  const allow = flags.allowTool ?? [];
+  const deny = flags.denyTool ?? [];
+  if (Object.keys(set).length === 0 && unset.length === 0 && allow.length === 0 && deny.length === 0 && flags.system === undefined) {
+    throw new UsageError("nothing to change: give --pref, --unset-pref, --allow-tool, --deny-tool or --system");
+  }
+  for (const key of [...Object.keys(set), ...unset]) {
+    if (!PREF_KEY.test(key)) throw new UsageError(`invalid preference key ${JSON.stringify(key)}: use 1-128 characters from A-Z a-z 0-9 _ . -`);
+  }
+  for (const key of unset) if (key in set) throw new UsageError(`preference ${key} is both set and unset`);
+  for (const p of [...allow, ...deny]) {
+    if (!TOOL_PATTERN.test(p)) throw new UsageError(`invalid tool pattern ${JSON.stringify(p)}: use tool names with * wildcards, e.g. fs.* or web_search`);
+  }
+  for (const p of allow) if (deny.includes(p)) throw new UsageError(`tool pattern ${p} is both allowed and denied`);
+
+  const session = await withManager(cmd, async (m) => {
+    const id = await m.resolve(ref);
+    let current: Session = await m.get(id);
+    if (Object.keys(set).length > 0 || unset.length > 0) current = await m.setPreferences(id, set, unset);
+    if (allow.length > 0 || deny.length > 0) current = await m.setTools(id, { allow, deny });
+    if (flags.system !== undefined) current = await m.setSystemPrompt(id, flags.system);
+    return current;
+  });
+  if (flags.json) {
+    printJson({ id: session.id, key: session.key, preferences: session.preferences, tools: session.tools, systemPrompts: session.systemPrompts });
+    return;
+  }
+  const changes: string[] = [];
+  if (Object.keys(set).length > 0) changes.push(`set ${Object.entries(set).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`);
+  if (unset.length > 0) changes.push(`unset ${unset.join(", ")}`);
+  if (allow.length > 0) changes.push(`allowed ${allow.join(", ")}`);
+  if (deny.length > 0) changes.push(`denied ${deny.join(", ")}`);
+  if (flags.system !== undefined) changes.push(flags.system === "" ? "removed the system prompt" : "replaced the system prompt");
+  print(`updated ${session.id} ${colors.cyan(session.key)}: ${changes.join("; ")}`);
+}
+
+/** Parses `KEY=VALUE` pairs; VALUE is JSON when it parses as JSON, else kept as text. */
+export function parsePrefs(pairs: readonly string[]): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`--pref expects KEY=VALUE, got ${JSON.stringify(pair)}`);
+    out[pair.slice(0, at)] = parseValue(pair.slice(at + 1));
+  }
+  return out;
+}
+
+function parseValue(text: string): JsonValue {
+  try {
+    const value = JSON.parse(text) as JsonValue;
+    // 1e999 parses to Infinity, which JSON cannot store; keep what was typed.
+    return typeof value === "number" && !Number.isFinite(value) ? text : value;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,174 @@
+import type { Command } from "commander";
+import type { BuiltContext } from "../../context/build.js";
+import { isOpenclawError } from "../../errors.js";
+import type { SessionManager } from "../../manager.js";
+import type { Message, Session } from "../../session/types.js";
+import { withManager } from "../_context.js";
+import {
+  colors,
+  formatBytes,
+  formatInt,
+  formatPercent,
+  heading,
+  indent,
+  keyValues,
+  paintStatus,
+  plural,
+  preview,
+  print,
+  printJson,
+  timestamp,
+  warn,
+} from "../_render.js";
+
+/** Flags of `sessions show`. */
+export interface ShowFlags {
+  messages: number;
+  all?: boolean;
+  json?: boolean;
+}
+
+// Long enough for a real message, short enough that 20 of them stay readable.
+const CONTENT_PREVIEW = 2000;
+
+/** `openclaw sessions show`. */
+export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Promise<void> {
+  await withManager(cmd, async (m) => {
+    const { session, sizeBytes } = await m.getWithSize(ref);
+    const pruned = flags.all ? await m.prunedHistory(session.id) : undefined;
+    if (flags.json) {
+      printJson(pruned === undefined ? session : { ...session, prunedHistory: pruned });
+      return;
+    }
+    const now = m.now();
+    print(`${heading("session")} ${session.id}  ${colors.cyan(session.key)}`);
+    print(
+      keyValues([
+        ["kind", session.kind],
+        ["channel", session.channel],
+        ["status", paintStatus(session.status) + statusNote(session, now)],
+        ["participants", session.participants.length > 0 ? session.participants.join(", ") : colors.dim("none")],
+        ["created", timestamp(session.createdAt, now)],
+        ["last activity", timestamp(session.lastActivityAt, now)],
+        ["updated", timestamp(session.updatedAt, now)],
+        ["size on disk", formatBytes(sizeBytes)],
+      ]),
+    );
+    print();
+    printSettings(session);
+    print();
+    await printContext(m, session, now);
+    print();
+    printSummary(session, now);
+    print();
+    printMessages(session, flags.messages, now);
+    if (pruned !== undefined) {
+      print();
+      print(`${heading("pruned history")} ${colors.dim(`(${plural(pruned.length, "message")} folded into the summary, oldest first)`)}`);
+      for (const msg of pruned) print(renderMessage(msg, now));
+    }
+  });
+}
+
+function statusNote(s: Session, now: Date): string {
+  if (s.status === "archived" && s.archivedAt !== null) return colors.dim(` since ${timestamp(s.archivedAt, now)}`);
+  if (s.status === "expired" && s.expiredAt !== null) return colors.dim(` since ${timestamp(s.expiredAt, now)}`);
+  return "";
+}
+
+function printSettings(s: Session): void {
+  const prefs = Object.entries(s.preferences);
+  print(`${heading("preferences")}${prefs.length === 0 ? colors.dim("  none") : ""}`);
+  if (prefs.length > 0) print(keyValues(prefs.map(([k, v]) => [k, JSON.stringify(v)])));
+  print();
+  print(heading("tools") + colors.dim("  (deny wins; a tool matching neither list is denied)"));
+  print(
+    keyValues([
+      ["allow", s.tools.allow.length > 0 ? s.tools.allow.join(", ") : colors.dim("nothing")],
+      ["deny", s.tools.deny.length > 0 ? s.tools.deny.join(", ") : colors.dim("nothing")],
+    ]),
+  );
+  print();
+  print(`${heading("system prompts")}${s.systemPrompts.length === 0 ? colors.dim("  none") : ""}`);
+  s.systemPrompts.forEach((p, i) => {
+    print(`  #${i + 1} ${colors.dim(`${plural(p.tokens, "token")}`)}`);
+    print(indent(preview(p.content, CONTENT_PREVIEW)));
+  });
+}
+
+async function printContext(m: SessionManager, s: Session, now: Date): Promise<void> {
+  const w = await m.window();
+  for (const message of w.warnings) warn(message);
+  let built: BuiltContext | null = null;
+  let problem: string | null = null;
+  try {
+    built = await m.buildContext(s.id);
+  } catch (err) {
+    // An over-budget system prompt makes the context unbuildable; show that instead of failing the whole page.
+    if (!isOpenclawError(err)) throw err;
+    problem = err.message;
+  }
+  const stored = s.systemPrompts.reduce((n, p) => n + p.tokens, 0) + (s.summary?.tokens ?? 0) + s.messages.reduce((n, msg) => n + msg.tokens, 0);
+  const rows: Array<[string, string]> = [
+    ["model", `${s.context.model ?? m.config.sessions.model}`],
+    ["window", `${formatInt(w.window)} tokens (reserve ${formatInt(w.reserve)} for the reply, budget ${formatInt(w.budget)})`],
+    ["stored", `${formatInt(stored)} tokens = ${formatPercent(pct(stored, w.window))} of the window`],
+  ];
+  if (built !== null) {
+    const p = built.parts;
+    rows.push([
+      "sent to model",
+      `${formatInt(built.tokens)} tokens = ${formatPercent(pct(built.tokens, w.window))} ` +
+        colors.dim(`(system ${formatInt(p.system)} · summary ${formatInt(p.summary)} · pinned ${formatInt(p.pinned)} · recent ${formatInt(p.recent)})`),
+    ]);
+    const left: string[] = [];
+    if (built.droppedTurns > 0) left.push(plural(built.droppedTurns, "older turn"));
+    if (built.droppedPinned > 0) left.push(plural(built.droppedPinned, "pinned message"));
+    if (built.summary === "dropped") left.push("the summary");
+    if (built.summary === "truncated") left.push("part of the summary");
+    if (built.latestTurnPartial) left.push("part of the latest turn");
+    if (left.length > 0) rows.push(["left out", colors.yellow(`${left.join(", ")} (over budget)`)]);
+  } else if (problem !== null) {
+    rows.push(["sent to model", colors.red(problem)]);
+  }
+  rows.push(["compactions", `${s.context.compactions}${s.context.lastCompactedAt !== null ? colors.dim(`, last ${timestamp(s.context.lastCompactedAt, now)}`) : ""}`]);
+  if (s.context.lastSummarizerError !== null) rows.push(["summarizer", colors.red(`last run failed: ${s.context.lastSummarizerError}`)]);
+  print(heading("context"));
+  print(keyValues(rows));
+}
+
+function printSummary(s: Session, now: Date): void {
+  if (s.summary === null) {
+    print(`${heading("summary")}${colors.dim("  none")}`);
+    return;
+  }
+  const sm = s.summary;
+  print(`${heading("summary")} ${colors.dim(`(covers ${plural(sm.messageCount, "message")} · ${plural(sm.tokens, "token")} · ${sm.summarizer} · updated ${timestamp(sm.updatedAt, now)})`)}`);
+  print(indent(preview(sm.text, CONTENT_PREVIEW * 2)));
+}
+
+function printMessages(s: Session, limit: number, now: Date): void {
+  const shown = limit === 0 ? [] : s.messages.slice(-limit);
+  const folded = s.prunedCount > 0 ? `; ${formatInt(s.prunedCount)} earlier folded into the summary` : "";
+  const scope = shown.length < s.messages.length ? `last ${shown.length} of ${formatInt(s.messages.length)}` : plural(s.messages.length, "message");
+  print(`${heading("messages")} ${colors.dim(`(${scope}${folded})`)}`);
+  for (const msg of shown) print(renderMessage(msg, now));
+}
+
+function renderMessage(msg: Message, now: Date): string {
+  const who = msg.sender !== null ? ` ${msg.sender}` : "";
+  const tags = [plural(msg.tokens, "token"), ...(msg.pinned ? ["pinned"] : []), ...(msg.toolCallId !== undefined ? [`answers ${msg.toolCallId}`] : [])];
+  const calls = (msg.toolCalls ?? []).map((c) => `\n    ${colors.dim(`→ calls ${c.name} (${c.id}) ${preview(c.arguments, 200)}`)}`).join("");
+  const head = `  ${colors.dim(timestamp(msg.createdAt, now))} ${roleColour(msg.role)}${who} ${colors.dim(`· ${tags.join(" · ")}`)}`;
+  return `${head}\n${indent(preview(msg.content, CONTENT_PREVIEW))}${calls}`;
+}
+
+function roleColour(role: string): string {
+  if (role === "user") return colors.green(role);
+  if (role === "assistant") return colors.blue(role);
+  return colors.magenta(role);
+}
+
+function pct(n: number, of: number): number {
+  return of > 0 ? Math.round((n / of) * 1000) / 10 : 0;
+}

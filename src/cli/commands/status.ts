@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import { withManager } from "../_context.js";
+import { colors, formatBytes, formatInt, formatPercent, heading, keyValues, paintStatus, print, printJson, table } from "../_render.js";
+
+/** Flags of `openclaw status`. */
+export interface StatusFlags {
+  verbose?: boolean;
+  json?: boolean;
+}
+
+const SOURCE_LABEL = { flag: "from the command line", env: "from the environment", default: "default" } as const;
+
+/** `openclaw status`. */
+export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void> {
+  const { report, location } = await withManager(cmd, async (m) => ({ report: await m.status({ verbose: flags.verbose === true }), location: m.location }));
+  if (flags.json) {
+    printJson({ ...report, stateDirSource: location.stateDirSource, configPathSource: location.configPathSource });
+    return;
+  }
+  const byStatus = (Object.entries(report.byStatus) as Array<[string, number]>).map(([k, n]) => `${paintStatus(k)} ${formatInt(n)}`).join(" · ");
+  const byKind = Object.entries(report.byKind).map(([k, n]) => `${k} ${formatInt(n)}`).join(" · ");
+  print(
+    keyValues([
+      ["state dir", `${report.stateDir} ${colors.dim(`(${SOURCE_LABEL[location.stateDirSource]})`)}`],
+      ["config", `${report.configPath} ${colors.dim(`(${SOURCE_LABEL[location.configPathSource]})`)}`],
+      ["store", `${report.store}, ${formatBytes(report.sizeOnDisk)} on disk`],
+      ["model", `${report.model} ${colors.dim(`(window ${formatInt(report.window)} tokens, budget ${formatInt(report.budget)})`)}`],
+      ["sessions", formatInt(report.total)],
+      ["by status", byStatus],
+      ["by kind", byKind],
+    ]),
+  );
+  const v = report.verbose;
+  if (v === undefined) return;
+  print();
+  print(`${heading("context usage")} ${colors.dim("(sessions not archived, newest activity first)")}`);
+  if (v.sessions.length === 0) print(colors.dim("  none"));
+  else {
+    const rows = v.sessions.map((s) => [s.id, s.key, paintStatus(s.status), `${formatInt(s.tokens)} / ${formatInt(s.window)}`, formatPercent(s.percent), formatBytes(s.sizeBytes)]);
+    print(await table(["ID", "KEY", "STATUS", "TOKENS / WINDOW", "USED", "SIZE"], rows, ["left", "left", "left", "right", "right", "right"]));
+  }
+  print();
+  print(heading("largest on disk"));
+  if (v.largest.length === 0) print(colors.dim("  none"));
+  else print(await table(["ID", "KEY", "SIZE", "MSGS"], v.largest.map((s) => [s.id, s.key, formatBytes(s.sizeBytes), s.messageCount]), ["left", "left", "right", "right"]));
+  print();
+  print(heading("memory (this process)"));
+  print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
+}

@@ -1,0 +1,296 @@
+import { lstat, readdir, unlink } from "node:fs/promises";
+import { z } from "zod";
+import { storageError } from "../../errors.js";
+import { toSummary } from "../../session/lifecycle.js";
+import type { SessionSummary } from "../../session/types.js";
+import { SESSION_KINDS, SESSION_STATUSES } from "../../session/types.js";
+import { oneLine } from "../_document.js";
+import type { StoreWarning } from "../store.js";
+import type { DocRead, DocumentFiles } from "./_documents.js";
+import type { FileRead } from "./_fs.js";
+import { appendLines, errnoOf, fsyncDir, ignoreMissing, readNoFollow, writeAtomic } from "./_fs.js";
+import type { Layout } from "./_paths.js";
+import { docIdOf } from "./_paths.js";
+
+const entrySchema = z.object({
+  id: z.string(),
+  key: z.string(),
+  kind: z.enum(SESSION_KINDS),
+  channel: z.string(),
+  status: z.enum(SESSION_STATUSES),
+  messageCount: z.number().int().nonnegative(),
+  tokens: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastActivityAt: z.string(),
+  expiredAt: z.string().nullable(),
+  archivedAt: z.string().nullable(),
+  revision: z.number().int().nonnegative(),
+  sizeBytes: z.number().int().nonnegative(),
+});
+const snapshotSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });
+const opSchema = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("put"), s: entrySchema }),
+  z.object({ op: z.literal("del"), id: z.string() }),
+]);
+type Op = z.infer<typeof opSchema>;
+
+/** The journal is folded once it outgrows the snapshot, and never below ~1000 lines of summaries. */
+export const DEFAULT_FOLD_BYTES = 400_000;
+const READ_PARALLELISM = 16;
+
+interface FileKey {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+interface Cache {
+  snapshot: FileKey;
+  journal: FileKey | undefined;
+  map: Map<string, SessionSummary>;
+}
+
+/** Runs a function under the index lock (in-process queue + lock file). */
+export type IndexLockRunner = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * The derived index: a snapshot of summaries plus an append-only journal of
+ * changes since, cached per process and checked against the directory
+ * listing, so list never parses every document and can always be rebuilt.
+ */
+export class SessionIndex {
+  private cache: Cache | undefined;
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly locked: IndexLockRunner,
+    private readonly docs: DocumentFiles,
+    private readonly warn: StoreWarning,
+    private readonly foldBytes: number = DEFAULT_FOLD_BYTES,
+  ) {}
+
+  /** Writes an empty snapshot for a store that has no documents yet, so its first list need not rebuild. */
+  async initialize(): Promise<void> {
+    if ((await keyOf(this.layout.snapshot)) !== undefined) return;
+    await this.locked(async () => {
+      if ((await keyOf(this.layout.snapshot)) !== undefined) return;
+      if ((await this.docIds()).length > 0) return;
+      await this.writeSnapshot(new Map());
+    });
+  }
+
+  /** Records a saved document's summary. */
+  async recordPut(summary: SessionSummary): Promise<void> {
+    await this.append([{ op: "put", s: summary }]);
+  }
+
+  /** Records a deleted document. */
+  async recordDelete(id: string): Promise<void> {
+    await this.append([{ op: "del", id }]);
+  }
+
+  /** Every indexed summary, made to agree with the documents present in the directory. */
+  async entries(): Promise<SessionSummary[]> {
+    const map = await this.current();
+    const onDisk = new Set(await this.docIds());
+    const missing = [...onDisk].filter((id) => !map.has(id));
+    const gone = [...map.keys()].filter((id) => !onDisk.has(id));
+    if (missing.length > 0 || gone.length > 0) await this.repair(map, missing, gone);
+    return [...map.values()];
+  }
+
+  /** Rebuilds the index from the documents (quarantining corrupt ones); returns the quarantined names. */
+  async rebuild(): Promise<string[]> {
+    return this.locked(async () => (await this.rebuildLocked()).quarantined);
+  }
+
+  /** Names of the documents a rebuild would quarantine, changing nothing. */
+  async corruptDocuments(): Promise<string[]> {
+    const bad: string[] = [];
+    for (const id of await this.docIds()) {
+      if ((await this.docs.read(id, true)).state === "corrupt") bad.push(`${id}.json`);
+    }
+    return bad;
+  }
+
+  private async current(): Promise<Map<string, SessionSummary>> {
+    const cache = this.cache;
+    if (cache !== undefined) {
+      const [snapshot, journal] = await Promise.all([keyOf(this.layout.snapshot), keyOf(this.layout.journal)]);
+      if (sameKey(cache.snapshot, snapshot) && sameKey(cache.journal, journal)) return cache.map;
+    }
+    return this.locked(() => this.loadLocked());
+  }
+
+  private async loadLocked(): Promise<Map<string, SessionSummary>> {
+    const cache = this.cache;
+    const snapshot = await keyOf(this.layout.snapshot);
+    if (snapshot === undefined) return (await this.rebuildLocked()).map;
+    if (cache !== undefined && sameKey(cache.snapshot, snapshot)) {
+      const journal = await keyOf(this.layout.journal);
+      if (sameKey(cache.journal, journal)) return cache.map;
+      // Between folds the journal only grows, so the cached prefix stays valid.
+      if (journal !== undefined && cache.journal === undefined) return this.replayInto(cache.map, snapshot, 0);
+      if (journal !== undefined && cache.journal !== undefined && journal.ino === cache.journal.ino && journal.size > cache.journal.size) {
+        return this.replayInto(cache.map, snapshot, cache.journal.size);
+      }
+    }
+    return this.reloadAll();
+  }
+
+  private async reloadAll(): Promise<Map<string, SessionSummary>> {
+    const file = await readNoFollow(this.layout.snapshot).catch(() => undefined);
+    if (file === undefined || !file.isFile) return (await this.rebuildLocked()).map;
+    let parsed;
+    try {
+      parsed = snapshotSchema.safeParse(JSON.parse(file.data.toString("utf8")));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !parsed.success) {
+      this.warn("sessions/index.json: index snapshot is unreadable; rebuilding it from the session files");
+      return (await this.rebuildLocked()).map;
+    }
+    const map = new Map(parsed.data.entries.map((e) => [e.id, e]));
+    return this.replayInto(map, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs }, 0);
+  }
+
+  /** Applies journal lines from byte `from`; any torn or invalid line means a crash mid-append, so rebuild. */
+  private async replayInto(map: Map<string, SessionSummary>, snapshot: FileKey, from: number): Promise<Map<string, SessionSummary>> {
+    const file = await readNoFollow(this.layout.journal, from);
+    let journal: FileKey | undefined;
+    if (file !== undefined) {
+      const ops = parseOps(file);
+      if (ops === undefined) return (await this.rebuildLocked()).map;
+      for (const op of ops) {
+        if (op.op === "put") map.set(op.s.id, op.s);
+        else map.delete(op.id);
+      }
+      journal = { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs };
+    }
+    this.cache = { snapshot, journal, map };
+    return map;
+  }
+
+  private async rebuildLocked(): Promise<{ map: Map<string, SessionSummary>; quarantined: string[] }> {
+    const map = new Map<string, SessionSummary>();
+    const quarantined: string[] = [];
+    const ids = await this.docIds();
+    for (let i = 0; i < ids.length; i += READ_PARALLELISM) {
+      const batch = ids.slice(i, i + READ_PARALLELISM);
+      const reads = await Promise.all(batch.map((id) => this.readForIndex(id)));
+      reads.forEach((r, j) => {
+        if (r.state === "ok") map.set(r.session.id, toSummary(r.session, r.bytes));
+        else if (r.state === "corrupt" && r.quarantinedAs !== undefined) quarantined.push(`${batch[j] ?? "?"}.json`);
+      });
+    }
+    await this.writeSnapshot(map);
+    return { map, quarantined };
+  }
+
+  /** Writes `map` as the snapshot and drops the journal it supersedes (caller holds the index lock). */
+  private async writeSnapshot(map: Map<string, SessionSummary>): Promise<void> {
+    await writeAtomic(this.layout.snapshot, JSON.stringify({ version: 1, entries: [...map.values()] }), "index");
+    await unlink(this.layout.journal).catch(ignoreMissing);
+    await fsyncDir(this.layout.sessions);
+    const snapshot = await keyOf(this.layout.snapshot);
+    this.cache = snapshot === undefined ? undefined : { snapshot, journal: undefined, map };
+  }
+
+  private async append(ops: Op[]): Promise<void> {
+    if (ops.length === 0) return;
+    const text = ops.map((op) => `${JSON.stringify(op)}\n`).join("");
+    await this.locked(async () => {
+      const size = await appendLines(this.layout.journal, text, false);
+      const snapshot = await keyOf(this.layout.snapshot);
+      if (size > Math.max(this.foldBytes, snapshot?.size ?? 0)) {
+        await this.writeSnapshot(await this.loadLocked());
+      }
+    });
+  }
+
+  /**
+   * Brings the index in line with files added or removed behind its back.
+   * Each repair is re-checked under the lock so a racing writer's newer
+   * journal line is never followed by an older one.
+   */
+  private async repair(map: Map<string, SessionSummary>, missing: string[], gone: string[]): Promise<void> {
+    const added: SessionSummary[] = [];
+    for (const id of missing) {
+      const r = await this.readForIndex(id);
+      if (r.state === "ok") added.push(toSummary(r.session, r.bytes));
+    }
+    for (const s of added) map.set(s.id, s);
+    for (const id of gone) map.delete(id);
+    try {
+      await this.locked(async () => {
+        const ops: Op[] = [];
+        for (const s of added) {
+          if ((await this.docs.revision(s.id)) === s.revision) ops.push({ op: "put", s });
+        }
+        for (const id of gone) {
+          if ((await keyOf(this.layout.doc(id))) === undefined) ops.push({ op: "del", id });
+        }
+        if (ops.length === 0) return;
+        await appendLines(this.layout.journal, ops.map((op) => `${JSON.stringify(op)}\n`).join(""), false);
+      });
+    } catch (err) {
+      this.warn(`sessions/index.journal: could not record index repairs (${oneLine(err instanceof Error ? err.message : String(err), 160)}); list stays correct`);
+    }
+  }
+
+  /** One unreadable document (permissions, I/O) must not make the whole store unlistable. */
+  private async readForIndex(id: string): Promise<DocRead> {
+    try {
+      return await this.docs.read(id);
+    } catch (err) {
+      this.warn(`sessions/${id}.json: cannot be read (${oneLine(err instanceof Error ? err.message : String(err), 160)}); left out of the list`);
+      return { state: "absent" };
+    }
+  }
+
+  private async docIds(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.layout.sessions);
+    } catch (err) {
+      throw storageError("list", this.layout.sessions, err);
+    }
+    return names.map(docIdOf).filter((id): id is string => id !== undefined);
+  }
+}
+
+function parseOps(file: FileRead): Op[] | undefined {
+  const text = file.data.toString("utf8");
+  if (text.length > 0 && !text.endsWith("\n")) return undefined;
+  const ops: Op[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return undefined;
+    }
+    const op = opSchema.safeParse(value);
+    if (!op.success) return undefined;
+    ops.push(op.data);
+  }
+  return ops;
+}
+
+async function keyOf(path: string): Promise<FileKey | undefined> {
+  try {
+    const st = await lstat(path);
+    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") return undefined;
+    throw storageError("inspect", path, err);
+  }
+}
+
+function sameKey(a: FileKey | undefined, b: FileKey | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}

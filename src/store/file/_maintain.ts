@@ -1,0 +1,68 @@
+import { lstat, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { storageError } from "../../errors.js";
+import type { MaintenanceReport } from "../store.js";
+import { errnoOf, ignoreMissing } from "./_fs.js";
+import type { SessionIndex } from "./_index.js";
+import type { FileLocks } from "./_lock.js";
+import type { Layout } from "./_paths.js";
+import { breakerNameOf, isTempFile, lockNameOf } from "./_paths.js";
+
+/** A temp file younger than this may belong to a write in progress in another process. */
+const TEMP_MAX_AGE_MS = 60_000;
+
+/**
+ * Removes what interrupted writers left (old temp files, stale locks and
+ * breakers), then rebuilds the index from the documents. With `dryRun`,
+ * counts and names what it would do and changes nothing.
+ */
+export async function maintainFiles(layout: Layout, locks: FileLocks, index: SessionIndex, dryRun: boolean): Promise<MaintenanceReport> {
+  let entries;
+  try {
+    entries = await readdir(layout.sessions, { withFileTypes: true });
+  } catch (err) {
+    throw storageError("list", layout.sessions, err);
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    const name = entry.name;
+    if (entry.isFile() && isTempFile(name)) {
+      const path = join(layout.sessions, name);
+      const st = await lstat(path).catch(ignoreMissing);
+      if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
+      if (!dryRun) await rm(path, { force: true });
+      removed++;
+      continue;
+    }
+    const lockName = entry.isFile() ? lockNameOf(name) : undefined;
+    if (lockName !== undefined) {
+      const state = await locks.inspect(lockName);
+      if (state === undefined || !locks.isStale(state)) continue;
+      if (dryRun || (await locks.breakStale(lockName, state))) removed++;
+      continue;
+    }
+    const breakerName = entry.isDirectory() ? breakerNameOf(name) : undefined;
+    if (breakerName !== undefined && (await locks.removeStaleBreaker(breakerName, dryRun))) removed++;
+  }
+  if (dryRun) return { leftoversRemoved: removed, indexRebuilt: false, quarantined: await index.corruptDocuments() };
+  const quarantined = await index.rebuild();
+  return { leftoversRemoved: removed, indexRebuilt: true, quarantined };
+}
+
+/** Total bytes of the regular files under `dir`, symlinks not followed. */
+export async function bytesUnder(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") return 0;
+    throw storageError("list", dir, err);
+  }
+  let total = 0;
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await bytesUnder(path);
+    else if (entry.isFile()) total += (await lstat(path).catch(ignoreMissing))?.size ?? 0;
+  }
+  return total;
+}

@@ -1,0 +1,60 @@
+import { rm } from "node:fs/promises";
+import { basename } from "node:path";
+import { storageError } from "../../errors.js";
+import type { Message } from "../../session/types.js";
+import { messageSchema } from "../../session/types.js";
+import type { StoreWarning } from "../store.js";
+import { appendLines, readNoFollow, writeAtomic } from "./_fs.js";
+
+function toLines(messages: readonly Message[]): string {
+  return messages.map((m) => `${JSON.stringify(m)}\n`).join("");
+}
+
+/** Appends messages to a pruned-history log and flushes them (they exist nowhere else). */
+export async function appendPrunedLog(path: string, messages: readonly Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  await appendLines(path, toLines(messages), true);
+}
+
+/**
+ * Reads a pruned-history log, oldest first. A line that is not a valid
+ * message (a crash can tear the last append) is skipped with a warning
+ * rather than making the whole history unreadable.
+ */
+export async function readPrunedLog(path: string, warn: StoreWarning): Promise<Message[]> {
+  let file;
+  try {
+    file = await readNoFollow(path);
+  } catch (err) {
+    throw storageError("read", path, err);
+  }
+  if (file === undefined || !file.isFile) return [];
+  const out: Message[] = [];
+  const lines = file.data.toString("utf8").split("\n");
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      value = undefined;
+    }
+    const parsed = messageSchema.safeParse(value);
+    if (parsed.success) out.push(parsed.data);
+    else warn(`sessions/${basename(path)}: line ${i + 1} is not a valid message (interrupted write?); skipped`);
+  });
+  return out;
+}
+
+/** Replaces a pruned-history log atomically; an empty one is removed. */
+export async function replacePrunedLog(path: string, stem: string, messages: readonly Message[]): Promise<void> {
+  if (messages.length === 0) {
+    try {
+      await rm(path, { force: true });
+    } catch (err) {
+      throw storageError("delete", path, err);
+    }
+    return;
+  }
+  await writeAtomic(path, toLines(messages), stem);
+}

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { loadConfig, locateConfig, parseConfig } from "../../src/config/load.js";
+import { isOpenclawError } from "../../src/errors.js";
+
+function errorOf(text: string, label = "/state/config.json"): string {
+  try {
+    parseConfig(text, label);
+  } catch (err) {
+    assert.ok(isOpenclawError(err));
+    return err.message;
+  }
+  assert.fail("expected an error");
+}
+
+describe("config.json", () => {
+  it("missing file means the seed's defaults", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oc-cfg-"));
+    const loaded = loadConfig(join(dir, "config.json"));
+    assert.equal(loaded.fileExists, false);
+    assert.equal(loaded.config.sessions.maxHistoryLength, 100);
+    assert.equal(loaded.config.sessions.expirationMs, 86_400_000);
+    assert.equal(loaded.config.sessions.contextWindow, "auto");
+    assert.equal(loaded.config.sessions.summarizer.type, "extractive");
+  });
+
+  it("an invalid value names the key path, what was expected and what was found", () => {
+    assert.equal(errorOf('{"sessions": {"maxHistoryLength": "abc"}}'), 'config.json: sessions.maxHistoryLength: expected an integer ≥ 1, got "abc"');
+    assert.equal(errorOf('{"sessions": {"maxHistoryLength": 0}}'), "config.json: sessions.maxHistoryLength: expected an integer ≥ 1, got 0");
+    assert.equal(errorOf('{"sessions": {"expirationMs": -5}}'), "config.json: sessions.expirationMs: expected an integer ≥ 0, got -5");
+    assert.equal(errorOf('{"sessions": {"contextWindow": 100}}'), 'config.json: sessions.contextWindow: expected "auto" or an integer ≥ 1024, got 100');
+    assert.match(errorOf('{"sessions": {"summarizer": {"type": "magic"}}}'), /^config\.json: sessions\.summarizer\.type: expected \{"type": "extractive"\}/);
+  });
+
+  it("malformed JSON reports line and column", () => {
+    assert.equal(errorOf('{\n  "sessions": {\n    "maxHistoryLength": 10,\n  }\n}'), 'config.json: malformed JSON at line 4, column 3: expected a double-quoted property name, found "}"');
+    assert.match(errorOf('{"sessions": '), /^config\.json: malformed JSON at line 1, column 14: /);
+  });
+
+  it("an unknown key is a warning that names it, not an error", () => {
+    const r = parseConfig('{"sessions": {"maxHistoryLenght": 5}, "extra": true}', "/x/config.json");
+    assert.deepEqual(r.warnings, ["config.json: unknown key sessions.maxHistoryLenght is ignored", "config.json: unknown key extra is ignored"]);
+    assert.equal(r.config.sessions.maxHistoryLength, 100);
+  });
+
+  it("remembers which values came from the file", () => {
+    const r = parseConfig('{"sessions": {"maxHistoryLength": 5, "tools": {"group": {"deny": ["fs.*"]}}}}', "/x/config.json");
+    assert.deepEqual([...r.fromFile].sort(), ["sessions.maxHistoryLength", "sessions.tools.group.deny"]);
+    assert.deepEqual(r.config.sessions.tools.group, { allow: ["*"], deny: ["fs.*"] });
+  });
+
+  it("a file under another name is named by its path", () => {
+    assert.match(errorOf('{"storage": {"lockTimeoutMs": 1}}', "/etc/oc/custom.json"), /^\/etc\/oc\/custom\.json: storage\.lockTimeoutMs: expected an integer ≥ 100, got 1$/);
+  });
+
+  it("--state-dir beats OPENCLAW_STATE_DIR beats ~/.openclaw; --config beats OPENCLAW_CONFIG_PATH", () => {
+    const env = { OPENCLAW_STATE_DIR: "/env/state", OPENCLAW_CONFIG_PATH: "/env/cfg.json" };
+    assert.deepEqual(locateConfig({ stateDir: "/flag/state" }, env).stateDir, "/flag/state");
+    assert.equal(locateConfig({}, env).stateDir, "/env/state");
+    assert.match(locateConfig({}, {}).stateDir, /\.openclaw$/);
+    assert.equal(locateConfig({}, env).configPath, "/env/cfg.json");
+    assert.equal(locateConfig({ config: "/flag/c.json" }, env).configPath, "/flag/c.json");
+    assert.equal(locateConfig({ stateDir: "/s" }, {}).configPath, "/s/config.json");
+  });
+
+  it("a config file that is valid JSON but not an object is refused", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oc-cfg-"));
+    writeFileSync(join(dir, "config.json"), "[1, 2]");
+    assert.throws(() => loadConfig(join(dir, "config.json")), (e) => isOpenclawError(e, "CONFIG_INVALID") && /top level/.test(e.message));
+  });
+});

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { chatCompletionsUrl, createOpenAICompatibleSummarizer, type OpenAICompatibleConfig } from "../../src/context/openai.js";
+import { createSummarizer, summarizeWithFallback, type SummarizeInput, type Summarizer } from "../../src/context/summarizer.js";
+import { isOpenclawError } from "../../src/errors.js";
+import { completion, startFakeOpenAI, type FakeOpenAI } from "../helpers/context-fake-openai.js";
+import { msg } from "../helpers/context-fixtures.js";
+
+const KEY = "sk-test-0123456789abcdef";
+const env = { OPENCLAW_TEST_KEY: KEY };
+
+const input: SummarizeInput = {
+  previous: null,
+  messages: [
+    msg(0, { role: "user", content: "Refund INV-2024-0042 ($1,200) please." }),
+    msg(1, { role: "assistant", content: "We decided to refund it today." }),
+  ],
+  maxTokens: 400,
+};
+
+const failing: Summarizer = {
+  name: "extractive",
+  summarize: () => Promise.reject(new Error("disk on fire")),
+};
+
+describe("openai-compatible summarizer", () => {
+  let fake: FakeOpenAI;
+  const config = (over: Partial<OpenAICompatibleConfig> = {}): OpenAICompatibleConfig => ({
+    type: "openai-compatible",
+    baseUrl: fake.baseUrl,
+    model: "llama3.1:8b",
+    apiKeyEnv: "OPENCLAW_TEST_KEY",
+    timeoutMs: 2_000,
+    maxRetries: 2,
+    maxTokens: 400,
+    ...over,
+  });
+  const deps = { env, retryDelayMs: 5 };
+
+  before(async () => {
+    fake = await startFakeOpenAI();
+  });
+  after(async () => {
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.requests.length = 0;
+  });
+
+  it("posts the transcript to {baseUrl}/chat/completions and returns the reply", async () => {
+    fake.script({ status: 200, body: completion("  The user asked to refund INV-2024-0042.  ") });
+    const s = createSummarizer(config(), deps);
+    const r = await s.summarizeWithFallback(input);
+    assert.deepEqual(r, { text: "The user asked to refund INV-2024-0042.", summarizer: "openai-compatible" });
+    assert.equal(fake.requests.length, 1);
+    const req = fake.requests[0];
+    assert.equal(req?.method, "POST");
+    assert.equal(req?.url, "/v1/chat/completions");
+    assert.equal(req?.headers.authorization, `Bearer ${KEY}`);
+    const body = JSON.parse(req?.body ?? "{}") as { model: string; temperature: number; messages: Array<{ role: string; content: string }> };
+    assert.equal(body.model, "llama3.1:8b");
+    assert.equal(body.temperature, 0);
+    assert.equal(body.messages[0]?.role, "system");
+    assert.match(body.messages[0]?.content ?? "", /identifier.*exactly as written/i);
+    assert.match(body.messages[1]?.content ?? "", /Previous summary:\n\(none\)[\s\S]*INV-2024-0042 \(\$1,200\)/);
+  });
+
+  it("sends no Authorization header when the key variable is unset", async () => {
+    fake.script({ status: 200, body: completion("fine") });
+    await createSummarizer(config(), { env: {}, retryDelayMs: 5 }).summarizeWithFallback(input);
+    assert.equal(fake.requests[0]?.headers.authorization, undefined);
+  });
+
+  it("drops a reasoning model's <think> block", async () => {
+    fake.script({ status: 200, body: completion("<think>let me see</think>\nRefund of INV-2024-0042 agreed.") });
+    const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
+    assert.equal(r.text, "Refund of INV-2024-0042 agreed.");
+  });
+
+  it("retries HTTP 500, then falls back to the extractive summarizer and records why", async () => {
+    fake.script({ status: 500, body: '{"error":"boom"}' });
+    const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
+    assert.equal(fake.requests.length, 3, "1 attempt + maxRetries 2");
+    assert.equal(r.fallbackError, "openai-compatible failed: HTTP 500 after 3 attempts");
+    assert.equal(r.summarizer, "extractive (fallback: openai-compatible failed: HTTP 500 after 3 attempts)");
+    assert.match(r.text, /^Summary of 2 earlier messages/);
+    assert.ok(r.text.includes("INV-2024-0042"));
+  });
+
+  it("recovers when a retry after 429 succeeds", async () => {
+    fake.script({ status: 429, body: "slow down", headers: { "retry-after": "0" } }, { status: 200, body: completion("second time lucky") });
+    const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
+    assert.equal(r.text, "second time lucky");
+    assert.equal(fake.requests.length, 2);
+  });
+
+  it("does not retry a 4xx other than 429", async () => {
+    fake.script({ status: 404, body: '{"error":"model not found"}' });
+    const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
+    assert.equal(fake.requests.length, 1);
+    assert.match(r.fallbackError ?? "", /^openai-compatible failed: HTTP 404: .*model not found/);
+  });
+
+  it("times out a server that never answers, retries, then falls back", async () => {
+    fake.script("hang");
+    const started = Date.now();
+    const r = await createSummarizer(config({ timeoutMs: 150, maxRetries: 1 }), deps).summarizeWithFallback(input);
+    assert.equal(fake.requests.length, 2);
+    assert.equal(r.fallbackError, "openai-compatible failed: timeout of 150 ms after 2 attempts");
+    assert.ok(Date.now() - started < 2_000);
+  });
+
+  for (const [what, body] of [
+    ["a body that is not JSON", "<html>oops</html>"],
+    ["no choices", JSON.stringify({ choices: [] })],
+    ["null content", completion(null)],
+    ["empty content", completion("   ")],
+  ] as const) {
+    it(`treats ${what} as a failure and falls back`, async () => {
+      fake.script({ status: 200, body });
+      const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
+      assert.equal(fake.requests.length, 1, "a malformed success is not retried");
+      assert.match(r.summarizer, /^extractive \(fallback: openai-compatible failed: response /);
+    });
+  }
+
+  it("never puts the API key in an error, even when the server echoes it", async () => {
+    fake.script({ status: 401, body: JSON.stringify({ error: `invalid key ${KEY}` }) });
+    const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
+    assert.ok(!(r.fallbackError ?? "").includes(KEY));
+    assert.ok(!r.summarizer.includes(KEY));
+    assert.match(r.fallbackError ?? "", /\[redacted\]/);
+    await assert.rejects(createOpenAICompatibleSummarizer(config({ maxRetries: 0 }), deps).summarize(input), (e) => {
+      assert.ok(isOpenclawError(e, "SUMMARIZER_FAILED"));
+      assert.ok(!e.message.includes(KEY) && !String(e.stack).includes(KEY));
+      return true;
+    });
+  });
+
+  it("reports a refused connection as a network error", async () => {
+    const dead = await startFakeOpenAI();
+    const url = dead.baseUrl;
+    await dead.close();
+    const r = await createSummarizer(config({ baseUrl: url, maxRetries: 1 }), deps).summarizeWithFallback(input);
+    assert.match(r.fallbackError ?? "", /network error: ECONNREFUSED after 2 attempts/);
+  });
+
+  it("throws SUMMARIZER_FAILED when the fallback fails too, so callers delete nothing", async () => {
+    fake.script({ status: 503, body: "" });
+    await assert.rejects(createSummarizer(config({ maxRetries: 0 }), { ...deps, fallback: failing }).summarizeWithFallback(input), (e) => {
+      assert.ok(isOpenclawError(e, "SUMMARIZER_FAILED"));
+      assert.match(e.message, /openai-compatible failed: HTTP 503; fallback extractive failed: disk on fire/);
+      return true;
+    });
+  });
+
+  it("the one-shot summarizeWithFallback takes the config and the same seams", async () => {
+    fake.script({ status: 500, body: "" });
+    const r = await summarizeWithFallback(config({ maxRetries: 0 }), input, deps);
+    assert.equal(r.summarizer, "extractive (fallback: openai-compatible failed: HTTP 500)");
+    assert.equal((await summarizeWithFallback({ type: "extractive", maxTokens: 400 }, input)).summarizer, "extractive");
+  });
+
+  it("throws SUMMARIZER_FAILED when the configured extractive summarizer fails", async () => {
+    await assert.rejects(
+      createSummarizer({ type: "extractive", maxTokens: 400 }, { fallback: failing }).summarizeWithFallback(input),
+      (e) => isOpenclawError(e, "SUMMARIZER_FAILED") && /extractive failed: disk on fire/.test(e.message),
+    );
+  });
+
+  it("does not fall back once the caller has aborted", async () => {
+    fake.script("hang");
+    const controller = new AbortController();
+    const pending = createSummarizer(config(), deps).summarizeWithFallback(input, controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(pending, (e) => isOpenclawError(e, "SUMMARIZER_FAILED") && /aborted/.test(e.message));
+  });
+});
+
+describe("chat completions URL", () => {
+  it("joins the base URL and the path whatever the slashes", () => {
+    assert.equal(chatCompletionsUrl("http://127.0.0.1:11434/v1"), "http://127.0.0.1:11434/v1/chat/completions");
+    assert.equal(chatCompletionsUrl("http://127.0.0.1:11434/v1/"), "http://127.0.0.1:11434/v1/chat/completions");
+    assert.equal(chatCompletionsUrl("https://api.openai.com/v1/chat/completions"), "https://api.openai.com/v1/chat/completions");
+    assert.equal(chatCompletionsUrl("http://localhost:8000"), "http://localhost:8000/chat/completions");
+    assert.equal(
+      chatCompletionsUrl("https://x.openai.azure.com/openai/deployments/gpt4o?api-version=2024-06-01"),
+      "https://x.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-06-01",
+    );
+  });
+});

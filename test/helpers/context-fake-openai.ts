@@ -1,0 +1,63 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** One request the fake server received. */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** How the fake answers one request; `hang` never answers. */
+export type Reply = { status: number; body: string; headers?: Record<string, string> } | "hang";
+
+/** A local OpenAI-compatible endpoint on 127.0.0.1 (port 0) whose replies a test scripts in order. */
+export interface FakeOpenAI {
+  baseUrl: string;
+  requests: SeenRequest[];
+  /** Replies for the next requests, in order; the last one repeats. */
+  script(...replies: Reply[]): void;
+  close(): Promise<void>;
+}
+
+/** A chat-completions success body carrying `content`. */
+export function completion(content: unknown): string {
+  return JSON.stringify({ id: "x", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+}
+
+/** Starts the fake server. */
+export async function startFakeOpenAI(): Promise<FakeOpenAI> {
+  const requests: SeenRequest[] = [];
+  let replies: Reply[] = [{ status: 200, body: completion("ok") }];
+  const hanging = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      const reply = replies.length > 1 ? replies.shift() : replies[0];
+      if (reply === undefined || reply === "hang") {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
+      res.end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    script: (...next) => {
+      replies = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SessionManager, type OpenOptions } from "../../src/manager.js";
+
+/** A manager over a fresh temporary state dir (file store unless `storeUri` says otherwise), plus a clock tests can move. */
+export async function openTestManager(options: Partial<OpenOptions> & { config?: unknown; start?: string } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "oc-mgr-"));
+  let now = new Date(options.start ?? "2026-03-01T10:00:00.000Z");
+  const warnings: string[] = [];
+  const manager = await SessionManager.open({
+    stateDir: dir,
+    config: options.config ?? {},
+    warn: (m) => warnings.push(m),
+    now: () => now,
+    ...(options.storeUri !== undefined ? { storeUri: options.storeUri } : {}),
+    ...(options.summarizerDeps !== undefined ? { summarizerDeps: options.summarizerDeps } : {}),
+  });
+  return {
+    manager,
+    dir,
+    warnings,
+    /** Moves the clock forward. */
+    advance(ms: number) {
+      now = new Date(now.getTime() + ms);
+    },
+    async cleanup() {
+      await manager.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

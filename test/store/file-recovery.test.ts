@@ -1,0 +1,325 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import type { FileStore, FileStoreOptions } from "../../src/store/file/file-store.js";
+import { openFileStore } from "../../src/store/file/file-store.js";
+import { testId, testSession } from "../helpers/store-sessions.js";
+import { tempDir } from "../helpers/store-tmp.js";
+
+async function withStore(fn: (store: FileStore, dir: string, warnings: string[]) => Promise<void>, options: Partial<FileStoreOptions> = {}): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  const warnings: string[] = [];
+  try {
+    const store = await openFileStore({ dir, warn: (m) => warnings.push(m), ...options });
+    await fn(store, dir, warnings);
+  } finally {
+    await cleanup();
+  }
+}
+
+/** The pid of a process that has already exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", "0"], { stdio: "ignore" });
+  await new Promise((resolve) => child.on("exit", resolve));
+  assert.ok(child.pid !== undefined);
+  return child.pid;
+}
+
+/** A live process to own foreign locks, stopped by the returned function. */
+function livePid(): { pid: number; stop: () => void } {
+  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+  assert.ok(child.pid !== undefined);
+  return { pid: child.pid, stop: () => child.kill("SIGKILL") };
+}
+
+const lockFile = (dir: string, name: string): string => join(dir, "sessions", `${name}.lock`);
+const plantLock = (dir: string, name: string, pid: number, host = hostname()): Promise<void> =>
+  writeFile(lockFile(dir, name), JSON.stringify({ pid, hostname: host, createdAt: "2025-01-01T00:00:00.000Z" }));
+const age = async (path: string, ms: number): Promise<void> => {
+  const t = new Date(Date.now() - ms);
+  await utimes(path, t, t);
+};
+const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+
+describe("file store corruption", () => {
+  const cases: [string, (id: string) => string | Buffer][] = [
+    ["truncated JSON", (id) => JSON.stringify(testSession({ id })).slice(0, 120)],
+    ["binary garbage", () => Buffer.from([0, 159, 146, 150, 255, 1, 2, 3])],
+    ["an unknown format version", (id) => JSON.stringify({ ...testSession({ id }), version: 2 })],
+    ["a document of another session", () => JSON.stringify(testSession())],
+    ["a schema violation", (id) => JSON.stringify({ ...testSession({ id }), messages: "none" })],
+    ["an empty file", () => ""],
+  ];
+  for (const [label, content] of cases) {
+    it(`a file holding ${label} is reported by name, quarantined, and the rest keeps working`, () =>
+      withStore(async (store, dir, warnings) => {
+        const good = await store.put(testSession(), null);
+        const bad = testId();
+        await writeFile(join(dir, "sessions", `${bad}.json`), content(bad));
+        assert.equal(await store.get(bad), undefined);
+        assert.equal(warnings.length, 1, warnings.join("\n"));
+        const warning = warnings[0] ?? "";
+        assert.ok(!warning.includes("\n"), "one line");
+        assert.ok(warning.startsWith(`sessions/${bad}.json: corrupt session file (`), warning);
+        assert.ok(warning.endsWith(`; moved to sessions/quarantine/${bad}.json`), warning);
+        assert.ok(await exists(join(dir, "sessions", "quarantine", `${bad}.json`)));
+        assert.ok(!(await exists(join(dir, "sessions", `${bad}.json`))));
+        assert.deepEqual((await store.list()).items.map((i) => i.id), [good.id]);
+        assert.equal((await store.get(good.id))?.session.revision, 1);
+      }));
+  }
+
+  it("a corrupt file met while listing is quarantined and the others are listed", () =>
+    withStore(async (store, dir, warnings) => {
+      const good = await store.put(testSession(), null);
+      await store.list();
+      const bad = testId();
+      await writeFile(join(dir, "sessions", `${bad}.json`), "{");
+      assert.deepEqual((await store.list()).items.map((i) => i.id), [good.id]);
+      assert.equal(warnings.length, 1);
+      assert.ok(await exists(join(dir, "sessions", "quarantine", `${bad}.json`)));
+    }));
+
+  it("a second corrupt file of the same name gets its own quarantine name", () =>
+    withStore(async (store, dir, warnings) => {
+      const bad = testId();
+      for (const text of ["first", "second"]) {
+        await writeFile(join(dir, "sessions", `${bad}.json`), text);
+        assert.equal(await store.get(bad), undefined);
+      }
+      const kept = await readdir(join(dir, "sessions", "quarantine"));
+      assert.equal(kept.length, 2);
+      const contents = await Promise.all(kept.map((n) => readFile(join(dir, "sessions", "quarantine", n), "utf8")));
+      assert.deepEqual(contents.sort(), ["first", "second"]);
+      assert.match(warnings[1] ?? "", new RegExp(`moved to sessions/quarantine/${bad}\\.json\\.`));
+    }));
+
+  it("creating a session over a corrupt file moves the corrupt one aside first", () =>
+    withStore(async (store, dir, warnings) => {
+      const doc = testSession();
+      await writeFile(join(dir, "sessions", `${doc.id}.json`), "garbage");
+      assert.equal((await store.put(doc, null)).revision, 1);
+      assert.equal(warnings.length, 1);
+      assert.equal(await readFile(join(dir, "sessions", "quarantine", `${doc.id}.json`), "utf8"), "garbage");
+    }));
+
+  it("a symlink in place of a document is not followed", () =>
+    withStore(async (store, dir, warnings) => {
+      const secret = join(dir, "secret.json");
+      const doc = testSession();
+      await writeFile(secret, JSON.stringify({ ...doc, revision: 1 }));
+      await symlink(secret, join(dir, "sessions", `${doc.id}.json`));
+      assert.equal(await store.get(doc.id), undefined);
+      assert.equal(warnings.length, 1);
+      assert.equal((await store.put(doc, null)).revision, 1);
+      assert.deepEqual(JSON.parse(await readFile(secret, "utf8")), { ...doc, revision: 1 }, "the link target is untouched");
+    }));
+
+  it("a FIFO in place of a document is quarantined instead of hanging the store", () =>
+    withStore(async (store, dir, warnings) => {
+      const { execFileSync } = await import("node:child_process");
+      const id = testId();
+      execFileSync("mkfifo", [join(dir, "sessions", `${id}.json`)]);
+      assert.equal(await store.get(id), undefined);
+      assert.equal((await store.list()).total, 0);
+      assert.match(warnings[0] ?? "", /not a regular file/);
+      assert.equal((await store.put(testSession({ id }), null)).revision, 1);
+    }));
+});
+
+describe("file store locks", () => {
+  it("a held lock names its holder and is removed on release", () =>
+    withStore(async (store, dir) => {
+      const id = testId();
+      await store.withLock(id, async () => {
+        const info = JSON.parse(await readFile(lockFile(dir, id), "utf8"));
+        assert.equal(info.pid, process.pid);
+        assert.equal(info.hostname, hostname());
+        assert.ok(!Number.isNaN(Date.parse(info.createdAt)));
+      });
+      assert.ok(!(await exists(lockFile(dir, id))));
+    }));
+
+  it("a lock left by a dead process is recovered at once", () =>
+    withStore(async (store, dir) => {
+      const id = testId();
+      await plantLock(dir, id, await deadPid());
+      const started = Date.now();
+      assert.equal(await store.withLock(id, async () => "got it"), "got it");
+      assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+      assert.ok(!(await exists(lockFile(dir, id))));
+    }));
+
+  it("an abandoned breaker does not stop a dead process's lock from being recovered", () =>
+    withStore(async (store, dir) => {
+      const id = testId();
+      await plantLock(dir, id, await deadPid());
+      const breaker = join(dir, "sessions", `${id}.lock.break`);
+      await mkdir(breaker);
+      await age(breaker, 60_000);
+      assert.equal(await store.withLock(id, async () => 1), 1);
+    }));
+
+  it("a lock held by a live process times out with LOCK_TIMEOUT naming that process", () =>
+    withStore(
+      async (store, dir) => {
+        const holder = livePid();
+        try {
+          const id = testId();
+          await plantLock(dir, id, holder.pid);
+          let ran = false;
+          await assert.rejects(
+            store.withLock(id, async () => {
+              ran = true;
+            }),
+            (err: Error & { code?: string }) => {
+              assert.equal(err.code, "LOCK_TIMEOUT");
+              assert.match(err.message, new RegExp(`session ${id} is locked by process ${holder.pid} since 2025-01-01T00:00:00.000Z; retry, or run`));
+              return true;
+            },
+          );
+          assert.equal(ran, false);
+          assert.ok(await exists(lockFile(dir, id)), "a live process's lock is never removed");
+        } finally {
+          holder.stop();
+        }
+      },
+      { lockTimeoutMs: 150 },
+    ));
+
+  it("a lock not refreshed for staleLockMs is broken even when its pid looks alive", () =>
+    withStore(
+      async (store, dir) => {
+        const id = testId();
+        await plantLock(dir, id, process.pid);
+        await age(lockFile(dir, id), 5_000);
+        assert.equal(await store.withLock(id, async () => "recovered"), "recovered");
+      },
+      { staleLockMs: 1_000, lockTimeoutMs: 3_000 },
+    ));
+
+  it("a lock from another host is honoured until it goes stale", () =>
+    withStore(
+      async (store, dir) => {
+        const id = testId();
+        await plantLock(dir, id, 1, "some-other-host");
+        await assert.rejects(store.withLock(id, async () => undefined), /locked by process 1 on some-other-host/);
+        await age(lockFile(dir, id), 10_000);
+        assert.equal(await store.withLock(id, async () => "ok"), "ok");
+      },
+      { staleLockMs: 5_000, lockTimeoutMs: 100 },
+    ));
+
+  it("a long-held lock is kept fresh, so waiters do not break it as stale", () =>
+    withStore(
+      async (holder, dir) => {
+        const waiter = await openFileStore({ dir, warn: () => {}, staleLockMs: 200, lockTimeoutMs: 5_000 });
+        const id = testId();
+        const order: string[] = [];
+        let entered!: () => void;
+        const inside = new Promise<void>((resolve) => (entered = resolve));
+        const first = holder.withLock(id, async () => {
+          entered();
+          order.push("holder in");
+          await new Promise((resolve) => setTimeout(resolve, 700));
+          order.push("holder out");
+        });
+        await inside;
+        await waiter.withLock(id, async () => {
+          order.push("waiter");
+        });
+        await first;
+        assert.deepEqual(order, ["holder in", "holder out", "waiter"]);
+      },
+      { staleLockMs: 200 },
+    ));
+
+  it("a lock replaced by someone else while held is left alone on release", () =>
+    withStore(async (store, dir) => {
+      const id = testId();
+      await store.withLock(id, async () => {
+        await writeFile(lockFile(dir, id), JSON.stringify({ pid: 1, hostname: "elsewhere", createdAt: new Date().toISOString() }));
+      });
+      assert.equal(JSON.parse(await readFile(lockFile(dir, id), "utf8")).hostname, "elsewhere");
+    }));
+});
+
+describe("file store maintenance", () => {
+  it("maintain removes abandoned temp files, stale locks and breakers, and keeps what may be in use", () =>
+    withStore(async (store, dir) => {
+      const sessions = join(dir, "sessions");
+      const doc = await store.put(testSession(), null);
+      const oldTmp = join(sessions, `.${doc.id}.999.abcdef.tmp`);
+      const freshTmp = join(sessions, `.${doc.id}.999.123456.tmp`);
+      await writeFile(oldTmp, "partial");
+      await writeFile(freshTmp, "in progress");
+      await age(oldTmp, 120_000);
+      const deadId = testId();
+      await plantLock(dir, deadId, await deadPid());
+      const breaker = join(sessions, `${testId()}.lock.break`);
+      await mkdir(breaker);
+      await age(breaker, 120_000);
+      const holder = livePid();
+      try {
+        const liveId = testId();
+        await plantLock(dir, liveId, holder.pid);
+
+        const dry = await store.maintain({ dryRun: true });
+        assert.deepEqual(dry, { leftoversRemoved: 3, indexRebuilt: false, quarantined: [] });
+        assert.ok(await exists(oldTmp), "dry run changes nothing");
+
+        const report = await store.maintain();
+        assert.deepEqual(report, { leftoversRemoved: 3, indexRebuilt: true, quarantined: [] });
+        assert.ok(!(await exists(oldTmp)));
+        assert.ok(await exists(freshTmp));
+        assert.ok(!(await exists(lockFile(dir, deadId))));
+        assert.ok(!(await exists(breaker)));
+        assert.ok(await exists(lockFile(dir, liveId)));
+      } finally {
+        holder.stop();
+      }
+    }));
+
+  it("maintain rebuilds the index from the documents and quarantines corrupt ones", () =>
+    withStore(async (store, dir, warnings) => {
+      const good = await store.put(testSession(), null);
+      const bad = testId();
+      await writeFile(join(dir, "sessions", `${bad}.json`), "[1,2");
+      await writeFile(join(dir, "sessions", "index.json"), JSON.stringify({ version: 1, entries: [] }));
+      const dry = await store.maintain({ dryRun: true });
+      assert.deepEqual(dry.quarantined, [`${bad}.json`]);
+      assert.ok(await exists(join(dir, "sessions", `${bad}.json`)));
+      assert.equal(warnings.length, 0);
+      const report = await store.maintain();
+      assert.deepEqual(report.quarantined, [`${bad}.json`]);
+      assert.equal(warnings.length, 1);
+      const snapshot = JSON.parse(await readFile(join(dir, "sessions", "index.json"), "utf8"));
+      assert.deepEqual(snapshot.entries.map((e: { id: string }) => e.id), [good.id]);
+    }));
+});
+
+describe("file store storage failures", () => {
+  it("a save that fails mid-write (file too large, like a full disk) is a one-line STORAGE error and the old document stays", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const { spawnSync } = await import("node:child_process");
+      const { fileURLToPath } = await import("node:url");
+      const script = fileURLToPath(new URL("../helpers/store-failing-writer.ts", import.meta.url));
+      const root = fileURLToPath(new URL("../../", import.meta.url));
+      // ulimit -f caps file size in KiB: the small save fits, the 1 MB one cannot.
+      const run = spawnSync("bash", ["-c", 'ulimit -f 256; exec "$0" --import tsx "$1" "$2"', process.execPath, script, dir], { cwd: root, encoding: "utf8" });
+      assert.equal(run.status, 0, run.stderr);
+      const seen = JSON.parse(run.stdout);
+      assert.equal(seen.error?.code, "STORAGE");
+      assert.match(seen.error.message, new RegExp(`^cannot write .*sessions/${seen.id}\\.json: EFBIG$`));
+      assert.equal(seen.revision, 1);
+      assert.equal(seen.messages, 1);
+      assert.deepEqual(seen.leftovers, []);
+    } finally {
+      await cleanup();
+    }
+  });
+});

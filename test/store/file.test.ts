@@ -1,0 +1,228 @@
+import assert from "node:assert/strict";
+import { appendFile, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { describe, it } from "node:test";
+import type { FileStoreOptions } from "../../src/store/file/file-store.js";
+import { FileStore, openFileStore } from "../../src/store/file/file-store.js";
+import { storeConformance } from "../conformance/store.js";
+import { testId, testMessage, testSession } from "../helpers/store-sessions.js";
+import { tempDir } from "../helpers/store-tmp.js";
+
+storeConformance("file", async () => {
+  const { dir, cleanup } = await tempDir();
+  const store = await openFileStore({ dir: join(dir, "state"), warn: () => {} });
+  return { store, cleanup };
+});
+
+/** Every path under `root`, relative, directories marked with a trailing slash. */
+async function tree(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      out.push(relative(root, p) + (e.isDirectory() ? "/" : ""));
+      if (e.isDirectory()) await walk(p);
+    }
+  };
+  await walk(root);
+  return out.sort();
+}
+
+async function withStore(fn: (store: FileStore, dir: string, warnings: string[]) => Promise<void>, options: Partial<FileStoreOptions> = {}): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  const warnings: string[] = [];
+  try {
+    const store = await openFileStore({ dir, warn: (m) => warnings.push(m), ...options });
+    await fn(store, dir, warnings);
+  } finally {
+    await cleanup();
+  }
+}
+
+describe("file store layout", () => {
+  it("a document is compact JSON at sessions/<id>.json with version, id and revision first", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.put(testSession({ messages: [testMessage("hi")] }), null);
+      const raw = await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8");
+      assert.ok(raw.startsWith(`{"version":1,"id":"${doc.id}","revision":1,`), raw.slice(0, 80));
+      assert.ok(!raw.includes("\n"), "no pretty-printing");
+      assert.equal((await store.get(doc.id))?.sizeBytes, Buffer.byteLength(raw));
+      assert.equal((await store.list()).items[0]?.sizeBytes, Buffer.byteLength(raw));
+    }));
+
+  for (const umask of [0o000, 0o277]) {
+    it(`files are 0600 and directories 0700 even under umask ${umask.toString(8).padStart(3, "0")}`, async () => {
+      const { dir, cleanup } = await tempDir();
+      const previous = process.umask(umask);
+      try {
+        const store = await openFileStore({ dir: join(dir, "state"), warn: () => {}, journalFoldBytes: 1 });
+        const doc = await store.put(testSession(), null);
+        await store.appendPruned(doc.id, [testMessage("old")]);
+        await store.put({ ...doc, channel: "again" }, 1);
+        await store.replacePruned(doc.id, [testMessage("new")]);
+        await writeFile(join(dir, "state", "sessions", `${testId()}.json`), "{broken");
+        await store.list();
+        for (const path of await tree(join(dir, "state"))) {
+          const st = await stat(join(dir, "state", path));
+          const expected = st.isDirectory() ? 0o700 : 0o600;
+          // The file we planted ourselves was written by the test, not the store.
+          if (path.startsWith("sessions/quarantine/") && path !== "sessions/quarantine/") continue;
+          assert.equal((st.mode & 0o777).toString(8), expected.toString(8), path);
+        }
+        assert.equal(((await stat(join(dir, "state"))).mode & 0o777).toString(8), "700");
+      } finally {
+        process.umask(previous);
+        await cleanup();
+      }
+    });
+  }
+
+  it("hostile ids never create or touch a file outside the store", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const state = join(dir, "a", "b", "state");
+      const store = await openFileStore({ dir: state, warn: () => {} });
+      const before = await tree(dir);
+      for (const bad of ["../../etc/passwd", "../../../x", "..", "", "/tmp/evil", "a/../../b", "0193b2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b/../x"]) {
+        await assert.rejects(store.get(bad), { code: "INVALID_ID" });
+        await assert.rejects(store.put({ ...testSession(), id: bad }, null), { code: "INVALID_ID" });
+        await assert.rejects(store.appendPruned(bad, [testMessage("x")]), { code: "INVALID_ID" });
+        await assert.rejects(store.replacePruned(bad, [testMessage("x")]), { code: "INVALID_ID" });
+        await assert.rejects(store.delete(bad), { code: "INVALID_ID" });
+        await assert.rejects(store.withLock(bad, async () => undefined), { code: "INVALID_ID" });
+      }
+      assert.deepEqual(await tree(dir), before);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe("file store index", () => {
+  const seed = async (store: FileStore, n: number): Promise<string[]> => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await store.put(testSession({ lastActivityAt: new Date(Date.UTC(2025, 0, 5, 0, i)).toISOString() }), null)).id);
+    return ids.reverse();
+  };
+  const ids = async (store: FileStore): Promise<string[]> => (await store.list()).items.map((i) => i.id);
+
+  it("list stays right when the index files are deleted", () =>
+    withStore(async (store, dir) => {
+      const expected = await seed(store, 4);
+      await ids(store);
+      await rm(join(dir, "sessions", "index.json"));
+      await rm(join(dir, "sessions", "index.journal"), { force: true });
+      assert.deepEqual(await ids(store), expected);
+      const other = await openFileStore({ dir, warn: () => {} });
+      assert.deepEqual(await ids(other), expected);
+      JSON.parse(await readFile(join(dir, "sessions", "index.json"), "utf8"));
+    }));
+
+  it("a corrupt index snapshot is rebuilt from the documents, with a warning", () =>
+    withStore(async (store, dir, warnings) => {
+      const expected = await seed(store, 3);
+      await writeFile(join(dir, "sessions", "index.json"), "\u0000\u0001garbage");
+      const other = await openFileStore({ dir, warn: (m) => warnings.push(m) });
+      assert.deepEqual(await ids(other), expected);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] ?? "", /index\.json.*rebuild/);
+      assert.equal(JSON.parse(await readFile(join(dir, "sessions", "index.json"), "utf8")).entries.length, 3);
+    }));
+
+  it("a torn journal line leads to a rebuild, not a wrong list", () =>
+    withStore(async (store, dir) => {
+      const expected = await seed(store, 3);
+      await appendFile(join(dir, "sessions", "index.journal"), '{"op":"put","s":{"id":"trunc');
+      const other = await openFileStore({ dir, warn: () => {} });
+      assert.deepEqual(await ids(other), expected);
+      const more = await store.put(testSession({ lastActivityAt: "2025-02-01T00:00:00.000Z" }), null);
+      assert.deepEqual(await ids(other), [more.id, ...expected]);
+    }));
+
+  it("a session file added or removed behind the index's back is reflected in the list", () =>
+    withStore(async (store, dir) => {
+      const [newest, ...rest] = await seed(store, 3);
+      assert.ok(newest);
+      assert.equal((await store.list()).total, 3);
+      const { dir: otherDir, cleanup } = await tempDir();
+      try {
+        const donor = await openFileStore({ dir: otherDir, warn: () => {} });
+        const added = await donor.put(testSession({ lastActivityAt: "2025-03-01T00:00:00.000Z", messages: [testMessage("x")] }), null);
+        await writeFile(join(dir, "sessions", `${added.id}.json`), await readFile(join(otherDir, "sessions", `${added.id}.json`)));
+        await unlink(join(dir, "sessions", `${newest}.json`));
+        const page = await store.list();
+        assert.deepEqual(page.items.map((i) => i.id), [added.id, ...rest]);
+        assert.equal(page.items[0]?.messageCount, 1);
+        // The repair is persisted: a fresh process agrees without rescanning.
+        const other = await openFileStore({ dir, warn: () => {} });
+        assert.deepEqual(await ids(other), [added.id, ...rest]);
+      } finally {
+        await cleanup();
+      }
+    }));
+
+  it("two store instances on one directory see each other's saves and deletes", () =>
+    withStore(async (a, dir) => {
+      const b = await openFileStore({ dir, warn: () => {} });
+      const doc = await a.put(testSession(), null);
+      assert.equal((await b.list()).items[0]?.revision, 1);
+      await a.put({ ...doc, messages: [testMessage("m")] }, 1);
+      assert.equal((await b.list()).items[0]?.messageCount, 1);
+      await a.delete(doc.id);
+      assert.equal((await b.list()).total, 0);
+    }));
+
+  it("a long journal is folded into the snapshot and nothing is lost", () =>
+    withStore(
+      async (store, dir) => {
+        const expected = await seed(store, 12);
+        const names = await readdir(join(dir, "sessions"));
+        const journal = names.includes("index.journal") ? await readFile(join(dir, "sessions", "index.journal"), "utf8") : "";
+        assert.ok(journal.split("\n").length < 12, "the journal was folded at least once");
+        const snapshot = JSON.parse(await readFile(join(dir, "sessions", "index.json"), "utf8"));
+        assert.ok(snapshot.entries.length > 0);
+        assert.deepEqual(await ids(store), expected);
+        assert.deepEqual(await ids(await openFileStore({ dir, warn: () => {} })), expected);
+      },
+      { journalFoldBytes: 1500 },
+    ));
+
+  it("listing does not parse documents once the index knows them", () =>
+    withStore(async (store, dir) => {
+      const [first] = await seed(store, 2);
+      assert.ok(first);
+      await store.list();
+      // A document made unreadable without the index noticing would be quarantined by any parse.
+      await writeFile(join(dir, "sessions", `${first}.json`), "{not json");
+      assert.equal((await store.list()).total, 2);
+      assert.deepEqual(await readdir(join(dir, "sessions", "quarantine")), []);
+    }));
+});
+
+describe("file store directories", () => {
+  it("opening creates the state directory and sessions/quarantine inside it", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const state = join(dir, "deep", "state");
+      await openFileStore({ dir: state, warn: () => {} });
+      assert.ok((await stat(join(state, "sessions", "quarantine"))).isDirectory());
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("sizeOnDisk counts the bytes of every file under sessions/", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.put(testSession(), null);
+      await store.appendPruned(doc.id, [testMessage("pruned")]);
+      await mkdir(join(dir, "unrelated"));
+      await writeFile(join(dir, "unrelated", "big"), "x".repeat(10_000));
+      let expected = 0;
+      for (const p of await tree(join(dir, "sessions"))) {
+        const st = await stat(join(dir, "sessions", p));
+        if (st.isFile()) expected += st.size;
+      }
+      assert.equal(await store.sizeOnDisk(), expected);
+      assert.ok(expected > 0);
+    }));
+});
