@@ -15,7 +15,17 @@ export interface StatusReport {
   window: number;
   budget: number;
   verbose?: {
-    sessions: Array<{ id: string; key: string; status: SessionStatus; tokens: number; window: number; percent: number; sizeBytes: number; compactions?: number }>;
+    sessions: Array<{
+      id: string;
+      key: string;
+      status: SessionStatus;
+      tokens: number;
+      parts: { system: number; summary: number; pinned: number; recent: number };
+      window: number;
+      percent: number;
+      compactions: number;
+      sizeBytes: number;
+    }>;
     largest: Array<Pick<SessionSummary, "id" | "key" | "sizeBytes" | "messageCount">>;
     memory: { rss: number; heapUsed: number; heapTotal: number };
   };
@@ -45,10 +55,25 @@ export async function statusReport(manager: SessionManager, options: { verbose?:
   };
   if (options.verbose) {
     const top = options.top ?? 10;
-    const sessions = page.items
-      .filter((s) => s.status !== "archived")
-      .slice(0, 50)
-      .map((s) => ({ id: s.id, key: s.key, status: s.status, tokens: s.tokens, window, percent: pct(s.tokens, window), sizeBytes: s.sizeBytes }));
+    const { contextUsage } = await import("./context/build.js");
+    // Tokens by part need the documents; read a bounded number so status stays cheap on big stores.
+    const sessions = [];
+    for (const s of page.items.filter((x) => x.status !== "archived").slice(0, 20)) {
+      const loaded = await manager.store.get(s.id);
+      if (loaded === undefined) continue;
+      const u = contextUsage(loaded.session, window, budget);
+      sessions.push({
+        id: s.id,
+        key: s.key,
+        status: s.status,
+        tokens: u.tokens.total,
+        parts: { system: u.tokens.system, summary: u.tokens.summary, pinned: u.tokens.pinned, recent: u.tokens.messages },
+        window,
+        percent: u.percentOfWindow,
+        compactions: u.compactions,
+        sizeBytes: s.sizeBytes,
+      });
+    }
     const largest = [...page.items]
       .sort((a, b) => b.sizeBytes - a.sizeBytes)
       .slice(0, top)
@@ -57,8 +82,4 @@ export async function statusReport(manager: SessionManager, options: { verbose?:
     report.verbose = { sessions, largest, memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal } };
   }
   return report;
-}
-
-function pct(tokens: number, window: number): number {
-  return window > 0 ? Math.round((tokens / window) * 1000) / 10 : 0;
 }

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { loadConfig, locateConfig, type ConfigLocation } from "./config/load.js";
 import { configSchema, type Config } from "./config/schema.js";
 import { OpenclawError } from "./errors.js";
+import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
+import { assertPrefKey, assertToolPattern, ensureDir, keyLockId, notFound, resolveRef } from "./_refs.js";
 import { routeTarget, type Inbound } from "./routing/route.js";
 import { assertValidId, describe, isIdPrefix, isValidId, uuidv7 } from "./session/ids.js";
 import { assertSegment, looksLikeKey, parseKey } from "./session/keys.js";
@@ -11,12 +12,14 @@ import { newSession } from "./session/new.js";
 import { decideTool, editPolicy, type ToolDecision } from "./session/tools.js";
 import type { JsonValue, Message, MessageRole, Session, SessionKind, SessionStatus, SessionSummary, ToolCall, ToolPolicy } from "./session/types.js";
 import { openStore } from "./store/open.js";
+export type { NewMessage } from "./_message.js";
+export { notFound } from "./_refs.js";
 import type { ListPage, SessionStore } from "./store/store.js";
 import type { ExportEnvelope } from "./transfer.js";
 import type { ImportReport } from "./_transfer-ops.js";
 import type { CompactReport, FoldOutcome } from "./_compact.js";
 import type { StatusReport } from "./_status.js";
-import type { BuiltContext } from "./context/build.js";
+import type { BuiltContext, ContextUsage } from "./context/build.js";
 import type { SummarizerDeps } from "./context/summarizer.js";
 
 /** Options of {@link SessionManager.open}. */
@@ -37,15 +40,6 @@ export interface OpenOptions {
   summarizerDeps?: SummarizerDeps;
 }
 
-/** A message to record. */
-export interface NewMessage {
-  role: MessageRole;
-  content: string;
-  sender?: string | null;
-  pinned?: boolean;
-  toolCalls?: ToolCall[];
-  toolCallId?: string;
-}
 
 /** Filters of {@link SessionManager.list}. */
 export interface ListOptions {
@@ -150,27 +144,9 @@ export class SessionManager {
    * routing key (newest session with that key) — to a session id.
    */
   async resolve(ref: string): Promise<string> {
-    if (typeof ref !== "string" || ref.length === 0) throw new OpenclawError("INVALID_ARGUMENT", "a session reference is required: an id, an id prefix or a routing key");
-    if (looksLikeKey(ref)) {
-      parseKey(ref);
-      const page = await this.store.list({ key: ref, limit: 1, expiryCutoff: this.cutoff() });
-      const hit = page.items[0];
-      if (hit === undefined) throw notFound(ref);
-      return hit.id;
-    }
-    if (isValidId(ref)) return ref;
-    const lower = ref.toLowerCase();
-    if (!isIdPrefix(lower)) throw new OpenclawError("INVALID_ID", `invalid session reference ${describe(ref)}: expected an id, an id prefix of at least 6 characters, or a routing key such as dm:telegram:42`);
-    if (lower.length < 6) throw new OpenclawError("INVALID_ARGUMENT", `session id prefix ${describe(ref)} is too short: give at least 6 characters`);
-    const all = await this.store.list({});
-    const matches = all.items.filter((s) => s.id.startsWith(lower));
-    if (matches.length === 0) throw notFound(ref);
-    if (matches.length > 1) {
-      const shown = matches.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");
-      throw new OpenclawError("AMBIGUOUS_REF", `session prefix "${ref}" is ambiguous: ${matches.length} sessions match: ${shown}${matches.length > 5 ? ", ..." : ""}`);
-    }
-    return (matches[0] as SessionSummary).id;
+    return resolveRef(this.store, ref, this.cutoff());
   }
+
 
   /** Loads a session by reference, with its status evaluated now. */
   async get(ref: string): Promise<Session> {
@@ -330,39 +306,11 @@ export class SessionManager {
 
   /** Validates and builds a message with its token count (the tokenizer is loaded only here). */
   async buildMessage(message: NewMessage): Promise<Message> {
-    const roles: readonly string[] = ["system", "user", "assistant", "tool"];
-    if (!roles.includes(message.role)) throw new OpenclawError("INVALID_ARGUMENT", `invalid role ${describe(message.role)}: expected user, assistant, system or tool`);
-    if (typeof message.content !== "string") throw new OpenclawError("INVALID_ARGUMENT", "message content must be text");
-    const bytes = Buffer.byteLength(message.content, "utf8");
-    const limit = this.config.sessions.maxMessageBytes;
-    if (bytes > limit) {
-      throw new OpenclawError("MESSAGE_TOO_LARGE", `message is ${bytes} bytes, over the limit of ${limit} bytes (sessions.maxMessageBytes); nothing was recorded`);
-    }
-    if (message.content.includes("\u0000")) throw new OpenclawError("INVALID_ARGUMENT", "message content contains a NUL character; nothing was recorded");
-    const sender = message.sender === undefined || message.sender === null ? null : assertSegment("sender", message.sender);
-    if (message.role === "tool" && message.toolCallId === undefined) {
-      throw new OpenclawError("INVALID_ARGUMENT", "a tool message needs the id of the call it answers (toolCallId)");
-    }
+    validateMessage(message, this.config.sessions.maxMessageBytes);
     const { counterFor } = await import("./_compact.js");
-    const counter = await counterFor(this.config);
-    const base = {
-      role: message.role,
-      content: message.content,
-      sender,
-      ...(message.toolCalls !== undefined && message.toolCalls.length > 0 ? { toolCalls: message.toolCalls } : {}),
-    };
-    return {
-      id: this.newId(),
-      role: message.role,
-      content: message.content,
-      sender,
-      createdAt: this.now().toISOString(),
-      tokens: counter.countMessage(base),
-      pinned: message.pinned === true,
-      ...(base.toolCalls ? { toolCalls: base.toolCalls } : {}),
-      ...(message.toolCallId !== undefined ? { toolCallId: message.toolCallId } : {}),
-    };
+    return buildMessage(message, await counterFor(this.config), this.newId(), this.now());
   }
+
 
   /** Removes messages, summary and pruned history; keeps id, key, preferences, tools and system prompts. */
   async clear(ref: string): Promise<ClearReport> {
@@ -497,9 +445,18 @@ export class SessionManager {
   /** The model-ready message list of a session, within the token budget. */
   async buildContext(ref: string): Promise<BuiltContext> {
     const session = await this.get(ref);
-    const { budgetFor } = await import("./_compact.js");
+    const { budgetFor, counterFor } = await import("./_compact.js");
     const { buildContext } = await import("./context/build.js");
-    return buildContext(session, budgetFor(this.config).budget);
+    return buildContext(session, budgetFor(this.config).budget, { counter: await counterFor(this.config) });
+  }
+
+  /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */
+  async contextUsage(ref: string | Session): Promise<ContextUsage> {
+    const session = typeof ref === "string" ? await this.get(ref) : ref;
+    const { budgetFor } = await import("./_compact.js");
+    const { contextUsage } = await import("./context/build.js");
+    const { window, budget } = budgetFor(this.config);
+    return contextUsage(session, window, budget);
   }
 
   /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
@@ -520,35 +477,3 @@ export class SessionManager {
   }
 }
 
-/** NOT_FOUND error for a reference, worded as the CLI shows it. */
-export function notFound(ref: string): OpenclawError {
-  return new OpenclawError("NOT_FOUND", `no session matches ${JSON.stringify(ref)}`);
-}
-
-// Routing locks are keyed by routing key, but lock names must be valid ids:
-// hash the key into a UUID-shaped name that can never be a real session id's
-// twin in practice (version nibble 8, "custom").
-function keyLockId(key: string): string {
-  const h = createHash("sha256").update(`route:${key}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-function assertPrefKey(key: string): void {
-  if (typeof key !== "string" || !/^[A-Za-z0-9_.-]{1,128}$/.test(key)) {
-    throw new OpenclawError("INVALID_ARGUMENT", `invalid preference key ${describe(key)}: use 1-128 characters from A-Z a-z 0-9 _ . -`);
-  }
-}
-
-function assertToolPattern(p: string): void {
-  if (typeof p !== "string" || !/^[A-Za-z0-9_.*:/-]{1,256}$/.test(p)) {
-    throw new OpenclawError("INVALID_ARGUMENT", `invalid tool pattern ${describe(p)}: use tool names with * wildcards, e.g. fs.* or web_search`);
-  }
-}
-
-function ensureDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new OpenclawError("STORAGE", `cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-  }
-}

@@ -216,7 +216,7 @@ describe("file store locks", () => {
   it("a long-held lock is kept fresh, so waiters do not break it as stale", () =>
     withStore(
       async (holder, dir) => {
-        const waiter = await openFileStore({ dir, warn: () => {}, staleLockMs: 200, lockTimeoutMs: 5_000 });
+        const waiter = await openFileStore({ dir, warn: () => {}, staleLockMs: 1_000, lockTimeoutMs: 10_000 });
         const id = testId();
         const order: string[] = [];
         let entered!: () => void;
@@ -224,7 +224,8 @@ describe("file store locks", () => {
         const first = holder.withLock(id, async () => {
           entered();
           order.push("holder in");
-          await new Promise((resolve) => setTimeout(resolve, 700));
+          // Hold for twice the stale age: only the heartbeat keeps the lock from looking abandoned.
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
           order.push("holder out");
         });
         await inside;
@@ -234,7 +235,7 @@ describe("file store locks", () => {
         await first;
         assert.deepEqual(order, ["holder in", "holder out", "waiter"]);
       },
-      { staleLockMs: 200 },
+      { staleLockMs: 1_000 },
     ));
 
   it("a lock replaced by someone else while held is left alone on release", () =>

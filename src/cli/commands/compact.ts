@@ -11,6 +11,8 @@ export interface CompactFlags {
 /** `openclaw sessions compact`. */
 export async function runCompact(refs: string[], flags: CompactFlags, cmd: Command): Promise<void> {
   const report = await withManager(cmd, async (m) => {
+    // A well-formed id resolves without a lookup; check each exists so a typo is not a silent no-op.
+    for (const ref of refs) await m.get(ref);
     const bar = progress(flags.dryRun ? "checking" : "compacting");
     try {
       return await m.compact({ refs, ...(flags.dryRun ? { dryRun: true } : {}), onProgress: (done, total) => bar.update(done, total) });

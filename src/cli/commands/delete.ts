@@ -21,14 +21,14 @@ interface Target {
 
 /** `openclaw sessions delete`: named sessions, or in bulk by status and age. */
 export async function runDelete(refs: string[], flags: DeleteFlags, cmd: Command): Promise<void> {
+  if (flags.olderThan !== undefined && flags.status === undefined) {
+    throw new UsageError("--older-than only applies with --status");
+  }
   if (refs.length === 0 && flags.status === undefined) {
     throw new UsageError("sessions delete needs session references or --status expired|archived");
   }
   if (refs.length > 0 && flags.status !== undefined) {
     throw new UsageError("give either session references or --status, not both");
-  }
-  if (flags.olderThan !== undefined && flags.status === undefined) {
-    throw new UsageError("--older-than only applies with --status");
   }
   await withManager(cmd, async (m) => {
     let targets: Target[];

@@ -1,0 +1,55 @@
+import type { TokenCounter } from "./context/tokens.js";
+import { OpenclawError } from "./errors.js";
+import { describe } from "./session/ids.js";
+import { assertSegment } from "./session/keys.js";
+import type { Message, MessageRole, ToolCall } from "./session/types.js";
+
+/** A message to record. */
+export interface NewMessage {
+  role: MessageRole;
+  content: string;
+  sender?: string | null;
+  pinned?: boolean;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
+}
+
+const ROLES: readonly string[] = ["system", "user", "assistant", "tool"];
+
+/** Checks a message before anything is loaded or written; throws a one-line OpenclawError. */
+export function validateMessage(message: NewMessage, maxBytes: number): void {
+  if (!ROLES.includes(message.role)) throw new OpenclawError("INVALID_ARGUMENT", `invalid role ${describe(message.role)}: expected user, assistant, system or tool`);
+  if (typeof message.content !== "string") throw new OpenclawError("INVALID_ARGUMENT", "message content must be text");
+  const bytes = Buffer.byteLength(message.content, "utf8");
+  if (bytes > maxBytes) {
+    throw new OpenclawError("MESSAGE_TOO_LARGE", `message is ${bytes} bytes, over the limit of ${maxBytes} bytes (sessions.maxMessageBytes); nothing was recorded`);
+  }
+  if (message.content.includes("\u0000")) throw new OpenclawError("INVALID_ARGUMENT", "message content contains a NUL character; nothing was recorded");
+  if (message.sender !== undefined && message.sender !== null) assertSegment("sender", message.sender);
+  if (message.role === "tool" && message.toolCallId === undefined) {
+    throw new OpenclawError("INVALID_ARGUMENT", "a tool message needs the id of the call it answers (toolCallId)");
+  }
+  if (message.role !== "tool" && message.toolCallId !== undefined) {
+    throw new OpenclawError("INVALID_ARGUMENT", "only a tool message answers a tool call (toolCallId)");
+  }
+  if (message.toolCalls !== undefined && message.toolCalls.length > 0 && message.role !== "assistant") {
+    throw new OpenclawError("INVALID_ARGUMENT", "only an assistant message can request tool calls");
+  }
+}
+
+/** Builds a validated message with its token count, counted once and cached in the document. */
+export function buildMessage(message: NewMessage, counter: Pick<TokenCounter, "countMessage">, id: string, now: Date): Message {
+  const sender = message.sender === undefined || message.sender === null ? null : message.sender;
+  const toolCalls = message.toolCalls !== undefined && message.toolCalls.length > 0 ? message.toolCalls : undefined;
+  return {
+    id,
+    role: message.role,
+    content: message.content,
+    sender,
+    createdAt: now.toISOString(),
+    tokens: counter.countMessage({ role: message.role, content: message.content, sender, ...(toolCalls ? { toolCalls } : {}), ...(message.toolCallId !== undefined ? { toolCallId: message.toolCallId } : {}) }),
+    pinned: message.pinned === true,
+    ...(toolCalls ? { toolCalls } : {}),
+    ...(message.toolCallId !== undefined ? { toolCallId: message.toolCallId } : {}),
+  };
+}

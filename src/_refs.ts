@@ -1,0 +1,74 @@
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { OpenclawError } from "./errors.js";
+import { describe, isIdPrefix, isValidId } from "./session/ids.js";
+import { looksLikeKey, parseKey } from "./session/keys.js";
+import type { SessionSummary } from "./session/types.js";
+import type { SessionStore } from "./store/store.js";
+
+/** NOT_FOUND error for a reference, worded as the CLI shows it. */
+export function notFound(ref: string): OpenclawError {
+  return new OpenclawError("NOT_FOUND", `no session matches ${JSON.stringify(ref)}`);
+}
+
+/**
+ * Resolves a reference — full id, unique id prefix (≥ 6 characters) or
+ * routing key (newest session with that key) — to a session id.
+ */
+export async function resolveRef(store: SessionStore, ref: string, cutoff: string | null): Promise<string> {
+  if (typeof ref !== "string" || ref.length === 0) throw new OpenclawError("INVALID_ARGUMENT", "a session reference is required: an id, an id prefix or a routing key");
+  if (looksLikeKey(ref)) {
+    parseKey(ref);
+    const page = await store.list({ key: ref, limit: 1, expiryCutoff: cutoff });
+    const hit = page.items[0];
+    if (hit === undefined) throw notFound(ref);
+    return hit.id;
+  }
+  if (isValidId(ref)) return ref;
+  const lower = ref.toLowerCase();
+  if (!isIdPrefix(lower)) {
+    throw new OpenclawError("INVALID_ID", `invalid session reference ${describe(ref)}: expected an id, an id prefix of at least 6 characters, or a routing key such as dm:telegram:42`);
+  }
+  if (lower.length < 6) throw new OpenclawError("INVALID_ARGUMENT", `session id prefix ${describe(ref)} is too short: give at least 6 characters`);
+  const all = await store.list({});
+  const matches = all.items.filter((s) => s.id.startsWith(lower));
+  if (matches.length === 0) throw notFound(ref);
+  if (matches.length > 1) {
+    const shown = matches.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");
+    throw new OpenclawError("AMBIGUOUS_REF", `session prefix "${ref}" is ambiguous: ${matches.length} sessions match: ${shown}${matches.length > 5 ? ", ..." : ""}`);
+  }
+  return (matches[0] as SessionSummary).id;
+}
+
+/**
+ * Routing locks are keyed by routing key, but lock names must be valid ids:
+ * the key is hashed into a UUID-shaped name (version nibble 8) that real,
+ * time-ordered session ids (version 7) can never equal.
+ */
+export function keyLockId(key: string): string {
+  const h = createHash("sha256").update(`route:${key}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Throws INVALID_ARGUMENT unless `key` is a safe preference name. */
+export function assertPrefKey(key: string): void {
+  if (typeof key !== "string" || !/^[A-Za-z0-9_.-]{1,128}$/.test(key)) {
+    throw new OpenclawError("INVALID_ARGUMENT", `invalid preference key ${describe(key)}: use 1-128 characters from A-Z a-z 0-9 _ . -`);
+  }
+}
+
+/** Throws INVALID_ARGUMENT unless `p` is a tool-name pattern. */
+export function assertToolPattern(p: string): void {
+  if (typeof p !== "string" || !/^[A-Za-z0-9_.*:/-]{1,256}$/.test(p)) {
+    throw new OpenclawError("INVALID_ARGUMENT", `invalid tool pattern ${describe(p)}: use tool names with * wildcards, e.g. fs.* or web_search`);
+  }
+}
+
+/** Creates the state directory (0700) if needed. */
+export function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new OpenclawError("STORAGE", `cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+}
