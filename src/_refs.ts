@@ -26,6 +26,9 @@ export async function resolveRef(store: SessionStore, ref: string, cutoff: strin
   }
   if (isValidId(ref)) return ref;
   const lower = ref.toLowerCase();
+  // A plain word that cannot be an id simply matches nothing; anything with
+  // path or control characters is refused as hostile.
+  if (!isIdPrefix(lower) && /^[A-Za-z0-9_.@+=-]{1,128}$/.test(ref) && !ref.includes("..")) throw notFound(ref);
   if (!isIdPrefix(lower)) {
     throw new OpenclawError("INVALID_ID", `invalid session reference ${describe(ref)}: expected an id, an id prefix of at least 6 characters, or a routing key such as dm:telegram:42`);
   }

@@ -76,6 +76,8 @@ export interface SessionStore {
   /**
    * Runs `fn` holding the session's exclusive lock, across processes where
    * the backend is shared. Calls for one id in one process run in arrival order.
+   * Re-entrant within one async call chain, so put/delete/appendPruned/
+   * replacePruned (which lock by themselves) may be called inside it.
    */
   withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
   /** Removes leftovers and rebuilds the derived index. */
