@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { loadConfig, locateConfig, type ConfigLocation } from "./config/load.js";
-import { configSchema, type Config } from "./config/schema.js";
+import { statSync } from "node:fs";
+import { defaultConfig } from "./config/defaults.js";
+import { locateConfig, type ConfigLocation } from "./config/locate.js";
+import type { Config } from "./config/schema.js";
 import { OpenclawError } from "./errors.js";
 import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
 import { assertPrefKey, assertToolPattern, ensureDir, keyLockId, notFound, resolveRef } from "./_refs.js";
@@ -104,13 +106,17 @@ export class SessionManager {
     let warnings: string[] = [];
     let fromFile = new Set<string>();
     if (options.config !== undefined) {
+      const { configSchema } = await import("./config/schema.js");
       const r = configSchema.safeParse(options.config);
       if (!r.success) {
         const issue = r.error.issues[0];
         throw new OpenclawError("CONFIG_INVALID", `config: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
       }
       config = r.data;
+    } else if (!configFileExists(location.configPath)) {
+      config = defaultConfig();
     } else {
+      const { loadConfig } = await import("./config/load.js");
       const loaded = loadConfig(location.configPath);
       config = loaded.config;
       warnings = loaded.warnings;
@@ -477,3 +483,14 @@ export class SessionManager {
   }
 }
 
+
+// Only a definite "no such file" means defaults; any other problem (a
+// directory, no permission) is left to the loader to report.
+function configFileExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+}

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { OpenclawError } from "./errors.js";
 import { isValidId } from "./session/ids.js";
 import { parseKey } from "./session/keys.js";
-import { messageSchema, sessionSchema, type Message, type Session } from "./session/types.js";
+import { messageSchema, sessionSchema } from "./session/schema.js";
+import type { Message, Session } from "./session/types.js";
 
 /** Format tag of an export document. */
 export const EXPORT_FORMAT = "openclaw-sessions-export" as const;

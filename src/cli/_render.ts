@@ -107,8 +107,9 @@ export function formatInt(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** "12.5 %". */
+/** "12.5 %"; "< 0.1 %" rather than a misleading "0.0 %" for a little use. */
 export function formatPercent(p: number): string {
+  if (p > 0 && p < 0.1) return "< 0.1 %";
   return `${p.toFixed(1)} %`;
 }
 

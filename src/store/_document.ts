@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { OpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
 import type { Message, Session } from "../session/types.js";
-import { messageSchema, sessionSchema } from "../session/types.js";
+import { loadSchemas } from "../session/_schemas.js";
 
 /** One short line describing the first validation problem, for warnings and errors. */
 export function describeIssues(error: z.ZodError): string {
@@ -24,8 +24,9 @@ export function oneLine(text: string, max = 200): string {
  * copy in schema key order (version, id, revision first), so a backend never
  * persists something its own reads would reject.
  */
-export function prepareDocument(session: Session, revision: number): Session {
+export async function prepareDocument(session: Session, revision: number): Promise<Session> {
   assertValidId(session.id);
+  const { sessionSchema } = await loadSchemas();
   const parsed = sessionSchema.safeParse({ ...session, revision });
   if (!parsed.success) {
     throw new OpenclawError(
@@ -38,7 +39,8 @@ export function prepareDocument(session: Session, revision: number): Session {
 }
 
 /** Validates messages bound for a pruned-history log; returns fresh copies. */
-export function prepareMessages(id: string, messages: readonly Message[]): Message[] {
+export async function prepareMessages(id: string, messages: readonly Message[]): Promise<Message[]> {
+  const { messageSchema } = await loadSchemas();
   return messages.map((m, i) => {
     const parsed = messageSchema.safeParse(m);
     if (!parsed.success) {

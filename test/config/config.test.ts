@@ -72,3 +72,11 @@ describe("config.json", () => {
     assert.throws(() => loadConfig(join(dir, "config.json")), (e) => isOpenclawError(e, "CONFIG_INVALID") && /top level/.test(e.message));
   });
 });
+
+describe("default config", () => {
+  it("the zod-free defaults equal what the schema gives for an empty file", async () => {
+    const { defaultConfig } = await import("../../src/config/defaults.js");
+    const { configSchema } = await import("../../src/config/schema.js");
+    assert.deepEqual(defaultConfig(), configSchema.parse({}));
+  });
+});

@@ -3,7 +3,7 @@ import { readdir, readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { sessionSchema } from "../../src/session/types.js";
+import { sessionSchema } from "../../src/session/schema.js";
 import { openFileStore } from "../../src/store/file/file-store.js";
 import { startAppender } from "../helpers/store-children.js";
 import { testId } from "../helpers/store-sessions.js";

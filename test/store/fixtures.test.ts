@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { sessionTokens } from "../../src/session/lifecycle.js";
-import { sessionSchema } from "../../src/session/types.js";
+import { sessionSchema } from "../../src/session/schema.js";
 import { openFileStore } from "../../src/store/file/file-store.js";
 import { tempDir } from "../helpers/store-tmp.js";
 

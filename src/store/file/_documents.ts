@@ -4,7 +4,8 @@ import { basename, join } from "node:path";
 import { storageError } from "../../errors.js";
 import { describe } from "../../session/ids.js";
 import type { Session } from "../../session/types.js";
-import { SESSION_FORMAT_VERSION, sessionSchema } from "../../session/types.js";
+import { loadSchemas, type Schemas } from "../../session/_schemas.js";
+import { SESSION_FORMAT_VERSION } from "../../session/types.js";
 import { describeIssues, oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
 import { ensureDir, errnoOf, ignoreMissing, readHead, readNoFollow, writeAtomic } from "./_fs.js";
@@ -43,7 +44,7 @@ export class DocumentFiles {
         file = { data: Buffer.alloc(0), ino: -1, size: 0, mtimeMs: 0, isFile: false };
       }
       if (file === undefined) return { state: "absent" };
-      const checked = file.isFile ? validate(id, file.data) : { ok: false as const, reason: "not a regular file" };
+      const checked = file.isFile ? validate(id, file.data, await loadSchemas()) : { ok: false as const, reason: "not a regular file" };
       if (checked.ok) return { state: "ok", session: checked.session, bytes: file.size };
       if (dryRun) return { state: "corrupt", reason: checked.reason, quarantinedAs: undefined };
       const moved = await this.quarantine(path, file.ino, file.size, file.mtimeMs, checked.reason);
@@ -118,7 +119,7 @@ export class DocumentFiles {
 }
 
 /** Parses and validates a document's bytes against the schema and the id its file name promises. */
-export function validate(id: string, data: Buffer): { ok: true; session: Session } | { ok: false; reason: string } {
+export function validate(id: string, data: Buffer, schemas: Schemas): { ok: true; session: Session } | { ok: false; reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(data.toString("utf8"));
@@ -128,7 +129,7 @@ export function validate(id: string, data: Buffer): { ok: true; session: Session
   if (typeof value === "object" && value !== null && "version" in value && value.version !== SESSION_FORMAT_VERSION) {
     return { ok: false, reason: `unsupported format version ${oneLine(JSON.stringify(value.version) ?? "?", 40)}` };
   }
-  const parsed = sessionSchema.safeParse(value);
+  const parsed = schemas.sessionSchema.safeParse(value);
   if (!parsed.success) return { ok: false, reason: `invalid document: ${describeIssues(parsed.error)}` };
   if (parsed.data.id !== id) return { ok: false, reason: `holds session ${describe(parsed.data.id)}, not the one its name says` };
   return { ok: true, session: parsed.data };

@@ -1,5 +1,4 @@
 import { lstat, readdir, unlink } from "node:fs/promises";
-import { z } from "zod";
 import { storageError } from "../../errors.js";
 import { toSummary } from "../../session/lifecycle.js";
 import type { SessionSummary } from "../../session/types.js";
@@ -12,28 +11,43 @@ import { appendLines, errnoOf, fsyncDir, ignoreMissing, readNoFollow, writeAtomi
 import type { Layout } from "./_paths.js";
 import { docIdOf } from "./_paths.js";
 
-const entrySchema = z.object({
-  id: z.string(),
-  key: z.string(),
-  kind: z.enum(SESSION_KINDS),
-  channel: z.string(),
-  status: z.enum(SESSION_STATUSES),
-  messageCount: z.number().int().nonnegative(),
-  tokens: z.number().int().nonnegative(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  lastActivityAt: z.string(),
-  expiredAt: z.string().nullable(),
-  archivedAt: z.string().nullable(),
-  revision: z.number().int().nonnegative(),
-  sizeBytes: z.number().int().nonnegative(),
-});
-const snapshotSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });
-const opSchema = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("put"), s: entrySchema }),
-  z.object({ op: z.literal("del"), id: z.string() }),
-]);
-type Op = z.infer<typeof opSchema>;
+// The index is checked by hand rather than with zod: it is derived data read
+// on every list, and loading zod would cost more than listing itself.
+type Op = { op: "put"; s: SessionSummary } | { op: "del"; id: string };
+
+const STRING_FIELDS = ["id", "key", "channel", "createdAt", "updatedAt", "lastActivityAt"] as const;
+const COUNT_FIELDS = ["messageCount", "tokens", "revision", "sizeBytes"] as const;
+const NULLABLE_FIELDS = ["expiredAt", "archivedAt"] as const;
+
+/** True when `v` has every field of a SessionSummary with the right type. */
+function isEntry(v: unknown): v is SessionSummary {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  for (const f of STRING_FIELDS) if (typeof o[f] !== "string") return false;
+  for (const f of COUNT_FIELDS) {
+    const n = o[f];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) return false;
+  }
+  for (const f of NULLABLE_FIELDS) if (o[f] !== null && typeof o[f] !== "string") return false;
+  return (SESSION_KINDS as readonly unknown[]).includes(o.kind) && (SESSION_STATUSES as readonly unknown[]).includes(o.status);
+}
+
+/** Entries of a snapshot document, or undefined when it is not one. */
+function snapshotEntries(v: unknown): SessionSummary[] | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (o.version !== 1 || !Array.isArray(o.entries)) return undefined;
+  return o.entries.every(isEntry) ? (o.entries as SessionSummary[]) : undefined;
+}
+
+/** A journal operation, or undefined when the line is not one. */
+function asOp(v: unknown): Op | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (o.op === "put" && isEntry(o.s)) return { op: "put", s: o.s };
+  if (o.op === "del" && typeof o.id === "string") return { op: "del", id: o.id };
+  return undefined;
+}
 
 /** The journal is folded once it outgrows the snapshot, and never below ~1000 lines of summaries. */
 export const DEFAULT_FOLD_BYTES = 400_000;
@@ -142,17 +156,17 @@ export class SessionIndex {
   private async reloadAll(): Promise<Map<string, SessionSummary>> {
     const file = await readNoFollow(this.layout.snapshot).catch(() => undefined);
     if (file === undefined || !file.isFile) return (await this.rebuildLocked()).map;
-    let parsed;
+    let entries: SessionSummary[] | undefined;
     try {
-      parsed = snapshotSchema.safeParse(JSON.parse(file.data.toString("utf8")));
+      entries = snapshotEntries(JSON.parse(file.data.toString("utf8")));
     } catch {
-      parsed = undefined;
+      entries = undefined;
     }
-    if (parsed === undefined || !parsed.success) {
+    if (entries === undefined) {
       this.warn("sessions/index.json: index snapshot is unreadable; rebuilding it from the session files");
       return (await this.rebuildLocked()).map;
     }
-    const map = new Map(parsed.data.entries.map((e) => [e.id, e]));
+    const map = new Map(entries.map((e) => [e.id, e]));
     return this.replayInto(map, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs }, 0);
   }
 
@@ -273,9 +287,9 @@ function parseOps(file: FileRead): Op[] | undefined {
     } catch {
       return undefined;
     }
-    const op = opSchema.safeParse(value);
-    if (!op.success) return undefined;
-    ops.push(op.data);
+    const op = asOp(value);
+    if (op === undefined) return undefined;
+    ops.push(op);
   }
   return ops;
 }

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { storageError } from "../../errors.js";
 import type { Message } from "../../session/types.js";
-import { messageSchema } from "../../session/types.js";
+import { loadSchemas } from "../../session/_schemas.js";
 import type { StoreWarning } from "../store.js";
 import { appendLines, readNoFollow, writeAtomic } from "./_fs.js";
 
@@ -29,6 +29,7 @@ export async function readPrunedLog(path: string, warn: StoreWarning): Promise<M
     throw storageError("read", path, err);
   }
   if (file === undefined || !file.isFile) return [];
+  const { messageSchema } = await loadSchemas();
   const out: Message[] = [];
   const lines = file.data.toString("utf8").split("\n");
   lines.forEach((line, i) => {

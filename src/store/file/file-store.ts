@@ -101,7 +101,7 @@ export class FileStore implements SessionStore {
   /** Saves atomically at `expectedRevision + 1` under the session lock; CONFLICT when the stored revision differs. */
   async put(session: Session, expectedRevision: number | null): Promise<Session> {
     assertValidId(session.id);
-    const doc = prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
+    const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
     return this.withLock(doc.id, async () => {
       const stored = await this.docs.revision(doc.id);
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
@@ -138,7 +138,7 @@ export class FileStore implements SessionStore {
   /** Appends to the session's pruned-history log, flushed before returning. */
   async appendPruned(id: string, messages: readonly Message[]): Promise<void> {
     assertValidId(id);
-    const lines = prepareMessages(id, messages);
+    const lines = await prepareMessages(id, messages);
     if (lines.length === 0) return;
     await this.withLock(id, () => appendPrunedLog(this.layout.pruned(id), lines));
   }
@@ -153,7 +153,7 @@ export class FileStore implements SessionStore {
   /** Replaces the pruned-history log atomically. */
   async replacePruned(id: string, messages: readonly Message[]): Promise<void> {
     assertValidId(id);
-    const lines = prepareMessages(id, messages);
+    const lines = await prepareMessages(id, messages);
     await this.withLock(id, () => replacePrunedLog(this.layout.pruned(id), `${id}.pruned`, lines));
   }
 

@@ -28,7 +28,7 @@ export class MemoryStore implements SessionStore {
   /** Saves a copy at `expectedRevision + 1` (1 when new); CONFLICT when the stored revision differs. */
   async put(session: Session, expectedRevision: number | null): Promise<Session> {
     assertValidId(session.id);
-    const doc = prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
+    const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
     // No await between check and set, so the check cannot race another put.
     const stored = this.docs.get(doc.id)?.revision ?? null;
     if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
@@ -53,7 +53,7 @@ export class MemoryStore implements SessionStore {
   /** Appends copies of `messages` to the session's pruned log. */
   async appendPruned(id: string, messages: readonly Message[]): Promise<void> {
     assertValidId(id);
-    const copies = prepareMessages(id, messages);
+    const copies = await prepareMessages(id, messages);
     if (copies.length === 0) return;
     const log = this.pruned.get(id) ?? [];
     log.push(...copies);
@@ -69,7 +69,7 @@ export class MemoryStore implements SessionStore {
   /** Replaces the pruned log with copies of `messages`. */
   async replacePruned(id: string, messages: readonly Message[]): Promise<void> {
     assertValidId(id);
-    const copies = prepareMessages(id, messages);
+    const copies = await prepareMessages(id, messages);
     if (copies.length === 0) this.pruned.delete(id);
     else this.pruned.set(id, copies);
   }

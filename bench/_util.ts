@@ -1,0 +1,136 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+
+/** One line of the results table: a figure, its same-run baseline, their ratio and the goal. */
+export interface Row {
+  scenario: string;
+  case: string;
+  figure: number;
+  unit: string;
+  baseline: number;
+  baselineLabel: string;
+  /** figure ÷ baseline. */
+  ratio: number;
+  goal: string;
+  /** Null where the issue sets no goal. */
+  met: boolean | null;
+  /** Supporting figures (runs, spread, sizes) kept in the JSON only. */
+  extra?: Record<string, number | string | boolean>;
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error("median of nothing");
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** The smallest and largest value, for the spread reported next to a median. */
+export function range(values: readonly number[]): { min: number; max: number } {
+  return { min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** Rounds to `digits` significant digits so the JSON stays readable. */
+export function sig(value: number, digits = 4): number {
+  return Number.isFinite(value) && value !== 0 ? Number(value.toPrecision(digits)) : value;
+}
+
+/** An integer from the environment, or the default. */
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** A comma-separated list of positive integers from the environment, or the default. */
+export function envSizes(name: string, fallback: readonly number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return [...fallback];
+  return raw.split(",").map((part) => {
+    const value = Number(part.trim());
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name}: ${JSON.stringify(part)} is not a positive integer`);
+    return value;
+  });
+}
+
+/** A scratch directory under BENCH_DIR (default: the OS temp dir) and its removal. */
+export async function scratch(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const root = resolve(process.env.BENCH_DIR ?? tmpdir());
+  const dir = await mkdtemp(join(root, `openclaw-bench-${prefix}-`));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Milliseconds elapsed while `fn` runs. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+/** What the results were measured on. */
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  /** Filesystem type and device holding the benchmark's scratch directories. */
+  filesystem: string;
+}
+
+/** Describes this machine and the filesystem under `dir`. */
+export async function machine(dir: string): Promise<Machine> {
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    memoryGiB: sig(totalmem() / 2 ** 30, 3),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    filesystem: await filesystemOf(dir),
+  };
+}
+
+// The longest mount point that prefixes `dir` is the one holding it.
+async function filesystemOf(dir: string): Promise<string> {
+  let mounts: string;
+  try {
+    mounts = await readFile("/proc/mounts", "utf8");
+  } catch {
+    return "unknown";
+  }
+  let best: { point: string; text: string } | undefined;
+  for (const line of mounts.split("\n")) {
+    const [device, point, type] = line.split(" ");
+    if (device === undefined || point === undefined || type === undefined) continue;
+    const inside = dir === point || dir.startsWith(point.endsWith("/") ? point : `${point}/`);
+    if (inside && (best === undefined || point.length > best.point.length)) best = { point, text: `${type} (${device} on ${point})` };
+  }
+  return best?.text ?? "unknown";
+}
+
+/** A figure with a sensible number of digits for the table. */
+export function show(value: number, unit: string): string {
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
+  return `${value.toFixed(digits)} ${unit}`;
+}
+
+/** Prints rows as a plain-text table. */
+export function renderTable(rows: readonly Row[]): string {
+  const header = ["scenario", "case", "figure", "baseline (same run)", "ratio", "goal", "met"];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.case,
+    show(r.figure, r.unit),
+    `${show(r.baseline, r.unit)} ${r.baselineLabel}`,
+    `${r.ratio.toFixed(2)}×`,
+    r.goal,
+    r.met === null ? "—" : r.met ? "yes" : "NO",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => (line[i] ?? "").length)));
+  const fmt = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  return [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...body.map(fmt)].join("\n");
+}

@@ -1,0 +1,31 @@
+import type { Config } from "./schema.js";
+
+// The defaults as a plain object, so a process with no config file never loads
+// zod; a test checks this equals what the schema produces for `{}`.
+const DEFAULTS: Config = {
+  sessions: {
+    maxHistoryLength: 100,
+    expirationMs: 86_400_000,
+    contextWindow: "auto",
+    model: "gpt-4o",
+    reserveTokens: 4096,
+    lowWaterMark: 0.75,
+    tokenSafetyFactor: 1.1,
+    archiveAfterMs: 7 * 86_400_000,
+    retainPrunedHistory: "all",
+    maxMessageBytes: 1_048_576,
+    identityLinks: {},
+    tools: {
+      dm: { allow: ["*"], deny: [] },
+      group: { allow: ["*"], deny: [] },
+      isolated: { allow: ["*"], deny: [] },
+    },
+    summarizer: { type: "extractive", maxTokens: 1200 },
+  },
+  storage: { lockTimeoutMs: 10_000, staleLockMs: 30_000 },
+};
+
+/** A fresh copy of the default configuration. */
+export function defaultConfig(): Config {
+  return structuredClone(DEFAULTS);
+}

@@ -1,0 +1,29 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Where the state directory and config file come from, in order of precedence. */
+export interface ConfigLocation {
+  stateDir: string;
+  stateDirSource: "flag" | "env" | "default";
+  configPath: string;
+  configPathSource: "flag" | "env" | "default";
+}
+
+/** Resolves `--state-dir` > OPENCLAW_STATE_DIR > ~/.openclaw, and `--config` > OPENCLAW_CONFIG_PATH > <state>/config.json. */
+export function locateConfig(flags: { stateDir?: string; config?: string }, env: NodeJS.ProcessEnv = process.env): ConfigLocation {
+  const envDir = env.OPENCLAW_STATE_DIR;
+  const envCfg = env.OPENCLAW_CONFIG_PATH;
+  const [stateDir, stateDirSource] =
+    flags.stateDir !== undefined && flags.stateDir !== ""
+      ? [resolve(flags.stateDir), "flag" as const]
+      : envDir !== undefined && envDir !== ""
+        ? [resolve(envDir), "env" as const]
+        : [join(homedir(), ".openclaw"), "default" as const];
+  const [configPath, configPathSource] =
+    flags.config !== undefined && flags.config !== ""
+      ? [resolve(flags.config), "flag" as const]
+      : envCfg !== undefined && envCfg !== ""
+        ? [resolve(envCfg), "env" as const]
+        : [join(stateDir, "config.json"), "default" as const];
+  return { stateDir, stateDirSource, configPath, configPathSource };
+}

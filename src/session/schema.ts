@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { MESSAGE_ROLES, SESSION_FORMAT_VERSION, SESSION_KINDS, SESSION_STATUSES, type JsonValue } from "./types.js";
+
+// The zod schemas of the persisted format live apart from the types so that
+// read paths that never validate a document (listing) do not load zod.
+
+const isoDate = z.iso.datetime({ offset: true });
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+/** A tool call requested by an assistant message. */
+export const toolCallSchema = z.object({
+  id: z.string().min(1).max(256),
+  name: z.string().min(1).max(256),
+  arguments: z.string(),
+});
+
+/** One message of the active history or of the pruned-history log. */
+export const messageSchema = z.object({
+  id: z.string().min(1).max(64),
+  role: z.enum(MESSAGE_ROLES),
+  content: z.string(),
+  sender: z.string().nullable(),
+  createdAt: isoDate,
+  tokens: z.number().int().nonnegative(),
+  pinned: z.boolean(),
+  /** Calls this (assistant) message asks for; each must be answered by a tool message. */
+  toolCalls: z.array(toolCallSchema).optional(),
+  /** For a tool message: the id of the call it answers. */
+  toolCallId: z.string().min(1).max(256).optional(),
+});
+
+/** A system prompt: never pruned, never summarised. */
+export const systemPromptSchema = z.object({
+  id: z.string().min(1).max(64),
+  content: z.string(),
+  tokens: z.number().int().nonnegative(),
+  createdAt: isoDate,
+});
+
+/** The rolling summary of folded messages. */
+export const summarySchema = z.object({
+  text: z.string(),
+  tokens: z.number().int().nonnegative(),
+  /** How many messages the summary covers in total, across all compactions. */
+  messageCount: z.number().int().nonnegative(),
+  /** Id of the newest message folded into it. */
+  throughMessageId: z.string().nullable(),
+  updatedAt: isoDate,
+  /** Which summarizer produced the latest fold (e.g. "extractive", "openai-compatible"). */
+  summarizer: z.string(),
+});
+
+/** Tool permissions: patterns with `*` wildcards; deny wins over allow. */
+export const toolPolicySchema = z.object({
+  allow: z.array(z.string().min(1).max(256)),
+  deny: z.array(z.string().min(1).max(256)),
+});
+
+/** State of the model's context window for this session. */
+export const contextStateSchema = z.object({
+  model: z.string().nullable(),
+  window: z.number().int().nonnegative().nullable(),
+  tokensInUse: z.number().int().nonnegative(),
+  compactions: z.number().int().nonnegative(),
+  lastCompactedAt: isoDate.nullable(),
+  /** Set when the last compaction could not use the configured summarizer. */
+  lastSummarizerError: z.string().nullable(),
+});
+
+/** The persisted session document, format version 1. Validated on every read. */
+export const sessionSchema = z.object({
+  version: z.literal(SESSION_FORMAT_VERSION),
+  id: z.string(),
+  /** Incremented on every save; the store refuses a save whose base revision is stale. */
+  revision: z.number().int().nonnegative(),
+  key: z.string().min(1).max(1024),
+  kind: z.enum(SESSION_KINDS),
+  channel: z.string().min(1).max(128),
+  participants: z.array(z.string()),
+  status: z.enum(SESSION_STATUSES),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  lastActivityAt: isoDate,
+  expiredAt: isoDate.nullable(),
+  archivedAt: isoDate.nullable(),
+  preferences: z.record(z.string(), jsonValue),
+  tools: toolPolicySchema,
+  systemPrompts: z.array(systemPromptSchema),
+  summary: summarySchema.nullable(),
+  messages: z.array(messageSchema),
+  /** Messages folded into the summary that the pruned-history log holds. */
+  prunedCount: z.number().int().nonnegative(),
+  context: contextStateSchema,
+});
+
