@@ -1,3 +1,5 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { uuidv7 } from "../src/session/ids.js";
 import { newSession } from "../src/session/new.js";
 import type { Message, Session, SessionKind } from "../src/session/types.js";
@@ -48,11 +50,11 @@ const WORDS = (
 ).split(" ");
 const CHANNELS = ["telegram", "slack", "discord", "whatsapp", "signal"] as const;
 
-function sentence(rng: Rng, words: number): string {
+/** Chat-like text of `words` words with the identifiers, numbers and URLs real chats carry. */
+export function chatText(rng: Rng, words: number): string {
   const out: string[] = [];
   for (let i = 0; i < words; i++) {
     const r = rng.next();
-    // Identifiers, numbers and URLs, as real chats carry them (the summarizer keeps them verbatim).
     if (r < 0.04) out.push(`INV-${rng.int(1000, 9999)}`);
     else if (r < 0.06) out.push(`https://example.com/r/${rng.int(1, 99999)}`);
     else if (r < 0.1) out.push(String(rng.int(1, 500)));
@@ -88,7 +90,7 @@ export function makeSession(rng: Rng, now: Date, shape: SessionShape = {}): Sess
   for (let i = 0; i < count; i++) {
     const at = first + i * 60_000;
     const user = i % 2 === 0;
-    const content = sentence(rng, rng.int(minWords, maxWords));
+    const content = chatText(rng, rng.int(minWords, maxWords));
     const sender = user ? rng.pick(members) : null;
     messages.push({
       id: uuidv7(at, rng.bytes(10)),
@@ -135,4 +137,14 @@ export async function populate(dir: string, count: number, options: { seed?: num
   await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 32) }, worker));
   await store.close();
   return { ms: performance.now() - started };
+}
+
+/** Bytes of the session documents of a store (index and logs excluded). */
+export async function documentBytes(dir: string): Promise<number> {
+  const sessions = join(dir, "sessions");
+  let total = 0;
+  for (const name of await readdir(sessions)) {
+    if (/^[0-9a-f-]{36}\.json$/.test(name)) total += (await stat(join(sessions, name))).size;
+  }
+  return total;
 }

@@ -43,6 +43,20 @@ export interface OpenOptions {
 }
 
 
+/** Changes {@link SessionManager.edit} applies in one save. */
+export interface SessionEdit {
+  /** Preferences to set (JSON values). */
+  set?: Record<string, JsonValue>;
+  /** Preference keys to remove. */
+  unset?: readonly string[];
+  allow?: string[];
+  deny?: string[];
+  removeAllow?: string[];
+  removeDeny?: string[];
+  /** Replaces the system prompt; "" removes it. */
+  system?: string;
+}
+
 /** Filters of {@link SessionManager.list}. */
 export interface ListOptions {
   /** Effective status, or "all"; default: everything but archived. */
@@ -254,10 +268,19 @@ export class SessionManager {
    * Messages for one routing key are recorded in the order this method was called.
    */
   async receive(inbound: Inbound, content: string, options: { pinned?: boolean } = {}): Promise<Session> {
+    return this.appendRouted(inbound, { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}) });
+  }
+
+  /**
+   * Checks a message, routes it to its session (created when needed) and
+   * records it. A refused message creates no session.
+   */
+  async appendRouted(inbound: Inbound, message: NewMessage): Promise<Session> {
+    validateMessage(message, this.config.sessions.maxMessageBytes);
     const target = routeTarget(inbound, this.config.sessions.identityLinks, () => this.newId());
     const record = async () => {
       const session = await this.route(inbound);
-      return this.#appendNow(session.id, { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}) });
+      return this.#appendNow(session.id, message);
     };
     const saved = target.alwaysNew ? await record() : await this.#inOrder(`key:${target.key}`, record);
     return this.#compactAfterAppend(saved);
@@ -364,14 +387,41 @@ export class SessionManager {
     return this.update(await this.resolve(ref), (s) => unarchive(s, this.config.sessions.expirationMs, this.now()));
   }
 
-  /** Sets preferences (JSON values) and removes others in one save. */
-  async setPreferences(ref: string, set: Record<string, JsonValue>, unset: readonly string[] = []): Promise<Session> {
+  /**
+   * Edits preferences, tool permissions and the system prompt in one locked
+   * save. Every input is checked before anything is written.
+   */
+  async edit(ref: string, changes: SessionEdit): Promise<Session> {
+    const set = changes.set ?? {};
+    const unset = changes.unset ?? [];
     for (const k of [...Object.keys(set), ...unset]) assertPrefKey(k);
-    return this.update(await this.resolve(ref), (s) => {
+    const tools = { allow: changes.allow ?? [], deny: changes.deny ?? [], removeAllow: changes.removeAllow ?? [], removeDeny: changes.removeDeny ?? [] };
+    for (const p of [...tools.allow, ...tools.deny, ...tools.removeAllow, ...tools.removeDeny]) assertToolPattern(p);
+    if (changes.system !== undefined && typeof changes.system !== "string") throw new OpenclawError("INVALID_ARGUMENT", "the system prompt must be text");
+    const id = await this.resolve(ref);
+    const at = this.now().toISOString();
+    let prompts: Session["systemPrompts"] | undefined;
+    if (changes.system !== undefined) {
+      const { counterFor } = await import("./_compact.js");
+      const counter = await counterFor(this.config);
+      prompts = changes.system === "" ? [] : [{ id: this.newId(), content: changes.system, tokens: counter.countMessage({ role: "system", content: changes.system }), createdAt: at }];
+    }
+    return this.update(id, (s) => {
       const preferences = { ...s.preferences, ...structuredClone(set) };
       for (const k of unset) delete preferences[k];
-      return { ...s, preferences, updatedAt: this.now().toISOString() };
+      return {
+        ...s,
+        preferences,
+        tools: editPolicy(s.tools, tools),
+        ...(prompts !== undefined ? { systemPrompts: prompts } : {}),
+        updatedAt: at,
+      };
     });
+  }
+
+  /** Sets preferences (JSON values) and removes others in one save. */
+  async setPreferences(ref: string, set: Record<string, JsonValue>, unset: readonly string[] = []): Promise<Session> {
+    return this.edit(ref, { set, unset });
   }
 
   /** Reads one preference; undefined when unset. */
@@ -382,8 +432,7 @@ export class SessionManager {
 
   /** Edits tool permissions: adding a pattern to one list removes it from the other. */
   async setTools(ref: string, edit: { allow?: string[]; deny?: string[]; removeAllow?: string[]; removeDeny?: string[] }): Promise<Session> {
-    for (const p of [...(edit.allow ?? []), ...(edit.deny ?? []), ...(edit.removeAllow ?? []), ...(edit.removeDeny ?? [])]) assertToolPattern(p);
-    return this.update(await this.resolve(ref), (s) => ({ ...s, tools: editPolicy(s.tools, edit), updatedAt: this.now().toISOString() }));
+    return this.edit(ref, edit);
   }
 
   /** Whether a session may use a tool, and which pattern decided. */
@@ -398,12 +447,7 @@ export class SessionManager {
 
   /** Replaces the system prompts with one prompt (empty text removes them). */
   async setSystemPrompt(ref: string, text: string): Promise<Session> {
-    const id = await this.resolve(ref);
-    const { counterFor } = await import("./_compact.js");
-    const counter = await counterFor(this.config);
-    const at = this.now().toISOString();
-    const prompts = text === "" ? [] : [{ id: this.newId(), content: text, tokens: counter.countMessage({ role: "system", content: text }), createdAt: at }];
-    return this.update(id, (s) => ({ ...s, systemPrompts: prompts, updatedAt: at }));
+    return this.edit(ref, { system: text });
   }
 
   /** Default tool policy of a kind, from config. */

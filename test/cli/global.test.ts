@@ -70,8 +70,7 @@ test("usage errors exit 2 with one error line and touch nothing", async (t) => {
     [["sessions", "append", "--dm", "telegram:1", "--role", "tool", "hello"], /Allowed choices are user, assistant, system/],
     [["sessions", "set", "dm:telegram:1"], /nothing to change/],
     [["sessions", "set", "dm:telegram:1", "--pref", "novalue"], /--pref expects KEY=VALUE/],
-    [["sessions", "set", "dm:telegram:1", "--pref", "bad key=1"], /invalid preference key/],
-    [["sessions", "set", "dm:telegram:1", "--allow-tool", "rm -rf"], /invalid tool pattern/],
+    [["sessions", "set", "dm:telegram:1", "--pref", "a=1", "--unset-pref", "a"], /both set and unset/],
     [["status", "--bogus"], /unknown option/],
     [["config", "nope"], /unknown command 'nope'/],
   ];

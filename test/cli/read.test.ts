@@ -93,7 +93,8 @@ test("show: metadata, preferences, tools, system prompt, context usage, summary,
   assert.match(out, /^\s+deny\s+web\.post$/m);
   assert.match(out, /You are Openclaw, a concise assistant\./);
   assert.match(out, /^\s+window\s+128,000 tokens \(reserve 4,096 for the reply, budget 123,904\)$/m);
-  assert.match(out, /^\s+sent to model\s+\d+ tokens = [\d.]+ % \(system 9 · summary 20 · pinned 0 · recent 72\)$/m);
+  assert.match(out, /^\s+stored\s+101 tokens = < 0\.1 % of the window, < 0\.1 % of the budget \(system 9 · summary 20 · pinned 0 · messages 72\)$/m);
+  assert.match(out, /^\s+sent to model\s+\d+ tokens \(system 9 · summary \d+ · pinned 0 · recent 72\)$/m);
   assert.match(out, /^\s+compactions\s+1$/m);
   assert.match(out, /^summary \(covers 3 messages · 20 tokens · extractive/m);
   assert.match(out, /The user asked about order #1000 and #1001\./);

@@ -102,6 +102,17 @@ test("set edits preferences (JSON when it parses), tools and the system prompt",
   assert.deepEqual(r.tools, { allow: ["*", "web.*"], deny: ["shell.*", "web.post"] });
   assert.deepEqual(r.systemPrompts.map((p) => p.content), ["You are terse."]);
 
+  const before = await snapshot(sb.home);
+  for (const [args, expected] of [
+    [["--pref", "ok=1", "--pref", "bad key=1"], /^error: invalid preference key "bad key"/],
+    [["--pref", "ok=1", "--deny-tool", "rm -rf"], /^error: invalid tool pattern "rm -rf"/],
+  ] as const) {
+    const r = await sb.run(["sessions", "set", "dm:telegram:42", ...args]);
+    assert.equal(r.code, 1);
+    assert.match(errorLine(r), expected);
+  }
+  assert.deepEqual(await snapshot(sb.home), before, "a half-valid set changes nothing");
+
   const human = await sb.ok(["sessions", "set", "dm:telegram:42", "--system", ""]);
   assert.match(human.stdout, /^updated \S+ dm:telegram:42: removed the system prompt$/m);
   const doc = await sb.json<Session>(["sessions", "show", "dm:telegram:42"]);

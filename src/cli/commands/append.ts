@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { NewMessage } from "../../_message.js";
 import { OpenclawError } from "../../errors.js";
-import type { NewMessage } from "../../manager.js";
 import type { Inbound } from "../../routing/route.js";
 import type { Session } from "../../session/types.js";
 import { withManager } from "../_context.js";
@@ -36,11 +36,7 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
     // An implicit sender (the DM's user, "cli") only speaks for user messages; --from is always honoured.
     const sender = flags.from ?? (flags.role === "user" ? inbound.senderId : null);
     const message: NewMessage = { role: flags.role, content, sender, ...(flags.pin ? { pinned: true } : {}) };
-    // Validate before routing: routing may create a session, and a refused
-    // message (too large, NUL, bad sender) must leave nothing behind.
-    await m.buildMessage(message);
-    const session = await m.route(inbound);
-    return m.append(session.id, message);
+    return m.appendRouted(inbound, message);
   });
   if (flags.json) {
     printJson(appendResult(saved));

@@ -99,6 +99,7 @@ function printSettings(s: Session): void {
 async function printContext(m: SessionManager, s: Session, now: Date): Promise<void> {
   const w = await m.window();
   for (const message of w.warnings) warn(message);
+  const usage = await m.contextUsage(s);
   let built: BuiltContext | null = null;
   let problem: string | null = null;
   try {
@@ -108,17 +109,23 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
     if (!isOpenclawError(err)) throw err;
     problem = err.message;
   }
-  const stored = s.systemPrompts.reduce((n, p) => n + p.tokens, 0) + (s.summary?.tokens ?? 0) + s.messages.reduce((n, msg) => n + msg.tokens, 0);
+  const t = usage.tokens;
+  // From the raw counts: the report rounds to one decimal, which turns a little use into "0.0 %".
+  const share = (of: number): string => formatPercent(of > 0 ? (100 * t.total) / of : 0);
   const rows: Array<[string, string]> = [
     ["model", `${s.context.model ?? m.config.sessions.model}`],
-    ["window", `${formatInt(w.window)} tokens (reserve ${formatInt(w.reserve)} for the reply, budget ${formatInt(w.budget)})`],
-    ["stored", `${formatInt(stored)} tokens = ${formatPercent(pct(stored, w.window))} of the window`],
+    ["window", `${formatInt(usage.window)} tokens (reserve ${formatInt(w.reserve)} for the reply, budget ${formatInt(usage.budget)})`],
+    [
+      "stored",
+      `${formatInt(t.total)} tokens = ${share(usage.window)} of the window, ${share(usage.budget)} of the budget ` +
+        colors.dim(`(system ${formatInt(t.system)} · summary ${formatInt(t.summary)} · pinned ${formatInt(t.pinned)} · messages ${formatInt(t.messages)})`),
+    ],
   ];
   if (built !== null) {
     const p = built.parts;
     rows.push([
       "sent to model",
-      `${formatInt(built.tokens)} tokens = ${formatPercent(pct(built.tokens, w.window))} ` +
+      `${formatInt(built.tokens)} tokens ` +
         colors.dim(`(system ${formatInt(p.system)} · summary ${formatInt(p.summary)} · pinned ${formatInt(p.pinned)} · recent ${formatInt(p.recent)})`),
     ]);
     const left: string[] = [];
@@ -131,8 +138,8 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
   } else if (problem !== null) {
     rows.push(["sent to model", colors.red(problem)]);
   }
-  rows.push(["compactions", `${s.context.compactions}${s.context.lastCompactedAt !== null ? colors.dim(`, last ${timestamp(s.context.lastCompactedAt, now)}`) : ""}`]);
-  if (s.context.lastSummarizerError !== null) rows.push(["summarizer", colors.red(`last run failed: ${s.context.lastSummarizerError}`)]);
+  rows.push(["compactions", `${usage.compactions}${usage.lastCompactedAt !== null ? colors.dim(`, last ${timestamp(usage.lastCompactedAt, now)}`) : ""}`]);
+  if (usage.lastSummarizerError !== null) rows.push(["summarizer", colors.red(`last run failed: ${usage.lastSummarizerError}`)]);
   print(heading("context"));
   print(keyValues(rows));
 }
@@ -167,8 +174,4 @@ function roleColour(role: string): string {
   if (role === "user") return colors.green(role);
   if (role === "assistant") return colors.blue(role);
   return colors.magenta(role);
-}
-
-function pct(n: number, of: number): number {
-  return of > 0 ? Math.round((n / of) * 1000) / 10 : 0;
 }

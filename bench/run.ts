@@ -1,0 +1,126 @@
+// Runs the benchmarks of BENCHMARKS.md and writes bench/results/latest.json.
+//   npm run bench                      default sizes (1k and 10k stores)
+//   npm run bench -- --full            adds the 100k store
+//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact
+// Sizes and repetitions come from BENCH_* variables (see BENCHMARKS.md).
+import { mkdir, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { durableAppends } from "./appends.js";
+import { cliStart, type EmptyListTimes } from "./cli-start.js";
+import { compactAtScale } from "./compact.js";
+import { contextBuild } from "./context.js";
+import { listAtScale } from "./list.js";
+import { holdSessions } from "./memory.js";
+import { documentBytes, populate } from "./_populate.js";
+import { RSS_METHOD } from "./_spawn.js";
+import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
+
+const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const args = process.argv.slice(2);
+const full = args.includes("--full");
+const keep = args.includes("--keep");
+const onlyArg = args.find((a) => a.startsWith("--only="));
+const unknown = args.filter((a) => a !== "--full" && a !== "--keep" && !a.startsWith("--only="));
+if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(" ")}: use --full, --keep, --only=${SCENARIOS.join(",")}`);
+const only = new Set(onlyArg === undefined ? SCENARIOS : onlyArg.slice("--only=".length).split(","));
+for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario "${s}"; known: ${SCENARIOS.join(", ")}`);
+const wants = (s: Scenario) => only.has(s);
+
+const params = {
+  full,
+  sizes: envSizes("BENCH_SIZES", full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
+  cliRuns: envInt("BENCH_RUNS", 15),
+  listRuns: envInt("BENCH_LIST_RUNS", 10),
+  singleAppends: envInt("BENCH_APPENDS", 300),
+  concurrentSessions: envInt("BENCH_CONCURRENT_SESSIONS", 100),
+  appendsPerSession: envInt("BENCH_APPENDS_PER_SESSION", 10),
+  contextIterations: envInt("BENCH_CONTEXT_ITERATIONS", 5_000),
+  memorySessions: envInt("BENCH_MEMORY_SESSIONS", 10_000),
+  compactSessions: envInt("BENCH_COMPACT_SESSIONS", 10_000),
+  populateParallel: envInt("BENCH_POPULATE_PARALLEL", 16),
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const rows: Row[] = [];
+const report = (got: Row[]) => {
+  for (const r of got) log(`  ${r.case}: ${show(r.figure, r.unit)} (baseline ${show(r.baseline, r.unit)}, ${r.ratio.toFixed(2)}×, goal ${r.goal})`);
+  rows.push(...got);
+};
+
+const work = await scratch("stores");
+const stores = new Map<number, { dir: string; ms: number; bytes: number }>();
+/** A populated store of `size` sessions, built once and shared by the scenarios that only read it. */
+async function store(size: number): Promise<{ dir: string; ms: number; bytes: number }> {
+  const hit = stores.get(size);
+  if (hit !== undefined) return hit;
+  const dir = `${work.dir}/s${size}`;
+  log(`populating ${size} sessions through FileStore.put (${params.populateParallel} in parallel)…`);
+  const { ms } = await populate(dir, size, { parallel: params.populateParallel, onProgress: (n) => n % 10_000 === 0 && log(`  ${n}`) });
+  const made = { dir, ms, bytes: await documentBytes(dir) };
+  log(`  ${size} sessions in ${(ms / 1000).toFixed(1)} s (${Math.round(size / (ms / 1000))} sessions/s, ${(made.bytes / 2 ** 20).toFixed(1)} MiB of documents)`);
+  stores.set(size, made);
+  return made;
+}
+
+const started = new Date();
+try {
+  let empty: EmptyListTimes | undefined;
+  const emptyTimes = async () => (empty ??= (await cliStart(3)).empty);
+  if (wants("cli")) {
+    log("1. CLI start");
+    const r = await cliStart(params.cliRuns);
+    empty = r.empty;
+    report(r.rows);
+  }
+  if (wants("list")) {
+    log("2. list at scale");
+    const base = await emptyTimes();
+    for (const size of params.sizes) {
+      const s = await store(size);
+      report(await listAtScale(s.dir, size, params.listRuns, base, s));
+    }
+  }
+  if (wants("append")) {
+    log("3. durable appends");
+    report(await durableAppends({ single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession }));
+  }
+  if (wants("context")) {
+    log("4. context build");
+    report(await contextBuild(params.contextIterations));
+  }
+  if (wants("memory")) {
+    log("6. memory");
+    const s = await store(params.memorySessions);
+    report(await holdSessions(s.dir, params.memorySessions, s.bytes));
+  }
+  if (wants("compact")) {
+    log("5. sessions compact");
+    const s = await store(params.compactSessions);
+    report(await compactAtScale(s.dir, params.compactSessions));
+  }
+} finally {
+  if (!keep) await work.cleanup();
+  else log(`stores kept under ${work.dir}`);
+}
+
+rows.sort((a, b) => a.scenario.localeCompare(b.scenario, "en", { numeric: true }));
+const finished = new Date();
+const result = {
+  startedAt: started.toISOString(),
+  finishedAt: finished.toISOString(),
+  durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
+  command: `node --import tsx bench/run.ts ${args.join(" ")}`.trim(),
+  params,
+  rssMethod: RSS_METHOD,
+  machine: await machine(work.dir),
+  rows,
+};
+const outDir = fileURLToPath(new URL("./results/", import.meta.url));
+await mkdir(outDir, { recursive: true });
+const json = `${JSON.stringify(result, null, 2)}\n`;
+await writeFile(`${outDir}latest.json`, json);
+if (full) await writeFile(`${outDir}latest-full.json`, json);
+process.stdout.write(`\n${renderTable(rows)}\n\n`);
+process.stdout.write(`${result.durationSeconds} s on ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.node}, ${result.machine.filesystem}; results in bench/results/latest.json\n`);
