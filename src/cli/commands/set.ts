@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Session, JsonValue } from "../../session/types.js";
+import type { JsonValue } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { colors, print, printJson } from "../_render.js";
 import { UsageError } from "../_usage.js";
