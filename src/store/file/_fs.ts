@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
-import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
+import { closeSync, constants, fchmodSync, fstatSync, fsync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { chmod, mkdir } from "node:fs/promises";
+import { promisify } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { storageError } from "../../errors.js";
 
@@ -50,17 +50,23 @@ export async function ensureDir(path: string, tighten: boolean, recursive = fals
   }
 }
 
+// Metadata calls (open, read, write, rename, close) take microseconds, so they
+// run synchronously: a round trip through the thread pool costs more than the
+// call itself, and an append makes dozens of them. fsync, which waits for the
+// disk, stays asynchronous so concurrent sessions can flush in parallel.
+const fsyncAsync = promisify(fsync);
+
 /** Flushes a directory's entries (renames, unlinks) to disk; a no-op where the platform refuses. */
 export async function fsyncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(dir, constants.O_RDONLY);
-    await fh.sync();
+    fd = openSync(dir, constants.O_RDONLY);
+    await fsyncAsync(fd);
   } catch (err) {
     const code = errnoOf(err);
     if (code === "EIO" || code === "ENOSPC") throw storageError("flush directory", dir, err);
   } finally {
-    await fh?.close().catch(() => undefined);
+    if (fd !== undefined) closeQuietly(fd);
   }
 }
 
@@ -77,18 +83,22 @@ export function tempPath(dir: string, stem: string): string {
 export async function writeAtomic(target: string, data: string, stem: string = basename(target)): Promise<void> {
   const dir = dirname(target);
   const tmp = tempPath(dir, stem);
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, FILE_MODE);
-    await fh.chmod(FILE_MODE);
-    await fh.writeFile(data, "utf8");
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await rename(tmp, target);
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, FILE_MODE);
+    fchmodSync(fd, FILE_MODE);
+    writeAll(fd, Buffer.from(data, "utf8"));
+    await fsyncAsync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, target);
   } catch (err) {
-    await fh?.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
+    if (fd !== undefined) closeQuietly(fd);
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // The temp file is a leftover that maintain() removes.
+    }
     throw storageError("write", target, err);
   }
   await fsyncDir(dir);
@@ -106,46 +116,36 @@ export interface FileRead {
 
 /** Reads a file (from `offset` to its end) without following a symlink; undefined when absent. */
 export async function readNoFollow(path: string, offset = 0): Promise<FileRead | undefined> {
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, READ_FLAGS);
+    fd = openSync(path, READ_FLAGS);
   } catch (err) {
     return ignoreMissing(err);
   }
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) return { data: Buffer.alloc(0), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: false };
-    if (offset === 0) {
-      const data = await fh.readFile();
-      return { data, ino: st.ino, size: data.length, mtimeMs: st.mtimeMs, isFile: true };
-    }
-    const data = Buffer.alloc(Math.max(0, st.size - offset));
-    let done = 0;
-    while (done < data.length) {
-      const { bytesRead } = await fh.read(data, done, data.length - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return { data: data.subarray(0, done), ino: st.ino, size: offset + done, mtimeMs: st.mtimeMs, isFile: true };
+    const data = readFrom(fd, offset, Math.max(0, st.size - offset));
+    return { data, ino: st.ino, size: offset + data.length, mtimeMs: st.mtimeMs, isFile: true };
   } finally {
-    await fh.close().catch(() => undefined);
+    closeQuietly(fd);
   }
 }
 
 /** Reads up to `bytes` from the start of a file; undefined when absent. */
 export async function readHead(path: string, bytes: number): Promise<string | undefined> {
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, READ_FLAGS);
+    fd = openSync(path, READ_FLAGS);
   } catch (err) {
     return ignoreMissing(err);
   }
   try {
     const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead).toString("utf8");
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n).toString("utf8");
   } finally {
-    await fh.close().catch(() => undefined);
+    closeQuietly(fd);
   }
 }
 
@@ -155,26 +155,52 @@ export async function readHead(path: string, bytes: number): Promise<string | un
  * torn line cannot swallow the new one. Returns the file's new size.
  */
 export async function appendLines(path: string, text: string, sync: boolean): Promise<number> {
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, FILE_MODE);
-    const st = await fh.stat();
+    fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, FILE_MODE);
+    const st = fstatSync(fd);
     let prefix = "";
     if (st.size === 0) {
-      await fh.chmod(FILE_MODE);
+      fchmodSync(fd, FILE_MODE);
     } else {
       const last = Buffer.alloc(1);
-      await fh.read(last, 0, 1, st.size - 1);
+      readSync(fd, last, 0, 1, st.size - 1);
       if (last[0] !== 0x0a) prefix = "\n";
     }
     const data = Buffer.from(prefix + text, "utf8");
-    await fh.write(data);
-    if (sync) await fh.sync();
+    writeAll(fd, data);
+    if (sync) await fsyncAsync(fd);
     return st.size + data.length;
   } catch (err) {
     throw storageError("append to", path, err);
   } finally {
-    await fh?.close().catch(() => undefined);
+    if (fd !== undefined) closeQuietly(fd);
+  }
+}
+
+/** Writes the whole buffer, looping over short writes. */
+export function writeAll(fd: number, data: Buffer): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+}
+
+function readFrom(fd: number, offset: number, length: number): Buffer {
+  const data = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, data, done, length - done, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return data.subarray(0, done);
+}
+
+/** Closes a descriptor, ignoring errors (used on paths that already failed or finished). */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Nothing useful to do: the descriptor is gone either way.
   }
 }
 

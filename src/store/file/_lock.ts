@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
-import { lstat, mkdir, open, rmdir, unlink } from "node:fs/promises";
+import { fstatSync, futimes, openSync, unlinkSync } from "node:fs";
+import { lstat, mkdir, rmdir, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { OpenclawError, storageError } from "../../errors.js";
-import { DIR_MODE, FILE_MODE, errnoOf, ignoreMissing, readNoFollow, sleep } from "./_fs.js";
+import { DIR_MODE, FILE_MODE, closeQuietly, errnoOf, ignoreMissing, readNoFollow, sleep, writeAll } from "./_fs.js";
 import type { Layout } from "./_paths.js";
 import { INDEX_LOCK } from "./_paths.js";
 
@@ -55,7 +55,7 @@ export class FileLocks {
     const everyMs = Math.max(5, Math.floor(this.timing.staleLockMs / 4));
     const heartbeat = setInterval(() => {
       const now = new Date();
-      held.fh.utimes(now, now).catch(() => undefined);
+      futimes(held.fd, now, now, () => undefined);
     }, everyMs);
     heartbeat.unref();
     try {
@@ -116,23 +116,28 @@ export class FileLocks {
     return true;
   }
 
-  private async acquire(name: string, path: string): Promise<{ fh: FileHandle; ino: number; raw: string }> {
+  private async acquire(name: string, path: string): Promise<{ fd: number; ino: number; raw: string }> {
     const deadline = Date.now() + this.timing.lockTimeoutMs;
     let delay = FIRST_DELAY_MS;
     for (;;) {
       const info: LockInfo = { pid: process.pid, hostname: HOST, createdAt: new Date().toISOString(), token: randomBytes(8).toString("hex") };
       const raw = JSON.stringify(info);
-      let fh: FileHandle | undefined;
+      let fd: number | undefined;
       try {
-        fh = await open(path, "wx", FILE_MODE);
-        await fh.writeFile(raw, "utf8");
-        const st = await fh.stat();
-        return { fh, ino: st.ino, raw };
+        // Synchronous on purpose: these calls take microseconds, far less than a thread-pool round trip.
+        fd = openSync(path, "wx", FILE_MODE);
+        writeAll(fd, Buffer.from(raw, "utf8"));
+        const st = fstatSync(fd);
+        return { fd, ino: st.ino, raw };
       } catch (err) {
-        if (fh !== undefined) {
+        if (fd !== undefined) {
           // Created but could not be written: do not leave a lock nobody holds.
-          await fh.close().catch(() => undefined);
-          await unlink(path).catch(() => undefined);
+          closeQuietly(fd);
+          try {
+            unlinkSync(path);
+          } catch {
+            // Already gone.
+          }
           throw storageError("write lock", path, err);
         }
         if (errnoOf(err) !== "EEXIST") throw storageError("create lock", path, err);
@@ -147,12 +152,16 @@ export class FileLocks {
     }
   }
 
-  private async release(path: string, held: { fh: FileHandle; ino: number; raw: string }): Promise<void> {
-    await held.fh.close().catch(() => undefined);
+  private async release(path: string, held: { fd: number; ino: number; raw: string }): Promise<void> {
+    closeQuietly(held.fd);
     // Someone may have judged our lock stale and replaced it; theirs is not ours to remove.
     const now = await readNoFollow(path).catch(() => undefined);
     if (now === undefined || now.ino !== held.ino || now.data.toString("utf8") !== held.raw) return;
-    await unlink(path).catch(() => undefined);
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
   }
 }
 
