@@ -76,7 +76,7 @@ function addReadCommands(sessions: Command): void {
     .addOption(new Option("--kind <kind>", "only this kind").choices(["dm", "group", "isolated"]))
     .option("--channel <channel>", "only this channel")
     .option("--active <minutes>", "only sessions active in the last N minutes", intAtLeast(1))
-    .option("--limit <n>", "at most N sessions", intAtLeast(1))
+    .option("--limit <n>", "at most N sessions (default 50)", intAtLeast(1))
     .addOption(jsonOption())
     .action(async (opts: ListFlags, cmd: Command) => (await import("./commands/list.js")).runList(opts, cmd));
 

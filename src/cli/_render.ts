@@ -28,33 +28,39 @@ export function warn(message: string): void {
 /** Column alignment of {@link table}. */
 export type Align = "left" | "right";
 
-const NO_BORDER = {
-  top: "", "top-mid": "", "top-left": "", "top-right": "",
-  bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "",
-  left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "",
-  middle: "  ",
-};
+// ANSI colour sequences take no room on screen.
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function visibleWidth(text: string): number {
+  return text.replace(ANSI, "").length;
+}
 
 /**
  * Renders rows as borderless, aligned columns (the look of `ps`/`kubectl`,
- * easy to grep and cut). cli-table3 is loaded only here, so JSON output never
- * pays for it.
+ * easy to grep and cut). Hand-rolled rather than a table library: cells are
+ * single-line and the widths are one pass, so 100k rows render in well under
+ * a second where a general table library took seconds for 10k.
  */
-export async function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>, align: readonly Align[] = []): Promise<string> {
-  const { default: Table } = await import("cli-table3");
-  const t = new Table({
-    head: head.map((h) => colors.bold(h)),
-    chars: NO_BORDER,
-    style: { head: [], border: [], "padding-left": 0, "padding-right": 0 },
-    colAligns: head.map((_, i) => align[i] ?? "left"),
-    wordWrap: false,
-  });
-  for (const row of rows) t.push(row.map((cell) => (typeof cell === "number" ? formatInt(cell) : cell)));
-  return t
-    .toString()
-    .split("\n")
-    .map((line) => line.trimEnd())
-    .join("\n");
+export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>, align: readonly Align[] = []): string {
+  const cells = rows.map((row) => row.map((cell) => (typeof cell === "number" ? formatInt(cell) : cell.replace(/[\r\n\t]+/g, " "))));
+  const widths = head.map((h) => visibleWidth(h));
+  for (const row of cells) {
+    row.forEach((cell, i) => {
+      const w = visibleWidth(cell);
+      if (w > (widths[i] ?? 0)) widths[i] = w;
+    });
+  }
+  const line = (row: readonly string[], paint: (s: string) => string = (s) => s): string =>
+    row
+      .map((cell, i) => {
+        const pad = " ".repeat(Math.max(0, (widths[i] ?? 0) - visibleWidth(cell)));
+        return align[i] === "right" ? pad + paint(cell) : paint(cell) + pad;
+      })
+      .join("  ")
+      .trimEnd();
+  const out = [line(head, colors.bold)];
+  for (const row of cells) out.push(line(row));
+  return out.join("\n");
 }
 
 /** Aligned `label  value` lines for a detail block, indented by two spaces. */

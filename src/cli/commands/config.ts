@@ -46,7 +46,7 @@ export async function runConfigShow(flags: JsonFlag, cmd: Command): Promise<void
   );
   print();
   const rows = leaves.map((l) => [l.path, JSON.stringify(l.value), l.source === "file" ? colors.green("file") : colors.dim("default")]);
-  print(await table(["KEY", "VALUE", "SOURCE"], rows));
+  print(table(["KEY", "VALUE", "SOURCE"], rows));
 }
 
 /** `openclaw config validate`: exit 0 with "…: valid", or the one-line problem and exit 1. */

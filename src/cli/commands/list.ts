@@ -32,6 +32,9 @@ export function listItem(s: SessionSummary): Record<string, unknown> {
   };
 }
 
+/** Sessions shown when --limit is not given. */
+export const DEFAULT_LIMIT = 50;
+
 /** `openclaw sessions list`. */
 export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
   const page = await withManager(cmd, (m) =>
@@ -40,7 +43,8 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
       ...(flags.kind !== undefined ? { kind: flags.kind } : {}),
       ...(flags.channel !== undefined ? { channel: flags.channel } : {}),
       ...(flags.active !== undefined ? { activeWithinMinutes: flags.active } : {}),
-      ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+      // A page by default: the cost of a list grows with what it shows, not with the store.
+      limit: flags.limit ?? DEFAULT_LIMIT,
     }),
   );
   if (flags.json) {
@@ -54,7 +58,10 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
   }
   const now = new Date();
   const rows = page.items.map((s) => [s.id, s.key, s.kind, paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
-  print(await table(["ID", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
-  const shown = page.items.length < page.total ? `${page.items.length} of ${plural(page.total, "session")}` : plural(page.total, "session");
+  print(table(["ID", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
+  const shown =
+    page.items.length < page.total
+      ? `${page.items.length} of ${plural(page.total, "session")} (newest activity first; --limit N shows more)`
+      : plural(page.total, "session");
   print(colors.dim(shown) + hint);
 }

@@ -37,12 +37,12 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   if (v.sessions.length === 0) print(colors.dim("  none"));
   else {
     const rows = v.sessions.map((s) => [s.id, s.key, paintStatus(s.status), `${formatInt(s.tokens)} / ${formatInt(s.window)}`, formatPercent(s.percent), formatBytes(s.sizeBytes)]);
-    print(await table(["ID", "KEY", "STATUS", "TOKENS / WINDOW", "USED", "SIZE"], rows, ["left", "left", "left", "right", "right", "right"]));
+    print(table(["ID", "KEY", "STATUS", "TOKENS / WINDOW", "USED", "SIZE"], rows, ["left", "left", "left", "right", "right", "right"]));
   }
   print();
   print(heading("largest on disk"));
   if (v.largest.length === 0) print(colors.dim("  none"));
-  else print(await table(["ID", "KEY", "SIZE", "MSGS"], v.largest.map((s) => [s.id, s.key, formatBytes(s.sizeBytes), s.messageCount]), ["left", "left", "right", "right"]));
+  else print(table(["ID", "KEY", "SIZE", "MSGS"], v.largest.map((s) => [s.id, s.key, formatBytes(s.sizeBytes), s.messageCount]), ["left", "left", "right", "right"]));
   print();
   print(heading("memory (this process)"));
   print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
