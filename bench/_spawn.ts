@@ -18,6 +18,8 @@ export interface ChildRun {
   code: number;
   stdout: string;
   stderr: string;
+  /** True when the run was stopped at its time limit. */
+  timedOut: boolean;
 }
 
 function hasGnuTime(): boolean {
@@ -37,7 +39,7 @@ export const RSS_METHOD = hasGnuTime() ? "/usr/bin/time -f %M" : "preload: proce
  * user sees it) and peak RSS. stdout is discarded unless `captureStdout`, so
  * a large listing costs what writing to /dev/null costs.
  */
-export async function runNode(args: readonly string[], options: { env?: NodeJS.ProcessEnv; captureStdout?: boolean } = {}): Promise<ChildRun> {
+export async function runNode(args: readonly string[], options: { env?: NodeJS.ProcessEnv; captureStdout?: boolean; timeoutMs?: number } = {}): Promise<ChildRun> {
   const tmp = await mkdtemp(join(tmpdir(), "openclaw-bench-rss-"));
   const rssFile = join(tmp, "maxrss");
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...options.env };
@@ -53,30 +55,42 @@ export async function runNode(args: readonly string[], options: { env?: NodeJS.P
   }
   try {
     const started = performance.now();
+    let timedOut = false;
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(command, argv, { env, stdio: ["ignore", options.captureStdout ? "pipe" : "ignore", "pipe"] });
+      // detached: the time limit must stop the measured process, not only GNU time in front of it.
+      const child = spawn(command, argv, { env, detached: true, stdio: ["ignore", options.captureStdout ? "pipe" : "ignore", "pipe"] });
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+            }, options.timeoutMs);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout?.on("data", (b: Buffer) => out.push(b));
       child.stderr?.on("data", (b: Buffer) => err.push(b));
       child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+      });
     });
     const wallMs = performance.now() - started;
     const text = await readFile(rssFile, "utf8").catch(() => "");
     // GNU time may prefix a note ("Command exited with non-zero status"); the figure is the last line.
     const maxRssKiB = Number(text.trim().split("\n").pop() ?? "NaN");
-    return { wallMs, maxRssKiB, ...result };
+    return { wallMs, maxRssKiB, ...result, timedOut };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
-/** Runs `node <args>` `runs` times after one untimed warm-up; fails on a non-zero exit. */
-export async function repeat(args: readonly string[], runs: number, options: { env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun[]> {
+/** Runs `node <args>` `runs` times after one untimed warm-up (unless the caller did one); fails on a non-zero exit. */
+export async function repeat(args: readonly string[], runs: number, options: { env?: NodeJS.ProcessEnv; skipWarmUp?: boolean } = {}): Promise<ChildRun[]> {
   const out: ChildRun[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const r = await runNode(args, options);
+  for (let i = options.skipWarmUp ? 1 : 0; i <= runs; i++) {
+    const r = await runNode(args, options.env === undefined ? {} : { env: options.env });
     if (r.code !== 0) throw new Error(`node ${args.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
     if (i > 0) out.push(r);
   }

@@ -124,7 +124,7 @@ export function renderTable(rows: readonly Row[]): string {
   const body = rows.map((r) => [
     r.scenario,
     r.case,
-    show(r.figure, r.unit),
+    `${r.extra?.timedOut === true ? "≥ " : ""}${show(r.figure, r.unit)}`,
     `${show(r.baseline, r.unit)} ${r.baselineLabel}`,
     `${r.ratio.toFixed(2)}×`,
     r.goal,

@@ -3,6 +3,7 @@
 //   npm run bench -- --full            adds the 100k store
 //   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact
 // Sizes and repetitions come from BENCH_* variables (see BENCHMARKS.md).
+import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { durableAppends } from "./appends.js";
@@ -33,6 +34,7 @@ const params = {
   sizes: envSizes("BENCH_SIZES", full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
   cliRuns: envInt("BENCH_RUNS", 15),
   listRuns: envInt("BENCH_LIST_RUNS", 10),
+  listTimeoutSeconds: envInt("BENCH_LIST_TIMEOUT_S", 120),
   singleAppends: envInt("BENCH_APPENDS", 300),
   concurrentSessions: envInt("BENCH_CONCURRENT_SESSIONS", 100),
   appendsPerSession: envInt("BENCH_APPENDS_PER_SESSION", 10),
@@ -41,6 +43,14 @@ const params = {
   compactSessions: envInt("BENCH_COMPACT_SESSIONS", 10_000),
   populateParallel: envInt("BENCH_POPULATE_PARALLEL", 16),
 };
+
+/** The commit measured, marked dirty when the tree has uncommitted changes (read-only git queries). */
+function revision(): string {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });
+  if (head.status !== 0) return "unknown";
+  const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).stdout.trim() !== "";
+  return `${head.stdout.trim()}${dirty ? "+uncommitted" : ""}`;
+}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const rows: Row[] = [];
@@ -79,7 +89,7 @@ try {
     const base = await emptyTimes();
     for (const size of params.sizes) {
       const s = await store(size);
-      report(await listAtScale(s.dir, size, params.listRuns, base, s));
+      report(await listAtScale(s.dir, size, params.listRuns, base, s, params.listTimeoutSeconds * 1000));
     }
   }
   if (wants("append")) {
@@ -112,6 +122,7 @@ const result = {
   finishedAt: finished.toISOString(),
   durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
   command: `node --import tsx bench/run.ts ${args.join(" ")}`.trim(),
+  revision: revision(),
   params,
   rssMethod: RSS_METHOD,
   machine: await machine(work.dir),

@@ -33,6 +33,16 @@ export async function importSessions(
   envelope: ExportEnvelope,
   options: { overwrite?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ImportReport> {
+  // An import is an intake path like append: the message size limit holds here too.
+  const limit = manager.config.sessions.maxMessageBytes;
+  for (const s of envelope.sessions) {
+    for (const m of [...s.prunedHistory, ...s.messages]) {
+      const bytes = Buffer.byteLength(m.content, "utf8");
+      if (bytes > limit) {
+        throw new OpenclawError("MESSAGE_TOO_LARGE", `cannot import: message ${m.id} of session ${s.id} is ${bytes} bytes, over the limit of ${limit} bytes (sessions.maxMessageBytes); nothing was written`);
+      }
+    }
+  }
   const existing = new Map<string, number>();
   for (const s of envelope.sessions) {
     const loaded = await manager.store.get(s.id);

@@ -9,6 +9,9 @@
 //                    as a gateway serving many conversations does;
 //   style "cli":     round-robin over users, route then append, as
 //                    `openclaw sessions append --dm` does.
+// WRITER_PACE_MS (default 0) makes each gateway loop wait up to that many
+// ms between messages, as a gateway waits for traffic, so other processes'
+// lock attempts interleave with its writes instead of queueing behind them.
 // It runs the built library rather than the TypeScript sources: it is
 // started hundreds of times, and a TypeScript loader would triple its start-up.
 import { SessionManager } from "../dist/manager.js";
@@ -20,6 +23,7 @@ if (stateDir === undefined || tag === undefined || (style !== "gateway" && style
 }
 const deadline = secondsArg === "-" ? Infinity : Date.now() + Number(secondsArg) * 1000;
 const CHANNEL = "rel";
+const PACE_MS = Number(process.env.WRITER_PACE_MS ?? "0");
 const manager = await SessionManager.open({ stateDir, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
 /** @param {string} user */
@@ -59,7 +63,10 @@ async function writeOne(user) {
 if (style === "gateway") {
   await Promise.all(
     users.map(async (user) => {
-      while (Date.now() < deadline) await writeOne(user);
+      while (Date.now() < deadline) {
+        await writeOne(user);
+        if (PACE_MS > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * PACE_MS));
+      }
     }),
   );
 } else {

@@ -73,6 +73,30 @@ export function createTokenCounter(rawCount: (text: string) => number, model: st
 type RawCount = (text: string) => number;
 let encoderPromise: Promise<RawCount> | undefined;
 
+// BPE time grows with the square of a whitespace-free run's length (200 kB of
+// one repeated character takes ~20 s), so long text is counted in pieces cut
+// before a space where the tokenizer splits anyway; a run without spaces is
+// cut every few hundred characters, which can only add tokens, erring on the
+// safe side for budgets.
+const COUNT_CHUNK = 2048;
+const RUN_CUT = 256;
+
+function* countPieces(text: string): Generator<string> {
+  let start = 0;
+  while (text.length - start > COUNT_CHUNK) {
+    let cut = start + COUNT_CHUNK;
+    // Look back only within the window: lastIndexOf would rescan the whole run each time.
+    while (cut > start + COUNT_CHUNK / 2 && text.charCodeAt(cut) !== 0x20) cut--;
+    if (cut <= start + COUNT_CHUNK / 2) {
+      cut = start + RUN_CUT;
+      if (/[\uD800-\uDBFF]/.test(text.charAt(cut - 1))) cut--;
+    }
+    yield text.slice(start, cut);
+    start = cut;
+  }
+  yield text.slice(start);
+}
+
 // The encoding table takes a noticeable fraction of a second to load, so it is
 // imported only the first time a count is actually needed, then shared.
 function loadEncoder(): Promise<RawCount> {
@@ -80,7 +104,12 @@ function loadEncoder(): Promise<RawCount> {
     (mod) => {
       // Special-token text typed by a user is ordinary text here, not a control token.
       const options = { disallowedSpecial: new Set<string>() };
-      return (text: string) => (text.length === 0 ? 0 : mod.countTokens(text, options));
+      return (text: string) => {
+        if (text.length <= COUNT_CHUNK) return text.length === 0 ? 0 : mod.countTokens(text, options);
+        let n = 0;
+        for (const piece of countPieces(text)) n += mod.countTokens(piece, options);
+        return n;
+      };
     },
     (err: unknown) => {
       encoderPromise = undefined;

@@ -201,3 +201,16 @@ test("status: sessions by status and kind; --verbose adds usage, largest and mem
   assert.match(verbose.stdout, /^largest on disk/m);
   assert.match(verbose.stdout, /^\s+rss\s+[\d.]+ MiB$/m);
 });
+
+test("list shows a page of 50 by default and says how many there are in all", async (t) => {
+  const sb = await sandbox(t);
+  await seed(sb, Array.from({ length: 55 }, (_, i) => ({ key: `dm:telegram:p${i}`, idleMinutes: i + 1, messages: 1 })));
+  const page = await sb.json<ListJson>(["sessions", "list"]);
+  assert.equal(page.count, 50);
+  assert.equal(page.total, 55);
+  assert.equal(page.sessions[0]?.key, "dm:telegram:p0", "newest activity first");
+  const human = await sb.ok(["sessions", "list"]);
+  assert.match(human.stdout, /50 of 55 sessions/);
+  const all = await sb.json<ListJson>(["sessions", "list", "--limit", "1000"]);
+  assert.equal(all.count, 55);
+});

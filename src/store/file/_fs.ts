@@ -45,8 +45,9 @@ export async function ensureDir(path: string, tighten: boolean, recursive = fals
   try {
     await chmod(path, DIR_MODE);
   } catch (err) {
-    // Not our directory: leave its mode to its owner rather than fail.
-    if (errnoOf(err) !== "EPERM") throw storageError("set permissions on", path, err);
+    // Not our directory, or a read-only mount (still readable): leave its mode rather than fail.
+    const code = errnoOf(err);
+    if (code !== "EPERM" && code !== "EROFS") throw storageError("set permissions on", path, err);
   }
 }
 

@@ -31,6 +31,9 @@ export async function readPrunedLog(path: string, warn: StoreWarning): Promise<M
   if (file === undefined || !file.isFile) return [];
   const { messageSchema } = await loadSchemas();
   const out: Message[] = [];
+  // A crash between logging a fold and saving the document that drops its
+  // messages makes the next fold log them again: the first copy wins.
+  const seen = new Set<string>();
   const lines = file.data.toString("utf8").split("\n");
   lines.forEach((line, i) => {
     if (line.trim() === "") return;
@@ -41,8 +44,11 @@ export async function readPrunedLog(path: string, warn: StoreWarning): Promise<M
       value = undefined;
     }
     const parsed = messageSchema.safeParse(value);
-    if (parsed.success) out.push(parsed.data);
-    else warn(`sessions/${basename(path)}: line ${i + 1} is not a valid message (interrupted write?); skipped`);
+    if (!parsed.success) warn(`sessions/${basename(path)}: line ${i + 1} is not a valid message (interrupted write?); skipped`);
+    else if (!seen.has(parsed.data.id)) {
+      seen.add(parsed.data.id);
+      out.push(parsed.data);
+    }
   });
   return out;
 }
