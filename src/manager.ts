@@ -24,6 +24,14 @@ import type { StatusReport } from "./_status.js";
 import type { BuiltContext, ContextUsage } from "./context/build.js";
 import type { SummarizerDeps } from "./context/summarizer.js";
 
+// Modules only some paths need, loaded on first use. The promise is kept
+// because a repeated dynamic import still walks the module resolver (and
+// any loader hooks installed), which costs more than the append it serves.
+let compactLoaded: Promise<typeof import("./_compact.js")> | undefined;
+let buildLoaded: Promise<typeof import("./context/build.js")> | undefined;
+const compactModule = () => (compactLoaded ??= import("./_compact.js"));
+const buildModule = () => (buildLoaded ??= import("./context/build.js"));
+
 /** Options of {@link SessionManager.open}. */
 export interface OpenOptions {
   /** State directory; default from OPENCLAW_STATE_DIR or ~/.openclaw. */
@@ -310,7 +318,7 @@ export class SessionManager {
   }
 
   async #compactAfterAppend(saved: Session): Promise<Session> {
-    const { maybeCompact } = await import("./_compact.js");
+    const { maybeCompact } = await compactModule();
     return maybeCompact(this, saved);
   }
 
@@ -336,7 +344,7 @@ export class SessionManager {
   /** Validates and builds a message with its token count (the tokenizer is loaded only here). */
   async buildMessage(message: NewMessage): Promise<Message> {
     validateMessage(message, this.config.sessions.maxMessageBytes);
-    const { counterFor } = await import("./_compact.js");
+    const { counterFor } = await compactModule();
     return buildMessage(message, await counterFor(this.config), this.newId(), this.now());
   }
 
@@ -402,7 +410,7 @@ export class SessionManager {
     const at = this.now().toISOString();
     let prompts: Session["systemPrompts"] | undefined;
     if (changes.system !== undefined) {
-      const { counterFor } = await import("./_compact.js");
+      const { counterFor } = await compactModule();
       const counter = await counterFor(this.config);
       prompts = changes.system === "" ? [] : [{ id: this.newId(), content: changes.system, tokens: counter.countMessage({ role: "system", content: changes.system }), createdAt: at }];
     }
@@ -481,37 +489,37 @@ export class SessionManager {
   /** Expires, archives, folds and tidies sessions (all, or the given references). */
   async compact(options: { refs?: readonly string[]; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<CompactReport> {
     const ids = options.refs === undefined || options.refs.length === 0 ? undefined : await this.resolveAll(options.refs);
-    const { compactSessions } = await import("./_compact.js");
+    const { compactSessions } = await compactModule();
     return compactSessions(this, { ...(ids ? { ids } : {}), ...(options.dryRun ? { dryRun: true } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   }
 
   /** Folds the oldest turns of one session into its summary now, even under the limits. */
   async foldNow(ref: string): Promise<FoldOutcome> {
     const session = await this.get(ref);
-    const { foldSession } = await import("./_compact.js");
+    const { foldSession } = await compactModule();
     return foldSession(this, session, { force: true });
   }
 
   /** The model-ready message list of a session, within the token budget. */
   async buildContext(ref: string): Promise<BuiltContext> {
     const session = await this.get(ref);
-    const { budgetFor, counterFor } = await import("./_compact.js");
-    const { buildContext } = await import("./context/build.js");
+    const { budgetFor, counterFor } = await compactModule();
+    const { buildContext } = await buildModule();
     return buildContext(session, budgetFor(this.config).budget, { counter: await counterFor(this.config) });
   }
 
   /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */
   async contextUsage(ref: string | Session): Promise<ContextUsage> {
     const session = typeof ref === "string" ? await this.get(ref) : ref;
-    const { budgetFor } = await import("./_compact.js");
-    const { contextUsage } = await import("./context/build.js");
+    const { budgetFor } = await compactModule();
+    const { contextUsage } = await buildModule();
     const { window, budget } = budgetFor(this.config);
     return contextUsage(session, window, budget);
   }
 
   /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
   async window(): Promise<{ window: number; budget: number; reserve: number; warnings: string[] }> {
-    const { budgetFor } = await import("./_compact.js");
+    const { budgetFor } = await compactModule();
     return budgetFor(this.config);
   }
 
