@@ -110,7 +110,9 @@ export function formatBytes(n: number): string {
 
 /** Thousands separators, so token counts read at a glance. */
 export function formatInt(n: number): string {
-  return n.toLocaleString("en-US");
+  // By hand for integers: the first toLocaleString call loads locale data, costing more than a whole list.
+  if (!Number.isSafeInteger(n)) return n.toLocaleString("en-US");
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ",");
 }
 
 /** "12.5 %"; "< 0.1 %" rather than a misleading "0.0 %" for a little use. */

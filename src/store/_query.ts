@@ -1,6 +1,5 @@
 import { OpenclawError } from "../errors.js";
-import { effectiveStatus } from "../session/lifecycle.js";
-import type { SessionSummary } from "../session/types.js";
+import type { SessionStatus, SessionSummary } from "../session/types.js";
 import type { ListPage, ListQuery } from "./store.js";
 
 function assertInstant(name: string, value: string | null | undefined): void {
@@ -26,30 +25,83 @@ export function validateListQuery(query: ListQuery): void {
 }
 
 /**
+ * The matches of a list, as positions into `entries` with their parsed
+ * activity instants alongside: a store of 100k sessions would otherwise
+ * allocate 100k wrapper objects per list.
+ */
+class Matches {
+  readonly positions: number[] = [];
+  constructor(
+    readonly entries: readonly SessionSummary[],
+    readonly at: Float64Array,
+  ) {}
+
+  /** Newest activity first; equal instants by id, descending, so the order is total. */
+  readonly newerFirst = (a: number, b: number): number => {
+    const d = (this.at[b] as number) - (this.at[a] as number);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+    const x = (this.entries[a] as SessionSummary).id;
+    const y = (this.entries[b] as SessionSummary).id;
+    return x < y ? 1 : x > y ? -1 : 0;
+  };
+
+  /** The first `k` positions in list order. */
+  firstK(k: number): number[] {
+    const all = this.positions;
+    if (k <= 0) return [];
+    if (k * 8 >= all.length) return all.sort(this.newerFirst).slice(0, k);
+    // A page is usually a few dozen rows of many thousands: select them in
+    // one pass against the worst one kept instead of sorting everything.
+    const kept: number[] = [];
+    for (const p of all) {
+      if (kept.length === k) {
+        if (this.newerFirst(p, kept[k - 1] as number) >= 0) continue;
+        kept.pop();
+      }
+      let lo = 0;
+      let hi = kept.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.newerFirst(kept[mid] as number, p) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      kept.splice(lo, 0, p);
+    }
+    return kept;
+  }
+}
+
+/**
  * Filters, orders and pages index entries the same way for every backend, so
  * the conformance suite pins one behaviour. Returned summaries are copies
  * carrying the effective status.
  */
-export function applyListQuery(entries: Iterable<SessionSummary>, query: ListQuery = {}): ListPage {
+export function applyListQuery(source: Iterable<SessionSummary>, query: ListQuery = {}): ListPage {
   validateListQuery(query);
+  const entries = Array.isArray(source) ? (source as SessionSummary[]) : [...source];
   const cutoff = query.expiryCutoff ?? null;
+  const cutoffMs = cutoff === null ? null : Date.parse(cutoff);
   const since = query.activeSince === undefined ? null : Date.parse(query.activeSince);
   const statuses = query.statuses === undefined ? null : new Set(query.statuses);
   const kinds = query.kinds === undefined ? null : new Set(query.kinds);
-  const matches: { s: SessionSummary; at: number }[] = [];
-  for (const entry of entries) {
+  const m = new Matches(entries, new Float64Array(entries.length));
+  const status = new Array<SessionStatus>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as SessionSummary;
     if (kinds !== null && !kinds.has(entry.kind)) continue;
     if (query.channel !== undefined && entry.channel !== query.channel) continue;
     if (query.key !== undefined && entry.key !== query.key) continue;
+    // ISO strings with different offsets do not sort lexically, hence the parsed instant.
     const at = Date.parse(entry.lastActivityAt);
     if (since !== null && at < since) continue;
-    const status = effectiveStatus(entry, cutoff);
-    if (statuses !== null && !statuses.has(status)) continue;
-    matches.push({ s: { ...entry, status }, at });
+    // effectiveStatus, with the cutoff parsed once for the whole list.
+    const s: SessionStatus = (entry.status === "active" || entry.status === "created") && cutoffMs !== null && at < cutoffMs ? "expired" : entry.status;
+    if (statuses !== null && !statuses.has(s)) continue;
+    m.at[i] = at;
+    status[i] = s;
+    m.positions.push(i);
   }
-  // ISO strings with different offsets do not sort lexically, hence the parsed instant.
-  matches.sort((a, b) => b.at - a.at || (a.s.id < b.s.id ? 1 : a.s.id > b.s.id ? -1 : 0));
   const offset = query.offset ?? 0;
-  const end = query.limit === undefined ? undefined : offset + query.limit;
-  return { items: matches.slice(offset, end).map((m) => m.s), total: matches.length };
+  const page = query.limit === undefined ? m.positions.sort(m.newerFirst).slice(offset) : m.firstK(offset + query.limit).slice(offset);
+  return { items: page.map((i) => ({ ...(entries[i] as SessionSummary), status: status[i] as SessionStatus })), total: m.positions.length };
 }

@@ -186,7 +186,8 @@ export function writeAll(fd: number, data: Buffer): void {
 }
 
 function readFrom(fd: number, offset: number, length: number): Buffer {
-  const data = Buffer.alloc(length);
+  // Unzeroed: only the bytes read are returned, and the index can be tens of MB.
+  const data = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const n = readSync(fd, data, done, length - done, offset + done);
