@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Message, Session } from "../src/session/types.js";
 import { openFileStore } from "../src/store/file/file-store.js";
 import { toExported } from "../src/transfer.js";
+import { runCli as runCliIn, type CliResult } from "../test/helpers/cli-run.js";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -185,31 +186,11 @@ export async function checksums(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-/** What one CLI run produced. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult } from "../test/helpers/cli-run.js";
 
 /** Runs the built CLI with HOME pointed at `home` and no OPENCLAW_* variables from the caller's shell. */
 export function runCli(args: readonly string[], home: string, input?: string | Buffer): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OPENCLAW_")) env[k] = v;
-  env.HOME = home;
-  env.NO_COLOR = "1";
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-    // The CLI may refuse before reading all of a large stdin.
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input ?? "");
-  });
+  return runCliIn(args, home, input === undefined ? {} : { input });
 }
 
 /** The single `error: …` line of a failed run; throws unless the run failed with exactly one such line and no stack trace. */

@@ -5,8 +5,8 @@ import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { envInt, readStore, seededRandom, startWriter, tempDir, type StoreView } from "./_helpers.js";
 
-/** 100 kills fit about a minute on two cores (each writer loads the tokenizer anew); the full size is RELIABILITY_KILLS=200. */
-const KILLS = envInt("RELIABILITY_KILLS", 100);
+/** 200 kills take about 95 s on two cores (each writer loads the tokenizer anew); set RELIABILITY_KILLS lower for a quick run. */
+const KILLS = envInt("RELIABILITY_KILLS", 200);
 const USERS = ["ann", "bob", "cyd"];
 const TAG = "k";
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { isOpenclawError } from "../src/errors.js";
 import { SessionManager } from "../src/manager.js";
+import { runChild } from "../test/helpers/cli-run.js";
 import { checksums, CLI, errorLine, readStore, runCli, tempDir, type CliResult } from "./_helpers.js";
 
 // Root ignores file modes, so a chmod-ed directory proves nothing here. A
@@ -187,15 +188,5 @@ async function truncateBy(path: string, bytes: number): Promise<void> {
 }
 
 function runShell(script: string, input: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", script], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input);
-  });
+  return runChild("/bin/sh", ["-c", script], { ...process.env, NO_COLOR: "1" }, input);
 }

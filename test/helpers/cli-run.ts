@@ -37,17 +37,22 @@ export function runCli(args: readonly string[], home: string, options: RunOption
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
+  return runChild(process.execPath, [CLI, ...args], env, options.input);
+}
+
+/** Runs a command with piped stdio, feeds it `input`, and collects its exit code and output. */
+export function runChild(command: string, args: readonly string[], env: NodeJS.ProcessEnv, input: string | Buffer = ""): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-    // The CLI may exit before reading all of a large stdin; that is fine.
+    // The command may exit before reading all of a large stdin; that is fine.
     child.stdin.on("error", () => undefined);
-    child.stdin.end(options.input ?? "");
+    child.stdin.end(input);
   });
 }
 
