@@ -75,3 +75,13 @@ export function ensureDir(dir: string): void {
     throw new OpenclawError("STORAGE", `cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
 }
+
+/** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
+export async function resolveRefs(store: SessionStore, refs: readonly string[], cutoff: string | null): Promise<string[]> {
+  const ids: string[] = [];
+  for (const ref of refs) {
+    const id = await resolveRef(store, ref, cutoff);
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}

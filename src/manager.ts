@@ -1,19 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { statSync } from "node:fs";
-import { defaultConfig } from "./config/defaults.js";
 import { locateConfig, type ConfigLocation } from "./config/locate.js";
 import type { Config } from "./config/schema.js";
-import { OpenclawError } from "./errors.js";
 import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
-import { assertPrefKey, assertToolPattern, ensureDir, keyLockId, notFound, resolveRef } from "./_refs.js";
+import { assertPrefKey, ensureDir, keyLockId, notFound, resolveRef, resolveRefs } from "./_refs.js";
 import { routeTarget, type Inbound } from "./routing/route.js";
-import { assertValidId, describe, isIdPrefix, isValidId, uuidv7 } from "./session/ids.js";
-import { assertSegment, looksLikeKey, parseKey } from "./session/keys.js";
+import { assertValidId, uuidv7 } from "./session/ids.js";
+import { parseKey } from "./session/keys.js";
 import { archive, assertWritable, evaluateExpiry, expiryCutoff, markActivity, unarchive } from "./session/lifecycle.js";
 import { newSession } from "./session/new.js";
-import { decideTool, editPolicy, type ToolDecision } from "./session/tools.js";
-import type { JsonValue, Message, MessageRole, Session, SessionKind, SessionStatus, SessionSummary, ToolCall, ToolPolicy } from "./session/types.js";
+import { decideTool, type ToolDecision } from "./session/tools.js";
+import type { JsonValue, Message, Session, SessionKind, SessionStatus, ToolPolicy } from "./session/types.js";
 import { openStore } from "./store/open.js";
+import { KeyedMutex } from "./store/_mutex.js";
 export type { NewMessage } from "./_message.js";
 export { notFound } from "./_refs.js";
 import type { ListPage, SessionStore } from "./store/store.js";
@@ -23,6 +21,9 @@ import type { CompactReport, FoldOutcome } from "./_compact.js";
 import type { StatusReport } from "./_status.js";
 import type { BuiltContext, ContextUsage } from "./context/build.js";
 import type { SummarizerDeps } from "./context/summarizer.js";
+import { loadManagerConfig } from "./_open.js";
+import type { ClearReport, ListOptions, OpenOptions, SessionEdit } from "./_manager-types.js";
+export type { ClearReport, ListOptions, OpenOptions, SessionEdit } from "./_manager-types.js";
 
 // Modules only some paths need, loaded on first use. The promise is kept
 // because a repeated dynamic import still walks the module resolver (and
@@ -31,60 +32,6 @@ let compactLoaded: Promise<typeof import("./_compact.js")> | undefined;
 let buildLoaded: Promise<typeof import("./context/build.js")> | undefined;
 const compactModule = () => (compactLoaded ??= import("./_compact.js"));
 const buildModule = () => (buildLoaded ??= import("./context/build.js"));
-
-/** Options of {@link SessionManager.open}. */
-export interface OpenOptions {
-  /** State directory; default from OPENCLAW_STATE_DIR or ~/.openclaw. */
-  stateDir?: string;
-  /** Config file; default from OPENCLAW_CONFIG_PATH or <state>/config.json. */
-  configPath?: string;
-  /** A config object to use instead of reading the file (library use, tests). */
-  config?: unknown;
-  /** Store URI: `file:<dir>` (default: the state dir) or `memory:`. */
-  storeUri?: string;
-  /** Receives non-fatal warnings (unknown config keys, quarantined files). Default: stderr. */
-  warn?: (message: string) => void;
-  /** Clock; tests pass a fixed one. */
-  now?: () => Date;
-  /** Summarizer seams (a test server's fetch, an injected summarizer). */
-  summarizerDeps?: SummarizerDeps;
-}
-
-
-/** Changes {@link SessionManager.edit} applies in one save. */
-export interface SessionEdit {
-  /** Preferences to set (JSON values). */
-  set?: Record<string, JsonValue>;
-  /** Preference keys to remove. */
-  unset?: readonly string[];
-  allow?: string[];
-  deny?: string[];
-  removeAllow?: string[];
-  removeDeny?: string[];
-  /** Replaces the system prompt; "" removes it. */
-  system?: string;
-}
-
-/** Filters of {@link SessionManager.list}. */
-export interface ListOptions {
-  /** Effective status, or "all"; default: everything but archived. */
-  status?: SessionStatus | "all";
-  kind?: SessionKind;
-  channel?: string;
-  key?: string;
-  /** Only sessions active in the last N minutes. */
-  activeWithinMinutes?: number;
-  limit?: number;
-  offset?: number;
-}
-
-/** What `clear` removed. */
-export interface ClearReport {
-  id: string;
-  messages: number;
-  pruned: number;
-  summary: boolean;
-}
 
 /**
  * The one entry point: routes, locks, loads, mutates, prunes and saves
@@ -107,9 +54,8 @@ export class SessionManager {
   readonly now: () => Date;
   /** Seams handed to the summarizer when it is built. */
   readonly summarizerDeps: SummarizerDeps;
-  readonly #warn: (message: string) => void;
 
-  private constructor(store: SessionStore, config: Config, location: ConfigLocation, warnings: string[], fromFile: Set<string>, now: () => Date, warn: (m: string) => void, deps: SummarizerDeps) {
+  private constructor(store: SessionStore, config: Config, location: ConfigLocation, warnings: string[], fromFile: Set<string>, now: () => Date, deps: SummarizerDeps) {
     this.summarizerDeps = deps;
     this.store = store;
     this.config = config;
@@ -117,33 +63,13 @@ export class SessionManager {
     this.configWarnings = warnings;
     this.configFromFile = fromFile;
     this.now = now;
-    this.#warn = warn;
   }
 
   /** Loads the config, opens the store, and returns a ready manager. */
   static async open(options: OpenOptions = {}): Promise<SessionManager> {
     const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
     const location = locateConfig({ stateDir: options.stateDir, config: options.configPath });
-    let config: Config;
-    let warnings: string[] = [];
-    let fromFile = new Set<string>();
-    if (options.config !== undefined) {
-      const { configSchema } = await import("./config/schema.js");
-      const r = configSchema.safeParse(options.config);
-      if (!r.success) {
-        const issue = r.error.issues[0];
-        throw new OpenclawError("CONFIG_INVALID", `config: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
-      }
-      config = r.data;
-    } else if (!configFileExists(location.configPath)) {
-      config = defaultConfig();
-    } else {
-      const { loadConfig } = await import("./config/load.js");
-      const loaded = loadConfig(location.configPath);
-      config = loaded.config;
-      warnings = loaded.warnings;
-      fromFile = loaded.fromFile;
-    }
+    const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
     for (const w of warnings) warn(w);
     const uri = options.storeUri ?? `file:${location.stateDir}`;
     if (uri.startsWith("file:")) ensureDir(uri.slice("file:".length));
@@ -152,7 +78,7 @@ export class SessionManager {
       staleLockMs: config.storage.staleLockMs,
       warn,
     });
-    return new SessionManager(store, config, location, warnings, fromFile, options.now ?? (() => new Date()), warn, options.summarizerDeps ?? {});
+    return new SessionManager(store, config, location, warnings, fromFile, options.now ?? (() => new Date()), options.summarizerDeps ?? {});
   }
 
   /** A new time-ordered id. */
@@ -174,7 +100,6 @@ export class SessionManager {
   async resolve(ref: string): Promise<string> {
     return resolveRef(this.store, ref, this.cutoff());
   }
-
 
   /** Loads a session by reference, with its status evaluated now. */
   async get(ref: string): Promise<Session> {
@@ -290,7 +215,7 @@ export class SessionManager {
       const session = await this.route(inbound);
       return this.#appendNow(session.id, message);
     };
-    const saved = target.alwaysNew ? await record() : await this.#inOrder(`key:${target.key}`, record);
+    const saved = target.alwaysNew ? await record() : await this.#order.run(`key:${target.key}`, record);
     return this.#compactAfterAppend(saved);
   }
 
@@ -301,7 +226,7 @@ export class SessionManager {
    * call order, whatever each one waits for on the way.
    */
   async append(ref: string, message: NewMessage): Promise<Session> {
-    const saved = await this.#inOrder(`ref:${ref}`, () => this.#appendNow(ref, message));
+    const saved = await this.#order.run(`ref:${ref}`, () => this.#appendNow(ref, message));
     return this.#compactAfterAppend(saved);
   }
 
@@ -322,24 +247,10 @@ export class SessionManager {
     return maybeCompact(this, saved);
   }
 
-  // Per-reference FIFO chains: entered synchronously at call time, so awaits
+  // Per-reference FIFO queues, entered synchronously at call time, so awaits
   // of different lengths before the store lock (module loading, the
   // tokenizer, id resolution) can never reorder one caller's messages.
-  #chains = new Map<string, Promise<unknown>>();
-
-  #inOrder<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#chains.get(key) ?? Promise.resolve();
-    const result = previous.then(fn, fn);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#chains.set(key, tail);
-    void tail.then(() => {
-      if (this.#chains.get(key) === tail) this.#chains.delete(key);
-    });
-    return result;
-  }
+  readonly #order = new KeyedMutex();
 
   /** Validates and builds a message with its token count (the tokenizer is loaded only here). */
   async buildMessage(message: NewMessage): Promise<Message> {
@@ -348,32 +259,10 @@ export class SessionManager {
     return buildMessage(message, await counterFor(this.config), this.newId(), this.now());
   }
 
-
   /** Removes messages, summary and pruned history; keeps id, key, preferences, tools and system prompts. */
   async clear(ref: string): Promise<ClearReport> {
-    const id = await this.resolve(ref);
-    let report: ClearReport = { id, messages: 0, pruned: 0, summary: false };
-    await this.store.withLock(id, async () => {
-      const loaded = await this.store.get(id);
-      if (loaded === undefined) throw notFound(ref);
-      const s = loaded.session;
-      const pruned = await this.store.readPruned(id);
-      report = { id, messages: s.messages.length, pruned: pruned.length, summary: s.summary !== null };
-      const at = this.now().toISOString();
-      const cleared: Session = {
-        ...s,
-        messages: [],
-        summary: null,
-        prunedCount: 0,
-        updatedAt: at,
-        context: { ...s.context, tokensInUse: 0, compactions: 0, lastCompactedAt: null, lastSummarizerError: null },
-      };
-      // Save the emptied document first: if the log removal then fails, the
-      // leftover log is still exported rather than silently lost.
-      await this.store.put(cleared, s.revision);
-      await this.store.replacePruned(id, []);
-    });
-    return report;
+    const { clearSession } = await import("./_edit.js");
+    return clearSession(this, ref);
   }
 
   /** Deletes a session and all its files. */
@@ -400,31 +289,8 @@ export class SessionManager {
    * save. Every input is checked before anything is written.
    */
   async edit(ref: string, changes: SessionEdit): Promise<Session> {
-    const set = changes.set ?? {};
-    const unset = changes.unset ?? [];
-    for (const k of [...Object.keys(set), ...unset]) assertPrefKey(k);
-    const tools = { allow: changes.allow ?? [], deny: changes.deny ?? [], removeAllow: changes.removeAllow ?? [], removeDeny: changes.removeDeny ?? [] };
-    for (const p of [...tools.allow, ...tools.deny, ...tools.removeAllow, ...tools.removeDeny]) assertToolPattern(p);
-    if (changes.system !== undefined && typeof changes.system !== "string") throw new OpenclawError("INVALID_ARGUMENT", "the system prompt must be text");
-    const id = await this.resolve(ref);
-    const at = this.now().toISOString();
-    let prompts: Session["systemPrompts"] | undefined;
-    if (changes.system !== undefined) {
-      const { counterFor } = await compactModule();
-      const counter = await counterFor(this.config);
-      prompts = changes.system === "" ? [] : [{ id: this.newId(), content: changes.system, tokens: counter.countMessage({ role: "system", content: changes.system }), createdAt: at }];
-    }
-    return this.update(id, (s) => {
-      const preferences = { ...s.preferences, ...structuredClone(set) };
-      for (const k of unset) delete preferences[k];
-      return {
-        ...s,
-        preferences,
-        tools: editPolicy(s.tools, tools),
-        ...(prompts !== undefined ? { systemPrompts: prompts } : {}),
-        updatedAt: at,
-      };
-    });
+    const { editSession } = await import("./_edit.js");
+    return editSession(this, ref, changes);
   }
 
   /** Sets preferences (JSON values) and removes others in one save. */
@@ -478,12 +344,7 @@ export class SessionManager {
 
   /** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
   async resolveAll(refs: readonly string[]): Promise<string[]> {
-    const ids: string[] = [];
-    for (const ref of refs) {
-      const id = await this.resolve(ref);
-      if (!ids.includes(id)) ids.push(id);
-    }
-    return ids;
+    return resolveRefs(this.store, refs, this.cutoff());
   }
 
   /** Expires, archives, folds and tidies sessions (all, or the given references). */
@@ -532,17 +393,5 @@ export class SessionManager {
   /** Releases the store. */
   async close(): Promise<void> {
     await this.store.close();
-  }
-}
-
-
-// Only a definite "no such file" means defaults; any other problem (a
-// directory, no permission) is left to the loader to report.
-function configFileExists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== "ENOENT";
   }
 }
