@@ -3,7 +3,7 @@
 // Opens the built library (no TypeScript loader, so the process is what a
 // deployment runs), loads every session through SessionManager.get, keeps
 // them all in memory, and prints one JSON line of memory figures.
-import { SessionManager } from "../dist/manager.js";
+import { SessionManager } from "../dist/manager/manager.js";
 
 const stateDir = process.argv[2];
 if (stateDir === undefined) throw new Error("usage: _hold-sessions.mjs <stateDir>");

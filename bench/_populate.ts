@@ -115,7 +115,7 @@ export function makeSession(rng: Rng, now: Date, shape: SessionShape = {}): Sess
 }
 
 /**
- * Fills a file store with `count` sessions through `FileStore.put` (atomic,
+ * Fills a file store with `count` sessions through `FileStore.commit` (atomic,
  * fsynced, indexed, as in production) from `parallel` concurrent writers,
  * which is much faster than replaying every message through durable appends.
  */
@@ -129,7 +129,7 @@ export async function populate(dir: string, count: number, options: { seed?: num
   const worker = async (): Promise<void> => {
     while (next < count) {
       next++;
-      await store.put(makeSession(rng, now, options.shape), null);
+      await store.commit({ session: makeSession(rng, now, options.shape), expectedRevision: null });
       done++;
       if (done % 1000 === 0) options.onProgress?.(done);
     }

@@ -1,6 +1,6 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { SessionManager } from "../src/manager.js";
+import { SessionManager } from "../src/manager/manager.js";
 import type { Session } from "../src/session/types.js";
 import { chatText, Rng } from "./_populate.js";
 import { scratch, sig, type Row } from "./_util.js";

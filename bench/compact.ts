@@ -51,8 +51,9 @@ async function compactOnce(stateDir: string, size: number): Promise<{ rate: numb
 
 /**
  * Scenario 5: `openclaw sessions compact` over a store of `size` sessions,
- * first with nothing over the limits (every document is still rewritten and
- * the index rebuilt), then with `maxHistoryLength` 10 so every session folds.
+ * first with nothing over the limits (candidates are chosen from the index,
+ * so no document is loaded or rewritten; the index is rebuilt), then with
+ * `maxHistoryLength` 10 so every session folds.
  * Changes the store; run it last.
  */
 export async function compactAtScale(stateDir: string, size: number): Promise<Row[]> {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { buildContext } from "../src/context/build.js";
-import { SessionManager } from "../src/manager.js";
+import { SessionManager } from "../src/manager/manager.js";
 import { chatText, Rng } from "./_populate.js";
 import { median, scratch, sig, type Row } from "./_util.js";
 

@@ -66,7 +66,7 @@ async function store(size: number): Promise<{ dir: string; ms: number; bytes: nu
   const hit = stores.get(size);
   if (hit !== undefined) return hit;
   const dir = `${work.dir}/s${size}`;
-  log(`populating ${size} sessions through FileStore.put (${params.populateParallel} in parallel)…`);
+  log(`populating ${size} sessions through FileStore.commit (${params.populateParallel} in parallel)…`);
   const { ms } = await populate(dir, size, { parallel: params.populateParallel, onProgress: (n) => n % 10_000 === 0 && log(`  ${n}`) });
   const made = { dir, ms, bytes: await documentBytes(dir) };
   log(`  ${size} sessions in ${(ms / 1000).toFixed(1)} s (${Math.round(size / (ms / 1000))} sessions/s, ${(made.bytes / 2 ** 20).toFixed(1)} MiB of documents)`);

@@ -10,14 +10,14 @@ export type ErrorCode =
   | "LOCK_TIMEOUT"
   | "SESSION_EXPIRED"
   | "SESSION_ARCHIVED"
-  | "CORRUPT_SESSION"
   | "CONFIG_INVALID"
   | "CONFIG_PARSE"
   | "IMPORT_INVALID"
   | "MESSAGE_TOO_LARGE"
   | "SUMMARIZER_FAILED"
   | "STORAGE"
-  | "UNSUPPORTED";
+  | "ABORTED"
+  | "CLOSED";
 
 /**
  * Base class of every error the engine raises deliberately. `message` is one

@@ -1,5 +1,14 @@
 // Public API of the library.
-export { SessionManager, type ListOptions, type NewMessage, type OpenOptions, type ClearReport } from "./manager.js";
+export { SessionManager, type AppendOptions } from "./manager/manager.js";
+export type { ClearReport, ListOptions, OpenOptions, SessionEdit } from "./manager/types.js";
+export type { NewMessage } from "./manager/_message.js";
+export type { AppendResult, AppendTarget } from "./manager/append.js";
+export type { SessionEvent, SessionListener } from "./manager/events.js";
+export type { SessionRef } from "./manager/admin.js";
+export type { CompactReport, CompactAction } from "./manager/compact-all.js";
+export type { FoldOutcome } from "./manager/compact.js";
+export type { StatusReport } from "./manager/status.js";
+export type { ImportReport } from "./manager/transfer.js";
 export { OpenclawError, isOpenclawError, type ErrorCode } from "./errors.js";
 export type { Config, SummarizerConfig } from "./config/schema.js";
 export { locateConfig, type ConfigLocation } from "./config/locate.js";
@@ -20,8 +29,29 @@ export type {
   ToolCall,
   ToolPolicy,
 } from "./session/types.js";
-export type { SessionStore, ListQuery, ListPage } from "./store/store.js";
+export type {
+  SessionStore,
+  Commit,
+  PrunedChange,
+  ChangeReason,
+  StoreChange,
+  StoreStats,
+  ListQuery,
+  ListPage,
+  Loaded,
+  LockingStore,
+  AppendingStore,
+  MaintainableStore,
+  SizedStore,
+  ObservableStore,
+  StatsStore,
+  PrefixStore,
+  RevisionStore,
+  RoutingStore,
+} from "./store/store.js";
+export { canLock, canAppend, canMaintain, canSize, canWatch, canCount, canFindPrefix, canPeekRevision, canRoute } from "./store/store.js";
 export { openStore } from "./store/open.js";
+export { MemoryStore, MemoryData } from "./store/memory/memory-store.js";
 export type { ChatMessage, BuiltContext, ContextUsage } from "./context/build.js";
 export type { Summarizer, SummarizeInput } from "./context/summarizer.js";
-export type { ExportEnvelope, ExportedSession } from "./transfer.js";
+export type { ExportEnvelope, ExportedSession } from "./session/export.js";

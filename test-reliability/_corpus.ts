@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SessionManager } from "../src/manager.js";
+import { SessionManager } from "../src/manager/manager.js";
 import { checksums, ROOT } from "./_helpers.js";
 
 /** The committed bad-input corpus; tests read it and never regenerate it. */

@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Message, Session } from "../src/session/types.js";
 import { openFileStore } from "../src/store/file/file-store.js";
-import { toExported } from "../src/transfer.js";
+import { toExported } from "../src/session/export.js";
 import { runCli as runCliIn, type CliResult } from "../test/helpers/cli-run.js";
 
 /** The repository root. */

@@ -14,7 +14,7 @@
 // lock attempts interleave with its writes instead of queueing behind them.
 // It runs the built library rather than the TypeScript sources: it is
 // started hundreds of times, and a TypeScript loader would triple its start-up.
-import { SessionManager } from "../dist/manager.js";
+import { SessionManager } from "../dist/manager/manager.js";
 
 const [stateDir, tag, style, secondsArg, ...users] = process.argv.slice(2);
 if (stateDir === undefined || tag === undefined || (style !== "gateway" && style !== "cli") || secondsArg === undefined || users.length === 0) {

@@ -3,7 +3,7 @@ import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { isOpenclawError } from "../src/errors.js";
-import { SessionManager } from "../src/manager.js";
+import { SessionManager } from "../src/manager/manager.js";
 import { CORPUS, corpusFile, goodStore, manifest } from "./_corpus.js";
 import { checksums, errorLine, runCli, tempDir } from "./_helpers.js";
 

@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { isOpenclawError } from "../src/errors.js";
-import { SessionManager } from "../src/manager.js";
+import { SessionManager } from "../src/manager/manager.js";
 import type { Inbound } from "../src/routing/route.js";
 import { newSession } from "../src/session/new.js";
 import { openFileStore } from "../src/store/file/file-store.js";
@@ -75,7 +75,7 @@ describe("bad-input corpus: hostile ids, references and keys", () => {
       for (const ref of hostile.refs) {
         assert.equal(await refused(() => store.get(ref), `store.get ${printable(ref)}`), "INVALID_ID");
         const doc = { ...newSession({ id: "00000000-0000-7000-8000-000000000000", key: "dm:x:y", kind: "dm", channel: "x", now: new Date() }), id: ref };
-        assert.equal(await refused(() => store.put(doc, null), `store.put ${printable(ref)}`), "INVALID_ID");
+        assert.equal(await refused(() => store.commit({ session: doc, expectedRevision: null }), `store.commit ${printable(ref)}`), "INVALID_ID");
         assert.equal(await refused(() => store.readPruned(ref), `store.readPruned ${printable(ref)}`), "INVALID_ID");
       }
     }));

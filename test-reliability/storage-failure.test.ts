@@ -5,7 +5,7 @@ import { mkdir, readdir, rm, stat, truncate, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { isOpenclawError } from "../src/errors.js";
-import { SessionManager } from "../src/manager.js";
+import { SessionManager } from "../src/manager/manager.js";
 import { runChild } from "../test/helpers/cli-run.js";
 import { checksums, CLI, errorLine, readStore, runCli, tempDir, type CliResult } from "./_helpers.js";
 

@@ -38,3 +38,8 @@ export function channelPair(what: string): (value: string) => { channel: string;
     return { channel, id };
   };
 }
+
+/** Flags of commands that only offer `--json`. */
+export interface JsonFlag {
+  json?: boolean;
+}

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { SessionManager } from "../manager.js";
+import type { SessionManager } from "../manager/manager.js";
 
 /** The options every command inherits from the program. */
 export interface GlobalFlags {
@@ -20,7 +20,7 @@ export function globalFlags(cmd: Command): GlobalFlags {
 export async function withManager<T>(cmd: Command, fn: (manager: SessionManager) => Promise<T>): Promise<T> {
   // Loaded here rather than at the top so `--help`, `--version` and usage
   // errors never pay for the engine.
-  const { SessionManager } = await import("../manager.js");
+  const { SessionManager } = await import("../manager/manager.js");
   const flags = globalFlags(cmd);
   const manager = await SessionManager.open({
     ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}),

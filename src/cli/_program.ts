@@ -5,6 +5,7 @@ import type { AppendFlags } from "./commands/append.js";
 import type { CompactFlags } from "./commands/compact.js";
 import type { DeleteFlags } from "./commands/delete.js";
 import type { ExportFlags } from "./commands/export.js";
+import type { JsonFlag } from "./_args.js";
 import type { ImportFlags } from "./commands/import.js";
 import type { ListFlags } from "./commands/list.js";
 import type { SetFlags } from "./commands/set.js";
@@ -14,10 +15,6 @@ import type { StatusFlags } from "./commands/status.js";
 // Only commander is loaded eagerly: every action imports its own module, so
 // `openclaw sessions list` never loads the code of `import` or `compact`.
 
-/** Flags of commands that only offer `--json`. */
-export interface JsonFlag {
-  json?: boolean;
-}
 
 function version(): string {
   try {
@@ -110,6 +107,7 @@ function addWriteCommands(sessions: Command): void {
     .option("--session <ref>", "an existing session")
     .addOption(new Option("--role <role>", "message role").choices(["user", "assistant", "system"]).default("user"))
     .option("--pin", "pin the message: it is never folded into the summary")
+    .option("--client-id <id>", "the sender's id for this message: repeating the command with the same id stores it once")
     .addOption(jsonOption())
     .action(async (text: string, opts: AppendFlags, cmd: Command) => (await import("./commands/append.js")).runAppend(text, opts, cmd));
 

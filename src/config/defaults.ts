@@ -20,6 +20,8 @@ const DEFAULTS: Config = {
       group: { allow: ["*"], deny: [] },
       isolated: { allow: ["*"], deny: [] },
     },
+    cacheSize: 1000,
+    compaction: { mode: "inline", timeoutMs: 120_000 },
     summarizer: { type: "extractive", maxTokens: 1200 },
   },
   storage: { lockTimeoutMs: 10_000, staleLockMs: 30_000 },

@@ -66,6 +66,16 @@ export const configSchema = z.object({
           isolated: toolPolicy.prefault({}),
         })
         .prefault({}),
+      /** Loaded sessions kept in memory, reused while their stored revision is unchanged; 0 disables the cache. */
+      cacheSize: intAtLeast(0).default(1000),
+      /** When folding runs after an append: "inline" (the append waits for it) or "background" (a per-session queue). */
+      compaction: z
+        .object({
+          mode: z.enum(["inline", "background"], { error: 'expected "inline" or "background"' }).default("inline"),
+          /** A fold still running after this long is abandoned and the error recorded; nothing is lost. */
+          timeoutMs: intAtLeast(100).default(120_000),
+        })
+        .prefault({}),
       summarizer: z
         .discriminatedUnion("type", [extractiveSummarizer, openaiSummarizer], { error: 'expected {"type": "extractive"} or {"type": "openai-compatible", ...}' })
         .prefault({ type: "extractive" }),

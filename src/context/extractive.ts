@@ -1,6 +1,6 @@
 import type { Message } from "../session/types.js";
 import { extractIdentifiers } from "./_identifiers.js";
-import type { SummarizeInput, Summarizer } from "./summarizer.js";
+import type { SummarizeInput, Summarizer } from "./summarizer-types.js";
 import { estimateTokens } from "./tokens.js";
 
 export { extractIdentifiers } from "./_identifiers.js";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { SummarizerConfig } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
 import type { Message } from "../session/types.js";
-import type { SummarizeInput, Summarizer } from "./summarizer.js";
+import type { SummarizeInput, Summarizer } from "./summarizer-types.js";
 import { estimateTokens } from "./tokens.js";
 import { DEFAULT_CONTEXT_WINDOW, lookupModelWindow } from "./windows.js";
 

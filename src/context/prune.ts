@@ -30,15 +30,6 @@ export interface PrunePlan {
   foldedTurns: number;
 }
 
-/** Tokens the session's active context holds, from cached counts: system prompts + summary + messages. */
-export function sessionTokens(session: Pick<Session, "systemPrompts" | "summary" | "messages">): number {
-  return (
-    session.systemPrompts.reduce((n, p) => n + p.tokens, 0) +
-    (session.summary?.tokens ?? 0) +
-    session.messages.reduce((n, m) => n + m.tokens, 0)
-  );
-}
-
 /**
  * Chooses the oldest whole turns to fold, or null when the history is within
  * both limits (and not forced) or nothing can be folded. Pinned messages and
@@ -121,7 +112,7 @@ export function applyFold(
     updatedAt: at,
     summarizer: summarizerName,
   };
-  const next: Session = {
+  return {
     ...session,
     updatedAt: at,
     summary,
@@ -132,8 +123,7 @@ export function applyFold(
       compactions: session.context.compactions + 1,
       lastCompactedAt: at,
       lastSummarizerError: fallbackError ?? null,
+      lastSummarizerErrorAt: fallbackError === undefined ? null : at,
     },
   };
-  next.context.tokensInUse = sessionTokens(next);
-  return next;
 }

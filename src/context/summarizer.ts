@@ -1,28 +1,10 @@
 import type { SummarizerConfig } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
-import type { Message, Summary } from "../session/types.js";
 import { createExtractiveSummarizer } from "./extractive.js";
 import { createOpenAICompatibleSummarizer, type OpenAICompatibleDeps } from "./openai.js";
 import { clampToTokens, estimateTokens } from "./tokens.js";
-
-/** What a summarizer folds: the summary so far plus the messages leaving the active history. */
-export interface SummarizeInput {
-  previous: Summary | null;
-  /** Oldest first. */
-  messages: Message[];
-  /** Upper bound of the returned text, in tokens. */
-  maxTokens: number;
-  /** Exact counter when the caller has one loaded; otherwise summarizers estimate. */
-  countTokens?: (text: string) => number;
-}
-
-/** Turns old messages plus the previous summary into the new rolling summary text. */
-export interface Summarizer {
-  /** Recorded in `Summary.summarizer`, e.g. "extractive". */
-  readonly name: string;
-  /** Resolves to the new summary text (it replaces the previous one, so it must include what still matters of it). */
-  summarize(input: SummarizeInput, signal?: AbortSignal): Promise<string>;
-}
+import type { SummarizeInput, Summarizer } from "./summarizer-types.js";
+export type { SummarizeInput, Summarizer } from "./summarizer-types.js";
 
 /** Outcome of {@link ResilientSummarizer.summarizeWithFallback}. */
 export interface SummaryResult {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { OpenclawError } from "../errors.js";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -46,4 +47,14 @@ export function describe(value: unknown): string {
   const text = typeof value === "string" ? value : String(value);
   const short = text.length > 80 ? `${text.slice(0, 77)}...` : text;
   return JSON.stringify(short);
+}
+
+/**
+ * The lock name for routing a key, for stores that serialise routing with a
+ * session lock: the key hashed into a UUID-shaped name (version nibble 8)
+ * that real, time-ordered session ids (version 7) never equal.
+ */
+export function routeLockId(key: string): string {
+  const h = createHash("sha256").update(`route:${key}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,4 +1,6 @@
 import { OpenclawError } from "../errors.js";
+import { sessionTokens } from "./derived.js";
+export { sessionTokens } from "./derived.js";
 import type { Session, SessionStatus, SessionSummary } from "./types.js";
 
 /** The instant before which a created/active session counts as expired; null when nothing expires. */
@@ -80,14 +82,6 @@ export function dueForArchive(session: Pick<Session, "status" | "lastActivityAt"
   if (session.status === "archived") return false;
   const expiredAt = Date.parse(session.lastActivityAt) + expirationMs;
   return now.getTime() > expiredAt + archiveAfterMs;
-}
-
-/** Total tokens of what the model would see: system prompts, summary and active messages. */
-export function sessionTokens(session: Session): number {
-  let total = session.summary?.tokens ?? 0;
-  for (const p of session.systemPrompts) total += p.tokens;
-  for (const m of session.messages) total += m.tokens;
-  return total;
 }
 
 /** The index entry of a session. */

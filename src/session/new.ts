@@ -35,6 +35,6 @@ export function newSession(input: NewSessionInput): Session {
     summary: null,
     messages: [],
     prunedCount: 0,
-    context: { model: null, window: null, tokensInUse: 0, compactions: 0, lastCompactedAt: null, lastSummarizerError: null },
+    context: { model: null, window: null, tokensInUse: 0, compactions: 0, lastCompactedAt: null, lastSummarizerError: null, lastSummarizerErrorAt: null },
   };
 }

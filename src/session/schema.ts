@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MESSAGE_ROLES, SESSION_FORMAT_VERSION, SESSION_KINDS, SESSION_STATUSES, type JsonValue } from "./types.js";
+import { MESSAGE_ROLES, SESSION_FORMAT_VERSION, SESSION_KINDS, SESSION_STATUSES, type JsonValue } from "./constants.js";
 
 // The zod schemas of the persisted format live apart from the types so that
 // read paths that never validate a document (listing) do not load zod.
@@ -29,6 +29,8 @@ export const messageSchema = z.object({
   toolCalls: z.array(toolCallSchema).optional(),
   /** For a tool message: the id of the call it answers. */
   toolCallId: z.string().min(1).max(256).optional(),
+  /** The sender's own id for this message; a retried append with the same id stores nothing twice. */
+  clientId: z.string().min(1).max(256).optional(),
 });
 
 /** A system prompt: never pruned, never summarised. */
@@ -67,9 +69,11 @@ export const contextStateSchema = z.object({
   lastCompactedAt: isoDate.nullable(),
   /** Set when the last compaction could not use the configured summarizer. */
   lastSummarizerError: z.string().nullable(),
+  /** When that error happened. */
+  lastSummarizerErrorAt: isoDate.nullable(),
 });
 
-/** The persisted session document, format version 1. Validated on every read. */
+/** The persisted session document, current format. Validated on every read and before every write. */
 export const sessionSchema = z.object({
   version: z.literal(SESSION_FORMAT_VERSION),
   id: z.string(),
@@ -95,3 +99,28 @@ export const sessionSchema = z.object({
   context: contextStateSchema,
 });
 
+
+/** Format 1: no summarizer error time, no client message ids. Read and upgraded, never written. */
+export const sessionSchemaV1 = sessionSchema.extend({
+  version: z.literal(1),
+  context: contextStateSchema.omit({ lastSummarizerErrorAt: true }),
+});
+
+/** Outcome of {@link parseStoredSession}. */
+export type StoredParse = { success: true; data: z.infer<typeof sessionSchema> } | { success: false; error: z.ZodError };
+
+/**
+ * Validates a stored document of any supported format and returns it in the
+ * current one: older formats load and are upgraded when next written.
+ */
+export function parseStoredSession(value: unknown): StoredParse {
+  if (typeof value === "object" && value !== null && (value as { version?: unknown }).version === 1) {
+    const v1 = sessionSchemaV1.safeParse(value);
+    if (!v1.success) return v1;
+    return { success: true, data: { ...v1.data, version: SESSION_FORMAT_VERSION, context: { ...v1.data.context, lastSummarizerErrorAt: null } } };
+  }
+  return sessionSchema.safeParse(value);
+}
+
+/** Format versions this build reads. */
+export const READABLE_VERSIONS: readonly number[] = [1, SESSION_FORMAT_VERSION];

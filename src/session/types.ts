@@ -9,25 +9,9 @@ import type {
   toolPolicySchema,
 } from "./schema.js";
 
-/** Current version of the persisted session document. */
-export const SESSION_FORMAT_VERSION = 1 as const;
-
-/** Session kinds: one per user per channel, one shared per group, or isolated. */
-export const SESSION_KINDS = ["dm", "group", "isolated"] as const;
-/** Lifecycle states; see session/lifecycle.ts for the transitions. */
-export const SESSION_STATUSES = ["created", "active", "expired", "archived"] as const;
-/** Message roles, as a chat-completions API understands them. */
-export const MESSAGE_ROLES = ["system", "user", "assistant", "tool"] as const;
-
-/** A session kind. */
-export type SessionKind = (typeof SESSION_KINDS)[number];
-/** A lifecycle status. */
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
-/** A message role. */
-export type MessageRole = (typeof MESSAGE_ROLES)[number];
-
-/** Any JSON value (preferences hold these). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export { SESSION_FORMAT_VERSION, SESSION_KINDS, SESSION_STATUSES, MESSAGE_ROLES } from "./constants.js";
+export type { SessionKind, SessionStatus, MessageRole, JsonValue } from "./constants.js";
+import type { SessionKind, SessionStatus } from "./constants.js";
 
 /** A tool call. */
 export type ToolCall = z.infer<typeof toolCallSchema>;

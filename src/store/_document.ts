@@ -1,7 +1,9 @@
 import type { z } from "zod";
 import { OpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
-import type { Message, Session } from "../session/types.js";
+import type { Message, Session, SessionSummary } from "../session/types.js";
+import type { ChangeReason } from "./store.js";
+import { SESSION_FORMAT_VERSION } from "../session/types.js";
 import { loadSchemas } from "../session/_schemas.js";
 
 /** One short line describing the first validation problem, for warnings and errors. */
@@ -27,7 +29,7 @@ export function oneLine(text: string, max = 200): string {
 export async function prepareDocument(session: Session, revision: number): Promise<Session> {
   assertValidId(session.id);
   const { sessionSchema } = await loadSchemas();
-  const parsed = sessionSchema.safeParse({ ...session, revision });
+  const parsed = sessionSchema.safeParse({ ...session, version: SESSION_FORMAT_VERSION, revision });
   if (!parsed.success) {
     throw new OpenclawError(
       "INVALID_ARGUMENT",
@@ -63,4 +65,40 @@ export function conflictError(id: string, stored: number | null, expected: numbe
         ? `session ${id} no longer exists (expected revision ${expected})`
         : `session ${id} changed since it was read (stored revision ${stored}, expected ${expected})`;
   return new OpenclawError("CONFLICT", `${what}; reload it and retry`);
+}
+
+/**
+ * The pruned log after appending `added`: an id already logged keeps its
+ * first copy, so re-logging a fold after a crash never duplicates history.
+ */
+export function appendUnique(log: readonly Message[], added: readonly Message[]): Message[] {
+  const seen = new Set(log.map((m) => m.id));
+  const out = [...log];
+  for (const m of added) {
+    if (seen.has(m.id)) continue;
+    seen.add(m.id);
+    out.push(m);
+  }
+  return out;
+}
+
+/** CLOSED error for a call on a closed store. */
+export function closedError(kind: string): OpenclawError {
+  return new OpenclawError("CLOSED", `the ${kind} store is closed; open it again to use it`, { userError: false });
+}
+
+/**
+ * The reason a change most likely had, judged from the summaries alone: used
+ * when a commit named none, or when the record that named it is gone (a
+ * journal folded into a snapshot, a repair, an older writer).
+ */
+export function inferReason(before: Pick<SessionSummary, "status" | "messageCount"> | undefined, after: Pick<SessionSummary, "status" | "messageCount"> | undefined): ChangeReason {
+  if (after === undefined) return "deleted";
+  if (before === undefined) return "created";
+  if (after.status !== before.status) {
+    if (after.status === "archived") return "archived";
+    if (before.status === "archived") return "unarchived";
+    if (after.status === "expired") return "expired";
+  }
+  return after.messageCount > before.messageCount ? "appended" : "edited";
 }

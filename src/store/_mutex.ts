@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { OpenclawError } from "../errors.js";
 
 interface Hold {
   key: string;
@@ -21,8 +22,12 @@ export class KeyedMutex {
     return (this.context.getStore() ?? []).some((h) => h.key === key && h.active);
   }
 
-  /** Runs `fn` after every earlier caller for `key` has finished, in arrival order. */
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` after every earlier caller for `key` has finished, in arrival
+   * order. An aborted `signal` gives up the wait (ABORTED) without breaking
+   * the queue: later callers still wait for the earlier ones.
+   */
+  async run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let finish!: () => void;
     const done = new Promise<void>((resolve) => {
@@ -32,7 +37,7 @@ export class KeyedMutex {
     this.tails.set(key, tail);
     const hold: Hold = { key, active: true };
     try {
-      await previous;
+      await (signal === undefined ? previous : abortable(previous, signal));
       return await this.context.run([...(this.context.getStore() ?? []), hold], fn);
     } finally {
       hold.active = false;
@@ -40,4 +45,34 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+}
+
+/** The ABORTED error for an operation whose signal fired. */
+export function abortedError(signal: AbortSignal): OpenclawError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : typeof signal.reason === "string" ? signal.reason : "the caller gave up";
+  return new OpenclawError("ABORTED", `operation aborted: ${reason}; nothing more was written`, { userError: false, cause: signal.reason });
+}
+
+/** Throws ABORTED when `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedError(signal);
+}
+
+/** Waits for `p`, or rejects with ABORTED as soon as `signal` fires. */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortedError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortedError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
 }

@@ -1,6 +1,6 @@
 import { OpenclawError } from "../errors.js";
 import type { SessionStatus, SessionSummary } from "../session/types.js";
-import type { ListPage, ListQuery } from "./store.js";
+import type { ListPage, ListQuery, StoreStats } from "./store.js";
 
 function assertInstant(name: string, value: string | null | undefined): void {
   if (value === undefined || value === null) return;
@@ -104,4 +104,26 @@ export function applyListQuery(source: Iterable<SessionSummary>, query: ListQuer
   const offset = query.offset ?? 0;
   const page = query.limit === undefined ? m.positions.sort(m.newerFirst).slice(offset) : m.firstK(offset + query.limit).slice(offset);
   return { items: page.map((i) => ({ ...(entries[i] as SessionSummary), status: status[i] as SessionStatus })), total: m.positions.length };
+}
+
+/** Store-wide counts by effective status and kind, from summaries (one pass, no sorting). */
+export function countSummaries(source: Iterable<SessionSummary>, expiryCutoff: string | null): StoreStats {
+  const cutoffMs = expiryCutoff === null ? null : Date.parse(expiryCutoff);
+  const stats: StoreStats = { total: 0, byStatus: { created: 0, active: 0, expired: 0, archived: 0 }, byKind: { dm: 0, group: 0, isolated: 0 } };
+  for (const e of source) {
+    const s: SessionStatus =
+      (e.status === "active" || e.status === "created") && cutoffMs !== null && Date.parse(e.lastActivityAt) < cutoffMs ? "expired" : e.status;
+    stats.total++;
+    stats.byStatus[s]++;
+    stats.byKind[e.kind]++;
+  }
+  return stats;
+}
+
+/** Summaries whose id starts with `prefix`, at most `limit`, in id order. */
+export function matchIdPrefix(source: Iterable<SessionSummary>, prefix: string, limit: number): SessionSummary[] {
+  const out: SessionSummary[] = [];
+  for (const e of source) if (e.id.startsWith(prefix)) out.push({ ...e });
+  out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return out.slice(0, limit);
 }

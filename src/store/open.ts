@@ -7,10 +7,12 @@ import type { SessionStore, StoreWarning } from "./store.js";
 export interface OpenStoreOptions {
   /** How long `withLock` waits for another process before LOCK_TIMEOUT (file backend; default 10 s). */
   lockTimeoutMs?: number;
-  /** Age after which an unrefreshed lock counts as abandoned (file backend; default 2 min). */
+  /** Age after which an unrefreshed lock counts as abandoned (file backend; default 30 s). */
   staleLockMs?: number;
   /** Receives one-line reports of problems worked around (corrupt files moved to quarantine). */
   warn?: StoreWarning;
+  /** How often a watched store looks for other processes' changes (file backend; default 100 ms). */
+  watchIntervalMs?: number;
 }
 
 const SCHEME_RE = /^([a-z][a-z0-9+.-]+):/i;

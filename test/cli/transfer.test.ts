@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { Session } from "../../src/session/types.js";
-import type { ExportEnvelope } from "../../src/transfer.js";
+import type { ExportEnvelope } from "../../src/session/export.js";
 import { fixtureExport, seed } from "../helpers/cli-fixtures.js";
 import { errorLine, sandbox, snapshot } from "../helpers/cli-run.js";
 

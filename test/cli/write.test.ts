@@ -11,6 +11,8 @@ interface AppendJson {
   key: string;
   status: string;
   messageCount: number;
+  messageId: string;
+  duplicate: boolean;
 }
 
 test("append routes dm, group and isolated messages, creating sessions when needed", async (t) => {
@@ -19,7 +21,8 @@ test("append routes dm, group and isolated messages, creating sessions when need
   const id = first.stdout.trim();
   assert.match(id, UUID, "prints the session id and nothing else");
   const second = await sb.json<AppendJson>(["sessions", "append", "--dm", "telegram:42", "--role", "assistant", "Booked, ref INV-0042"]);
-  assert.deepEqual(second, { id, key: "dm:telegram:42", status: "active", messageCount: 2 });
+  assert.deepEqual({ ...second, messageId: undefined }, { id, key: "dm:telegram:42", status: "active", messageCount: 2, messageId: undefined, duplicate: false });
+  assert.match(second.messageId, UUID);
 
   const group = await sb.json<AppendJson>(["sessions", "append", "--group", "slack:C1", "--from", "alice", "hi all"]);
   assert.equal(group.key, "group:slack:C1");

@@ -3,11 +3,21 @@ import { after, before, describe, it } from "node:test";
 import type { ErrorCode } from "../../src/errors.js";
 import { isOpenclawError } from "../../src/errors.js";
 import type { Session } from "../../src/session/types.js";
-import type { SessionStore } from "../../src/store/store.js";
+import type { SessionStore, StoreChange } from "../../src/store/store.js";
+import { canAppend, canCount, canFindPrefix, canLock, canMaintain, canPeekRevision, canRoute, canSize, canWatch } from "../../src/store/store.js";
 import { richSession, testId, testMessage, testSession } from "../helpers/store-sessions.js";
 
-/** What a backend's test file hands the suite: a fresh, empty store and how to dispose of it. */
-export type OpenStore = () => Promise<{ store: SessionStore; cleanup: () => Promise<void> }>;
+/**
+ * What a backend's test file hands the suite: a fresh, empty store, how to
+ * dispose of it, and how to open a second instance on the same data (as
+ * another process would), where the backend can share data.
+ */
+export type OpenStore = () => Promise<{ store: SessionStore; cleanup: () => Promise<void>; reopen?: () => Promise<SessionStore> }>;
+
+/** Saves a new document (revision 1). */
+export const create = (s: SessionStore, session: Session): Promise<Session> => s.commit({ session, expectedRevision: null });
+/** Saves `session` over revision `expected`. */
+export const save = (s: SessionStore, session: Session, expected: number | null): Promise<Session> => s.commit({ session, expectedRevision: expected });
 
 /** Asserts that `p` rejects with an OpenclawError carrying `code`. */
 export async function rejectsWith(p: Promise<unknown>, code: ErrorCode): Promise<void> {
@@ -60,20 +70,20 @@ export function storeConformance(name: string, open: OpenStore): void {
       it("a saved document reads back byte-for-byte equal, at revision 1", async () => {
         const s = await fresh();
         const doc = richSession();
-        const saved = await s.put(doc, null);
+        const saved = await save(s, doc, null);
         assert.equal(saved.revision, 1);
         assert.deepEqual(saved, { ...doc, revision: 1 });
         const loaded = await s.get(doc.id);
         assert.ok(loaded);
         assert.equal(JSON.stringify(loaded.session), JSON.stringify(saved));
-        assert.ok(loaded.sizeBytes >= 0);
+        assert.ok(loaded.sizeBytes > 100, `a stored document has a size, got ${loaded.sizeBytes}`);
       });
 
       it("each save increments the revision by one", async () => {
         const s = await fresh();
-        let doc = await s.put(testSession(), null);
+        let doc = await save(s, testSession(), null);
         for (let i = 1; i <= 3; i++) {
-          doc = await s.put({ ...doc, messages: [...doc.messages, testMessage(`m${i}`)] }, doc.revision);
+          doc = await save(s, { ...doc, messages: [...doc.messages, testMessage(`m${i}`)] }, doc.revision);
           assert.equal(doc.revision, i + 1);
         }
         const loaded = await s.get(doc.id);
@@ -83,31 +93,31 @@ export function storeConformance(name: string, open: OpenStore): void {
 
       it("a stale revision is refused with CONFLICT and nothing changes", async () => {
         const s = await fresh();
-        const v1 = await s.put(testSession(), null);
-        const v2 = await s.put({ ...v1, channel: "second" }, 1);
-        await rejectsWith(s.put({ ...v1, channel: "stale" }, 1), "CONFLICT");
-        await rejectsWith(s.put({ ...v1, channel: "future" }, 7), "CONFLICT");
+        const v1 = await save(s, testSession(), null);
+        const v2 = await save(s, { ...v1, channel: "second" }, 1);
+        await rejectsWith(save(s, { ...v1, channel: "stale" }, 1), "CONFLICT");
+        await rejectsWith(save(s, { ...v1, channel: "future" }, 7), "CONFLICT");
         assert.deepEqual((await s.get(v1.id))?.session, v2);
       });
 
       it("creating a session that already exists is refused with CONFLICT", async () => {
         const s = await fresh();
-        const v1 = await s.put(testSession(), null);
-        await rejectsWith(s.put({ ...v1, channel: "again" }, null), "CONFLICT");
+        const v1 = await save(s, testSession(), null);
+        await rejectsWith(save(s, { ...v1, channel: "again" }, null), "CONFLICT");
         assert.deepEqual((await s.get(v1.id))?.session, v1);
       });
 
       it("saving against a revision of a session that does not exist is refused", async () => {
         const s = await fresh();
         const doc = testSession();
-        await rejectsWith(s.put(doc, 3), "CONFLICT");
+        await rejectsWith(save(s, doc, 3), "CONFLICT");
         assert.equal(await s.get(doc.id), undefined);
       });
 
       it("an invalid document is refused and nothing is written", async () => {
         const s = await fresh();
         const bad = { ...testSession(), status: "bogus" } as unknown as Session;
-        await rejectsWith(s.put(bad, null), "INVALID_ARGUMENT");
+        await rejectsWith(save(s, bad, null), "INVALID_ARGUMENT");
         assert.equal(await s.get(bad.id), undefined);
         assert.equal((await s.list()).total, 0);
       });
@@ -115,7 +125,7 @@ export function storeConformance(name: string, open: OpenStore): void {
       it("callers never share objects with the store", async () => {
         const s = await fresh();
         const doc = testSession({ messages: [testMessage("original")] });
-        const saved = await s.put(doc, null);
+        const saved = await save(s, doc, null);
         doc.messages.push(testMessage("mutated input"));
         saved.messages.push(testMessage("mutated result"));
         const first = await s.get(doc.id);
@@ -128,9 +138,9 @@ export function storeConformance(name: string, open: OpenStore): void {
 
       it("delete removes the document and its pruned log, then reports false", async () => {
         const s = await fresh();
-        const doc = await s.put(testSession(), null);
-        await s.appendPruned(doc.id, [testMessage("old")]);
-        const keep = await s.put(testSession(), null);
+        const doc = await save(s, testSession(), null);
+        await s.commit({ session: doc, expectedRevision: 1, pruned: { append: [testMessage("old")] } });
+        const keep = await save(s, testSession(), null);
         assert.equal(await s.delete(doc.id), true);
         assert.equal(await s.get(doc.id), undefined);
         assert.deepEqual(await s.readPruned(doc.id), []);
@@ -141,9 +151,9 @@ export function storeConformance(name: string, open: OpenStore): void {
 
       it("a deleted id can be created again from scratch", async () => {
         const s = await fresh();
-        const doc = await s.put(testSession(), null);
+        const doc = await save(s, testSession(), null);
         await s.delete(doc.id);
-        const again = await s.put({ ...doc, channel: "reborn" }, null);
+        const again = await save(s, { ...doc, channel: "reborn" }, null);
         assert.equal(again.revision, 1);
         assert.equal((await s.list()).items[0]?.channel, "reborn");
       });
@@ -166,7 +176,7 @@ export function storeConformance(name: string, open: OpenStore): void {
           ["tieB", { kind: "isolated", channel: "cli", status: "active", lastActivityAt: at(20) }],
         ];
         for (const [label, spec] of specs) {
-          const doc = await s.put(testSession(spec), null);
+          const doc = await save(s, testSession(spec), null);
           ids[label] = doc.id;
         }
       });
@@ -231,8 +241,8 @@ export function storeConformance(name: string, open: OpenStore): void {
 
       it("summaries follow the latest save", async () => {
         const s = await fresh();
-        let doc = await s.put(testSession({ systemPrompts: [{ id: testId(), content: "sys", tokens: 5, createdAt: at(0) }] }), null);
-        doc = await s.put({ ...doc, status: "active", messages: [testMessage("hello", at(1), { tokens: 7 }), testMessage("there", at(2), { tokens: 3 })] }, 1);
+        let doc = await save(s, testSession({ systemPrompts: [{ id: testId(), content: "sys", tokens: 5, createdAt: at(0) }] }), null);
+        doc = await save(s, { ...doc, status: "active", messages: [testMessage("hello", at(1), { tokens: 7 }), testMessage("there", at(2), { tokens: 3 })] }, 1);
         const [item] = (await s.list()).items;
         assert.ok(item);
         assert.equal(item.id, doc.id);
@@ -241,45 +251,117 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(item.tokens, 15);
         assert.equal(item.status, "active");
         assert.equal(item.key, doc.key);
-        assert.ok(item.sizeBytes >= 0);
+        assert.ok(item.sizeBytes > 100, `a listed document has a size, got ${item.sizeBytes}`);
       });
     });
 
-    describe("pruned-history log", () => {
-      it("appended messages read back oldest first, across appends", async () => {
+    describe("pruned history travels with the commit", () => {
+      it("a commit appends to the log and saves the document as one change", async () => {
         const s = await fresh();
-        const doc = await s.put(testSession(), null);
-        const batch1 = [testMessage("p1"), testMessage("p2")];
+        let doc = await create(s, testSession({ messages: [testMessage("p1"), testMessage("p2"), testMessage("keep")] }));
+        const fold = doc.messages.slice(0, 2);
+        doc = await s.commit({ session: { ...doc, messages: doc.messages.slice(2), prunedCount: 2 }, expectedRevision: 1, pruned: { append: fold }, reason: "compacted" });
+        assert.equal(doc.revision, 2);
+        assert.deepEqual(await s.readPruned(doc.id), fold);
         const batch2 = [testMessage("p3", undefined, { pinned: true, toolCalls: [{ id: "c", name: "t", arguments: "{}" }] })];
-        await s.appendPruned(doc.id, batch1);
-        await s.appendPruned(doc.id, []);
-        await s.appendPruned(doc.id, batch2);
-        assert.deepEqual(await s.readPruned(doc.id), [...batch1, ...batch2]);
+        await s.commit({ session: doc, expectedRevision: 2, pruned: { append: [] } });
+        await s.commit({ session: doc, expectedRevision: 3, pruned: { append: batch2 } });
+        assert.deepEqual(await s.readPruned(doc.id), [...fold, ...batch2]);
+        assert.deepEqual((await s.get(doc.id))?.session.messages.map((m) => m.content), ["keep"]);
       });
 
-      it("replacing the log swaps its whole content, and an empty replacement clears it", async () => {
+      it("an id logged twice (a fold re-logged after a crash) reads back once, first copy kept", async () => {
         const s = await fresh();
-        const doc = await s.put(testSession(), null);
-        await s.appendPruned(doc.id, [testMessage("a"), testMessage("b")]);
+        const doc = await create(s, testSession());
+        const m1 = testMessage("folded once");
+        await s.commit({ session: doc, expectedRevision: 1, pruned: { append: [m1] } });
+        await s.commit({ session: doc, expectedRevision: 2, pruned: { append: [{ ...m1, content: "logged again" }, testMessage("new")] } });
+        assert.deepEqual((await s.readPruned(doc.id)).map((m) => m.content), ["folded once", "new"]);
+      });
+
+      it("a replacement swaps the whole log, and an empty one clears it", async () => {
+        const s = await fresh();
+        const doc = await create(s, testSession());
+        await s.commit({ session: doc, expectedRevision: 1, pruned: { append: [testMessage("a"), testMessage("b")] } });
         const replacement = [testMessage("c")];
-        await s.replacePruned(doc.id, replacement);
+        await s.commit({ session: doc, expectedRevision: 2, pruned: { replace: replacement } });
         assert.deepEqual(await s.readPruned(doc.id), replacement);
-        await s.appendPruned(doc.id, [testMessage("d")]);
+        await s.commit({ session: doc, expectedRevision: 3, pruned: { append: [testMessage("d")] } });
         assert.deepEqual((await s.readPruned(doc.id)).map((m) => m.content), ["c", "d"]);
-        await s.replacePruned(doc.id, []);
+        await s.commit({ session: doc, expectedRevision: 4, pruned: { replace: [] } });
         assert.deepEqual(await s.readPruned(doc.id), []);
+      });
+
+      it("a refused commit (stale revision or an invalid pruned message) writes neither the log nor the document", async () => {
+        const s = await fresh();
+        const doc = await create(s, testSession());
+        await rejectsWith(s.commit({ session: { ...doc, channel: "stale" }, expectedRevision: 0, pruned: { append: [testMessage("x")] } }), "CONFLICT");
+        const bad = { ...testMessage("x"), role: "robot" } as unknown as ReturnType<typeof testMessage>;
+        await rejectsWith(s.commit({ session: { ...doc, channel: "bad" }, expectedRevision: 1, pruned: { append: [testMessage("ok"), bad] } }), "INVALID_ARGUMENT");
+        await rejectsWith(s.commit({ session: { ...doc, channel: "bad" }, expectedRevision: 1, pruned: { replace: [bad] } }), "INVALID_ARGUMENT");
+        assert.deepEqual(await s.readPruned(doc.id), []);
+        assert.deepEqual((await s.get(doc.id))?.session, doc);
       });
 
       it("an unknown session has an empty log", async () => {
-        assert.deepEqual(await store.readPruned(testId()), []);
+        const s = await fresh();
+        assert.deepEqual(await s.readPruned(testId()), []);
+      });
+    });
+
+    describe("concurrent writers", () => {
+      it("two writers racing on one revision: exactly one wins, the other gets CONFLICT", async () => {
+        const s = await fresh();
+        const doc = await create(s, testSession());
+        const results = await Promise.allSettled([
+          s.commit({ session: { ...doc, channel: "first" }, expectedRevision: 1 }),
+          s.commit({ session: { ...doc, channel: "second" }, expectedRevision: 1 }),
+        ]);
+        const won = results.filter((r) => r.status === "fulfilled");
+        const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+        assert.equal(won.length, 1);
+        assert.equal(lost.length, 1);
+        assert.ok(isOpenclawError(lost[0]?.reason, "CONFLICT"), String(lost[0]?.reason));
+        const stored = (await s.get(doc.id))?.session;
+        assert.equal(stored?.revision, 2);
+        assert.equal(stored?.channel, (won[0] as PromiseFulfilledResult<Session>).value.channel);
       });
 
-      it("an invalid pruned message is refused and nothing is appended", async () => {
+      it("two creations of one id race: one wins", async () => {
         const s = await fresh();
-        const doc = await s.put(testSession(), null);
-        const bad = { ...testMessage("x"), role: "robot" } as unknown as ReturnType<typeof testMessage>;
-        await rejectsWith(s.appendPruned(doc.id, [testMessage("ok"), bad]), "INVALID_ARGUMENT");
-        assert.deepEqual(await s.readPruned(doc.id), []);
+        const doc = testSession();
+        const results = await Promise.allSettled([create(s, { ...doc, channel: "a" }), create(s, { ...doc, channel: "b" })]);
+        assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+        assert.equal((await s.list()).total, 1);
+      });
+
+      it("a second instance on the same data sees the first one's writes and races it on revisions", async (t) => {
+        const first = await open();
+        try {
+          if (first.reopen === undefined) return t.skip("this backend keeps no data another instance can open");
+          const a = first.store;
+          const b = await first.reopen();
+          try {
+            const doc = await create(a, testSession());
+            await a.commit({ session: doc, expectedRevision: 1, pruned: { append: [testMessage("folded")] } });
+            assert.equal((await b.get(doc.id))?.session.revision, 2);
+            assert.deepEqual((await b.readPruned(doc.id)).map((m) => m.content), ["folded"]);
+            assert.deepEqual((await b.list()).items.map((i) => i.id), [doc.id]);
+            const results = await Promise.allSettled([
+              a.commit({ session: { ...doc, channel: "via-a" }, expectedRevision: 2 }),
+              b.commit({ session: { ...doc, channel: "via-b" }, expectedRevision: 2 }),
+            ]);
+            assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+            assert.equal((await a.get(doc.id))?.session.revision, 3);
+            assert.equal(await b.delete(doc.id), true);
+            assert.equal(await a.get(doc.id), undefined);
+          } finally {
+            await b.close();
+          }
+        } finally {
+          await first.store.close();
+          await first.cleanup();
+        }
       });
     });
 
@@ -287,38 +369,66 @@ export function storeConformance(name: string, open: OpenStore): void {
       for (const [label, hostile] of HOSTILE_IDS) {
         it(`an id that is a ${label} is refused with INVALID_ID by every method, writing nothing`, async () => {
           const s = await fresh();
-          const before = await s.sizeOnDisk();
+          const keep = await create(s, testSession());
           const bad = hostile as string;
           let ran = false;
           const attempts: Promise<unknown>[] = [
             s.get(bad),
-            s.put({ ...testSession(), id: bad }, null),
+            s.commit({ session: { ...testSession(), id: bad }, expectedRevision: null }),
+            s.commit({ session: { ...testSession(), id: bad }, expectedRevision: null, pruned: { append: [testMessage("x")] } }),
             s.delete(bad),
-            s.appendPruned(bad, [testMessage("x")]),
             s.readPruned(bad),
-            s.replacePruned(bad, [testMessage("x")]),
-            s.withLock(bad, async () => {
-              ran = true;
-            }),
           ];
+          if (canLock(s)) attempts.push(s.withLock(bad, async () => void (ran = true)));
+          if (canPeekRevision(s)) attempts.push(s.revisionOf(bad));
           for (const attempt of attempts) await rejectsWith(attempt, "INVALID_ID");
           assert.equal(ran, false, "withLock must not run its callback for an invalid id");
-          assert.equal((await s.list()).total, 0);
-          assert.equal(await s.sizeOnDisk(), before);
+          assert.deepEqual((await s.list()).items.map((i) => i.id), [keep.id]);
         });
       }
     });
 
-    describe("locking", () => {
-      it("50 concurrent read-modify-write callers on one id all land, in arrival order", async () => {
+    describe("after close", () => {
+      it("every method rejects with CLOSED and closing again is harmless", async () => {
+        const { store: s, cleanup } = await open();
+        try {
+          const doc = await create(s, testSession());
+          await s.close();
+          await s.close();
+          const attempts: Promise<unknown>[] = [s.get(doc.id), s.commit({ session: doc, expectedRevision: 1 }), s.delete(doc.id), s.list(), s.readPruned(doc.id)];
+          if (canLock(s)) attempts.push(s.withLock(doc.id, async () => 1));
+          if (canCount(s)) attempts.push(s.stats(null));
+          for (const attempt of attempts) await rejectsWith(attempt, "CLOSED");
+        } finally {
+          await cleanup();
+        }
+      });
+
+      it("what was written before close is there for the next instance", async (t) => {
+        const first = await open();
+        try {
+          if (first.reopen === undefined) return t.skip("this backend keeps no data another instance can open");
+          const doc = await create(first.store, testSession({ channel: "kept" }));
+          await first.store.close();
+          const again = await first.reopen();
+          assert.equal((await again.get(doc.id))?.session.channel, "kept");
+          await again.close();
+        } finally {
+          await first.cleanup();
+        }
+      });
+    });
+
+    describe("capability: locking", () => {
+      it("50 concurrent read-modify-write callers on one id all land, in arrival order", async (t) => {
         const s = await fresh();
-        const doc = await s.put(testSession(), null);
+        if (!canLock(s)) return t.skip("no locking");
+        const doc = await create(s, testSession());
         await Promise.all(
           Array.from({ length: 50 }, (_, n) =>
             s.withLock(doc.id, async () => {
-              const loaded = (await s.get(doc.id)) ?? assert.fail("session vanished");
-              const cur = loaded.session;
-              await s.put({ ...cur, messages: [...cur.messages, testMessage(`seq ${n}`)] }, cur.revision);
+              const cur = (await s.get(doc.id))?.session ?? assert.fail("session vanished");
+              await save(s, { ...cur, messages: [...cur.messages, testMessage(`seq ${n}`)] }, cur.revision);
             }),
           ),
         );
@@ -327,65 +437,185 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(final.revision, 51);
       });
 
-      it("sessions with different ids update in parallel without interfering", async () => {
+      it("withLock returns the callback's value, is re-entrant, and a throwing callback releases the lock", async (t) => {
         const s = await fresh();
-        const docs = await Promise.all(Array.from({ length: 12 }, () => s.put(testSession(), null)));
-        await Promise.all(
-          docs.flatMap((doc) =>
-            Array.from({ length: 4 }, (_, n) =>
-              s.withLock(doc.id, async () => {
-                const cur = (await s.get(doc.id))?.session ?? assert.fail("session vanished");
-                await s.put({ ...cur, messages: [...cur.messages, testMessage(`${doc.id}:${n}`)] }, cur.revision);
-              }),
-            ),
-          ),
-        );
-        for (const doc of docs) {
-          const cur = (await s.get(doc.id))?.session ?? assert.fail("session vanished");
-          assert.deepEqual(cur.messages.map((m) => m.content), [0, 1, 2, 3].map((n) => `${doc.id}:${n}`));
-        }
-        const page = await s.list();
-        assert.equal(page.total, 12);
-        assert.ok(page.items.every((i) => i.revision === 5 && i.messageCount === 4));
+        if (!canLock(s)) return t.skip("no locking");
+        const doc = await create(s, testSession());
+        const result = await s.withLock(doc.id, () => s.withLock(doc.id, async () => (await save(s, { ...doc, channel: "nested" }, 1)).channel));
+        assert.equal(result, "nested");
+        await assert.rejects(s.withLock(doc.id, async () => Promise.reject(new Error("boom"))), /boom/);
+        assert.equal(await s.withLock(doc.id, async () => 7), 7);
       });
 
-      it("withLock returns the callback's value and is re-entrant for the same id", async () => {
+      it("a waiter whose signal fires gives up with ABORTED, and the queue behind it still runs", async (t) => {
         const s = await fresh();
-        const doc = await s.put(testSession(), null);
-        const result = await s.withLock(doc.id, () =>
-          s.withLock(doc.id, async () => {
-            await s.put({ ...doc, channel: "nested" }, 1);
-            await s.appendPruned(doc.id, [testMessage("nested")]);
-            return "done";
-          }),
-        );
-        assert.equal(result, "done");
-        assert.equal((await s.get(doc.id))?.session.channel, "nested");
-      });
-
-      it("a callback that throws releases the lock and the error reaches the caller", async () => {
-        const s = await fresh();
+        if (!canLock(s)) return t.skip("no locking");
         const id = testId();
-        await assert.rejects(s.withLock(id, async () => Promise.reject(new Error("boom"))), /boom/);
-        assert.equal(await s.withLock(id, async () => 7), 7);
+        let release!: () => void;
+        const held = s.withLock(id, () => new Promise<void>((r) => (release = r)));
+        const controller = new AbortController();
+        const waiter = s.withLock(id, async () => "ran", controller.signal);
+        const after = s.withLock(id, async () => "after");
+        controller.abort();
+        await rejectsWith(waiter, "ABORTED");
+        release();
+        await held;
+        assert.equal(await after, "after");
       });
     });
 
-    describe("maintenance", () => {
-      it("maintain reports its work and the store keeps answering the same", async () => {
+    describe("capability: appending without a rewrite", () => {
+      it("appended messages land after the stored ones under the revision rule", async (t) => {
         const s = await fresh();
-        const a = await s.put(testSession(), null);
-        const b = await s.put(testSession(), null);
+        if (!canAppend(s)) return t.skip("no append");
+        const doc = await create(s, testSession({ messages: [testMessage("one")] }));
+        const m2 = testMessage("two");
+        const saved = await s.appendMessages({ ...doc, status: "active", messages: [...doc.messages, m2] }, 1, [m2]);
+        assert.equal(saved.revision, 2);
+        await rejectsWith(s.appendMessages({ ...doc, messages: [...doc.messages, testMessage("stale")] }, 1, [testMessage("stale")]), "CONFLICT");
+        const stored = (await s.get(doc.id))?.session;
+        assert.deepEqual(stored?.messages.map((m) => m.content), ["one", "two"]);
+        assert.equal(stored?.status, "active");
+        assert.equal((await s.list()).items[0]?.messageCount, 2);
+      });
+    });
+
+    describe("capability: store-wide counts, prefix lookup, revision peek", () => {
+      it("stats() agrees with a full list at the same cutoff", async (t) => {
+        const s = await fresh();
+        if (!canCount(s)) return t.skip("no stats");
+        await create(s, testSession({ kind: "dm", status: "active", lastActivityAt: "2025-01-03T12:00:00.000Z" }));
+        await create(s, testSession({ kind: "group", status: "active", lastActivityAt: "2025-01-01T12:00:00.000Z" }));
+        await create(s, testSession({ kind: "isolated", status: "archived", archivedAt: "2025-01-02T00:00:00.000Z" }));
+        const cutoff = "2025-01-02T12:00:00.000Z";
+        const stats = await s.stats(cutoff);
+        assert.equal(stats.total, 3);
+        assert.deepEqual(stats.byStatus, { created: 0, active: 1, expired: 1, archived: 1 });
+        assert.deepEqual(stats.byKind, { dm: 1, group: 1, isolated: 1 });
+        assert.deepEqual((await s.stats(null)).byStatus, { created: 0, active: 2, expired: 0, archived: 1 });
+      });
+
+      it("findByIdPrefix finds the sessions whose id starts with the prefix, at most the limit", async (t) => {
+        const s = await fresh();
+        if (!canFindPrefix(s)) return t.skip("no prefix lookup");
+        const docs = [await create(s, testSession()), await create(s, testSession()), await create(s, testSession())];
+        const target = docs[1] ?? assert.fail();
+        assert.deepEqual((await s.findByIdPrefix(target.id.slice(0, 30), 5)).map((x) => x.id), [target.id]);
+        const shared = docs.map((d) => d.id.slice(0, 8));
+        const common = shared.every((p) => p === shared[0]) ? (shared[0] ?? "") : "";
+        if (common !== "") assert.equal((await s.findByIdPrefix(common, 2)).length, 2);
+        assert.deepEqual(await s.findByIdPrefix("ffffffff", 5), []);
+      });
+
+      it("revisionOf tells the stored revision without loading, null when absent", async (t) => {
+        const s = await fresh();
+        if (!canPeekRevision(s)) return t.skip("no revision peek");
+        const doc = await create(s, testSession());
+        await save(s, doc, 1);
+        assert.equal(await s.revisionOf(doc.id), 2);
+        assert.equal(await s.revisionOf(testId()), null);
+      });
+    });
+
+    describe("capability: find or create the live session of a key", () => {
+      it("20 concurrent callers for one key get one session, created once", async (t) => {
+        const s = await fresh();
+        if (!canRoute(s)) return t.skip("no find-or-create");
+        const key = "dm:telegram:race";
+        let made = 0;
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            s.findOrCreateLive(key, null, () => {
+              made++;
+              return testSession({ key, kind: "dm", channel: "telegram" });
+            }),
+          ),
+        );
+        assert.equal(new Set(results.map((r) => r.session.id)).size, 1);
+        assert.equal(results.filter((r) => r.created).length, 1);
+        assert.ok(made >= 1);
+        assert.equal((await s.list({ key })).total, 1);
+      });
+
+      it("an expired or archived session of the key is not live: a new one is created", async (t) => {
+        const s = await fresh();
+        if (!canRoute(s)) return t.skip("no find-or-create");
+        const key = "dm:telegram:old";
+        const stale = await create(s, testSession({ key, status: "active", lastActivityAt: "2025-01-01T00:00:00.000Z" }));
+        const cutoff = "2025-01-02T00:00:00.000Z";
+        const fresh1 = await s.findOrCreateLive(key, cutoff, () => testSession({ key, lastActivityAt: "2025-01-03T00:00:00.000Z" }));
+        assert.equal(fresh1.created, true);
+        assert.notEqual(fresh1.session.id, stale.id);
+        assert.equal((await s.findOrCreateLive(key, cutoff, () => assert.fail("must not create again"))).session.id, fresh1.session.id);
+        await save(s, { ...fresh1.session, status: "archived", archivedAt: "2025-01-03T00:00:00.000Z" }, fresh1.session.revision);
+        const third = await s.findOrCreateLive(key, cutoff, () => testSession({ key, lastActivityAt: "2025-01-04T00:00:00.000Z" }));
+        assert.equal(third.created, true);
+        assert.equal((await s.list({ key })).total, 3);
+      });
+    });
+
+    describe("capability: change notifications", () => {
+      it("a change made through another instance reaches a watcher; the watcher's own changes do not", async (t) => {
+        const first = await open();
+        try {
+          if (!canWatch(first.store) || first.reopen === undefined) return t.skip("no change notifications");
+          const a = first.store;
+          const b = await first.reopen();
+          const seen: StoreChange[] = [];
+          const stop = a.watch((c) => seen.push(c));
+          try {
+            const own = await create(a, testSession());
+            const theirs = await create(b, testSession({ key: "dm:telegram:theirs" }));
+            await b.commit({ session: theirs, expectedRevision: 1, reason: "appended" });
+            await b.delete(theirs.id);
+            const deadline = Date.now() + 5000;
+            while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            assert.deepEqual(
+              seen.map((c) => [c.id, c.revision, c.reason]),
+              [
+                [theirs.id, 1, "created"],
+                [theirs.id, 2, "appended"],
+                [theirs.id, 0, "deleted"],
+              ],
+            );
+            assert.equal(seen[0]?.key, "dm:telegram:theirs");
+            assert.ok(!seen.some((c) => c.id === own.id), "an instance is not told of its own changes");
+          } finally {
+            stop();
+            await b.close();
+          }
+        } finally {
+          await first.store.close();
+          await first.cleanup();
+        }
+      });
+    });
+
+    describe("capability: maintenance and size", () => {
+      it("maintenance of a clean store removes nothing and changes no answer", async (t) => {
+        const s = await fresh();
+        if (!canMaintain(s)) return t.skip("no maintenance");
+        const a = await create(s, testSession());
+        const b = await create(s, testSession());
         const before = await s.list();
         const dry = await s.maintain({ dryRun: true });
-        assert.equal(dry.indexRebuilt, false);
-        assert.deepEqual(dry.quarantined, []);
+        assert.deepEqual(dry, { leftoversRemoved: 0, indexRebuilt: false, quarantined: [] });
         const report = await s.maintain();
-        assert.ok(report.leftoversRemoved >= 0);
+        assert.equal(report.leftoversRemoved, 0);
         assert.deepEqual(report.quarantined, []);
         assert.deepEqual(await s.list(), before);
         assert.deepEqual(new Set((await s.list()).items.map((i) => i.id)), new Set([a.id, b.id]));
-        assert.ok((await s.sizeOnDisk()) >= 0);
+      });
+
+      it("the size grows with what is stored and shrinks when it is deleted", async (t) => {
+        const s = await fresh();
+        if (!canSize(s)) return t.skip("no size");
+        const empty = await s.sizeOnDisk();
+        const doc = await create(s, richSession());
+        const full = await s.sizeOnDisk();
+        assert.ok(full > empty, `${full} > ${empty}`);
+        await s.delete(doc.id);
+        assert.ok((await s.sizeOnDisk()) < full);
       });
     });
   });

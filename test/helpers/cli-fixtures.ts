@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { uuidv7 } from "../../src/session/ids.js";
 import type { Message, SessionKind, SessionStatus } from "../../src/session/types.js";
-import type { ExportEnvelope, ExportedSession } from "../../src/transfer.js";
+import type { ExportEnvelope, ExportedSession } from "../../src/session/export.js";
 import type { Sandbox } from "./cli-run.js";
 
 /** What a prepared session should look like; everything else gets plausible defaults. */
@@ -54,7 +54,7 @@ export function fixtureSession(spec: FixtureSpec, now = new Date()): ExportedSes
   const prunedHistory = Array.from({ length: spec.pruned ?? 0 }, (_, i) => message(i, new Date(created.getTime() - 60_000 + i), sender));
   const status = spec.status ?? "active";
   return {
-    version: 1,
+    version: 2,
     id: nextId(created.getTime()),
     key: spec.key,
     kind,
@@ -75,7 +75,8 @@ export function fixtureSession(spec: FixtureSpec, now = new Date()): ExportedSes
         : { text: spec.summary, tokens: 20, messageCount: spec.pruned ?? 0, throughMessageId: prunedHistory.at(-1)?.id ?? null, updatedAt: created.toISOString(), summarizer: "extractive" },
     messages,
     prunedCount: prunedHistory.length,
-    context: { model: null, window: null, tokensInUse: 0, compactions: spec.summary === undefined ? 0 : 1, lastCompactedAt: null, lastSummarizerError: null },
+    // Derived fields as a save computes them under the default config, so an import stores the fixture unchanged.
+    context: { model: "gpt-4o", window: 128_000, tokensInUse: messages.length * 12 + (spec.systemPrompt === undefined ? 0 : 9) + (spec.summary === undefined ? 0 : 20), compactions: spec.summary === undefined ? 0 : 1, lastCompactedAt: null, lastSummarizerError: null, lastSummarizerErrorAt: null },
     prunedHistory,
   };
 }

@@ -1,7 +1,7 @@
 // Child process for the cross-process tests: appends `count` messages to each
 // of the given session ids, round-robin, tagging each with its writer name,
 // then prints "done".
-import { SessionManager } from "../../src/manager.js";
+import { SessionManager } from "../../src/manager/manager.js";
 
 const [stateDir, writer, countText, ...ids] = process.argv.slice(2);
 if (stateDir === undefined || writer === undefined || countText === undefined) throw new Error("usage: stateDir writer count ids...");

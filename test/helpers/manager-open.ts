@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SessionManager, type OpenOptions } from "../../src/manager.js";
+import { SessionManager } from "../../src/manager/manager.js";
+import type { OpenOptions } from "../../src/manager/types.js";
 
 /** A manager over a fresh temporary state dir (file store unless `storeUri` says otherwise), plus a clock tests can move. */
 export async function openTestManager(options: Partial<OpenOptions> & { config?: unknown; start?: string } = {}) {

@@ -1,7 +1,8 @@
 // Child process for the crash and two-writer tests:
 //   node --import tsx store-appender.ts <stateDir> <sessionId> <tag> [count|-] [ballastBytes]
-// Appends messages "<tag>:<n>" to one session, each as lock → get → put, and
-// prints "ack <n>" once the put has resolved. It resumes after the highest n
+// Appends messages "<tag>:<n>" to one session, each as lock → get → commit
+// (reason "created" for the first, "appended" after), and prints "ack <n>"
+// once the commit has resolved. It resumes after the highest n
 // already stored for its tag, so a restarted writer never repeats itself.
 // Ballast (a large preference) makes each write long enough that a kill
 // often lands inside it.
@@ -34,9 +35,9 @@ while (n < count) {
     const loaded = await store.get(id);
     if (loaded === undefined) {
       const fresh = newSession({ id, key: `isolated:appender:${id}`, kind: "isolated", channel: "test", now });
-      await store.put({ ...fresh, status: "active", preferences: ballast, messages: [message] }, null);
+      await store.commit({ session: { ...fresh, status: "active", preferences: ballast, messages: [message] }, expectedRevision: null, reason: "created" });
     } else {
-      await store.put({ ...loaded.session, messages: [...loaded.session.messages, message] }, loaded.session.revision);
+      await store.commit({ session: { ...loaded.session, messages: [...loaded.session.messages, message] }, expectedRevision: loaded.session.revision, reason: "appended" });
     }
   });
   process.stdout.write(`ack ${n}\n`);

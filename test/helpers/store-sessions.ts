@@ -45,6 +45,6 @@ export function richSession(): Session {
     ],
     prunedCount: 4,
     lastActivityAt: "2025-01-02T09:42:00.000Z",
-    context: { model: "gpt-4o-mini", window: 128000, tokensInUse: 60, compactions: 1, lastCompactedAt: "2025-01-02T09:30:00.000Z", lastSummarizerError: null },
+    context: { model: "gpt-4o-mini", window: 128000, tokensInUse: 60, compactions: 1, lastCompactedAt: "2025-01-02T09:30:00.000Z", lastSummarizerError: null, lastSummarizerErrorAt: null },
   };
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { Message } from "../../src/session/types.js";
+import { SessionManager } from "../../src/manager/manager.js";
+import { openStore } from "../../src/store/open.js";
 import { openTestManager } from "../helpers/manager-open.js";
 
 const DAY = 86_400_000;
@@ -16,11 +17,12 @@ describe("compact", () => {
       env.advance(2 * DAY + 1);
       const stale = await m.receive({ channel: "telegram", senderId: "stale" }, "yesterday");
       env.advance(DAY + 1);
-      const busy = await m.create({ key: "dm:telegram:busy" });
-      // Appending directly would fold at once; write a long history through update to test compact's own fold.
-      const msgs: Message[] = [];
-      for (let i = 0; i < 130; i++) msgs.push(await m.buildMessage({ role: i % 2 ? "assistant" : "user", content: `line ${i} REF-${i}` }));
-      await m.update(busy.id, (s) => ({ ...s, status: "active", lastActivityAt: m.now().toISOString(), messages: msgs }));
+      // Appending under these limits would fold at once: write the long history through a manager with a higher limit.
+      const loose = await SessionManager.open({ stateDir: env.dir, config: { sessions: { maxHistoryLength: 1000, expirationMs: DAY } }, now: () => m.now(), warn: () => {} });
+      const busy = await loose.create({ key: "dm:telegram:busy" });
+      for (let i = 0; i < 130; i++) await loose.append(busy.id, { role: i % 2 ? "assistant" : "user", content: `line ${i} REF-${i}` });
+      await loose.close();
+      const stored = await openStore(`file:${env.dir}`, { warn: () => {} });
       const tmp = join(env.dir, "sessions", `.${busy.id}.999999.deadbeef.tmp`);
       writeFileSync(tmp, "partial");
       // Only temp files old enough that no live writer can own them are leftovers.
@@ -29,7 +31,7 @@ describe("compact", () => {
       const dry = await m.compact({ dryRun: true });
       assert.equal(dry.dryRun, true);
       assert.equal((await m.get(busy.id)).messages.length, 130, "dry run folds nothing");
-      assert.equal((await m.store.get(old.id))?.session.status, "active", "dry run does not even persist the expiry");
+      assert.equal((await stored.get(old.id))?.session.status, "active", "dry run does not even persist the expiry");
       assert.ok(dry.actions.some((a) => a.id === busy.id && a.folded > 0));
 
       const report = await m.compact();
@@ -38,11 +40,12 @@ describe("compact", () => {
       assert.equal(byId.get(stale.id)?.expired, true);
       assert.equal(byId.get(stale.id)?.archived, false);
       assert.ok((byId.get(busy.id)?.folded ?? 0) > 0);
-      assert.equal((await m.store.get(old.id))?.session.status, "archived");
-      assert.equal((await m.store.get(stale.id))?.session.status, "expired", "expiry is now persisted");
+      assert.equal((await stored.get(old.id))?.session.status, "archived");
+      assert.equal((await stored.get(stale.id))?.session.status, "expired", "expiry is now persisted");
       assert.ok((await m.get(busy.id)).messages.length <= 100);
       assert.equal((await m.prunedHistory(busy.id)).length + (await m.get(busy.id)).messages.length, 130);
-      assert.ok(report.bytesBefore > 0 && report.bytesAfter > 0);
+      assert.ok((report.bytesBefore ?? 0) > 0 && (report.bytesAfter ?? 0) > 0);
+      await stored.close();
       assert.ok(!readdirSync(join(env.dir, "sessions")).some((f) => f.endsWith(".tmp")), "leftover temp file removed");
     } finally {
       await env.cleanup();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import type { SessionEvent } from "../../src/manager/events.js";
 import { openTestManager } from "../helpers/manager-open.js";
 
 const child = fileURLToPath(new URL("../helpers/manager-appender.ts", import.meta.url));
@@ -40,6 +41,25 @@ describe("many sessions at once", () => {
         assert.deepEqual(a, Array.from({ length: perSession }, (_, i) => `A:${i}`), "every A message once, in order");
         assert.deepEqual(b, Array.from({ length: 5 }, (_, i) => `B:${i}`), "every B message once, in order");
       }
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("a subscriber sees the events of a writer in another process", async () => {
+    const env = await openTestManager({ config: { sessions: { maxHistoryLength: 100000 } }, start: new Date().toISOString() });
+    try {
+      const s = await env.manager.create({ key: "dm:events:far" });
+      const seen: SessionEvent[] = [];
+      const stop = env.manager.subscribe((e) => seen.push(e));
+      await runChild(env.dir, "B", 3, [s.id]);
+      const deadline = Date.now() + 10_000;
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      stop();
+      assert.deepEqual(
+        seen.map((e) => [e.type, e.id, e.key, e.revision, e.origin]),
+        [2, 3, 4].map((revision) => ["appended", s.id, "dm:events:far", revision, "remote"]),
+      );
     } finally {
       await env.cleanup();
     }

@@ -48,7 +48,7 @@ describe("file store corruption", () => {
   const cases: [string, (id: string) => string | Buffer][] = [
     ["truncated JSON", (id) => JSON.stringify(testSession({ id })).slice(0, 120)],
     ["binary garbage", () => Buffer.from([0, 159, 146, 150, 255, 1, 2, 3])],
-    ["an unknown format version", (id) => JSON.stringify({ ...testSession({ id }), version: 2 })],
+    ["an unknown format version", (id) => JSON.stringify({ ...testSession({ id }), version: 3 })],
     ["a document of another session", () => JSON.stringify(testSession())],
     ["a schema violation", (id) => JSON.stringify({ ...testSession({ id }), messages: "none" })],
     ["an empty file", () => ""],
@@ -56,7 +56,7 @@ describe("file store corruption", () => {
   for (const [label, content] of cases) {
     it(`a file holding ${label} is reported by name, quarantined, and the rest keeps working`, () =>
       withStore(async (store, dir, warnings) => {
-        const good = await store.put(testSession(), null);
+        const good = await store.commit({ session: testSession(), expectedRevision: null });
         const bad = testId();
         await writeFile(join(dir, "sessions", `${bad}.json`), content(bad));
         assert.equal(await store.get(bad), undefined);
@@ -74,7 +74,7 @@ describe("file store corruption", () => {
 
   it("a corrupt file met while listing is quarantined and the others are listed", () =>
     withStore(async (store, dir, warnings) => {
-      const good = await store.put(testSession(), null);
+      const good = await store.commit({ session: testSession(), expectedRevision: null });
       await store.list();
       const bad = testId();
       await writeFile(join(dir, "sessions", `${bad}.json`), "{");
@@ -101,7 +101,7 @@ describe("file store corruption", () => {
     withStore(async (store, dir, warnings) => {
       const doc = testSession();
       await writeFile(join(dir, "sessions", `${doc.id}.json`), "garbage");
-      assert.equal((await store.put(doc, null)).revision, 1);
+      assert.equal((await store.commit({ session: doc, expectedRevision: null })).revision, 1);
       assert.equal(warnings.length, 1);
       assert.equal(await readFile(join(dir, "sessions", "quarantine", `${doc.id}.json`), "utf8"), "garbage");
     }));
@@ -114,7 +114,7 @@ describe("file store corruption", () => {
       await symlink(secret, join(dir, "sessions", `${doc.id}.json`));
       assert.equal(await store.get(doc.id), undefined);
       assert.equal(warnings.length, 1);
-      assert.equal((await store.put(doc, null)).revision, 1);
+      assert.equal((await store.commit({ session: doc, expectedRevision: null })).revision, 1);
       assert.deepEqual(JSON.parse(await readFile(secret, "utf8")), { ...doc, revision: 1 }, "the link target is untouched");
     }));
 
@@ -126,7 +126,7 @@ describe("file store corruption", () => {
       assert.equal(await store.get(id), undefined);
       assert.equal((await store.list()).total, 0);
       assert.match(warnings[0] ?? "", /not a regular file/);
-      assert.equal((await store.put(testSession({ id }), null)).revision, 1);
+      assert.equal((await store.commit({ session: testSession({ id }), expectedRevision: null })).revision, 1);
     }));
 });
 
@@ -252,7 +252,7 @@ describe("file store maintenance", () => {
   it("maintain removes abandoned temp files, stale locks and breakers, and keeps what may be in use", () =>
     withStore(async (store, dir) => {
       const sessions = join(dir, "sessions");
-      const doc = await store.put(testSession(), null);
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
       const oldTmp = join(sessions, `.${doc.id}.999.abcdef.tmp`);
       const freshTmp = join(sessions, `.${doc.id}.999.123456.tmp`);
       await writeFile(oldTmp, "partial");
@@ -286,7 +286,7 @@ describe("file store maintenance", () => {
 
   it("maintain rebuilds the index from the documents and quarantines corrupt ones", () =>
     withStore(async (store, dir, warnings) => {
-      const good = await store.put(testSession(), null);
+      const good = await store.commit({ session: testSession(), expectedRevision: null });
       const bad = testId();
       await writeFile(join(dir, "sessions", `${bad}.json`), "[1,2");
       await writeFile(join(dir, "sessions", "index.json"), JSON.stringify({ version: 1, entries: [] }));
@@ -303,22 +303,68 @@ describe("file store maintenance", () => {
 });
 
 describe("file store storage failures", () => {
+  /** Runs test/helpers/store-failing-writer.ts in `mode` under a 256 KiB file-size limit; returns what it printed. */
+  const failingWriter = async (dir: string, mode: string): Promise<{ id: string; error?: { code: string; message: string }; revision?: number; messages?: number; leftovers: string[] }> => {
+    const { spawnSync } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const script = fileURLToPath(new URL("../helpers/store-failing-writer.ts", import.meta.url));
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    // ulimit -f caps file size in KiB: the small writes fit, the 1 MB one cannot.
+    const run = spawnSync("bash", ["-c", 'ulimit -f 256; exec "$0" --import tsx "$1" "$2" "$3"', process.execPath, script, dir, mode], { cwd: root, encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout);
+  };
+
   it("a save that fails mid-write (file too large, like a full disk) is a one-line STORAGE error and the old document stays", async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const { spawnSync } = await import("node:child_process");
-      const { fileURLToPath } = await import("node:url");
-      const script = fileURLToPath(new URL("../helpers/store-failing-writer.ts", import.meta.url));
-      const root = fileURLToPath(new URL("../../", import.meta.url));
-      // ulimit -f caps file size in KiB: the small save fits, the 1 MB one cannot.
-      const run = spawnSync("bash", ["-c", 'ulimit -f 256; exec "$0" --import tsx "$1" "$2"', process.execPath, script, dir], { cwd: root, encoding: "utf8" });
-      assert.equal(run.status, 0, run.stderr);
-      const seen = JSON.parse(run.stdout);
+      const seen = await failingWriter(dir, "save");
       assert.equal(seen.error?.code, "STORAGE");
-      assert.match(seen.error.message, new RegExp(`^cannot write .*sessions/${seen.id}\\.json: EFBIG$`));
+      assert.match(seen.error?.message ?? "", new RegExp(`^cannot write .*sessions/${seen.id}\\.json: EFBIG$`));
       assert.equal(seen.revision, 1);
-      assert.equal(seen.messages, 1);
+      assert.equal(seen.messages, 3);
       assert.deepEqual(seen.leftovers, []);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("a fold whose document write fails after the log append leaves every message readable, each once", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const seen = await failingWriter(dir, "fold");
+      assert.equal(seen.error?.code, "STORAGE");
+      assert.equal(seen.revision, 1, "the document was not replaced");
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      const doc = (await store.get(seen.id))?.session ?? assert.fail("session missing");
+      const logged = await store.readPruned(seen.id);
+      // The folded messages are in the log (written first) and still in the document.
+      assert.deepEqual(logged.map((m) => m.content), ["one", "two"]);
+      assert.deepEqual(doc.messages.map((m) => m.content), ["one", "two", "three"]);
+      // Retrying the fold logs the same ids again; the log keeps each once.
+      const [a, b, c] = doc.messages;
+      assert.ok(a !== undefined && b !== undefined && c !== undefined);
+      await store.commit({ session: { ...doc, messages: [c], prunedCount: 2 }, expectedRevision: 1, pruned: { append: [a, b] }, reason: "compacted" });
+      assert.deepEqual((await store.readPruned(seen.id)).map((m) => m.content), ["one", "two"]);
+      assert.equal((await readFile(join(dir, "sessions", `${seen.id}.pruned.jsonl`), "utf8")).trim().split("\n").length, 4, "the duplicates are on disk but read once");
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("a replace whose log write fails after the document keeps the previous log whole", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const seen = await failingWriter(dir, "replace");
+      assert.equal(seen.error?.code, "STORAGE");
+      assert.match(seen.error?.message ?? "", /pruned\.jsonl: EFBIG$/);
+      // The document went first and is saved; the index knows it.
+      assert.equal(seen.revision, 3);
+      assert.equal(seen.messages, 0);
+      assert.deepEqual(seen.leftovers, []);
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      assert.deepEqual((await store.readPruned(seen.id)).map((m) => m.content), ["old pruned"]);
+      assert.equal((await store.list()).items[0]?.revision, 3);
     } finally {
       await cleanup();
     }

@@ -10,8 +10,11 @@ import { tempDir } from "../helpers/store-tmp.js";
 
 storeConformance("file", async () => {
   const { dir, cleanup } = await tempDir();
-  const store = await openFileStore({ dir: join(dir, "state"), warn: () => {} });
-  return { store, cleanup };
+  const state = join(dir, "state");
+  // A short poll keeps the suite's watch tests quick; reopen gives a second instance on the same files, like another process.
+  const open = () => openFileStore({ dir: state, warn: () => {}, watchIntervalMs: 10 });
+  const store = await open();
+  return { store, cleanup, reopen: open };
 });
 
 /** Every path under `root`, relative, directories marked with a trailing slash. */
@@ -42,9 +45,9 @@ async function withStore(fn: (store: FileStore, dir: string, warnings: string[])
 describe("file store layout", () => {
   it("a document is compact JSON at sessions/<id>.json with version, id and revision first", () =>
     withStore(async (store, dir) => {
-      const doc = await store.put(testSession({ messages: [testMessage("hi")] }), null);
+      const doc = await store.commit({ session: testSession({ messages: [testMessage("hi")] }), expectedRevision: null });
       const raw = await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8");
-      assert.ok(raw.startsWith(`{"version":1,"id":"${doc.id}","revision":1,`), raw.slice(0, 80));
+      assert.ok(raw.startsWith(`{"version":2,"id":"${doc.id}","revision":1,`), raw.slice(0, 80));
       assert.ok(!raw.includes("\n"), "no pretty-printing");
       assert.equal((await store.get(doc.id))?.sizeBytes, Buffer.byteLength(raw));
       assert.equal((await store.list()).items[0]?.sizeBytes, Buffer.byteLength(raw));
@@ -56,10 +59,9 @@ describe("file store layout", () => {
       const previous = process.umask(umask);
       try {
         const store = await openFileStore({ dir: join(dir, "state"), warn: () => {}, journalFoldBytes: 1 });
-        const doc = await store.put(testSession(), null);
-        await store.appendPruned(doc.id, [testMessage("old")]);
-        await store.put({ ...doc, channel: "again" }, 1);
-        await store.replacePruned(doc.id, [testMessage("new")]);
+        const doc = await store.commit({ session: testSession(), expectedRevision: null });
+        await store.commit({ session: doc, expectedRevision: 1, pruned: { append: [testMessage("old")] } });
+        await store.commit({ session: { ...doc, channel: "again" }, expectedRevision: 2, pruned: { replace: [testMessage("new")] } });
         await writeFile(join(dir, "state", "sessions", `${testId()}.json`), "{broken");
         await store.list();
         for (const path of await tree(join(dir, "state"))) {
@@ -85,11 +87,13 @@ describe("file store layout", () => {
       const before = await tree(dir);
       for (const bad of ["../../etc/passwd", "../../../x", "..", "", "/tmp/evil", "a/../../b", "0193b2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b/../x"]) {
         await assert.rejects(store.get(bad), { code: "INVALID_ID" });
-        await assert.rejects(store.put({ ...testSession(), id: bad }, null), { code: "INVALID_ID" });
-        await assert.rejects(store.appendPruned(bad, [testMessage("x")]), { code: "INVALID_ID" });
-        await assert.rejects(store.replacePruned(bad, [testMessage("x")]), { code: "INVALID_ID" });
+        await assert.rejects(store.commit({ session: { ...testSession(), id: bad }, expectedRevision: null }), { code: "INVALID_ID" });
+        await assert.rejects(store.commit({ session: { ...testSession(), id: bad }, expectedRevision: 1, pruned: { append: [testMessage("x")] } }), { code: "INVALID_ID" });
+        await assert.rejects(store.commit({ session: { ...testSession(), id: bad }, expectedRevision: 1, pruned: { replace: [testMessage("x")] } }), { code: "INVALID_ID" });
         await assert.rejects(store.delete(bad), { code: "INVALID_ID" });
         await assert.rejects(store.withLock(bad, async () => undefined), { code: "INVALID_ID" });
+        await assert.rejects(store.readPruned(bad), { code: "INVALID_ID" });
+        await assert.rejects(store.revisionOf(bad), { code: "INVALID_ID" });
       }
       assert.deepEqual(await tree(dir), before);
     } finally {
@@ -101,7 +105,9 @@ describe("file store layout", () => {
 describe("file store index", () => {
   const seed = async (store: FileStore, n: number): Promise<string[]> => {
     const ids: string[] = [];
-    for (let i = 0; i < n; i++) ids.push((await store.put(testSession({ lastActivityAt: new Date(Date.UTC(2025, 0, 5, 0, i)).toISOString() }), null)).id);
+    for (let i = 0; i < n; i++) {
+      ids.push((await store.commit({ session: testSession({ lastActivityAt: new Date(Date.UTC(2025, 0, 5, 0, i)).toISOString() }), expectedRevision: null })).id);
+    }
     return ids.reverse();
   };
   const ids = async (store: FileStore): Promise<string[]> => (await store.list()).items.map((i) => i.id);
@@ -135,7 +141,7 @@ describe("file store index", () => {
       await appendFile(join(dir, "sessions", "index.journal"), '{"op":"put","s":{"id":"trunc');
       const other = await openFileStore({ dir, warn: () => {} });
       assert.deepEqual(await ids(other), expected);
-      const more = await store.put(testSession({ lastActivityAt: "2025-02-01T00:00:00.000Z" }), null);
+      const more = await store.commit({ session: testSession({ lastActivityAt: "2025-02-01T00:00:00.000Z" }), expectedRevision: null });
       assert.deepEqual(await ids(other), [more.id, ...expected]);
     }));
 
@@ -147,7 +153,7 @@ describe("file store index", () => {
       const { dir: otherDir, cleanup } = await tempDir();
       try {
         const donor = await openFileStore({ dir: otherDir, warn: () => {} });
-        const added = await donor.put(testSession({ lastActivityAt: "2025-03-01T00:00:00.000Z", messages: [testMessage("x")] }), null);
+        const added = await donor.commit({ session: testSession({ lastActivityAt: "2025-03-01T00:00:00.000Z", messages: [testMessage("x")] }), expectedRevision: null });
         await writeFile(join(dir, "sessions", `${added.id}.json`), await readFile(join(otherDir, "sessions", `${added.id}.json`)));
         await unlink(join(dir, "sessions", `${newest}.json`));
         const page = await store.list();
@@ -164,9 +170,9 @@ describe("file store index", () => {
   it("two store instances on one directory see each other's saves and deletes", () =>
     withStore(async (a, dir) => {
       const b = await openFileStore({ dir, warn: () => {} });
-      const doc = await a.put(testSession(), null);
+      const doc = await a.commit({ session: testSession(), expectedRevision: null });
       assert.equal((await b.list()).items[0]?.revision, 1);
-      await a.put({ ...doc, messages: [testMessage("m")] }, 1);
+      await a.commit({ session: { ...doc, messages: [testMessage("m")] }, expectedRevision: 1 });
       assert.equal((await b.list()).items[0]?.messageCount, 1);
       await a.delete(doc.id);
       assert.equal((await b.list()).total, 0);
@@ -213,8 +219,8 @@ describe("file store directories", () => {
 
   it("sizeOnDisk counts the bytes of every file under sessions/", () =>
     withStore(async (store, dir) => {
-      const doc = await store.put(testSession(), null);
-      await store.appendPruned(doc.id, [testMessage("pruned")]);
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      await store.commit({ session: doc, expectedRevision: 1, pruned: { append: [testMessage("pruned")] } });
       await mkdir(join(dir, "unrelated"));
       await writeFile(join(dir, "unrelated", "big"), "x".repeat(10_000));
       let expected = 0;
@@ -224,5 +230,75 @@ describe("file store directories", () => {
       }
       assert.equal(await store.sizeOnDisk(), expected);
       assert.ok(expected > 0);
+    }));
+});
+
+describe("file store commit", () => {
+  const logPath = (dir: string, id: string): string => join(dir, "sessions", `${id}.pruned.jsonl`);
+
+  it("a fold logs the messages and saves the document; a retried fold keeps each id once", () =>
+    withStore(async (store, dir) => {
+      const [a, b, c] = [testMessage("a"), testMessage("b"), testMessage("c")];
+      const doc = await store.commit({ session: testSession({ messages: [a, b, c] }), expectedRevision: null });
+      const folded = await store.commit({ session: { ...doc, messages: [c], prunedCount: 2 }, expectedRevision: 1, pruned: { append: [a, b] }, reason: "compacted" });
+      assert.equal(folded.revision, 2);
+      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b"]);
+      // What a fold retried after a crash between log and document looks like: the same ids logged again.
+      await store.commit({ session: { ...folded, messages: [], prunedCount: 3 }, expectedRevision: 2, pruned: { append: [a, b, c] }, reason: "compacted" });
+      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c"]);
+      assert.deepEqual((await store.get(doc.id))?.session.messages, []);
+    }));
+
+  it("a conflicting commit writes neither the document nor the log", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.commit({ session: testSession({ messages: [testMessage("keep")] }), expectedRevision: null });
+      await assert.rejects(store.commit({ session: { ...doc, messages: [] }, expectedRevision: 5, pruned: { append: [testMessage("x")] } }), { code: "CONFLICT" });
+      await assert.rejects(store.commit({ session: doc, expectedRevision: null, pruned: { replace: [testMessage("x")] } }), { code: "CONFLICT" });
+      await assert.rejects(stat(logPath(dir, doc.id)), { code: "ENOENT" });
+      assert.equal((await store.get(doc.id))?.session.revision, 1);
+    }));
+
+  it("an invalid pruned message or document fails the commit before anything is written", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      const bad = { ...testMessage("bad"), tokens: -1 };
+      await assert.rejects(store.commit({ session: doc, expectedRevision: 1, pruned: { append: [testMessage("fine"), bad] } }), { code: "INVALID_ARGUMENT" });
+      await assert.rejects(store.commit({ session: { ...doc, status: "nonsense" as "active" }, expectedRevision: 1, pruned: { append: [testMessage("fine")] } }), { code: "INVALID_ARGUMENT" });
+      await assert.rejects(stat(logPath(dir, doc.id)), { code: "ENOENT" });
+      assert.equal((await store.get(doc.id))?.session.revision, 1);
+    }));
+
+  it("a replace swaps the whole log, and an empty one removes it", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.commit({ session: testSession(), expectedRevision: null, pruned: { append: [testMessage("old")] } });
+      await store.commit({ session: doc, expectedRevision: 1, pruned: { replace: [testMessage("new")] }, reason: "imported" });
+      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["new"]);
+      await store.commit({ session: doc, expectedRevision: 2, pruned: { replace: [] }, reason: "cleared" });
+      await assert.rejects(stat(logPath(dir, doc.id)), { code: "ENOENT" });
+      assert.deepEqual(await store.readPruned(doc.id), []);
+    }));
+
+  it("journal lines carry the reason and the writer; a deletion carries the key; lines without them still load", () =>
+    withStore(async (store, dir) => {
+      const journal = join(dir, "sessions", "index.journal");
+      const lines = async (): Promise<Record<string, unknown>[]> => (await readFile(journal, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      await store.commit({ session: { ...doc, status: "archived", archivedAt: "2025-01-03T00:00:00.000Z" }, expectedRevision: 1, reason: "archived" });
+      await store.list();
+      await store.delete(doc.id);
+      const [created, archived, deleted] = await lines();
+      assert.equal(created?.r, "created");
+      assert.equal(archived?.r, "archived");
+      assert.deepEqual({ ...deleted, w: undefined }, { op: "del", id: doc.id, k: doc.key, r: "deleted", w: undefined });
+      assert.match(String(created?.w), /^[0-9a-f]{16}$/);
+      assert.ok(created?.w === archived?.w && archived?.w === deleted?.w, "one writer id per instance");
+      const other = await openFileStore({ dir, warn: () => {} });
+      const again = await other.commit({ session: testSession(), expectedRevision: null });
+      assert.notEqual((await lines()).at(-1)?.w, created?.w, "each instance has its own writer id");
+      // A line as older versions wrote it: no reason, no writer.
+      const legacy = { op: "put", s: { ...(await other.list()).items[0], revision: 7 } };
+      await appendFile(journal, `${JSON.stringify(legacy)}\n`);
+      const fresh = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      assert.deepEqual((await fresh.list()).items.map((i) => [i.id, i.revision]), [[again.id, 7]]);
     }));
 });

@@ -11,7 +11,7 @@ describe("openStore", () => {
   it("memory: opens an empty in-memory store each time", async () => {
     const a = await openStore("memory:");
     assert.equal(a.kind, "memory");
-    await a.put(testSession(), null);
+    await a.commit({ session: testSession(), expectedRevision: null });
     assert.equal((await (await openStore("memory:")).list()).total, 0);
   });
 
@@ -24,11 +24,12 @@ describe("openStore", () => {
       const { dir, cleanup } = await tempDir();
       try {
         const state = join(dir, "state");
-        const store = await openStore(toUri(state), { warn: () => {}, lockTimeoutMs: 500 });
+        const store = await openStore(toUri(state), { warn: () => {}, lockTimeoutMs: 500, watchIntervalMs: 20 });
         assert.equal(store.kind, "file");
         assert.ok((await stat(join(state, "sessions"))).isDirectory());
-        const doc = await store.put(testSession(), null);
+        const doc = await store.commit({ session: testSession(), expectedRevision: null });
         assert.ok((await stat(join(state, "sessions", `${doc.id}.json`))).isFile());
+        await store.close();
       } finally {
         await cleanup();
       }

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import type { NewMessage } from "../../_message.js";
+import type { NewMessage } from "../../manager/_message.js";
 import { OpenclawError } from "../../errors.js";
 import type { Inbound } from "../../routing/route.js";
-import type { Session } from "../../session/types.js";
+import type { AppendResult } from "../../manager/append.js";
 import { withManager } from "../_context.js";
 import { readStdin } from "../_io.js";
-import { print, printJson } from "../_render.js";
+import { print, printJson, warn } from "../_render.js";
 import { UsageError } from "../_usage.js";
 
 /** Flags of `sessions append`. */
@@ -17,6 +17,7 @@ export interface AppendFlags {
   session?: string;
   role: "user" | "assistant" | "system";
   pin?: boolean;
+  clientId?: string;
   json?: boolean;
 }
 
@@ -28,26 +29,28 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
   const inbound = target(flags);
   const content = textArg === "-" ? stripFinalNewline(await readStdin()) : textArg;
   if (content === "") throw new OpenclawError("INVALID_ARGUMENT", "the message text is empty; nothing was recorded");
-  const saved = await withManager(cmd, async (m) => {
+  const extra = { ...(flags.pin ? { pinned: true } : {}), ...(flags.clientId !== undefined ? { clientMessageId: flags.clientId } : {}) };
+  const result = await withManager(cmd, async (m) => {
     if (inbound === null) {
-      const message: NewMessage = { role: flags.role, content, sender: flags.from ?? null, ...(flags.pin ? { pinned: true } : {}) };
-      return m.append(flags.session ?? "", message);
+      const message: NewMessage = { role: flags.role, content, sender: flags.from ?? null, ...extra };
+      return m.record({ ref: flags.session ?? "" }, message);
     }
     // An implicit sender (the DM's user, "cli") only speaks for user messages; --from is always honoured.
     const sender = flags.from ?? (flags.role === "user" ? inbound.senderId : null);
-    const message: NewMessage = { role: flags.role, content, sender, ...(flags.pin ? { pinned: true } : {}) };
-    return m.appendRouted(inbound, message);
+    return m.record({ inbound }, { role: flags.role, content, sender, ...extra });
   });
+  if (result.compactionError !== null) warn(`${result.compactionError}; the message is stored`);
   if (flags.json) {
-    printJson(appendResult(saved));
+    printJson(appendResult(result));
     return;
   }
-  print(saved.id);
+  print(result.session.id);
 }
 
 /** What `append --json` prints. */
-export function appendResult(s: Session): { id: string; key: string; status: string; messageCount: number } {
-  return { id: s.id, key: s.key, status: s.status, messageCount: s.messages.length };
+export function appendResult(r: AppendResult): { id: string; key: string; status: string; messageCount: number; messageId: string; duplicate: boolean } {
+  const s = r.session;
+  return { id: s.id, key: s.key, status: s.status, messageCount: s.messages.length, messageId: r.message.id, duplicate: r.duplicate };
 }
 
 function target(flags: AppendFlags): Inbound | null {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { withManager } from "../_context.js";
-import type { JsonFlag } from "../_program.js";
+import type { JsonFlag } from "../_args.js";
 import { plural, print, printJson } from "../_render.js";
 
 /** `openclaw sessions clear`. */

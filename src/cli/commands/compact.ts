@@ -41,7 +41,7 @@ export async function runCompact(refs: string[], flags: CompactFlags, cmd: Comma
   const parts = [
     `${report.dryRun ? "checked" : "compacted"} ${plural(report.sessions, "session")}`,
     `${plural(report.touched, "session")} ${report.dryRun ? "would change" : "changed"} (${counts.expired} expired, ${counts.archived} archived, ${plural(counts.folded, "message")} folded)`,
-    `${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}`,
+    ...(report.bytesBefore !== null && report.bytesAfter !== null ? [`${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}`] : []),
     `${plural(report.leftoversRemoved, "leftover")} ${report.dryRun ? "to remove" : "removed"}`,
   ];
   if (report.indexRebuilt) parts.push(report.dryRun ? "index would be rebuilt" : "index rebuilt");

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { loadConfig, locateConfig, type ConfigLocation, type LoadedConfig } from "../../config/load.js";
 import { resolveWindow, tokenBudget } from "../../context/windows.js";
 import { globalFlags } from "../_context.js";
-import type { JsonFlag } from "../_program.js";
+import type { JsonFlag } from "../_args.js";
 import { colors, keyValues, print, printJson, table, warn } from "../_render.js";
 
 /** Where one effective config value came from. */

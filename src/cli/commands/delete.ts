@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import type { SessionStatus } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { colors, plural, print, printJson, progress, relativeTime } from "../_render.js";
 import { UsageError } from "../_usage.js";
@@ -10,13 +9,6 @@ export interface DeleteFlags {
   olderThan?: number;
   dryRun?: boolean;
   json?: boolean;
-}
-
-interface Target {
-  id: string;
-  key: string;
-  status: SessionStatus;
-  lastActivityAt: string;
 }
 
 /** `openclaw sessions delete`: named sessions, or in bulk by status and age. */
@@ -31,29 +23,13 @@ export async function runDelete(refs: string[], flags: DeleteFlags, cmd: Command
     throw new UsageError("give either session references or --status, not both");
   }
   await withManager(cmd, async (m) => {
-    let targets: Target[];
-    if (refs.length > 0) {
-      // Resolve every reference before deleting anything, so one typo deletes nothing.
-      targets = [];
-      for (const id of await m.resolveAll(refs)) {
-        const s = await m.get(id);
-        targets.push({ id: s.id, key: s.key, status: s.status, lastActivityAt: s.lastActivityAt });
-      }
-    } else {
-      const cutoff = flags.olderThan === undefined ? Infinity : m.now().getTime() - flags.olderThan;
-      const page = await m.list({ status: flags.status });
-      targets = page.items
-        .filter((s) => Date.parse(s.lastActivityAt) < cutoff)
-        .map((s) => ({ id: s.id, key: s.key, status: s.status, lastActivityAt: s.lastActivityAt }));
-    }
+    // Every reference is checked before anything is deleted, so one typo deletes nothing.
+    let targets =
+      refs.length > 0 ? await m.planDelete({ refs }) : await m.planDelete({ status: flags.status as "expired" | "archived", ...(flags.olderThan !== undefined ? { olderThanMs: flags.olderThan } : {}) });
     if (!flags.dryRun) {
       const bar = progress("deleting");
-      let done = 0;
       try {
-        for (const t of targets) {
-          await m.delete(t.id);
-          bar.update(++done, targets.length);
-        }
+        targets = await m.deleteSessions(targets, { onProgress: (done, total) => bar.update(done, total) });
       } finally {
         bar.finish();
       }

@@ -15,9 +15,6 @@ export async function runExport(refs: string[], flags: ExportFlags, cmd: Command
   if (refs.length === 0 && !flags.all) throw new UsageError("sessions export needs session references or --all");
   if (refs.length > 0 && flags.all) throw new UsageError("give either session references or --all, not both");
   const envelope = await withManager(cmd, async (m) => {
-    // A well-formed id resolves without a lookup; load each so a missing one
-    // is an error rather than a silently shorter export.
-    if (!flags.all) for (const ref of refs) await m.get(ref);
     return m.exportSessions(flags.all ? "all" : refs);
   });
   const text = `${JSON.stringify(envelope, null, 2)}\n`;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseExport } from "../../transfer.js";
+import { parseExport } from "../../session/export.js";
 import { withManager } from "../_context.js";
 import { readInput } from "../_io.js";
 import { colors, plural, print, printJson, progress } from "../_render.js";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { BuiltContext } from "../../context/build.js";
 import { isOpenclawError } from "../../errors.js";
-import type { SessionManager } from "../../manager.js";
+import type { SessionManager } from "../../manager/manager.js";
 import type { Message, Session } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import {
@@ -139,7 +139,10 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
     rows.push(["sent to model", colors.red(problem)]);
   }
   rows.push(["compactions", `${usage.compactions}${usage.lastCompactedAt !== null ? colors.dim(`, last ${timestamp(usage.lastCompactedAt, now)}`) : ""}`]);
-  if (usage.lastSummarizerError !== null) rows.push(["summarizer", colors.red(`last run failed: ${usage.lastSummarizerError}`)]);
+  if (usage.lastSummarizerError !== null) {
+    const when = s.context.lastSummarizerErrorAt === null ? "" : ` (${timestamp(s.context.lastSummarizerErrorAt, now)})`;
+    rows.push(["summarizer", colors.red(`last run failed${when}: ${usage.lastSummarizerError}`)]);
+  }
   print(heading("context"));
   print(keyValues(rows));
 }

@@ -23,7 +23,7 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
     keyValues([
       ["state dir", `${report.stateDir} ${colors.dim(`(${SOURCE_LABEL[location.stateDirSource]})`)}`],
       ["config", `${report.configPath} ${colors.dim(`(${SOURCE_LABEL[location.configPathSource]})`)}`],
-      ["store", `${report.store}, ${formatBytes(report.sizeOnDisk)} on disk`],
+      ["store", report.sizeOnDisk === null ? report.store : `${report.store}, ${formatBytes(report.sizeOnDisk)} on disk`],
       ["model", `${report.model} ${colors.dim(`(window ${formatInt(report.window)} tokens, budget ${formatInt(report.budget)})`)}`],
       ["sessions", formatInt(report.total)],
       ["by status", byStatus],

@@ -69,7 +69,7 @@ export class DocumentFiles {
       head = "";
     }
     const m = HEAD_RE.exec(head);
-    if (m !== null && Number(m[1]) === SESSION_FORMAT_VERSION && m[2] === id) return Number(m[3]);
+    if (m !== null && (Number(m[1]) === SESSION_FORMAT_VERSION || Number(m[1]) === 1) && m[2] === id) return Number(m[3]);
     const full = await this.read(id);
     return full.state === "ok" ? full.session.revision : null;
   }
@@ -126,10 +126,10 @@ export function validate(id: string, data: Buffer, schemas: Schemas): { ok: true
   } catch (err) {
     return { ok: false, reason: `invalid JSON: ${oneLine(err instanceof Error ? err.message : String(err), 120)}` };
   }
-  if (typeof value === "object" && value !== null && "version" in value && value.version !== SESSION_FORMAT_VERSION) {
+  if (typeof value === "object" && value !== null && "version" in value && !schemas.READABLE_VERSIONS.includes(value.version as number)) {
     return { ok: false, reason: `unsupported format version ${oneLine(JSON.stringify(value.version) ?? "?", 40)}` };
   }
-  const parsed = schemas.sessionSchema.safeParse(value);
+  const parsed = schemas.parseStoredSession(value);
   if (!parsed.success) return { ok: false, reason: `invalid document: ${describeIssues(parsed.error)}` };
   if (parsed.data.id !== id) return { ok: false, reason: `holds session ${describe(parsed.data.id)}, not the one its name says` };
   return { ok: true, session: parsed.data };

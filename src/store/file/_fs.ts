@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, fchmodSync, fstatSync, fsync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
-import { chmod, mkdir } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { chmod, mkdir, open } from "node:fs/promises";
 import { promisify } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { storageError } from "../../errors.js";
+import { abortedError } from "../_mutex.js";
 
 /** Mode of every file the store creates. */
 export const FILE_MODE = 0o600;
@@ -51,10 +53,13 @@ export async function ensureDir(path: string, tighten: boolean, recursive = fals
   }
 }
 
-// Metadata calls (open, read, write, rename, close) take microseconds, so they
-// run synchronously: a round trip through the thread pool costs more than the
-// call itself, and an append makes dozens of them. fsync, which waits for the
-// disk, stays asynchronous so concurrent sessions can flush in parallel.
+// On write paths, metadata calls (open, write, rename, close) take
+// microseconds, so they run synchronously: a round trip through the thread
+// pool costs more than the call itself, and an append makes dozens of them.
+// fsync, which waits for the disk, stays asynchronous so concurrent sessions
+// can flush in parallel. Read paths (readNoFollow, readHead) are asynchronous
+// instead: a document or the index can be megabytes, and a read served from
+// a cold or network disk must not stall every other session's event loop.
 const fsyncAsync = promisify(fsync);
 
 /** Flushes a directory's entries (renames, unlinks) to disk; a no-op where the platform refuses. */
@@ -117,36 +122,36 @@ export interface FileRead {
 
 /** Reads a file (from `offset` to its end) without following a symlink; undefined when absent. */
 export async function readNoFollow(path: string, offset = 0): Promise<FileRead | undefined> {
-  let fd: number;
+  const fh = await openForRead(path);
+  if (fh === undefined) return undefined;
   try {
-    fd = openSync(path, READ_FLAGS);
-  } catch (err) {
-    return ignoreMissing(err);
-  }
-  try {
-    const st = fstatSync(fd);
+    const st = await fh.stat();
     if (!st.isFile()) return { data: Buffer.alloc(0), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: false };
-    const data = readFrom(fd, offset, Math.max(0, st.size - offset));
+    const data = await readFrom(fh, offset, Math.max(0, st.size - offset));
     return { data, ino: st.ino, size: offset + data.length, mtimeMs: st.mtimeMs, isFile: true };
   } finally {
-    closeQuietly(fd);
+    await fh.close().catch(() => undefined);
   }
 }
 
 /** Reads up to `bytes` from the start of a file; undefined when absent. */
 export async function readHead(path: string, bytes: number): Promise<string | undefined> {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_FLAGS);
-  } catch (err) {
-    return ignoreMissing(err);
-  }
+  const fh = await openForRead(path);
+  if (fh === undefined) return undefined;
   try {
     const buf = Buffer.alloc(bytes);
-    const n = readSync(fd, buf, 0, bytes, 0);
-    return buf.subarray(0, n).toString("utf8");
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString("utf8");
   } finally {
-    closeQuietly(fd);
+    await fh.close().catch(() => undefined);
+  }
+}
+
+async function openForRead(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, READ_FLAGS);
+  } catch (err) {
+    return ignoreMissing(err);
   }
 }
 
@@ -185,14 +190,14 @@ export function writeAll(fd: number, data: Buffer): void {
   while (done < data.length) done += writeSync(fd, data, done, data.length - done);
 }
 
-function readFrom(fd: number, offset: number, length: number): Buffer {
+async function readFrom(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
   // Unzeroed: only the bytes read are returned, and the index can be tens of MB.
   const data = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
-    const n = readSync(fd, data, done, length - done, offset + done);
-    if (n === 0) break;
-    done += n;
+    const { bytesRead } = await fh.read(data, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
   }
   return data.subarray(0, done);
 }
@@ -206,7 +211,19 @@ export function closeQuietly(fd: number): void {
   }
 }
 
-/** Pauses for `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Pauses for `ms` milliseconds; rejects with ABORTED (and stops waiting) as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
+  if (signal.aborted) return Promise.reject(abortedError(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortedError(signal));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -1,65 +1,15 @@
-import { lstat, readdir, unlink } from "node:fs/promises";
+import { readdir, unlink } from "node:fs/promises";
 import { storageError } from "../../errors.js";
 import { toSummary } from "../../session/lifecycle.js";
 import type { SessionSummary } from "../../session/types.js";
-import { SESSION_KINDS, SESSION_STATUSES } from "../../session/types.js";
 import { oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
 import type { DocRead, DocumentFiles } from "./_documents.js";
-import type { FileRead } from "./_fs.js";
-import { appendLines, errnoOf, fsyncDir, ignoreMissing, readNoFollow, writeAtomic } from "./_fs.js";
+import { appendLines, fsyncDir, ignoreMissing, readNoFollow, writeAtomic } from "./_fs.js";
+import type { FileKey, Op, OpMeta } from "./_index-format.js";
+import { keyOf, opLines, parseOps, sameKey, snapshotEntries } from "./_index-format.js";
 import type { Layout } from "./_paths.js";
 import { docIdOf } from "./_paths.js";
-
-// The index is checked by hand rather than with zod: it is derived data read
-// on every list, and loading zod would cost more than listing itself.
-type Op = { op: "put"; s: SessionSummary } | { op: "del"; id: string };
-
-const isCount = (n: unknown): boolean => typeof n === "number" && Number.isInteger(n) && n >= 0;
-const isInstantOrNull = (v: unknown): boolean => v === null || typeof v === "string";
-
-/**
- * True when `v` has every field of a SessionSummary with the right type.
- * Spelled out field by field: every list checks every entry, and reading
- * properties by name from an array of names is several times slower.
- */
-function isEntry(v: unknown): v is SessionSummary {
-  if (typeof v !== "object" || v === null) return false;
-  const o = v as Record<keyof SessionSummary, unknown>;
-  return (
-    typeof o.id === "string" &&
-    typeof o.key === "string" &&
-    typeof o.channel === "string" &&
-    typeof o.createdAt === "string" &&
-    typeof o.updatedAt === "string" &&
-    typeof o.lastActivityAt === "string" &&
-    isCount(o.messageCount) &&
-    isCount(o.tokens) &&
-    isCount(o.revision) &&
-    isCount(o.sizeBytes) &&
-    isInstantOrNull(o.expiredAt) &&
-    isInstantOrNull(o.archivedAt) &&
-    (SESSION_KINDS as readonly unknown[]).includes(o.kind) &&
-    (SESSION_STATUSES as readonly unknown[]).includes(o.status)
-  );
-}
-
-/** Entries of a snapshot document, or undefined when it is not one. */
-function snapshotEntries(v: unknown): SessionSummary[] | undefined {
-  if (typeof v !== "object" || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (o.version !== 1 || !Array.isArray(o.entries)) return undefined;
-  return o.entries.every(isEntry) ? (o.entries as SessionSummary[]) : undefined;
-}
-
-/** A journal operation, or undefined when the line is not one. */
-function asOp(v: unknown): Op | undefined {
-  if (typeof v !== "object" || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (o.op === "put" && isEntry(o.s)) return { op: "put", s: o.s };
-  if (o.op === "del" && typeof o.id === "string") return { op: "del", id: o.id };
-  return undefined;
-}
 
 /** The journal is folded once it outgrows a quarter of the snapshot, and never below ~1000 lines of summaries. */
 export const DEFAULT_FOLD_BYTES = 400_000;
@@ -72,12 +22,6 @@ const ID_LENGTH = 36;
 /** Length of `<id>.json`, a document's name. */
 const DOC_NAME_LENGTH = ID_LENGTH + ".json".length;
 
-interface FileKey {
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
-
 interface Cache {
   snapshot: FileKey;
   journal: FileKey | undefined;
@@ -86,6 +30,17 @@ interface Cache {
 
 /** Runs a function under the index lock (in-process queue + lock file). */
 export type IndexLockRunner = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** A consistent picture of the index for a watcher: the summaries, the journal lines they include, and the files read. */
+export interface IndexView {
+  /** Every summary (snapshot plus journal); a copy the caller owns. */
+  map: Map<string, SessionSummary>;
+  /** The journal's operations, oldest first (they carry reasons and writers). */
+  ops: Op[];
+  snapshot: FileKey;
+  /** The journal read, or undefined when there was none. */
+  journal: FileKey | undefined;
+}
 
 /**
  * The derived index: a snapshot of summaries plus an append-only journal of
@@ -113,14 +68,37 @@ export class SessionIndex {
     });
   }
 
-  /** Records a saved document's summary. */
-  async recordPut(summary: SessionSummary): Promise<void> {
-    await this.append([{ op: "put", s: summary }]);
+  /** Records a saved document's summary, with why and by whom for watchers. */
+  async recordPut(summary: SessionSummary, meta: OpMeta = {}): Promise<void> {
+    await this.append([{ op: "put", s: summary, ...meta }]);
   }
 
-  /** Records a deleted document. */
-  async recordDelete(id: string): Promise<void> {
-    await this.append([{ op: "del", id }]);
+  /** Records a deleted document; `key` when known, so watchers can say which conversation went. */
+  async recordDelete(id: string, meta: OpMeta = {}, key?: string): Promise<void> {
+    await this.append([{ op: "del", id, ...(key === undefined ? {} : { k: key }), ...meta }]);
+  }
+
+  /** The routing key this process last saw indexed for `id`, without any I/O; undefined when not cached. */
+  cachedKey(id: string): string | undefined {
+    return this.cache?.map.get(id)?.key;
+  }
+
+  /**
+   * The index as it stands, read under the index lock so the snapshot and
+   * journal agree (a fold between two unlocked reads could pair a new
+   * snapshot with the journal it already contains). Rebuilds first when
+   * either is unreadable, like list does.
+   */
+  async view(): Promise<IndexView> {
+    return this.locked(async () => {
+      const map = await this.loadLocked();
+      const cache = this.cache;
+      if (cache === undefined) throw storageError("read", this.layout.snapshot, new Error("index vanished while locked"));
+      // loadLocked validated the journal under this same lock, so it parses again.
+      const file = cache.journal === undefined ? undefined : await readNoFollow(this.layout.journal);
+      const ops = file === undefined ? [] : (parseOps(file) ?? []);
+      return { map: new Map(map), ops, snapshot: cache.snapshot, journal: file === undefined ? undefined : { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs } };
+    });
   }
 
   /** Every indexed summary, made to agree with the documents present in the directory. */
@@ -250,7 +228,7 @@ export class SessionIndex {
 
   private async append(ops: Op[]): Promise<void> {
     if (ops.length === 0) return;
-    const text = ops.map((op) => `${JSON.stringify(op)}\n`).join("");
+    const text = opLines(ops);
     await this.locked(async () => {
       const size = await appendLines(this.layout.journal, text, false);
       const snapshot = await keyOf(this.layout.snapshot);
@@ -283,7 +261,8 @@ export class SessionIndex {
           if ((await keyOf(this.layout.doc(id))) === undefined) ops.push({ op: "del", id });
         }
         if (ops.length === 0) return;
-        await appendLines(this.layout.journal, ops.map((op) => `${JSON.stringify(op)}\n`).join(""), false);
+        // Repairs carry no writer: no instance made these changes, so every watcher reports them.
+        await appendLines(this.layout.journal, opLines(ops), false);
       });
     } catch (err) {
       this.warn(`sessions/index.journal: could not record index repairs (${oneLine(err instanceof Error ? err.message : String(err), 160)}); list stays correct`);
@@ -311,38 +290,4 @@ export class SessionIndex {
       throw storageError("list", this.layout.sessions, err);
     }
   }
-}
-
-function parseOps(file: FileRead): Op[] | undefined {
-  const text = file.data.toString("utf8");
-  if (text.length > 0 && !text.endsWith("\n")) return undefined;
-  const ops: Op[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      return undefined;
-    }
-    const op = asOp(value);
-    if (op === undefined) return undefined;
-    ops.push(op);
-  }
-  return ops;
-}
-
-async function keyOf(path: string): Promise<FileKey | undefined> {
-  try {
-    const st = await lstat(path);
-    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
-  } catch (err) {
-    if (errnoOf(err) === "ENOENT") return undefined;
-    throw storageError("inspect", path, err);
-  }
-}
-
-function sameKey(a: FileKey | undefined, b: FileKey | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }

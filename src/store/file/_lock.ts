@@ -3,6 +3,7 @@ import { fstatSync, futimes, openSync, unlinkSync } from "node:fs";
 import { lstat, mkdir, rmdir, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { OpenclawError, storageError } from "../../errors.js";
+import { throwIfAborted } from "../_mutex.js";
 import { DIR_MODE, FILE_MODE, closeQuietly, errnoOf, ignoreMissing, readNoFollow, sleep, writeAll } from "./_fs.js";
 import type { Layout } from "./_paths.js";
 import { INDEX_LOCK } from "./_paths.js";
@@ -48,10 +49,14 @@ export class FileLocks {
     private readonly timing: LockTiming,
   ) {}
 
-  /** Runs `fn` holding lock `name`; waits up to lockTimeoutMs, breaking stale locks on the way. */
-  async hold<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding lock `name`; waits up to lockTimeoutMs, breaking stale
+   * locks on the way. `signal` abandons the wait with ABORTED (never `fn`
+   * once it runs: it holds the lock and must finish to release it cleanly).
+   */
+  async hold<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const path = this.layout.lock(name);
-    const held = await this.acquire(name, path);
+    const held = await this.acquire(name, path, signal);
     const everyMs = Math.max(5, Math.floor(this.timing.staleLockMs / 4));
     const heartbeat = setInterval(() => {
       const now = new Date();
@@ -116,10 +121,11 @@ export class FileLocks {
     return true;
   }
 
-  private async acquire(name: string, path: string): Promise<{ fd: number; ino: number; raw: string }> {
+  private async acquire(name: string, path: string, signal: AbortSignal | undefined): Promise<{ fd: number; ino: number; raw: string }> {
     const deadline = Date.now() + this.timing.lockTimeoutMs;
     let delay = FIRST_DELAY_MS;
     for (;;) {
+      throwIfAborted(signal);
       const info: LockInfo = { pid: process.pid, hostname: HOST, createdAt: new Date().toISOString(), token: randomBytes(8).toString("hex") };
       const raw = JSON.stringify(info);
       let fd: number | undefined;
@@ -147,7 +153,7 @@ export class FileLocks {
       if (this.isStale(state) && (await this.breakStale(name, state))) continue;
       const left = deadline - Date.now();
       if (left <= 0) throw timeoutError(name, state);
-      await sleep(Math.min(left, delay * (0.5 + Math.random() * 0.5)));
+      await sleep(Math.min(left, delay * (0.5 + Math.random() * 0.5)), signal);
       delay = Math.min(MAX_DELAY_MS, delay * 2);
     }
   }

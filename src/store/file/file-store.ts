@@ -1,12 +1,31 @@
+import { randomBytes } from "node:crypto";
 import { rm, unlink } from "node:fs/promises";
 import { OpenclawError, storageError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import { toSummary } from "../../session/lifecycle.js";
-import type { Message, Session } from "../../session/types.js";
-import { conflictError, oneLine, prepareDocument, prepareMessages } from "../_document.js";
+import type { Message, Session, SessionSummary } from "../../session/types.js";
+import { closedError, conflictError, oneLine, prepareDocument, prepareMessages } from "../_document.js";
 import { KeyedMutex } from "../_mutex.js";
-import { applyListQuery, validateListQuery } from "../_query.js";
-import type { ListPage, ListQuery, Loaded, MaintenanceReport, SessionStore, StoreWarning } from "../store.js";
+import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
+import type {
+  Commit,
+  ListPage,
+  ListQuery,
+  Loaded,
+  LockingStore,
+  MaintainableStore,
+  MaintenanceReport,
+  ObservableStore,
+  PrefixStore,
+  RevisionStore,
+  RoutingStore,
+  SessionStore,
+  SizedStore,
+  StatsStore,
+  StoreChange,
+  StoreStats,
+  StoreWarning,
+} from "../store.js";
 import { DocumentFiles } from "./_documents.js";
 import { ensureDir, fsyncDir } from "./_fs.js";
 import { DEFAULT_FOLD_BYTES, SessionIndex } from "./_index.js";
@@ -14,6 +33,9 @@ import { FileLocks } from "./_lock.js";
 import { bytesUnder, maintainFiles } from "./_maintain.js";
 import { INDEX_LOCK, Layout } from "./_paths.js";
 import { appendPrunedLog, readPrunedLog, replacePrunedLog } from "./_pruned.js";
+import { findOrCreateLiveLocked } from "./_routing.js";
+import { routeLockId } from "../../session/ids.js";
+import { DEFAULT_WATCH_INTERVAL_MS, IndexWatcher } from "./_watch.js";
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
@@ -27,6 +49,8 @@ export interface FileStoreOptions {
   warn?: StoreWarning;
   /** Journal size in bytes below which it is never folded into the index snapshot (default 400 kB, ~1000 changes). */
   journalFoldBytes?: number;
+  /** How often `watch` looks at the index for other processes' changes (default 100 ms). */
+  watchIntervalMs?: number;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -43,9 +67,12 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 /**
  * The default backend: one JSON document per session under `<dir>/sessions`,
  * written atomically, guarded by per-session lock files, listed through a
- * derived index that can always be rebuilt from the documents.
+ * derived index that can always be rebuilt from the documents. Every
+ * optional capability but appending deltas is implemented.
  */
-export class FileStore implements SessionStore {
+export class FileStore
+  implements SessionStore, LockingStore, MaintainableStore, SizedStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore
+{
   /** Backend name. */
   readonly kind = "file";
   /** The state directory this store was opened on. */
@@ -56,7 +83,11 @@ export class FileStore implements SessionStore {
   private readonly locks: FileLocks;
   private readonly docs: DocumentFiles;
   private readonly index: SessionIndex;
+  /** Marks this instance's journal lines, so its watcher can skip its own changes. */
+  private readonly writer = randomBytes(8).toString("hex");
+  private readonly watcher: IndexWatcher;
   private initializing: Promise<void> | undefined;
+  private closed = false;
 
   constructor(options: FileStoreOptions) {
     if (typeof options.dir !== "string" || options.dir.trim() === "") {
@@ -72,6 +103,14 @@ export class FileStore implements SessionStore {
     this.docs = new DocumentFiles(this.layout, this.warn);
     const foldBytes = positive("journalFoldBytes", options.journalFoldBytes, DEFAULT_FOLD_BYTES);
     this.index = new SessionIndex(this.layout, (fn) => this.indexLocked(fn), this.docs, this.warn, foldBytes);
+    this.watcher = new IndexWatcher({
+      layout: this.layout,
+      index: this.index,
+      writer: this.writer,
+      intervalMs: positive("watchIntervalMs", options.watchIntervalMs, DEFAULT_WATCH_INTERVAL_MS),
+      warn: this.warn,
+      ready: () => this.ready(),
+    });
   }
 
   /** Creates the directories (0700) and an empty index if needed; every method awaits it. */
@@ -88,33 +127,65 @@ export class FileStore implements SessionStore {
     return this.initializing;
   }
 
-  /** Loads and validates a session; a corrupt file is quarantined, warned about and reported absent. */
+  /** Loads and validates a session (a v1 document comes back upgraded); a corrupt file is quarantined, warned about and reported absent. */
   async get(id: string): Promise<Loaded | undefined> {
+    this.open();
     assertValidId(id);
     await this.ready();
     const r = await this.docs.read(id);
     if (r.state === "ok") return { session: r.session, sizeBytes: r.bytes };
-    if (r.state === "corrupt" && r.quarantinedAs !== undefined) await this.indexUpdate(id, () => this.index.recordDelete(id));
+    // A repair, not a change anyone made: recorded without a writer so every watcher hears of it.
+    if (r.state === "corrupt" && r.quarantinedAs !== undefined) await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted" }));
     return undefined;
   }
 
-  /** Saves atomically at `expectedRevision + 1` under the session lock; CONFLICT when the stored revision differs. */
-  async put(session: Session, expectedRevision: number | null): Promise<Session> {
+  /**
+   * Saves the document at `expectedRevision + 1` with its pruned change,
+   * under the session lock; CONFLICT (nothing written) when the stored
+   * revision differs. Everything is validated before anything is written.
+   */
+  async commit(change: Commit): Promise<Session> {
+    this.open();
+    const { session, expectedRevision } = change;
     assertValidId(session.id);
     const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
+    const pruned = change.pruned;
+    const append = pruned !== undefined && "append" in pruned ? await prepareMessages(doc.id, pruned.append) : undefined;
+    const replace = pruned !== undefined && "replace" in pruned ? await prepareMessages(doc.id, pruned.replace) : undefined;
+    // Without a reason, none is recorded: a watcher infers it from the summaries it knows.
+    const reason = change.reason ?? (expectedRevision === null ? "created" : undefined);
     return this.withLock(doc.id, async () => {
       const stored = await this.docs.revision(doc.id);
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
+      // Folded messages go to the log first, flushed: a crash before the
+      // document is written leaves them in both places, and the log keeps
+      // each id once (export leaves out ids still in the document), so
+      // nothing is lost or doubled.
+      if (append !== undefined) await appendPrunedLog(this.layout.pruned(doc.id), append);
       const bytes = await this.docs.write(doc.id, JSON.stringify(doc));
-      await this.indexUpdate(doc.id, () => this.index.recordPut(toSummary(doc, bytes)));
+      // Noted before the journal line exists, so no poll of our own watcher can see the change first.
+      this.watcher.noteOwn(doc.id, doc.revision);
+      try {
+        // A replacement (clear, retention, import) goes after the document:
+        // a crash in between keeps the previous log, stale but whole, where
+        // replacing it first could destroy history the document still
+        // describes as pruned.
+        if (replace !== undefined) await replacePrunedLog(this.layout.pruned(doc.id), `${doc.id}.pruned`, replace);
+      } finally {
+        // The document is saved either way, so the index must say so.
+        await this.indexUpdate(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }));
+        this.watcher.ownDone(doc.id, doc.revision);
+      }
       return doc;
     });
   }
 
   /** Removes the document and its pruned log; false when the document did not exist. */
   async delete(id: string): Promise<boolean> {
+    this.open();
     assertValidId(id);
     return this.withLock(id, async () => {
+      const key = this.index.cachedKey(id);
       const existed = await this.docs.remove(id);
       const pruned = this.layout.pruned(id);
       try {
@@ -123,68 +194,112 @@ export class FileStore implements SessionStore {
         throw storageError("delete", pruned, err);
       }
       await fsyncDir(this.layout.sessions);
-      if (existed) await this.indexUpdate(id, () => this.index.recordDelete(id));
+      if (existed) {
+        this.watcher.noteOwn(id, 0);
+        await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key));
+        this.watcher.ownDone(id, 0);
+      }
       return existed;
     });
   }
 
   /** Lists summaries from the index (effective statuses, newest activity first). */
   async list(query: ListQuery = {}): Promise<ListPage> {
+    this.open();
     validateListQuery(query);
     await this.ready();
     return applyListQuery(await this.index.entries(), query);
   }
 
-  /** Appends to the session's pruned-history log, flushed before returning. */
-  async appendPruned(id: string, messages: readonly Message[]): Promise<void> {
-    assertValidId(id);
-    const lines = await prepareMessages(id, messages);
-    if (lines.length === 0) return;
-    await this.withLock(id, () => appendPrunedLog(this.layout.pruned(id), lines));
-  }
-
-  /** Reads the pruned-history log, oldest first; unreadable lines are skipped with a warning. */
+  /** Reads the pruned-history log, oldest first, each id once; unreadable lines are skipped with a warning. */
   async readPruned(id: string): Promise<Message[]> {
+    this.open();
     assertValidId(id);
     await this.ready();
     return readPrunedLog(this.layout.pruned(id), this.warn);
-  }
-
-  /** Replaces the pruned-history log atomically. */
-  async replacePruned(id: string, messages: readonly Message[]): Promise<void> {
-    assertValidId(id);
-    const lines = await prepareMessages(id, messages);
-    await this.withLock(id, () => replacePrunedLog(this.layout.pruned(id), `${id}.pruned`, lines));
   }
 
   /**
    * Runs `fn` holding the session's lock across processes. Same-process
    * callers queue in arrival order before touching the lock file; nested
    * calls for an id already held in this async context run directly.
+   * `signal` abandons the wait, in the queue or on another process's lock.
    */
-  async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(id: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.open();
     assertValidId(id);
     if (this.mutex.holds(id)) return fn();
-    return this.mutex.run(id, async () => {
-      await this.ready();
-      return this.locks.hold(id, fn);
-    });
+    return this.mutex.run(
+      id,
+      async () => {
+        // The store may have been closed while this caller waited its turn.
+        this.open();
+        await this.ready();
+        return this.locks.hold(id, fn, signal);
+      },
+      signal,
+    );
   }
 
   /** Removes leftovers (old temp files, stale locks) and rebuilds the index; dryRun changes nothing. */
   async maintain(options: { dryRun?: boolean } = {}): Promise<MaintenanceReport> {
+    this.open();
     await this.ready();
     return maintainFiles(this.layout, this.locks, this.index, options.dryRun === true);
   }
 
   /** Bytes of every file under `<dir>/sessions`, quarantine included. */
   async sizeOnDisk(): Promise<number> {
+    this.open();
     await this.ready();
     return bytesUnder(this.layout.sessions);
   }
 
-  /** Nothing is held between calls (locks live only inside withLock), so there is nothing to release. */
-  async close(): Promise<void> {}
+  /** Delivers changes other instances and processes commit, by polling the index every watchIntervalMs while anyone listens. */
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.open();
+    return this.watcher.add(listener);
+  }
+
+  /** Counts by effective status and kind, from the index alone. */
+  async stats(expiryCutoff: string | null): Promise<StoreStats> {
+    this.open();
+    validateListQuery({ expiryCutoff });
+    await this.ready();
+    return countSummaries(await this.index.entries(), expiryCutoff);
+  }
+
+  /** Summaries whose id starts with `prefix`, from the index alone. */
+  async findByIdPrefix(prefix: string, limit: number): Promise<SessionSummary[]> {
+    this.open();
+    await this.ready();
+    return matchIdPrefix(await this.index.entries(), prefix, limit);
+  }
+
+  /** The stored revision from the document's first bytes, or null when absent. */
+  async revisionOf(id: string): Promise<number | null> {
+    this.open();
+    assertValidId(id);
+    await this.ready();
+    return this.docs.revision(id);
+  }
+
+  /** The key's live session, or `create()` saved at revision 1, under a lock named after the key across processes. */
+  async findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }> {
+    this.open();
+    if (typeof key !== "string" || key === "") throw new OpenclawError("INVALID_ARGUMENT", "a routing key is required to find its live session");
+    return this.withLock(routeLockId(key), () => findOrCreateLiveLocked(this, key, expiryCutoff, create));
+  }
+
+  /** Stops watching; every later call rejects with CLOSED. Locks live only inside withLock, so nothing else is held. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watcher.close();
+  }
+
+  private open(): void {
+    if (this.closed) throw closedError(this.kind);
+  }
 
   private indexLocked<T>(fn: () => Promise<T>): Promise<T> {
     if (this.mutex.holds(INDEX_LOCK)) return fn();

@@ -1,96 +1,220 @@
 import { assertValidId } from "../../session/ids.js";
-import { toSummary } from "../../session/lifecycle.js";
-import type { Message, Session } from "../../session/types.js";
-import { conflictError, prepareDocument, prepareMessages } from "../_document.js";
+import { effectiveStatus, toSummary } from "../../session/lifecycle.js";
+import type { Message, Session, SessionSummary } from "../../session/types.js";
+import { appendUnique, closedError, conflictError, inferReason, prepareDocument, prepareMessages } from "../_document.js";
 import { KeyedMutex } from "../_mutex.js";
-import { applyListQuery, validateListQuery } from "../_query.js";
-import type { ListPage, ListQuery, Loaded, MaintenanceReport, SessionStore } from "../store.js";
+import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
+import type {
+  AppendingStore,
+  Commit,
+  ListPage,
+  ListQuery,
+  Loaded,
+  LockingStore,
+  ObservableStore,
+  PrefixStore,
+  PrunedChange,
+  RevisionStore,
+  RoutingStore,
+  SessionStore,
+  StatsStore,
+  StoreChange,
+  StoreStats,
+} from "../store.js";
+
+interface Listener {
+  owner: MemoryStore;
+  fn: (change: StoreChange) => void;
+}
+
+/**
+ * The data behind one or more {@link MemoryStore} instances. Instances opened
+ * on the same data behave like processes sharing one store: they see each
+ * other's writes, share locks, and are told of each other's changes.
+ */
+export class MemoryData {
+  /** Documents by id. */
+  readonly docs = new Map<string, Session>();
+  /** Serialized size of each document. */
+  readonly sizes = new Map<string, number>();
+  /** Pruned-history logs by id. */
+  readonly pruned = new Map<string, Message[]>();
+  /** Locks shared by every instance, like a cross-process lock. */
+  readonly mutex = new KeyedMutex();
+  /** Change listeners of every instance. */
+  readonly listeners = new Set<Listener>();
+}
 
 /**
  * In-process store with the same observable rules as the file backend
  * (validation, revision checks, locking order), for tests and ephemeral use.
- * Nothing is shared with callers: documents are copied in and out.
+ * Nothing is shared with callers: documents are copied in and out. Every
+ * optional capability but maintenance and size is implemented.
  */
-export class MemoryStore implements SessionStore {
+export class MemoryStore implements SessionStore, LockingStore, AppendingStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore {
   /** Backend name. */
   readonly kind = "memory";
-  private readonly docs = new Map<string, Session>();
-  private readonly pruned = new Map<string, Message[]>();
-  private readonly mutex = new KeyedMutex();
+  private closed = false;
+
+  /** Opens an instance on `data` (fresh, unshared data by default). */
+  constructor(private readonly data: MemoryData = new MemoryData()) {}
 
   /** Loads a copy of the session; undefined when absent. */
   async get(id: string): Promise<Loaded | undefined> {
+    this.open();
     assertValidId(id);
-    const doc = this.docs.get(id);
-    return doc === undefined ? undefined : { session: structuredClone(doc), sizeBytes: 0 };
+    const doc = this.data.docs.get(id);
+    return doc === undefined ? undefined : { session: structuredClone(doc), sizeBytes: this.data.sizes.get(id) ?? 0 };
   }
 
-  /** Saves a copy at `expectedRevision + 1` (1 when new); CONFLICT when the stored revision differs. */
-  async put(session: Session, expectedRevision: number | null): Promise<Session> {
+  /** Saves the document and its pruned change together; CONFLICT when the stored revision differs. */
+  async commit(change: Commit): Promise<Session> {
+    this.open();
+    const { session, expectedRevision } = change;
     assertValidId(session.id);
     const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
-    // No await between check and set, so the check cannot race another put.
-    const stored = this.docs.get(doc.id)?.revision ?? null;
-    if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
-    this.docs.set(doc.id, doc);
+    const p = change.pruned;
+    const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: await prepareMessages(doc.id, p.append) } : { replace: await prepareMessages(doc.id, p.replace) };
+    // No await between the check and the writes, so nothing can interleave.
+    this.checkRevision(doc.id, expectedRevision);
+    const before = this.data.docs.get(doc.id);
+    const reason = change.reason ?? inferReason(before === undefined ? undefined : { status: before.status, messageCount: before.messages.length }, { status: doc.status, messageCount: doc.messages.length });
+    if (pruned !== undefined) {
+      const next = "append" in pruned ? appendUnique(this.data.pruned.get(doc.id) ?? [], pruned.append) : [...pruned.replace];
+      if (next.length === 0) this.data.pruned.delete(doc.id);
+      else this.data.pruned.set(doc.id, next);
+    }
+    this.store(doc);
+    this.notify({ id: doc.id, key: doc.key, revision: doc.revision, reason });
     return structuredClone(doc);
+  }
+
+  /** Saves an appended-to document (the whole document is kept here, so this is a commit). */
+  async appendMessages(session: Session, expectedRevision: number, _messages: readonly Message[]): Promise<Session> {
+    return this.commit({ session, expectedRevision, reason: "appended" });
   }
 
   /** Removes the session and its pruned log; false when it did not exist. */
   async delete(id: string): Promise<boolean> {
+    this.open();
     assertValidId(id);
-    this.pruned.delete(id);
-    return this.docs.delete(id);
+    const doc = this.data.docs.get(id);
+    this.data.pruned.delete(id);
+    this.data.sizes.delete(id);
+    const existed = this.data.docs.delete(id);
+    if (existed) this.notify({ id, key: doc?.key ?? "", revision: 0, reason: "deleted" });
+    return existed;
   }
 
   /** Lists summaries (effective statuses, newest activity first). */
   async list(query: ListQuery = {}): Promise<ListPage> {
+    this.open();
     validateListQuery(query);
-    const summaries = [...this.docs.values()].map((doc) => toSummary(doc, 0));
-    return applyListQuery(summaries, query);
-  }
-
-  /** Appends copies of `messages` to the session's pruned log. */
-  async appendPruned(id: string, messages: readonly Message[]): Promise<void> {
-    assertValidId(id);
-    const copies = await prepareMessages(id, messages);
-    if (copies.length === 0) return;
-    const log = this.pruned.get(id) ?? [];
-    log.push(...copies);
-    this.pruned.set(id, log);
+    return applyListQuery(this.summaries(), query);
   }
 
   /** Returns a copy of the pruned log, oldest first. */
   async readPruned(id: string): Promise<Message[]> {
+    this.open();
     assertValidId(id);
-    return structuredClone(this.pruned.get(id) ?? []);
+    return structuredClone(this.data.pruned.get(id) ?? []);
   }
 
-  /** Replaces the pruned log with copies of `messages`. */
-  async replacePruned(id: string, messages: readonly Message[]): Promise<void> {
+  /** Runs `fn` exclusively for `id` across every instance on this data, callers in arrival order; re-entrant. */
+  async withLock<T>(id: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.open();
     assertValidId(id);
-    const copies = await prepareMessages(id, messages);
-    if (copies.length === 0) this.pruned.delete(id);
-    else this.pruned.set(id, copies);
+    if (this.data.mutex.holds(id)) return fn();
+    return this.data.mutex.run(id, fn, signal);
   }
 
-  /** Runs `fn` exclusively for `id` in this process, callers in arrival order; re-entrant. */
-  async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  /** Delivers changes made through other instances on the same data. */
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.open();
+    const entry: Listener = { owner: this, fn: listener };
+    this.data.listeners.add(entry);
+    return () => {
+      this.data.listeners.delete(entry);
+    };
+  }
+
+  /** Counts by effective status and kind. */
+  async stats(expiryCutoff: string | null): Promise<StoreStats> {
+    this.open();
+    return countSummaries(this.summaries(), expiryCutoff);
+  }
+
+  /** Summaries whose id starts with `prefix`. */
+  async findByIdPrefix(prefix: string, limit: number): Promise<SessionSummary[]> {
+    this.open();
+    return matchIdPrefix(this.summaries(), prefix, limit);
+  }
+
+  /** The stored revision, or null. */
+  async revisionOf(id: string): Promise<number | null> {
+    this.open();
     assertValidId(id);
-    if (this.mutex.holds(id)) return fn();
-    return this.mutex.run(id, fn);
+    return this.data.docs.get(id)?.revision ?? null;
   }
 
-  /** Nothing to repair in memory; reports no work. */
-  async maintain(_options?: { dryRun?: boolean }): Promise<MaintenanceReport> {
-    return { leftoversRemoved: 0, indexRebuilt: false, quarantined: [] };
+  /** The key's live session, created (synchronously after the check) when there is none. */
+  async findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }> {
+    this.open();
+    const live = this.live(key, expiryCutoff);
+    if (live !== undefined) return { session: structuredClone(live), created: false };
+    const doc = await prepareDocument(await create(), 1);
+    // Checked again after the awaits: another caller may have created it meanwhile.
+    const raced = this.live(key, expiryCutoff);
+    if (raced !== undefined) return { session: structuredClone(raced), created: false };
+    this.checkRevision(doc.id, null);
+    this.store(doc);
+    this.notify({ id: doc.id, key: doc.key, revision: doc.revision, reason: "created" });
+    return { session: structuredClone(doc), created: true };
   }
 
-  /** Always 0: nothing is on disk. */
-  async sizeOnDisk(): Promise<number> {
-    return 0;
+  /** Stops this instance; later calls reject with CLOSED. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const l of [...this.data.listeners]) if (l.owner === this) this.data.listeners.delete(l);
   }
 
-  /** Nothing to release. */
-  async close(): Promise<void> {}
+  private live(key: string, cutoff: string | null): Session | undefined {
+    let best: Session | undefined;
+    for (const doc of this.data.docs.values()) {
+      if (doc.key !== key) continue;
+      const status = effectiveStatus(doc, cutoff);
+      if (status !== "created" && status !== "active") continue;
+      if (best === undefined || doc.id > best.id) best = doc;
+    }
+    return best;
+  }
+
+  private checkRevision(id: string, expected: number | null): void {
+    const stored = this.data.docs.get(id)?.revision ?? null;
+    if (stored !== expected) throw conflictError(id, stored, expected);
+  }
+
+  private store(doc: Session): void {
+    this.data.docs.set(doc.id, doc);
+    this.data.sizes.set(doc.id, Buffer.byteLength(JSON.stringify(doc), "utf8"));
+  }
+
+  private summaries(): SessionSummary[] {
+    return [...this.data.docs.values()].map((doc) => toSummary(doc, this.data.sizes.get(doc.id) ?? 0));
+  }
+
+  private notify(change: StoreChange): void {
+    for (const l of this.data.listeners) {
+      if (l.owner === this) continue;
+      try {
+        l.fn({ ...change });
+      } catch {
+        // A listener's failure is its own; the write has happened.
+      }
+    }
+  }
+
+  private open(): void {
+    if (this.closed) throw closedError(this.kind);
+  }
 }

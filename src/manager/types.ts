@@ -1,5 +1,6 @@
-import type { SummarizerDeps } from "./context/summarizer.js";
-import type { JsonValue, SessionKind, SessionStatus } from "./session/types.js";
+import type { SummarizerDeps } from "../context/summarizer.js";
+import type { SessionStore } from "../store/store.js";
+import type { JsonValue, SessionKind, SessionStatus } from "../session/types.js";
 
 /** Options of {@link SessionManager.open}. */
 export interface OpenOptions {
@@ -11,6 +12,8 @@ export interface OpenOptions {
   config?: unknown;
   /** Store URI: `file:<dir>` (default: the state dir) or `memory:`. */
   storeUri?: string;
+  /** An already open store to use instead of `storeUri` (embedding, tests); the manager closes it on close. */
+  store?: SessionStore;
   /** Receives non-fatal warnings (unknown config keys, quarantined files). Default: stderr. */
   warn?: (message: string) => void;
   /** Clock; tests pass a fixed one. */

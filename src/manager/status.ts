@@ -1,13 +1,17 @@
-import { budgetFor } from "./_compact.js";
-import type { SessionManager } from "./manager.js";
-import type { SessionKind, SessionStatus, SessionSummary } from "./session/types.js";
+import { budgetFor } from "../context/budget.js";
+import { contextUsage } from "../context/build.js";
+import type { SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
+import { countSummaries } from "../store/_query.js";
+import { canCount, canSize } from "../store/store.js";
+import type { ManagerContext, SessionWriter } from "./_context.js";
 
 /** Store-wide figures for `openclaw status`. */
 export interface StatusReport {
   stateDir: string;
   configPath: string;
   store: string;
-  sizeOnDisk: number;
+  /** Bytes the store occupies; null when the backend cannot tell. */
+  sizeOnDisk: number | null;
   total: number;
   byStatus: Record<SessionStatus, number>;
   byKind: Record<SessionKind, number>;
@@ -31,37 +35,36 @@ export interface StatusReport {
   };
 }
 
-/** Counts sessions by status and kind from the index; with `verbose`, per-session usage and memory. */
-export async function statusReport(manager: SessionManager, options: { verbose?: boolean; top?: number } = {}): Promise<StatusReport> {
-  const page = await manager.store.list({ expiryCutoff: manager.cutoff() });
-  const byStatus: Record<SessionStatus, number> = { created: 0, active: 0, expired: 0, archived: 0 };
-  const byKind: Record<SessionKind, number> = { dm: 0, group: 0, isolated: 0 };
-  for (const s of page.items) {
-    byStatus[s.status]++;
-    byKind[s.kind]++;
-  }
-  const { window, budget } = budgetFor(manager.config);
+/**
+ * Counts sessions by status and kind (from the store's own counts where it
+ * has them); `verbose` adds per-session usage of the 20 most recent
+ * sessions, the largest sessions and this process's memory.
+ */
+export async function statusReport(ctx: ManagerContext, writer: SessionWriter, where: { stateDir: string; configPath: string }, options: { verbose?: boolean; top?: number } = {}): Promise<StatusReport> {
+  const store = ctx.store;
+  const cutoff = ctx.cutoff();
+  const stats = canCount(store) ? await store.stats(cutoff) : countSummaries((await store.list({ expiryCutoff: cutoff })).items, cutoff);
+  const { window, budget } = budgetFor(ctx.config);
   const report: StatusReport = {
-    stateDir: manager.location.stateDir,
-    configPath: manager.location.configPath,
-    store: manager.store.kind,
-    sizeOnDisk: await manager.store.sizeOnDisk(),
-    total: page.total,
-    byStatus,
-    byKind,
-    model: manager.config.sessions.model,
+    ...where,
+    store: store.kind,
+    sizeOnDisk: canSize(store) ? await store.sizeOnDisk() : null,
+    total: stats.total,
+    byStatus: stats.byStatus,
+    byKind: stats.byKind,
+    model: ctx.config.sessions.model,
     window,
     budget,
   };
   if (options.verbose) {
     const top = options.top ?? 10;
-    const { contextUsage } = await import("./context/build.js");
     // Tokens by part need the documents; read a bounded number so status stays cheap on big stores.
+    const recent = await store.list({ statuses: ["created", "active", "expired"], expiryCutoff: cutoff, limit: 20 });
     const sessions = [];
-    for (const s of page.items.filter((x) => x.status !== "archived").slice(0, 20)) {
-      const loaded = await manager.store.get(s.id);
-      if (loaded === undefined) continue;
-      const u = contextUsage(loaded.session, window, budget);
+    for (const s of recent.items) {
+      const doc = await writer.load(s.id);
+      if (doc === undefined) continue;
+      const u = contextUsage(doc, window, budget);
       sessions.push({
         id: s.id,
         key: s.key,
@@ -74,7 +77,8 @@ export async function statusReport(manager: SessionManager, options: { verbose?:
         sizeBytes: s.sizeBytes,
       });
     }
-    const largest = [...page.items]
+    const all = await store.list({ expiryCutoff: cutoff });
+    const largest = [...all.items]
       .sort((a, b) => b.sizeBytes - a.sizeBytes)
       .slice(0, top)
       .map((s) => ({ id: s.id, key: s.key, sizeBytes: s.sizeBytes, messageCount: s.messageCount }));

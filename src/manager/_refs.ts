@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { OpenclawError } from "./errors.js";
-import { describe, isIdPrefix, isValidId } from "./session/ids.js";
-import { looksLikeKey, parseKey } from "./session/keys.js";
-import type { SessionSummary } from "./session/types.js";
-import type { SessionStore } from "./store/store.js";
+import { OpenclawError } from "../errors.js";
+import { describe, isIdPrefix, isValidId } from "../session/ids.js";
+import { looksLikeKey, parseKey } from "../session/keys.js";
+import type { SessionSummary } from "../session/types.js";
+import { canFindPrefix, type SessionStore } from "../store/store.js";
 
 /** NOT_FOUND error for a reference, worded as the CLI shows it. */
 export function notFound(ref: string): OpenclawError {
@@ -33,24 +32,15 @@ export async function resolveRef(store: SessionStore, ref: string, cutoff: strin
     throw new OpenclawError("INVALID_ID", `invalid session reference ${describe(ref)}: expected an id, an id prefix of at least 6 characters, or a routing key such as dm:telegram:42`);
   }
   if (lower.length < 6) throw new OpenclawError("INVALID_ARGUMENT", `session id prefix ${describe(ref)} is too short: give at least 6 characters`);
-  const all = await store.list({});
-  const matches = all.items.filter((s) => s.id.startsWith(lower));
+  // Six shown at most, so asking for one more than that tells "ambiguous" without listing every match.
+  const matches = canFindPrefix(store) ? await store.findByIdPrefix(lower, 6) : (await store.list({})).items.filter((s) => s.id.startsWith(lower));
   if (matches.length === 0) throw notFound(ref);
   if (matches.length > 1) {
     const shown = matches.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");
-    throw new OpenclawError("AMBIGUOUS_REF", `session prefix "${ref}" is ambiguous: ${matches.length} sessions match: ${shown}${matches.length > 5 ? ", ..." : ""}`);
+    const count = matches.length > 5 ? "more than 5" : String(matches.length);
+    throw new OpenclawError("AMBIGUOUS_REF", `session prefix "${ref}" is ambiguous: ${count} sessions match: ${shown}${matches.length > 5 ? ", ..." : ""}; give more characters`);
   }
   return (matches[0] as SessionSummary).id;
-}
-
-/**
- * Routing locks are keyed by routing key, but lock names must be valid ids:
- * the key is hashed into a UUID-shaped name (version nibble 8) that real,
- * time-ordered session ids (version 7) can never equal.
- */
-export function keyLockId(key: string): string {
-  const h = createHash("sha256").update(`route:${key}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Throws INVALID_ARGUMENT unless `key` is a safe preference name. */
@@ -76,12 +66,3 @@ export function ensureDir(dir: string): void {
   }
 }
 
-/** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
-export async function resolveRefs(store: SessionStore, refs: readonly string[], cutoff: string | null): Promise<string[]> {
-  const ids: string[] = [];
-  for (const ref of refs) {
-    const id = await resolveRef(store, ref, cutoff);
-    if (!ids.includes(id)) ids.push(id);
-  }
-  return ids;
-}

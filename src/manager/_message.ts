@@ -1,8 +1,8 @@
-import type { TokenCounter } from "./context/tokens.js";
-import { OpenclawError } from "./errors.js";
-import { describe } from "./session/ids.js";
-import { assertSegment } from "./session/keys.js";
-import type { Message, MessageRole, ToolCall } from "./session/types.js";
+import type { TokenCounter } from "../context/tokens.js";
+import { OpenclawError } from "../errors.js";
+import { describe } from "../session/ids.js";
+import { assertSegment } from "../session/keys.js";
+import type { Message, MessageRole, ToolCall } from "../session/types.js";
 
 /** A message to record. */
 export interface NewMessage {
@@ -12,6 +12,11 @@ export interface NewMessage {
   pinned?: boolean;
   toolCalls?: ToolCall[];
   toolCallId?: string;
+  /**
+   * The sender's own id for this message. A retried append with the same id
+   * (after a lost response, say) stores nothing twice and returns the same result.
+   */
+  clientMessageId?: string;
 }
 
 const ROLES: readonly string[] = ["system", "user", "assistant", "tool"];
@@ -26,6 +31,9 @@ export function validateMessage(message: NewMessage, maxBytes: number): void {
   }
   if (message.content.includes("\u0000")) throw new OpenclawError("INVALID_ARGUMENT", "message content contains a NUL character; nothing was recorded");
   if (message.sender !== undefined && message.sender !== null) assertSegment("sender", message.sender);
+  if (message.clientMessageId !== undefined && (typeof message.clientMessageId !== "string" || !/^[\x21-\x7e]{1,256}$/.test(message.clientMessageId))) {
+    throw new OpenclawError("INVALID_ARGUMENT", `invalid client message id ${describe(message.clientMessageId)}: use 1-256 printable ASCII characters without spaces`);
+  }
   if (message.role === "tool" && message.toolCallId === undefined) {
     throw new OpenclawError("INVALID_ARGUMENT", "a tool message needs the id of the call it answers (toolCallId)");
   }
@@ -51,5 +59,6 @@ export function buildMessage(message: NewMessage, counter: Pick<TokenCounter, "c
     pinned: message.pinned === true,
     ...(toolCalls ? { toolCalls } : {}),
     ...(message.toolCallId !== undefined ? { toolCallId: message.toolCallId } : {}),
+    ...(message.clientMessageId !== undefined ? { clientId: message.clientMessageId } : {}),
   };
 }

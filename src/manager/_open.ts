@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
-import { defaultConfig } from "./config/defaults.js";
-import type { Config } from "./config/schema.js";
-import { OpenclawError } from "./errors.js";
+import { defaultConfig } from "../config/defaults.js";
+import type { Config } from "../config/schema.js";
+import { OpenclawError } from "../errors.js";
 
 /** The effective config, its warnings and the keys the file set. */
 export interface LoadedManagerConfig {
@@ -17,7 +17,7 @@ export interface LoadedManagerConfig {
  */
 export async function loadManagerConfig(given: unknown, configPath: string): Promise<LoadedManagerConfig> {
   if (given !== undefined) {
-    const { configSchema } = await import("./config/schema.js");
+    const { configSchema } = await import("../config/schema.js");
     const r = configSchema.safeParse(given);
     if (!r.success) {
       const issue = r.error.issues[0];
@@ -26,7 +26,7 @@ export async function loadManagerConfig(given: unknown, configPath: string): Pro
     return { config: r.data, warnings: [], fromFile: new Set() };
   }
   if (!configFileExists(configPath)) return { config: defaultConfig(), warnings: [], fromFile: new Set() };
-  const { loadConfig } = await import("./config/load.js");
+  const { loadConfig } = await import("../config/load.js");
   return loadConfig(configPath);
 }
 

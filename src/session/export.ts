@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { OpenclawError } from "./errors.js";
-import { isValidId } from "./session/ids.js";
-import { parseKey } from "./session/keys.js";
-import { messageSchema, sessionSchema } from "./session/schema.js";
-import type { Message, Session } from "./session/types.js";
+import { OpenclawError } from "../errors.js";
+import { isValidId } from "./ids.js";
+import { parseKey } from "./keys.js";
+import { messageSchema, parseStoredSession } from "./schema.js";
+import type { Message, Session } from "./types.js";
 
 /** Format tag of an export document. */
 export const EXPORT_FORMAT = "openclaw-sessions-export" as const;
@@ -21,7 +21,25 @@ export interface ExportEnvelope {
   sessions: ExportedSession[];
 }
 
-const exportedSessionSchema = sessionSchema.omit({ revision: true }).extend({ prunedHistory: z.array(messageSchema) });
+const prunedSchema = z.array(messageSchema);
+
+/** One exported session of any readable format, validated and upgraded to the current one. */
+function parseExportedSession(value: unknown): { success: true; data: ExportedSession } | { success: false; path: string; message: string } {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { success: false, path: "", message: "expected a session object" };
+  const { prunedHistory, ...doc } = value as Record<string, unknown>;
+  const parsed = parseStoredSession({ ...doc, revision: 0 });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { success: false, path: issue?.path.join(".") ?? "", message: issue?.message ?? "invalid" };
+  }
+  const pruned = prunedSchema.safeParse(prunedHistory);
+  if (!pruned.success) {
+    const issue = pruned.error.issues[0];
+    return { success: false, path: ["prunedHistory", ...(issue?.path ?? [])].join("."), message: issue?.message ?? "invalid" };
+  }
+  const { revision: _revision, ...rest } = parsed.data;
+  return { success: true, data: { ...rest, prunedHistory: pruned.data } };
+}
 
 /** Builds the exported form of a session; the revision is a storage detail and is left out so round trips are exact. */
 export function toExported(session: Session, pruned: readonly Message[]): ExportedSession {
@@ -58,11 +76,8 @@ export function parseExport(text: string, label: string): ExportEnvelope {
   const sessions: ExportedSession[] = [];
   const seen = new Set<string>();
   obj.sessions.forEach((s, i) => {
-    const r = exportedSessionSchema.safeParse(s);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new OpenclawError("IMPORT_INVALID", `${label}: cannot import: sessions[${i}].${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
-    }
+    const r = parseExportedSession(s);
+    if (!r.success) throw new OpenclawError("IMPORT_INVALID", `${label}: cannot import: sessions[${i}].${r.path}: ${r.message}`);
     if (!isValidId(r.data.id)) throw new OpenclawError("IMPORT_INVALID", `${label}: cannot import: sessions[${i}].id ${JSON.stringify(r.data.id)} is not a valid session id`);
     try {
       parseKey(r.data.key);

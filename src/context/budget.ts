@@ -1,0 +1,31 @@
+import type { Config } from "../config/schema.js";
+import { loadTokenCounter, type TokenCounter } from "./tokens.js";
+import { resolveWindow, tokenBudget } from "./windows.js";
+
+const counters = new Map<string, Promise<TokenCounter>>();
+
+/** The token counter for the configured model, loaded once per process (the tokenizer is imported only here). */
+export function counterFor(config: Config): Promise<TokenCounter> {
+  const key = `${config.sessions.model}\u0000${config.sessions.tokenSafetyFactor}`;
+  let c = counters.get(key);
+  if (c === undefined) {
+    c = loadTokenCounter(config.sessions.model, config.sessions.tokenSafetyFactor);
+    counters.set(key, c);
+  }
+  return c;
+}
+
+/** Window, reply reserve and budget of the configured model, with the warnings met resolving them. */
+export interface Budget {
+  window: number;
+  budget: number;
+  reserve: number;
+  warnings: string[];
+}
+
+/** Window and budget for the configured model. */
+export function budgetFor(config: Config): Budget {
+  const w = resolveWindow(config.sessions);
+  const b = tokenBudget(w.window, config.sessions.reserveTokens);
+  return { window: w.window, budget: b.budget, reserve: b.reserve, warnings: [w.warning, b.warning].filter((x): x is string => x !== undefined) };
+}

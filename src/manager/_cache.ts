@@ -1,0 +1,57 @@
+import type { Session } from "../session/types.js";
+
+/** Freezes a document and everything in it, so a cached copy can be handed out without being changed behind the cache's back. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * The last loaded or saved documents, least recently used dropped first, at
+ * most `capacity` of them. Entries are frozen; a user of one must check its
+ * revision against the store (or rely on the commit's revision check).
+ */
+export class SessionCache {
+  private readonly entries = new Map<string, Session>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** The cached document, marked most recently used. */
+  get(id: string): Session | undefined {
+    const doc = this.entries.get(id);
+    if (doc === undefined) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, doc);
+    return doc;
+  }
+
+  /** Remembers a document (frozen); returns it. */
+  set(doc: Session): Session {
+    if (this.capacity <= 0) return doc;
+    const frozen = deepFreeze(doc);
+    const previous = this.entries.get(doc.id);
+    // An older revision never replaces a newer one (two paths can finish out of order).
+    if (previous !== undefined && previous.revision > doc.revision) return frozen;
+    this.entries.delete(doc.id);
+    this.entries.set(doc.id, frozen);
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+    return frozen;
+  }
+
+  /** Forgets a document. */
+  drop(id: string): void {
+    this.entries.delete(id);
+  }
+
+  /** How many documents are held. */
+  get size(): number {
+    return this.entries.size;
+  }
+}

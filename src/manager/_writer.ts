@@ -1,0 +1,149 @@
+import { isOpenclawError } from "../errors.js";
+import { assertValidId } from "../session/ids.js";
+import type { Message, Session } from "../session/types.js";
+import { KeyedMutex, throwIfAborted } from "../store/_mutex.js";
+import { canAppend, canLock, canPeekRevision, type Commit, type SessionStore } from "../store/store.js";
+import type { SessionCache } from "./_cache.js";
+import type { Change, Finalize, Mutation, SessionWriter, WriteOptions } from "./_context.js";
+import { notFound } from "./_refs.js";
+import type { EventHub } from "./events.js";
+
+/** Attempts of an optimistic write before a CONFLICT reaches the caller. */
+const MAX_ATTEMPTS = 8;
+
+const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** attempt) * (0.5 + Math.random())));
+
+/**
+ * The manager's write path. With a locking store a write holds the session's
+ * lock; without one it reads, changes and commits optimistically and retries
+ * on CONFLICT. Either way the commit's revision check guards against a stale
+ * cached document, so the cache can never cause a lost update.
+ */
+export class Writer implements SessionWriter {
+  private readonly local = new KeyedMutex();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly cache: SessionCache,
+    private readonly events: EventHub,
+    private readonly finalize: Finalize,
+  ) {}
+
+  async load(id: string, options: WriteOptions = {}): Promise<Session | undefined> {
+    assertValidId(id);
+    throwIfAborted(options.signal);
+    const cached = this.cache.get(id);
+    if (cached !== undefined && canPeekRevision(this.store)) {
+      const revision = await this.store.revisionOf(id);
+      if (revision === cached.revision) return cached;
+      if (revision === null) {
+        this.cache.drop(id);
+        return undefined;
+      }
+    }
+    return this.fresh(id);
+  }
+
+  async mutate(id: string, mutation: Mutation, options: WriteOptions = {}): Promise<Session> {
+    assertValidId(id);
+    return this.exclusive(
+      id,
+      async () => {
+        for (let attempt = 1; ; attempt++) {
+          throwIfAborted(options.signal);
+          // The first attempt may use the cache unchecked: the commit's revision check catches a stale copy.
+          const current = attempt === 1 ? (this.cache.get(id) ?? (await this.fresh(id))) : await this.fresh(id);
+          if (current === undefined) throw notFound(id);
+          const change = await mutation(current);
+          if (change === undefined || change.session === current) return current;
+          throwIfAborted(options.signal);
+          try {
+            return await this.save(change, current.revision);
+          } catch (err) {
+            if (!isOpenclawError(err, "CONFLICT") || attempt >= MAX_ATTEMPTS) throw err;
+            this.cache.drop(id);
+            if (!canLock(this.store)) await backoff(attempt);
+          }
+        }
+      },
+      options,
+    );
+  }
+
+  async create(session: Session, options: WriteOptions = {}): Promise<Session> {
+    throwIfAborted(options.signal);
+    return this.save({ session, reason: "created" }, null);
+  }
+
+  async replace(session: Session, pruned: readonly Message[], options: WriteOptions = {}): Promise<{ saved: Session; existed: boolean }> {
+    return this.exclusive(
+      session.id,
+      async () => {
+        for (let attempt = 1; ; attempt++) {
+          const current = await this.fresh(session.id);
+          try {
+            const saved = await this.save({ session, reason: "imported", pruned: { replace: pruned } }, current?.revision ?? null);
+            return { saved, existed: current !== undefined };
+          } catch (err) {
+            if (!isOpenclawError(err, "CONFLICT") || attempt >= MAX_ATTEMPTS) throw err;
+          }
+        }
+      },
+      options,
+    );
+  }
+
+  async remove(id: string, options: WriteOptions = {}): Promise<boolean> {
+    return this.exclusive(
+      id,
+      async () => {
+        const key = this.cache.get(id)?.key ?? (await this.fresh(id))?.key ?? "";
+        const existed = await this.store.delete(id);
+        this.cache.drop(id);
+        if (existed) this.events.publish({ id, key, revision: 0, reason: "deleted" }, "local");
+        return existed;
+      },
+      options,
+    );
+  }
+
+  adopt(session: Session, reason: Change["reason"]): Session {
+    const frozen = this.cache.set(session);
+    this.events.publish({ id: session.id, key: session.key, revision: session.revision, reason }, "local");
+    return frozen;
+  }
+
+  exclusive<T>(id: string, fn: () => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    assertValidId(id);
+    throwIfAborted(options.signal);
+    const store = this.store;
+    // In-process order first (cheap, and it keeps one process's writers from conflicting with each other).
+    if (canLock(store)) return store.withLock(id, fn, options.signal);
+    if (this.local.holds(id)) return fn();
+    return this.local.run(id, fn, options.signal);
+  }
+
+  private async fresh(id: string): Promise<Session | undefined> {
+    const loaded = await this.store.get(id);
+    if (loaded === undefined) {
+      this.cache.drop(id);
+      return undefined;
+    }
+    return this.cache.set(loaded.session);
+  }
+
+  private async save(change: Change, expectedRevision: number | null): Promise<Session> {
+    const session = this.finalize(change.session);
+    const store = this.store;
+    let saved: Session;
+    if (change.appended !== undefined && change.pruned === undefined && expectedRevision !== null && canAppend(store)) {
+      saved = await store.appendMessages(session, expectedRevision, change.appended);
+    } else {
+      const commit: Commit = { session, expectedRevision, reason: change.reason, ...(change.pruned !== undefined ? { pruned: change.pruned } : {}) };
+      saved = await store.commit(commit);
+    }
+    const frozen = this.cache.set(saved);
+    this.events.publish({ id: saved.id, key: saved.key, revision: saved.revision, reason: change.reason }, "local");
+    return frozen;
+  }
+}

@@ -1,0 +1,90 @@
+import type { Inbound } from "../routing/route.js";
+import { routeTarget } from "../routing/route.js";
+import { assertWritable, markActivity } from "../session/lifecycle.js";
+import type { Message, Session } from "../session/types.js";
+import { KeyedMutex } from "../store/_mutex.js";
+import { counterFor } from "../context/budget.js";
+import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
+import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
+import type { Router } from "./routing.js";
+
+/** Where an append goes: an existing session by reference, or wherever an inbound message routes. */
+export type AppendTarget = { ref: string } | { inbound: Inbound };
+
+/** What an append did. */
+export interface AppendResult {
+  /** The session after the append (and after compaction, when it ran inline). */
+  session: Session;
+  /** The stored message (for a duplicate, the one stored the first time). */
+  message: Message;
+  /** True when a message with the same client message id was already stored: nothing was written. */
+  duplicate: boolean;
+  /** True when routing started a new session for this message. */
+  created: boolean;
+  /** Set when compaction after the append failed; the message is stored all the same. */
+  compactionError: string | null;
+}
+
+/** Runs after a saved append; never throws (failures are recorded on the session). */
+export type AfterAppend = (session: Session, options: WriteOptions) => Promise<{ session: Session; error: string | null }>;
+
+/**
+ * Records messages. Appends through one reference (or one routing key) are
+ * recorded in call order, whatever each waits for on the way: the queue is
+ * entered synchronously at call time.
+ */
+export class Appender {
+  private readonly order = new KeyedMutex();
+
+  constructor(
+    private readonly ctx: ManagerContext,
+    private readonly writer: SessionWriter,
+    private readonly router: Router,
+    private readonly resolve: (ref: string, options: WriteOptions) => Promise<string>,
+    private readonly after: AfterAppend,
+  ) {}
+
+  /** Checks, routes or resolves, and records one message; then compacts as configured. */
+  async append(target: AppendTarget, message: NewMessage, options: WriteOptions = {}): Promise<AppendResult> {
+    // Checked before anything is routed or created: a refused message leaves no trace.
+    validateMessage(message, this.ctx.config.sessions.maxMessageBytes);
+    let queue: string | undefined;
+    if ("ref" in target) queue = `ref:${target.ref}`;
+    else {
+      const t = routeTarget(target.inbound, this.ctx.config.sessions.identityLinks, () => this.ctx.newId());
+      queue = t.alwaysNew ? undefined : `key:${t.key}`;
+    }
+    const record = () => this.record(target, message, options);
+    const saved = queue === undefined ? await record() : await this.order.run(queue, record, options.signal);
+    if (saved.duplicate) return { ...saved, compactionError: null };
+    const after = await this.after(saved.session, options);
+    return { ...saved, session: after.session, compactionError: after.error };
+  }
+
+  private async record(target: AppendTarget, input: NewMessage, options: WriteOptions): Promise<Omit<AppendResult, "compactionError">> {
+    let id: string;
+    let created = false;
+    if ("ref" in target) id = await this.resolve(target.ref, options);
+    else {
+      const routed = await this.router.route(target.inbound, options);
+      id = routed.session.id;
+      created = routed.created;
+    }
+    const built = buildMessage(input, await counterFor(this.ctx.config), this.ctx.newId(), this.ctx.now());
+    let existing: Message | undefined;
+    const session = await this.writer.mutate(
+      id,
+      (s) => {
+        const now = this.ctx.now();
+        assertWritable(s, this.ctx.config.sessions.expirationMs, now);
+        existing = built.clientId === undefined ? undefined : s.messages.find((m) => m.clientId === built.clientId);
+        if (existing !== undefined) return undefined;
+        const participants = built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
+        return { session: { ...markActivity(s, now), participants, messages: [...s.messages, built] }, reason: "appended", appended: [built] };
+      },
+      options,
+    );
+    if (existing !== undefined) return { session, message: existing, duplicate: true, created: false };
+    return { session, message: built, duplicate: false, created };
+  }
+}

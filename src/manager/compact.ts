@@ -1,0 +1,169 @@
+import { budgetFor, counterFor } from "../context/budget.js";
+import { applyFold, planPrune } from "../context/prune.js";
+import { createSummarizer, type ResilientSummarizer, type SummarizerDeps, type SummaryResult } from "../context/summarizer.js";
+import { isOpenclawError } from "../errors.js";
+import type { Session } from "../session/types.js";
+import { abortable, throwIfAborted } from "../store/_mutex.js";
+import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
+
+/** Outcome of folding one session. */
+export interface FoldOutcome {
+  session: Session;
+  folded: number;
+  summarizer: string | null;
+  /** Set when a summarizer failed (fallback used) or every summarizer failed (nothing folded). */
+  error: string | null;
+}
+
+const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "unknown error";
+
+/**
+ * Folds old turns into summaries. The summarizer runs outside the session
+ * lock, so a slow model never blocks other writers; the fold is applied only
+ * if the session still holds the planned messages, in one commit with the
+ * pruned-history append. A failure never deletes anything: it is recorded
+ * on the session (`context.lastSummarizerError`, `…At`).
+ */
+export class Compactor {
+  private summarizer: ResilientSummarizer | undefined;
+  /** Background folds by session id; `again` asks for one more pass after the current one. */
+  private readonly running = new Map<string, { done: Promise<void>; again: boolean }>();
+  private readonly closing = new AbortController();
+
+  constructor(
+    private readonly ctx: ManagerContext,
+    private readonly writer: SessionWriter,
+    private readonly deps: SummarizerDeps,
+  ) {}
+
+  /** The configured summarizer (with its extractive fallback), built on first use. */
+  private summarizerFor(): ResilientSummarizer {
+    this.summarizer ??= createSummarizer(this.ctx.config.sessions.summarizer, this.deps);
+    return this.summarizer;
+  }
+
+  /** Folds the session when it is over its limits (or always, with `force`). Throws only for storage errors and aborts. */
+  async fold(session: Session, options: WriteOptions & { force?: boolean } = {}): Promise<FoldOutcome> {
+    const config = this.ctx.config.sessions;
+    const plan = planPrune(session, {
+      maxHistoryLength: config.maxHistoryLength,
+      budgetTokens: budgetFor(this.ctx.config).budget,
+      lowWaterMark: config.lowWaterMark,
+      ...(options.force ? { force: true } : {}),
+    });
+    if (plan === null || plan.fold.length === 0) return { session, folded: 0, summarizer: null, error: null };
+    const counter = await counterFor(this.ctx.config);
+    const summarizer = this.summarizerFor();
+    // A timer of our own rather than AbortSignal.timeout(), whose timer is unref'd: a summarizer
+    // awaiting nothing the event loop knows of must still be abandoned, not end the process.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new Error("timed out")), config.compaction.timeoutMs);
+    const signal = AbortSignal.any([timeout.signal, this.closing.signal, ...(options.signal ? [options.signal] : [])]);
+    let result: SummaryResult;
+    try {
+      const input = { previous: session.summary, messages: plan.fold, maxTokens: summarizer.maxTokens, countTokens: (text: string) => counter.countText(text) };
+      // abortable(): a summarizer that ignores its signal still cannot hold the caller past the timeout.
+      result = await abortable(summarizer.summarizeWithFallback(input, signal), signal);
+    } catch (err) {
+      if (this.closing.signal.aborted || options.signal?.aborted) throw err;
+      const why = timeout.signal.aborted ? `summarizer timed out after ${config.compaction.timeoutMs} ms (sessions.compaction.timeoutMs)` : oneLine(err);
+      return { session: await this.recordError(session.id, why), folded: 0, summarizer: null, error: why };
+    } finally {
+      clearTimeout(timer);
+    }
+    const foldIds = new Set(plan.fold.map((m) => m.id));
+    let applied = false;
+    const saved = await this.writer.mutate(
+      session.id,
+      (s) => {
+        applied = false;
+        const sameBase = (s.summary?.throughMessageId ?? null) === (session.summary?.throughMessageId ?? null);
+        const present = s.messages.filter((m) => foldIds.has(m.id)).length === foldIds.size;
+        if (!sameBase || !present || s.status === "archived") return undefined;
+        applied = true;
+        const next = applyFold(s, { fold: plan.fold }, result.text, result.summarizer, counter, this.ctx.now(), result.fallbackError);
+        return { session: next, reason: "compacted", pruned: { append: plan.fold } };
+      },
+      options,
+    );
+    const current = applied ? await this.applyRetention(saved, options) : saved;
+    return { session: current, folded: applied ? plan.fold.length : 0, summarizer: result.summarizer, error: result.fallbackError ?? null };
+  }
+
+  /**
+   * After a saved append: folds now ("inline") or in the session's background
+   * queue ("background"). Never throws: the append is already safe.
+   */
+  async afterAppend(session: Session, options: WriteOptions = {}): Promise<{ session: Session; error: string | null }> {
+    if (this.ctx.config.sessions.compaction.mode === "background") {
+      if (this.needsFold(session)) this.schedule(session.id);
+      return { session, error: null };
+    }
+    try {
+      const outcome = await this.fold(session, options);
+      return { session: outcome.session, error: outcome.folded === 0 ? outcome.error : null };
+    } catch (err) {
+      const why = `compaction failed: ${oneLine(err)}`;
+      if (!isOpenclawError(err, "ABORTED") && !isOpenclawError(err, "CLOSED")) this.ctx.warn(`session ${session.id}: ${why}; the message is stored`);
+      return { session, error: why };
+    }
+  }
+
+  /** Trims the pruned-history log to `sessions.retainPrunedHistory` messages (a commit replacing the log). */
+  async applyRetention(session: Session, options: WriteOptions = {}): Promise<Session> {
+    const keep = this.ctx.config.sessions.retainPrunedHistory;
+    if (keep === "all") return session;
+    return this.writer.mutate(
+      session.id,
+      async (s) => {
+        const log = await this.ctx.store.readPruned(s.id);
+        if (log.length <= keep) return undefined;
+        return { session: { ...s, prunedCount: keep }, reason: "compacted", pruned: { replace: log.slice(log.length - keep) } };
+      },
+      options,
+    );
+  }
+
+  /** Stops background folds (aborting their summarizers) and waits for them to settle. */
+  async close(): Promise<void> {
+    this.closing.abort(new Error("the manager is closing"));
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Waits until no background fold is running (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private needsFold(session: Session): boolean {
+    const config = this.ctx.config.sessions;
+    return planPrune(session, { maxHistoryLength: config.maxHistoryLength, budgetTokens: budgetFor(this.ctx.config).budget, lowWaterMark: config.lowWaterMark }) !== null;
+  }
+
+  private schedule(id: string): void {
+    const run = this.running.get(id);
+    if (run !== undefined) {
+      run.again = true;
+      return;
+    }
+    const entry = { done: Promise.resolve(), again: true };
+    entry.done = (async () => {
+      while (entry.again && !this.closing.signal.aborted) {
+        entry.again = false;
+        try {
+          const current = await this.writer.load(id);
+          if (current !== undefined) await this.fold(current, { signal: this.closing.signal });
+        } catch (err) {
+          if (!this.closing.signal.aborted) this.ctx.warn(`session ${id}: background compaction failed: ${oneLine(err)}; nothing was lost`);
+        }
+      }
+    })().finally(() => this.running.delete(id));
+    this.running.set(id, entry);
+  }
+
+  private async recordError(id: string, message: string): Promise<Session> {
+    const at = this.ctx.now().toISOString();
+    throwIfAborted(this.closing.signal);
+    return this.writer.mutate(id, (s) => ({ session: { ...s, context: { ...s.context, lastSummarizerError: message, lastSummarizerErrorAt: at } }, reason: "compacted" }));
+  }
+}

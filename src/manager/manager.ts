@@ -1,0 +1,375 @@
+import { randomBytes } from "node:crypto";
+import { budgetFor, counterFor, type Budget } from "../context/budget.js";
+import type { BuiltContext, ContextUsage } from "../context/build.js";
+import type { SummarizerDeps } from "../context/summarizer.js";
+import { locateConfig, type ConfigLocation } from "../config/locate.js";
+import type { Config } from "../config/schema.js";
+import type { Inbound } from "../routing/route.js";
+import { withDerived } from "../session/derived.js";
+import type { ExportEnvelope } from "../session/export.js";
+import { uuidv7 } from "../session/ids.js";
+import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
+import { decideTool, type ToolDecision } from "../session/tools.js";
+import type { JsonValue, Message, Session, SessionKind, SessionStatus, ToolPolicy } from "../session/types.js";
+import { openStore } from "../store/open.js";
+import type { ListPage, SessionStore } from "../store/store.js";
+import { deepFreeze, SessionCache } from "./_cache.js";
+import type { ManagerContext, WriteOptions } from "./_context.js";
+import type { NewMessage } from "./_message.js";
+import { loadManagerConfig } from "./_open.js";
+import { assertPrefKey, ensureDir, notFound, resolveRef } from "./_refs.js";
+import { Writer } from "./_writer.js";
+import { deleteAll, loadAll, refOf, selectForDelete, setArchived, type SessionRef } from "./admin.js";
+import { Appender, type AppendResult, type AppendTarget } from "./append.js";
+import { compactSessions, type CompactReport } from "./compact-all.js";
+import { Compactor, type FoldOutcome } from "./compact.js";
+import { clearSession, editSession } from "./edit.js";
+import { EventHub, type SessionListener } from "./events.js";
+import { Router } from "./routing.js";
+import { statusReport, type StatusReport } from "./status.js";
+import { exportSessions, importSessions, type ImportReport } from "./transfer.js";
+import type { ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
+
+let buildLoaded: Promise<typeof import("../context/build.js")> | undefined;
+// Kept as a promise: a repeated dynamic import still walks the resolver (and any loader hooks).
+const buildModule = () => (buildLoaded ??= import("../context/build.js"));
+
+/** Options of a message-recording call. */
+export interface AppendOptions extends WriteOptions {
+  /** The sender's id for this message: a retry with the same id stores nothing twice. */
+  clientMessageId?: string;
+}
+
+/**
+ * The one entry point: routes, loads, changes and saves sessions through
+ * services (append, compaction, editing, transfer, status) that each see a
+ * narrow context, never this class. Every write is lock (or optimistic
+ * retry) → load → change → commit with a revision check → event, so no
+ * update from another process is ever lost; loaded documents are cached and
+ * reused only while the store still holds their revision.
+ */
+export class SessionManager {
+  /** Where state and config were found. */
+  readonly location: ConfigLocation;
+  /** Config warnings met at open (unknown keys). */
+  readonly configWarnings: readonly string[];
+  /** Dotted config paths set by the file (the rest are defaults). */
+  readonly configFromFile: ReadonlySet<string>;
+
+  readonly #ctx: ManagerContext;
+  readonly #clock: () => Date;
+  readonly #writer: Writer;
+  readonly #events: EventHub;
+  readonly #router: Router;
+  readonly #compactor: Compactor;
+  readonly #appender: Appender;
+  readonly #budget: Budget;
+  #closed: Promise<void> | undefined;
+
+  private constructor(store: SessionStore, config: Config, location: ConfigLocation, warnings: string[], fromFile: Set<string>, now: () => Date, deps: SummarizerDeps, warn: (m: string) => void) {
+    this.location = location;
+    this.configWarnings = warnings;
+    this.configFromFile = fromFile;
+    this.#clock = now;
+    const frozen = deepFreeze(config);
+    const ctx: ManagerContext = {
+      store,
+      config: frozen,
+      now,
+      newId: () => uuidv7(now().getTime(), randomBytes(10)),
+      cutoff: () => expiryCutoff(frozen.sessions.expirationMs, now()),
+      warn,
+    };
+    this.#ctx = ctx;
+    this.#budget = budgetFor(frozen);
+    const derived = { model: frozen.sessions.model, window: this.#budget.window };
+    const finalize = (s: Session): Session => withDerived(s, derived);
+    this.#events = new EventHub(store, now);
+    this.#writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.#events, finalize);
+    this.#router = new Router(ctx, this.#writer, finalize);
+    this.#compactor = new Compactor(ctx, this.#writer, deps);
+    this.#appender = new Appender(ctx, this.#writer, this.#router, (ref) => this.resolve(ref), (s, o) => this.#compactor.afterAppend(s, o));
+  }
+
+  /** Loads the config, opens the store, and returns a ready manager. */
+  static async open(options: OpenOptions = {}): Promise<SessionManager> {
+    const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    const location = locateConfig({ stateDir: options.stateDir, config: options.configPath });
+    const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
+    for (const w of warnings) warn(w);
+    const uri = options.storeUri ?? `file:${location.stateDir}`;
+    if (uri.startsWith("file:")) ensureDir(uri.slice("file:".length));
+    const store =
+      options.store ??
+      (await openStore(uri, { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, warn }));
+    return new SessionManager(store, config, location, warnings, fromFile, options.now ?? (() => new Date()), options.summarizerDeps ?? {}, warn);
+  }
+
+  /** The effective configuration (frozen). */
+  get config(): Config {
+    return this.#ctx.config;
+  }
+
+  /** The manager's current time (a test clock when one was given). */
+  now(): Date {
+    return this.#clock();
+  }
+
+  /** The backend in use, e.g. "file". */
+  get storeKind(): string {
+    return this.#ctx.store.kind;
+  }
+
+  /**
+   * Calls `listener` for every change to a session: created, appended,
+   * edited, compacted, archived, unarchived, expired, cleared, imported,
+   * deleted, in order per session. Changes made by other processes arrive
+   * too where the store can tell. Returns the function that unsubscribes.
+   */
+  subscribe(listener: SessionListener): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  // ---- reading ----------------------------------------------------------
+
+  /**
+   * Resolves a reference — full id, unique id prefix (≥ 6 characters) or
+   * routing key (newest session with that key) — to a session id.
+   */
+  async resolve(ref: string): Promise<string> {
+    return resolveRef(this.#ctx.store, ref, this.#ctx.cutoff());
+  }
+
+  /** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
+  async resolveAll(refs: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const ref of refs) {
+      const id = await this.resolve(ref);
+      if (!ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Loads a session by reference, with its status evaluated now. The result is read-only (frozen). */
+  async get(ref: string, options: WriteOptions = {}): Promise<Session> {
+    const session = await this.#writer.load(await this.resolve(ref), options);
+    if (session === undefined) throw notFound(ref);
+    return evaluateExpiry(session, this.#ctx.config.sessions.expirationMs, this.now());
+  }
+
+  /** Loads a session and its stored size. */
+  async getWithSize(ref: string): Promise<{ session: Session; sizeBytes: number }> {
+    const loaded = await this.#ctx.store.get(await this.resolve(ref));
+    if (loaded === undefined) throw notFound(ref);
+    return { session: evaluateExpiry(loaded.session, this.#ctx.config.sessions.expirationMs, this.now()), sizeBytes: loaded.sizeBytes };
+  }
+
+  /** The folded messages of a session, oldest first. */
+  async prunedHistory(ref: string): Promise<Message[]> {
+    return this.#ctx.store.readPruned(await this.resolve(ref));
+  }
+
+  /** Lists sessions, newest activity first; archived ones only when asked for. */
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    const statuses: SessionStatus[] | undefined =
+      options.status === undefined ? ["created", "active", "expired"] : options.status === "all" ? undefined : [options.status];
+    const activeSince = options.activeWithinMinutes === undefined ? undefined : new Date(this.now().getTime() - options.activeWithinMinutes * 60_000).toISOString();
+    return this.#ctx.store.list({
+      ...(statuses ? { statuses } : {}),
+      ...(options.kind ? { kinds: [options.kind] } : {}),
+      ...(options.channel !== undefined ? { channel: options.channel } : {}),
+      ...(options.key !== undefined ? { key: options.key } : {}),
+      ...(activeSince !== undefined ? { activeSince } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(options.offset !== undefined ? { offset: options.offset } : {}),
+      expiryCutoff: this.#ctx.cutoff(),
+    });
+  }
+
+  // ---- writing ----------------------------------------------------------
+
+  /** Creates a session for a routing key (isolated keys are unique by construction). */
+  async create(input: { key: string; participants?: string[] }, options: WriteOptions = {}): Promise<Session> {
+    return this.#router.create(input.key, input.participants ?? [], options);
+  }
+
+  /** The session an inbound message belongs to, created when needed; a key never has two live sessions. */
+  async route(inbound: Inbound, options: WriteOptions = {}): Promise<Session> {
+    return (await this.#router.route(inbound, options)).session;
+  }
+
+  /**
+   * Records one message and says what happened: the stored message, whether
+   * it was a retry of one already stored, whether routing started a new
+   * session, and any compaction error (the message is stored regardless).
+   */
+  async record(target: AppendTarget, message: NewMessage, options: WriteOptions = {}): Promise<AppendResult> {
+    return this.#appender.append(target, message, options);
+  }
+
+  /**
+   * Records one message in an existing session: refuses expired/archived
+   * sessions and oversized messages, counts tokens once, and folds old turns
+   * when the history outgrows its limits. Appends through the same reference
+   * are recorded in call order.
+   */
+  async append(ref: string, message: NewMessage, options: WriteOptions = {}): Promise<Session> {
+    return (await this.#appender.append({ ref }, message, options)).session;
+  }
+
+  /** Checks a message, routes it to its session (created when needed) and records it. A refused message creates no session. */
+  async appendRouted(inbound: Inbound, message: NewMessage, options: WriteOptions = {}): Promise<Session> {
+    return (await this.#appender.append({ inbound }, message, options)).session;
+  }
+
+  /** Routes an inbound user message and records it: the everyday path of a gateway. */
+  async receive(inbound: Inbound, content: string, options: AppendOptions & { pinned?: boolean } = {}): Promise<Session> {
+    const message: NewMessage = { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}), ...(options.clientMessageId !== undefined ? { clientMessageId: options.clientMessageId } : {}) };
+    return this.appendRouted(inbound, message, options);
+  }
+
+  /** Removes messages, summary and pruned history in one commit; keeps id, key, preferences, tools and system prompts. */
+  async clear(ref: string, options: WriteOptions = {}): Promise<ClearReport> {
+    return clearSession(this.#ctx, this.#writer, await this.resolve(ref), options);
+  }
+
+  /** Deletes a session and all its stored data; returns its id. */
+  async delete(ref: string, options: WriteOptions = {}): Promise<string> {
+    const id = await this.resolve(ref);
+    if (!(await this.#writer.remove(id, options))) throw notFound(ref);
+    return id;
+  }
+
+  /**
+   * The sessions a delete would remove: the given references (every one
+   * checked first, so one typo deletes nothing), or in bulk by effective
+   * status, optionally idle for longer than `olderThanMs`.
+   */
+  async planDelete(selection: { refs: readonly string[] } | { status: "expired" | "archived"; olderThanMs?: number }): Promise<SessionRef[]> {
+    if ("refs" in selection) return (await loadAll(this.#ctx, this.#writer, await this.resolveAll(selection.refs))).map(refOf);
+    return selectForDelete(this.#ctx, selection.status, selection.olderThanMs);
+  }
+
+  /** Deletes planned sessions; returns those deleted (one deleted meanwhile by someone else is skipped). */
+  async deleteSessions(targets: readonly SessionRef[], options: WriteOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<SessionRef[]> {
+    return deleteAll(this.#writer, targets, options);
+  }
+
+  /** Archives a session (read-only, out of the default list). */
+  async archive(ref: string, options: WriteOptions = {}): Promise<Session> {
+    return (await setArchived(this.#ctx, this.#writer, [await this.resolve(ref)], "archive", options))[0] as Session;
+  }
+
+  /** Brings an archived session back. */
+  async unarchive(ref: string, options: WriteOptions = {}): Promise<Session> {
+    return (await setArchived(this.#ctx, this.#writer, [await this.resolve(ref)], "unarchive", options))[0] as Session;
+  }
+
+  /** Archives or unarchives several sessions, all or none: nothing changes if any is already in the target state. */
+  async setArchived(refs: readonly string[], action: "archive" | "unarchive", options: WriteOptions = {}): Promise<Session[]> {
+    return setArchived(this.#ctx, this.#writer, await this.resolveAll(refs), action, options);
+  }
+
+  /** Edits preferences, tool permissions and the system prompt in one save; every input is checked first. */
+  async edit(ref: string, changes: SessionEdit, options: WriteOptions = {}): Promise<Session> {
+    return editSession(this.#ctx, this.#writer, await this.resolve(ref), changes, options);
+  }
+
+  /** Sets preferences (JSON values) and removes others in one save. */
+  async setPreferences(ref: string, set: Record<string, JsonValue>, unset: readonly string[] = []): Promise<Session> {
+    return this.edit(ref, { set, unset });
+  }
+
+  /** Reads one preference; undefined when unset. */
+  async getPreference(ref: string, key: string): Promise<JsonValue | undefined> {
+    assertPrefKey(key);
+    return (await this.get(ref)).preferences[key];
+  }
+
+  /** Edits tool permissions: adding a pattern to one list removes it from the other. */
+  async setTools(ref: string, edit: { allow?: string[]; deny?: string[]; removeAllow?: string[]; removeDeny?: string[] }): Promise<Session> {
+    return this.edit(ref, edit);
+  }
+
+  /** Whether a session may use a tool, and which pattern decided. */
+  decideTool(session: Pick<Session, "tools">, toolName: string): ToolDecision {
+    return decideTool(session.tools, toolName);
+  }
+
+  /** True when the session may use `toolName` (deny wins). */
+  isToolAllowed(session: Pick<Session, "tools">, toolName: string): boolean {
+    return decideTool(session.tools, toolName).allowed;
+  }
+
+  /** Replaces the system prompts with one prompt (empty text removes them). */
+  async setSystemPrompt(ref: string, text: string): Promise<Session> {
+    return this.edit(ref, { system: text });
+  }
+
+  /** Default tool policy of a kind, from config. */
+  defaultTools(kind: SessionKind): ToolPolicy {
+    return structuredClone(this.#ctx.config.sessions.tools[kind]);
+  }
+
+  /** Export document of the given references (each must exist), or of every session with `all`. */
+  async exportSessions(refs: readonly string[] | "all", options: WriteOptions = {}): Promise<ExportEnvelope> {
+    const ids = refs === "all" ? (await this.#ctx.store.list({})).items.map((s) => s.id).reverse() : await this.resolveAll(refs);
+    return exportSessions(this.#ctx, this.#writer, ids, { ...options, requireAll: refs !== "all" });
+  }
+
+  /** Restores an export document; refuses existing ids unless `overwrite`; writes nothing when refused. */
+  async importSessions(envelope: ExportEnvelope, options: WriteOptions & { overwrite?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ImportReport> {
+    return importSessions(this.#ctx, this.#writer, envelope, options);
+  }
+
+  /** Expires, archives, folds and tidies sessions (those with work to do, or the given references). */
+  async compact(options: WriteOptions & { refs?: readonly string[]; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<CompactReport> {
+    const ids = options.refs === undefined || options.refs.length === 0 ? undefined : await this.resolveAll(options.refs);
+    const { refs: _refs, ...rest } = options;
+    return compactSessions(this.#ctx, this.#writer, this.#compactor, { ...rest, ...(ids ? { ids } : {}) });
+  }
+
+  /** Folds the oldest turns of one session into its summary now, even under the limits. */
+  async foldNow(ref: string, options: WriteOptions = {}): Promise<FoldOutcome> {
+    return this.#compactor.fold(await this.get(ref, options), { ...options, force: true });
+  }
+
+  /** Resolves once no background compaction is running. */
+  async idle(): Promise<void> {
+    await this.#compactor.idle();
+  }
+
+  /** The model-ready message list of a session, within the token budget. */
+  async buildContext(ref: string, options: WriteOptions = {}): Promise<BuiltContext> {
+    const session = await this.get(ref, options);
+    const { buildContext } = await buildModule();
+    return buildContext(session, this.#budget.budget, { counter: await counterFor(this.#ctx.config) });
+  }
+
+  /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */
+  async contextUsage(ref: string | Session): Promise<ContextUsage> {
+    const session = typeof ref === "string" ? await this.get(ref) : ref;
+    const { contextUsage } = await buildModule();
+    return contextUsage(session, this.#budget.window, this.#budget.budget);
+  }
+
+  /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
+  async window(): Promise<Budget> {
+    return structuredClone(this.#budget);
+  }
+
+  /** Store-wide status; verbose adds per-session usage and memory. */
+  async status(options: { verbose?: boolean } = {}): Promise<StatusReport> {
+    return statusReport(this.#ctx, this.#writer, { stateDir: this.location.stateDir, configPath: this.location.configPath }, options);
+  }
+
+  /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#compactor.close();
+      this.#events.close();
+      await this.#ctx.store.close();
+    })();
+    return this.#closed;
+  }
+}

@@ -1,0 +1,72 @@
+import { routeTarget, type Inbound } from "../routing/route.js";
+import { routeLockId } from "../session/ids.js";
+import { parseKey } from "../session/keys.js";
+import { newSession } from "../session/new.js";
+import type { Session } from "../session/types.js";
+import { KeyedMutex } from "../store/_mutex.js";
+import { canLock, canRoute } from "../store/store.js";
+import type { Finalize, ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
+
+/** A routed session and whether routing created it. */
+export interface Routed {
+  session: Session;
+  created: boolean;
+}
+
+/** Finds or creates the session of a routing key, never two live ones per key. */
+export class Router {
+  private readonly local = new KeyedMutex();
+
+  constructor(
+    private readonly ctx: ManagerContext,
+    private readonly writer: SessionWriter,
+    private readonly finalize: Finalize,
+  ) {}
+
+  /** A new, unsaved session document for `key`, with the config's default tools for its kind. */
+  draft(key: string, participants: readonly string[]): Session {
+    const parsed = parseKey(key);
+    return newSession({
+      id: this.ctx.newId(),
+      key,
+      kind: parsed.kind,
+      channel: parsed.kind === "isolated" ? "isolated" : parsed.channel,
+      participants: [...participants],
+      tools: structuredClone(this.ctx.config.sessions.tools[parsed.kind]),
+      now: this.ctx.now(),
+    });
+  }
+
+  /** Creates a session for a routing key (isolated keys are unique by construction). */
+  async create(key: string, participants: readonly string[], options: WriteOptions = {}): Promise<Session> {
+    return this.writer.create(this.draft(key, participants), options);
+  }
+
+  /**
+   * The session an inbound message belongs to, created when needed. A key
+   * whose newest session expired or was archived gets a fresh session; the
+   * old one stays readable.
+   */
+  async route(inbound: Inbound, options: WriteOptions = {}): Promise<Routed> {
+    const target = routeTarget(inbound, this.ctx.config.sessions.identityLinks, () => this.ctx.newId());
+    const participants = [inbound.senderId];
+    if (target.alwaysNew) return { session: await this.create(target.key, participants, options), created: true };
+    const store = this.ctx.store;
+    if (canRoute(store)) {
+      const r = await store.findOrCreateLive(target.key, this.ctx.cutoff(), () => this.finalize(this.draft(target.key, participants)));
+      return { session: r.created ? this.writer.adopt(r.session, "created") : r.session, created: r.created };
+    }
+    const find = async (): Promise<Routed> => {
+      const hit = (await store.list({ key: target.key, limit: 1, expiryCutoff: this.ctx.cutoff() })).items[0];
+      if (hit !== undefined && (hit.status === "active" || hit.status === "created")) {
+        const session = await this.writer.load(hit.id, options);
+        if (session !== undefined) return { session, created: false };
+      }
+      return { session: await this.create(target.key, participants, options), created: true };
+    };
+    // Without a store primitive, routing is serialised per key: across processes with the
+    // store's lock where it has one, else within this process only.
+    if (canLock(store)) return store.withLock(routeLockId(target.key), find, options.signal);
+    return this.local.run(`key:${target.key}`, find, options.signal);
+  }
+}

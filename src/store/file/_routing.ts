@@ -1,0 +1,39 @@
+import { OpenclawError } from "../../errors.js";
+import { effectiveStatus } from "../../session/lifecycle.js";
+import type { Session } from "../../session/types.js";
+import type { Commit, ListPage, ListQuery, Loaded } from "../store.js";
+
+/** The store calls {@link findOrCreateLiveLocked} needs. */
+export interface RoutingOps {
+  list(query: ListQuery): Promise<ListPage>;
+  get(id: string): Promise<Loaded | undefined>;
+  commit(change: Commit): Promise<Session>;
+}
+
+/**
+ * The key's live session, or a new one saved at revision 1. The caller holds
+ * the key's lock, so no other writer can create a live session for the key
+ * between the look-up and the save.
+ */
+export async function findOrCreateLiveLocked(
+  store: RoutingOps,
+  key: string,
+  expiryCutoff: string | null,
+  create: () => Session | Promise<Session>,
+): Promise<{ session: Session; created: boolean }> {
+  const page = await store.list({ key, expiryCutoff, statuses: ["created", "active"] });
+  // Newest first by id (time-ordered), as the memory store picks; the index
+  // only nominates candidates, the loaded document decides.
+  const candidates = page.items.map((s) => s.id).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  for (const id of candidates) {
+    const loaded = await store.get(id);
+    if (loaded === undefined || loaded.session.key !== key) continue;
+    const status = effectiveStatus(loaded.session, expiryCutoff);
+    if (status === "created" || status === "active") return { session: loaded.session, created: false };
+  }
+  const fresh = await create();
+  if (fresh.key !== key) {
+    throw new OpenclawError("INVALID_ARGUMENT", `the session created for key ${JSON.stringify(key).slice(0, 120)} has another key; nothing was saved`, { userError: false });
+  }
+  return { session: await store.commit({ session: fresh, expectedRevision: null, reason: "created" }), created: true };
+}

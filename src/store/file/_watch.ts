@@ -1,0 +1,218 @@
+import type { SessionSummary } from "../../session/types.js";
+import { inferReason, oneLine } from "../_document.js";
+import type { ChangeReason, StoreChange, StoreWarning } from "../store.js";
+import { readNoFollow } from "./_fs.js";
+import type { IndexView, SessionIndex } from "./_index.js";
+import type { FileKey, Op } from "./_index-format.js";
+import { keyOf, parseLines, sameKey } from "./_index-format.js";
+import type { Layout } from "./_paths.js";
+
+/** Default pause between two looks at the index while someone is watching. */
+export const DEFAULT_WATCH_INTERVAL_MS = 100;
+
+/** Where the watcher has read up to, and the summaries as of that point. */
+interface Position {
+  snapshot: FileKey;
+  /** Inode of the journal being followed; undefined when there was none after this snapshot. */
+  journalIno: number | undefined;
+  /** Bytes of that journal already delivered (always at a line boundary). */
+  offset: number;
+  known: Map<string, SessionSummary>;
+}
+
+/** What a watcher needs from its store. */
+export interface WatchSource {
+  layout: Layout;
+  index: SessionIndex;
+  /** This store instance's writer id, as written in the journal's `w` field. */
+  writer: string;
+  intervalMs: number;
+  warn: StoreWarning;
+  /** Prepares the directories, so watching a store not yet used works. */
+  ready: () => Promise<void>;
+}
+
+/**
+ * Polls the index for changes written by other store instances and hands
+ * them to listeners. Following the journal's tail keeps each change's
+ * reason; after a fold or rebuild the summaries are diffed instead. The
+ * instance's own changes are recognised by the journal's writer id, and by
+ * the revisions it noted for changes a fold swallowed before they were seen.
+ */
+export class IndexWatcher {
+  private readonly listeners = new Set<{ fn: (change: StoreChange) => void }>();
+  /** Revision (0: deleted) of this instance's latest change per id that the watcher has not yet passed. */
+  private readonly own = new Map<string, number>();
+  private position: Position | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Bumped on every start and stop, so a poll still running from an earlier start drops its result. */
+  private generation = 0;
+  private failing = false;
+
+  constructor(private readonly source: WatchSource) {}
+
+  /** True while at least one listener is registered. */
+  get active(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  /** Registers a listener (starting the polling with the first one); returns its removal. */
+  add(fn: (change: StoreChange) => void): () => void {
+    // A wrapper per call, so the same function registered twice is removed once per unsubscribe.
+    const entry = { fn };
+    this.listeners.add(entry);
+    if (this.listeners.size === 1) this.start();
+    return () => {
+      if (this.listeners.delete(entry) && this.listeners.size === 0) this.stop();
+    };
+  }
+
+  /**
+   * Notes a change this instance is publishing, before its journal line
+   * exists, so no poll can report it. Noted even while nobody listens: a
+   * watch started while the write is in flight must still know it.
+   */
+  noteOwn(id: string, revision: number): void {
+    this.own.set(id, revision);
+  }
+
+  /** The change noted by {@link noteOwn} is in the journal; with nobody watching, the note is no longer needed. */
+  ownDone(id: string, revision: number): void {
+    if (!this.active && this.own.get(id) === revision) this.own.delete(id);
+  }
+
+  /** Drops every listener and stops polling. */
+  close(): void {
+    this.listeners.clear();
+    this.stop();
+  }
+
+  private start(): void {
+    const generation = ++this.generation;
+    // A chain of timeouts rather than an interval: a reload after a fold can
+    // outlast the interval, and polls must never overlap.
+    const tick = async (): Promise<void> => {
+      try {
+        await this.poll(generation);
+        this.failing = false;
+      } catch (err) {
+        // One warning per run of failures (e.g. the directory is gone), not one per poll.
+        if (!this.failing && generation === this.generation) {
+          this.source.warn(`sessions/index.journal: cannot check for changes by other processes (${oneLine(err instanceof Error ? err.message : String(err), 160)}); retrying`);
+        }
+        this.failing = true;
+      }
+      if (generation !== this.generation) return;
+      this.timer = setTimeout(() => void tick(), this.source.intervalMs);
+      this.timer.unref();
+    };
+    // The first look runs now: changes committed after watch() returns must come after its baseline.
+    void tick();
+  }
+
+  private stop(): void {
+    this.generation++;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.position = undefined;
+    this.own.clear();
+  }
+
+  private async poll(generation: number): Promise<void> {
+    const pos = this.position;
+    if (pos === undefined) {
+      await this.source.ready();
+      const view = await this.source.index.view();
+      if (generation === this.generation) this.position = positionOf(view);
+      return;
+    }
+    const { layout } = this.source;
+    const [snapshot, journal] = await Promise.all([keyOf(layout.snapshot), keyOf(layout.journal)]);
+    if (generation !== this.generation) return;
+    if (snapshot !== undefined && sameKey(snapshot, pos.snapshot)) {
+      if (journal === undefined && pos.journalIno === undefined) return;
+      if (journal !== undefined && (pos.journalIno === undefined || journal.ino === pos.journalIno)) {
+        if (journal.size === pos.offset) return;
+        // A journal only grows between folds; a shorter one was rewritten behind our back.
+        if (journal.size > pos.offset && (await this.readTail(pos, generation))) return;
+      }
+    }
+    // The snapshot was rewritten (fold, rebuild) or the journal replaced: start over from a consistent view.
+    const view = await this.source.index.view();
+    if (generation !== this.generation) return;
+    this.diff(pos.known, view);
+    this.position = positionOf(view);
+  }
+
+  /** Delivers the journal lines after `pos`; false when the journal is not the one followed or cannot be trusted. */
+  private async readTail(pos: Position, generation: number): Promise<boolean> {
+    const file = await readNoFollow(this.source.layout.journal, pos.offset);
+    if (generation !== this.generation) return true;
+    if (file === undefined || !file.isFile || (pos.journalIno !== undefined && file.ino !== pos.journalIno)) return false;
+    if (pos.journalIno === undefined && pos.offset !== 0) return false;
+    // A writer may be mid-append: take whole lines only and come back for the rest.
+    const end = file.data.lastIndexOf(0x0a) + 1;
+    if (end === 0) return true;
+    const ops = parseLines(file.data.subarray(0, end).toString("utf8"));
+    // A torn line from a crash: the index rebuilds on it, and so does the view.
+    if (ops === undefined) return false;
+    for (const op of ops) this.follow(pos.known, op);
+    pos.journalIno = file.ino;
+    pos.offset += end;
+    return true;
+  }
+
+  /** Applies one journal line to `known`, delivering it when it changes something. */
+  private follow(known: Map<string, SessionSummary>, op: Op): void {
+    if (op.op === "put") {
+      const before = known.get(op.s.id);
+      // Two processes repairing the same file both log it; the second says nothing new.
+      if (before !== undefined && before.revision === op.s.revision) return;
+      known.set(op.s.id, op.s);
+      this.emit({ id: op.s.id, key: op.s.key, revision: op.s.revision, reason: op.r ?? inferReason(before, op.s) }, op.w);
+      return;
+    }
+    const before = known.get(op.id);
+    if (before === undefined) return;
+    known.delete(op.id);
+    this.emit({ id: op.id, key: op.k ?? before.key, revision: 0, reason: "deleted" }, op.w);
+  }
+
+  /** Delivers what differs between `known` and `view`, using the journal's reasons where its last line for an id is the change seen. */
+  private diff(known: Map<string, SessionSummary>, view: IndexView): void {
+    const last = new Map<string, Op>();
+    for (const op of view.ops) last.set(op.op === "put" ? op.s.id : op.id, op);
+    for (const [id, after] of view.map) {
+      const before = known.get(id);
+      if (before !== undefined && before.revision === after.revision) continue;
+      const op = last.get(id);
+      const line = op?.op === "put" && op.s.revision === after.revision ? op : undefined;
+      this.emit({ id, key: after.key, revision: after.revision, reason: line?.r ?? inferReason(before, after) }, line?.w);
+    }
+    for (const [id, before] of known) {
+      if (view.map.has(id)) continue;
+      const op = last.get(id);
+      this.emit({ id, key: before.key, revision: 0, reason: "deleted" }, op?.op === "del" ? op.w : undefined);
+    }
+  }
+
+  /** Hands a change to every listener unless this instance made it. */
+  private emit(change: StoreChange, writer: string | undefined): void {
+    const mine = this.own.get(change.id);
+    const ours = writer === this.source.writer || (writer === undefined && mine === change.revision);
+    // Once the watcher has passed our latest noted revision (or the session is gone), the note has served.
+    if (mine !== undefined && (mine === change.revision || change.revision === 0 || (!ours && mine < change.revision))) this.own.delete(change.id);
+    if (ours) return;
+    for (const l of [...this.listeners]) {
+      try {
+        l.fn({ ...change });
+      } catch {
+        // A listener's failure is its own; the other listeners still hear of the change.
+      }
+    }
+  }
+}
+
+function positionOf(view: IndexView): Position {
+  return { snapshot: view.snapshot, journalIno: view.journal?.ino, offset: view.journal?.size ?? 0, known: view.map };
+}

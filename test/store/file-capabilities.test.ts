@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { readdir, unlink, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import type { FileStore, FileStoreOptions } from "../../src/store/file/file-store.js";
+import { openFileStore } from "../../src/store/file/file-store.js";
+import { testId, testMessage, testSession } from "../helpers/store-sessions.js";
+import { tempDir } from "../helpers/store-tmp.js";
+
+// The file store's optional capabilities beyond what the conformance suite
+// pins: answers from the index alone, locks that span processes, and reads
+// that never hold up the event loop.
+
+async function withStore(fn: (store: FileStore, dir: string) => Promise<void>, options: Partial<FileStoreOptions> = {}): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const store = await openFileStore({ dir, warn: () => {}, ...options });
+    try {
+      await fn(store, dir);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+describe("file store capabilities", () => {
+  it("revisionOf reads the stored revision cheaply and says null when absent", () =>
+    withStore(async (store) => {
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      await store.commit({ session: doc, expectedRevision: 1 });
+      assert.equal(await store.revisionOf(doc.id), 2);
+      assert.equal(await store.revisionOf(testId()), null);
+    }));
+
+  it("stats and findByIdPrefix answer from the index without parsing documents", () =>
+    withStore(async (store, dir) => {
+      const a = await store.commit({ session: testSession({ status: "active", lastActivityAt: "2025-01-02T09:00:00.000Z" }), expectedRevision: null });
+      const b = await store.commit({ session: testSession({ kind: "group" }), expectedRevision: null });
+      await store.list();
+      await writeFile(join(dir, "sessions", `${b.id}.json`), "{not json");
+      const stats = await store.stats("2025-01-03T00:00:00.000Z");
+      assert.equal(stats.total, 2);
+      assert.equal(stats.byStatus.expired, 2);
+      assert.deepEqual(stats.byKind, { dm: 1, group: 1, isolated: 0 });
+      assert.deepEqual((await store.findByIdPrefix(a.id.slice(0, 30), 10)).map((s) => s.id), [a.id]);
+      assert.deepEqual(await readdir(join(dir, "sessions", "quarantine")), []);
+      await assert.rejects(store.stats("yesterday"), { code: "INVALID_ARGUMENT" });
+    }));
+
+  it("findOrCreateLive creates one live session per key even when two instances race", () =>
+    withStore(async (a, dir) => {
+      const b = await openFileStore({ dir, warn: () => {} });
+      const key = "dm:telegram:race";
+      let calls = 0;
+      const create = () => {
+        calls++;
+        return testSession({ key });
+      };
+      const results = await Promise.all([a, b, a, b].map((s) => s.findOrCreateLive(key, null, create)));
+      assert.equal(calls, 1);
+      assert.equal(new Set(results.map((r) => r.session.id)).size, 1);
+      assert.deepEqual(results.map((r) => r.created).filter(Boolean), [true]);
+      const live = results[0]?.session ?? assert.fail("no session");
+      // Archived or expired sessions are not live: the next call creates a new one.
+      await a.commit({ session: { ...live, status: "archived", archivedAt: "2025-01-03T00:00:00.000Z" }, expectedRevision: live.revision, reason: "archived" });
+      const next = await b.findOrCreateLive(key, null, create);
+      assert.equal(next.created, true);
+      assert.notEqual(next.session.id, live.id);
+      assert.equal(next.session.revision, 1);
+      const expired = await a.findOrCreateLive(key, "2030-01-01T00:00:00.000Z", create);
+      assert.equal(expired.created, true);
+      assert.equal((await a.list({ key })).total, 3);
+    }));
+
+  it("withLock gives up waiting with ABORTED when its signal fires, on another process's lock or in the queue", () =>
+    withStore(async (store, dir) => {
+      const id = testId();
+      // A lock file naming this (live) process, as another process's lock would look to the store.
+      await writeFile(join(dir, "sessions", `${id}.lock`), JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: new Date().toISOString() }));
+      const started = Date.now();
+      let ran = false;
+      await assert.rejects(
+        store.withLock(id, async () => (ran = true), AbortSignal.timeout(100)),
+        { code: "ABORTED" },
+      );
+      assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+      assert.equal(ran, false);
+      await unlink(join(dir, "sessions", `${id}.lock`));
+
+      let release!: () => void;
+      const holding = store.withLock(id, () => new Promise<void>((resolve) => (release = resolve)));
+      const controller = new AbortController();
+      const waiting = store.withLock(id, async () => "never", controller.signal);
+      controller.abort();
+      await assert.rejects(waiting, { code: "ABORTED" });
+      release();
+      await holding;
+      assert.equal(await store.withLock(id, async () => "after"), "after");
+    }, { lockTimeoutMs: 10_000 }));
+
+  it("after close every call rejects with CLOSED, and close can be called again", () =>
+    withStore(async (store) => {
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      await store.close();
+      const calls: [string, () => Promise<unknown>][] = [
+        ["get", () => store.get(doc.id)],
+        ["commit", () => store.commit({ session: doc, expectedRevision: 1 })],
+        ["delete", () => store.delete(doc.id)],
+        ["list", () => store.list()],
+        ["readPruned", () => store.readPruned(doc.id)],
+        ["withLock", () => store.withLock(doc.id, async () => 1)],
+        ["maintain", () => store.maintain()],
+        ["sizeOnDisk", () => store.sizeOnDisk()],
+        ["stats", () => store.stats(null)],
+        ["findByIdPrefix", () => store.findByIdPrefix("0", 1)],
+        ["revisionOf", () => store.revisionOf(doc.id)],
+        ["findOrCreateLive", () => store.findOrCreateLive(doc.key, null, () => testSession())],
+      ];
+      for (const [name, call] of calls) await assert.rejects(call(), { code: "CLOSED" }, name);
+      assert.throws(() => store.watch(() => {}), { code: "CLOSED" });
+      await store.close();
+    }));
+});
+
+describe("file store reads", () => {
+  /** How many event-loop turns happened while `fn` ran. */
+  const turnsDuring = async (fn: () => Promise<unknown>): Promise<number> => {
+    let turns = 0;
+    let running = true;
+    const spin = (): void => {
+      if (!running) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    await fn();
+    running = false;
+    return turns;
+  };
+
+  it("reading a large document, its revision or its pruned log lets the event loop run meanwhile", () =>
+    withStore(async (store) => {
+      const big = Array.from({ length: 200 }, (_, i) => testMessage(`${i} ${"x".repeat(20_000)}`));
+      const doc = await store.commit({ session: testSession({ messages: big }), expectedRevision: null, pruned: { append: big } });
+      // Warm up: the first call loads the schemas module, which would turn the loop anyway.
+      await store.get(doc.id);
+      await store.readPruned(doc.id);
+      assert.ok((await turnsDuring(() => store.get(doc.id))) > 0, "get read synchronously");
+      assert.ok((await turnsDuring(() => store.revisionOf(doc.id))) > 0, "revisionOf read synchronously");
+      assert.ok((await turnsDuring(() => store.readPruned(doc.id))) > 0, "readPruned read synchronously");
+    }));
+});
