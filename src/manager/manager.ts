@@ -21,18 +21,28 @@ import { assertPrefKey, ensureDir, notFound, resolveRef } from "./_refs.js";
 import { Writer } from "./_writer.js";
 import { deleteAll, loadAll, refOf, selectForDelete, setArchived, type SessionRef } from "./admin.js";
 import { Appender, type AppendResult, type AppendTarget } from "./append.js";
-import { compactSessions, type CompactReport } from "./compact-all.js";
-import { Compactor, type FoldOutcome } from "./compact.js";
+import type { CompactReport } from "./compact-all.js";
+import type { Compactor, FoldOutcome } from "./compact.js";
 import { clearSession, editSession } from "./edit.js";
 import { EventHub, type SessionListener } from "./events.js";
 import { Router } from "./routing.js";
-import { statusReport, type StatusReport } from "./status.js";
-import { exportSessions, importSessions, type ImportReport } from "./transfer.js";
+import type { StatusReport } from "./status.js";
+import type { ImportReport } from "./transfer.js";
 import type { ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
 
+// Services only some paths need (the summarizer and zod among their imports), loaded on
+// first use so `sessions list` never pays for them. Kept as promises: a repeated dynamic
+// import still walks the resolver (and any loader hooks installed).
 let buildLoaded: Promise<typeof import("../context/build.js")> | undefined;
-// Kept as a promise: a repeated dynamic import still walks the resolver (and any loader hooks).
+let compactLoaded: Promise<typeof import("./compact.js")> | undefined;
+let compactAllLoaded: Promise<typeof import("./compact-all.js")> | undefined;
+let transferLoaded: Promise<typeof import("./transfer.js")> | undefined;
+let statusLoaded: Promise<typeof import("./status.js")> | undefined;
 const buildModule = () => (buildLoaded ??= import("../context/build.js"));
+const compactModule = () => (compactLoaded ??= import("./compact.js"));
+const compactAllModule = () => (compactAllLoaded ??= import("./compact-all.js"));
+const transferModule = () => (transferLoaded ??= import("./transfer.js"));
+const statusModule = () => (statusLoaded ??= import("./status.js"));
 
 /** Options of a message-recording call. */
 export interface AppendOptions extends WriteOptions {
@@ -61,7 +71,8 @@ export class SessionManager {
   readonly #writer: Writer;
   readonly #events: EventHub;
   readonly #router: Router;
-  readonly #compactor: Compactor;
+  readonly #deps: SummarizerDeps;
+  #compactor: Promise<Compactor> | undefined;
   readonly #appender: Appender;
   readonly #budget: Budget;
   #closed: Promise<void> | undefined;
@@ -87,8 +98,14 @@ export class SessionManager {
     this.#events = new EventHub(store, now);
     this.#writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.#events, finalize);
     this.#router = new Router(ctx, this.#writer, finalize);
-    this.#compactor = new Compactor(ctx, this.#writer, deps);
-    this.#appender = new Appender(ctx, this.#writer, this.#router, (ref) => this.resolve(ref), (s, o) => this.#compactor.afterAppend(s, o));
+    this.#deps = deps;
+    this.#appender = new Appender(ctx, this.#writer, this.#router, (ref) => this.resolve(ref), async (s, o) => (await this.#compaction()).afterAppend(s, o));
+  }
+
+  /** The compaction service, built on first use. */
+  #compaction(): Promise<Compactor> {
+    this.#compactor ??= compactModule().then(({ Compactor }) => new Compactor(this.#ctx, this.#writer, this.#deps));
+    return this.#compactor;
   }
 
   /** Loads the config, opens the store, and returns a ready manager. */
@@ -314,11 +331,13 @@ export class SessionManager {
   /** Export document of the given references (each must exist), or of every session with `all`. */
   async exportSessions(refs: readonly string[] | "all", options: WriteOptions = {}): Promise<ExportEnvelope> {
     const ids = refs === "all" ? (await this.#ctx.store.list({})).items.map((s) => s.id).reverse() : await this.resolveAll(refs);
+    const { exportSessions } = await transferModule();
     return exportSessions(this.#ctx, this.#writer, ids, { ...options, requireAll: refs !== "all" });
   }
 
   /** Restores an export document; refuses existing ids unless `overwrite`; writes nothing when refused. */
   async importSessions(envelope: ExportEnvelope, options: WriteOptions & { overwrite?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ImportReport> {
+    const { importSessions } = await transferModule();
     return importSessions(this.#ctx, this.#writer, envelope, options);
   }
 
@@ -326,17 +345,19 @@ export class SessionManager {
   async compact(options: WriteOptions & { refs?: readonly string[]; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<CompactReport> {
     const ids = options.refs === undefined || options.refs.length === 0 ? undefined : await this.resolveAll(options.refs);
     const { refs: _refs, ...rest } = options;
-    return compactSessions(this.#ctx, this.#writer, this.#compactor, { ...rest, ...(ids ? { ids } : {}) });
+    const { compactSessions } = await compactAllModule();
+    return compactSessions(this.#ctx, this.#writer, await this.#compaction(), { ...rest, ...(ids ? { ids } : {}) });
   }
 
   /** Folds the oldest turns of one session into its summary now, even under the limits. */
   async foldNow(ref: string, options: WriteOptions = {}): Promise<FoldOutcome> {
-    return this.#compactor.fold(await this.get(ref, options), { ...options, force: true });
+    const session = await this.get(ref, options);
+    return (await this.#compaction()).fold(session, { ...options, force: true });
   }
 
   /** Resolves once no background compaction is running. */
   async idle(): Promise<void> {
-    await this.#compactor.idle();
+    if (this.#compactor !== undefined) await (await this.#compactor).idle();
   }
 
   /** The model-ready message list of a session, within the token budget. */
@@ -360,13 +381,14 @@ export class SessionManager {
 
   /** Store-wide status; verbose adds per-session usage and memory. */
   async status(options: { verbose?: boolean } = {}): Promise<StatusReport> {
+    const { statusReport } = await statusModule();
     return statusReport(this.#ctx, this.#writer, { stateDir: this.location.stateDir, configPath: this.location.configPath }, options);
   }
 
   /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */
   async close(): Promise<void> {
     this.#closed ??= (async () => {
-      await this.#compactor.close();
+      if (this.#compactor !== undefined) await (await this.#compactor).close();
       this.#events.close();
       await this.#ctx.store.close();
     })();

@@ -62,7 +62,7 @@ export class DocumentFiles {
   async revision(id: string): Promise<number | null> {
     let head: string | undefined;
     try {
-      head = await readHead(this.layout.doc(id), HEAD_BYTES);
+      head = readHead(this.layout.doc(id), HEAD_BYTES);
       if (head === undefined) return null;
     } catch {
       // Symlinks, directories and unreadable files are judged (and reported) by the full read.

@@ -57,7 +57,7 @@ export async function ensureDir(path: string, tighten: boolean, recursive = fals
 // microseconds, so they run synchronously: a round trip through the thread
 // pool costs more than the call itself, and an append makes dozens of them.
 // fsync, which waits for the disk, stays asynchronous so concurrent sessions
-// can flush in parallel. Read paths (readNoFollow, readHead) are asynchronous
+// can flush in parallel. Reads of whole files (readNoFollow) are asynchronous
 // instead: a document or the index can be megabytes, and a read served from
 // a cold or network disk must not stall every other session's event loop.
 const fsyncAsync = promisify(fsync);
@@ -134,16 +134,49 @@ export async function readNoFollow(path: string, offset = 0): Promise<FileRead |
   }
 }
 
-/** Reads up to `bytes` from the start of a file; undefined when absent. */
-export async function readHead(path: string, bytes: number): Promise<string | undefined> {
-  const fh = await openForRead(path);
-  if (fh === undefined) return undefined;
+/**
+ * Reads a small file (a lock file: a few hundred bytes) synchronously, without
+ * following a symlink; undefined when absent. Locks are read on every
+ * release, and three thread-pool round trips there would each wait behind
+ * every fsync in flight. At most `maxBytes` are read.
+ */
+export function readSmallSync(path: string, maxBytes = 4096): FileRead | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (err) {
+    return ignoreMissing(err);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { data: Buffer.alloc(0), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: false };
+    const buf = Buffer.alloc(Math.min(st.size, maxBytes));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return { data: buf.subarray(0, n), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: true };
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+/**
+ * Reads up to `bytes` (a few hundred) from the start of a file; undefined
+ * when absent. Synchronous like the other bounded metadata calls: it takes
+ * microseconds, while three thread-pool round trips would each wait behind
+ * every fsync in flight, on the path of every save.
+ */
+export function readHead(path: string, bytes: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (err) {
+    return ignoreMissing(err);
+  }
   try {
     const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead).toString("utf8");
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n).toString("utf8");
   } finally {
-    await fh.close().catch(() => undefined);
+    closeQuietly(fd);
   }
 }
 

@@ -4,7 +4,7 @@ import { lstat, mkdir, rmdir, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { OpenclawError, storageError } from "../../errors.js";
 import { throwIfAborted } from "../_mutex.js";
-import { DIR_MODE, FILE_MODE, closeQuietly, errnoOf, ignoreMissing, readNoFollow, sleep, writeAll } from "./_fs.js";
+import { DIR_MODE, FILE_MODE, closeQuietly, errnoOf, ignoreMissing, readSmallSync, sleep, writeAll } from "./_fs.js";
 import type { Layout } from "./_paths.js";
 import { INDEX_LOCK } from "./_paths.js";
 
@@ -73,7 +73,7 @@ export class FileLocks {
 
   /** Reads a lock file; undefined when there is none. */
   async inspect(name: string): Promise<LockState | undefined> {
-    const file = await readNoFollow(this.layout.lock(name));
+    const file = readSmallSync(this.layout.lock(name));
     if (file === undefined) return undefined;
     const raw = file.data.toString("utf8");
     return { raw, info: parseInfo(raw), ino: file.ino, mtimeMs: file.mtimeMs };
@@ -161,7 +161,12 @@ export class FileLocks {
   private async release(path: string, held: { fd: number; ino: number; raw: string }): Promise<void> {
     closeQuietly(held.fd);
     // Someone may have judged our lock stale and replaced it; theirs is not ours to remove.
-    const now = await readNoFollow(path).catch(() => undefined);
+    let now;
+    try {
+      now = readSmallSync(path);
+    } catch {
+      now = undefined;
+    }
     if (now === undefined || now.ino !== held.ino || now.data.toString("utf8") !== held.raw) return;
     try {
       unlinkSync(path);
