@@ -12,6 +12,7 @@ import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
 import { decideTool, type ToolDecision } from "../session/tools.js";
 import type { JsonValue, Message, Session, SessionKind, SessionStatus, ToolPolicy } from "../session/types.js";
 import { openStore } from "../store/open.js";
+import { throwIfAborted } from "../store/_mutex.js";
 import type { ListPage, SessionStore } from "../store/store.js";
 import { deepFreeze, SessionCache } from "./_cache.js";
 import type { ManagerContext, WriteOptions } from "./_context.js";
@@ -153,7 +154,8 @@ export class SessionManager {
    * Resolves a reference — full id, unique id prefix (≥ 6 characters) or
    * routing key (newest session with that key) — to a session id.
    */
-  async resolve(ref: string): Promise<string> {
+  async resolve(ref: string, options: WriteOptions = {}): Promise<string> {
+    throwIfAborted(options.signal);
     return resolveRef(this.#ctx.store, ref, this.#ctx.cutoff());
   }
 
@@ -169,25 +171,27 @@ export class SessionManager {
 
   /** Loads a session by reference, with its status evaluated now. The result is read-only (frozen). */
   async get(ref: string, options: WriteOptions = {}): Promise<Session> {
-    const session = await this.#writer.load(await this.resolve(ref), options);
+    const session = await this.#writer.load(await this.resolve(ref, options), options);
     if (session === undefined) throw notFound(ref);
     return evaluateExpiry(session, this.#ctx.config.sessions.expirationMs, this.now());
   }
 
   /** Loads a session and its stored size. */
-  async getWithSize(ref: string): Promise<{ session: Session; sizeBytes: number }> {
-    const loaded = await this.#ctx.store.get(await this.resolve(ref));
+  async getWithSize(ref: string, options: WriteOptions = {}): Promise<{ session: Session; sizeBytes: number }> {
+    const id = await this.resolve(ref, options);
+    const loaded = await this.#ctx.store.get(id);
     if (loaded === undefined) throw notFound(ref);
     return { session: evaluateExpiry(loaded.session, this.#ctx.config.sessions.expirationMs, this.now()), sizeBytes: loaded.sizeBytes };
   }
 
   /** The folded messages of a session, oldest first. */
-  async prunedHistory(ref: string): Promise<Message[]> {
-    return this.#ctx.store.readPruned(await this.resolve(ref));
+  async prunedHistory(ref: string, options: WriteOptions = {}): Promise<Message[]> {
+    return this.#ctx.store.readPruned(await this.resolve(ref, options));
   }
 
   /** Lists sessions, newest activity first; archived ones only when asked for. */
-  async list(options: ListOptions = {}): Promise<ListPage> {
+  async list(options: ListOptions & WriteOptions = {}): Promise<ListPage> {
+    throwIfAborted(options.signal);
     const statuses: SessionStatus[] | undefined =
       options.status === undefined ? ["created", "active", "expired"] : options.status === "all" ? undefined : [options.status];
     const activeSince = options.activeWithinMinutes === undefined ? undefined : new Date(this.now().getTime() - options.activeWithinMinutes * 60_000).toISOString();
@@ -380,7 +384,8 @@ export class SessionManager {
   }
 
   /** Store-wide status; verbose adds per-session usage and memory. */
-  async status(options: { verbose?: boolean } = {}): Promise<StatusReport> {
+  async status(options: WriteOptions & { verbose?: boolean } = {}): Promise<StatusReport> {
+    throwIfAborted(options.signal);
     const { statusReport } = await statusModule();
     return statusReport(this.#ctx, this.#writer, { stateDir: this.location.stateDir, configPath: this.location.configPath }, options);
   }
