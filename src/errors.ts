@@ -17,7 +17,9 @@ export type ErrorCode =
   | "SUMMARIZER_FAILED"
   | "STORAGE"
   | "ABORTED"
-  | "CLOSED";
+  | "CLOSED"
+  | "UPSTREAM"
+  | "UNAUTHORIZED";
 
 /**
  * Base class of every error the engine raises deliberately. `message` is one
@@ -29,11 +31,15 @@ export class OpenclawError extends Error {
   /** True when the user's input or data caused it (bad id, bad config, corrupt file). */
   readonly userError: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; userError?: boolean }) {
+  /** For UPSTREAM: the HTTP status the upstream model answered with, when it answered. */
+  readonly status: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; userError?: boolean; status?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "OpenclawError";
     this.code = code;
     this.userError = options?.userError ?? true;
+    this.status = options?.status;
   }
 }
 

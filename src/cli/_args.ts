@@ -43,3 +43,10 @@ export function channelPair(what: string): (value: string) => { channel: string;
 export interface JsonFlag {
   json?: boolean;
 }
+
+/** Parses a TCP port (0 = any free port). */
+export function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("expected a port number from 0 to 65535");
+  return n;
+}

@@ -6,6 +6,8 @@ import type { CompactFlags } from "./commands/compact.js";
 import type { DeleteFlags } from "./commands/delete.js";
 import type { ExportFlags } from "./commands/export.js";
 import type { JsonFlag } from "./_args.js";
+import { portNumber } from "./_args.js";
+import type { GatewayFlags } from "./commands/gateway.js";
 import type { ImportFlags } from "./commands/import.js";
 import type { ListFlags } from "./commands/list.js";
 import type { SetFlags } from "./commands/set.js";
@@ -51,6 +53,14 @@ export function buildProgram(): Command {
     .option("-v, --verbose", "add per-session context usage, the largest sessions and memory use")
     .addOption(jsonOption())
     .action(async (opts: StatusFlags, cmd: Command) => (await import("./commands/status.js")).runStatus(opts, cmd));
+
+  program
+    .command("gateway")
+    .description("serve the sessions over HTTP: an OpenAI-compatible API, an admin API and the dashboard")
+    .option("--host <host>", "address to bind (default: gateway.host, 127.0.0.1)")
+    .option("--port <port>", "port to listen on, 0 for any free port (default: gateway.port, 18789)", portNumber)
+    .addOption(jsonOption())
+    .action(async (opts: GatewayFlags, cmd: Command) => (await import("./commands/gateway.js")).runGateway(opts, cmd));
 
   const config = program.command("config").description("show or check the configuration");
   config

@@ -28,6 +28,17 @@ const openaiSummarizer = z.object({
   maxTokens: intAtLeast(64).default(1200),
 });
 
+const upstreamModel = z.object({
+  baseUrl: z.url({ error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
+  model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }),
+  /** Name of the environment variable that holds the API key (never the key itself). */
+  apiKeyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+  timeoutMs: intAtLeast(100).default(120_000),
+  maxRetries: z.number({ error: "expected an integer from 0 to 10" }).int({ error: "expected an integer from 0 to 10" }).min(0, { error: "expected an integer from 0 to 10" }).max(10, { error: "expected an integer from 0 to 10" }).default(2),
+});
+
+const PORT = "expected a port number from 0 to 65535";
+
 /** Schema of `config.json`; every key has a default so a missing file means defaults. */
 export const configSchema = z.object({
   sessions: z
@@ -81,6 +92,24 @@ export const configSchema = z.object({
         .prefault({ type: "extractive" }),
     })
     .prefault({}),
+  gateway: z
+    .object({
+      /** Address `openclaw gateway` binds. */
+      host: z.string({ error: "expected a host name or IP address" }).min(1, { error: "expected a host name or IP address" }).default("127.0.0.1"),
+      /** Port it listens on (0: any free port). */
+      port: z.number({ error: PORT }).int({ error: PORT }).min(0, { error: PORT }).max(65535, { error: PORT }).default(18789),
+      auth: z
+        .object({
+          /** Bearer token every request but GET /health must carry; OPENCLAW_GATEWAY_TOKEN overrides it. */
+          token: z.string({ error: "expected a token of at least 16 characters" }).min(16, { error: "expected a token of at least 16 characters" }).optional(),
+        })
+        .prefault({}),
+      /** The upstream model the gateway asks; without it, model endpoints answer 503. */
+      model: upstreamModel.optional(),
+      /** Largest request body accepted, in bytes. */
+      maxBodyBytes: intAtLeast(1024).default(8 * 1_048_576),
+    })
+    .prefault({}),
   storage: z
     .object({
       /** How long to wait for another process's session lock. */
@@ -93,5 +122,7 @@ export const configSchema = z.object({
 
 /** The effective configuration, every default applied. */
 export type Config = z.infer<typeof configSchema>;
+/** Gateway settings. */
+export type GatewayConfig = Config["gateway"];
 /** Summarizer settings. */
 export type SummarizerConfig = Config["sessions"]["summarizer"];

@@ -8,6 +8,8 @@ import type { Inbound } from "../routing/route.js";
 import { withDerived } from "../session/derived.js";
 import type { ExportEnvelope } from "../session/export.js";
 import { uuidv7 } from "../session/ids.js";
+import { parseKey } from "../session/keys.js";
+import { OpenclawError } from "../errors.js";
 import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
 import { decideTool, type ToolDecision } from "../session/tools.js";
 import type { JsonValue, Message, Session, SessionKind, SessionStatus, ToolPolicy } from "../session/types.js";
@@ -16,7 +18,7 @@ import { throwIfAborted } from "../store/_mutex.js";
 import type { ListPage, SessionStore } from "../store/store.js";
 import { deepFreeze, SessionCache } from "./_cache.js";
 import type { ManagerContext, WriteOptions } from "./_context.js";
-import type { NewMessage } from "./_message.js";
+import { validateMessage, type NewMessage } from "./_message.js";
 import { loadManagerConfig } from "./_open.js";
 import { assertPrefKey, ensureDir, notFound, resolveRef } from "./_refs.js";
 import { Writer } from "./_writer.js";
@@ -220,6 +222,17 @@ export class SessionManager {
   }
 
   /**
+   * The live session of a routing key (`dm:…` or `group:…`), created when
+   * there is none, as the first message for that key would: a service that
+   * names sessions by key uses this. Isolated keys are refused: each names
+   * one session made on purpose, never found by key.
+   */
+  async sessionForKey(key: string, options: WriteOptions & { participants?: readonly string[] } = {}): Promise<Session> {
+    if (parseKey(key).kind === "isolated") throw new OpenclawError("INVALID_KEY", `isolated key ${JSON.stringify(key)} names a one-off session: use its id`);
+    return (await this.#router.routeKey(key, options.participants ?? [], options)).session;
+  }
+
+  /**
    * Records one message and says what happened: the stored message, whether
    * it was a retry of one already stored, whether routing started a new
    * session, and any compaction error (the message is stored regardless).
@@ -247,6 +260,11 @@ export class SessionManager {
   async receive(inbound: Inbound, content: string, options: AppendOptions & { pinned?: boolean } = {}): Promise<Session> {
     const message: NewMessage = { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}), ...(options.clientMessageId !== undefined ? { clientMessageId: options.clientMessageId } : {}) };
     return this.appendRouted(inbound, message, options);
+  }
+
+  /** Checks a message as an append would (role, size, tool links, client id) without recording it; throws the same error. */
+  checkMessage(message: NewMessage): void {
+    validateMessage(message, this.#ctx.config.sessions.maxMessageBytes);
   }
 
   /** Removes messages, summary and pruned history in one commit; keeps id, key, preferences, tools and system prompts. */

@@ -51,22 +51,27 @@ export class Router {
     const target = routeTarget(inbound, this.ctx.config.sessions.identityLinks, () => this.ctx.newId());
     const participants = [inbound.senderId];
     if (target.alwaysNew) return { session: await this.create(target.key, participants, options), created: true };
+    return this.routeKey(target.key, participants, options);
+  }
+
+  /** The live session of a (dm or group) routing key, created when there is none. */
+  async routeKey(key: string, participants: readonly string[], options: WriteOptions = {}): Promise<Routed> {
     const store = this.ctx.store;
     if (canRoute(store)) {
-      const r = await store.findOrCreateLive(target.key, this.ctx.cutoff(), () => this.finalize(this.draft(target.key, participants)));
+      const r = await store.findOrCreateLive(key, this.ctx.cutoff(), () => this.finalize(this.draft(key, participants)));
       return { session: r.created ? this.writer.adopt(r.session, "created") : r.session, created: r.created };
     }
     const find = async (): Promise<Routed> => {
-      const hit = (await store.list({ key: target.key, limit: 1, expiryCutoff: this.ctx.cutoff() })).items[0];
+      const hit = (await store.list({ key, limit: 1, expiryCutoff: this.ctx.cutoff() })).items[0];
       if (hit !== undefined && (hit.status === "active" || hit.status === "created")) {
         const session = await this.writer.load(hit.id, options);
         if (session !== undefined) return { session, created: false };
       }
-      return { session: await this.create(target.key, participants, options), created: true };
+      return { session: await this.create(key, participants, options), created: true };
     };
     // Without a store primitive, routing is serialised per key: across processes with the
     // store's lock where it has one, else within this process only.
-    if (canLock(store)) return store.withLock(routeLockId(target.key), find, options.signal);
-    return this.local.run(`key:${target.key}`, find, options.signal);
+    if (canLock(store)) return store.withLock(routeLockId(key), find, options.signal);
+    return this.local.run(`key:${key}`, find, options.signal);
   }
 }

@@ -1,0 +1,17 @@
+import type { SessionManager } from "../manager/manager.js";
+import type { ModelClient } from "../model/client.js";
+import type { EventLog } from "./_events.js";
+import type { TurnRunner } from "./_turn.js";
+
+/** What every router of the gateway is given. */
+export interface GatewayDeps {
+  manager: SessionManager;
+  /** The upstream model; undefined when none is configured (model endpoints answer 503). */
+  model: ModelClient | undefined;
+  turns: TurnRunner;
+  events: EventLog;
+  /** Largest request body accepted. */
+  maxBodyBytes: number;
+  /** Fires when the gateway shuts down: in-flight work stops. */
+  shutdown: AbortSignal;
+}

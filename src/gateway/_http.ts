@@ -1,0 +1,129 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isOpenclawError, OpenclawError, type ErrorCode } from "../errors.js";
+
+/** The OpenAI error envelope every gateway error uses, so official clients raise their typed errors. */
+export interface ErrorBody {
+  error: { message: string; type: string; code: string | null; param: string | null };
+}
+
+const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
+  NOT_FOUND: 404,
+  INVALID_ID: 400,
+  INVALID_KEY: 400,
+  INVALID_ARGUMENT: 400,
+  AMBIGUOUS_REF: 400,
+  IMPORT_INVALID: 400,
+  MESSAGE_TOO_LARGE: 413,
+  ALREADY_EXISTS: 409,
+  CONFLICT: 409,
+  SESSION_ARCHIVED: 409,
+  SESSION_EXPIRED: 409,
+  LOCK_TIMEOUT: 429,
+  UNAUTHORIZED: 401,
+  UPSTREAM: 502,
+  CLOSED: 503,
+};
+
+/** HTTP status and OpenAI `type` for an error. */
+export function classify(err: unknown): { status: ContentfulStatusCode; type: string; code: string; message: string } {
+  if (!isOpenclawError(err)) {
+    return { status: 500, type: "server_error", code: "internal_error", message: "internal error; the gateway log has the details" };
+  }
+  let status: ContentfulStatusCode = STATUS[err.code] ?? (err.userError ? 400 : 500);
+  // An upstream rate limit is the client's to back off from, as if we had said it.
+  if (err.code === "UPSTREAM" && err.status === 429) status = 429;
+  if (err.code === "UPSTREAM" && err.status === 503) status = 503;
+  const type = status === 401 ? "authentication_error" : status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : status === 404 ? "invalid_request_error" : "invalid_request_error";
+  const code = err.code === "UNAUTHORIZED" ? "invalid_api_key" : err.code.toLowerCase();
+  return { status, type, code, message: err.message };
+}
+
+/** The JSON error response for `err`. */
+export function errorResponse(c: Context, err: unknown): Response {
+  const { status, type, code, message } = classify(err);
+  const body: ErrorBody = { error: { message, type, code, param: null } };
+  return c.json(body, status);
+}
+
+/** A 400 for a malformed request, naming what is wrong. */
+export function badRequest(message: string): OpenclawError {
+  return new OpenclawError("INVALID_ARGUMENT", message);
+}
+
+/**
+ * The request's JSON body, refused with one clear line when it is too large,
+ * not JSON, or not an object. Reads the stream with a byte cap, so a huge
+ * body is never buffered whole.
+ */
+export async function readJson(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
+  const declared = Number(c.req.header("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  const body = c.req.raw.body;
+  if (body === null) throw badRequest("the request has no body: send a JSON object");
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badRequest(text.trim() === "" ? "the request body is empty: send a JSON object" : "the request body is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("the request body must be a JSON object");
+  return value as Record<string, unknown>;
+}
+
+function tooLarge(maxBytes: number): OpenclawError {
+  return new OpenclawError("MESSAGE_TOO_LARGE", `the request body is over ${maxBytes} bytes (gateway.maxBodyBytes)`);
+}
+
+/**
+ * Bearer-token authentication on every route it guards. Compared in
+ * constant time; without a configured token (loopback only) everything passes.
+ */
+export function bearerAuth(token: string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (token === undefined) return next();
+    const header = c.req.header("authorization") ?? "";
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (m === null) return errorResponse(c, new OpenclawError("UNAUTHORIZED", "missing bearer token: send Authorization: Bearer <gateway.auth.token>"));
+    if (!sameSecret(m[1] ?? "", token)) return errorResponse(c, new OpenclawError("UNAUTHORIZED", "invalid bearer token"));
+    return next();
+  };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i % Math.max(1, x.length)] ?? 0) ^ (y[i % Math.max(1, y.length)] ?? 0);
+  return diff === 0;
+}
+
+/** Reads an optional string field of a body. */
+export function optString(body: Record<string, unknown>, name: string): string | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw badRequest(`${name} must be a string`);
+  return v;
+}
+
+/** Reads an optional boolean field of a body. */
+export function optBool(body: Record<string, unknown>, name: string): boolean | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean") throw badRequest(`${name} must be true or false`);
+  return v;
+}

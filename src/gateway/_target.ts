@@ -1,0 +1,50 @@
+import type { Context } from "hono";
+import type { Inbound } from "../routing/route.js";
+import { parseKey } from "../session/keys.js";
+import { badRequest } from "./_http.js";
+
+/** How a gateway request names its session: an id or id prefix, a routing key (found or created), or an inbound address (routed). */
+export type SessionTarget = { ref: string } | { key: string } | { inbound: Inbound };
+
+/** Headers that name the session of an OpenAI-compatible request. */
+export const SESSION_HEADERS = {
+  key: "x-openclaw-session-key",
+  channel: "x-openclaw-channel",
+  sender: "x-openclaw-sender",
+  group: "x-openclaw-group",
+  thread: "x-openclaw-thread",
+} as const;
+
+/**
+ * The session a request names: a routing key (`x-openclaw-session-key`), or
+ * an inbound address (channel + sender, optionally group and thread) routed
+ * like any inbound message. Undefined when none is given: the request is
+ * stateless. Isolated keys are refused: they name one-off sessions that a
+ * client cannot address by key.
+ */
+export function targetOf(c: Context): { target: SessionTarget | undefined; sender: string | null } {
+  const h = (name: string): string | undefined => {
+    const v = c.req.header(name);
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const key = h(SESSION_HEADERS.key);
+  const channel = h(SESSION_HEADERS.channel);
+  const sender = h(SESSION_HEADERS.sender);
+  const group = h(SESSION_HEADERS.group);
+  const thread = h(SESSION_HEADERS.thread);
+  if (key !== undefined) {
+    if (channel !== undefined || group !== undefined || thread !== undefined) {
+      throw badRequest(`give either ${SESSION_HEADERS.key} or ${SESSION_HEADERS.channel} + ${SESSION_HEADERS.sender}, not both`);
+    }
+    const parsed = parseKey(key);
+    if (parsed.kind === "isolated") throw badRequest(`${SESSION_HEADERS.key}: isolated keys are reserved for one-off sessions; use a dm:… or group:… key`);
+    const implied = parsed.kind === "dm" ? parsed.subject : null;
+    return { target: { key }, sender: sender ?? implied };
+  }
+  if (channel === undefined && sender === undefined && group === undefined && thread === undefined) return { target: undefined, sender: null };
+  if (channel === undefined || sender === undefined) throw badRequest(`${SESSION_HEADERS.channel} and ${SESSION_HEADERS.sender} go together`);
+  return {
+    target: { inbound: { channel, senderId: sender, ...(group !== undefined ? { groupId: group } : {}), ...(thread !== undefined ? { threadId: thread } : {}) } },
+    sender,
+  };
+}

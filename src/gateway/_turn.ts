@@ -1,0 +1,201 @@
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { OpenclawError } from "../errors.js";
+import type { NewMessage } from "../manager/_message.js";
+import type { SessionManager } from "../manager/manager.js";
+import type { ChatBody, ModelClient } from "../model/client.js";
+import type { Message, Session, ToolCall } from "../session/types.js";
+import { KeyedMutex } from "../store/_mutex.js";
+import type { SessionTarget } from "./_target.js";
+
+/** Token usage as the upstream reported it. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** One exchange with the model on behalf of a session (or of nobody, when stateless). */
+export interface TurnRequest {
+  /** The session; undefined for a stateless request (nothing read or stored). */
+  target: SessionTarget | undefined;
+  /** Messages recorded before asking: the new user turn, tool results. For a stateless request, the whole conversation. */
+  input: NewMessage[];
+  /** Upstream options: tools, tool_choice, temperature, limits, stop … */
+  options: Omit<ChatBody, "messages">;
+  /** System text for this call only: sent first, never stored. */
+  instructions?: string | undefined;
+  signal: AbortSignal;
+  /** Streaming: receives each upstream chunk as it arrives. */
+  onChunk?: ((chunk: ChatCompletionChunk) => void | Promise<void>) | undefined;
+}
+
+/** What a turn did. */
+export interface TurnResult {
+  /** The session after the reply was stored; undefined when stateless. */
+  session: Session | undefined;
+  /** The stored input messages (empty when stateless or all were retries already stored). */
+  input: Message[];
+  /** The assistant's reply (stored, with its id, unless stateless). */
+  reply: { id: string; content: string; toolCalls: ToolCall[]; createdAt: string };
+  finishReason: string;
+  usage: Usage | null;
+}
+
+/** The error for a model endpoint with no upstream configured. */
+export function noModel(): OpenclawError {
+  return new OpenclawError("UPSTREAM", "no upstream model is configured: set gateway.model in config.json", { userError: false, status: 503 });
+}
+
+/**
+ * Runs turns: record the new messages, build the session's context within
+ * its window, ask the model, store the reply. Turns of one session are
+ * serialised for the whole exchange, so two requests never interleave their
+ * messages; different sessions run in parallel.
+ *
+ * If the caller goes away (or the upstream fails) before the reply is
+ * complete, the input stays recorded and no partial reply is stored: the
+ * next turn sees the question unanswered rather than half an answer.
+ */
+export class TurnRunner {
+  private readonly sessions = new KeyedMutex();
+
+  constructor(
+    private readonly manager: SessionManager,
+    private readonly model: ModelClient | undefined,
+  ) {}
+
+  /** Runs one turn. */
+  async run(req: TurnRequest): Promise<TurnResult> {
+    const model = this.model;
+    if (model === undefined) throw noModel();
+    if (req.target === undefined) return this.stateless(model, req);
+    const id = await this.sessionOf(req.target, req.input, req.signal);
+    return this.sessions.run(
+      id,
+      async () => {
+        const stored: Message[] = [];
+        let last: Message | undefined;
+        for (const m of req.input) {
+          const r = await this.manager.record({ ref: id }, m, { signal: req.signal });
+          if (!r.duplicate) stored.push(r.message);
+          last = r.message;
+        }
+        // A retry of a turn that completed (every input message already stored under
+        // its client id, and answered): the stored answer is returned, nothing is asked again.
+        if (req.input.length > 0 && stored.length === 0 && last !== undefined) {
+          const replay = await this.answered(id, last.id);
+          if (replay !== undefined) return replay;
+        }
+        const context = await this.manager.buildContext(id, { signal: req.signal });
+        const messages = [...instructionsOf(req), ...(context.messages as ChatCompletionMessageParam[])];
+        const reply = await this.ask(model, messages, req);
+        const saved = await this.manager.record(
+          { ref: id },
+          { role: "assistant", content: reply.content, sender: null, ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}) },
+        );
+        return {
+          session: saved.session,
+          input: stored,
+          reply: { id: saved.message.id, content: reply.content, toolCalls: reply.toolCalls, createdAt: saved.message.createdAt },
+          finishReason: reply.finishReason,
+          usage: reply.usage,
+        };
+      },
+      req.signal,
+    );
+  }
+
+  private async answered(id: string, inputId: string): Promise<TurnResult | undefined> {
+    const session = await this.manager.get(id);
+    const at = session.messages.findIndex((m) => m.id === inputId);
+    const reply = at < 0 ? undefined : session.messages.slice(at + 1).find((m) => m.role === "assistant");
+    if (reply === undefined) return undefined;
+    return {
+      session,
+      input: [],
+      reply: { id: reply.id, content: reply.content, toolCalls: [...(reply.toolCalls ?? [])], createdAt: reply.createdAt },
+      finishReason: (reply.toolCalls ?? []).length > 0 ? "tool_calls" : "stop",
+      usage: null,
+    };
+  }
+
+  /** Runs `fn` with the session's turn lock held (for other endpoints that change a session mid-conversation). */
+  exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.sessions.run(id, fn);
+  }
+
+  /** The session id a request names, found or created as a key or an inbound address would be. Messages are checked first. */
+  async sessionOf(target: SessionTarget, input: readonly NewMessage[], signal: AbortSignal): Promise<string> {
+    for (const m of input) this.manager.checkMessage(m);
+    if ("ref" in target) return this.manager.resolve(target.ref, { signal });
+    if ("key" in target) {
+      const sender = input.find((m) => m.sender !== undefined && m.sender !== null)?.sender;
+      return (await this.manager.sessionForKey(target.key, { signal, ...(sender ? { participants: [sender] } : {}) })).id;
+    }
+    return (await this.manager.route(target.inbound, { signal })).id;
+  }
+
+  private async stateless(model: ModelClient, req: TurnRequest): Promise<TurnResult> {
+    const history: ChatCompletionMessageParam[] = req.input.map(toChatParam);
+    const reply = await this.ask(model, [...instructionsOf(req), ...history], req);
+    return {
+      session: undefined,
+      input: [],
+      reply: { id: `stateless-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, content: reply.content, toolCalls: reply.toolCalls, createdAt: new Date().toISOString() },
+      finishReason: reply.finishReason,
+      usage: reply.usage,
+    };
+  }
+
+  private async ask(model: ModelClient, messages: ChatCompletionMessageParam[], req: TurnRequest): Promise<{ content: string; toolCalls: ToolCall[]; finishReason: string; usage: Usage | null }> {
+    const body: ChatBody = { ...req.options, messages };
+    if (req.onChunk === undefined) {
+      const done = await model.complete(body, req.signal);
+      const choice = done.choices[0];
+      const toolCalls = (choice?.message.tool_calls ?? []).flatMap((c) => (c.type === "function" ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : []));
+      return { content: choice?.message.content ?? "", toolCalls, finishReason: choice?.finish_reason ?? "stop", usage: usageOf(done.usage) };
+    }
+    let content = "";
+    let finishReason = "stop";
+    let usage: Usage | null = null;
+    const calls: Array<{ id: string; name: string; arguments: string }> = [];
+    for await (const chunk of await model.stream(body, req.signal)) {
+      const choice = chunk.choices[0];
+      if (choice !== undefined) {
+        content += choice.delta.content ?? "";
+        for (const d of choice.delta.tool_calls ?? []) {
+          const call = (calls[d.index] ??= { id: "", name: "", arguments: "" });
+          if (d.id) call.id = d.id;
+          if (d.function?.name) call.name += d.function.name;
+          if (d.function?.arguments) call.arguments += d.function.arguments;
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+      if (chunk.usage) usage = usageOf(chunk.usage);
+      await req.onChunk(chunk);
+    }
+    return { content, toolCalls: calls.filter((c) => c.id !== "" && c.name !== ""), finishReason, usage };
+  }
+}
+
+function instructionsOf(req: TurnRequest): ChatCompletionMessageParam[] {
+  return req.instructions === undefined || req.instructions === "" ? [] : [{ role: "system", content: req.instructions }];
+}
+
+function usageOf(u: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null | undefined): Usage | null {
+  return u ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens } : null;
+}
+
+/** A message to record, in the chat-completions shape the upstream takes. */
+export function toChatParam(m: NewMessage): ChatCompletionMessageParam {
+  if (m.role === "tool") return { role: "tool", content: m.content, tool_call_id: m.toolCallId ?? "" };
+  if (m.role === "assistant") {
+    const calls = m.toolCalls ?? [];
+    return {
+      role: "assistant",
+      content: m.content,
+      ...(calls.length > 0 ? { tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })) } : {}),
+    };
+  }
+  return { role: m.role, content: m.content };
+}

@@ -1,0 +1,34 @@
+import { Hono } from "hono";
+import { OpenclawError } from "../errors.js";
+import type { GatewayDeps } from "./_deps.js";
+import { bearerAuth, errorResponse } from "./_http.js";
+import { adminRouter } from "./admin.js";
+import { hooksRouter } from "./hooks.js";
+import { chatRouter } from "./openai/chat.js";
+import { conversationsRouter } from "./openai/conversations.js";
+import { modelsRouter } from "./openai/models.js";
+import { responsesRouter } from "./openai/responses.js";
+
+/**
+ * The gateway's hono app: `/health` (open), `/v1` (OpenAI-compatible),
+ * `/admin` and `/hooks` behind the bearer token, and one error shape for all.
+ */
+export function createApp(deps: GatewayDeps, token: string | undefined): Hono {
+  const app = new Hono();
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  const auth = bearerAuth(token);
+  app.use("/v1/*", auth);
+  app.use("/admin/*", auth);
+  app.use("/hooks/*", auth);
+  const v1 = new Hono();
+  v1.route("/", modelsRouter(deps));
+  v1.route("/", chatRouter(deps));
+  v1.route("/", responsesRouter(deps));
+  v1.route("/", conversationsRouter(deps));
+  app.route("/v1", v1);
+  app.route("/admin", adminRouter(deps));
+  app.route("/hooks", hooksRouter(deps));
+  app.notFound((c) => errorResponse(c, new OpenclawError("NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((err, c) => errorResponse(c, err));
+  return app;
+}

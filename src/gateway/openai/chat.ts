@@ -1,0 +1,112 @@
+import { Hono } from "hono";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import type { ChatBody } from "../../model/client.js";
+import type { GatewayDeps } from "../_deps.js";
+import { badRequest, errorResponse, optBool, optString, readJson } from "../_http.js";
+import { streamEvents } from "../_sse.js";
+import { targetOf } from "../_target.js";
+import type { TurnResult } from "../_turn.js";
+import { fromChatMessage, newTrailing } from "./_messages.js";
+
+// Request fields passed upstream as they are; the rest (model, stream, n, user…) are the gateway's.
+const PASS_THROUGH = [
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stop",
+  "presence_penalty",
+  "frequency_penalty",
+  "seed",
+  "response_format",
+  "logit_bias",
+  "reasoning_effort",
+] as const;
+
+/** Picks the upstream options of a chat-completions or responses body. */
+export function upstreamOptions(body: Record<string, unknown>): Omit<ChatBody, "messages"> {
+  const out: Record<string, unknown> = {};
+  for (const k of PASS_THROUGH) if (body[k] !== undefined && body[k] !== null) out[k] = body[k];
+  return out as Omit<ChatBody, "messages">;
+}
+
+/**
+ * `POST /v1/chat/completions`. With a session named by headers, only the
+ * trailing new user/tool messages are recorded and the model gets the
+ * session's managed context; without one, the request is passed through
+ * statelessly. Streaming and not, usage chunk on request, tool calls.
+ */
+export function chatRouter(deps: GatewayDeps): Hono {
+  const app = new Hono();
+  app.post("/chat/completions", async (c) => {
+    try {
+      const body = await readJson(c, deps.maxBodyBytes);
+      if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest("messages must be a non-empty array");
+      if (body.n !== undefined && body.n !== null && body.n !== 1) throw badRequest("n must be 1: one reply is recorded per turn");
+      const stream = optBool(body, "stream") ?? false;
+      const opts = body.stream_options as { include_usage?: unknown } | undefined;
+      const includeUsage = stream && opts?.include_usage === true;
+      const requested = optString(body, "model") ?? deps.model?.model ?? "openclaw";
+      const { target, sender } = targetOf(c);
+      const messages = body.messages.map((m, i) => fromChatMessage(m, i, sender));
+      const input = target === undefined ? messages : newTrailing(messages);
+      if (target !== undefined && input.length === 0) throw badRequest("messages must end with the new user (or tool) message(s) of this turn");
+      const idem = c.req.header("idempotency-key");
+      if (idem !== undefined && target !== undefined) input.forEach((m, i) => (m.clientMessageId = `${idem.slice(0, 200)}#${i}`));
+      const abort = new AbortController();
+      const signal = AbortSignal.any([abort.signal, deps.shutdown]);
+      // The session is settled before the response starts, so its errors keep their status and its id goes in a header.
+      const id = target === undefined ? undefined : await deps.turns.sessionOf(target, input, signal);
+      const headers: Record<string, string> = id === undefined ? {} : { "x-openclaw-session-id": id };
+      const request = { target: id === undefined ? undefined : { ref: id }, input, options: upstreamOptions(body), signal };
+      const created = Math.floor(Date.now() / 1000);
+      if (!stream) {
+        const r = await deps.turns.run(request);
+        for (const [k, v] of Object.entries(headers)) c.header(k, v);
+        return c.json(completion(r, requested, created));
+      }
+      return streamEvents(
+        c,
+        abort,
+        async (sse) => {
+          let chatId: string | undefined;
+          await deps.turns.run({
+            ...request,
+            onChunk: async (chunk: ChatCompletionChunk) => {
+              chatId ??= `chatcmpl-${chunk.id}`;
+              if (chunk.choices.length === 0 && !includeUsage) return;
+              const { usage, ...rest } = chunk;
+              await sse.send({ ...rest, id: chatId, model: requested, ...(includeUsage ? { usage: usage ?? null } : {}) });
+            },
+          });
+        },
+        { done: "[DONE]", headers },
+      );
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
+  return app;
+}
+
+function completion(r: TurnResult, model: string, created: number): Record<string, unknown> {
+  const calls = r.reply.toolCalls.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.arguments } }));
+  return {
+    id: `chatcmpl-${r.reply.id}`,
+    object: "chat.completion",
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: r.reply.content === "" && calls.length > 0 ? null : r.reply.content, refusal: null, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
+        finish_reason: r.finishReason,
+        logprobs: null,
+      },
+    ],
+    usage: r.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+  };
+}

@@ -1,0 +1,80 @@
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import { OpenclawError } from "../errors.js";
+import type { SessionManager } from "../manager/manager.js";
+import { createModelClient, type ModelDeps } from "../model/client.js";
+import { createApp } from "./app.js";
+import { EventLog } from "./_events.js";
+import { TurnRunner } from "./_turn.js";
+
+/** Options of {@link startGateway}. */
+export interface GatewayOptions {
+  manager: SessionManager;
+  host: string;
+  /** 0 takes any free port. */
+  port: number;
+  /** Bearer token; required unless the host is a loopback address. */
+  token: string | undefined;
+  /** Seams for the upstream client (tests). */
+  modelDeps?: ModelDeps;
+  /** How long in-flight requests may take to finish after close() before they are aborted (default 5 s). */
+  graceMs?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (aborting them after the grace period), closes the manager's events. */
+  close(): Promise<void>;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Starts the gateway on the manager's store and config. The caller still owns (and closes) the manager. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { manager } = options;
+  const config = manager.config.gateway;
+  if (!isLoopback(options.host) && options.token === undefined) {
+    throw new OpenclawError(
+      "CONFIG_INVALID",
+      `refusing to listen on ${options.host} without a token: set gateway.auth.token or OPENCLAW_GATEWAY_TOKEN, or bind 127.0.0.1`,
+    );
+  }
+  const model = config.model === undefined ? undefined : await createModelClient(config.model, options.modelDeps ?? {});
+  const shutdown = new AbortController();
+  const events = new EventLog(manager);
+  const turns = new TurnRunner(manager, model);
+  const app = createApp({ manager, model, turns, events, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal }, options.token);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+    s.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new OpenclawError("INVALID_ARGUMENT", `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err })),
+    );
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Long-lived streams (event streams, slow model calls) end when the grace period is over.
+        const timer = setTimeout(() => {
+          shutdown.abort(new Error("the gateway is shutting down"));
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }, options.graceMs ?? 5000);
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        await stopped;
+        clearTimeout(timer);
+        shutdown.abort(new Error("the gateway is shutting down"));
+        events.close();
+      })();
+      return closing;
+    },
+  };
+}
