@@ -1,7 +1,7 @@
 import { counterFor } from "../context/budget.js";
 import { OpenclawError } from "../errors.js";
 import { editPolicy } from "../session/tools.js";
-import type { Session } from "../session/types.js";
+import type { Message, Session } from "../session/types.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import { assertPrefKey, assertToolPattern } from "./_refs.js";
 import type { ClearReport, SessionEdit } from "./types.js";
@@ -59,4 +59,30 @@ export async function editSession(ctx: ManagerContext, writer: SessionWriter, id
     },
     options,
   );
+}
+
+/**
+ * Removes one message by id, from the active history or the pruned-history
+ * log, in one commit. Returns the removed message, or undefined when the
+ * session holds no message with that id.
+ */
+export async function deleteMessage(ctx: ManagerContext, writer: SessionWriter, id: string, messageId: string, options: WriteOptions = {}): Promise<Message | undefined> {
+  let removed: Message | undefined;
+  await writer.mutate(
+    id,
+    async (s) => {
+      removed = s.messages.find((m) => m.id === messageId);
+      const at = ctx.now().toISOString();
+      if (removed !== undefined) {
+        return { session: { ...s, messages: s.messages.filter((m) => m.id !== messageId), updatedAt: at }, reason: "edited" };
+      }
+      const log = await ctx.store.readPruned(id);
+      removed = log.find((m) => m.id === messageId);
+      if (removed === undefined) return undefined;
+      const kept = log.filter((m) => m.id !== messageId);
+      return { session: { ...s, prunedCount: Math.max(0, s.prunedCount - 1), updatedAt: at }, reason: "edited", pruned: { replace: kept } };
+    },
+    options,
+  );
+  return removed;
 }

@@ -26,7 +26,7 @@ import { deleteAll, loadAll, refOf, selectForDelete, setArchived, type SessionRe
 import { Appender, type AppendResult, type AppendTarget } from "./append.js";
 import type { CompactReport } from "./compact-all.js";
 import type { Compactor, FoldOutcome } from "./compact.js";
-import { clearSession, editSession } from "./edit.js";
+import { clearSession, deleteMessage, editSession } from "./edit.js";
 import { EventHub, type SessionListener } from "./events.js";
 import { Router } from "./routing.js";
 import type { StatusReport } from "./status.js";
@@ -189,6 +189,24 @@ export class SessionManager {
   /** The folded messages of a session, oldest first. */
   async prunedHistory(ref: string, options: WriteOptions = {}): Promise<Message[]> {
     return this.#ctx.store.readPruned(await this.resolve(ref, options));
+  }
+
+  /**
+   * Every message of a session, oldest first: the pruned-history log, then
+   * the active history (a message in both after an interrupted fold appears
+   * once). What a client paging through a conversation sees: folding old
+   * turns into the summary never makes a message vanish from here.
+   */
+  async history(ref: string, options: WriteOptions = {}): Promise<Message[]> {
+    const session = await this.get(ref, options);
+    const active = new Set(session.messages.map((m) => m.id));
+    const pruned = (await this.#ctx.store.readPruned(session.id)).filter((m) => !active.has(m.id));
+    return [...pruned, ...session.messages];
+  }
+
+  /** Removes one message (active or pruned) by id; returns it, or undefined when the session has no such message. */
+  async deleteMessage(ref: string, messageId: string, options: WriteOptions = {}): Promise<Message | undefined> {
+    return deleteMessage(this.#ctx, this.#writer, await this.resolve(ref, options), messageId, options);
   }
 
   /** Lists sessions, newest activity first; archived ones only when asked for. */

@@ -82,6 +82,8 @@ export async function createModelClient(settings: ModelSettings, deps: ModelDeps
         } catch (err) {
           throw fail(err, signal);
         }
+        // The SDK ends an aborted stream quietly; a caller must not mistake the partial reply for a whole one.
+        if (signal?.aborted) throw fail(new Error("aborted"), signal);
       })();
     },
   };
