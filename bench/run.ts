@@ -1,7 +1,7 @@
 // Runs the benchmarks of BENCHMARKS.md and writes bench/results/latest.json.
 //   npm run bench                      default sizes (1k and 10k stores)
 //   npm run bench -- --full            adds the 100k store
-//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact
+//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway
 // Sizes and repetitions come from BENCH_* variables (see BENCHMARKS.md).
 import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -10,13 +10,14 @@ import { durableAppends } from "./appends.js";
 import { cliStart, type EmptyListTimes } from "./cli-start.js";
 import { compactAtScale } from "./compact.js";
 import { contextBuild } from "./context.js";
+import { gatewayThroughput } from "./gateway.js";
 import { listAtScale } from "./list.js";
 import { holdSessions } from "./memory.js";
 import { documentBytes, populate } from "./_populate.js";
 import { RSS_METHOD } from "./_spawn.js";
 import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
 
-const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact"] as const;
+const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const args = process.argv.slice(2);
@@ -42,6 +43,8 @@ const params = {
   memorySessions: envInt("BENCH_MEMORY_SESSIONS", 10_000),
   compactSessions: envInt("BENCH_COMPACT_SESSIONS", 10_000),
   populateParallel: envInt("BENCH_POPULATE_PARALLEL", 16),
+  gatewaySessions: envInt("BENCH_GATEWAY_SESSIONS", 100),
+  gatewayRequests: envInt("BENCH_GATEWAY_REQUESTS", 3000),
 };
 
 /** The commit measured, marked dirty when the tree has uncommitted changes (read-only git queries). */
@@ -104,6 +107,10 @@ try {
     log("6. memory");
     const s = await store(params.memorySessions);
     report(await holdSessions(s.dir, params.memorySessions, s.bytes));
+  }
+  if (wants("gateway")) {
+    log("7. gateway");
+    report(await gatewayThroughput({ sessions: params.gatewaySessions, requests: params.gatewayRequests }));
   }
   if (wants("compact")) {
     log("5. sessions compact");

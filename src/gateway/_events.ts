@@ -14,7 +14,10 @@ export interface LoggedEvent {
  */
 export class EventLog {
   private readonly ring: LoggedEvent[] = [];
-  private next = 1;
+  // Starts from the clock (µs), not 1: after a gateway restart a client's old
+  // Last-Event-ID is then below anything this run issues and is recognised as
+  // a gap, instead of silently matching an unrelated event of the new run.
+  private next = Date.now() * 1000 + 1;
   private readonly listeners = new Set<(e: LoggedEvent) => void>();
   private readonly stop: () => void;
 
@@ -25,6 +28,11 @@ export class EventLog {
   /** Sequence number of the oldest event still kept (0 when none). */
   get oldest(): number {
     return this.ring[0]?.seq ?? 0;
+  }
+
+  /** Sequence number of the newest event issued (one less than the first when none yet). */
+  get latest(): number {
+    return this.next - 1;
   }
 
   /** Events after `seq`, oldest first; `complete` is false when some were already dropped. */

@@ -1,0 +1,67 @@
+import autocannon from "autocannon";
+import { startFakeUpstream } from "../test/helpers/fake-upstream.js";
+import { startGatewayProcess } from "../test/helpers/gateway-process.js";
+import { sig, type Row } from "./_util.js";
+
+/** Sizes of the gateway scenario. */
+export interface GatewaySizes {
+  /** Concurrent connections, one session each. */
+  sessions: number;
+  /** Requests per measurement. */
+  requests: number;
+}
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(url: string, headers: (i: number) => Record<string, string>, sizes: GatewaySizes): Promise<Measured> {
+  let n = 0;
+  const r = await autocannon({
+    url,
+    connections: sizes.sessions,
+    amount: sizes.requests,
+    timeout: 60,
+    requests: [
+      {
+        method: "POST",
+        setupRequest: (req) => {
+          const i = n++;
+          return { ...req, headers: { "content-type": "application/json", ...headers(i) }, body: JSON.stringify({ model: "fake-model", messages: [{ role: "user", content: `message ${i} about order ORD-${i}` }] }) };
+        },
+      },
+    ],
+  });
+  if (r.errors > 0 || r.non2xx > 0) throw new Error(`load run failed: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+  return { rps: sizes.requests / r.duration, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+/**
+ * Scenario 7: `POST /v1/chat/completions` through the gateway, one session
+ * per connection (each request records the user message and the reply,
+ * durably, and sends the managed context), against the same fake upstream
+ * called directly in the same run. Figures: requests/s, and the latency the
+ * gateway adds at p50 and p99.
+ */
+export async function gatewayThroughput(sizes: GatewaySizes): Promise<Row[]> {
+  const upstream = await startFakeUpstream();
+  const gw = await startGatewayProcess({ sessions: { maxHistoryLength: 100 }, gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } } });
+  try {
+    // Warm-up: loads the tokenizer, the routes and the upstream client.
+    await load(`${gw.url}/v1/chat/completions`, (i) => ({ authorization: `Bearer ${gw.token}`, "x-openclaw-session-key": `dm:bench:w${i % sizes.sessions}` }), { ...sizes, requests: sizes.sessions });
+    const direct = await load(`${upstream.baseUrl}/chat/completions`, () => ({}), sizes);
+    const through = await load(`${gw.url}/v1/chat/completions`, (i) => ({ authorization: `Bearer ${gw.token}`, "x-openclaw-session-key": `dm:bench:u${i % sizes.sessions}` }), sizes);
+    const base = { scenario: "7 gateway", unit: "", met: null, goal: "report" };
+    const label = `${sizes.sessions} sessions, ${sizes.requests} chat requests`;
+    return [
+      { ...base, case: `${label}: throughput`, figure: through.rps, unit: "requests/s", baseline: direct.rps, baselineLabel: "fake upstream called directly", ratio: through.rps / direct.rps, extra: { gatewayP50Ms: through.p50, gatewayP99Ms: through.p99, directP50Ms: direct.p50, directP99Ms: direct.p99 } },
+      { ...base, case: `${label}: added latency p50`, figure: sig(Math.max(0, through.p50 - direct.p50)), unit: "ms", baseline: direct.p50, baselineLabel: "fake upstream p50", ratio: through.p50 / Math.max(1, direct.p50) },
+      { ...base, case: `${label}: added latency p99`, figure: sig(Math.max(0, through.p99 - direct.p99)), unit: "ms", baseline: direct.p99, baselineLabel: "fake upstream p99", ratio: through.p99 / Math.max(1, direct.p99) },
+    ];
+  } finally {
+    await gw.stop();
+    await upstream.close();
+  }
+}
