@@ -1,6 +1,6 @@
-import { z } from "zod";
 import type { SummarizerConfig } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
+import { createModelClient, safeOrigin, type ModelDeps } from "../model/client.js";
 import type { Message } from "../session/types.js";
 import type { SummarizeInput, Summarizer } from "./summarizer-types.js";
 import { estimateTokens } from "./tokens.js";
@@ -9,28 +9,8 @@ import { DEFAULT_CONTEXT_WINDOW, lookupModelWindow } from "./windows.js";
 /** Settings of the HTTP summarizer, as the config schema produces them. */
 export type OpenAICompatibleConfig = Extract<SummarizerConfig, { type: "openai-compatible" }>;
 
-/** Seams for tests and embedders; production uses the defaults. */
-export interface OpenAICompatibleDeps {
-  /** Where `apiKeyEnv` is looked up (default: process.env). */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** HTTP client (default: global fetch). */
-  fetch?: typeof globalThis.fetch;
-  /** First retry delay in ms, doubled per retry (default 250). */
-  retryDelayMs?: number;
-}
-
-const MAX_BACKOFF_MS = 5_000;
-const responseSchema = z.object({
-  choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1),
-});
-
-/** `{baseUrl}/chat/completions`, keeping any query string (Azure's api-version) and not doubling the path. */
-export function chatCompletionsUrl(baseUrl: string): string {
-  const url = new URL(baseUrl);
-  const path = url.pathname.replace(/\/+$/, "");
-  url.pathname = path.endsWith("/chat/completions") ? path : `${path}/chat/completions`;
-  return url.toString();
-}
+/** Seams for tests and embedders (those of the model client); production uses the defaults. */
+export type OpenAICompatibleDeps = ModelDeps;
 
 /** The instruction sent as the system message. */
 export function summaryInstruction(maxTokens: number): string {
@@ -44,95 +24,62 @@ export function summaryInstruction(maxTokens: number): string {
   ].join("\n");
 }
 
-/** Creates the summarizer that calls an OpenAI-compatible `/chat/completions` endpoint (OpenAI, Ollama, vLLM …). */
+/**
+ * Creates the summarizer that asks an OpenAI-compatible model (OpenAI,
+ * Ollama, vLLM …) through the engine's model client, which owns timeouts,
+ * retries (429, 5xx, timeouts, connection errors; never other 4xx), abort
+ * and key redaction. Every failure is one SUMMARIZER_FAILED line.
+ */
 export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig, deps: OpenAICompatibleDeps = {}): Summarizer {
-  const url = chatCompletionsUrl(config.baseUrl);
-  const doFetch = deps.fetch ?? globalThis.fetch;
-  const baseDelay = deps.retryDelayMs ?? 250;
+  const baseFetch = deps.fetch ?? globalThis.fetch;
+  const where = `model ${config.model} at ${safeOrigin(config.baseUrl)}`;
   return {
     name: "openai-compatible",
     async summarize(input: SummarizeInput, signal?: AbortSignal): Promise<string> {
-      const env = deps.env ?? process.env;
-      const key = config.apiKeyEnv === undefined ? undefined : env[config.apiKeyEnv];
-      const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
-      if (key !== undefined && key !== "") headers.authorization = `Bearer ${key}`;
-      const body = JSON.stringify({
-        model: config.model,
-        messages: [
-          { role: "system", content: summaryInstruction(input.maxTokens) },
-          { role: "user", content: renderRequest(input, config.model) },
-        ],
-        temperature: 0,
-      });
-      const attempts = config.maxRetries + 1;
-      let made = 0;
-      let last: Outcome | undefined;
-      for (let i = 0; i < attempts; i++) {
-        if (last !== undefined && !last.ok) await sleep(Math.min(MAX_BACKOFF_MS, last.retryAfterMs ?? baseDelay * 2 ** (i - 1)), signal);
-        if (signal?.aborted) {
-          last = { ok: false, retry: false, reason: "aborted by caller" };
-          break;
-        }
-        last = await requestOnce(doFetch, url, headers, body, config.timeoutMs, signal);
-        made++;
-        if (last.ok) return last.text;
-        if (!last.retry) break;
+      // A client per call, so its fetch counts this call's attempts only (the SDK retries inside).
+      let attempts = 0;
+      const fetch: typeof globalThis.fetch = (url, init) => {
+        attempts++;
+        return baseFetch(url, init);
+      };
+      let reply: unknown;
+      try {
+        const client = await createModelClient(config, { ...(deps.env !== undefined ? { env: deps.env } : {}), fetch });
+        reply = await client.complete(
+          {
+            messages: [
+              { role: "system", content: summaryInstruction(input.maxTokens) },
+              { role: "user", content: renderRequest(input, config.model) },
+            ],
+            temperature: 0,
+          },
+          signal,
+        );
+      } catch (err) {
+        // The client's messages are one line with the key and URL credentials already removed; no cause is kept.
+        const why = err instanceof Error ? err.message : String(err);
+        throw new OpenclawError("SUMMARIZER_FAILED", attempts > 1 ? `${why} after ${attempts} attempts` : why, { userError: false });
       }
-      const why = last !== undefined && !last.ok ? last.reason : "no attempt made";
-      throw new OpenclawError("SUMMARIZER_FAILED", redact(made > 1 ? `${why} after ${made} attempts` : why, key), { userError: false });
+      const content = replyContent(reply);
+      if (content === undefined) throw failed(where, typeof reply === "string" ? "response is not JSON" : "response has no choices[0].message.content string");
+      // Reasoning models served by Ollama or vLLM may prepend their thinking to the answer.
+      const text = content.replace(/<think>[\s\S]*?<\/think>/g, "").trim();
+      if (text === "") throw failed(where, "response content is empty");
+      return text;
     },
   };
 }
 
-type Outcome = { ok: true; text: string } | { ok: false; retry: boolean; reason: string; retryAfterMs?: number };
+/** `choices[0].message.content` when it is a string (the SDK does not check the shape; a non-JSON body arrives as a string). */
+function replyContent(reply: unknown): string | undefined {
+  const choices = typeof reply === "object" && reply !== null ? (reply as { choices?: unknown }).choices : undefined;
+  if (!Array.isArray(choices)) return undefined;
+  const content = (choices[0] as { message?: { content?: unknown } } | undefined)?.message?.content;
+  return typeof content === "string" ? content : undefined;
+}
 
-async function requestOnce(
-  doFetch: typeof globalThis.fetch,
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<Outcome> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-  let status: number;
-  let raw: string;
-  let retryAfter: string | null;
-  try {
-    // The body is read under the same signal, so a server that stalls mid-response also times out.
-    const res = await doFetch(url, { method: "POST", headers, body, signal: combined });
-    status = res.status;
-    retryAfter = res.headers.get("retry-after");
-    raw = await res.text();
-  } catch (err) {
-    if (signal?.aborted) return { ok: false, retry: false, reason: "aborted by caller" };
-    if (timeout.aborted) return { ok: false, retry: true, reason: `timeout of ${timeoutMs} ms` };
-    return { ok: false, retry: true, reason: `network error: ${networkReason(err)}` };
-  }
-  if (status === 429 || status >= 500) {
-    const seconds = retryAfter === null ? NaN : Number(retryAfter);
-    const outcome: Outcome = { ok: false, retry: true, reason: `HTTP ${status}` };
-    if (Number.isFinite(seconds) && seconds >= 0) outcome.retryAfterMs = seconds * 1000;
-    return outcome;
-  }
-  if (status < 200 || status >= 300) {
-    // 4xx means the request itself is wrong (model name, key, URL); retrying cannot help.
-    const detail = raw.replace(/\s+/g, " ").trim().slice(0, 200);
-    return { ok: false, retry: false, reason: `HTTP ${status}${detail === "" ? "" : `: ${detail}`}` };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return { ok: false, retry: false, reason: "response is not JSON" };
-  }
-  const parsed = responseSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, retry: false, reason: "response has no choices[0].message.content string" };
-  // Reasoning models served by Ollama or vLLM may prepend their thinking to the answer.
-  const text = (parsed.data.choices[0]?.message.content ?? "").replace(/<think>[\s\S]*?<\/think>/g, "").trim();
-  if (text === "") return { ok: false, retry: false, reason: "response content is empty" };
-  return { ok: true, text };
+function failed(where: string, reason: string): OpenclawError {
+  return new OpenclawError("SUMMARIZER_FAILED", `${where}: ${reason}`, { userError: false });
 }
 
 /**
@@ -160,29 +107,4 @@ function transcriptLine(m: Message, maxChars: number): string {
   let text = `${m.content}${calls}`;
   if (text.length > maxChars) text = `${text.slice(0, maxChars)} [...]`;
   return `[${m.createdAt}] ${who}: ${text}`;
-}
-
-function networkReason(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === "string") return code;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
-/** Removes the API key from text that may echo it (server error bodies, library messages). */
-function redact(text: string, key: string | undefined): string {
-  return key !== undefined && key.length > 0 ? text.split(key).join("[redacted]") : text;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -25,6 +25,8 @@ export interface TurnRequest {
   /** System text for this call only: sent first, never stored. */
   instructions?: string | undefined;
   signal: AbortSignal;
+  /** The id the reply is stored under (a fresh UUID), for callers that name it before it exists (streamed Responses). */
+  replyId?: string | undefined;
   /** Streaming: receives each upstream chunk as it arrives. */
   onChunk?: ((chunk: ChatCompletionChunk) => void | Promise<void>) | undefined;
 }
@@ -92,6 +94,7 @@ export class TurnRunner {
         const saved = await this.manager.record(
           { ref: id },
           { role: "assistant", content: reply.content, sender: null, ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}) },
+          req.replyId === undefined ? {} : { messageId: req.replyId },
         );
         return {
           session: saved.session,
@@ -141,7 +144,7 @@ export class TurnRunner {
     return {
       session: undefined,
       input: [],
-      reply: { id: `stateless-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, content: reply.content, toolCalls: reply.toolCalls, createdAt: new Date().toISOString() },
+      reply: { id: req.replyId ?? `stateless-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, content: reply.content, toolCalls: reply.toolCalls, createdAt: new Date().toISOString() },
       finishReason: reply.finishReason,
       usage: reply.usage,
     };

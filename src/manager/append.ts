@@ -1,6 +1,8 @@
 import type { Inbound } from "../routing/route.js";
 import { routeTarget } from "../routing/route.js";
 import { assertWritable, markActivity } from "../session/lifecycle.js";
+import { OpenclawError } from "../errors.js";
+import { assertValidId } from "../session/ids.js";
 import type { Message, Session } from "../session/types.js";
 import { KeyedMutex } from "../store/_mutex.js";
 import { counterFor } from "../context/budget.js";
@@ -25,6 +27,12 @@ export interface AppendResult {
   compactionError: string | null;
 }
 
+/** Options of one append: a caller that must name the message before it exists (a streamed reply) gives its id. */
+export interface RecordOptions extends WriteOptions {
+  /** The new message's id (a fresh UUID the caller made); default: one made here. */
+  messageId?: string;
+}
+
 /** Runs after a saved append; never throws (failures are recorded on the session). */
 export type AfterAppend = (session: Session, options: WriteOptions) => Promise<{ session: Session; error: string | null }>;
 
@@ -45,9 +53,10 @@ export class Appender {
   ) {}
 
   /** Checks, routes or resolves, and records one message; then compacts as configured. */
-  async append(target: AppendTarget, message: NewMessage, options: WriteOptions = {}): Promise<AppendResult> {
+  async append(target: AppendTarget, message: NewMessage, options: RecordOptions = {}): Promise<AppendResult> {
     // Checked before anything is routed or created: a refused message leaves no trace.
     validateMessage(message, this.ctx.config.sessions.maxMessageBytes);
+    if (options.messageId !== undefined) assertValidId(options.messageId);
     let queue: string | undefined;
     if ("ref" in target) queue = `ref:${target.ref}`;
     else {
@@ -61,7 +70,7 @@ export class Appender {
     return { ...saved, session: after.session, compactionError: after.error };
   }
 
-  private async record(target: AppendTarget, input: NewMessage, options: WriteOptions): Promise<Omit<AppendResult, "compactionError">> {
+  private async record(target: AppendTarget, input: NewMessage, options: RecordOptions): Promise<Omit<AppendResult, "compactionError">> {
     let id: string;
     let created = false;
     if ("ref" in target) id = await this.resolve(target.ref, options);
@@ -70,7 +79,7 @@ export class Appender {
       id = routed.session.id;
       created = routed.created;
     }
-    const built = buildMessage(input, await counterFor(this.ctx.config), this.ctx.newId(), this.ctx.now());
+    const built = buildMessage(input, await counterFor(this.ctx.config), options.messageId ?? this.ctx.newId(), this.ctx.now());
     let existing: Message | undefined;
     const session = await this.writer.mutate(
       id,
@@ -79,6 +88,7 @@ export class Appender {
         assertWritable(s, this.ctx.config.sessions.expirationMs, now);
         existing = built.clientId === undefined ? undefined : s.messages.find((m) => m.clientId === built.clientId);
         if (existing !== undefined) return undefined;
+        if (options.messageId !== undefined && s.messages.some((m) => m.id === built.id)) throw new OpenclawError("CONFLICT", `session ${id} already has a message ${built.id}`);
         const participants = built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
         return { session: { ...markActivity(s, now), participants, messages: [...s.messages, built] }, reason: "appended", appended: [built] };
       },

@@ -23,7 +23,7 @@ import { loadManagerConfig } from "./_open.js";
 import { assertPrefKey, ensureDir, notFound, resolveRef } from "./_refs.js";
 import { Writer } from "./_writer.js";
 import { deleteAll, loadAll, refOf, selectForDelete, setArchived, type SessionRef } from "./admin.js";
-import { Appender, type AppendResult, type AppendTarget } from "./append.js";
+import { Appender, type AppendResult, type AppendTarget, type RecordOptions } from "./append.js";
 import type { CompactReport } from "./compact-all.js";
 import type { Compactor, FoldOutcome } from "./compact.js";
 import { clearSession, deleteMessage, editSession } from "./edit.js";
@@ -255,7 +255,7 @@ export class SessionManager {
    * it was a retry of one already stored, whether routing started a new
    * session, and any compaction error (the message is stored regardless).
    */
-  async record(target: AppendTarget, message: NewMessage, options: WriteOptions = {}): Promise<AppendResult> {
+  async record(target: AppendTarget, message: NewMessage, options: RecordOptions = {}): Promise<AppendResult> {
     return this.#appender.append(target, message, options);
   }
 

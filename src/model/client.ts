@@ -212,12 +212,20 @@ function secretsOf(baseUrl: string, key: string | undefined): string[] {
     const u = new URL(baseUrl);
     for (const part of [u.username, u.password, ...u.searchParams.values()]) {
       // Short parts ("v1", "a") would blank out ordinary words; credentials are longer.
-      if (part.length >= 4) found.push(part, decodeURIComponent(part));
+      if (part.length >= 4) found.push(part, safeDecode(part));
     }
   } catch {
     // An invalid URL fails on the first call and is never echoed whole.
   }
   return [...new Set(found)];
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 function redact(text: string, secrets: readonly string[]): string {

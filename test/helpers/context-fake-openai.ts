@@ -7,10 +7,15 @@ export interface SeenRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Date.now() when the request had been read. */
+  at: number;
 }
 
-/** How the fake answers one request; `hang` never answers. */
-export type Reply = { status: number; body: string; headers?: Record<string, string> } | "hang";
+/**
+ * How the fake answers one request: `hang` never answers; `stall` sends a
+ * 200 JSON head and half a body, then nothing more.
+ */
+export type Reply = { status: number; body: string; headers?: Record<string, string> } | "hang" | "stall";
 
 /** A local OpenAI-compatible endpoint on 127.0.0.1 (port 0) whose replies a test scripts in order. */
 export interface FakeOpenAI {
@@ -23,7 +28,19 @@ export interface FakeOpenAI {
 
 /** A chat-completions success body carrying `content`. */
 export function completion(content: unknown): string {
-  return JSON.stringify({ id: "x", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+  return JSON.stringify({ id: "x", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+}
+
+/** A streamed (SSE) success reply: one chunk per word of `text`, then a usage chunk and [DONE]. */
+export function streamed(text: string, usage = { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 }): Reply {
+  const chunk = (choices: unknown[], extra: object = {}) => ({ id: "s", object: "chat.completion.chunk", created: 1, model: "m", choices, ...extra });
+  const events = [
+    chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]),
+    ...text.split(/(?<= )/).map((w) => chunk([{ index: 0, delta: { content: w }, finish_reason: null }])),
+    chunk([{ index: 0, delta: {}, finish_reason: "stop" }]),
+    chunk([], { usage }),
+  ];
+  return { status: 200, headers: { "content-type": "text/event-stream" }, body: `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("")}data: [DONE]\n\n` };
 }
 
 /** Starts the fake server. */
@@ -35,10 +52,14 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
       const reply = replies.length > 1 ? replies.shift() : replies[0];
-      if (reply === undefined || reply === "hang") {
+      if (reply === undefined || reply === "hang" || reply === "stall") {
         hanging.add(res);
+        if (reply === "stall") {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.write('{"id":"x","choices":[');
+        }
         return;
       }
       res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
