@@ -70,7 +70,9 @@ describe("architecture", () => {
       session: ["errors.ts"],
       config: ["errors.ts"],
       routing: ["errors.ts", "session"],
-      context: ["errors.ts", "session", "config"],
+      model: ["errors.ts", "config", "session"],
+      // The LLM summarizer talks to its model through model/.
+      context: ["errors.ts", "session", "config", "model"],
       store: ["errors.ts", "session"],
       manager: ["errors.ts", "session", "config", "routing", "context", "store"],
     };

@@ -9,7 +9,7 @@ export type { SummarizeInput, Summarizer } from "./summarizer-types.js";
 /** Outcome of {@link ResilientSummarizer.summarizeWithFallback}. */
 export interface SummaryResult {
   text: string;
-  /** Who wrote it, e.g. "openai-compatible" or "extractive (fallback: openai-compatible failed: HTTP 500)". */
+  /** Who wrote it, e.g. "openai-compatible" or "extractive (fallback: openai-compatible failed: model m at http://host/v1: HTTP 500)". */
   summarizer: string;
   /** Why the configured summarizer was bypassed; persist it as `context.lastSummarizerError`. */
   fallbackError?: string;
@@ -31,7 +31,7 @@ export interface SummarizerDeps extends OpenAICompatibleDeps {
   primary?: Summarizer;
 }
 
-/** Builds the configured summarizer, wrapped so a failure of an HTTP one falls back to the extractive one. */
+/** Builds the configured summarizer, wrapped so a failure of a model-backed one falls back to the extractive one. */
 export function createSummarizer(config: SummarizerConfig, deps: SummarizerDeps = {}): ResilientSummarizer {
   const extractive = deps.fallback ?? createExtractiveSummarizer();
   let primary: Summarizer;

@@ -4,7 +4,7 @@ import type { Message } from "../session/types.js";
 import type { GatewayDeps } from "./_deps.js";
 import { badRequest } from "./_http.js";
 import { guarded, intParam, queryOf, refParam, textParam } from "./_admin-params.js";
-import { MAX_PAGE } from "./_admin-sessions.js";
+import { MAX_COUNT } from "./_admin-sessions.js";
 
 /** Messages one page returns when `limit` is not given. */
 export const DEFAULT_MESSAGES = 50;
@@ -49,8 +49,10 @@ export function pageOf(history: readonly Message[], p: { limit: number; offset?:
 
 /**
  * `GET /sessions/{ref}/messages` (the whole conversation, folded messages
- * included, paged) and `GET /sessions/{ref}/context` (what the model would
- * be sent now, with tokens by part, and the stored usage against the window).
+ * included, paged) and `GET /sessions/{ref}/context`: what the model would
+ * be sent now (`built`: messages and tokens by part; `problem` instead when
+ * the system prompts alone exceed the budget) and the stored `usage`
+ * against the window.
  */
 export function messagesRouter(deps: GatewayDeps): Hono {
   const { manager } = deps;
@@ -60,8 +62,8 @@ export function messagesRouter(deps: GatewayDeps): Hono {
     "/sessions/:ref/messages",
     guarded(async (c) => {
       const q = queryOf(c, ["limit", "offset", "before", "after"]);
-      const limit = intParam(q, "limit", 1, MAX_PAGE) ?? DEFAULT_MESSAGES;
-      const offset = intParam(q, "offset", 0, 1e12);
+      const limit = intParam(q, "limit", 1, MAX_COUNT) ?? DEFAULT_MESSAGES;
+      const offset = intParam(q, "offset", 0, MAX_COUNT);
       const before = textParam(q, "before");
       const after = textParam(q, "after");
       if ([offset, before, after].filter((x) => x !== undefined).length > 1) throw badRequest("give at most one of before, after and offset");
@@ -77,16 +79,16 @@ export function messagesRouter(deps: GatewayDeps): Hono {
     "/sessions/:ref/context",
     guarded(async (c) => {
       queryOf(c, []);
-      const session = await manager.get(refParam(c), { signal: deps.shutdown });
+      const { session, sizeBytes } = await manager.getWithSize(refParam(c), { signal: deps.shutdown });
       const usage = await manager.contextUsage(session);
       const { reserve, warnings } = await manager.window();
+      const head = { sessionId: session.id, key: session.key, model: session.context.model ?? manager.config.sessions.model, reserve, warnings, sizeBytes };
       try {
-        const built = await manager.buildContext(session.id, { signal: deps.shutdown });
-        return c.json({ sessionId: session.id, key: session.key, model: session.context.model ?? manager.config.sessions.model, reserve, warnings, context: built, problem: null, usage });
+        return c.json({ ...head, built: await manager.buildContext(session.id, { signal: deps.shutdown }), problem: null, usage });
       } catch (err) {
         // System prompts over the budget leave no valid context: say so next to the usage, as `sessions show` does.
         if (!isOpenclawError(err, "CONFIG_INVALID")) throw err;
-        return c.json({ sessionId: session.id, key: session.key, model: session.context.model ?? manager.config.sessions.model, reserve, warnings, context: null, problem: err.message, usage });
+        return c.json({ ...head, built: null, problem: err.message, usage });
       }
     }),
   );

@@ -8,8 +8,8 @@ import type { GatewayDeps } from "./_deps.js";
 import { badRequest, optString, readJson } from "./_http.js";
 import { choiceParam, flagParam, guarded, intParam, onlyFields, optStrings, queryOf, refParam, textParam } from "./_admin-params.js";
 
-/** Most sessions one list page returns. */
-export const MAX_PAGE = 1000;
+/** Bound on `limit` and `offset`, only so a number parses exactly: like `sessions list --limit`, a page may be as large as the caller asks. */
+export const MAX_COUNT = 1e9;
 
 const STATUSES: readonly (SessionStatus | "all")[] = ["created", "active", "expired", "archived", "all"];
 const KINDS: readonly SessionKind[] = ["dm", "group", "isolated"];
@@ -34,9 +34,9 @@ export function sessionsRouter(deps: GatewayDeps): Hono {
       if (channel !== undefined) assertSegment("channel", channel);
       const key = textParam(q, "key");
       if (key !== undefined) parseKey(key);
-      const active = intParam(q, "active", 1, 1e12);
-      const limit = intParam(q, "limit", 1, MAX_PAGE) ?? DEFAULT_LIMIT;
-      const offset = intParam(q, "offset", 0, 1e12) ?? 0;
+      const active = intParam(q, "active", 1, MAX_COUNT);
+      const limit = intParam(q, "limit", 1, MAX_COUNT) ?? DEFAULT_LIMIT;
+      const offset = intParam(q, "offset", 0, MAX_COUNT) ?? 0;
       const page = await manager.list({
         ...(status !== undefined ? { status } : {}),
         ...(kind !== undefined ? { kind } : {}),

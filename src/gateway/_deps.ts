@@ -14,4 +14,6 @@ export interface GatewayDeps {
   maxBodyBytes: number;
   /** Fires when the gateway shuts down: in-flight work stops. */
   shutdown: AbortSignal;
+  /** Fires as soon as shutdown begins: streams that never finish by themselves (events) end now, not after the grace period. */
+  draining: AbortSignal;
 }

@@ -1,7 +1,51 @@
 import { Hono } from "hono";
+import { parseExport } from "../session/export.js";
 import type { GatewayDeps } from "./_deps.js";
+import { eventsHandler } from "./_admin-events.js";
+import { messagesRouter } from "./_admin-messages.js";
+import { flagParam, guarded, queryOf, readText } from "./_admin-params.js";
+import { forHttp, sessionsRouter } from "./_admin-sessions.js";
 
-/** Routes of this API surface (being built). */
-export function adminRouter(_deps: GatewayDeps): Hono {
-  return new Hono();
+/**
+ * The admin API under `/admin` (behind the bearer token): the CLI's
+ * operations over HTTP with its rules and its `--json` shapes — sessions
+ * (list, show, edit, delete, messages, context, clear, compact, archive,
+ * unarchive, export), import, status — and the change-event stream.
+ */
+export function adminRouter(deps: GatewayDeps): Hono {
+  const { manager } = deps;
+  const app = new Hono();
+  app.route("/", sessionsRouter(deps));
+  app.route("/", messagesRouter(deps));
+
+  app.post(
+    "/import",
+    guarded(async (c) => {
+      const overwrite = flagParam(queryOf(c, ["overwrite"]), "overwrite");
+      // The whole document is read and checked before the store is touched: a refused import writes nothing.
+      const envelope = parseExport(await readText(c, deps.maxBodyBytes), "request body");
+      try {
+        const report = await manager.importSessions(envelope, { overwrite, signal: deps.shutdown });
+        return c.json({ ...report, count: report.imported.length + report.overwritten.length });
+      } catch (err) {
+        throw forHttp(err);
+      }
+    }),
+  );
+
+  app.get(
+    "/status",
+    guarded(async (c) => {
+      const verbose = flagParam(queryOf(c, ["verbose"]), "verbose");
+      const report = await manager.status({ verbose, signal: deps.shutdown });
+      return c.json({ ...report, stateDirSource: manager.location.stateDirSource, configPathSource: manager.location.configPathSource });
+    }),
+  );
+
+  const events = eventsHandler(deps);
+  app.get(
+    "/events",
+    guarded(async (c) => events(c)),
+  );
+  return app;
 }

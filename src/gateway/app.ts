@@ -3,6 +3,7 @@ import { OpenclawError } from "../errors.js";
 import type { GatewayDeps } from "./_deps.js";
 import { bearerAuth, errorResponse } from "./_http.js";
 import { adminRouter } from "./admin.js";
+import { dashboardRouter } from "./dashboard/serve.js";
 import { hooksRouter } from "./hooks.js";
 import { chatRouter } from "./openai/chat.js";
 import { conversationsRouter } from "./openai/conversations.js";
@@ -28,6 +29,7 @@ export function createApp(deps: GatewayDeps, token: string | undefined): Hono {
   app.route("/v1", v1);
   app.route("/admin", adminRouter(deps));
   app.route("/hooks", hooksRouter(deps));
+  app.route("/", dashboardRouter());
   app.notFound((c) => errorResponse(c, new OpenclawError("NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => errorResponse(c, err));
   return app;

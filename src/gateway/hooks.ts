@@ -1,7 +1,85 @@
 import { Hono } from "hono";
+import type { NewMessage } from "../manager/_message.js";
+import type { Inbound } from "../routing/route.js";
+import type { ToolCall } from "../session/types.js";
 import type { GatewayDeps } from "./_deps.js";
+import { badRequest, readJson } from "./_http.js";
+import { guarded, onlyFields } from "./_admin-params.js";
 
-/** Routes of this API surface (being built). */
-export function hooksRouter(_deps: GatewayDeps): Hono {
-  return new Hono();
+const INBOUND_FIELDS = ["channel", "senderId", "groupId", "threadId", "text", "idempotencyKey"] as const;
+
+/** A channel message as `POST /hooks/inbound` takes it. */
+export interface InboundHook {
+  inbound: Inbound;
+  text: string;
+  idempotencyKey: string | undefined;
+}
+
+/** What `POST /hooks/inbound` answers. */
+export interface InboundReply {
+  sessionId: string;
+  key: string;
+  reply: { id: string; content: string; toolCalls: ToolCall[] };
+  /** True when the idempotency key named a message already received: nothing new was stored for it. */
+  duplicate: boolean;
+}
+
+/**
+ * Checks an inbound body strictly: known fields only, the required ones
+ * present, every one a non-empty string. Segment syntax (what a channel or
+ * id may contain) is the router's to check, with the CLI's messages.
+ */
+export function parseInbound(body: Record<string, unknown>): InboundHook {
+  onlyFields(body, INBOUND_FIELDS);
+  const field = (name: (typeof INBOUND_FIELDS)[number], required: boolean): string | undefined => {
+    const v = body[name];
+    if (v === undefined || v === null) {
+      if (required) throw badRequest(`${name} is required`);
+      return undefined;
+    }
+    if (typeof v !== "string") throw badRequest(`${name} must be a string`);
+    if (v === "") throw badRequest(`${name} must not be empty`);
+    return v;
+  };
+  const channel = field("channel", true) as string;
+  const senderId = field("senderId", true) as string;
+  const groupId = field("groupId", false);
+  const threadId = field("threadId", false);
+  const text = field("text", true) as string;
+  const idempotencyKey = field("idempotencyKey", false);
+  return {
+    inbound: { channel, senderId, ...(groupId !== undefined ? { groupId } : {}), ...(threadId !== undefined ? { threadId } : {}) },
+    text,
+    idempotencyKey,
+  };
+}
+
+/**
+ * Channel ingress under `/hooks`. `POST /inbound` routes a channel message
+ * like `sessions append` does (DM per user per channel, shared group,
+ * thread), asks the model with the session's context and stores both sides.
+ * A repeated `idempotencyKey` stores nothing twice and returns the reply
+ * given the first time.
+ */
+export function hooksRouter(deps: GatewayDeps): Hono {
+  const app = new Hono();
+  app.post(
+    "/inbound",
+    guarded(async (c) => {
+      const { inbound, text, idempotencyKey } = parseInbound(await readJson(c, deps.maxBodyBytes));
+      const message: NewMessage = { role: "user", content: text, sender: inbound.senderId, ...(idempotencyKey !== undefined ? { clientMessageId: idempotencyKey } : {}) };
+      // Not aborted when the caller hangs up: the reply is stored and a retry gets it without asking the model again.
+      const r = await deps.turns.run({ target: { inbound }, input: [message], options: {}, signal: deps.shutdown });
+      const session = r.session;
+      if (session === undefined) throw new Error("a session turn returned no session");
+      const body: InboundReply = {
+        sessionId: session.id,
+        key: session.key,
+        reply: { id: r.reply.id, content: r.reply.content, toolCalls: r.reply.toolCalls },
+        duplicate: r.input.length === 0,
+      };
+      return c.json(body);
+    }),
+  );
+  return app;
 }

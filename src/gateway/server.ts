@@ -46,9 +46,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const model = config.model === undefined ? undefined : await createModelClient(config.model, options.modelDeps ?? {});
   const shutdown = new AbortController();
+  const draining = new AbortController();
   const events = new EventLog(manager);
   const turns = new TurnRunner(manager, model);
-  const app = createApp({ manager, model, turns, events, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal }, options.token);
+  const app = createApp({ manager, model, turns, events, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, options.token);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
     s.once("error", (err: NodeJS.ErrnoException) =>
@@ -62,6 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${host}:${address.port}`,
     close() {
       closing ??= (async () => {
+        draining.abort(new Error("the gateway is shutting down"));
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         // Long-lived streams (event streams, slow model calls) end when the grace period is over.
         const timer = setTimeout(() => {

@@ -99,6 +99,8 @@ export async function createModelClient(settings: ModelSettings, deps: ModelDeps
         } catch (err) {
           throw fail(err, signal);
         }
+        // The SDK ends an aborted stream quietly; a caller must not mistake the partial reply for a whole one.
+        if (signal?.aborted) throw fail(new Error("aborted"), signal);
       })();
     },
   };
@@ -115,7 +117,8 @@ function guardedFetch(base: typeof globalThis.fetch, bufferSuccess: boolean): ty
   return async (input, init) => {
     const res = await base(input, init);
     if (res.ok && !bufferSuccess) return res;
-    const body = res.status === 204 || res.status === 205 || res.status === 304 ? null : await res.arrayBuffer();
+    let body: ArrayBuffer | string | null = res.status === 204 || res.status === 205 || res.status === 304 ? null : await res.arrayBuffer();
+    if (!res.ok && body !== null) body = errorBody(body);
     const headers = new Headers(res.headers);
     const wait = retryAfterMs(headers);
     if (wait !== undefined && wait > MAX_RETRY_WAIT_MS) {
@@ -124,6 +127,21 @@ function guardedFetch(base: typeof globalThis.fetch, bufferSuccess: boolean): ty
     }
     return new Response(body, { status: res.status, statusText: res.statusText, headers });
   };
+}
+
+/**
+ * An error body the SDK can read a message from: servers that answer
+ * `{"message": …}` or `{"detail": …}` (vLLM, FastAPI) instead of OpenAI's
+ * `{"error": …}` get theirs wrapped, or the SDK would drop it.
+ */
+function errorBody(raw: ArrayBuffer): ArrayBuffer | string {
+  try {
+    const json: unknown = JSON.parse(new TextDecoder().decode(raw));
+    if (typeof json === "object" && json !== null && !Array.isArray(json) && !("error" in json)) return JSON.stringify({ error: json });
+  } catch {
+    // Not JSON: the SDK keeps the text as the message.
+  }
+  return raw;
 }
 
 /** The wait a response asks for, read as the SDK reads it (retry-after-ms, then Retry-After in seconds or as a date). */
@@ -171,8 +189,9 @@ function upstreamError(err: unknown, secrets: readonly string[], settings: Model
     reason = `cannot reach the model server${typeof code === "string" ? ` (${code})` : ""}`;
   } else if (err instanceof SyntaxError) reason = "response is not JSON";
   else if (status !== undefined) {
-    // The SDK says "500 boom" or "503 status code (no body)".
-    const detail = reason.startsWith(`${status} `) ? reason.slice(String(status).length + 1) : reason;
+    // The SDK says "500 boom", '500 "boom"' (for {"error": "boom"}) or "503 status code (no body)".
+    const error = (err as { error?: unknown }).error;
+    const detail = typeof error === "string" ? error : reason.startsWith(`${status} `) ? reason.slice(String(status).length + 1) : reason;
     reason = detail === "status code (no body)" ? `HTTP ${status}` : `HTTP ${status}: ${detail}`;
   }
   const oneLine = redact(reason.replace(/\s+/g, " ").trim(), secrets).slice(0, 300);

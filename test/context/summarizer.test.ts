@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { chatCompletionsUrl, createOpenAICompatibleSummarizer, type OpenAICompatibleConfig } from "../../src/context/openai.js";
+import { createOpenAICompatibleSummarizer, type OpenAICompatibleConfig } from "../../src/context/openai.js";
 import { createSummarizer, summarizeWithFallback, type SummarizeInput, type Summarizer } from "../../src/context/summarizer.js";
 import { isOpenclawError } from "../../src/errors.js";
 import { completion, startFakeOpenAI, type FakeOpenAI } from "../helpers/context-fake-openai.js";
@@ -35,7 +35,11 @@ describe("openai-compatible summarizer", () => {
     maxTokens: 400,
     ...over,
   });
-  const deps = { env, retryDelayMs: 5 };
+  const deps = { env };
+  /** How the summarizer names the upstream in its errors. */
+  const where = (): string => `model llama3.1:8b at ${fake.baseUrl}`;
+  /** Retry-After: 0 makes the SDK retry at once instead of backing off ~0.5 s, 1 s … */
+  const now = { "retry-after": "0" };
 
   before(async () => {
     fake = await startFakeOpenAI();
@@ -67,7 +71,7 @@ describe("openai-compatible summarizer", () => {
 
   it("sends no Authorization header when the key variable is unset", async () => {
     fake.script({ status: 200, body: completion("fine") });
-    await createSummarizer(config(), { env: {}, retryDelayMs: 5 }).summarizeWithFallback(input);
+    await createSummarizer(config(), { env: {} }).summarizeWithFallback(input);
     assert.equal(fake.requests[0]?.headers.authorization, undefined);
   });
 
@@ -78,11 +82,11 @@ describe("openai-compatible summarizer", () => {
   });
 
   it("retries HTTP 500, then falls back to the extractive summarizer and records why", async () => {
-    fake.script({ status: 500, body: '{"error":"boom"}' });
+    fake.script({ status: 500, body: '{"error":"boom"}', headers: now });
     const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
     assert.equal(fake.requests.length, 3, "1 attempt + maxRetries 2");
-    assert.equal(r.fallbackError, "openai-compatible failed: HTTP 500 after 3 attempts");
-    assert.equal(r.summarizer, "extractive (fallback: openai-compatible failed: HTTP 500 after 3 attempts)");
+    assert.equal(r.fallbackError, `openai-compatible failed: ${where()}: HTTP 500: boom after 3 attempts`);
+    assert.equal(r.summarizer, `extractive (fallback: openai-compatible failed: ${where()}: HTTP 500: boom after 3 attempts)`);
     assert.match(r.text, /^Summary of 2 earlier messages/);
     assert.ok(r.text.includes("INV-2024-0042"));
   });
@@ -98,7 +102,7 @@ describe("openai-compatible summarizer", () => {
     fake.script({ status: 404, body: '{"error":"model not found"}' });
     const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
     assert.equal(fake.requests.length, 1);
-    assert.match(r.fallbackError ?? "", /^openai-compatible failed: HTTP 404: .*model not found/);
+    assert.equal(r.fallbackError, `openai-compatible failed: ${where()}: HTTP 404: model not found`);
   });
 
   it("times out a server that never answers, retries, then falls back", async () => {
@@ -106,21 +110,23 @@ describe("openai-compatible summarizer", () => {
     const started = Date.now();
     const r = await createSummarizer(config({ timeoutMs: 150, maxRetries: 1 }), deps).summarizeWithFallback(input);
     assert.equal(fake.requests.length, 2);
-    assert.equal(r.fallbackError, "openai-compatible failed: timeout of 150 ms after 2 attempts");
+    assert.equal(r.fallbackError, `openai-compatible failed: ${where()}: timeout of 150 ms after 2 attempts`);
     assert.ok(Date.now() - started < 2_000);
   });
 
-  for (const [what, body] of [
-    ["a body that is not JSON", "<html>oops</html>"],
-    ["no choices", JSON.stringify({ choices: [] })],
-    ["null content", completion(null)],
-    ["empty content", completion("   ")],
+  for (const [what, body, type, reason] of [
+    ["a body that is not JSON", "<html>oops</html>", "application/json", "response is not JSON"],
+    ["an HTML page", "<html>oops</html>", "text/html", "response is not JSON"],
+    ["no choices", JSON.stringify({ choices: [] }), "application/json", "response has no choices[0].message.content string"],
+    ["null content", completion(null), "application/json", "response has no choices[0].message.content string"],
+    ["empty content", completion("   "), "application/json", "response content is empty"],
+    ["a reply that is all <think>", completion("<think>hmm</think>  "), "application/json", "response content is empty"],
   ] as const) {
     it(`treats ${what} as a failure and falls back`, async () => {
-      fake.script({ status: 200, body });
+      fake.script({ status: 200, body, headers: { "content-type": type } });
       const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
       assert.equal(fake.requests.length, 1, "a malformed success is not retried");
-      assert.match(r.summarizer, /^extractive \(fallback: openai-compatible failed: response /);
+      assert.equal(r.summarizer, `extractive (fallback: openai-compatible failed: ${where()}: ${reason})`);
     });
   }
 
@@ -142,14 +148,14 @@ describe("openai-compatible summarizer", () => {
     const url = dead.baseUrl;
     await dead.close();
     const r = await createSummarizer(config({ baseUrl: url, maxRetries: 1 }), deps).summarizeWithFallback(input);
-    assert.match(r.fallbackError ?? "", /network error: ECONNREFUSED after 2 attempts/);
+    assert.equal(r.fallbackError, `openai-compatible failed: model llama3.1:8b at ${url}: cannot reach the model server (ECONNREFUSED) after 2 attempts`);
   });
 
   it("throws SUMMARIZER_FAILED when the fallback fails too, so callers delete nothing", async () => {
     fake.script({ status: 503, body: "" });
     await assert.rejects(createSummarizer(config({ maxRetries: 0 }), { ...deps, fallback: failing }).summarizeWithFallback(input), (e) => {
       assert.ok(isOpenclawError(e, "SUMMARIZER_FAILED"));
-      assert.match(e.message, /openai-compatible failed: HTTP 503; fallback extractive failed: disk on fire/);
+      assert.ok(e.message.includes(`openai-compatible failed: ${where()}: HTTP 503; fallback extractive failed: disk on fire`), e.message);
       return true;
     });
   });
@@ -157,7 +163,7 @@ describe("openai-compatible summarizer", () => {
   it("the one-shot summarizeWithFallback takes the config and the same seams", async () => {
     fake.script({ status: 500, body: "" });
     const r = await summarizeWithFallback(config({ maxRetries: 0 }), input, deps);
-    assert.equal(r.summarizer, "extractive (fallback: openai-compatible failed: HTTP 500)");
+    assert.equal(r.summarizer, `extractive (fallback: openai-compatible failed: ${where()}: HTTP 500)`);
     assert.equal((await summarizeWithFallback({ type: "extractive", maxTokens: 400 }, input)).summarizer, "extractive");
   });
 
@@ -175,17 +181,27 @@ describe("openai-compatible summarizer", () => {
     setTimeout(() => controller.abort(), 50);
     await assert.rejects(pending, (e) => isOpenclawError(e, "SUMMARIZER_FAILED") && /aborted/.test(e.message));
   });
-});
 
-describe("chat completions URL", () => {
-  it("joins the base URL and the path whatever the slashes", () => {
-    assert.equal(chatCompletionsUrl("http://127.0.0.1:11434/v1"), "http://127.0.0.1:11434/v1/chat/completions");
-    assert.equal(chatCompletionsUrl("http://127.0.0.1:11434/v1/"), "http://127.0.0.1:11434/v1/chat/completions");
-    assert.equal(chatCompletionsUrl("https://api.openai.com/v1/chat/completions"), "https://api.openai.com/v1/chat/completions");
-    assert.equal(chatCompletionsUrl("http://localhost:8000"), "http://localhost:8000/chat/completions");
-    assert.equal(
-      chatCompletionsUrl("https://x.openai.azure.com/openai/deployments/gpt4o?api-version=2024-06-01"),
-      "https://x.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-06-01",
-    );
+  it("an abort during the backoff between retries ends the call at once", async () => {
+    fake.script({ status: 500, body: "" });
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = createSummarizer(config({ maxRetries: 5 }), deps).summarizeWithFallback(input, controller.signal);
+    setTimeout(() => controller.abort(), 100);
+    await assert.rejects(pending, (e) => isOpenclawError(e, "SUMMARIZER_FAILED") && /summarization aborted/.test(e.message));
+    assert.ok(Date.now() - started < 350, "the SDK's ~0.5 s backoff is not waited out");
+    assert.equal(fake.requests.length, 1);
+  });
+
+  it("uses the fetch given in deps, once per attempt", async () => {
+    fake.script({ status: 503, body: "", headers: now }, { status: 200, body: completion("via deps") });
+    const urls: string[] = [];
+    const fetch: typeof globalThis.fetch = (url, init) => {
+      urls.push(String(url));
+      return globalThis.fetch(url, init);
+    };
+    const r = await createSummarizer(config(), { env, fetch }).summarizeWithFallback(input);
+    assert.equal(r.text, "via deps");
+    assert.deepEqual(urls, [`${fake.baseUrl}/chat/completions`, `${fake.baseUrl}/chat/completions`]);
   });
 });

@@ -1,7 +1,132 @@
+import { createHash } from "node:crypto";
 import { Hono } from "hono";
+import { isOpenclawError } from "../../errors.js";
+import type { NewMessage } from "../../manager/_message.js";
+import { isolatedKey } from "../../session/keys.js";
 import type { GatewayDeps } from "../_deps.js";
+import { badRequest, errorResponse, optBool, optString, readJson } from "../_http.js";
+import { streamEvents } from "../_sse.js";
+import { noModel, type TurnRequest, type TurnResult } from "../_turn.js";
+import { conversationParam, loadConversation } from "./_conversation.js";
+import { freshId, sessionOfResponse } from "./_ids.js";
+import { fromItems } from "./_items.js";
+import { responsesOptions } from "./_options.js";
+import { endOf, frameOf, outputOf, responseBody, responseIdFor } from "./_response.js";
+import { ResponseEvents } from "./_stream.js";
 
-/** Routes of this API surface (being built). */
-export function responsesRouter(_deps: GatewayDeps): Hono {
-  return new Hono();
+/**
+ * `POST /v1/responses`: the Responses API over the session engine.
+ *
+ * - `conversation` (a conversation id or `{id}`): the turn runs in that
+ *   conversation's session; the input items are recorded, then the reply.
+ * - `previous_response_id`: continues the session that response was
+ *   recorded in (its id names the session). It continues the session as it
+ *   stands now: answering an older response again does not fork the chain.
+ * - neither: the exchange still gets a session of its own (an isolated key),
+ *   because the Agents SDK chains calls that look stateless with
+ *   `previousResponseId` and the response id must lead somewhere. Only
+ *   `store: false` makes the request truly stateless: nothing is recorded
+ *   and the response id cannot be continued. With a conversation or a
+ *   previous response, `store: false` records all the same: the session is
+ *   the conversation's memory.
+ *
+ * Only the input items given are recorded: with a conversation or a previous
+ * response those are the new ones (what the Agents SDK sends). `instructions`
+ * are system text for this call only.
+ */
+export function responsesRouter(deps: GatewayDeps): Hono {
+  const app = new Hono();
+  app.post("/responses", async (c) => {
+    try {
+      const body = await readJson(c, deps.maxBodyBytes);
+      // Checked first: a gateway with no model must not create sessions it cannot answer in.
+      if (deps.model === undefined) throw noModel();
+      const stream = optBool(body, "stream") ?? false;
+      const store = optBool(body, "store") ?? true;
+      const conversation = conversationParam(body.conversation);
+      const previous = optString(body, "previous_response_id");
+      if (conversation !== undefined && previous !== undefined) throw badRequest("give conversation or previous_response_id, not both");
+      const instructions = optString(body, "instructions");
+      const options = responsesOptions(body);
+      const input = body.input === undefined || body.input === null ? [] : fromItems(body.input, "input");
+      if (input.length === 0 && conversation === undefined && previous === undefined) throw badRequest("input is required: a string or a non-empty array of items");
+      for (const m of input) deps.manager.checkMessage(m);
+      const abort = new AbortController();
+      const signal = AbortSignal.any([abort.signal, deps.shutdown]);
+      const idem = c.req.header("idempotency-key");
+      const sessionId = await sessionFor(deps, { conversation, previous, store, idem }, signal);
+      // The client's retry of this request (same key) records nothing twice and gets the stored answer.
+      if (sessionId !== undefined && idem !== undefined) input.forEach((m: NewMessage, i) => (m.clientMessageId = `${idem.slice(0, 200)}#${i}`));
+      const frame = frameOf({
+        sessionId,
+        conversation: conversation !== undefined,
+        previousResponseId: previous ?? null,
+        instructions: instructions ?? null,
+        model: optString(body, "model") ?? deps.model.model,
+        store,
+        echo: options.echo,
+      });
+      // Named before the model answers, so streamed item ids are the ids the stored reply has.
+      const replyId = freshId();
+      const request: TurnRequest = { target: sessionId === undefined ? undefined : { ref: sessionId }, input, options: options.upstream, instructions, signal, replyId };
+      const headers: Record<string, string> = sessionId === undefined ? {} : { "x-openclaw-session-id": sessionId };
+      if (!stream) {
+        const r = await deps.turns.run(request);
+        for (const [k, v] of Object.entries(headers)) c.header(k, v);
+        const end = endOf(r.finishReason);
+        const output = outputOf(r.reply, end.status === "completed" ? "completed" : "incomplete");
+        return c.json(responseBody(frame, responseIdFor(frame, r.reply.id), { ...end, output, usage: r.usage }));
+      }
+      return streamEvents(
+        c,
+        abort,
+        async (sse) => {
+          const events = new ResponseEvents(sse, frame, replyId);
+          let r: TurnResult;
+          try {
+            r = await deps.turns.run({ ...request, onChunk: (chunk) => events.chunk(chunk) });
+          } catch (err) {
+            if (!events.started) throw err;
+            await events.fail(err);
+            return;
+          }
+          await events.finish(r);
+        },
+        { headers },
+      );
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
+  return app;
+}
+
+/** The session a request runs in; undefined when it is stateless. */
+async function sessionFor(
+  deps: GatewayDeps,
+  req: { conversation: string | undefined; previous: string | undefined; store: boolean; idem: string | undefined },
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  if (req.conversation !== undefined) return (await loadConversation(deps.manager, req.conversation, signal)).id;
+  if (req.previous !== undefined) {
+    // OpenAI answers an unknown previous response with a 400, not a 404.
+    const missing = badRequest(`Previous response with id '${req.previous}' not found.`);
+    const id = sessionOfResponse(req.previous);
+    if (id === undefined) throw missing;
+    try {
+      return (await deps.manager.get(id, { signal })).id;
+    } catch (err) {
+      throw isOpenclawError(err, "NOT_FOUND") ? missing : err;
+    }
+  }
+  if (!req.store) return undefined;
+  if (req.idem === undefined) return (await deps.manager.create({ key: isolatedKey("response", freshId()) }, { signal })).id;
+  // Keyed by the idempotency key, so the client's retry of a request whose answer was lost lands in the same session.
+  const key = isolatedKey("response", createHash("sha256").update(req.idem).digest("hex").slice(0, 32));
+  try {
+    return await deps.manager.resolve(key, { signal });
+  } catch (err) {
+    if (!isOpenclawError(err, "NOT_FOUND")) throw err;
+  }
+  return (await deps.manager.create({ key }, { signal })).id;
 }

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { launchBrowser } from "../helpers/browser.js";
+import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
+
+const OUT = fileURLToPath(new URL("../../test-results/dashboard/", import.meta.url));
+
+describe("dashboard in a real browser", () => {
+  let upstream: FakeUpstream;
+  let gw: GatewayProcess;
+  let browser: Browser;
+  let page: Page;
+  const say = async (key: string, text: string) => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json", "x-openclaw-session-key": key },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  };
+
+  before(async () => {
+    await mkdir(OUT, { recursive: true });
+    upstream = await startFakeUpstream();
+    gw = await startGatewayProcess({ sessions: { maxHistoryLength: 6 }, gateway: { model: { baseUrl: upstream.baseUrl, model: "m", maxRetries: 0 } } });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await gw?.stop();
+    await upstream?.close();
+  });
+
+  it("serves the page with a Content-Security-Policy and nothing without the token but the login form", async () => {
+    const res = await fetch(`${gw.url}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+    const html = await res.text();
+    assert.doesNotMatch(html, /\son[a-z]+=/i, "no inline event handlers");
+    assert.equal((await fetch(`${gw.url}/admin/sessions`)).status, 401);
+  });
+
+  it("asks for the token, then lists sessions and shows a new one live, without reloading", async () => {
+    await say("dm:web:alice", "hello from alice about order ORD-1");
+    await page.goto(gw.url);
+    await page.getByLabel("Gateway token").fill("wrong-token-wrong-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("That token was refused.").waitFor();
+    await page.getByLabel("Gateway token").fill(gw.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "dm:web:alice" }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    await say("dm:web:bob", "bob arrives");
+    await page.getByRole("link", { name: "dm:web:bob" }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 42, "the page was not reloaded");
+    await page.screenshot({ path: `${OUT}sessions.png`, fullPage: true });
+  });
+
+  it("shows a session's context bar and summary, renders HTML payloads as text, clears and archives", async () => {
+    for (let i = 0; i < 6; i++) await say("dm:web:alice", `turn ${i}: parcel TRK-${1000 + i} is due on day ${i}`);
+    await say("dm:web:alice", '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>');
+    await page.getByRole("link", { name: "dm:web:alice" }).click();
+    await page.getByRole("heading", { name: "Context" }).waitFor();
+    assert.ok(await page.getByRole("img", { name: /^stored:/ }).isVisible(), "stored-context bar");
+    assert.ok(await page.getByRole("img", { name: /^sent:/ }).isVisible(), "sent-context bar");
+    assert.match((await page.locator("#summary").textContent()) ?? "", /TRK-100/);
+    const messages = page.locator("#messages");
+    assert.match((await messages.textContent()) ?? "", /<img src=x onerror="window.pwned=1"><script>/);
+    assert.equal(await messages.locator("img, script").count(), 0, "the payload is text, not markup");
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned), undefined);
+    await page.getByRole("button", { name: /Show earlier messages/ }).click();
+    await page.getByText("turn 0: parcel TRK-1000 is due on day 0", { exact: true }).waitFor();
+    await page.screenshot({ path: `${OUT}session.png`, fullPage: true });
+
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Clear history" }).click();
+    await page.getByRole("heading", { name: /Messages \(0 active, 0 folded\)/ }).waitFor();
+    await page.getByRole("button", { name: "Archive" }).click();
+    await page.getByRole("button", { name: "Unarchive" }).waitFor();
+    await page.getByRole("link", { name: "← Sessions" }).click();
+    await page.getByRole("link", { name: "dm:web:bob" }).waitFor();
+    assert.equal(await page.getByRole("link", { name: "dm:web:alice" }).count(), 0, "an archived session leaves the default list");
+    await page.getByLabel("Status").selectOption("archived");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByRole("link", { name: "dm:web:alice" }).waitFor();
+  });
+});

@@ -1,0 +1,34 @@
+// Run in a child process: prints how many openai SDK modules were loaded by
+// `sessions list` (with an LLM summarizer configured), by importing the
+// summarizer, and by a summarizer call.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { register } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MessageChannel } from "node:worker_threads";
+
+const { port1, port2 } = new MessageChannel();
+const seen: string[] = [];
+port1.on("message", (url: string) => seen.push(url));
+port1.unref();
+register("./model-lazy-hooks.mjs", import.meta.url, { data: { port: port2 }, transferList: [port2] });
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+
+const summarizer = { type: "openai-compatible", baseUrl: "http://127.0.0.1:9/v1", model: "llama3.1:8b", timeoutMs: 500, maxRetries: 0, maxTokens: 400 } as const;
+const dir = mkdtempSync(join(tmpdir(), "openclaw-lazy-"));
+try {
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ sessions: { summarizer } }));
+  const { buildProgram } = await import("../../src/cli/_program.js");
+  await buildProgram().parseAsync(["node", "openclaw", "sessions", "list", "--state-dir", dir]);
+  await settle();
+  const list = seen.length;
+  const { createSummarizer } = await import("../../src/context/summarizer.js");
+  await import("../../src/context/openai.js");
+  await settle();
+  const imported = seen.length;
+  const r = await createSummarizer(summarizer).summarizeWithFallback({ previous: null, messages: [], maxTokens: 400 });
+  await settle();
+  console.log(JSON.stringify({ list, imported, called: seen.length, fellBack: r.fallbackError !== undefined }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
