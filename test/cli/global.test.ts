@@ -160,6 +160,22 @@ test("config show prints every effective value with its source", async (t) => {
   assert.match(r.stdout, /^storage\.lockTimeoutMs\s+10000\s+default$/m);
 });
 
+test("config show never prints the gateway token or credentials in model URLs", async (t) => {
+  const sb = await sandbox(t);
+  await mkdir(sb.stateDir, { recursive: true });
+  const config = {
+    sessions: { summarizer: { type: "openai-compatible", baseUrl: "https://bob:hunter2@llm.example/v1?api-key=sk-live-1", model: "m" } },
+    gateway: { auth: { token: "gw-secret-0123456789" }, model: { baseUrl: "http://alice:pw-42@127.0.0.1:11434/v1", model: "llama3" } },
+  };
+  await writeFile(join(sb.stateDir, "config.json"), JSON.stringify(config));
+  for (const args of [["config", "show"], ["config", "show", "--json"]]) {
+    const r = await sb.ok(args);
+    for (const secret of ["gw-secret-0123456789", "hunter2", "sk-live-1", "pw-42", "bob", "alice"]) assert.ok(!r.stdout.includes(secret), `${args.join(" ")} leaks ${secret}`);
+    assert.match(r.stdout, /\[redacted\]/);
+    assert.match(r.stdout, /127\.0\.0\.1:11434\/v1/, "the rest of the URL stays readable");
+  }
+});
+
 test("config validate: valid file, unknown keys warn, missing file means defaults", async (t) => {
   const sb = await sandbox(t);
   const missing = await sb.ok(["config", "validate"]);

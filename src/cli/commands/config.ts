@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig, locateConfig, type ConfigLocation, type LoadedConfig } from "../../config/load.js";
+import { redactConfig } from "../../config/redact.js";
 import { resolveWindow, tokenBudget } from "../../context/windows.js";
 import { globalFlags } from "../_context.js";
 import type { JsonFlag } from "../_args.js";
@@ -26,12 +27,14 @@ function load(cmd: Command): { location: ConfigLocation; loaded: LoadedConfig; n
 export async function runConfigShow(flags: JsonFlag, cmd: Command): Promise<void> {
   const { location, loaded, notes } = load(cmd);
   for (const note of notes) warn(note);
-  const leaves = flatten(loaded.config as unknown as Record<string, unknown>, "", loaded.fromFile);
+  // Printed output lands in terminals, logs and bug reports: secrets never do.
+  const shown = redactConfig(loaded.config);
+  const leaves = flatten(shown as unknown as Record<string, unknown>, "", loaded.fromFile);
   if (flags.json) {
     printJson({
       stateDir: { path: location.stateDir, source: location.stateDirSource },
       configPath: { path: location.configPath, source: location.configPathSource, exists: loaded.fileExists },
-      config: loaded.config,
+      config: shown,
       sources: Object.fromEntries(leaves.map((l) => [l.path, l.source])),
       warnings: notes,
     });

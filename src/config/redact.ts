@@ -1,0 +1,28 @@
+import type { Config } from "./schema.js";
+
+/** What a secret is shown as. */
+export const REDACTED = "[redacted]";
+
+/** A URL with its user info and query values hidden (either may carry credentials). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username !== "" || u.password !== "") {
+      u.username = REDACTED;
+      u.password = "";
+    }
+    for (const k of [...u.searchParams.keys()]) u.searchParams.set(k, REDACTED);
+    return decodeURI(u.toString());
+  } catch {
+    return url;
+  }
+}
+
+/** A copy of the config fit to print: the gateway token hidden, credentials taken out of URLs. */
+export function redactConfig(config: Config): Config {
+  const copy = structuredClone(config);
+  if (copy.gateway.auth.token !== undefined) copy.gateway.auth.token = REDACTED;
+  if (copy.gateway.model !== undefined) copy.gateway.model.baseUrl = redactUrl(copy.gateway.model.baseUrl);
+  if (copy.sessions.summarizer.type === "openai-compatible") copy.sessions.summarizer.baseUrl = redactUrl(copy.sessions.summarizer.baseUrl);
+  return copy;
+}
