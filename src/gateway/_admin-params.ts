@@ -87,29 +87,3 @@ export function optStrings(body: Record<string, unknown>, name: string): string[
   if (!Array.isArray(v) || !v.every((x): x is string => typeof x === "string")) throw badRequest(`${name} must be an array of strings`);
   return v;
 }
-
-/**
- * The request body as text, refused when over `maxBytes` (read with a byte
- * cap, so a huge body is never buffered whole) or missing.
- */
-export async function readText(c: Context, maxBytes: number): Promise<string> {
-  const tooLarge = () => new OpenclawError("MESSAGE_TOO_LARGE", `the request body is over ${maxBytes} bytes (gateway.maxBodyBytes)`);
-  const declared = Number(c.req.header("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
-  const body = c.req.raw.body;
-  if (body === null) throw badRequest("the request has no body: send the export document");
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}

@@ -57,10 +57,27 @@ export function badRequest(message: string): OpenclawError {
  * body is never buffered whole.
  */
 export async function readJson(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
+  const text = await readText(c, maxBytes, "a JSON object");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badRequest(text.trim() === "" ? "the request body is empty: send a JSON object" : "the request body is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("the request body must be a JSON object");
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The request body as text, refused when over `maxBytes` (read with a byte
+ * cap, so a huge body is never buffered whole) or missing; `what` names what
+ * the client should have sent.
+ */
+export async function readText(c: Context, maxBytes: number, what: string): Promise<string> {
   const declared = Number(c.req.header("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   const body = c.req.raw.body;
-  if (body === null) throw badRequest("the request has no body: send a JSON object");
+  if (body === null) throw badRequest(`the request has no body: send ${what}`);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -74,15 +91,7 @@ export async function readJson(c: Context, maxBytes: number): Promise<Record<str
     }
     chunks.push(value);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw badRequest(text.trim() === "" ? "the request body is empty: send a JSON object" : "the request body is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("the request body must be a JSON object");
-  return value as Record<string, unknown>;
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function tooLarge(maxBytes: number): OpenclawError {

@@ -3,7 +3,8 @@ import { parseExport } from "../session/export.js";
 import type { GatewayDeps } from "./_deps.js";
 import { eventsHandler } from "./_admin-events.js";
 import { messagesRouter } from "./_admin-messages.js";
-import { flagParam, guarded, queryOf, readText } from "./_admin-params.js";
+import { flagParam, guarded, queryOf } from "./_admin-params.js";
+import { readText } from "./_http.js";
 import { forHttp, sessionsRouter } from "./_admin-sessions.js";
 
 /**
@@ -23,7 +24,7 @@ export function adminRouter(deps: GatewayDeps): Hono {
     guarded(async (c) => {
       const overwrite = flagParam(queryOf(c, ["overwrite"]), "overwrite");
       // The whole document is read and checked before the store is touched: a refused import writes nothing.
-      const envelope = parseExport(await readText(c, deps.maxBodyBytes), "request body");
+      const envelope = parseExport(await readText(c, deps.maxBodyBytes, "the export document"), "request body");
       try {
         const report = await manager.importSessions(envelope, { overwrite, signal: deps.shutdown });
         return c.json({ ...report, count: report.imported.length + report.overwritten.length });
