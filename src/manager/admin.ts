@@ -31,9 +31,27 @@ export async function loadAll(ctx: ManagerContext, writer: SessionWriter, ids: r
  * first, so a typo or a wrong state changes nothing.
  */
 export async function setArchived(ctx: ManagerContext, writer: SessionWriter, ids: readonly string[], action: "archive" | "unarchive", options: WriteOptions = {}): Promise<Session[]> {
-  for (const s of await loadAll(ctx, writer, ids, options)) {
+  const sessions = await loadAll(ctx, writer, ids, options);
+  for (const s of sessions) {
     if (action === "archive" && s.status === "archived") throw new OpenclawError("INVALID_ARGUMENT", `session ${s.id} is already archived; nothing was changed`);
     if (action === "unarchive" && s.status !== "archived") throw new OpenclawError("INVALID_ARGUMENT", `session ${s.id} is not archived (it is ${s.status}); nothing was changed`);
+  }
+  if (action === "unarchive") {
+    const keys = new Map<string, string>();
+    for (const s of sessions) {
+      // A key has at most one live session: bringing one back must not make a second
+      // (one that comes back expired is not live, and cannot clash).
+      if (unarchive(s, ctx.config.sessions.expirationMs, ctx.now()).status === "expired") continue;
+      const live = (await ctx.store.list({ key: s.key, statuses: ["created", "active"], expiryCutoff: ctx.cutoff() })).items.find((x) => x.id !== s.id);
+      const other = live?.id ?? keys.get(s.key);
+      if (other !== undefined) {
+        throw new OpenclawError(
+          "ALREADY_EXISTS",
+          `cannot unarchive ${s.id}: session ${other} is already live for ${s.key}; archive ${other} first (a key has at most one live session); nothing was changed`,
+        );
+      }
+      keys.set(s.key, s.id);
+    }
   }
   const done: Session[] = [];
   for (const id of ids) {

@@ -1,5 +1,6 @@
 import { counterFor } from "../context/budget.js";
 import { OpenclawError } from "../errors.js";
+import { assertNotArchived } from "../session/lifecycle.js";
 import { editPolicy } from "../session/tools.js";
 import type { Message, Session } from "../session/types.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
@@ -12,6 +13,7 @@ export async function clearSession(ctx: ManagerContext, writer: SessionWriter, i
   await writer.mutate(
     id,
     async (s) => {
+      assertNotArchived(s);
       const pruned = await ctx.store.readPruned(id);
       report = { id, messages: s.messages.length, pruned: pruned.length, summary: s.summary !== null };
       const at = ctx.now().toISOString();
@@ -50,6 +52,7 @@ export async function editSession(ctx: ManagerContext, writer: SessionWriter, id
   return writer.mutate(
     id,
     (s) => {
+      assertNotArchived(s);
       const preferences = { ...s.preferences, ...structuredClone(set) };
       for (const k of unset) delete preferences[k];
       return {
@@ -71,6 +74,7 @@ export async function deleteMessage(ctx: ManagerContext, writer: SessionWriter, 
   await writer.mutate(
     id,
     async (s) => {
+      assertNotArchived(s);
       removed = s.messages.find((m) => m.id === messageId);
       const at = ctx.now().toISOString();
       if (removed !== undefined) {

@@ -31,12 +31,17 @@ export function evaluateExpiry(session: Session, expirationMs: number, now: Date
   return { ...session, status, expiredAt };
 }
 
+/** Throws SESSION_ARCHIVED when the session is archived: an archived session is read-only (unarchive, delete and export aside). */
+export function assertNotArchived(session: Pick<Session, "id" | "status">): void {
+  if (session.status === "archived") {
+    throw new OpenclawError("SESSION_ARCHIVED", `session ${session.id} is archived and read-only: run "openclaw sessions unarchive ${session.id}" first`);
+  }
+}
+
 /** Throws SESSION_EXPIRED or SESSION_ARCHIVED unless the session can take a new message at `now`. */
 export function assertWritable(session: Session, expirationMs: number, now: Date): void {
   const status = evaluateExpiry(session, expirationMs, now).status;
-  if (status === "archived") {
-    throw new OpenclawError("SESSION_ARCHIVED", `session ${session.id} is archived and read-only: run "openclaw sessions unarchive ${session.id}" first`);
-  }
+  assertNotArchived({ id: session.id, status });
   if (status === "expired") {
     throw new OpenclawError("SESSION_EXPIRED", `session ${session.id} has expired and takes no new messages: the next message for ${session.key} starts a new session`);
   }

@@ -165,3 +165,23 @@ test("archive hides a session from the default list; --status archived shows it;
   assert.equal(notArchived.code, 1);
   assert.match(errorLine(notArchived), /is not archived/);
 });
+
+test("set and clear refuse an archived session with the same error append gives, writing nothing", async (t) => {
+  const sb = await sandbox(t);
+  const id = (await sb.ok(["sessions", "append", "--dm", "telegram:77", "hello"])).stdout.trim();
+  await sb.ok(["sessions", "archive", id]);
+  const appended = await sb.run(["sessions", "append", "--session", id, "more"]);
+  const before = await snapshot(sb.stateDir);
+  const set = await sb.run(["sessions", "set", id, "--pref", "units=metric"]);
+  const clear = await sb.run(["sessions", "clear", id]);
+  for (const r of [appended, set, clear]) {
+    assert.equal(r.code, 1);
+    assert.equal(errorLine(r), `error: session ${id} is archived and read-only: run "openclaw sessions unarchive ${id}" first`);
+  }
+  assert.deepEqual(await snapshot(sb.stateDir), before);
+  const unarchived = await sb.run(["sessions", "append", "--dm", "telegram:77", "new"]);
+  assert.equal(unarchived.code, 0);
+  const r = await sb.run(["sessions", "unarchive", id]);
+  assert.equal(r.code, 1);
+  assert.match(errorLine(r), /already live for dm:telegram:77; archive .* first/);
+});

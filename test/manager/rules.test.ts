@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isOpenclawError } from "../../src/errors.js";
+import { openTestManager } from "../helpers/manager-open.js";
+
+const rejectsWith = (p: Promise<unknown>, code: string, pattern?: RegExp) =>
+  assert.rejects(p, (err: unknown) => {
+    assert.ok(isOpenclawError(err), String(err));
+    assert.equal(err.code, code, err.message);
+    if (pattern !== undefined) assert.match(err.message, pattern);
+    return true;
+  });
+
+describe("lifecycle rules the README states", () => {
+  it("an archived session is read-only: edit, clear and message deletion are refused like an append, nothing changes", async () => {
+    const env = await openTestManager();
+    try {
+      const m = env.manager;
+      const s = await m.receive({ channel: "telegram", senderId: "ro" }, "hello");
+      await m.archive(s.id);
+      const before = await m.get(s.id);
+      await rejectsWith(m.append(s.id, { role: "user", content: "more" }), "SESSION_ARCHIVED");
+      await rejectsWith(m.edit(s.id, { set: { units: "metric" } }), "SESSION_ARCHIVED", /archived and read-only: run "openclaw sessions unarchive/);
+      await rejectsWith(m.setSystemPrompt(s.id, "Be brief."), "SESSION_ARCHIVED");
+      await rejectsWith(m.clear(s.id), "SESSION_ARCHIVED");
+      await rejectsWith(m.deleteMessage(s.id, before.messages[0]?.id ?? ""), "SESSION_ARCHIVED");
+      assert.deepEqual(await m.get(s.id), before);
+      // What stays allowed: export, unarchive, delete.
+      assert.equal((await m.exportSessions([s.id])).sessions.length, 1);
+      await m.unarchive(s.id);
+      assert.equal((await m.edit(s.id, { set: { units: "metric" } })).preferences.units, "metric");
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("unarchiving while another live session holds the key is refused, naming both; nothing changes", async () => {
+    const env = await openTestManager();
+    try {
+      const m = env.manager;
+      const first = await m.receive({ channel: "telegram", senderId: "dup" }, "one");
+      await m.archive(first.id);
+      const second = await m.receive({ channel: "telegram", senderId: "dup" }, "two");
+      assert.notEqual(second.id, first.id, "an archived session is not live: the next message starts a new one");
+      await rejectsWith(m.unarchive(first.id), "ALREADY_EXISTS", new RegExp(`cannot unarchive ${first.id}: session ${second.id} is already live for dm:telegram:dup`));
+      assert.equal((await m.get(first.id)).status, "archived");
+      assert.equal((await m.list({ key: "dm:telegram:dup" })).total, 1, "still one live session for the key");
+      await m.archive(second.id);
+      assert.equal((await m.unarchive(first.id)).status, "active");
+      await rejectsWith(m.setArchived([second.id], "unarchive"), "ALREADY_EXISTS");
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("an archived session that would come back expired does not clash with the live one", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 60_000 } } });
+    try {
+      const m = env.manager;
+      const old = await m.receive({ channel: "telegram", senderId: "old" }, "one");
+      await m.archive(old.id);
+      env.advance(120_000);
+      const live = await m.receive({ channel: "telegram", senderId: "old" }, "two");
+      assert.equal((await m.unarchive(old.id)).status, "expired");
+      assert.equal((await m.get(live.id)).status, "active");
+    } finally {
+      await env.cleanup();
+    }
+  });
+});
