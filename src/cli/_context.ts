@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { SessionManager } from "../manager/manager.js";
+import { warn } from "./_render.js";
 
 /** The options every command inherits from the program. */
 export interface GlobalFlags {
@@ -25,7 +26,7 @@ export async function withManager<T>(cmd: Command, fn: (manager: SessionManager)
   const manager = await SessionManager.open({
     ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}),
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+    warn,
   });
   let result: T;
   try {

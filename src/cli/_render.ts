@@ -10,6 +10,24 @@ function colourWanted(): boolean {
   return process.stdout.isTTY === true && (noColor === undefined || noColor === "") && process.env.TERM !== "dumb";
 }
 
+// C0 controls, DEL and C1 controls: anything a terminal may act on rather than show.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const SHORT: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Makes control characters of stored text visible (`\x1b`, `\r`, `\x9b` …) so
+ * text written by chat users cannot move the cursor, retitle the window or
+ * clear an operator's terminal. With `multiline`, newlines and tabs are kept:
+ * for bodies that are meant to be shown over several lines. Apply it to
+ * stored text before colouring, never to `--json` output.
+ */
+export function visible(text: string, multiline = false): string {
+  return text.replace(CONTROL, (c) => {
+    if (multiline && (c === "\n" || c === "\t")) return c;
+    return SHORT[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
 /** Writes one line (or block) to stdout. */
 export function print(text = ""): void {
   process.stdout.write(`${text}\n`);
@@ -22,7 +40,7 @@ export function printJson(value: unknown): void {
 
 /** Writes a `warning: ` line to stderr. */
 export function warn(message: string): void {
-  process.stderr.write(`warning: ${message}\n`);
+  process.stderr.write(`warning: ${visible(message)}\n`);
 }
 
 /** Column alignment of {@link table}. */
@@ -140,10 +158,13 @@ export function paintStatus(status: string): string {
   }
 }
 
-/** Shortens text to `max` characters on one line, saying how much was left out. */
-export function preview(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max)}${colors.dim(`… (${formatInt(text.length - max)} more characters; --json shows all)`)}`;
+/**
+ * Shortens stored text to `max` characters, saying how much was left out; its
+ * control characters are made {@link visible} (newlines and tabs kept with `multiline`).
+ */
+export function preview(text: string, max: number, multiline = false): string {
+  if (text.length <= max) return visible(text, multiline);
+  return `${visible(text.slice(0, max), multiline)}${colors.dim(`… (${formatInt(text.length - max)} more characters; --json shows all)`)}`;
 }
 
 /** Indents every line of a block. */

@@ -2,6 +2,7 @@
 import { CommanderError } from "commander";
 import { isOpenclawError } from "../errors.js";
 import { buildProgram } from "./_program.js";
+import { visible } from "./_render.js";
 import { UsageError } from "./_usage.js";
 
 /** Exit code of a usage error (unknown option, missing argument, bad choice, conflicting flags). */
@@ -45,7 +46,7 @@ function report(err: unknown): number {
 
 // Exactly one line per error, whatever the message holds.
 function line(message: string): void {
-  const text = message.replace(/^error:\s*/i, "").replace(/\s*\n\s*/g, " ").trim();
+  const text = visible(message.replace(/^error:\s*/i, "").replace(/\s*\n\s*/g, " ").trim());
   process.stderr.write(`error: ${text}\n`);
 }
 

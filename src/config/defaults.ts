@@ -20,6 +20,7 @@ const DEFAULTS: Config = {
       group: { allow: ["*"], deny: [] },
       isolated: { allow: ["*"], deny: [] },
     },
+    carryOver: true,
     cacheSize: 1000,
     compaction: { mode: "inline", timeoutMs: 120_000 },
     summarizer: { type: "extractive", maxTokens: 1200 },

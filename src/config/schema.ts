@@ -77,6 +77,8 @@ export const configSchema = z.object({
           isolated: toolPolicy.prefault({}),
         })
         .prefault({}),
+      /** A key's new session (after expiry or archiving) takes over the previous one's preferences, tool policy and system prompts. */
+      carryOver: z.boolean({ error: "expected true or false" }).default(true),
       /** Loaded sessions kept in memory, reused while their stored revision is unchanged; 0 disables the cache. */
       cacheSize: intAtLeast(0).default(1000),
       /** When folding runs after an append: "inline" (the append waits for it) or "background" (a per-session queue). */

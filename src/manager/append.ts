@@ -8,7 +8,7 @@ import { KeyedMutex } from "../store/_mutex.js";
 import { counterFor } from "../context/budget.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
-import type { Router } from "./routing.js";
+import type { Router, Started } from "./routing.js";
 
 /** Where an append goes: an existing session by reference, or wherever an inbound message routes. */
 export type AppendTarget = { ref: string } | { inbound: Inbound };
@@ -23,6 +23,8 @@ export interface AppendResult {
   duplicate: boolean;
   /** True when routing started a new session for this message. */
   created: boolean;
+  /** When routing started a new session: why, and whether the previous one's settings were carried over. */
+  started: Started | null;
   /** Set when compaction after the append failed; the message is stored all the same. */
   compactionError: string | null;
 }
@@ -73,11 +75,13 @@ export class Appender {
   private async record(target: AppendTarget, input: NewMessage, options: RecordOptions): Promise<Omit<AppendResult, "compactionError">> {
     let id: string;
     let created = false;
+    let started: Started | null = null;
     if ("ref" in target) id = await this.resolve(target.ref, options);
     else {
       const routed = await this.router.route(target.inbound, options);
       id = routed.session.id;
       created = routed.created;
+      started = routed.started ?? null;
     }
     const built = buildMessage(input, await counterFor(this.ctx.config), options.messageId ?? this.ctx.newId(), this.ctx.now());
     let existing: Message | undefined;
@@ -94,7 +98,7 @@ export class Appender {
       },
       options,
     );
-    if (existing !== undefined) return { session, message: existing, duplicate: true, created: false };
-    return { session, message: built, duplicate: false, created };
+    if (existing !== undefined) return { session, message: existing, duplicate: true, created: false, started: null };
+    return { session, message: built, duplicate: false, created, started };
   }
 }

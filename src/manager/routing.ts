@@ -7,10 +7,21 @@ import { KeyedMutex } from "../store/_mutex.js";
 import { canLock, canRoute } from "../store/store.js";
 import type { Finalize, ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 
+/** Why routing started a new session. */
+export interface Started {
+  reason: "first message" | "previous session expired" | "previous session archived";
+  /** The key's previous session, when there was one. */
+  previousId: string | null;
+  /** True when its preferences, tool policy and system prompts were carried over. */
+  carriedOver: boolean;
+}
+
 /** A routed session and whether routing created it. */
 export interface Routed {
   session: Session;
   created: boolean;
+  /** Set when `created`: why, and what came from the key's previous session. */
+  started?: Started;
 }
 
 /** Finds or creates the session of a routing key, never two live ones per key. */
@@ -54,12 +65,29 @@ export class Router {
     return this.routeKey(target.key, participants, options);
   }
 
-  /** The live session of a (dm or group) routing key, created when there is none. */
+  /**
+   * The live session of a (dm or group) routing key, created when there is
+   * none. A new session for a key whose previous session expired or was
+   * archived carries over that session's preferences, tool policy and system
+   * prompts (`sessions.carryOver`), so what an operator set is not lost.
+   */
   async routeKey(key: string, participants: readonly string[], options: WriteOptions = {}): Promise<Routed> {
     const store = this.ctx.store;
+    let started: Started = { reason: "first message", previousId: null, carriedOver: false };
+    const make = async (): Promise<Session> => {
+      const draft = this.draft(key, participants);
+      const previousId = (await store.list({ key, limit: 1 })).items[0]?.id;
+      const previous = previousId === undefined ? undefined : await this.writer.load(previousId, options);
+      if (previous === undefined) return this.finalize(draft);
+      const expired = previous.status !== "archived";
+      const carry = this.ctx.config.sessions.carryOver;
+      started = { reason: expired ? "previous session expired" : "previous session archived", previousId: previous.id, carriedOver: carry };
+      if (!carry) return this.finalize(draft);
+      return this.finalize({ ...draft, preferences: structuredClone(previous.preferences), tools: structuredClone(previous.tools), systemPrompts: structuredClone(previous.systemPrompts) });
+    };
     if (canRoute(store)) {
-      const r = await store.findOrCreateLive(key, this.ctx.cutoff(), () => this.finalize(this.draft(key, participants)));
-      return { session: r.created ? this.writer.adopt(r.session, "created") : r.session, created: r.created };
+      const r = await store.findOrCreateLive(key, this.ctx.cutoff(), make);
+      return r.created ? { session: this.writer.adopt(r.session, "created"), created: true, started } : { session: r.session, created: false };
     }
     const find = async (): Promise<Routed> => {
       const hit = (await store.list({ key, limit: 1, expiryCutoff: this.ctx.cutoff() })).items[0];
@@ -67,7 +95,7 @@ export class Router {
         const session = await this.writer.load(hit.id, options);
         if (session !== undefined) return { session, created: false };
       }
-      return { session: await this.create(key, participants, options), created: true };
+      return { session: await this.writer.create(await make(), options), created: true, started };
     };
     // Without a store primitive, routing is serialised per key: across processes with the
     // store's lock where it has one, else within this process only.

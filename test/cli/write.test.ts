@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { Message, Session } from "../../src/session/types.js";
 import { seed } from "../helpers/cli-fixtures.js";
@@ -184,4 +186,23 @@ test("set and clear refuse an archived session with the same error append gives,
   const r = await sb.run(["sessions", "unarchive", id]);
   assert.equal(r.code, 1);
   assert.match(errorLine(r), /already live for dm:telegram:77; archive .* first/);
+});
+
+test("after expiry, append says a new session was started and carries over what the operator set", async (t) => {
+  const sb = await sandbox(t);
+  await mkdir(sb.stateDir, { recursive: true });
+  await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ sessions: { expirationMs: 1000 } }));
+  const id = (await sb.ok(["sessions", "append", "--dm", "telegram:88", "hello"])).stdout.trim();
+  await sb.ok(["sessions", "set", id, "--pref", "units=metric", "--deny-tool", "shell.*", "--system", "Be brief."]);
+  await new Promise((r) => setTimeout(r, 1200));
+  const r = await sb.run(["sessions", "append", "--dm", "telegram:88", "--json", "back"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { id: string; started: { reason: string; previousId: string; carriedOver: boolean } };
+  assert.notEqual(out.id, id);
+  assert.deepEqual(out.started, { reason: "previous session expired", previousId: id, carriedOver: true });
+  assert.match(r.stderr, new RegExp(`^note: started a new session for dm:telegram:88: the previous session expired \\(${id}\\); its preferences, tool policy and system prompts were carried over$`, "m"));
+  const doc = await sb.json<Session>(["sessions", "show", out.id]);
+  assert.equal(doc.preferences.units, "metric");
+  assert.deepEqual(doc.tools.deny, ["shell.*"]);
+  assert.deepEqual(doc.systemPrompts.map((p) => p.content), ["Be brief."]);
 });

@@ -68,3 +68,48 @@ describe("lifecycle rules the README states", () => {
     }
   });
 });
+
+describe("a key's next session after expiry", () => {
+  it("carries over preferences, tool policy and system prompts, and says a new session was started and why", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 60_000 } } });
+    try {
+      const m = env.manager;
+      const inbound = { channel: "telegram", senderId: "carry" };
+      const first = await m.record({ inbound }, { role: "user", content: "hi", sender: "carry" });
+      assert.deepEqual(first.started, { reason: "first message", previousId: null, carriedOver: false });
+      await m.edit(first.session.id, { set: { units: "metric" }, deny: ["shell.*"], system: "Be brief." });
+      env.advance(120_000);
+      const next = await m.record({ inbound }, { role: "user", content: "back again", sender: "carry" });
+      assert.notEqual(next.session.id, first.session.id);
+      assert.deepEqual(next.started, { reason: "previous session expired", previousId: first.session.id, carriedOver: true });
+      assert.equal(next.session.preferences.units, "metric");
+      assert.deepEqual(next.session.tools.deny, ["shell.*"]);
+      assert.deepEqual(next.session.systemPrompts.map((p) => p.content), ["Be brief."]);
+      const same = await m.record({ inbound }, { role: "user", content: "still here", sender: "carry" });
+      assert.equal(same.started, null, "no new session, nothing to report");
+      await m.archive(next.session.id);
+      const third = await m.record({ inbound }, { role: "user", content: "after archive", sender: "carry" });
+      assert.equal(third.started?.reason, "previous session archived");
+      assert.equal(third.session.preferences.units, "metric");
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("sessions.carryOver: false starts from the defaults, and still says why", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 60_000, carryOver: false } } });
+    try {
+      const m = env.manager;
+      const inbound = { channel: "telegram", senderId: "fresh" };
+      const first = await m.receive(inbound, "hi");
+      await m.edit(first.id, { set: { units: "metric" }, system: "Be brief." });
+      env.advance(120_000);
+      const next = await m.record({ inbound }, { role: "user", content: "again", sender: "fresh" });
+      assert.deepEqual(next.started, { reason: "previous session expired", previousId: first.id, carriedOver: false });
+      assert.deepEqual(next.session.preferences, {});
+      assert.deepEqual(next.session.systemPrompts, []);
+    } finally {
+      await env.cleanup();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import type { Inbound } from "../../routing/route.js";
 import type { AppendResult } from "../../manager/append.js";
 import { withManager } from "../_context.js";
 import { readStdin } from "../_io.js";
-import { print, printJson, warn } from "../_render.js";
+import { print, printJson, visible, warn } from "../_render.js";
 import { UsageError } from "../_usage.js";
 
 /** Flags of `sessions append`. */
@@ -40,17 +40,23 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
     return m.record({ inbound }, { role: flags.role, content, sender, ...extra });
   });
   if (result.compactionError !== null) warn(`${result.compactionError}; the message is stored`);
+  const started = result.started;
+  if (started !== null && started.previousId !== null) {
+    // Said on stderr, so scripts reading the id on stdout are unaffected.
+    const carried = started.carriedOver ? "; its preferences, tool policy and system prompts were carried over" : "";
+    process.stderr.write(`note: started a new session for ${visible(result.session.key)}: the ${started.reason} (${started.previousId})${carried}\n`);
+  }
   if (flags.json) {
     printJson(appendResult(result));
     return;
   }
-  print(result.session.id);
+  print(visible(result.session.id));
 }
 
 /** What `append --json` prints. */
-export function appendResult(r: AppendResult): { id: string; key: string; status: string; messageCount: number; messageId: string; duplicate: boolean } {
+export function appendResult(r: AppendResult): Record<string, unknown> {
   const s = r.session;
-  return { id: s.id, key: s.key, status: s.status, messageCount: s.messages.length, messageId: r.message.id, duplicate: r.duplicate };
+  return { id: s.id, key: s.key, status: s.status, messageCount: s.messages.length, messageId: r.message.id, duplicate: r.duplicate, ...(r.started !== null ? { started: r.started } : {}) };
 }
 
 function target(flags: AppendFlags): Inbound | null {

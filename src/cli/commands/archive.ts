@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { withManager } from "../_context.js";
 import type { JsonFlag } from "../_args.js";
-import { colors, paintStatus, print, printJson } from "../_render.js";
+import { colors, paintStatus, print, printJson, visible } from "../_render.js";
 
 /** `openclaw sessions archive` and `unarchive`. */
 export async function runArchive(refs: string[], flags: JsonFlag, cmd: Command, action: "archive" | "unarchive"): Promise<void> {
@@ -13,6 +13,6 @@ export async function runArchive(refs: string[], flags: JsonFlag, cmd: Command, 
       return;
     }
     const verb = action === "archive" ? "archived" : "unarchived";
-    for (const s of done) print(`${verb} ${s.id} ${colors.cyan(s.key)} ${colors.dim("→")} ${paintStatus(s.status)}`);
+    for (const s of done) print(`${verb} ${visible(s.id)} ${colors.cyan(visible(s.key))} ${colors.dim("→")} ${paintStatus(s.status)}`);
   });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { withManager } from "../_context.js";
 import type { JsonFlag } from "../_args.js";
-import { plural, print, printJson } from "../_render.js";
+import { plural, print, printJson, visible } from "../_render.js";
 
 /** `openclaw sessions clear`. */
 export async function runClear(ref: string, flags: JsonFlag, cmd: Command): Promise<void> {
@@ -17,6 +17,6 @@ export async function runClear(ref: string, flags: JsonFlag, cmd: Command): Prom
     if (report.summary) removed.push("the summary");
     if (report.pruned > 0) removed.push(`${plural(report.pruned, "message")} of pruned history`);
     const what = removed.length > 0 ? `removed ${removed.join(", ")}` : "the history was already empty";
-    print(`cleared ${report.id} (${session.key}): ${what}; kept preferences, tools and system prompts`);
+    print(`cleared ${visible(report.id)} (${visible(session.key)}): ${what}; kept preferences, tools and system prompts`);
   });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { withManager } from "../_context.js";
-import { colors, formatBytes, plural, print, printJson, progress } from "../_render.js";
+import { colors, formatBytes, plural, print, printJson, progress, visible } from "../_render.js";
 
 /** Flags of `sessions compact`. */
 export interface CompactFlags {
@@ -30,8 +30,8 @@ export async function runCompact(refs: string[], flags: CompactFlags, cmd: Comma
     if (a.expired) what.push(`${would}mark expired`);
     if (a.archived) what.push(`${would}archive`);
     if (a.folded > 0) what.push(`${would}fold ${plural(a.folded, "message")} into the summary`);
-    if (a.error !== null) what.push(colors.red(`summarizer failed: ${a.error}`));
-    print(`${a.id} ${colors.cyan(a.key)}: ${what.join(", ")}`);
+    if (a.error !== null) what.push(colors.red(`summarizer failed: ${visible(a.error)}`));
+    print(`${visible(a.id)} ${colors.cyan(visible(a.key))}: ${what.join(", ")}`);
   }
   const counts = {
     expired: report.actions.filter((a) => a.expired).length,

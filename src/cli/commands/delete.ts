@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { withManager } from "../_context.js";
-import { colors, plural, print, printJson, progress, relativeTime } from "../_render.js";
+import { colors, plural, print, printJson, progress, relativeTime, visible } from "../_render.js";
 import { UsageError } from "../_usage.js";
 
 /** Flags of `sessions delete`. */
@@ -44,7 +44,7 @@ export async function runDelete(refs: string[], flags: DeleteFlags, cmd: Command
       print(`nothing to delete${flags.status !== undefined ? ` (no ${flags.status} session matches)` : ""}`);
       return;
     }
-    for (const t of targets) print(`${verb} ${t.id} ${colors.cyan(t.key)} ${colors.dim(`(${t.status}, last activity ${relativeTime(t.lastActivityAt, now)})`)}`);
+    for (const t of targets) print(`${verb} ${visible(t.id)} ${colors.cyan(visible(t.key))} ${colors.dim(`(${visible(t.status)}, last activity ${relativeTime(t.lastActivityAt, now)})`)}`);
     print(colors.dim(`${verb} ${plural(targets.length, "session")}`));
   });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { withManager } from "../_context.js";
 import { writeFileAtomic } from "../_io.js";
-import { plural, print } from "../_render.js";
+import { plural, print, visible } from "../_render.js";
 import { UsageError } from "../_usage.js";
 
 /** Flags of `sessions export`. */
@@ -23,5 +23,5 @@ export async function runExport(refs: string[], flags: ExportFlags, cmd: Command
     return;
   }
   await writeFileAtomic(flags.output, text);
-  print(`exported ${plural(envelope.sessions.length, "session")} to ${flags.output}`);
+  print(`exported ${plural(envelope.sessions.length, "session")} to ${visible(flags.output)}`);
 }

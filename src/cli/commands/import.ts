@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { parseExport } from "../../session/export.js";
 import { withManager } from "../_context.js";
 import { readInput } from "../_io.js";
-import { colors, plural, print, printJson, progress } from "../_render.js";
+import { colors, plural, print, printJson, progress, visible } from "../_render.js";
 
 /** Flags of `sessions import`. */
 export interface ImportFlags {
@@ -27,9 +27,9 @@ export async function runImport(file: string, flags: ImportFlags, cmd: Command):
     return;
   }
   const keys = new Map(envelope.sessions.map((s) => [s.id, s.key]));
-  for (const id of report.imported) print(`imported ${id} ${colors.cyan(keys.get(id) ?? "")}`);
-  for (const id of report.overwritten) print(`overwrote ${id} ${colors.cyan(keys.get(id) ?? "")}`);
+  for (const id of report.imported) print(`imported ${visible(id)} ${colors.cyan(visible(keys.get(id) ?? ""))}`);
+  for (const id of report.overwritten) print(`overwrote ${visible(id)} ${colors.cyan(visible(keys.get(id) ?? ""))}`);
   const total = report.imported.length + report.overwritten.length;
   const note = report.overwritten.length > 0 ? ` (${report.overwritten.length} overwritten)` : "";
-  print(colors.dim(`imported ${plural(total, "session")} from ${label}${note}`));
+  print(colors.dim(`imported ${plural(total, "session")} from ${visible(label)}${note}`));
 }

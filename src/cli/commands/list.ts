@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
 import { withManager } from "../_context.js";
-import { colors, paintStatus, plural, print, printJson, relativeTime, table } from "../_render.js";
+import { colors, paintStatus, plural, print, printJson, relativeTime, table, visible } from "../_render.js";
 
 /** Flags of `sessions list`. */
 export interface ListFlags {
@@ -57,7 +57,7 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
     return;
   }
   const now = new Date();
-  const rows = page.items.map((s) => [s.id, s.key, s.kind, paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
+  const rows = page.items.map((s) => [visible(s.id), visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
   print(table(["ID", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
   const shown =
     page.items.length < page.total

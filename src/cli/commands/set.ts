@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { JsonValue } from "../../session/types.js";
 import { withManager } from "../_context.js";
-import { colors, print, printJson } from "../_render.js";
+import { colors, print, printJson, visible } from "../_render.js";
 import { UsageError } from "../_usage.js";
 
 /** Flags of `sessions set`. */
@@ -33,12 +33,12 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
     return;
   }
   const changes: string[] = [];
-  if (Object.keys(set).length > 0) changes.push(`set ${Object.entries(set).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`);
-  if (unset.length > 0) changes.push(`unset ${unset.join(", ")}`);
-  if (allow.length > 0) changes.push(`allowed ${allow.join(", ")}`);
-  if (deny.length > 0) changes.push(`denied ${deny.join(", ")}`);
+  if (Object.keys(set).length > 0) changes.push(`set ${Object.entries(set).map(([k, v]) => `${visible(k)}=${visible(JSON.stringify(v))}`).join(", ")}`);
+  if (unset.length > 0) changes.push(`unset ${visible(unset.join(", "))}`);
+  if (allow.length > 0) changes.push(`allowed ${visible(allow.join(", "))}`);
+  if (deny.length > 0) changes.push(`denied ${visible(deny.join(", "))}`);
   if (flags.system !== undefined) changes.push(flags.system === "" ? "removed the system prompt" : "replaced the system prompt");
-  print(`updated ${session.id} ${colors.cyan(session.key)}: ${changes.join("; ")}`);
+  print(`updated ${visible(session.id)} ${colors.cyan(visible(session.key))}: ${changes.join("; ")}`);
 }
 
 /** Parses `KEY=VALUE` pairs; VALUE is JSON when it parses as JSON, else kept as text. */

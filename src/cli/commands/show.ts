@@ -18,6 +18,7 @@ import {
   print,
   printJson,
   timestamp,
+  visible,
   warn,
 } from "../_render.js";
 
@@ -41,13 +42,13 @@ export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Prom
       return;
     }
     const now = m.now();
-    print(`${heading("session")} ${session.id}  ${colors.cyan(session.key)}`);
+    print(`${heading("session")} ${visible(session.id)}  ${colors.cyan(visible(session.key))}`);
     print(
       keyValues([
-        ["kind", session.kind],
-        ["channel", session.channel],
+        ["kind", visible(session.kind)],
+        ["channel", visible(session.channel)],
         ["status", paintStatus(session.status) + statusNote(session, now)],
-        ["participants", session.participants.length > 0 ? session.participants.join(", ") : colors.dim("none")],
+        ["participants", session.participants.length > 0 ? visible(session.participants.join(", ")) : colors.dim("none")],
         ["created", timestamp(session.createdAt, now)],
         ["last activity", timestamp(session.lastActivityAt, now)],
         ["updated", timestamp(session.updatedAt, now)],
@@ -79,20 +80,20 @@ function statusNote(s: Session, now: Date): string {
 function printSettings(s: Session): void {
   const prefs = Object.entries(s.preferences);
   print(`${heading("preferences")}${prefs.length === 0 ? colors.dim("  none") : ""}`);
-  if (prefs.length > 0) print(keyValues(prefs.map(([k, v]) => [k, JSON.stringify(v)])));
+  if (prefs.length > 0) print(keyValues(prefs.map(([k, v]) => [visible(k), visible(JSON.stringify(v))])));
   print();
   print(heading("tools") + colors.dim("  (deny wins; a tool matching neither list is denied)"));
   print(
     keyValues([
-      ["allow", s.tools.allow.length > 0 ? s.tools.allow.join(", ") : colors.dim("nothing")],
-      ["deny", s.tools.deny.length > 0 ? s.tools.deny.join(", ") : colors.dim("nothing")],
+      ["allow", s.tools.allow.length > 0 ? visible(s.tools.allow.join(", ")) : colors.dim("nothing")],
+      ["deny", s.tools.deny.length > 0 ? visible(s.tools.deny.join(", ")) : colors.dim("nothing")],
     ]),
   );
   print();
   print(`${heading("system prompts")}${s.systemPrompts.length === 0 ? colors.dim("  none") : ""}`);
   s.systemPrompts.forEach((p, i) => {
     print(`  #${i + 1} ${colors.dim(`${plural(p.tokens, "token")}`)}`);
-    print(indent(preview(p.content, CONTENT_PREVIEW)));
+    print(indent(preview(p.content, CONTENT_PREVIEW, true)));
   });
 }
 
@@ -107,13 +108,13 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
   } catch (err) {
     // An over-budget system prompt makes the context unbuildable; show that instead of failing the whole page.
     if (!isOpenclawError(err)) throw err;
-    problem = err.message;
+    problem = visible(err.message);
   }
   const t = usage.tokens;
   // From the raw counts: the report rounds to one decimal, which turns a little use into "0.0 %".
   const share = (of: number): string => formatPercent(of > 0 ? (100 * t.total) / of : 0);
   const rows: Array<[string, string]> = [
-    ["model", `${s.context.model ?? m.config.sessions.model}`],
+    ["model", visible(s.context.model ?? m.config.sessions.model)],
     ["window", `${formatInt(usage.window)} tokens (reserve ${formatInt(w.reserve)} for the reply, budget ${formatInt(usage.budget)})`],
     [
       "stored",
@@ -141,7 +142,7 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
   rows.push(["compactions", `${usage.compactions}${usage.lastCompactedAt !== null ? colors.dim(`, last ${timestamp(usage.lastCompactedAt, now)}`) : ""}`]);
   if (usage.lastSummarizerError !== null) {
     const when = s.context.lastSummarizerErrorAt === null ? "" : ` (${timestamp(s.context.lastSummarizerErrorAt, now)})`;
-    rows.push(["summarizer", colors.red(`last run failed${when}: ${usage.lastSummarizerError}`)]);
+    rows.push(["summarizer", colors.red(`last run failed${when}: ${visible(usage.lastSummarizerError)}`)]);
   }
   print(heading("context"));
   print(keyValues(rows));
@@ -153,8 +154,8 @@ function printSummary(s: Session, now: Date): void {
     return;
   }
   const sm = s.summary;
-  print(`${heading("summary")} ${colors.dim(`(covers ${plural(sm.messageCount, "message")} · ${plural(sm.tokens, "token")} · ${sm.summarizer} · updated ${timestamp(sm.updatedAt, now)})`)}`);
-  print(indent(preview(sm.text, CONTENT_PREVIEW * 2)));
+  print(`${heading("summary")} ${colors.dim(`(covers ${plural(sm.messageCount, "message")} · ${plural(sm.tokens, "token")} · ${visible(sm.summarizer)} · updated ${timestamp(sm.updatedAt, now)})`)}`);
+  print(indent(preview(sm.text, CONTENT_PREVIEW * 2, true)));
 }
 
 function printMessages(s: Session, limit: number, now: Date): void {
@@ -166,15 +167,15 @@ function printMessages(s: Session, limit: number, now: Date): void {
 }
 
 function renderMessage(msg: Message, now: Date): string {
-  const who = msg.sender !== null ? ` ${msg.sender}` : "";
-  const tags = [plural(msg.tokens, "token"), ...(msg.pinned ? ["pinned"] : []), ...(msg.toolCallId !== undefined ? [`answers ${msg.toolCallId}`] : [])];
-  const calls = (msg.toolCalls ?? []).map((c) => `\n    ${colors.dim(`→ calls ${c.name} (${c.id}) ${preview(c.arguments, 200)}`)}`).join("");
+  const who = msg.sender !== null ? ` ${visible(msg.sender)}` : "";
+  const tags = [plural(msg.tokens, "token"), ...(msg.pinned ? ["pinned"] : []), ...(msg.toolCallId !== undefined ? [`answers ${visible(msg.toolCallId)}`] : [])];
+  const calls = (msg.toolCalls ?? []).map((c) => `\n    ${colors.dim(`→ calls ${visible(c.name)} (${visible(c.id)}) ${preview(c.arguments, 200)}`)}`).join("");
   const head = `  ${colors.dim(timestamp(msg.createdAt, now))} ${roleColour(msg.role)}${who} ${colors.dim(`· ${tags.join(" · ")}`)}`;
-  return `${head}\n${indent(preview(msg.content, CONTENT_PREVIEW))}${calls}`;
+  return `${head}\n${indent(preview(msg.content, CONTENT_PREVIEW, true))}${calls}`;
 }
 
 function roleColour(role: string): string {
   if (role === "user") return colors.green(role);
   if (role === "assistant") return colors.blue(role);
-  return colors.magenta(role);
+  return colors.magenta(visible(role));
 }

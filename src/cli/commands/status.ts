@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { withManager } from "../_context.js";
-import { colors, formatBytes, formatInt, formatPercent, heading, keyValues, paintStatus, print, printJson, table } from "../_render.js";
+import { colors, formatBytes, formatInt, formatPercent, heading, keyValues, paintStatus, print, printJson, table, visible } from "../_render.js";
 
 /** Flags of `openclaw status`. */
 export interface StatusFlags {
@@ -18,13 +18,13 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
     return;
   }
   const byStatus = (Object.entries(report.byStatus) as Array<[string, number]>).map(([k, n]) => `${paintStatus(k)} ${formatInt(n)}`).join(" · ");
-  const byKind = Object.entries(report.byKind).map(([k, n]) => `${k} ${formatInt(n)}`).join(" · ");
+  const byKind = Object.entries(report.byKind).map(([k, n]) => `${visible(k)} ${formatInt(n)}`).join(" · ");
   print(
     keyValues([
-      ["state dir", `${report.stateDir} ${colors.dim(`(${SOURCE_LABEL[location.stateDirSource]})`)}`],
-      ["config", `${report.configPath} ${colors.dim(`(${SOURCE_LABEL[location.configPathSource]})`)}`],
-      ["store", report.sizeOnDisk === null ? report.store : `${report.store}, ${formatBytes(report.sizeOnDisk)} on disk`],
-      ["model", `${report.model} ${colors.dim(`(window ${formatInt(report.window)} tokens, budget ${formatInt(report.budget)})`)}`],
+      ["state dir", `${visible(report.stateDir)} ${colors.dim(`(${SOURCE_LABEL[location.stateDirSource]})`)}`],
+      ["config", `${visible(report.configPath)} ${colors.dim(`(${SOURCE_LABEL[location.configPathSource]})`)}`],
+      ["store", report.sizeOnDisk === null ? visible(report.store) : `${visible(report.store)}, ${formatBytes(report.sizeOnDisk)} on disk`],
+      ["model", `${visible(report.model)} ${colors.dim(`(window ${formatInt(report.window)} tokens, budget ${formatInt(report.budget)})`)}`],
       ["sessions", formatInt(report.total)],
       ["by status", byStatus],
       ["by kind", byKind],
@@ -36,13 +36,13 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   print(`${heading("context usage")} ${colors.dim("(sessions not archived, newest activity first)")}`);
   if (v.sessions.length === 0) print(colors.dim("  none"));
   else {
-    const rows = v.sessions.map((s) => [s.id, s.key, paintStatus(s.status), `${formatInt(s.tokens)} / ${formatInt(s.window)}`, formatPercent(s.percent), formatBytes(s.sizeBytes)]);
+    const rows = v.sessions.map((s) => [visible(s.id), visible(s.key), paintStatus(s.status), `${formatInt(s.tokens)} / ${formatInt(s.window)}`, formatPercent(s.percent), formatBytes(s.sizeBytes)]);
     print(table(["ID", "KEY", "STATUS", "TOKENS / WINDOW", "USED", "SIZE"], rows, ["left", "left", "left", "right", "right", "right"]));
   }
   print();
   print(heading("largest on disk"));
   if (v.largest.length === 0) print(colors.dim("  none"));
-  else print(table(["ID", "KEY", "SIZE", "MSGS"], v.largest.map((s) => [s.id, s.key, formatBytes(s.sizeBytes), s.messageCount]), ["left", "left", "right", "right"]));
+  else print(table(["ID", "KEY", "SIZE", "MSGS"], v.largest.map((s) => [visible(s.id), visible(s.key), formatBytes(s.sizeBytes), s.messageCount]), ["left", "left", "right", "right"]));
   print();
   print(heading("memory (this process)"));
   print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
