@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { channelPair, collect, intAtLeast, parseDuration } from "./_args.js";
 import type { AppendFlags } from "./commands/append.js";
 import type { CompactFlags } from "./commands/compact.js";
+import type { ContextFlags } from "./commands/context.js";
 import type { DeleteFlags } from "./commands/delete.js";
 import type { ExportFlags } from "./commands/export.js";
 import type { JsonFlag } from "./_args.js";
@@ -10,6 +11,7 @@ import { portNumber } from "./_args.js";
 import type { GatewayFlags } from "./commands/gateway.js";
 import type { ImportFlags } from "./commands/import.js";
 import type { ListFlags } from "./commands/list.js";
+import type { SearchFlags } from "./commands/search.js";
 import type { SetFlags } from "./commands/set.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { StatusFlags } from "./commands/status.js";
@@ -71,7 +73,8 @@ export function buildProgram(): Command {
   config
     .command("validate")
     .description("check the config file; exit 1 with the first problem")
-    .action(async (_opts: unknown, cmd: Command) => (await import("./commands/config.js")).runConfigValidate(cmd));
+    .addOption(jsonOption())
+    .action(async (opts: JsonFlag, cmd: Command) => (await import("./commands/config.js")).runConfigValidate(cmd, opts));
   return program;
 }
 
@@ -84,8 +87,22 @@ function addReadCommands(sessions: Command): void {
     .option("--channel <channel>", "only this channel")
     .option("--active <minutes>", "only sessions active in the last N minutes", intAtLeast(1))
     .option("--limit <n>", "at most N sessions (default 50)", intAtLeast(1))
+    .option("--offset <n>", "skip the first N sessions (paging with --limit)", intAtLeast(0))
     .addOption(jsonOption())
     .action(async (opts: ListFlags, cmd: Command) => (await import("./commands/list.js")).runList(opts, cmd));
+
+  sessions
+    .command("search")
+    .description("messages containing TEXT (case-insensitive), newest first, across sessions")
+    .argument("<text>", "text to find, or a JavaScript regular expression with --regex")
+    .option("--regex", "TEXT is a JavaScript regular expression (matched case-insensitively)")
+    .addOption(new Option("--kind <kind>", "only sessions of this kind").choices(["dm", "group", "isolated"]))
+    .option("--channel <channel>", "only sessions on this channel")
+    .addOption(new Option("--status <status>", "only sessions with this status (default: all but archived)").choices(["created", "active", "expired", "archived", "all"]))
+    .option("--include-pruned", "also search the pruned history (messages folded into the summary)")
+    .option("--limit <n>", "at most N hits (default 50)", intAtLeast(1))
+    .addOption(jsonOption())
+    .action(async (text: string, opts: SearchFlags, cmd: Command) => (await import("./commands/search.js")).runSearch(text, opts, cmd));
 
   sessions
     .command("show")
@@ -95,6 +112,13 @@ function addReadCommands(sessions: Command): void {
     .option("--all", "also show the pruned-history log (messages folded into the summary)")
     .addOption(jsonOption())
     .action(async (ref: string, opts: ShowFlags, cmd: Command) => (await import("./commands/show.js")).runShow(ref, opts, cmd));
+
+  sessions
+    .command("context")
+    .description("exactly what the model would be sent now: each message with its part and tokens, against the window and budget")
+    .argument("<ref>", "session id, id prefix (≥ 6 characters) or routing key")
+    .addOption(jsonOption())
+    .action(async (ref: string, opts: ContextFlags, cmd: Command) => (await import("./commands/context.js")).runContext(ref, opts, cmd));
 
   sessions
     .command("export")
@@ -115,7 +139,10 @@ function addWriteCommands(sessions: Command): void {
     .option("--from <user>", "sender of the message (with --group or --session)")
     .option("--isolated <name>", "a new isolated session for task NAME")
     .option("--session <ref>", "an existing session")
-    .addOption(new Option("--role <role>", "message role").choices(["user", "assistant", "system"]).default("user"))
+    .addOption(new Option("--role <role>", "message role").choices(["user", "assistant", "system", "tool"]).default("user"))
+    .option("--call-id <id>", "with --role tool: the id of the tool call this result answers")
+    .option("--tool-call <name-and-args...>", "with --role assistant: NAME ARGS_JSON, a tool call to record (repeatable; give the text first or end the pairs with another option)", collect)
+    .option("--thread <id>", "with --dm or --group: the thread ID inside it (key …:thread:ID)")
     .option("--pin", "pin the message: it is never folded into the summary")
     .option("--client-id <id>", "the sender's id for this message: repeating the command with the same id stores it once")
     .addOption(jsonOption())
@@ -129,6 +156,9 @@ function addWriteCommands(sessions: Command): void {
     .option("--unset-pref <key>", "remove a preference (repeatable)", collect)
     .option("--allow-tool <pattern>", "allow tools matching PATTERN, * wildcards (repeatable)", collect)
     .option("--deny-tool <pattern>", "deny tools matching PATTERN; deny wins (repeatable)", collect)
+    .option("--remove-allow <pattern>", "remove PATTERN from the allow list (repeatable)", collect)
+    .option("--remove-deny <pattern>", "remove PATTERN from the deny list (repeatable)", collect)
+    .option("--reset-tools", "set the tool permissions back to the config default for the session's kind")
     .option("--system <text>", 'replace the system prompt ("" removes it)')
     .addOption(jsonOption())
     .action(async (ref: string, opts: SetFlags, cmd: Command) => (await import("./commands/set.js")).runSet(ref, opts, cmd));
@@ -181,6 +211,8 @@ function addMaintenanceCommands(sessions: Command): void {
     .description("expire, archive and fold sessions, rewrite files, rebuild the index, remove leftovers")
     .argument("[refs...]", "only these sessions (default: all)")
     .option("--dry-run", "report what would change, change nothing")
+    .option("--now", "fold the one given session into its summary now, even under the limits")
+    .option("--focus <text>", "with --now: extra instruction for the summary (used by the openai-compatible summarizer; the extractive one ignores it)")
     .addOption(jsonOption())
     .action(async (refs: string[], opts: CompactFlags, cmd: Command) =>
       (await import("./commands/compact.js")).runCompact(refs, opts, cmd),

@@ -34,6 +34,8 @@ export interface BuiltContext {
   droppedTurns: number;
   /** Ids of the history messages sent, in order. */
   included: string[];
+  /** How many of `included`, from the start, are the pinned part; the rest are the recent part. */
+  pinnedIncluded: number;
   /** How the summary made it in. */
   summary: "none" | "full" | "truncated" | "dropped";
   /** Pinned messages left out for lack of room. */
@@ -179,6 +181,7 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
     parts,
     droppedTurns: turns.length - recentTurns,
     included,
+    pinnedIncluded: pinnedPart.reduce((n, u) => n + u.sendable.length, 0),
     summary: summaryState,
     droppedPinned,
     latestTurnPartial,

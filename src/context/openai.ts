@@ -13,15 +13,17 @@ export type OpenAICompatibleConfig = Extract<SummarizerConfig, { type: "openai-c
 export type OpenAICompatibleDeps = ModelDeps;
 
 /** The instruction sent as the system message. */
-export function summaryInstruction(maxTokens: number): string {
-  return [
+export function summaryInstruction(maxTokens: number, focus?: string): string {
+  const lines = [
     "You maintain the rolling summary of a conversation between users and an assistant.",
     "Merge the previous summary (if any) and the new messages into one updated summary that replaces the previous one.",
     "Keep every identifier exactly as written: ids, ticket keys, UUIDs, URLs, e-mail addresses, file paths, code names, @mentions, names, dates, amounts and numbers with their units.",
     "Record decisions, open questions, and who said or asked what.",
     "Use only facts present in the input; never invent or guess.",
     `Stay under ${maxTokens} tokens. Reply with the summary text only.`,
-  ].join("\n");
+  ];
+  if (focus !== undefined && focus.trim() !== "") lines.push(`The operator asks this summary to focus on: ${focus.trim()}`);
+  return lines.join("\n");
 }
 
 /**
@@ -48,7 +50,7 @@ export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig,
         reply = await client.complete(
           {
             messages: [
-              { role: "system", content: summaryInstruction(input.maxTokens) },
+              { role: "system", content: summaryInstruction(input.maxTokens, input.focus) },
               { role: "user", content: renderRequest(input, config.model) },
             ],
             temperature: 0,

@@ -9,6 +9,8 @@ export interface SummarizeInput {
   maxTokens: number;
   /** Exact counter when the caller has one loaded; otherwise summarizers estimate. */
   countTokens?: (text: string) => number;
+  /** An operator's extra instruction for this fold (what to keep); model-backed summarizers use it, the extractive one ignores it. */
+  focus?: string;
 }
 
 /** Turns old messages plus the previous summary into the new rolling summary text. */

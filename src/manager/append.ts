@@ -87,12 +87,14 @@ export class Appender {
     let existing: Message | undefined;
     const session = await this.writer.mutate(
       id,
-      (s) => {
+      async (s) => {
         const now = this.ctx.now();
         assertWritable(s, this.ctx.config.sessions.expirationMs, now);
         existing = built.clientId === undefined ? undefined : s.messages.find((m) => m.clientId === built.clientId);
         if (existing !== undefined) return undefined;
-        if (options.messageId !== undefined && s.messages.some((m) => m.id === built.id)) throw new OpenclawError("CONFLICT", `session ${id} already has a message ${built.id}`);
+        // Not CONFLICT: that code means "retry", and no retry can make this id free.
+        if (options.messageId !== undefined && s.messages.some((m) => m.id === built.id)) throw new OpenclawError("ALREADY_EXISTS", `session ${id} already has a message ${built.id}`);
+        if (built.toolCallId !== undefined) await this.assertCallKnown(s, built.toolCallId);
         const participants = built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
         return { session: { ...markActivity(s, now), participants, messages: [...s.messages, built] }, reason: "appended", appended: [built] };
       },
@@ -100,5 +102,20 @@ export class Appender {
     );
     if (existing !== undefined) return { session, message: existing, duplicate: true, created: false, started: null };
     return { session, message: built, duplicate: false, created, started };
+  }
+
+  /**
+   * A tool result must answer a call the session holds (active, or folded
+   * into the pruned history): one with an unknown id would be dropped from
+   * every context the model is sent, silently.
+   */
+  private async assertCallKnown(s: Session, callId: string): Promise<void> {
+    const holds = (messages: readonly Message[]) => messages.some((m) => m.toolCalls?.some((c) => c.id === callId) === true);
+    if (holds(s.messages)) return;
+    if (s.prunedCount > 0 && holds(await this.ctx.store.readPruned(s.id))) return;
+    throw new OpenclawError(
+      "INVALID_ARGUMENT",
+      `the tool result answers call ${JSON.stringify(callId)}, which session ${s.id} does not hold: record the assistant message with that tool call first; nothing was recorded`,
+    );
   }
 }

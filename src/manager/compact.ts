@@ -43,7 +43,7 @@ export class Compactor {
   }
 
   /** Folds the session when it is over its limits (or always, with `force`). Throws only for storage errors and aborts. */
-  async fold(session: Session, options: WriteOptions & { force?: boolean } = {}): Promise<FoldOutcome> {
+  async fold(session: Session, options: WriteOptions & { force?: boolean; focus?: string } = {}): Promise<FoldOutcome> {
     const config = this.ctx.config.sessions;
     const plan = planPrune(session, {
       maxHistoryLength: config.maxHistoryLength,
@@ -61,7 +61,7 @@ export class Compactor {
     const signal = AbortSignal.any([timeout.signal, this.closing.signal, ...(options.signal ? [options.signal] : [])]);
     let result: SummaryResult;
     try {
-      const input = { previous: session.summary, messages: plan.fold, maxTokens: summarizer.maxTokens, countTokens: (text: string) => counter.countText(text) };
+      const input = { previous: session.summary, messages: plan.fold, maxTokens: summarizer.maxTokens, countTokens: (text: string) => counter.countText(text), ...(options.focus !== undefined ? { focus: options.focus } : {}) };
       // abortable(): a summarizer that ignores its signal still cannot hold the caller past the timeout.
       result = await abortable(summarizer.summarizeWithFallback(input, signal), signal);
     } catch (err) {

@@ -389,8 +389,8 @@ export class SessionManager {
     return compactSessions(this.#ctx, this.#writer, await this.#compaction(), { ...rest, ...(ids ? { ids } : {}) });
   }
 
-  /** Folds the oldest turns of one session into its summary now, even under the limits. */
-  async foldNow(ref: string, options: WriteOptions = {}): Promise<FoldOutcome> {
+  /** Folds the oldest turns of one session into its summary now, even under the limits; `focus` is an extra instruction for a model-backed summarizer. */
+  async foldNow(ref: string, options: WriteOptions & { focus?: string } = {}): Promise<FoldOutcome> {
     const session = await this.get(ref, options);
     return (await this.#compaction()).fold(session, { ...options, force: true });
   }

@@ -113,3 +113,21 @@ describe("a key's next session after expiry", () => {
     }
   });
 });
+
+describe("tool messages", () => {
+  it("a tool result for a call the session does not hold is refused, nothing recorded; a known call's result is kept", async () => {
+    const env = await openTestManager();
+    try {
+      const m = env.manager;
+      const s = await m.receive({ channel: "telegram", senderId: "tools" }, "look it up");
+      await rejectsWith(m.append(s.id, { role: "tool", content: "42", toolCallId: "call_unknown" }), "INVALID_ARGUMENT", /answers call "call_unknown", which session .* does not hold/);
+      assert.equal((await m.get(s.id)).messages.length, 1);
+      await m.append(s.id, { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "lookup", arguments: "{}" }] });
+      await m.append(s.id, { role: "tool", content: "42", toolCallId: "call_1" });
+      const built = await m.buildContext(s.id);
+      assert.deepEqual(built.messages.map((x) => x.role), ["user", "assistant", "tool"], "the pair reaches the model");
+    } finally {
+      await env.cleanup();
+    }
+  });
+});

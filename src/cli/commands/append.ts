@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import type { NewMessage } from "../../manager/_message.js";
+import type { ToolCall } from "../../session/types.js";
 import { OpenclawError } from "../../errors.js";
 import type { Inbound } from "../../routing/route.js";
 import type { AppendResult } from "../../manager/append.js";
@@ -15,7 +17,13 @@ export interface AppendFlags {
   from?: string;
   isolated?: string;
   session?: string;
-  role: "user" | "assistant" | "system";
+  role: "user" | "assistant" | "system" | "tool";
+  /** With --role tool: the id of the call this result answers. */
+  callId?: string;
+  /** With --role assistant: NAME ARGS_JSON pairs, flattened (repeatable --tool-call). */
+  toolCall?: string[];
+  /** With --dm or --group: the thread inside it. */
+  thread?: string;
   pin?: boolean;
   clientId?: string;
   json?: boolean;
@@ -29,7 +37,11 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
   const inbound = target(flags);
   const content = textArg === "-" ? stripFinalNewline(await readStdin()) : textArg;
   if (content === "") throw new OpenclawError("INVALID_ARGUMENT", "the message text is empty; nothing was recorded");
-  const extra = { ...(flags.pin ? { pinned: true } : {}), ...(flags.clientId !== undefined ? { clientMessageId: flags.clientId } : {}) };
+  const extra = {
+    ...(flags.pin ? { pinned: true } : {}),
+    ...(flags.clientId !== undefined ? { clientMessageId: flags.clientId } : {}),
+    ...toolFields(flags),
+  };
   const result = await withManager(cmd, async (m) => {
     if (inbound === null) {
       const message: NewMessage = { role: flags.role, content, sender: flags.from ?? null, ...extra };
@@ -71,10 +83,32 @@ function target(flags: AppendFlags): Inbound | null {
   if (flags.from !== undefined && (flags.dm !== undefined || flags.isolated !== undefined)) {
     throw new UsageError("--from only applies with --group or --session");
   }
-  if (flags.dm !== undefined) return { channel: flags.dm.channel, senderId: flags.dm.id };
-  if (flags.group !== undefined) return { channel: flags.group.channel, senderId: flags.from ?? "", groupId: flags.group.id };
+  if (flags.thread !== undefined && flags.dm === undefined && flags.group === undefined) throw new UsageError("--thread only applies with --dm or --group");
+  const thread = flags.thread !== undefined ? { threadId: flags.thread } : {};
+  if (flags.dm !== undefined) return { channel: flags.dm.channel, senderId: flags.dm.id, ...thread };
+  if (flags.group !== undefined) return { channel: flags.group.channel, senderId: flags.from ?? "", groupId: flags.group.id, ...thread };
   if (flags.isolated !== undefined) return { channel: CLI_IDENTITY, senderId: CLI_IDENTITY, isolated: flags.isolated };
   return null;
+}
+
+/** The tool fields of the message: --call-id for --role tool, --tool-call pairs for --role assistant. */
+function toolFields(flags: AppendFlags): Pick<NewMessage, "toolCalls" | "toolCallId"> {
+  if (flags.role === "tool" && flags.callId === undefined) throw new UsageError("--role tool needs --call-id ID: the id of the tool call this result answers");
+  if (flags.callId !== undefined && flags.role !== "tool") throw new UsageError("--call-id only applies with --role tool");
+  const pairs = flags.toolCall ?? [];
+  if (pairs.length > 0 && flags.role !== "assistant") throw new UsageError("--tool-call only applies with --role assistant");
+  const toolCalls: ToolCall[] = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i] ?? "";
+    const args = pairs[i + 1] ?? "";
+    try {
+      JSON.parse(args);
+    } catch {
+      throw new UsageError(`--tool-call ${name}: ARGS_JSON is not valid JSON: ${args}`);
+    }
+    toolCalls.push({ id: `call_${randomBytes(12).toString("hex")}`, name, arguments: args });
+  }
+  return { ...(flags.callId !== undefined ? { toolCallId: flags.callId } : {}), ...(toolCalls.length > 0 ? { toolCalls } : {}) };
 }
 
 // `echo text | openclaw sessions append … -` should record "text", not "text\n".

@@ -6,10 +6,14 @@ import { colors, formatBytes, plural, print, printJson, progress, visible } from
 export interface CompactFlags {
   dryRun?: boolean;
   json?: boolean;
+  /** Fold one session now, even under the limits (see compact-now.ts). */
+  now?: boolean;
+  focus?: string;
 }
 
 /** `openclaw sessions compact`. */
 export async function runCompact(refs: string[], flags: CompactFlags, cmd: Command): Promise<void> {
+  if (flags.now || flags.focus !== undefined) return (await import("./compact-now.js")).runCompactNow(refs, flags, cmd);
   const report = await withManager(cmd, async (m) => {
     // A well-formed id resolves without a lookup; check each exists so a typo is not a silent no-op.
     for (const ref of refs) await m.get(ref);

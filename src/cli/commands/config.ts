@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadConfig, locateConfig, type ConfigLocation, type LoadedConfig } from "../../config/load.js";
 import { redactConfig } from "../../config/redact.js";
 import { resolveWindow, tokenBudget } from "../../context/windows.js";
+import { isOpenclawError } from "../../errors.js";
 import { globalFlags } from "../_context.js";
 import type { JsonFlag } from "../_args.js";
 import { colors, keyValues, print, printJson, table, warn } from "../_render.js";
@@ -53,13 +54,30 @@ export async function runConfigShow(flags: JsonFlag, cmd: Command): Promise<void
 }
 
 /** `openclaw config validate`: exit 0 with "…: valid", or the one-line problem and exit 1. */
-export async function runConfigValidate(cmd: Command): Promise<void> {
-  const { location, loaded, notes } = load(cmd);
+export async function runConfigValidate(cmd: Command, flags: JsonFlag = {}): Promise<void> {
+  let result: ReturnType<typeof load>;
+  try {
+    result = load(cmd);
+  } catch (err) {
+    // The error line still goes to stderr (main.ts) with exit 1; --json also gets its document.
+    if (flags.json && isOpenclawError(err)) printJson({ path: configPathOf(cmd), valid: false, error: err.message });
+    throw err;
+  }
+  const { location, loaded, notes } = result;
   for (const note of notes) warn(note);
+  if (flags.json) {
+    printJson({ path: location.configPath, valid: true, warnings: notes });
+    return;
+  }
   const base = location.configPath.replace(/^.*[\\/]/, "");
   // Same naming as the loader's messages: the short name for the usual file, the full path otherwise.
   const name = base === "config.json" ? "config.json" : location.configPath;
   print(loaded.fileExists ? `${name}: valid` : `${name}: no file at ${location.configPath}; the defaults apply`);
+}
+
+function configPathOf(cmd: Command): string {
+  const flags = globalFlags(cmd);
+  return locateConfig({ ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}), ...(flags.config !== undefined ? { config: flags.config } : {}) }).configPath;
 }
 
 interface Leaf {

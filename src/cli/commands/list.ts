@@ -10,6 +10,7 @@ export interface ListFlags {
   channel?: string;
   active?: number;
   limit?: number;
+  offset?: number;
   json?: boolean;
 }
 
@@ -45,6 +46,7 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
       ...(flags.active !== undefined ? { activeWithinMinutes: flags.active } : {}),
       // A page by default: the cost of a list grows with what it shows, not with the store.
       limit: flags.limit ?? DEFAULT_LIMIT,
+      ...(flags.offset !== undefined ? { offset: flags.offset } : {}),
     }),
   );
   if (flags.json) {
@@ -52,15 +54,18 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
     return;
   }
   const hint = flags.status === undefined ? colors.dim(" (archived sessions are hidden: --status all shows them)") : "";
+  const offset = flags.offset ?? 0;
   if (page.items.length === 0) {
-    print(`no sessions${hint}`);
+    print(offset > 0 && page.total > 0 ? `no sessions past offset ${offset} (${plural(page.total, "session")} in all)` : `no sessions${hint}`);
     return;
   }
   const now = new Date();
   const rows = page.items.map((s) => [visible(s.id), visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
   print(table(["ID", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
   const shown =
-    page.items.length < page.total
+    offset > 0
+      ? `${offset + 1}–${offset + page.items.length} of ${plural(page.total, "session")} (newest activity first)`
+      : page.items.length < page.total
       ? `${page.items.length} of ${plural(page.total, "session")} (newest activity first; --limit N shows more)`
       : plural(page.total, "session");
   print(colors.dim(shown) + hint);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { JsonValue } from "../../session/types.js";
+import type { JsonValue, ToolPolicy } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { colors, print, printJson, visible } from "../_render.js";
 import { UsageError } from "../_usage.js";
@@ -10,6 +10,9 @@ export interface SetFlags {
   unsetPref?: string[];
   allowTool?: string[];
   denyTool?: string[];
+  removeAllow?: string[];
+  removeDeny?: string[];
+  resetTools?: boolean;
   system?: string;
   json?: boolean;
 }
@@ -20,14 +23,24 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
   const unset = flags.unsetPref ?? [];
   const allow = flags.allowTool ?? [];
   const deny = flags.denyTool ?? [];
-  if (Object.keys(set).length === 0 && unset.length === 0 && allow.length === 0 && deny.length === 0 && flags.system === undefined) {
-    throw new UsageError("nothing to change: give --pref, --unset-pref, --allow-tool, --deny-tool or --system");
+  const removeAllow = flags.removeAllow ?? [];
+  const removeDeny = flags.removeDeny ?? [];
+  const reset = flags.resetTools === true;
+  const toolEdits = allow.length + deny.length + removeAllow.length + removeDeny.length;
+  if (Object.keys(set).length === 0 && unset.length === 0 && toolEdits === 0 && !reset && flags.system === undefined) {
+    throw new UsageError("nothing to change: give --pref, --unset-pref, --allow-tool, --deny-tool, --remove-allow, --remove-deny, --reset-tools or --system");
   }
+  if (reset && toolEdits > 0) throw new UsageError("--reset-tools cannot be combined with --allow-tool, --deny-tool, --remove-allow or --remove-deny");
+  for (const p of removeAllow) if (allow.includes(p)) throw new UsageError(`tool pattern ${p} is both allowed and removed from the allow list`);
+  for (const p of removeDeny) if (deny.includes(p)) throw new UsageError(`tool pattern ${p} is both denied and removed from the deny list`);
   for (const key of unset) if (key in set) throw new UsageError(`preference ${key} is both set and unset`);
   for (const p of allow) if (deny.includes(p)) throw new UsageError(`tool pattern ${p} is both allowed and denied`);
-  const session = await withManager(cmd, (m) =>
-    m.edit(ref, { set, unset, allow, deny, ...(flags.system !== undefined ? { system: flags.system } : {}) }),
-  );
+  const session = await withManager(cmd, async (m) => {
+    // The default is per kind, so the session is read first; edit() then applies the difference in one save.
+    const current = reset ? await m.get(ref) : undefined;
+    const tools = current !== undefined ? resetEdit(m.defaultTools(current.kind), current.tools) : { allow, deny, removeAllow, removeDeny };
+    return m.edit(ref, { set, unset, ...tools, ...(flags.system !== undefined ? { system: flags.system } : {}) });
+  });
   if (flags.json) {
     printJson({ id: session.id, key: session.key, preferences: session.preferences, tools: session.tools, systemPrompts: session.systemPrompts });
     return;
@@ -37,8 +50,21 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
   if (unset.length > 0) changes.push(`unset ${visible(unset.join(", "))}`);
   if (allow.length > 0) changes.push(`allowed ${visible(allow.join(", "))}`);
   if (deny.length > 0) changes.push(`denied ${visible(deny.join(", "))}`);
+  if (removeAllow.length > 0) changes.push(`removed from allow ${visible(removeAllow.join(", "))}`);
+  if (removeDeny.length > 0) changes.push(`removed from deny ${visible(removeDeny.join(", "))}`);
+  if (reset) changes.push(`reset tools to the ${visible(session.kind)} default`);
   if (flags.system !== undefined) changes.push(flags.system === "" ? "removed the system prompt" : "replaced the system prompt");
   print(`updated ${visible(session.id)} ${colors.cyan(visible(session.key))}: ${changes.join("; ")}`);
+}
+
+/** The tool edit that turns `current` into `defaults`: drop what the default lacks, add what it has. */
+export function resetEdit(defaults: ToolPolicy, current: ToolPolicy): { allow: string[]; deny: string[]; removeAllow: string[]; removeDeny: string[] } {
+  return {
+    allow: [...defaults.allow],
+    deny: [...defaults.deny],
+    removeAllow: current.allow.filter((p) => !defaults.allow.includes(p)),
+    removeDeny: current.deny.filter((p) => !defaults.deny.includes(p)),
+  };
 }
 
 /** Parses `KEY=VALUE` pairs; VALUE is JSON when it parses as JSON, else kept as text. */

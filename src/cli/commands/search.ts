@@ -1,0 +1,167 @@
+import type { Command } from "commander";
+import { isOpenclawError } from "../../errors.js";
+import type { SessionManager } from "../../manager/manager.js";
+import type { Message, SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
+import { withManager } from "../_context.js";
+import { colors, plural, print, printJson, relativeTime, table, visible } from "../_render.js";
+import { UsageError } from "../_usage.js";
+
+/** Flags of `sessions search`. */
+export interface SearchFlags {
+  regex?: boolean;
+  kind?: SessionKind;
+  channel?: string;
+  status?: SessionStatus | "all";
+  includePruned?: boolean;
+  limit?: number;
+  json?: boolean;
+}
+
+/** One matching message. */
+export interface SearchHit {
+  sessionId: string;
+  key: string;
+  messageId: string;
+  role: Message["role"];
+  sender: string | null;
+  createdAt: string;
+  /** True when the message is in the pruned-history log (folded into the summary). */
+  pruned: boolean;
+  /** The line holding the match, trimmed to a window around it. */
+  line: string;
+}
+
+/** Hits shown when --limit is not given. */
+export const DEFAULT_SEARCH_LIMIT = 50;
+/** Sessions read at the same time. */
+export const SEARCH_CONCURRENCY = 8;
+/** Characters kept on each side of the match in `line`. */
+export const WINDOW = 40;
+/** Sessions asked of the index per page, so a huge store is never listed in one piece. */
+const PAGE = 1000;
+
+/** Builds the case-insensitive matcher; an invalid --regex is a usage error. */
+export function matcher(text: string, regex: boolean): RegExp {
+  if (text === "") throw new UsageError("search text is empty");
+  if (!regex) return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i");
+  try {
+    return new RegExp(text, "i");
+  } catch (err) {
+    throw new UsageError(`invalid --regex: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The line of `content` holding the first match, trimmed to WINDOW characters either side; undefined when nothing matches. */
+export function matchLine(content: string, re: RegExp): string | undefined {
+  const m = re.exec(content);
+  if (m === null) return undefined;
+  const at = m.index;
+  const lineStart = content.lastIndexOf("\n", at - 1) + 1;
+  const nl = content.indexOf("\n", at + m[0].length);
+  const lineEnd = nl === -1 ? content.length : nl;
+  const start = Math.max(lineStart, at - WINDOW);
+  const end = Math.min(lineEnd, at + Math.max(m[0].length, 1) + WINDOW);
+  const body = content.slice(start, end).replace(/\r/g, "");
+  return `${start > lineStart ? "…" : ""}${body}${end < lineEnd ? "…" : ""}`;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const newestFirst = (a: SearchHit, b: SearchHit): number =>
+  a.createdAt === b.createdAt ? (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0) : Date.parse(b.createdAt) - Date.parse(a.createdAt);
+
+async function messagesOf(m: SessionManager, s: SessionSummary, includePruned: boolean): Promise<{ messages: readonly Message[]; activeIds: ReadonlySet<string> } | undefined> {
+  try {
+    const session = await m.get(s.id);
+    const activeIds = new Set(session.messages.map((x) => x.id));
+    if (!includePruned) return { messages: session.messages, activeIds };
+    // What manager.history returns (pruned, then active, each message once) without loading the session twice.
+    const pruned = (await m.prunedHistory(s.id)).filter((x) => !activeIds.has(x.id));
+    return { messages: [...pruned, ...session.messages], activeIds };
+  } catch (err) {
+    // Deleted between the listing and the read: nothing to search.
+    if (isOpenclawError(err, "NOT_FOUND")) return undefined;
+    throw err;
+  }
+}
+
+/** Searches the selected sessions; returns the newest `limit` hits, how many matched in all, and how many sessions were read. */
+export async function search(
+  m: SessionManager,
+  re: RegExp,
+  flags: SearchFlags,
+): Promise<{ hits: SearchHit[]; total: number; sessionsSearched: number }> {
+  const limit = flags.limit ?? DEFAULT_SEARCH_LIMIT;
+  let hits: SearchHit[] = [];
+  let total = 0;
+  let sessionsSearched = 0;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await m.list({
+      ...(flags.status !== undefined ? { status: flags.status } : {}),
+      ...(flags.kind !== undefined ? { kind: flags.kind } : {}),
+      ...(flags.channel !== undefined ? { channel: flags.channel } : {}),
+      limit: PAGE,
+      offset,
+    });
+    const found = await mapBounded(page.items, SEARCH_CONCURRENCY, async (s) => {
+      const loaded = await messagesOf(m, s, flags.includePruned === true);
+      if (loaded === undefined) return undefined;
+      const own: SearchHit[] = [];
+      for (const msg of loaded.messages) {
+        const line = matchLine(msg.content, re);
+        if (line === undefined) continue;
+        own.push({ sessionId: s.id, key: s.key, messageId: msg.id, role: msg.role, sender: msg.sender, createdAt: msg.createdAt, pruned: !loaded.activeIds.has(msg.id), line });
+      }
+      return own;
+    });
+    for (const own of found) {
+      if (own === undefined) continue;
+      sessionsSearched += 1;
+      total += own.length;
+      hits.push(...own);
+    }
+    // Keep only what can still be shown: memory follows --limit, not the store.
+    if (hits.length > limit) hits = hits.sort(newestFirst).slice(0, limit);
+    if (page.items.length < PAGE) break;
+  }
+  return { hits: hits.sort(newestFirst).slice(0, limit), total, sessionsSearched };
+}
+
+/** `openclaw sessions search`. */
+export async function runSearch(text: string, flags: SearchFlags, cmd: Command): Promise<void> {
+  const re = matcher(text, flags.regex === true);
+  const { hits, total, sessionsSearched } = await withManager(cmd, (m) => search(m, re, flags));
+  if (flags.json) {
+    printJson({ hits, count: hits.length, sessionsSearched });
+    return;
+  }
+  const searched = `${plural(sessionsSearched, "session")} searched${flags.includePruned ? " (with pruned history)" : ""}`;
+  if (hits.length === 0) {
+    print(`no matches; ${searched}`);
+    return;
+  }
+  const now = new Date();
+  const rows = hits.map((h) => [
+    relativeTime(h.createdAt, now),
+    visible(h.sessionId),
+    visible(h.key),
+    h.role + (h.pruned ? colors.dim(" (pruned)") : ""),
+    visible(h.sender ?? "-"),
+    visible(h.line),
+  ]);
+  print(table(["TIME", "SESSION", "KEY", "ROLE", "SENDER", "LINE"], rows));
+  const shown = hits.length < total ? `${hits.length} of ${plural(total, "hit")} (newest first; --limit N shows more)` : plural(total, "hit");
+  print(colors.dim(`${shown}; ${searched}`));
+}
