@@ -2,6 +2,12 @@ import { statSync } from "node:fs";
 import { defaultConfig } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
+import { locateConfig, type ConfigLocation } from "../config/locate.js";
+import type { SummarizerDeps } from "../context/summarizer.js";
+import { openStore } from "../store/open.js";
+import type { SessionStore } from "../store/store.js";
+import { ensureDir } from "./_refs.js";
+import type { OpenOptions } from "./types.js";
 
 /** The effective config, its warnings and the keys the file set. */
 export interface LoadedManagerConfig {
@@ -39,4 +45,28 @@ function configFileExists(path: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== "ENOENT";
   }
+}
+
+/** Everything a manager is built from. */
+export interface OpenedParts {
+  store: SessionStore;
+  config: Config;
+  location: ConfigLocation;
+  warnings: string[];
+  fromFile: Set<string>;
+  now: () => Date;
+  deps: SummarizerDeps;
+  warn: (message: string) => void;
+}
+
+/** Finds and loads the config, reports its warnings, and opens the store (the state dir made 0700 first). */
+export async function openParts(options: OpenOptions): Promise<OpenedParts> {
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const location = locateConfig({ stateDir: options.stateDir, config: options.configPath });
+  const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
+  for (const w of warnings) warn(w);
+  const uri = options.storeUri ?? `file:${location.stateDir}`;
+  if (uri.startsWith("file:")) ensureDir(uri.slice("file:".length));
+  const store = options.store ?? (await openStore(uri, { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, warn }));
+  return { store, config, location, warnings, fromFile, now: options.now ?? (() => new Date()), deps: options.summarizerDeps ?? {}, warn };
 }

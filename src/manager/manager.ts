@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { budgetFor, counterFor, type Budget } from "../context/budget.js";
 import type { BuiltContext, ContextUsage } from "../context/build.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
-import { locateConfig, type ConfigLocation } from "../config/locate.js";
+import type { ConfigLocation } from "../config/locate.js";
 import type { Config } from "../config/schema.js";
 import type { Inbound } from "../routing/route.js";
 import { withDerived } from "../session/derived.js";
@@ -12,15 +12,16 @@ import { parseKey } from "../session/keys.js";
 import { OpenclawError } from "../errors.js";
 import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
 import { decideTool, type ToolDecision } from "../session/tools.js";
-import type { JsonValue, Message, Session, SessionKind, SessionStatus, ToolPolicy } from "../session/types.js";
-import { openStore } from "../store/open.js";
+import type { JsonValue, Message, Session, SessionKind, ToolPolicy } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
-import type { ListPage, SessionStore } from "../store/store.js";
+import type { ListPage } from "../store/store.js";
 import { deepFreeze, SessionCache } from "./_cache.js";
 import type { ManagerContext, WriteOptions } from "./_context.js";
 import { validateMessage, type NewMessage } from "./_message.js";
-import { loadManagerConfig } from "./_open.js";
-import { assertPrefKey, ensureDir, notFound, resolveRef } from "./_refs.js";
+import { buildModule, compactAllModule, compactModule, statusModule, transferModule } from "./_lazy.js";
+import { listQuery, mergedHistory } from "./_list.js";
+import { openParts, type OpenedParts } from "./_open.js";
+import { assertPrefKey, notFound, resolveRef } from "./_refs.js";
 import { Writer } from "./_writer.js";
 import { deleteAll, loadAll, refOf, selectForDelete, setArchived, type SessionRef } from "./admin.js";
 import { Appender, type AppendResult, type AppendTarget, type RecordOptions } from "./append.js";
@@ -31,27 +32,8 @@ import { EventHub, type SessionListener } from "./events.js";
 import { Router } from "./routing.js";
 import type { StatusReport } from "./status.js";
 import type { ImportReport } from "./transfer.js";
-import type { ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
-
-// Services only some paths need (the summarizer and zod among their imports), loaded on
-// first use so `sessions list` never pays for them. Kept as promises: a repeated dynamic
-// import still walks the resolver (and any loader hooks installed).
-let buildLoaded: Promise<typeof import("../context/build.js")> | undefined;
-let compactLoaded: Promise<typeof import("./compact.js")> | undefined;
-let compactAllLoaded: Promise<typeof import("./compact-all.js")> | undefined;
-let transferLoaded: Promise<typeof import("./transfer.js")> | undefined;
-let statusLoaded: Promise<typeof import("./status.js")> | undefined;
-const buildModule = () => (buildLoaded ??= import("../context/build.js"));
-const compactModule = () => (compactLoaded ??= import("./compact.js"));
-const compactAllModule = () => (compactAllLoaded ??= import("./compact-all.js"));
-const transferModule = () => (transferLoaded ??= import("./transfer.js"));
-const statusModule = () => (statusLoaded ??= import("./status.js"));
-
-/** Options of a message-recording call. */
-export interface AppendOptions extends WriteOptions {
-  /** The sender's id for this message: a retry with the same id stores nothing twice. */
-  clientMessageId?: string;
-}
+import type { AppendOptions, ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
+export type { AppendOptions } from "./types.js";
 
 /**
  * The one entry point: routes, loads, changes and saves sessions through
@@ -80,7 +62,7 @@ export class SessionManager {
   readonly #budget: Budget;
   #closed: Promise<void> | undefined;
 
-  private constructor(store: SessionStore, config: Config, location: ConfigLocation, warnings: string[], fromFile: Set<string>, now: () => Date, deps: SummarizerDeps, warn: (m: string) => void) {
+  private constructor({ store, config, location, warnings, fromFile, now, deps, warn }: OpenedParts) {
     this.location = location;
     this.configWarnings = warnings;
     this.configFromFile = fromFile;
@@ -113,16 +95,7 @@ export class SessionManager {
 
   /** Loads the config, opens the store, and returns a ready manager. */
   static async open(options: OpenOptions = {}): Promise<SessionManager> {
-    const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-    const location = locateConfig({ stateDir: options.stateDir, config: options.configPath });
-    const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
-    for (const w of warnings) warn(w);
-    const uri = options.storeUri ?? `file:${location.stateDir}`;
-    if (uri.startsWith("file:")) ensureDir(uri.slice("file:".length));
-    const store =
-      options.store ??
-      (await openStore(uri, { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, warn }));
-    return new SessionManager(store, config, location, warnings, fromFile, options.now ?? (() => new Date()), options.summarizerDeps ?? {}, warn);
+    return new SessionManager(await openParts(options));
   }
 
   /** The effective configuration (frozen). */
@@ -198,10 +171,7 @@ export class SessionManager {
    * turns into the summary never makes a message vanish from here.
    */
   async history(ref: string, options: WriteOptions = {}): Promise<Message[]> {
-    const session = await this.get(ref, options);
-    const active = new Set(session.messages.map((m) => m.id));
-    const pruned = (await this.#ctx.store.readPruned(session.id)).filter((m) => !active.has(m.id));
-    return [...pruned, ...session.messages];
+    return mergedHistory(this.#ctx.store, await this.get(ref, options));
   }
 
   /** Removes one message (active or pruned) by id; returns it, or undefined when the session has no such message. */
@@ -212,19 +182,7 @@ export class SessionManager {
   /** Lists sessions, newest activity first; archived ones only when asked for. */
   async list(options: ListOptions & WriteOptions = {}): Promise<ListPage> {
     throwIfAborted(options.signal);
-    const statuses: SessionStatus[] | undefined =
-      options.status === undefined ? ["created", "active", "expired"] : options.status === "all" ? undefined : [options.status];
-    const activeSince = options.activeWithinMinutes === undefined ? undefined : new Date(this.now().getTime() - options.activeWithinMinutes * 60_000).toISOString();
-    return this.#ctx.store.list({
-      ...(statuses ? { statuses } : {}),
-      ...(options.kind ? { kinds: [options.kind] } : {}),
-      ...(options.channel !== undefined ? { channel: options.channel } : {}),
-      ...(options.key !== undefined ? { key: options.key } : {}),
-      ...(activeSince !== undefined ? { activeSince } : {}),
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      ...(options.offset !== undefined ? { offset: options.offset } : {}),
-      expiryCutoff: this.#ctx.cutoff(),
-    });
+    return this.#ctx.store.list(listQuery(options, this.now(), this.#ctx.cutoff()));
   }
 
   // ---- writing ----------------------------------------------------------

@@ -1,5 +1,6 @@
 import type { SummarizerDeps } from "../context/summarizer.js";
 import type { SessionStore } from "../store/store.js";
+import type { WriteOptions } from "./_context.js";
 import type { JsonValue, SessionKind, SessionStatus } from "../session/types.js";
 
 /** Options of {@link SessionManager.open}. */
@@ -55,4 +56,10 @@ export interface ClearReport {
   messages: number;
   pruned: number;
   summary: boolean;
+}
+
+/** Options of a message-recording call. */
+export interface AppendOptions extends WriteOptions {
+  /** The sender's id for this message: a retry with the same id stores nothing twice. */
+  clientMessageId?: string;
 }

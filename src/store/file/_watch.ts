@@ -1,6 +1,6 @@
 import type { SessionSummary } from "../../session/types.js";
 import { inferReason, oneLine } from "../_document.js";
-import type { ChangeReason, StoreChange, StoreWarning } from "../store.js";
+import type { StoreChange, StoreWarning } from "../store.js";
 import { readNoFollow } from "./_fs.js";
 import type { IndexView, SessionIndex } from "./_index.js";
 import type { FileKey, Op } from "./_index-format.js";
