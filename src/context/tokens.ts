@@ -4,9 +4,9 @@ import type { ToolCall } from "../session/types.js";
 export interface CountableMessage {
   role: string;
   content: string;
-  sender?: string | null;
-  toolCalls?: readonly ToolCall[];
-  toolCallId?: string;
+  sender?: string | null | undefined;
+  toolCalls?: readonly ToolCall[] | undefined;
+  toolCallId?: string | undefined;
 }
 
 /** Counts tokens for one model; results are what callers cache in `Message.tokens`. */

@@ -62,7 +62,7 @@ export interface OpenedParts {
 /** Finds and loads the config, reports its warnings, and opens the store (the state dir made 0700 first). */
 export async function openParts(options: OpenOptions): Promise<OpenedParts> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  const location = locateConfig({ stateDir: options.stateDir, config: options.configPath });
+  const location = locateConfig({ ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}), ...(options.configPath !== undefined ? { config: options.configPath } : {}) });
   const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
   for (const w of warnings) warn(w);
   const uri = options.storeUri ?? `file:${location.stateDir}`;

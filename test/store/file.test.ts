@@ -237,7 +237,7 @@ describe("file store commit", () => {
   const logPath = (dir: string, id: string): string => join(dir, "sessions", `${id}.pruned.jsonl`);
 
   it("a fold logs the messages and saves the document; a retried fold keeps each id once", () =>
-    withStore(async (store, dir) => {
+    withStore(async (store) => {
       const [a, b, c] = [testMessage("a"), testMessage("b"), testMessage("c")];
       const doc = await store.commit({ session: testSession({ messages: [a, b, c] }), expectedRevision: null });
       const folded = await store.commit({ session: { ...doc, messages: [c], prunedCount: 2 }, expectedRevision: 1, pruned: { append: [a, b] }, reason: "compacted" });
