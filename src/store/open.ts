@@ -13,6 +13,8 @@ export interface OpenStoreOptions {
   warn?: StoreWarning;
   /** How often a watched store looks for other processes' changes (file backend; default 100 ms). */
   watchIntervalMs?: number;
+  /** Most connections the store keeps open (postgres backend; default 10). */
+  poolMax?: number;
 }
 
 const SCHEME_RE = /^([a-z][a-z0-9+.-]+):/i;

@@ -188,6 +188,21 @@ export interface RoutingStore {
   findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }>;
 }
 
+/** What a backend tells about itself for `status`. */
+export interface StoreDescription {
+  /** Backend name, as {@link SessionStore.kind}. */
+  backend: string;
+  /** Where the data lives, credentials removed (a directory, or a URL without user info or password). */
+  location: string;
+  /** The server's version where there is a server (e.g. "PostgreSQL 15.19"). */
+  serverVersion?: string;
+}
+
+/** Describes where the data lives. Fallback: the backend's kind alone. */
+export interface DescribedStore {
+  describe(): Promise<StoreDescription>;
+}
+
 const has = (store: object, method: string): boolean => typeof (store as Record<string, unknown>)[method] === "function";
 
 /** True when the store can lock a session across processes. */
@@ -208,3 +223,5 @@ export const canFindPrefix = (s: SessionStore): s is SessionStore & PrefixStore 
 export const canPeekRevision = (s: SessionStore): s is SessionStore & RevisionStore => has(s, "revisionOf");
 /** True when the store finds or creates a key's live session atomically. */
 export const canRoute = (s: SessionStore): s is SessionStore & RoutingStore => has(s, "findOrCreateLive");
+/** True when the store describes itself. */
+export const canDescribe = (s: SessionStore): s is SessionStore & DescribedStore => has(s, "describe");
