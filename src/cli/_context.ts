@@ -6,6 +6,7 @@ import { warn } from "./_render.js";
 export interface GlobalFlags {
   stateDir?: string;
   config?: string;
+  store?: string;
 }
 
 /** The global flags as given on the command line (env and defaults are resolved by the config loader). */
@@ -14,6 +15,7 @@ export function globalFlags(cmd: Command): GlobalFlags {
   return {
     ...(all.stateDir !== undefined ? { stateDir: all.stateDir } : {}),
     ...(all.config !== undefined ? { config: all.config } : {}),
+    ...(all.store !== undefined ? { store: all.store } : {}),
   };
 }
 
@@ -26,6 +28,7 @@ export async function withManager<T>(cmd: Command, fn: (manager: SessionManager)
   const manager = await SessionManager.open({
     ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}),
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    ...(flags.store !== undefined ? { storeUri: flags.store } : {}),
     warn,
   });
   let result: T;

@@ -15,6 +15,7 @@ import type { SearchFlags } from "./commands/search.js";
 import type { SetFlags } from "./commands/set.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { StatusFlags } from "./commands/status.js";
+import type { StoreCopyFlags } from "./commands/store-copy.js";
 
 // Only commander is loaded eagerly: every action imports its own module, so
 // `openclaw sessions list` never loads the code of `import` or `compact`.
@@ -34,10 +35,11 @@ const jsonOption = (): Option => new Option("--json", "print one JSON document o
 /** Builds the `openclaw` command tree; parsing errors throw instead of exiting (see main.ts). */
 export function buildProgram(): Command {
   const program = new Command("openclaw")
-    .description("Manage the sessions of the OpenClaw assistant in the local store.")
+    .description("Manage the sessions of the OpenClaw assistant in its store.")
     .version(version(), "-V, --version", "print the version")
     .option("--state-dir <dir>", "state directory (default: $OPENCLAW_STATE_DIR or ~/.openclaw)")
     .option("--config <file>", "config file (default: $OPENCLAW_CONFIG_PATH or <state dir>/config.json)")
+    .option("--store <uri>", "session store: file:<dir>, postgres://user@host/db or memory: (default: $OPENCLAW_STORE, then storage.uri, then the state dir)")
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
     // main.ts prints every error as one `error: ` line; commander must stay quiet and throw.
@@ -63,6 +65,17 @@ export function buildProgram(): Command {
     .option("--port <port>", "port to listen on, 0 for any free port (default: gateway.port, 18789)", portNumber)
     .addOption(jsonOption())
     .action(async (opts: GatewayFlags, cmd: Command) => (await import("./commands/gateway.js")).runGateway(opts, cmd));
+
+  const store = program.command("store").description("move sessions between stores");
+  store
+    .command("copy")
+    .description("copy every session (pruned history included) from one store to another, then check the copy; safe to re-run")
+    .requiredOption("--from <uri>", "source store: file:<dir>, a directory, postgres://… or memory:")
+    .requiredOption("--to <uri>", "target store")
+    .option("--dry-run", "count what would be copied; write nothing")
+    .addOption(jsonOption())
+    .addHelpText("after", "\nExamples:\n  openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw --dry-run\n  openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw")
+    .action(async (opts: StoreCopyFlags, cmd: Command) => (await import("./commands/store-copy.js")).runStoreCopy(opts, cmd));
 
   const config = program.command("config").description("show or check the configuration");
   config

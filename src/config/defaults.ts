@@ -26,7 +26,7 @@ const DEFAULTS: Config = {
     summarizer: { type: "extractive", maxTokens: 1200 },
   },
   gateway: { host: "127.0.0.1", port: 18789, auth: {}, maxBodyBytes: 8 * 1_048_576 },
-  storage: { lockTimeoutMs: 10_000, staleLockMs: 30_000 },
+  storage: { poolMax: 10, lockTimeoutMs: 10_000, staleLockMs: 30_000 },
 };
 
 /** A fresh copy of the default configuration. */

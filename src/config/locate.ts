@@ -27,3 +27,18 @@ export function locateConfig(flags: { stateDir?: string; config?: string }, env:
         : [join(stateDir, "config.json"), "default" as const];
   return { stateDir, stateDirSource, configPath, configPathSource };
 }
+
+/** The store a process uses and where that choice came from. */
+export interface StoreLocation {
+  uri: string;
+  source: "flag" | "env" | "config" | "default";
+}
+
+/** Resolves `--store` (or the library's `storeUri`) > OPENCLAW_STORE > config `storage.uri` > the state dir's file store. */
+export function locateStore(flag: string | undefined, configured: string | undefined, stateDir: string, env: NodeJS.ProcessEnv = process.env): StoreLocation {
+  if (flag !== undefined && flag !== "") return { uri: flag, source: "flag" };
+  const fromEnv = env.OPENCLAW_STORE;
+  if (fromEnv !== undefined && fromEnv !== "") return { uri: fromEnv, source: "env" };
+  if (configured !== undefined) return { uri: configured, source: "config" };
+  return { uri: `file:${stateDir}`, source: "default" };
+}

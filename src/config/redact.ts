@@ -18,11 +18,18 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** A store URI fit to print: server URIs lose their credentials; file paths and `memory:` are shown as given. */
+export function redactStoreUri(uri: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(uri)?.[1]?.toLowerCase();
+  return scheme === undefined || scheme === "file" || scheme === "memory" ? uri : redactUrl(uri);
+}
+
 /** A copy of the config fit to print: the gateway token hidden, credentials taken out of URLs. */
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.gateway.auth.token !== undefined) copy.gateway.auth.token = REDACTED;
   if (copy.gateway.model !== undefined) copy.gateway.model.baseUrl = redactUrl(copy.gateway.model.baseUrl);
+  if (copy.storage.uri !== undefined) copy.storage.uri = redactStoreUri(copy.storage.uri);
   if (copy.sessions.summarizer.type === "openai-compatible") copy.sessions.summarizer.baseUrl = redactUrl(copy.sessions.summarizer.baseUrl);
   return copy;
 }

@@ -114,6 +114,10 @@ export const configSchema = z.object({
     .prefault({}),
   storage: z
     .object({
+      /** Where sessions live: file:<dir>, postgres://…, memory:; the state dir's file store when absent. OPENCLAW_STORE and --store beat it. */
+      uri: z.string({ error: "expected a store URI such as file:/var/lib/openclaw or postgres://host/db" }).min(1, { error: "expected a store URI such as file:/var/lib/openclaw or postgres://host/db" }).optional(),
+      /** Most connections a server-backed store keeps open. */
+      poolMax: intAtLeast(1).default(10),
       /** How long to wait for another process's session lock. */
       lockTimeoutMs: intAtLeast(100).default(10_000),
       /** A lock older than this whose holder cannot be confirmed alive is broken. */

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { defaultConfig } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
-import { locateConfig, type ConfigLocation } from "../config/locate.js";
+import { locateConfig, locateStore, type ConfigLocation, type StoreLocation } from "../config/locate.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
 import { openStore } from "../store/open.js";
 import type { SessionStore } from "../store/store.js";
@@ -47,11 +47,14 @@ function configFileExists(path: string): boolean {
   }
 }
 
+/** Where the state dir, config file and store came from. The store URI may carry credentials: print it only through redactStoreUri. */
+export type ManagerLocation = ConfigLocation & { store: StoreLocation };
+
 /** Everything a manager is built from. */
 export interface OpenedParts {
   store: SessionStore;
   config: Config;
-  location: ConfigLocation;
+  location: ManagerLocation;
   warnings: string[];
   fromFile: Set<string>;
   now: () => Date;
@@ -65,8 +68,9 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
   const location = locateConfig({ ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}), ...(options.configPath !== undefined ? { config: options.configPath } : {}) });
   const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
   for (const w of warnings) warn(w);
-  const uri = options.storeUri ?? `file:${location.stateDir}`;
-  if (uri.startsWith("file:")) ensureDir(uri.slice("file:".length));
-  const store = options.store ?? (await openStore(uri, { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, warn }));
-  return { store, config, location, warnings, fromFile, now: options.now ?? (() => new Date()), deps: options.summarizerDeps ?? {}, warn };
+  const storeLocation: StoreLocation = options.store !== undefined ? { uri: `${options.store.kind}:`, source: "flag" } : locateStore(options.storeUri, config.storage.uri, location.stateDir);
+  const uri = storeLocation.uri;
+  if (options.store === undefined && uri.startsWith("file:") && !uri.startsWith("file://")) ensureDir(uri.slice("file:".length));
+  const store = options.store ?? (await openStore(uri, { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn }));
+  return { store, config, location: { ...location, store: storeLocation }, warnings, fromFile, now: options.now ?? (() => new Date()), deps: options.summarizerDeps ?? {}, warn };
 }

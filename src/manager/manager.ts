@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { budgetFor, counterFor, type Budget } from "../context/budget.js";
 import type { BuiltContext, ContextUsage } from "../context/build.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
-import type { ConfigLocation } from "../config/locate.js";
 import type { Config } from "../config/schema.js";
 import type { Inbound } from "../routing/route.js";
 import { withDerived } from "../session/derived.js";
@@ -20,7 +19,7 @@ import type { ManagerContext, WriteOptions } from "./_context.js";
 import { validateMessage, type NewMessage } from "./_message.js";
 import { buildModule, compactAllModule, compactModule, statusModule, transferModule } from "./_lazy.js";
 import { listQuery, mergedHistory } from "./_list.js";
-import { openParts, type OpenedParts } from "./_open.js";
+import { openParts, type ManagerLocation, type OpenedParts } from "./_open.js";
 import { assertPrefKey, notFound, resolveRef } from "./_refs.js";
 import { Writer } from "./_writer.js";
 import { deleteAll, loadAll, refOf, selectForDelete, setArchived, type SessionRef } from "./admin.js";
@@ -45,7 +44,7 @@ export type { AppendOptions } from "./types.js";
  */
 export class SessionManager {
   /** Where state and config were found. */
-  readonly location: ConfigLocation;
+  readonly location: ManagerLocation;
   /** Config warnings met at open (unknown keys). */
   readonly configWarnings: readonly string[];
   /** Dotted config paths set by the file (the rest are defaults). */
@@ -381,7 +380,7 @@ export class SessionManager {
   async status(options: WriteOptions & { verbose?: boolean } = {}): Promise<StatusReport> {
     throwIfAborted(options.signal);
     const { statusReport } = await statusModule();
-    return statusReport(this.#ctx, this.#writer, { stateDir: this.location.stateDir, configPath: this.location.configPath }, options);
+    return statusReport(this.#ctx, this.#writer, this.location, options);
   }
 
   /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */

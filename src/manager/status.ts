@@ -2,14 +2,24 @@ import { budgetFor } from "../context/budget.js";
 import { contextUsage } from "../context/build.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
 import { countSummaries } from "../store/_query.js";
-import { canCount, canSize } from "../store/store.js";
+import { canCount, canDescribe, canSize } from "../store/store.js";
+import { redactStoreUri } from "../config/redact.js";
+import type { StoreLocation } from "../config/locate.js";
+import type { ManagerLocation } from "./_open.js";
 import type { ManagerContext, SessionWriter } from "./_context.js";
 
 /** Store-wide figures for `openclaw status`. */
 export interface StatusReport {
   stateDir: string;
   configPath: string;
+  /** Backend name ("file", "postgres", "memory"). */
   store: string;
+  /** Where the data lives, credentials removed. */
+  storeLocation: string;
+  /** Where the store choice came from. */
+  storeSource: StoreLocation["source"];
+  /** The database server's version, for a server-backed store. */
+  serverVersion?: string;
   /** Bytes the store occupies; null when the backend cannot tell. */
   sizeOnDisk: number | null;
   total: number;
@@ -40,14 +50,19 @@ export interface StatusReport {
  * has them); `verbose` adds per-session usage of the 20 most recent
  * sessions, the largest sessions and this process's memory.
  */
-export async function statusReport(ctx: ManagerContext, writer: SessionWriter, where: { stateDir: string; configPath: string }, options: { verbose?: boolean; top?: number } = {}): Promise<StatusReport> {
+export async function statusReport(ctx: ManagerContext, writer: SessionWriter, where: ManagerLocation, options: { verbose?: boolean; top?: number } = {}): Promise<StatusReport> {
   const store = ctx.store;
   const cutoff = ctx.cutoff();
   const stats = canCount(store) ? await store.stats(cutoff) : countSummaries((await store.list({ expiryCutoff: cutoff })).items, cutoff);
   const { window, budget } = budgetFor(ctx.config);
+  const described = canDescribe(store) ? await store.describe() : undefined;
   const report: StatusReport = {
-    ...where,
+    stateDir: where.stateDir,
+    configPath: where.configPath,
     store: store.kind,
+    storeLocation: described?.location ?? redactStoreUri(where.store.uri),
+    storeSource: where.store.source,
+    ...(described?.serverVersion !== undefined ? { serverVersion: described.serverVersion } : {}),
     sizeOnDisk: canSize(store) ? await store.sizeOnDisk() : null,
     total: stats.total,
     byStatus: stats.byStatus,

@@ -23,6 +23,7 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   const manager = await SessionManager.open({
     ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}),
     ...(g.config !== undefined ? { configPath: g.config } : {}),
+    ...(g.store !== undefined ? { storeUri: g.store } : {}),
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });
   const config = manager.config.gateway;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { StatusReport } from "../../manager/status.js";
 import { withManager } from "../_context.js";
 import { colors, formatBytes, formatInt, formatPercent, heading, keyValues, paintStatus, print, printJson, table, visible } from "../_render.js";
 
@@ -8,7 +9,7 @@ export interface StatusFlags {
   json?: boolean;
 }
 
-const SOURCE_LABEL = { flag: "from the command line", env: "from the environment", default: "default" } as const;
+const SOURCE_LABEL = { flag: "from the command line", env: "from the environment", config: "from the config", default: "default" } as const;
 
 /** `openclaw status`. */
 export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void> {
@@ -23,7 +24,7 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
     keyValues([
       ["state dir", `${visible(report.stateDir)} ${colors.dim(`(${SOURCE_LABEL[location.stateDirSource]})`)}`],
       ["config", `${visible(report.configPath)} ${colors.dim(`(${SOURCE_LABEL[location.configPathSource]})`)}`],
-      ["store", report.sizeOnDisk === null ? visible(report.store) : `${visible(report.store)}, ${formatBytes(report.sizeOnDisk)} on disk`],
+      ["store", `${storeLine(report)} ${colors.dim(`(${SOURCE_LABEL[report.storeSource]})`)}`],
       ["model", `${visible(report.model)} ${colors.dim(`(window ${formatInt(report.window)} tokens, budget ${formatInt(report.budget)})`)}`],
       ["sessions", formatInt(report.total)],
       ["by status", byStatus],
@@ -46,4 +47,12 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   print();
   print(heading("memory (this process)"));
   print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
+}
+
+function storeLine(report: StatusReport): string {
+  const where = report.storeLocation.startsWith("file:") ? report.storeLocation.slice("file:".length) : report.storeLocation;
+  const parts = [`${visible(report.store)} at ${visible(where)}`];
+  if (report.serverVersion !== undefined) parts.push(visible(report.serverVersion));
+  if (report.sizeOnDisk !== null) parts.push(`${formatBytes(report.sizeOnDisk)} on disk`);
+  return parts.join(", ");
 }

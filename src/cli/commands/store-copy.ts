@@ -1,0 +1,69 @@
+import type { Command } from "commander";
+import { redactStoreUri } from "../../config/redact.js";
+import { locateConfig } from "../../config/locate.js";
+import { OpenclawError } from "../../errors.js";
+import { loadManagerConfig } from "../../manager/_open.js";
+import { copySessions, type CopyReport } from "../../store/copy.js";
+import { openStore } from "../../store/open.js";
+import type { SessionStore } from "../../store/store.js";
+import { globalFlags } from "../_context.js";
+import { colors, plural, print, printJson, progress, visible, warn } from "../_render.js";
+
+/** Flags of `openclaw store copy`. */
+export interface StoreCopyFlags {
+  from: string;
+  to: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `openclaw store copy`: every session and its pruned history from one store
+ * to another, then a read-back check. Exit 1 when a session could not be
+ * written or read back the same.
+ */
+export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise<void> {
+  if (sameStore(flags.from, flags.to)) throw new OpenclawError("INVALID_ARGUMENT", "--from and --to name the same store: nothing to copy");
+  const g = globalFlags(cmd);
+  const location = locateConfig({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { config: g.config } : {}) });
+  const { config } = await loadManagerConfig(undefined, location.configPath);
+  const options = { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn };
+  const from = await openStore(flags.from, options);
+  let to: SessionStore | undefined;
+  let report: CopyReport;
+  const bar = progress(flags.dryRun ? "checking" : "copying");
+  try {
+    to = await openStore(flags.to, options);
+    report = await copySessions(from, to, { ...(flags.dryRun ? { dryRun: true } : {}), onProgress: (done, total) => bar.update(done, total) });
+  } finally {
+    bar.finish();
+    await Promise.allSettled([from.close(), to?.close()]);
+  }
+  const names = { from: redactStoreUri(flags.from), to: redactStoreUri(flags.to) };
+  const bad = report.failed.length + (report.verified?.mismatched.length ?? 0);
+  if (flags.json) printJson({ ...names, dryRun: flags.dryRun === true, ...report });
+  else printReport(report, names, flags.dryRun === true);
+  if (bad > 0) process.exitCode = 1;
+}
+
+function printReport(r: CopyReport, names: { from: string; to: string }, dryRun: boolean): void {
+  for (const f of r.failed) print(`${colors.red("failed")} ${visible(f.id)}: ${visible(f.error)}`);
+  for (const id of r.verified?.mismatched ?? []) print(`${colors.red("differs after copy")} ${visible(id)}`);
+  const verb = dryRun ? "would copy" : "copied";
+  const parts = [`${r.created} new`, `${r.updated} updated`, `${r.unchanged} unchanged`];
+  if (r.vanished > 0) parts.push(`${r.vanished} deleted from the source meanwhile`);
+  if (r.failed.length > 0) parts.push(`${r.failed.length} failed`);
+  print(`${verb} ${plural(r.total, "session")} from ${visible(names.from)} to ${visible(names.to)} (${parts.join(", ")})`);
+  if (r.onlyInTarget > 0) print(colors.dim(`${plural(r.onlyInTarget, "session")} only in the target, left alone`));
+  if (r.verified !== undefined) {
+    const v = r.verified;
+    const state = v.mismatched.length === 0 ? "all match" : `${v.mismatched.length} differ`;
+    print(colors.dim(`verified ${plural(v.sessions, "session")} in the target: ${state}; checksum ${v.checksum.slice(0, 16)}`));
+  }
+}
+
+// Plain paths and file: URIs of one directory are the same store.
+function sameStore(a: string, b: string): boolean {
+  const norm = (u: string) => (/^file:(?!\/\/)/i.test(u) ? u.slice("file:".length) : u).replace(/\/+$/, "");
+  return norm(a) === norm(b);
+}
