@@ -75,7 +75,9 @@ function walkUnknown(
   for (const [k, v] of Object.entries(raw)) {
     const path = prefix === "" ? k : `${prefix}.${k}`;
     if (!(k in parsed)) {
-      warnings.push(`${name}: unknown key ${path} is ignored`);
+      const near = closest(k, Object.keys(parsed));
+      const hint = near === undefined ? "" : `; did you mean ${prefix === "" ? near : `${prefix}.${near}`}?`;
+      warnings.push(`${name}: unknown key ${path} is ignored${hint}`);
       continue;
     }
     const p = parsed[k];
@@ -85,4 +87,32 @@ function walkUnknown(
       fromFile.add(path);
     }
   }
+}
+
+/** The known key a misspelling most likely meant: same letters ignoring case, or at most two edits away. */
+function closest(word: string, known: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.min(3, Math.max(1, Math.floor(word.length / 3)) + 1);
+  for (const k of known) {
+    const d = k.toLowerCase() === lower ? 0 : editDistance(lower, k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
 }

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { OpenclawError } from "../errors.js";
 
 /** Where the state directory and config file come from, in order of precedence. */
 export interface ConfigLocation {
@@ -41,4 +42,10 @@ export function locateStore(flag: string | undefined, configured: string | undef
   if (fromEnv !== undefined && fromEnv !== "") return { uri: fromEnv, source: "env" };
   if (configured !== undefined) return { uri: configured, source: "config" };
   return { uri: `file:${stateDir}`, source: "default" };
+}
+
+/** The error for a config file named on purpose (flag or env) that does not exist: silently using the defaults would hide a typo. */
+export function missingConfig(location: ConfigLocation): OpenclawError {
+  const by = location.configPathSource === "flag" ? "--config" : "OPENCLAW_CONFIG_PATH";
+  return new OpenclawError("CONFIG_INVALID", `${location.configPath}: no such config file (named by ${by}); create it or leave ${by} out to use the defaults`);
 }

@@ -1,6 +1,7 @@
 import type { Message, Session, SessionStatus } from "../session/types.js";
 import type { ListQuery, SessionStore } from "../store/store.js";
 import type { ListOptions } from "./types.js";
+import { looksLikeKey, normalizeKey } from "../session/keys.js";
 
 /** The store query of a manager list: archived sessions hidden unless asked for, activity window from `now`. */
 export function listQuery(options: ListOptions, now: Date, expiryCutoff: string | null): ListQuery {
@@ -10,8 +11,8 @@ export function listQuery(options: ListOptions, now: Date, expiryCutoff: string 
   return {
     ...(statuses ? { statuses } : {}),
     ...(options.kind ? { kinds: [options.kind] } : {}),
-    ...(options.channel !== undefined ? { channel: options.channel } : {}),
-    ...(options.key !== undefined ? { key: options.key } : {}),
+    ...(options.channel !== undefined ? { channel: options.channel.toLowerCase() } : {}),
+    ...(options.key !== undefined ? { key: looksLikeKey(options.key) ? normalizeKey(options.key) : options.key } : {}),
     ...(activeSince !== undefined ? { activeSince } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.offset !== undefined ? { offset: options.offset } : {}),

@@ -29,6 +29,10 @@ export function validateMessage(message: NewMessage, maxBytes: number): void {
   if (bytes > maxBytes) {
     throw new OpenclawError("MESSAGE_TOO_LARGE", `message is ${bytes} bytes, over the limit of ${maxBytes} bytes (sessions.maxMessageBytes); nothing was recorded`);
   }
+  // What a person or operator types must say something; a model's reply or a tool's output may legitimately be empty.
+  if ((message.role === "user" || message.role === "system") && message.content.trim() === "") {
+    throw new OpenclawError("INVALID_ARGUMENT", `the ${message.role} message is empty or only whitespace; nothing was recorded`);
+  }
   if (message.content.includes("\u0000")) throw new OpenclawError("INVALID_ARGUMENT", "message content contains a NUL character; nothing was recorded");
   if (message.sender !== undefined && message.sender !== null) assertSegment("sender", message.sender);
   if (message.clientMessageId !== undefined && (typeof message.clientMessageId !== "string" || !/^[\x21-\x7e]{1,256}$/.test(message.clientMessageId))) {

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { defaultConfig } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
-import { locateConfig, locateStore, type ConfigLocation, type StoreLocation } from "../config/locate.js";
+import { locateConfig, locateStore, missingConfig, type ConfigLocation, type StoreLocation } from "../config/locate.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
 import { openStore } from "../store/open.js";
 import type { SessionStore } from "../store/store.js";
@@ -66,6 +66,7 @@ export interface OpenedParts {
 export async function openParts(options: OpenOptions): Promise<OpenedParts> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const location = locateConfig({ ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}), ...(options.configPath !== undefined ? { config: options.configPath } : {}) });
+  if (options.config === undefined && location.configPathSource !== "default" && !configFileExists(location.configPath)) throw missingConfig(location);
   const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
   for (const w of warnings) warn(w);
   const storeLocation: StoreLocation = options.store !== undefined ? { uri: `${options.store.kind}:`, source: "flag" } : locateStore(options.storeUri, config.storage.uri, location.stateDir);

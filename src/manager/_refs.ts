@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { OpenclawError } from "../errors.js";
 import { describe, isIdPrefix, isValidId } from "../session/ids.js";
-import { looksLikeKey, parseKey } from "../session/keys.js";
+import { looksLikeKey, normalizeKey } from "../session/keys.js";
 import type { SessionSummary } from "../session/types.js";
 import { canFindPrefix, type SessionStore } from "../store/store.js";
 
@@ -17,8 +17,7 @@ export function notFound(ref: string): OpenclawError {
 export async function resolveRef(store: SessionStore, ref: string, cutoff: string | null): Promise<string> {
   if (typeof ref !== "string" || ref.length === 0) throw new OpenclawError("INVALID_ARGUMENT", "a session reference is required: an id, an id prefix or a routing key");
   if (looksLikeKey(ref)) {
-    parseKey(ref);
-    const page = await store.list({ key: ref, limit: 1, expiryCutoff: cutoff });
+    const page = await store.list({ key: normalizeKey(ref), limit: 1, expiryCutoff: cutoff });
     const hit = page.items[0];
     if (hit === undefined) throw notFound(ref);
     return hit.id;

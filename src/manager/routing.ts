@@ -1,4 +1,5 @@
 import { routeTarget, type Inbound } from "../routing/route.js";
+import { normalizeKey } from "../session/keys.js";
 import { routeLockId } from "../session/ids.js";
 import { parseKey } from "../session/keys.js";
 import { newSession } from "../session/new.js";
@@ -71,7 +72,8 @@ export class Router {
    * archived carries over that session's preferences, tool policy and system
    * prompts (`sessions.carryOver`), so what an operator set is not lost.
    */
-  async routeKey(key: string, participants: readonly string[], options: WriteOptions = {}): Promise<Routed> {
+  async routeKey(given: string, participants: readonly string[], options: WriteOptions = {}): Promise<Routed> {
+    const key = normalizeKey(given);
     const store = this.ctx.store;
     let started: Started = { reason: "first message", previousId: null, carriedOver: false };
     const make = async (): Promise<Session> => {

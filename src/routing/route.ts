@@ -1,5 +1,5 @@
 import { OpenclawError } from "../errors.js";
-import { assertSegment, dmKey, groupKey, isolatedKey, threadKey } from "../session/keys.js";
+import { assertSegment, channelName, dmKey, groupKey, isolatedKey, threadKey } from "../session/keys.js";
 import type { SessionKind } from "../session/types.js";
 
 /** An inbound message's addressing, as a channel adapter reports it. */
@@ -28,9 +28,10 @@ export type IdentityLinks = Record<string, string[]>;
 
 /** Finds the canonical person an identity is linked to, if any. */
 export function linkedPerson(links: IdentityLinks, channel: string, userId: string): string | undefined {
-  const identity = `${channel}:${userId}`;
+  // Channel names are case-insensitive, user ids are not.
+  const wanted = `${channel.toLowerCase()}:${userId}`;
   for (const [person, identities] of Object.entries(links)) {
-    if (identities.includes(identity)) return person;
+    if (identities.some((identity) => identity.replace(/^[^:]*/, (c) => c.toLowerCase()) === wanted)) return person;
   }
   return undefined;
 }
@@ -41,7 +42,7 @@ export function linkedPerson(links: IdentityLinks, channel: string, userId: stri
  * operator linked identities; groups are shared; threads get their own key.
  */
 export function routeTarget(inbound: Inbound, links: IdentityLinks, newId: () => string): RouteTarget {
-  const channel = assertSegment("channel", inbound.channel);
+  const channel = channelName(inbound.channel);
   assertSegment("sender id", inbound.senderId);
   if (inbound.isolated !== undefined) {
     if (inbound.groupId !== undefined) {

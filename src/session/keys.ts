@@ -19,14 +19,19 @@ export function assertSegment(what: string, value: unknown): string {
   return value;
 }
 
+/** A channel name as keys hold it: validated and lower-cased, since `Telegram` and `telegram` are one channel. */
+export function channelName(value: unknown): string {
+  return assertSegment("channel", value).toLowerCase();
+}
+
 /** Routing key of a direct-message session: one per user per channel. */
 export function dmKey(channel: string, userId: string): string {
-  return `dm:${assertSegment("channel", channel)}:${assertSegment("user id", userId)}`;
+  return `dm:${channelName(channel)}:${assertSegment("user id", userId)}`;
 }
 
 /** Routing key of a group session, shared by everyone in the group. */
 export function groupKey(channel: string, groupId: string): string {
-  return `group:${assertSegment("channel", channel)}:${assertSegment("group id", groupId)}`;
+  return `group:${channelName(channel)}:${assertSegment("group id", groupId)}`;
 }
 
 /** Routing key of a thread: its own session under the parent key. */
@@ -66,6 +71,15 @@ export function parseKey(key: unknown): ParsedKey {
     if (seg === undefined || !SEGMENT_RE.test(seg) || seg === "." || seg === "..") throw bad();
   }
   return { kind, channel: channel as string, subject: subject as string, thread: thread ?? null };
+}
+
+/** A routing key as routing writes it: validated, the channel of a dm or group key lower-cased. */
+export function normalizeKey(key: string): string {
+  const parsed = parseKey(key);
+  if (parsed.kind === "isolated") return key;
+  const parts = key.split(":");
+  parts[1] = parsed.channel.toLowerCase();
+  return parts.join(":");
 }
 
 /** True when `s` looks like a routing key (so a ref is resolved as a key, not an id prefix). */

@@ -42,7 +42,7 @@ describe("config.json", () => {
 
   it("an unknown key is a warning that names it, not an error", () => {
     const r = parseConfig('{"sessions": {"maxHistoryLenght": 5}, "extra": true}', "/x/config.json");
-    assert.deepEqual(r.warnings, ["config.json: unknown key sessions.maxHistoryLenght is ignored", "config.json: unknown key extra is ignored"]);
+    assert.deepEqual(r.warnings, ["config.json: unknown key sessions.maxHistoryLenght is ignored; did you mean sessions.maxHistoryLength?", "config.json: unknown key extra is ignored"]);
     assert.equal(r.config.sessions.maxHistoryLength, 100);
   });
 

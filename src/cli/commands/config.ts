@@ -3,6 +3,7 @@ import { loadConfig, locateConfig, type ConfigLocation, type LoadedConfig } from
 import { redactConfig } from "../../config/redact.js";
 import { resolveWindow, tokenBudget } from "../../context/windows.js";
 import { isOpenclawError } from "../../errors.js";
+import { missingConfig } from "../../config/locate.js";
 import { globalFlags } from "../_context.js";
 import type { JsonFlag } from "../_args.js";
 import { colors, keyValues, print, printJson, table, warn } from "../_render.js";
@@ -18,6 +19,7 @@ function load(cmd: Command): { location: ConfigLocation; loaded: LoadedConfig; n
   const flags = globalFlags(cmd);
   const location = locateConfig({ ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}), ...(flags.config !== undefined ? { config: flags.config } : {}) });
   const loaded = loadConfig(location.configPath);
+  if (!loaded.fileExists && location.configPathSource !== "default") throw missingConfig(location);
   const w = resolveWindow(loaded.config.sessions);
   const b = tokenBudget(w.window, loaded.config.sessions.reserveTokens);
   const notes = [...loaded.warnings, ...[w.warning, b.warning].filter((x): x is string => x !== undefined)];

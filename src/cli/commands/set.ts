@@ -35,19 +35,23 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
   for (const p of removeDeny) if (deny.includes(p)) throw new UsageError(`tool pattern ${p} is both denied and removed from the deny list`);
   for (const key of unset) if (key in set) throw new UsageError(`preference ${key} is both set and unset`);
   for (const p of allow) if (deny.includes(p)) throw new UsageError(`tool pattern ${p} is both allowed and denied`);
+  let notSet: string[] = [];
   const session = await withManager(cmd, async (m) => {
-    // The default is per kind, so the session is read first; edit() then applies the difference in one save.
-    const current = reset ? await m.get(ref) : undefined;
-    const tools = current !== undefined ? resetEdit(m.defaultTools(current.kind), current.tools) : { allow, deny, removeAllow, removeDeny };
+    // The tool default is per kind and an unset key may be absent, so the session is read first; edit() then applies the difference in one save.
+    const current = reset || unset.length > 0 ? await m.get(ref) : undefined;
+    notSet = current === undefined ? [] : unset.filter((k) => !Object.hasOwn(current.preferences, k));
+    const tools = reset && current !== undefined ? resetEdit(m.defaultTools(current.kind), current.tools) : { allow, deny, removeAllow, removeDeny };
     return m.edit(ref, { set, unset, ...tools, ...(flags.system !== undefined ? { system: flags.system } : {}) });
   });
   if (flags.json) {
-    printJson({ id: session.id, key: session.key, preferences: session.preferences, tools: session.tools, systemPrompts: session.systemPrompts });
+    printJson({ id: session.id, key: session.key, preferences: session.preferences, tools: session.tools, systemPrompts: session.systemPrompts, notSet });
     return;
   }
   const changes: string[] = [];
   if (Object.keys(set).length > 0) changes.push(`set ${Object.entries(set).map(([k, v]) => `${visible(k)}=${visible(JSON.stringify(v))}`).join(", ")}`);
-  if (unset.length > 0) changes.push(`unset ${visible(unset.join(", "))}`);
+  const removed = unset.filter((k) => !notSet.includes(k));
+  if (removed.length > 0) changes.push(`unset ${visible(removed.join(", "))}`);
+  if (notSet.length > 0) changes.push(`${visible(notSet.join(", "))} ${notSet.length === 1 ? "was" : "were"} not set`);
   if (allow.length > 0) changes.push(`allowed ${visible(allow.join(", "))}`);
   if (deny.length > 0) changes.push(`denied ${visible(deny.join(", "))}`);
   if (removeAllow.length > 0) changes.push(`removed from allow ${visible(removeAllow.join(", "))}`);
@@ -81,8 +85,8 @@ export function parsePrefs(pairs: readonly string[]): Record<string, JsonValue> 
 function parseValue(text: string): JsonValue {
   try {
     const value = JSON.parse(text) as JsonValue;
-    // 1e999 parses to Infinity, which JSON cannot store; keep what was typed.
-    return typeof value === "number" && !Number.isFinite(value) ? text : value;
+    // A number JSON would give back differently (1e999, 1.10, an integer past 2^53) is kept as typed.
+    return typeof value === "number" && JSON.stringify(value) !== text.trim() ? text : value;
   } catch {
     return text;
   }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { redactStoreUri } from "../../config/redact.js";
-import { locateConfig } from "../../config/locate.js";
+import { existsSync } from "node:fs";
+import { locateConfig, missingConfig } from "../../config/locate.js";
 import { OpenclawError } from "../../errors.js";
 import { loadManagerConfig } from "../../manager/_open.js";
 import { copySessions, type CopyReport } from "../../store/copy.js";
@@ -26,6 +27,7 @@ export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise
   if (sameStore(flags.from, flags.to)) throw new OpenclawError("INVALID_ARGUMENT", "--from and --to name the same store: nothing to copy");
   const g = globalFlags(cmd);
   const location = locateConfig({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { config: g.config } : {}) });
+  if (location.configPathSource !== "default" && !existsSync(location.configPath)) throw missingConfig(location);
   const { config } = await loadManagerConfig(undefined, location.configPath);
   const options = { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn };
   const from = await openStore(flags.from, options);
