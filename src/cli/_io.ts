@@ -58,3 +58,25 @@ function ioReason(err: unknown): string {
       return code ?? (err instanceof Error ? err.message : String(err));
   }
 }
+
+/**
+ * Asks a yes/no question on the terminal; true only for "y" or "yes". Off a
+ * terminal (a script, a pipe) nothing is asked and the answer is yes, so
+ * automation never hangs on a prompt it cannot see.
+ */
+export async function confirm(question: string): Promise<boolean> {
+  if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) return true;
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The error for a declined confirmation: nothing was done, and how to skip the question. */
+export function declined(what: string): OpenclawError {
+  return new OpenclawError("ABORTED", `not confirmed; ${what} (give --yes to skip this question)`);
+}

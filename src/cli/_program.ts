@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { channelPair, collect, intAtLeast, parseDuration } from "./_args.js";
 import type { AppendFlags } from "./commands/append.js";
+import type { ClearFlags } from "./commands/clear.js";
 import type { CompactFlags } from "./commands/compact.js";
 import type { ContextFlags } from "./commands/context.js";
 import type { DeleteFlags } from "./commands/delete.js";
@@ -180,8 +181,9 @@ function addWriteCommands(sessions: Command): void {
     .command("clear")
     .description("remove a session's history; keep its id, key, preferences, tools and system prompts")
     .argument("<ref>", "session id, id prefix or routing key")
+    .option("-y, --yes", "do not ask before clearing an active session (asked only on a terminal)")
     .addOption(jsonOption())
-    .action(async (ref: string, opts: JsonFlag, cmd: Command) => (await import("./commands/clear.js")).runClear(ref, opts, cmd));
+    .action(async (ref: string, opts: ClearFlags, cmd: Command) => (await import("./commands/clear.js")).runClear(ref, opts, cmd));
 
   sessions
     .command("delete")
@@ -190,6 +192,7 @@ function addWriteCommands(sessions: Command): void {
     .addOption(new Option("--status <status>", "bulk: every session with this status").choices(["expired", "archived"]))
     .option("--older-than <duration>", "bulk: only those inactive for longer than DURATION (30m, 12h, 7d)", parseDuration)
     .option("--dry-run", "list what would be deleted, delete nothing")
+    .option("-y, --yes", "do not ask before deleting active sessions (asked only on a terminal)")
     .addOption(jsonOption())
     .action(async (refs: string[], opts: DeleteFlags, cmd: Command) => (await import("./commands/delete.js")).runDelete(refs, opts, cmd));
 }
