@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { channelPair, collect, intAtLeast, parseDuration } from "./_args.js";
 import type { AppendFlags } from "./commands/append.js";
+import { addExamples } from "./_examples.js";
 import type { ClearFlags } from "./commands/clear.js";
 import type { CompactFlags } from "./commands/compact.js";
 import type { ContextFlags } from "./commands/context.js";
@@ -75,7 +76,6 @@ export function buildProgram(): Command {
     .requiredOption("--to <uri>", "target store")
     .option("--dry-run", "count what would be copied; write nothing")
     .addOption(jsonOption())
-    .addHelpText("after", "\nExamples:\n  openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw --dry-run\n  openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw")
     .action(async (opts: StoreCopyFlags, cmd: Command) => (await import("./commands/store-copy.js")).runStoreCopy(opts, cmd));
 
   const config = program.command("config").description("show or check the configuration");
@@ -89,6 +89,7 @@ export function buildProgram(): Command {
     .description("check the config file; exit 1 with the first problem")
     .addOption(jsonOption())
     .action(async (opts: JsonFlag, cmd: Command) => (await import("./commands/config.js")).runConfigValidate(cmd, opts));
+  addExamples(program);
   return program;
 }
 

@@ -126,6 +126,21 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(1)} ${units[unit] ?? "TiB"}`;
 }
 
+/** A duration in milliseconds as a person says it: `1 d`, `2 h 30 min`, `10 s`, `250 ms`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const units: Array<[string, number]> = [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], ["s", 1000]];
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [name, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n} ${name}`);
+    rest -= n * size;
+  }
+  if (rest > 0) parts.push(`${rest} ms`);
+  return parts.join(" ");
+}
+
 /** Thousands separators, so token counts read at a glance. */
 export function formatInt(n: number): string {
   // By hand for integers: the first toLocaleString call loads locale data, costing more than a whole list.

@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { Command } from "commander";
+import { buildProgram } from "../../src/cli/_program.js";
 import { errorLine, runCli, sandbox } from "../helpers/cli-run.js";
 import { fixtureExport } from "../helpers/cli-fixtures.js";
 
@@ -29,21 +31,21 @@ test("--version prints the package version", async (t) => {
   assert.equal(r.stdout.trim(), pkg.version);
 });
 
-test("--help works on every command and exits 0", async (t) => {
+test("--help works on every command, exits 0 and shows examples", async (t) => {
   const sb = await sandbox(t);
-  const commands = [
-    [],
-    ["sessions"],
-    ...["list", "show", "clear", "delete", "export", "import", "archive", "unarchive", "compact", "append", "set"].map((c) => ["sessions", c]),
-    ["status"],
-    ["config"],
-    ["config", "show"],
-    ["config", "validate"],
-  ];
+  // Every command in the tree, so a new command cannot ship without help and examples.
+  const commands: string[][] = [];
+  const walk = (cmd: Command, path: string[]): void => {
+    commands.push(path);
+    for (const sub of cmd.commands) walk(sub, [...path, sub.name()]);
+  };
+  walk(buildProgram(), []);
+  assert.ok(commands.length >= 20, `only ${commands.length} commands found`);
   for (const c of commands) {
     const r = await sb.run([...c, "--help"]);
     assert.equal(r.code, 0, `${c.join(" ")} --help: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: openclaw/, c.join(" "));
+    assert.match(r.stdout, /\nExamples:\n {2}openclaw /, `${c.join(" ") || "openclaw"} --help has no examples`);
   }
 });
 
@@ -158,7 +160,8 @@ test("config show prints every effective value with its source", async (t) => {
   assert.match(r.stdout, /^sessions\.model\s+"claude-sonnet-4"\s+file$/m);
   assert.match(r.stdout, /^sessions\.tools\.group\.deny\s+\["shell\.\*"\]\s+file$/m);
   assert.match(r.stdout, /^sessions\.tools\.group\.allow\s+\["\*"\]\s+default$/m);
-  assert.match(r.stdout, /^storage\.lockTimeoutMs\s+10000\s+default$/m);
+  assert.match(r.stdout, /^storage\.lockTimeoutMs\s+10000 \(10 s\)\s+default$/m);
+  assert.match(r.stdout, /^sessions\.expirationMs\s+86400000 \(1 d\)\s+default$/m);
 });
 
 test("config show never prints the gateway token or credentials in model URLs", async (t) => {

@@ -6,7 +6,7 @@ import { isOpenclawError } from "../../errors.js";
 import { missingConfig } from "../../config/locate.js";
 import { globalFlags } from "../_context.js";
 import type { JsonFlag } from "../_args.js";
-import { colors, keyValues, print, printJson, table, warn } from "../_render.js";
+import { colors, formatBytes, formatDuration, keyValues, print, printJson, table, warn } from "../_render.js";
 
 /** Where one effective config value came from. */
 export type ValueSource = "file" | "default";
@@ -51,7 +51,7 @@ export async function runConfigShow(flags: JsonFlag, cmd: Command): Promise<void
     ]),
   );
   print();
-  const rows = leaves.map((l) => [l.path, JSON.stringify(l.value), l.source === "file" ? colors.green("file") : colors.dim("default")]);
+  const rows = leaves.map((l) => [l.path, readable(l.path, l.value), l.source === "file" ? colors.green("file") : colors.dim("default")]);
   print(table(["KEY", "VALUE", "SOURCE"], rows));
 }
 
@@ -98,4 +98,13 @@ function flatten(obj: Record<string, unknown>, prefix: string, fromFile: Readonl
     else out.push({ path, value: v, source: fromFile.has(path) ? "file" : "default" });
   }
   return out;
+}
+
+// Durations and sizes get a human form beside the raw number the file takes.
+function readable(path: string, value: unknown): string {
+  const raw = JSON.stringify(value);
+  if (typeof value !== "number") return raw;
+  if (path.endsWith("Ms")) return `${raw} ${colors.dim(`(${formatDuration(value)})`)}`;
+  if (path.endsWith("Bytes")) return `${raw} ${colors.dim(`(${formatBytes(value)})`)}`;
+  return raw;
 }
