@@ -8,6 +8,7 @@ export type { SessionRef } from "./manager/admin.js";
 export type { CompactReport, CompactAction } from "./manager/compact-all.js";
 export type { FoldOutcome } from "./manager/compact.js";
 export type { StatusReport } from "./manager/status.js";
+export type { ForkOptions, ForkResult } from "./manager/fork.js";
 export type { ImportReport } from "./manager/transfer.js";
 export { OpenclawError, isOpenclawError, type ErrorCode } from "./errors.js";
 export type { Config, SummarizerConfig } from "./config/schema.js";

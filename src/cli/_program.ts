@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { channelPair, collect, intAtLeast, parseDuration } from "./_args.js";
 import type { AppendFlags } from "./commands/append.js";
 import { addExamples } from "./_examples.js";
+import type { ForkFlags } from "./commands/fork.js";
 import type { ClearFlags } from "./commands/clear.js";
 import type { CompactFlags } from "./commands/compact.js";
 import type { ContextFlags } from "./commands/context.js";
@@ -177,6 +178,15 @@ function addWriteCommands(sessions: Command): void {
     .option("--system <text>", 'replace the system prompt ("" removes it)')
     .addOption(jsonOption())
     .action(async (ref: string, opts: SetFlags, cmd: Command) => (await import("./commands/set.js")).runSet(ref, opts, cmd));
+
+  sessions
+    .command("fork")
+    .description("start a new session from another's history (up to a message); the original is untouched")
+    .argument("<ref>", "session id, id prefix or routing key")
+    .option("--at <message-id>", "the last message to keep (default: all of them)")
+    .option("--key <key>", "the fork's key: dm:CHANNEL:USER or group:CHANNEL:GROUP with no live session, or isolated:NAME (default isolated:fork)")
+    .addOption(jsonOption())
+    .action(async (ref: string, opts: ForkFlags, cmd: Command) => (await import("./commands/fork.js")).runFork(ref, opts, cmd));
 
   sessions
     .command("clear")

@@ -19,6 +19,7 @@ import type { ManagerContext, WriteOptions } from "./_context.js";
 import { validateMessage, type NewMessage } from "./_message.js";
 import { buildModule, compactAllModule, compactModule, statusModule, transferModule } from "./_lazy.js";
 import { listQuery, mergedHistory } from "./_list.js";
+import { forkSession, type ForkOptions, type ForkResult } from "./fork.js";
 import { openParts, type ManagerLocation, type OpenedParts } from "./_open.js";
 import { assertPrefKey, notFound, resolveRef } from "./_refs.js";
 import { Writer } from "./_writer.js";
@@ -107,11 +108,6 @@ export class SessionManager {
     return this.#clock();
   }
 
-  /** The backend in use, e.g. "file". */
-  get storeKind(): string {
-    return this.#ctx.store.kind;
-  }
-
   /**
    * Calls `listener` for every change to a session: created, appended,
    * edited, compacted, archived, unarchived, expired, cleared, imported,
@@ -185,6 +181,11 @@ export class SessionManager {
   }
 
   // ---- writing ----------------------------------------------------------
+
+  /** A new session with the history of `ref` up to a message (summary, pruned history, pinned and settings included); `ref` is only read. */
+  async fork(ref: string, fork: ForkOptions = {}, options: WriteOptions = {}): Promise<ForkResult> {
+    return forkSession(this.#ctx, this.#writer, this.#router, await this.resolve(ref, options), fork, options);
+  }
 
   /** Creates a session for a routing key (isolated keys are unique by construction). */
   async create(input: { key: string; participants?: string[] }, options: WriteOptions = {}): Promise<Session> {

@@ -32,7 +32,7 @@ export class Router {
   constructor(
     private readonly ctx: ManagerContext,
     private readonly writer: SessionWriter,
-    private readonly finalize: Finalize,
+    readonly finalize: Finalize,
   ) {}
 
   /** A new, unsaved session document for `key`, with the config's default tools for its kind. */
@@ -87,9 +87,20 @@ export class Router {
       if (!carry) return this.finalize(draft);
       return this.finalize({ ...draft, preferences: structuredClone(previous.preferences), tools: structuredClone(previous.tools), systemPrompts: structuredClone(previous.systemPrompts) });
     };
+    const r = await this.claim(key, make, options);
+    return r.created ? { ...r, started } : r;
+  }
+
+  /**
+   * The live session of `key`, or, when it has none, the session `make`
+   * builds, created under the same guarantee as routing: a key never has two
+   * live sessions, whatever other writers do meanwhile.
+   */
+  async claim(key: string, make: () => Promise<Session>, options: WriteOptions = {}): Promise<Routed> {
+    const store = this.ctx.store;
     if (canRoute(store)) {
       const r = await store.findOrCreateLive(key, this.ctx.cutoff(), make);
-      return r.created ? { session: this.writer.adopt(r.session, "created"), created: true, started } : { session: r.session, created: false };
+      return r.created ? { session: this.writer.adopt(r.session, "created"), created: true } : { session: r.session, created: false };
     }
     const find = async (): Promise<Routed> => {
       const hit = (await store.list({ key, limit: 1, expiryCutoff: this.ctx.cutoff() })).items[0];
@@ -97,7 +108,7 @@ export class Router {
         const session = await this.writer.load(hit.id, options);
         if (session !== undefined) return { session, created: false };
       }
-      return { session: await this.writer.create(await make(), options), created: true, started };
+      return { session: await this.writer.create(await make(), options), created: true };
     };
     // Without a store primitive, routing is serialised per key: across processes with the
     // store's lock where it has one, else within this process only.
