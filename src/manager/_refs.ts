@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { OpenclawError } from "../errors.js";
-import { describe, isIdPrefix, isValidId } from "../session/ids.js";
+import { describe, isIdPrefix, isShortRef, isValidId, shortRef } from "../session/ids.js";
 import { looksLikeKey, normalizeKey } from "../session/keys.js";
 import type { SessionSummary } from "../session/types.js";
 import { canFindPrefix, type SessionStore } from "../store/store.js";
@@ -11,11 +11,22 @@ export function notFound(ref: string): OpenclawError {
 }
 
 /**
- * Resolves a reference — full id, unique id prefix (≥ 6 characters) or
- * routing key (newest session with that key) — to a session id.
+ * Resolves a reference — full id, short ref (the id's last 12 hex digits),
+ * unique id prefix (≥ 6 characters), `isolated:<name>` (the one isolated
+ * session of that task) or routing key (newest session with that key) — to
+ * a session id.
  */
 export async function resolveRef(store: SessionStore, ref: string, cutoff: string | null): Promise<string> {
   if (typeof ref !== "string" || ref.length === 0) throw new OpenclawError("INVALID_ARGUMENT", "a session reference is required: an id, an id prefix or a routing key");
+  const task = /^isolated:([^:]+)$/.exec(ref)?.[1];
+  if (task !== undefined) {
+    const hits = (await store.list({ kinds: ["isolated"], expiryCutoff: cutoff })).items.filter((s) => s.key.startsWith(`isolated:${task}:`));
+    return single(ref, hits, "isolated sessions have that name; use one's id or short ref");
+  }
+  if (isShortRef(ref)) {
+    const lower = ref.toLowerCase();
+    return single(ref, (await store.list({ expiryCutoff: cutoff })).items.filter((s) => shortRef(s.id) === lower), "sessions share that short ref; use the full id");
+  }
   if (looksLikeKey(ref)) {
     const page = await store.list({ key: normalizeKey(ref), limit: 1, expiryCutoff: cutoff });
     const hit = page.items[0];
@@ -40,6 +51,17 @@ export async function resolveRef(store: SessionStore, ref: string, cutoff: strin
     throw new OpenclawError("AMBIGUOUS_REF", `session prefix "${ref}" is ambiguous: ${count} sessions match: ${shown}${matches.length > 5 ? ", ..." : ""}; give more characters`);
   }
   return (matches[0] as SessionSummary).id;
+}
+
+// The one match, or NOT_FOUND / AMBIGUOUS_REF naming the candidates.
+function single(ref: string, hits: readonly SessionSummary[], why: string): string {
+  const [first] = hits;
+  if (first === undefined) throw notFound(ref);
+  if (hits.length > 1) {
+    const shown = hits.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");
+    throw new OpenclawError("AMBIGUOUS_REF", `${JSON.stringify(ref)} is ambiguous: ${hits.length} ${why}: ${shown}${hits.length > 5 ? ", ..." : ""}`);
+  }
+  return first.id;
 }
 
 /** Throws INVALID_ARGUMENT unless `key` is a safe preference name. */

@@ -58,3 +58,18 @@ export function routeLockId(key: string): string {
   const h = createHash("sha256").update(`route:${key}`).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/**
+ * A session's short reference: the last 12 hex digits of its id. They are
+ * random (the id's leading digits are a timestamp, shared by sessions made
+ * close together), so they tell sessions apart in any realistic store; a
+ * clash is reported as ambiguous, never resolved to the wrong session.
+ */
+export function shortRef(id: string): string {
+  return id.slice(-12);
+}
+
+/** True when `s` has the shape of a short reference (12 hex digits, no dash: never an id prefix). */
+export function isShortRef(s: string): boolean {
+  return /^[0-9a-f]{12}$/i.test(s);
+}

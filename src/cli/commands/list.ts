@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { shortRef } from "../../session/ids.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { colors, paintStatus, plural, print, printJson, relativeTime, table, visible } from "../_render.js";
@@ -18,6 +19,7 @@ export interface ListFlags {
 export function listItem(s: SessionSummary): Record<string, unknown> {
   return {
     id: s.id,
+    ref: shortRef(s.id),
     key: s.key,
     kind: s.kind,
     channel: s.channel,
@@ -60,8 +62,8 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
     return;
   }
   const now = new Date();
-  const rows = page.items.map((s) => [visible(s.id), visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
-  print(table(["ID", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
+  const rows = page.items.map((s) => [visible(shortRef(s.id)), visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
+  print(table(["REF", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
   const shown =
     offset > 0
       ? `${offset + 1}–${offset + page.items.length} of ${plural(page.total, "session")} (newest activity first)`
