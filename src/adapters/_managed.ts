@@ -113,11 +113,12 @@ export class ManagedSession {
     const session = await this.#manager.get(id, this.#opts());
     const byId = new Map(session.messages.map((m) => [m.id, m]));
     const lead = built.messages.length - built.included.length;
-    return built.messages.map((chat, i) => {
+    const entries = built.messages.map((chat, i): ContextEntry => {
       const messageId = i >= lead ? built.included[i - lead] : undefined;
       const message = messageId === undefined ? undefined : byId.get(messageId);
       return { chat, message, originalId: originalIdOf(message) };
     });
+    return withPendingCalls(entries, session.messages);
   }
 
   /** Records messages in order into the session; a message whose client id is already held is not stored again. */
@@ -155,6 +156,31 @@ export class ManagedSession {
   #opts(): { signal?: AbortSignal } {
     return this.#signal === undefined ? {} : { signal: this.#signal };
   }
+}
+
+/**
+ * The model-ready context leaves out calls that have no result yet, since no
+ * model accepts them. A library that keeps history in a session adds those
+ * results as its next input, though, right after what it read: so calls
+ * still waiting at the end of the history are shown, with their message,
+ * for the results to follow.
+ */
+function withPendingCalls(entries: ContextEntry[], history: readonly Message[]): ContextEntry[] {
+  let i = history.length - 1;
+  const answered = new Set<string>();
+  for (; i >= 0 && history[i]?.role === "tool"; i--) answered.add(history[i]?.toolCallId ?? "");
+  const asker = history[i];
+  const calls = asker?.role === "assistant" ? (asker.toolCalls ?? []) : [];
+  if (asker === undefined || calls.length === 0 || calls.every((c) => answered.has(c.id))) return entries;
+  if ([...answered].some((id) => !calls.some((c) => c.id === id))) return entries;
+  const shown = entries.findIndex((e) => e.message?.id === asker.id);
+  const pick = shown >= 0 ? calls : calls.filter((c) => !answered.has(c.id));
+  const toolCalls = pick.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
+  if (shown >= 0) {
+    const entry = entries[shown] as ContextEntry;
+    return entries.map((e, j) => (j === shown ? { ...entry, chat: { ...entry.chat, tool_calls: toolCalls } } : e));
+  }
+  return [...entries, { chat: { role: "assistant", content: asker.content, tool_calls: toolCalls }, message: asker, originalId: originalIdOf(asker) }];
 }
 
 /** The stored form of a message, as a message to record again (for a partial removal). */

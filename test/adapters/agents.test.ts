@@ -167,7 +167,7 @@ describe("agents adapter: the Session interface", () => {
       assert.equal(await t.session.popItem(), undefined);
       await t.session.addItems([user("q", "msg_u1"), reply("let me look", "msg_a1"), call("call_a"), call("call_b")]);
       assert.deepEqual(brief((await t.session.popItem()) as AgentInputItem), ["function_call", "call_b", "lookup"]);
-      assert.deepEqual((await t.session.getItems()).map(brief), [["user", "q"], ["assistant", "let me look"]], "an unanswered call is not sent");
+      assert.deepEqual((await t.session.getItems()).map(brief), [["user", "q"], ["assistant", "let me look"], ["function_call", "call_a", "lookup"]], "a call still waiting for its result is shown");
       const stored = (await t.manager.get(t.sessionId)).messages;
       assert.deepEqual(stored[1]?.toolCalls?.map((c) => c.id), ["call_a"], "the message keeps its other call");
       assert.deepEqual(brief((await t.session.popItem()) as AgentInputItem), ["function_call", "call_a", "lookup"]);
@@ -177,6 +177,18 @@ describe("agents adapter: the Session interface", () => {
       assert.deepEqual(brief((await t.session.popItem()) as AgentInputItem), ["user", "q"]);
       assert.equal(await t.session.popItem(), undefined);
       assert.deepEqual(await t.session.getItems(), []);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("calls still waiting for their results are shown, so the results can follow them", async () => {
+    const t = await open();
+    try {
+      await t.session.addItems([user("q"), call("call_x"), call("call_y"), result("call_x", "1")]);
+      assert.deepEqual((await t.session.getItems()).map(brief), [["user", "q"], ["function_call", "call_x", "lookup"], ["function_call", "call_y", "lookup"], ["function_call_result", "call_x", "1"]]);
+      await t.session.addItems([result("call_y", "2"), reply("done")]);
+      assert.deepEqual((await t.session.getItems()).map(brief).slice(-3), [["function_call_result", "call_x", "1"], ["function_call_result", "call_y", "2"], ["assistant", "done"]]);
     } finally {
       await t.cleanup();
     }
