@@ -38,6 +38,15 @@ import { appendDocument, commitDocument, createLive, type WriteContext } from ".
 /** Connections a store keeps open unless `poolMax` says otherwise. */
 export const DEFAULT_POOL_MAX = 10;
 
+/** Settings of every connection: the URI, the schema as search_path, a name operators can see in pg_stat_activity (the URI may set another). */
+interface ConnectionConfig {
+  connectionString: string;
+  options: string;
+  application_name: string;
+}
+
+const connectionConfig = (target: Target): ConnectionConfig => ({ connectionString: target.connectionString, options: `-c search_path=${target.schema}`, application_name: "openclaw" });
+
 const cutoffMs = (cutoff: string | null | undefined): number | null => (cutoff === undefined || cutoff === null ? null : Date.parse(cutoff));
 
 /**
@@ -57,7 +66,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
 
   /** Use {@link openPostgresStore}, which migrates the schema first. */
   constructor(
-    makeClient: (config: { connectionString: string; options: string }) => Client,
+    makeClient: (config: ConnectionConfig) => Client,
     private readonly pool: Pool,
     private readonly target: Target,
     options: OpenStoreOptions,
@@ -224,8 +233,8 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
     await this.pool.end().catch(() => undefined);
   }
 
-  private clientConfig(): { connectionString: string; options: string } {
-    return { connectionString: this.target.connectionString, options: `-c search_path=${this.target.schema}` };
+  private clientConfig(): ConnectionConfig {
+    return { ...connectionConfig(this.target), application_name: "openclaw-listen" };
   }
 
   private assertOpen(): void {
@@ -293,7 +302,7 @@ export async function openPostgresStore(uri: string, options: OpenStoreOptions =
   const pg = (await import("pg")).default;
   const max = options.poolMax ?? DEFAULT_POOL_MAX;
   if (!Number.isSafeInteger(max) || max < 1) throw new OpenclawError("INVALID_ARGUMENT", `poolMax must be a positive integer, got ${String(max)}`);
-  const pool = new pg.Pool({ connectionString: target.connectionString, options: `-c search_path=${target.schema}`, max, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({ ...connectionConfig(target), max, connectionTimeoutMillis: 10_000 });
   // An idle connection the server closed (restart, terminated backend) is
   // dropped by the pool; without a listener that event would end the process.
   pool.on("error", () => {});
