@@ -5,7 +5,6 @@ import { assertValidId } from "../../session/ids.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { closedError } from "../_document.js";
 import { validateListQuery } from "../_query.js";
-import type { OpenStoreOptions } from "../open.js";
 import type {
   AppendingStore,
   Commit,
@@ -25,6 +24,7 @@ import type {
   StoreChange,
   StoreDescription,
   StoreStats,
+  StoreWarning,
 } from "../store.js";
 import { parseTarget, type Target } from "./_connect.js";
 import { isConnectionFault, storeError } from "./_errors.js";
@@ -34,6 +34,14 @@ import { toSummaryRow, type SummaryRow } from "./_rows.js";
 import * as sql from "./_sql.js";
 import { appendDocument, commitDocument, createLive, type WriteContext } from "./_write.js";
 
+
+/** What the PostgreSQL backend takes of the store options (the rest apply to other backends). */
+export interface PostgresStoreOptions {
+  /** Receives one-line reports of problems worked around (the change listener reconnecting). */
+  warn?: StoreWarning;
+  /** Most connections the pool keeps open (default {@link DEFAULT_POOL_MAX}); the change listener holds one more while anyone watches. */
+  poolMax?: number;
+}
 
 /** Connections a store keeps open unless `poolMax` says otherwise. */
 export const DEFAULT_POOL_MAX = 10;
@@ -69,7 +77,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
     makeClient: (config: ConnectionConfig) => Client,
     private readonly pool: Pool,
     private readonly target: Target,
-    options: OpenStoreOptions,
+    options: PostgresStoreOptions,
   ) {
     this.listener = new ChangeListener({
       makeClient: () => makeClient(this.clientConfig()),
@@ -297,7 +305,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
  * optional `?schema=NAME`): loads the driver, checks the server answers and
  * applies pending migrations.
  */
-export async function openPostgresStore(uri: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
+export async function openPostgresStore(uri: string, options: PostgresStoreOptions = {}): Promise<SessionStore> {
   const target = parseTarget(uri);
   const pg = (await import("pg")).default;
   const max = options.poolMax ?? DEFAULT_POOL_MAX;
