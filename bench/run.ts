@@ -13,11 +13,12 @@ import { contextBuild } from "./context.js";
 import { gatewayThroughput } from "./gateway.js";
 import { listAtScale } from "./list.js";
 import { holdSessions } from "./memory.js";
+import { postgresScenario } from "./postgres.js";
 import { documentBytes, populate } from "./_populate.js";
 import { RSS_METHOD } from "./_spawn.js";
 import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
 
-const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway"] as const;
+const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const args = process.argv.slice(2);
@@ -30,6 +31,8 @@ const only = new Set(onlyArg === undefined ? SCENARIOS : onlyArg.slice("--only="
 for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario "${s}"; known: ${SCENARIOS.join(", ")}`);
 const wants = (s: Scenario) => only.has(s);
 
+// Kept out of `params`, which is written to the results: the URL may carry a password.
+const postgresUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const params = {
   full,
   sizes: envSizes("BENCH_SIZES", full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
@@ -45,6 +48,7 @@ const params = {
   populateParallel: envInt("BENCH_POPULATE_PARALLEL", 16),
   gatewaySessions: envInt("BENCH_GATEWAY_SESSIONS", 100),
   gatewayRequests: envInt("BENCH_GATEWAY_REQUESTS", 3000),
+  postgresListSizes: envSizes("BENCH_POSTGRES_LIST_SIZES", [1_000, 100_000]),
 };
 
 /** The commit measured, marked dirty when the tree has uncommitted changes (read-only git queries). */
@@ -111,6 +115,16 @@ try {
   if (wants("gateway")) {
     log("7. gateway");
     report(await gatewayThroughput({ sessions: params.gatewaySessions, requests: params.gatewayRequests }));
+  }
+  if (wants("postgres")) {
+    log("8. postgres (a scratch database on BENCH_POSTGRES_URL's server, dropped after)");
+    report(
+      await postgresScenario(
+        postgresUrl,
+        { single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession, listSizes: params.postgresListSizes, listRuns: params.listRuns },
+        log,
+      ),
+    );
   }
   if (wants("compact")) {
     log("5. sessions compact");

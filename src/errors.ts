@@ -16,6 +16,8 @@ export type ErrorCode =
   | "MESSAGE_TOO_LARGE"
   | "SUMMARIZER_FAILED"
   | "STORAGE"
+  /** The store's server cannot be reached or went away; retrying later may succeed. */
+  | "STORE_UNAVAILABLE"
   | "ABORTED"
   | "CLOSED"
   | "UPSTREAM"

@@ -23,6 +23,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   UNAUTHORIZED: 401,
   UPSTREAM: 502,
   CLOSED: 503,
+  STORE_UNAVAILABLE: 503,
 };
 
 /** HTTP status and OpenAI `type` for an error. */

@@ -21,8 +21,8 @@ const SCHEME_RE = /^([a-z][a-z0-9+.-]+):/i;
 
 /**
  * Opens a ready store from a URI: `file:<dir>`, `file:///abs/dir`, a plain
- * path (file backend), or `memory:`. Backends load lazily, so only the chosen
- * one's code is imported.
+ * path (file backend), `memory:`, or `postgres://…` / `postgresql://…`.
+ * Backends load lazily, so only the chosen one's code (and driver) is imported.
  */
 export async function openStore(uri: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
   const scheme = SCHEME_RE.exec(uri)?.[1]?.toLowerCase();
@@ -38,8 +38,13 @@ export async function openStore(uri: string, options: OpenStoreOptions = {}): Pr
     const { MemoryStore } = await import("./memory/memory-store.js");
     return new MemoryStore();
   }
+  if (scheme === "postgres" || scheme === "postgresql") {
+    // The driver is loaded only here, so other backends never pay for it.
+    const { openPostgresStore } = await import("./postgres/postgres-store.js");
+    return openPostgresStore(uri, options);
+  }
   // Only the scheme is echoed: the rest of a URI may carry credentials.
-  throw new OpenclawError("INVALID_ARGUMENT", `unsupported store URI scheme "${scheme}:": use file:<dir> or memory:`);
+  throw new OpenclawError("INVALID_ARGUMENT", `unsupported store URI scheme "${scheme}:": use file:<dir>, memory: or postgres://user:password@host:port/database`);
 }
 
 function filePath(uri: string): string {

@@ -1,0 +1,158 @@
+import type { ListQuery } from "../store.js";
+import type { MessageRows, SessionColumns } from "./_rows.js";
+
+// Every statement is parameterised; table names are unqualified and resolve
+// through the connection's search_path (the URI's schema).
+
+const SIZE = "header_bytes + message_bytes + greatest(message_count - 1, 0)";
+
+/** Columns of a summary (see SummaryRow). */
+export const SUMMARY_COLUMNS = `id, key, kind, channel, status, message_count, tokens, created_at, updated_at, last_activity_at,
+  last_activity_ms, expired_at, archived_at, revision, ${SIZE} AS size_bytes`;
+
+/** One whole document: header, revision, size and its messages in order, read in one snapshot. */
+export const GET_DOCUMENT = `SELECT s.header, ${SIZE} AS size_bytes,
+  (SELECT coalesce(json_agg(m.doc ORDER BY m.seq), '[]'::json) FROM messages m WHERE m.session_id = s.id) AS messages
+  FROM sessions s WHERE s.id = $1`;
+
+/** The stored revision alone. */
+export const REVISION_OF = `SELECT revision FROM sessions WHERE id = $1`;
+
+/** The row locked for a commit, with what the change reason is inferred from. */
+export const LOCK_SESSION = `SELECT revision, status, message_count FROM sessions WHERE id = $1 FOR UPDATE`;
+
+/** The pruned log, oldest first. */
+export const READ_PRUNED = `SELECT doc FROM pruned WHERE session_id = $1 ORDER BY seq`;
+
+/** A notification to every listening store instance (sent when the transaction commits). */
+export const NOTIFY = `SELECT pg_notify($1, $2)`;
+
+/** How a new row takes its key's live claim. */
+export type Claim = "if-free" | "none" | "or-nothing";
+
+const INSERT_COLUMNS = `id, key, kind, channel, status, created_at, updated_at, last_activity_at, last_activity_ms, expired_at, archived_at,
+  revision, message_count, tokens, header, header_bytes, next_seq, message_bytes, live_key`;
+
+/**
+ * INSERT of a new session row. "if-free" takes the key's live claim when no
+ * other session holds it; "or-nothing" inserts only when it can take the
+ * claim (RETURNING no row otherwise), which is what find-or-create needs.
+ */
+export function insertSession(c: SessionColumns, rows: MessageRows, claim: Claim): { text: string; values: unknown[] } {
+  const values: unknown[] = [
+    c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
+    c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, rows.docs.length + 1, rows.bytes,
+  ];
+  const claimExpr =
+    !c.live || claim === "none" ? "NULL" : claim === "or-nothing" ? "$2" : "CASE WHEN NOT EXISTS (SELECT 1 FROM sessions WHERE live_key = $2) THEN $2 END";
+  const conflict = claim === "or-nothing" && c.live ? " ON CONFLICT (live_key) WHERE live_key IS NOT NULL DO NOTHING" : "";
+  const params = values.map((_, i) => `$${i + 1}${i === 14 ? "::json" : ""}`).join(", ");
+  return { text: `INSERT INTO sessions (${INSERT_COLUMNS}) VALUES (${params}, ${claimExpr})${conflict} RETURNING id`, values };
+}
+
+/** UPDATE of the header columns for a whole-document commit; the claim is kept while live, dropped otherwise. */
+export function updateSession(c: SessionColumns, rows: MessageRows): { text: string; values: unknown[] } {
+  return {
+    text: `UPDATE sessions SET key = $2, kind = $3, channel = $4, status = $5, created_at = $6, updated_at = $7, last_activity_at = $8,
+      last_activity_ms = $9, expired_at = $10, archived_at = $11, revision = $12, message_count = $13, tokens = $14, header = $15::json,
+      header_bytes = $16, next_seq = $17, message_bytes = $18, live_key = CASE WHEN $19::boolean AND live_key IS NOT NULL THEN $2 END
+      WHERE id = $1`,
+    values: [
+      c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
+      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, rows.docs.length + 1, rows.bytes, c.live,
+    ],
+  };
+}
+
+/** INSERT of message rows numbered from `firstSeq`. */
+export const INSERT_MESSAGES = `INSERT INTO messages (session_id, seq, message_id, client_id, doc)
+  SELECT $1, $2::bigint + m.ord - 1, m.mid, m.cid, m.doc::json FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS m(doc, mid, cid, ord)`;
+
+/** Removes a session's message rows (a whole-document commit writes them again). */
+export const DELETE_MESSAGES = `DELETE FROM messages WHERE session_id = $1`;
+
+/**
+ * Appends to the pruned log after its last entry; an id already logged keeps
+ * its first copy. The session row counts the bytes of what was inserted.
+ */
+export const APPEND_PRUNED = `WITH ins AS (
+    INSERT INTO pruned (session_id, seq, message_id, doc)
+    SELECT $1, coalesce((SELECT max(seq) FROM pruned WHERE session_id = $1), 0) + m.ord, m.mid, m.doc::json
+    FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS m(doc, mid, ord)
+    ON CONFLICT (session_id, message_id) DO NOTHING
+    RETURNING octet_length(doc::text) AS b
+  )
+  UPDATE sessions SET pruned_bytes = pruned_bytes + (SELECT coalesce(sum(b), 0) FROM ins) WHERE id = $1`;
+
+/** Removes a session's pruned log. */
+export const DELETE_PRUNED = `WITH d AS (DELETE FROM pruned WHERE session_id = $1) UPDATE sessions SET pruned_bytes = 0 WHERE id = $1`;
+
+/** What the store holds, in bytes of its documents and pruned messages as JSON (the file backend's measure). */
+export const STORED_BYTES = `SELECT coalesce(sum(${SIZE} + pruned_bytes), 0)::bigint AS n FROM sessions`;
+
+/**
+ * The append capability in one statement (so one round trip and its own
+ * transaction): the header UPDATE guarded by the revision, the message rows
+ * numbered after the stored ones, and the notification, all or nothing.
+ * Returns one row whose `updated` is 0 when the revision did not match.
+ */
+export const APPEND = `WITH s AS (
+    UPDATE sessions SET status = $3, updated_at = $4, last_activity_at = $5, last_activity_ms = $6, expired_at = $7, archived_at = $8,
+      revision = $2 + 1, message_count = $9, tokens = $10, header = $11::json, header_bytes = $12,
+      next_seq = next_seq + cardinality($14::text[]), message_bytes = message_bytes + $13,
+      live_key = CASE WHEN $3 IN ('created', 'active') THEN live_key END
+    WHERE id = $1 AND revision = $2
+    RETURNING id, next_seq - cardinality($14::text[]) AS first_seq
+  ), ins AS (
+    INSERT INTO messages (session_id, seq, message_id, client_id, doc)
+    SELECT s.id, s.first_seq + m.ord - 1, m.mid, m.cid, m.doc::json
+    FROM s, unnest($14::text[], $15::text[], $16::text[]) WITH ORDINALITY AS m(doc, mid, cid, ord)
+    RETURNING 1
+  ), n AS (SELECT pg_notify($17, $18) FROM s)
+  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM n)::int AS notified`;
+
+/** A deletion in one statement: the session, its messages, its pruned log and the notification. Returns the key when it existed. */
+export const DELETE_SESSION = `WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING key),
+  dm AS (DELETE FROM messages WHERE session_id = $1),
+  dp AS (DELETE FROM pruned WHERE session_id = $1),
+  n AS (SELECT pg_notify($2, json_build_object('id', $1::text, 'key', d.key, 'revision', 0, 'reason', 'deleted', 'instance', $3::text)::text) FROM d)
+  SELECT d.key, (SELECT count(*) FROM n)::int AS notified FROM d`;
+
+/** The newest live session of a key at a cutoff (epoch ms; null: nothing expires), as every backend picks it. */
+export const FIND_LIVE = `SELECT id FROM sessions WHERE key = $1 AND status IN ('created', 'active')
+  AND ($2::bigint IS NULL OR last_activity_ms >= $2::bigint) ORDER BY id DESC LIMIT 1`;
+
+/** Releases a key's live claim held by a session that is no longer live at the cutoff. */
+export const RELEASE_STALE_CLAIM = `UPDATE sessions SET live_key = NULL WHERE live_key = $1
+  AND NOT (status IN ('created', 'active') AND ($2::bigint IS NULL OR last_activity_ms >= $2::bigint))`;
+
+/** Status as seen at the cutoff parameter `$n`, as in effectiveStatus. */
+const effective = (n: number): string =>
+  `CASE WHEN status IN ('created', 'active') AND $${n}::bigint IS NOT NULL AND last_activity_ms < $${n}::bigint THEN 'expired' ELSE status END`;
+
+/** Counts by effective status and kind. */
+export const STATS = `SELECT ${effective(1)} AS status, kind, count(*)::int AS n FROM sessions GROUP BY 1, 2`;
+
+/** Summaries whose id starts with a prefix (the LIKE pattern, escaped), in id order. */
+export const FIND_PREFIX = `SELECT ${SUMMARY_COLUMNS} FROM sessions WHERE id LIKE $1 ORDER BY id LIMIT $2`;
+
+/** The WHERE clause and parameters of a list query (validated by the caller). */
+export function listFilter(query: ListQuery): { where: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const conds: string[] = [];
+  const param = (v: unknown): string => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  if (query.kinds !== undefined) conds.push(`kind = ANY(${param([...query.kinds])}::text[])`);
+  if (query.channel !== undefined) conds.push(`channel = ${param(query.channel)}`);
+  if (query.key !== undefined) conds.push(`key = ${param(query.key)}`);
+  if (query.activeSince !== undefined) conds.push(`last_activity_ms >= ${param(Date.parse(query.activeSince))}::bigint`);
+  if (query.statuses !== undefined) {
+    const cutoff = query.expiryCutoff ?? null;
+    values.push(cutoff === null ? null : Date.parse(cutoff));
+    const n = values.length;
+    conds.push(`${effective(n)} = ANY(${param([...query.statuses])}::text[])`);
+  }
+  return { where: conds.length === 0 ? "" : `WHERE ${conds.join(" AND ")}`, values };
+}

@@ -1,0 +1,121 @@
+import type { PoolClient } from "pg";
+import type { Message, Session } from "../../session/types.js";
+import { conflictError, inferReason, prepareDocument, prepareMessages } from "../_document.js";
+import type { Commit, PrunedChange } from "../store.js";
+import { errorCode } from "./_errors.js";
+import { changePayload, messageRows, sessionColumns } from "./_rows.js";
+import * as sql from "./_sql.js";
+
+/** What the write paths need from their store. */
+export interface WriteContext {
+  /** Runs `fn` in one transaction on one pooled connection. */
+  tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T>;
+  /** Runs one statement (its own transaction) on any pooled connection. */
+  query<R extends object>(text: string, values: unknown[]): Promise<R[]>;
+  channel: string;
+  instance: string;
+}
+
+const LIVE_KEY_INDEX = "sessions_live_key";
+
+async function storedRevision(ctx: WriteContext, id: string): Promise<number | null> {
+  const [row] = await ctx.query<{ revision: number }>(sql.REVISION_OF, [id]);
+  return row?.revision ?? null;
+}
+
+async function insertMessages(c: PoolClient, id: string, messages: readonly Message[], firstSeq: number): Promise<void> {
+  if (messages.length === 0) return;
+  const rows = messageRows(messages);
+  await c.query(sql.INSERT_MESSAGES, [id, firstSeq, rows.docs, rows.ids, rows.clientIds]);
+}
+
+async function writePruned(c: PoolClient, id: string, pruned: PrunedChange | undefined): Promise<void> {
+  if (pruned === undefined) return;
+  const list = "append" in pruned ? pruned.append : pruned.replace;
+  if ("replace" in pruned) await c.query(sql.DELETE_PRUNED, [id]);
+  if (list.length === 0) return;
+  const rows = messageRows(list);
+  await c.query(sql.APPEND_PRUNED, [id, rows.docs, rows.ids]);
+}
+
+/**
+ * A whole-document commit: the row locked and its revision checked, header
+ * and message rows rewritten, the pruned change and the notification, in
+ * one transaction. A new session takes its key's live claim when free.
+ */
+export async function commitDocument(ctx: WriteContext, change: Commit): Promise<Session> {
+  const { session, expectedRevision } = change;
+  const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
+  const p = change.pruned;
+  const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: await prepareMessages(doc.id, p.append) } : { replace: await prepareMessages(doc.id, p.replace) };
+  const cols = sessionColumns(doc);
+  const rows = messageRows(doc.messages);
+  const attempt = async (claim: sql.Claim): Promise<Session> =>
+    ctx.tx(async (c) => {
+      let reason = change.reason;
+      if (expectedRevision === null) {
+        const ins = sql.insertSession(cols, rows, claim);
+        await c.query(ins.text, ins.values);
+        reason ??= "created";
+      } else {
+        const locked = (await c.query<{ revision: number; status: Session["status"]; message_count: number }>(sql.LOCK_SESSION, [doc.id])).rows[0];
+        if (locked?.revision !== expectedRevision) throw conflictError(doc.id, locked?.revision ?? null, expectedRevision);
+        reason ??= inferReason({ status: locked.status, messageCount: locked.message_count }, { status: doc.status, messageCount: doc.messages.length });
+        const upd = sql.updateSession(cols, rows);
+        await c.query(upd.text, upd.values);
+        await c.query(sql.DELETE_MESSAGES, [doc.id]);
+      }
+      await insertMessages(c, doc.id, doc.messages, 1);
+      await writePruned(c, doc.id, pruned);
+      await c.query(sql.NOTIFY, [ctx.channel, changePayload(ctx.instance, doc.id, doc.key, doc.revision, reason)]);
+      return doc;
+    });
+  try {
+    return await attempt("if-free");
+  } catch (err) {
+    if (errorCode(err) !== "23505") throw err;
+    // Two creators raced for a free live claim: this one goes without it.
+    if ((err as { constraint?: string }).constraint === LIVE_KEY_INDEX) return attempt("none");
+    throw conflictError(doc.id, await storedRevision(ctx, doc.id), expectedRevision);
+  }
+}
+
+/**
+ * The append capability: header columns and the new message rows under the
+ * revision check, as one statement. Only the header and the new messages are
+ * validated and written; the stored messages are not sent again.
+ */
+export async function appendDocument(ctx: WriteContext, session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
+  const earlier = session.messages.slice(0, session.messages.length - messages.length);
+  const part = await prepareDocument({ ...session, messages: [...messages] }, expectedRevision + 1);
+  const doc: Session = { ...part, messages: [...structuredClone(earlier), ...part.messages] };
+  const cols = sessionColumns(doc);
+  const rows = messageRows(part.messages);
+  const [r] = await ctx.query<{ updated: number }>(sql.APPEND, [
+    doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,
+    cols.messageCount, cols.tokens, cols.header, cols.headerBytes, rows.bytes, rows.docs, rows.ids, rows.clientIds,
+    ctx.channel, changePayload(ctx.instance, doc.id, doc.key, doc.revision, "appended"),
+  ]);
+  if (r?.updated !== 1) throw conflictError(doc.id, await storedRevision(ctx, doc.id), expectedRevision);
+  return doc;
+}
+
+/**
+ * One attempt at creating the live session of `key`: a claim held by a
+ * session no longer live at the cutoff is released, then the new row is
+ * inserted only if it can take the claim. False when another session holds
+ * it (a racing creator won): the caller looks again.
+ */
+export async function createLive(ctx: WriteContext, key: string, cutoffMs: number | null, draft: Session): Promise<Session | undefined> {
+  const doc = await prepareDocument(draft, 1);
+  const cols = sessionColumns(doc);
+  const rows = messageRows(doc.messages);
+  return ctx.tx(async (c) => {
+    await c.query(sql.RELEASE_STALE_CLAIM, [key, cutoffMs]);
+    const ins = sql.insertSession({ ...cols, key, live: true }, rows, "or-nothing");
+    if ((await c.query(ins.text, ins.values)).rowCount !== 1) return undefined;
+    await insertMessages(c, doc.id, doc.messages, 1);
+    await c.query(sql.NOTIFY, [ctx.channel, changePayload(ctx.instance, doc.id, doc.key, doc.revision, "created")]);
+    return doc;
+  });
+}

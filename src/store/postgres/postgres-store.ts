@@ -1,0 +1,330 @@
+import { randomBytes } from "node:crypto";
+import type { Client, Pool, PoolClient } from "pg";
+import { OpenclawError } from "../../errors.js";
+import { assertValidId } from "../../session/ids.js";
+import type { Message, Session, SessionSummary } from "../../session/types.js";
+import { closedError } from "../_document.js";
+import { validateListQuery } from "../_query.js";
+import type {
+  AppendingStore,
+  Commit,
+  DescribedStore,
+  ListPage,
+  ListQuery,
+  Loaded,
+  MaintainableStore,
+  MaintenanceReport,
+  ObservableStore,
+  PrefixStore,
+  RevisionStore,
+  RoutingStore,
+  SessionStore,
+  SizedStore,
+  StatsStore,
+  StoreChange,
+  StoreDescription,
+  StoreStats,
+  StoreWarning,
+} from "../store.js";
+import { parseTarget, type Target } from "./_connect.js";
+import { isConnectionFault, storeError } from "./_errors.js";
+import { migrate } from "./_migrate.js";
+import { ChangeListener } from "./_notify.js";
+import { toSummaryRow, type SummaryRow } from "./_rows.js";
+import * as sql from "./_sql.js";
+import { appendDocument, commitDocument, createLive, type WriteContext } from "./_write.js";
+
+
+/** What the PostgreSQL backend takes of the store options (the rest apply to other backends). */
+export interface PostgresStoreOptions {
+  /** Receives one-line reports of problems worked around (the change listener reconnecting). */
+  warn?: StoreWarning;
+  /** Most connections the pool keeps open (default {@link DEFAULT_POOL_MAX}); the change listener holds one more while anyone watches. */
+  poolMax?: number;
+}
+
+/** Connections a store keeps open unless `poolMax` says otherwise. */
+export const DEFAULT_POOL_MAX = 10;
+
+/** Settings of every connection: the URI, the schema as search_path, a name operators can see in pg_stat_activity (the URI may set another). */
+interface ConnectionConfig {
+  connectionString: string;
+  options: string;
+  application_name: string;
+}
+
+const connectionConfig = (target: Target): ConnectionConfig => ({ connectionString: target.connectionString, options: `-c search_path=${target.schema}`, application_name: "openclaw" });
+
+const cutoffMs = (cutoff: string | null | undefined): number | null => (cutoff === undefined || cutoff === null ? null : Date.parse(cutoff));
+
+/**
+ * The PostgreSQL backend: one row per session with the columns list and
+ * routing read, messages and pruned history as rows, revision checks in SQL,
+ * LISTEN/NOTIFY for other instances' changes. No `withLock`: writers from
+ * several instances are ordered by the revision check and the manager's
+ * optimistic retries, which cost no extra round trip when nobody races.
+ */
+export class PostgresStore implements SessionStore, AppendingStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore, DescribedStore, SizedStore, MaintainableStore {
+  /** Backend name. */
+  readonly kind = "postgres";
+  private closed = false;
+  private readonly instance = randomBytes(8).toString("hex");
+  private readonly listener: ChangeListener;
+  private readonly writes: WriteContext;
+
+  /** Use {@link openPostgresStore}, which migrates the schema first. */
+  constructor(
+    makeClient: (config: ConnectionConfig) => Client,
+    private readonly pool: Pool,
+    private readonly target: Target,
+    options: PostgresStoreOptions,
+  ) {
+    this.listener = new ChangeListener({
+      makeClient: () => makeClient(this.clientConfig()),
+      channel: target.channel,
+      instance: this.instance,
+      warn: options.warn ?? (() => {}),
+      describe: (err) => storeError(err, "listen for changes", target.location, target.secrets).message,
+    });
+    this.writes = {
+      tx: (fn) => this.tx(fn),
+      query: async (text, values) => (await this.pool.query(text, values)).rows,
+      channel: target.channel,
+      instance: this.instance,
+    };
+  }
+
+  /** Loads a session, its messages in order; undefined when absent. */
+  async get(id: string): Promise<Loaded | undefined> {
+    assertValidId(id);
+    return this.read("read a session", async () => {
+      const [row] = (await this.pool.query<{ header: Session; size_bytes: string; messages: Message[] }>(sql.GET_DOCUMENT, [id])).rows;
+      if (row === undefined) return undefined;
+      const session = row.header;
+      session.messages = row.messages;
+      return { session, sizeBytes: Number(row.size_bytes) };
+    });
+  }
+
+  /** Saves the document and its pruned change in one transaction; CONFLICT when the stored revision differs. */
+  async commit(change: Commit): Promise<Session> {
+    assertValidId(change.session.id);
+    return this.write("save a session", () => commitDocument(this.writes, change));
+  }
+
+  /** Appends message rows and updates the header, under the revision check, in one statement. */
+  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
+    assertValidId(session.id);
+    return this.write("append messages", () => appendDocument(this.writes, session, expectedRevision, messages));
+  }
+
+  /** Removes the session, its messages and pruned log; false when it did not exist. */
+  async delete(id: string): Promise<boolean> {
+    assertValidId(id);
+    return this.write("delete a session", async () => (await this.pool.query(sql.DELETE_SESSION, [id, this.target.channel, this.instance])).rowCount === 1);
+  }
+
+  /** Lists summaries from the session columns, newest activity first, paged by the database. */
+  async list(query: ListQuery = {}): Promise<ListPage> {
+    this.assertOpen();
+    validateListQuery(query);
+    const { where, values } = sql.listFilter(query);
+    const page = [...values];
+    let tail = "";
+    if (query.limit !== undefined) {
+      page.push(query.limit);
+      tail += ` LIMIT $${page.length}`;
+    }
+    if (query.offset !== undefined && query.offset > 0) {
+      page.push(query.offset);
+      tail += ` OFFSET $${page.length}`;
+    }
+    return this.read("list sessions", async () => {
+      const [items, count] = await Promise.all([
+        this.pool.query<SummaryRow>(`SELECT ${sql.SUMMARY_COLUMNS} FROM sessions ${where} ORDER BY last_activity_ms DESC, id DESC${tail}`, page),
+        this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions ${where}`, values),
+      ]);
+      const cut = cutoffMs(query.expiryCutoff);
+      return { items: items.rows.map((r) => toSummaryRow(r, cut)), total: count.rows[0]?.n ?? 0 };
+    });
+  }
+
+  /** The pruned log, oldest first. */
+  async readPruned(id: string): Promise<Message[]> {
+    assertValidId(id);
+    return this.read("read the pruned history", async () => (await this.pool.query<{ doc: Message }>(sql.READ_PRUNED, [id])).rows.map((r) => r.doc));
+  }
+
+  /** The stored revision, or null. */
+  async revisionOf(id: string): Promise<number | null> {
+    assertValidId(id);
+    return this.read("read a revision", async () => (await this.pool.query<{ revision: number }>(sql.REVISION_OF, [id])).rows[0]?.revision ?? null);
+  }
+
+  /** Counts by effective status and kind, grouped by the database. */
+  async stats(expiryCutoff: string | null): Promise<StoreStats> {
+    this.assertOpen();
+    validateListQuery({ expiryCutoff });
+    return this.read("count sessions", async () => {
+      const stats: StoreStats = { total: 0, byStatus: { created: 0, active: 0, expired: 0, archived: 0 }, byKind: { dm: 0, group: 0, isolated: 0 } };
+      const rows = (await this.pool.query<{ status: keyof StoreStats["byStatus"]; kind: keyof StoreStats["byKind"]; n: number }>(sql.STATS, [cutoffMs(expiryCutoff)])).rows;
+      for (const r of rows) {
+        stats.total += r.n;
+        stats.byStatus[r.status] += r.n;
+        stats.byKind[r.kind] += r.n;
+      }
+      return stats;
+    });
+  }
+
+  /** Summaries whose id starts with `prefix`, in id order, from the primary key's index. */
+  async findByIdPrefix(prefix: string, limit: number): Promise<SessionSummary[]> {
+    this.assertOpen();
+    if (limit <= 0) return [];
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.read("look up an id prefix", async () => (await this.pool.query<SummaryRow>(sql.FIND_PREFIX, [pattern, limit])).rows.map((r) => toSummaryRow(r, null)));
+  }
+
+  /** The key's live session, created atomically when there is none: the live-claim index admits one creator. */
+  async findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }> {
+    this.assertOpen();
+    const cut = cutoffMs(expiryCutoff);
+    for (let attempt = 1; ; attempt++) {
+      const live = await this.read("find a live session", async () => (await this.pool.query<{ id: string }>(sql.FIND_LIVE, [key, cut])).rows[0]?.id);
+      if (live !== undefined) {
+        const loaded = await this.get(live);
+        if (loaded !== undefined) return { session: loaded.session, created: false };
+        continue;
+      }
+      // The draft is made outside any transaction: `create` may read the store itself.
+      const draft = await create();
+      const made = await this.write("create a session", () => createLive(this.writes, key, cut, draft));
+      if (made !== undefined) return { session: made, created: true };
+      if (attempt >= 20) throw new OpenclawError("CONFLICT", `could not create or find the live session of ${key} after ${attempt} attempts; retry`);
+    }
+  }
+
+  /** Delivers other instances' changes, via LISTEN on a dedicated connection. */
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.assertOpen();
+    return this.listener.add(listener);
+  }
+
+  /** Backend, location (no credentials) and server version. */
+  async describe(): Promise<StoreDescription> {
+    this.assertOpen();
+    const version = await this.read("read the server version", async () => (await this.pool.query<{ v: string }>(`SELECT split_part(version(), ' ', 1) || ' ' || current_setting('server_version') AS v`)).rows[0]?.v);
+    return { backend: this.kind, location: this.target.location, ...(version === undefined ? {} : { serverVersion: version.split(" (")[0] ?? version }) };
+  }
+
+  /**
+   * Bytes of the stored documents and pruned messages as JSON, the measure
+   * the file backend reports: the tables' own size on disk only shrinks after
+   * a vacuum, so it would not follow what is stored.
+   */
+  async sizeOnDisk(): Promise<number> {
+    this.assertOpen();
+    return this.read("measure the store", async () => Number((await this.pool.query<{ n: string }>(sql.STORED_BYTES)).rows[0]?.n ?? 0));
+  }
+
+  /** Nothing to repair: the database keeps its own indexes consistent and autovacuum reclaims space. */
+  async maintain(_options: { dryRun?: boolean } = {}): Promise<MaintenanceReport> {
+    this.assertOpen();
+    return { leftoversRemoved: 0, indexRebuilt: false, quarantined: [] };
+  }
+
+  /** Stops the listener and drains the pool (in-flight queries finish first); later calls reject with CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener.close();
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private clientConfig(): ConnectionConfig {
+    return { ...connectionConfig(this.target), application_name: "openclaw-listen" };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError(this.kind);
+  }
+
+  /** A read, retried once on a fresh connection when the first one turned out dead (a restart, a killed backend). */
+  private async read<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    if (this.listener.pending !== undefined) await this.listener.pending;
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isConnectionFault(err) || this.closed) throw this.fail(err, action);
+      try {
+        return await fn();
+      } catch (again) {
+        throw this.fail(again, action);
+      }
+    }
+  }
+
+  /** A write: never retried here, since a dropped connection leaves its outcome unknown. */
+  private async write<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    if (this.listener.pending !== undefined) await this.listener.pending;
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.fail(err, action);
+    }
+  }
+
+  private fail(err: unknown, action: string): OpenclawError {
+    if (this.closed && !(err instanceof OpenclawError)) return closedError(this.kind);
+    return storeError(err, action, this.target.location, this.target.secrets);
+  }
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: unknown;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      if (isConnectionFault(err)) broken = err;
+      else await client.query("ROLLBACK").catch((e: unknown) => (broken = e));
+      throw err;
+    } finally {
+      // A connection that failed is destroyed, not handed to the next caller.
+      client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
+    }
+  }
+}
+
+/**
+ * Opens a ready PostgreSQL store on `uri` (`postgres://` or `postgresql://`,
+ * optional `?schema=NAME`): loads the driver, checks the server answers and
+ * applies pending migrations.
+ */
+export async function openPostgresStore(uri: string, options: PostgresStoreOptions = {}): Promise<SessionStore> {
+  const target = parseTarget(uri);
+  const pg = (await import("pg")).default;
+  const max = options.poolMax ?? DEFAULT_POOL_MAX;
+  if (!Number.isSafeInteger(max) || max < 1) throw new OpenclawError("INVALID_ARGUMENT", `poolMax must be a positive integer, got ${String(max)}`);
+  const pool = new pg.Pool({ ...connectionConfig(target), max, connectionTimeoutMillis: 10_000 });
+  // An idle connection the server closed (restart, terminated backend) is
+  // dropped by the pool; without a listener that event would end the process.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client, target.schema);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw storeError(err, "open the store", target.location, target.secrets);
+  }
+  return new PostgresStore((config) => new pg.Client(config), pool, target, options);
+}
