@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Node 20's test runner does not expand globs, so collect the test files here.
-// Usage: node scripts/run-tests.mjs [dir-or-file ...]
+// Usage: node scripts/run-tests.mjs [--store=postgres] [dir-or-file ...]
+// --store=postgres runs the given suites against a PostgreSQL store (OPENCLAW_TEST_STORE).
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -19,7 +20,13 @@ function collect(path, out) {
   }
 }
 
-const roots = process.argv.slice(2);
+const args = process.argv.slice(2);
+const store = args.find((a) => a.startsWith("--store="))?.slice("--store=".length);
+if (store !== undefined && store !== "postgres" && store !== "file") {
+  console.error(`error: --store takes postgres or file, not ${JSON.stringify(store)}`);
+  process.exit(2);
+}
+const roots = args.filter((a) => !a.startsWith("--store="));
 const files = [];
 for (const root of roots.length > 0 ? roots : ["test"]) collect(root, files);
 if (files.length === 0) {
@@ -29,6 +36,6 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", ...files],
-  { stdio: "inherit" },
+  { stdio: "inherit", env: store === undefined ? process.env : { ...process.env, OPENCLAW_TEST_STORE: store } },
 );
 process.exit(result.status ?? 1);

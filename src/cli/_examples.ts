@@ -11,7 +11,7 @@ const EXAMPLES: Record<string, readonly string[]> = {
   "sessions export": ["openclaw sessions export dm:telegram:42 > alice.json", "openclaw sessions export --all --output backup.json"],
   "sessions append": [
     "openclaw sessions append --dm telegram:42 \"Where is my order?\"",
-    "openclaw sessions append --session dm:telegram:42 --role assistant --tool-call lookup_order '{\"id\":\"1001\"}' \"Checking.\"",
+    "openclaw sessions append --session dm:telegram:42 --role assistant \"Checking.\" --tool-call lookup_order '{\"id\":\"1001\"}' --json",
     "openclaw sessions append --session dm:telegram:42 --role tool --call-id call_1 '{\"status\":\"shipped\"}'",
     "echo \"long text\" | openclaw sessions append --group slack:C1 --from bob -",
   ],

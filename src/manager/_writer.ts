@@ -8,7 +8,7 @@ import type { Change, Finalize, Mutation, SessionWriter, WriteOptions } from "./
 import { notFound } from "./_refs.js";
 import type { EventHub } from "./events.js";
 
-/** Attempts of an optimistic write before a CONFLICT reaches the caller. */
+/** Attempts of an optimistic write before a CONFLICT may reach the caller (it keeps trying until its time budget is spent too). */
 const MAX_ATTEMPTS = 8;
 
 const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** attempt) * (0.5 + Math.random())));
@@ -27,7 +27,15 @@ export class Writer implements SessionWriter {
     private readonly cache: SessionCache,
     private readonly events: EventHub,
     private readonly finalize: Finalize,
+    /** How long optimistic writes keep retrying under contention, like a lock wait (storage.lockTimeoutMs). */
+    private readonly retryForMs = 10_000,
   ) {}
+
+  // Several writers hammering one session can each lose many rounds in a row; giving up after a
+  // fixed count would turn contention into errors, so retries stop only when both budgets are spent.
+  private gaveUp(attempt: number, started: number): boolean {
+    return attempt >= MAX_ATTEMPTS && Date.now() - started >= this.retryForMs;
+  }
 
   async load(id: string, options: WriteOptions = {}): Promise<Session | undefined> {
     assertValidId(id);
@@ -49,6 +57,7 @@ export class Writer implements SessionWriter {
     return this.exclusive(
       id,
       async () => {
+        const started = Date.now();
         for (let attempt = 1; ; attempt++) {
           throwIfAborted(options.signal);
           // The first attempt may use the cache unchecked: the commit's revision check catches a stale copy.
@@ -60,7 +69,7 @@ export class Writer implements SessionWriter {
           try {
             return await this.save(change, current.revision);
           } catch (err) {
-            if (!isOpenclawError(err, "CONFLICT") || attempt >= MAX_ATTEMPTS) throw err;
+            if (!isOpenclawError(err, "CONFLICT") || this.gaveUp(attempt, started)) throw err;
             this.cache.drop(id);
             if (!canLock(this.store)) await backoff(attempt);
           }
@@ -79,13 +88,15 @@ export class Writer implements SessionWriter {
     return this.exclusive(
       session.id,
       async () => {
+        const started = Date.now();
         for (let attempt = 1; ; attempt++) {
           const current = await this.fresh(session.id);
           try {
             const saved = await this.save({ session, reason: "imported", pruned: { replace: pruned } }, current?.revision ?? null);
             return { saved, existed: current !== undefined };
           } catch (err) {
-            if (!isOpenclawError(err, "CONFLICT") || attempt >= MAX_ATTEMPTS) throw err;
+            if (!isOpenclawError(err, "CONFLICT") || this.gaveUp(attempt, started)) throw err;
+            if (!canLock(this.store)) await backoff(attempt);
           }
         }
       },

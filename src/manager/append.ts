@@ -89,7 +89,10 @@ export class Appender {
       id,
       async (s) => {
         const now = this.ctx.now();
-        assertWritable(s, this.ctx.config.sessions.expirationMs, now);
+        // Routing chose this session for this message while it was live; the time the write then
+        // took (a slow store, a busy machine) must not turn that choice into an expiry error.
+        // A session marked expired or archived meanwhile is still refused (0: no time-based expiry).
+        assertWritable(s, "ref" in target ? this.ctx.config.sessions.expirationMs : 0, now);
         existing = built.clientId === undefined ? undefined : s.messages.find((m) => m.clientId === built.clientId);
         if (existing !== undefined) return undefined;
         // Not CONFLICT: that code means "retry", and no retry can make this id free.

@@ -81,7 +81,7 @@ export class SessionManager {
     const derived = { model: frozen.sessions.model, window: this.#budget.window };
     const finalize = (s: Session): Session => withDerived(s, derived);
     this.#events = new EventHub(store, now);
-    this.#writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.#events, finalize);
+    this.#writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.#events, finalize, frozen.storage.lockTimeoutMs);
     this.#router = new Router(ctx, this.#writer, finalize);
     this.#deps = deps;
     this.#appender = new Appender(ctx, this.#writer, this.#router, (ref) => this.resolve(ref), async (s, o) => (await this.#compaction()).afterAppend(s, o));

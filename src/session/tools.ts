@@ -1,4 +1,4 @@
-import type { ToolPolicy } from "./types.js";
+import type { Message, ToolPolicy } from "./types.js";
 
 const cache = new Map<string, RegExp>();
 
@@ -54,4 +54,14 @@ export function editPolicy(
   allow = allow.filter((a) => !(edit.removeAllow ?? []).includes(a));
   deny = deny.filter((d) => !(edit.removeDeny ?? []).includes(d));
   return { allow, deny };
+}
+
+/**
+ * Tool calls in `messages` that no later tool message answers: waiting for
+ * their result, or a result that was never recorded. Context building keeps
+ * a call with its result, so these are worth telling an operator about.
+ */
+export function unansweredToolCalls(messages: readonly Message[]): Array<{ messageId: string; id: string; name: string }> {
+  const answered = new Set(messages.flatMap((m) => (m.toolCallId === undefined ? [] : [m.toolCallId])));
+  return messages.flatMap((m) => (m.toolCalls ?? []).filter((c) => !answered.has(c.id)).map((c) => ({ messageId: m.id, id: c.id, name: c.name })));
 }

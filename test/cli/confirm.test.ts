@@ -10,7 +10,7 @@ const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
  * would at a shell, answering `answer` when a `[y/N]` question appears.
  */
 function onTerminal(sb: Sandbox, args: readonly string[], answer: string | null): Promise<{ code: number; output: string; asked: boolean }> {
-  const command = [process.execPath, CLI, "--state-dir", sb.stateDir, ...args].map(quote).join(" ");
+  const command = [process.execPath, CLI, "--state-dir", sb.stateDir, ...sb.storeArgs, ...args].map(quote).join(" ");
   return new Promise((resolve, reject) => {
     const child = spawn("script", ["-qec", command, "/dev/null"], { env: { ...process.env, HOME: sb.home, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
     let output = "";

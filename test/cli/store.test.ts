@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { errorLine, runCli, sandbox, snapshot } from "../helpers/cli-run.js";
 import { seed } from "../helpers/cli-fixtures.js";
+import { FILE_STORE_ONLY } from "../helpers/test-store.js";
 
 interface StatusJson {
   store: string;
@@ -23,7 +24,7 @@ interface CopyJson {
   verified?: { sessions: number; mismatched: string[]; checksum: string };
 }
 
-test("store choice: --store beats OPENCLAW_STORE beats storage.uri beats the state dir", async (t) => {
+test("store choice: --store beats OPENCLAW_STORE beats storage.uri beats the state dir", { skip: FILE_STORE_ONLY }, async (t) => {
   const sb = await sandbox(t);
   const dirs = { flag: join(sb.home, "s-flag"), env: join(sb.home, "s-env"), config: join(sb.home, "s-config") };
   await mkdir(sb.stateDir, { recursive: true });
@@ -50,7 +51,7 @@ test("store choice: --store beats OPENCLAW_STORE beats storage.uri beats the sta
   assert.match(human.stdout, new RegExp(`^\\s*store\\s+file at ${dirs.flag.replace(/[/.]/g, "\\$&")}, .* on disk \\(from the command line\\)$`, "m"));
 });
 
-test("a store URI with an unknown scheme is one line that never echoes its credentials", async (t) => {
+test("a store URI with an unknown scheme is one line that never echoes its credentials", { skip: FILE_STORE_ONLY }, async (t) => {
   const sb = await sandbox(t);
   for (const [args, env] of [
     [["--store", "redis://admin:s3cret-pw@cache.internal:6379/0", "sessions", "list"], {}],
@@ -79,11 +80,11 @@ test("store copy moves every session with its pruned history, verifies it, and i
   const target = join(sb.home, "target");
   const envelope = await seed(sb, [{ key: "dm:telegram:1", messages: 4, pruned: 3, summary: "earlier: order #1001" }, { key: "group:slack:C1", messages: 2 }, { key: "isolated:task:a", status: "archived" }]);
 
-  const dry = await sb.json<CopyJson>(["store", "copy", "--from", sb.stateDir, "--to", `file:${target}`, "--dry-run"]);
+  const dry = await sb.json<CopyJson>(["store", "copy", "--from", sb.storeUri, "--to", `file:${target}`, "--dry-run"]);
   assert.deepEqual([dry.dryRun, dry.total, dry.created, dry.verified], [true, 3, 3, undefined]);
   assert.equal((await sb.json<{ total: number }>(["--store", `file:${target}`, "sessions", "list", "--status", "all"])).total, 0, "a dry run writes nothing");
 
-  const first = await sb.json<CopyJson>(["store", "copy", "--from", sb.stateDir, "--to", `file:${target}`]);
+  const first = await sb.json<CopyJson>(["store", "copy", "--from", sb.storeUri, "--to", `file:${target}`]);
   assert.deepEqual([first.total, first.created, first.updated, first.unchanged, first.failed.length], [3, 3, 0, 0, 0]);
   assert.deepEqual([first.verified?.sessions, first.verified?.mismatched], [3, []]);
 
@@ -94,14 +95,14 @@ test("store copy moves every session with its pruned history, verifies it, and i
   assert.equal((await exported(["--store", `file:${target}`])).sessions.find((s) => s.id === envelope.sessions[0]?.id) !== undefined, true);
 
   // Re-running changes nothing; a source change is carried over; target-only sessions stay.
-  const again = await sb.json<CopyJson>(["store", "copy", "--from", sb.stateDir, "--to", `file:${target}`]);
+  const again = await sb.json<CopyJson>(["store", "copy", "--from", sb.storeUri, "--to", `file:${target}`]);
   assert.deepEqual([again.created, again.updated, again.unchanged], [0, 0, 3]);
   assert.equal(again.verified?.checksum, first.verified?.checksum);
   await sb.ok(["sessions", "append", "--dm", "telegram:1", "one more"]);
   await sb.ok(["--store", `file:${target}`, "sessions", "append", "--dm", "discord:9", "only here"]);
-  const third = await sb.json<CopyJson>(["store", "copy", "--from", sb.stateDir, "--to", `file:${target}`]);
+  const third = await sb.json<CopyJson>(["store", "copy", "--from", sb.storeUri, "--to", `file:${target}`]);
   assert.deepEqual([third.created, third.updated, third.unchanged, third.onlyInTarget], [0, 1, 2, 1]);
-  const human = await sb.ok(["store", "copy", "--from", sb.stateDir, "--to", `file:${target}`]);
+  const human = await sb.ok(["store", "copy", "--from", sb.storeUri, "--to", `file:${target}`]);
   assert.match(human.stdout, /^copied 3 sessions from .* \(0 new, 0 updated, 3 unchanged\)$/m);
   assert.match(human.stdout, /^1 session only in the target, left alone$/m);
   assert.match(human.stdout, /^verified 3 sessions in the target: all match; checksum [0-9a-f]{16}$/m);
@@ -111,14 +112,14 @@ test("store copy refuses a copy onto itself and a bad URI, writing nothing", asy
   const sb = await sandbox(t);
   await seed(sb, [{ key: "dm:telegram:1" }]);
   const before = await snapshot(sb.stateDir);
-  const self = await sb.run(["store", "copy", "--from", sb.stateDir, "--to", `file:${sb.stateDir}/`]);
+  const self = await sb.run(["store", "copy", "--from", sb.storeUri, "--to", sb.storeUri.startsWith("file:") ? `${sb.storeUri}/` : sb.storeUri]);
   assert.equal(self.code, 1);
   assert.match(errorLine(self), /--from and --to name the same store/);
-  const bad = await sb.run(["store", "copy", "--from", sb.stateDir, "--to", "ftp://u:topsecret@x/y"]);
+  const bad = await sb.run(["store", "copy", "--from", sb.storeUri, "--to", "ftp://u:topsecret@x/y"]);
   assert.equal(bad.code, 1);
   assert.match(errorLine(bad), /unsupported store URI scheme "ftp:"/);
   assert.ok(!bad.stderr.includes("topsecret"));
-  const missing = await runCli(["store", "copy", "--from", sb.stateDir], sb.home);
+  const missing = await runCli(["store", "copy", "--from", sb.storeUri], sb.home);
   assert.equal(missing.code, 2);
   assert.match(errorLine(missing), /required option '--to <uri>'/);
   assert.deepEqual(await snapshot(sb.stateDir), before);

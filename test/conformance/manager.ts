@@ -176,6 +176,8 @@ export function managerConformance(name: string, open: OpenStore): void {
         const b = await SessionManager.open({ store: await reopen(), config: {}, warn: () => {} });
         const seen: SessionEvent[] = [];
         a.subscribe((e) => seen.push(e));
+        // A server-backed store starts listening in the background; one call through it is the moment it is in place.
+        await a.list();
         const s = await b.receive({ channel: "telegram", senderId: "far" }, "from elsewhere");
         await b.append(s.id, { role: "assistant", content: "reply" });
         await waitFor(() => seen.length >= 2);

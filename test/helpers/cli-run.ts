@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
+import { testStoreUri } from "./test-store.js";
 
 /** The built CLI entry point; tests run it exactly as an operator would. */
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -60,6 +61,10 @@ export function runChild(command: string, args: readonly string[], env: NodeJS.P
 export interface Sandbox {
   home: string;
   stateDir: string;
+  /** The store under test: `--store <uri>` on the postgres run, nothing on the file store. */
+  storeArgs: readonly string[];
+  /** The store's URI as `store copy` takes it. */
+  storeUri: string;
   /** Runs `openclaw --state-dir <stateDir> …args`. */
   run(args: readonly string[], options?: RunOptions): Promise<CliResult>;
   /** Runs and parses stdout as the one JSON document it must be; fails on a non-zero exit. */
@@ -73,7 +78,9 @@ export async function sandbox(t: TestContext): Promise<Sandbox> {
   const home = await mkdtemp(join(tmpdir(), "openclaw-cli-"));
   const stateDir = join(home, "state");
   t.after(() => rm(home, { recursive: true, force: true }));
-  const run = (args: readonly string[], options?: RunOptions) => runCli(["--state-dir", stateDir, ...args], home, options);
+  const storeUri = testStoreUri();
+  const store = storeUri === undefined ? [] : ["--store", storeUri];
+  const run = (args: readonly string[], options?: RunOptions) => runCli(["--state-dir", stateDir, ...store, ...args], home, options);
   const ok = async (args: readonly string[], options?: RunOptions) => {
     const r = await run(args, options);
     if (r.code !== 0) throw new Error(`openclaw ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
@@ -82,6 +89,8 @@ export async function sandbox(t: TestContext): Promise<Sandbox> {
   return {
     home,
     stateDir,
+    storeArgs: store,
+    storeUri: storeUri ?? `file:${stateDir}`,
     run,
     ok,
     async json<T>(args: readonly string[], options?: RunOptions) {

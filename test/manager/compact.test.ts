@@ -5,11 +5,12 @@ import { describe, it } from "node:test";
 import { SessionManager } from "../../src/manager/manager.js";
 import { openStore } from "../../src/store/open.js";
 import { openTestManager } from "../helpers/manager-open.js";
+import { FILE_STORE_ONLY } from "../helpers/test-store.js";
 
 const DAY = 86_400_000;
 
 describe("compact", () => {
-  it("marks expired sessions, archives long-expired ones, folds long histories, and dry-run changes nothing", async () => {
+  it("marks expired sessions, archives long-expired ones, folds long histories, and dry-run changes nothing", { skip: FILE_STORE_ONLY }, async () => {
     const env = await openTestManager({ config: { sessions: { maxHistoryLength: 100, expirationMs: DAY, archiveAfterMs: 2 * DAY } } });
     try {
       const m = env.manager;

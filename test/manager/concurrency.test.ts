@@ -7,9 +7,11 @@ import { openTestManager } from "../helpers/manager-open.js";
 
 const child = fileURLToPath(new URL("../helpers/manager-appender.ts", import.meta.url));
 
-function runChild(stateDir: string, writer: string, count: number, ids: string[]): Promise<void> {
+// The child opens the same store: the state dir's file store, or the URI under test through OPENCLAW_STORE.
+function runChild(env: { dir: string; storeUri: string | undefined }, writer: string, count: number, ids: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", child, stateDir, writer, String(count), ...ids], { stdio: ["ignore", "pipe", "pipe"] });
+    const childEnv = { ...process.env, ...(env.storeUri !== undefined ? { OPENCLAW_STORE: env.storeUri } : {}) };
+    const p = spawn(process.execPath, ["--import", "tsx", child, env.dir, writer, String(count), ...ids], { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
     let out = "";
     let err = "";
     p.stdout.on("data", (d) => (out += d));
@@ -25,7 +27,7 @@ describe("many sessions at once", () => {
       const ids: string[] = [];
       for (let i = 0; i < 100; i++) ids.push((await env.manager.create({ key: `dm:load:user${i}` })).id);
       const perSession = 10;
-      const other = runChild(env.dir, "B", 5, ids);
+      const other = runChild(env, "B", 5, ids);
       const mine: Promise<unknown>[] = [];
       for (let i = 0; i < perSession; i++) {
         for (const id of ids) mine.push(env.manager.append(id, { role: "user", content: `A:${i}`, sender: "A" }));
@@ -52,7 +54,7 @@ describe("many sessions at once", () => {
       const s = await env.manager.create({ key: "dm:events:far" });
       const seen: SessionEvent[] = [];
       const stop = env.manager.subscribe((e) => seen.push(e));
-      await runChild(env.dir, "B", 3, [s.id]);
+      await runChild(env, "B", 3, [s.id]);
       const deadline = Date.now() + 10_000;
       while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       stop();

@@ -68,7 +68,18 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
 /** What `append --json` prints. */
 export function appendResult(r: AppendResult): Record<string, unknown> {
   const s = r.session;
-  return { id: s.id, key: s.key, status: s.status, messageCount: s.messages.length, messageId: r.message.id, duplicate: r.duplicate, ...(r.started !== null ? { started: r.started } : {}) };
+  const calls = r.message.toolCalls?.map((c) => ({ id: c.id, name: c.name }));
+  return {
+    id: s.id,
+    key: s.key,
+    status: s.status,
+    messageCount: s.messages.length,
+    messageId: r.message.id,
+    duplicate: r.duplicate,
+    // The ids a tool result must name with --call-id.
+    ...(calls !== undefined ? { toolCalls: calls } : {}),
+    ...(r.started !== null ? { started: r.started } : {}),
+  };
 }
 
 function target(flags: AppendFlags): Inbound | null {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { unansweredToolCalls } from "../../session/tools.js";
 import type { BuiltContext } from "../../context/build.js";
 import { isOpenclawError } from "../../errors.js";
 import type { SessionManager } from "../../manager/manager.js";
@@ -143,6 +144,11 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
   if (usage.lastSummarizerError !== null) {
     const when = s.context.lastSummarizerErrorAt === null ? "" : ` (${timestamp(s.context.lastSummarizerErrorAt, now)})`;
     rows.push(["summarizer", colors.red(`last run failed${when}: ${visible(usage.lastSummarizerError)}`)]);
+  }
+  const waiting = unansweredToolCalls(s.messages);
+  if (waiting.length > 0) {
+    const calls = waiting.slice(0, 5).map((c) => `${visible(c.id)} (${visible(c.name)})`).join(", ") + (waiting.length > 5 ? ", ..." : "");
+    rows.push(["tool calls", colors.yellow(`${plural(waiting.length, "call")} without a result: ${calls}; the model is sent a call only with its result`)]);
   }
   print(heading("context"));
   print(keyValues(rows));
