@@ -25,6 +25,8 @@ export interface PgWriter {
   ackTimes: number[];
   /** Acks of appends a retry found already stored (the first attempt's outcome had been unknown). */
   duplicates: number;
+  /** Acknowledged messages sent again on purpose, and whether each was recognised as stored ("dup") or stored again ("new"). */
+  resent: ("dup" | "new")[];
   errors: WriterError[];
   stderr: string[];
   /** Lines that are not part of the protocol (should stay empty). */
@@ -48,6 +50,7 @@ export function startPgWriter(storeUri: string, stateDir: string, tag: string, s
     acked: new Map(),
     ackTimes: [],
     duplicates: 0,
+    resent: [],
     errors: [],
     stderr: [],
     stray: [],
@@ -85,6 +88,8 @@ export function startPgWriter(storeUri: string, stateDir: string, tag: string, s
         w.acked.set(user, [...(w.acked.get(user) ?? []), Number(n)]);
         w.ackTimes.push(now);
         if (kind === "dup") w.duplicates++;
+      } else if (/^retry \S+ \d+ (new|dup)$/.test(line)) {
+        w.resent.push(line.endsWith("dup") ? "dup" : "new");
       } else if (err !== null) {
         w.errors.push({ code: err[1] ?? "", message: JSON.parse(err[2] ?? '""') as string, at: now });
       } else if (line !== "ready" && line !== "done") {

@@ -8,6 +8,11 @@
 //   ready                      the store is open and the loops start
 //   ack <user> <n> new|dup     the append resolved (dup: a retry found it stored)
 //   err <CODE> <json message>  an attempt failed; the same message is retried
+//   retry <user> <n> new|dup   an acknowledged message sent again on purpose, as a
+//                              client unsure of the outcome does (must say dup):
+//                              every 10th message at once, and on start the last
+//                              one a killed predecessor stored, while it is in the
+//                              active history (where client ids are looked up)
 //   done                       the deadline passed and the store closed
 // A failed attempt is retried with the same client message id, so an append
 // whose outcome was unknown (the connection dropped) is never stored twice.
@@ -63,31 +68,48 @@ const manager = await retrying(() => SessionManager.open({ storeUri, stateDir, c
 /** @param {string} user */
 async function nextNumber(user) {
   const page = await manager.list({ key: `dm:${CHANNEL}:${user}`, status: "all" });
-  if (page.items.length === 0) return 0;
+  if (page.items.length === 0) return { n: 0, lastActive: false };
   const envelope = await manager.exportSessions(page.items.map((s) => s.id));
   const prefix = `${tag}:${user}:`;
   let max = -1;
+  let active = false;
   for (const s of envelope.sessions) {
-    for (const m of [...s.prunedHistory, ...s.messages]) {
-      if (m.content.startsWith(prefix)) max = Math.max(max, Number(m.content.slice(prefix.length)));
+    for (const [i, m] of [...s.prunedHistory, ...s.messages].entries()) {
+      const n = m.content.startsWith(prefix) ? Number(m.content.slice(prefix.length)) : -1;
+      if (n > max) [max, active] = [n, i >= s.prunedHistory.length];
     }
   }
-  return max + 1;
+  return { n: max + 1, lastActive: active };
 }
+
+/** @param {string} user @param {number} n */
+const messageOf = (user, n) => ({ role: /** @type {const} */ ("user"), content: `${tag}:${user}:${n}`, sender: user, clientMessageId: `${tag}-${user}-${n}` });
+/** @param {string} user @param {number} n */
+const record = (user, n) => retrying(() => manager.record({ inbound: { channel: CHANNEL, senderId: user } }, messageOf(user, n)));
 
 /** @type {Map<string, number>} */
 const next = new Map();
-for (const user of users) next.set(user, await retrying(() => nextNumber(user)));
+/** @type {string[]} */
+const resend = [];
+for (const user of users) {
+  const { n, lastActive } = await retrying(() => nextNumber(user));
+  next.set(user, n);
+  if (lastActive) resend.push(user);
+}
 process.stdout.write("ready\n");
+for (const user of resend) {
+  const n = (next.get(user) ?? 1) - 1;
+  process.stdout.write(`retry ${user} ${n} ${(await record(user, n)).duplicate ? "dup" : "new"}\n`);
+}
 
 /** @param {string} user */
 async function writeOne(user) {
   const n = next.get(user) ?? 0;
-  const message = { role: /** @type {const} */ ("user"), content: `${tag}:${user}:${n}`, sender: user, clientMessageId: `${tag}-${user}-${n}` };
-  const result = await retrying(() => manager.record({ inbound: { channel: CHANNEL, senderId: user } }, message));
+  const result = await record(user, n);
   // stdout is a pipe: the write is synchronous, so the ack is out before the next append starts.
   process.stdout.write(`ack ${user} ${n} ${result.duplicate ? "dup" : "new"}\n`);
   next.set(user, n + 1);
+  if (n % 10 === 9) process.stdout.write(`retry ${user} ${n} ${(await record(user, n)).duplicate ? "dup" : "new"}\n`);
 }
 
 await Promise.all(

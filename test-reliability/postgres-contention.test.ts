@@ -33,6 +33,7 @@ describe("postgres contention: two manager processes append to the same sessions
       const steady = start(url, dir, "s", SECONDS, USERS);
       const killedAcks = new Map<string, number[]>();
       const killedErrors: string[] = [];
+      const killedResent: ("dup" | "new")[] = [];
       let kills = 0;
       let killsBeforeAck = 0;
       while (Date.now() < deadline) {
@@ -52,6 +53,7 @@ describe("postgres contention: two manager processes append to the same sessions
         assert.deepEqual(victim.stray, [], "the writer printed something unexpected");
         mergeAcks(killedAcks, victim.acked);
         killedErrors.push(...victim.errors.map((e) => `${e.code} ${e.message}`));
+        killedResent.push(...victim.resent);
         kills++;
       }
       // A clean run afterwards carries on where the killed ones stopped.
@@ -60,6 +62,10 @@ describe("postgres contention: two manager processes append to the same sessions
       assert.equal(lastExit.code, 0, last.stderr.join(""));
       mergeAcks(killedAcks, last.acked);
       killedErrors.push(...last.errors.map((e) => `${e.code} ${e.message}`));
+      killedResent.push(...last.resent);
+      // A message sent again with its client message id, by the same process or by a restarted one, is recognised and not stored again.
+      assert.ok(steady.resent.length > 0, "the steady writer never sent a message again");
+      assert.deepEqual([...steady.resent, ...killedResent].filter((r) => r !== "dup"), [], "a message sent again with the same client message id was stored again");
 
       const steadyExit = await steady.exited;
       assert.equal(steadyExit.code, 0, steady.stderr.join(""));
@@ -74,7 +80,7 @@ describe("postgres contention: two manager processes append to the same sessions
         { tag: "s", acked: steady.acked, clean: true },
         { tag: "k", acked: killedAcks, clean: false },
       ]);
-      const figures = `${((Date.now() - started) / 1000).toFixed(1)} s, ${kills} kills (${killsBeforeAck} before the first ack), ${messages} messages stored; acknowledged: steady ${ackTotal(steady.acked)}, killed ${ackTotal(killedAcks)}; ${errors.length} CONFLICTs retried, ${steady.duplicates + last.duplicates} retries found already stored; ${switches} writer switches`;
+      const figures = `${((Date.now() - started) / 1000).toFixed(1)} s, ${kills} kills (${killsBeforeAck} before the first ack), ${messages} messages stored; acknowledged: steady ${ackTotal(steady.acked)}, killed ${ackTotal(killedAcks)}; ${errors.length} CONFLICTs retried, ${steady.duplicates + last.duplicates} retries found already stored; ${steady.resent.length + killedResent.length} acknowledged messages sent again (${killedResent.length} by a restarted writer), all recognised; ${switches} writer switches`;
       t.diagnostic(figures);
       // Without these the test would prove nothing: the two really wrote the same sessions, and kills happened mid-run.
       assert.ok(kills >= Math.max(2, Math.floor(SECONDS / 5)), `only ${kills} kills in ${SECONDS} s`);

@@ -119,6 +119,9 @@ describe("postgres restart: the server stopped and started under two writing man
           assert.ok(w.ackTimes.some((at) => at > o.to), `writer ${name} acknowledged nothing after the ${o.mode} outage`);
         }
         for (const s of secrets) assert.ok(!w.stderr.join("").includes(s));
+        // Messages sent again with their client message id, some of them across an outage, are recognised and not stored again.
+        assert.ok(w.resent.length > 0, `writer ${name} never sent a message again`);
+        assert.deepEqual(w.resent.filter((r) => r !== "dup"), [], `writer ${name}: a message sent again with the same client message id was stored again`);
       }
 
       const view = await readPgStore(url);
@@ -130,7 +133,7 @@ describe("postgres restart: the server stopped and started under two writing man
       t.diagnostic(
         `${((Date.now() - started) / 1000).toFixed(1)} s, ${messages} messages stored; acknowledged: a ${ackTotal(a.acked)}, b ${ackTotal(b.acked)}; ` +
           `${errors.filter((e) => e.code === "STORE_UNAVAILABLE").length} STORE_UNAVAILABLE and ${errors.filter((e) => e.code === "CONFLICT").length} CONFLICT errors retried, ` +
-          `${a.duplicates + b.duplicates} retries found already stored; ${switches} writer switches`,
+          `${a.duplicates + b.duplicates} retries found already stored, ${a.resent.length + b.resent.length} acknowledged messages sent again and recognised; ${switches} writer switches`,
       );
       // What a caller was told, each distinct message once (the port and database vary from run to run).
       const seen = new Map<string, number>();
