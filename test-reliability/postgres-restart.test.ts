@@ -51,7 +51,7 @@ async function setting(url: string, name: string): Promise<string> {
   }
 }
 
-describe("postgres restart: the server stopped and started under two writing manager processes", { skip }, () => {
+describe("postgres restart: the server stopped and started under manager processes writing the same sessions", { skip }, () => {
   it(`over ${SECONDS} s and two outages, errors are one clear line without credentials, writing resumes, nothing acknowledged is lost or doubled`, async (t) => {
     if (cluster === undefined) return;
     // A user name and a password of our own, to prove neither reaches an error (the cluster trusts local connections, so any password is accepted).
@@ -72,6 +72,7 @@ describe("postgres restart: the server stopped and started under two writing man
       const a = startPgWriter(url, dir, "a", SECONDS, USERS);
       const b = startPgWriter(url, dir, "b", SECONDS, USERS);
       writers.push(a, b);
+      let late: PgWriter | undefined;
       // A fast stop (the server ends every connection, then shuts down cleanly), then an immediate one (a crash: recovery at start).
       for (const mode of ["fast", "immediate"] as const) {
         // Each outage hits both writers mid-stream: they have started, or recovered from the last outage, and write again.
@@ -82,12 +83,20 @@ describe("postgres restart: the server stopped and started under two writing man
         const before = a.count() + b.count();
         const from = Date.now();
         await cluster.halt(mode);
+        if (mode === "immediate") {
+          // A third process starting while the server is down: opening the store fails clearly until it is back, then it writes too.
+          late = startPgWriter(url, dir, "c", Math.max(4, Math.ceil((started + SECONDS * 1000 - Date.now()) / 1000)), USERS);
+          writers.push(late);
+        }
         await delay(OUTAGE_MS);
+        // The outage lasts until the late process has tried to open the store, however slowly it started.
+        for (const until = Date.now() + 20_000; late !== undefined && late.errors.length === 0 && Date.now() < until; ) await delay(100);
         await cluster.resume();
         outages.push({ mode, from, to: Date.now() });
         t.diagnostic(`outage ${mode}: ${((Date.now() - from) / 1000).toFixed(1)} s, ${before} appends acknowledged before it`);
       }
-      for (const w of [a, b]) {
+      const c = late ?? assert.fail("no late writer");
+      for (const w of [a, b, c]) {
         const exit = await w.exited;
         assert.equal(exit.code, 0, `a writer failed: ${w.stderr.join("")}`);
         // A fold that runs after an append may fail during an outage: the append stands and the warning says so, in one line.
@@ -98,7 +107,8 @@ describe("postgres restart: the server stopped and started under two writing man
       }
 
       const secrets = [user, password, `${user}:${password}`];
-      for (const [name, w] of [["a", a], ["b", b]] as const) {
+      assert.match(c.errors[0]?.message ?? "", /^cannot open the store: /, "the late writer's first error");
+      for (const [name, w] of [["a", a], ["b", b], ["c", c]] as const) {
         const unavailable = w.errors.filter((e) => e.code === "STORE_UNAVAILABLE");
         // The only other failure a caller may see is a CONFLICT after the manager's own retries.
         assert.deepEqual(w.errors.filter((e) => e.code !== "STORE_UNAVAILABLE" && e.code !== "CONFLICT"), [], `writer ${name}: unexpected errors`);
@@ -114,13 +124,13 @@ describe("postgres restart: the server stopped and started under two writing man
           );
         }
         // Both outages were felt, and the writer carried on after each.
-        for (const o of outages) {
+        for (const o of name === "c" ? outages.slice(-1) : outages) {
           assert.ok(unavailable.some((e) => e.at >= o.from && e.at <= o.to + GRACE_MS), `writer ${name} saw no error during the ${o.mode} outage`);
           assert.ok(w.ackTimes.some((at) => at > o.to), `writer ${name} acknowledged nothing after the ${o.mode} outage`);
         }
         for (const s of secrets) assert.ok(!w.stderr.join("").includes(s));
         // Messages sent again with their client message id, some of them across an outage, are recognised and not stored again.
-        assert.ok(w.resent.length > 0, `writer ${name} never sent a message again`);
+        if (name !== "c") assert.ok(w.resent.length > 0, `writer ${name} never sent a message again`);
         assert.deepEqual(w.resent.filter((r) => r !== "dup"), [], `writer ${name}: a message sent again with the same client message id was stored again`);
       }
 
@@ -128,12 +138,13 @@ describe("postgres restart: the server stopped and started under two writing man
       const { messages, switches } = verifyStored(view, USERS, [
         { tag: "a", acked: a.acked, clean: true },
         { tag: "b", acked: b.acked, clean: true },
+        { tag: "c", acked: c.acked, clean: true },
       ]);
-      const errors = [...a.errors, ...b.errors];
+      const errors = [...a.errors, ...b.errors, ...c.errors];
       t.diagnostic(
-        `${((Date.now() - started) / 1000).toFixed(1)} s, ${messages} messages stored; acknowledged: a ${ackTotal(a.acked)}, b ${ackTotal(b.acked)}; ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s, ${messages} messages stored; acknowledged: a ${ackTotal(a.acked)}, b ${ackTotal(b.acked)}, c (started during the second outage) ${ackTotal(c.acked)}; ` +
           `${errors.filter((e) => e.code === "STORE_UNAVAILABLE").length} STORE_UNAVAILABLE and ${errors.filter((e) => e.code === "CONFLICT").length} CONFLICT errors retried, ` +
-          `${a.duplicates + b.duplicates} retries found already stored, ${a.resent.length + b.resent.length} acknowledged messages sent again and recognised; ${switches} writer switches`,
+          `${a.duplicates + b.duplicates + c.duplicates} retries found already stored, ${a.resent.length + b.resent.length + c.resent.length} acknowledged messages sent again and recognised; ${switches} writer switches`,
       );
       // What a caller was told, each distinct message once (the port and database vary from run to run).
       const seen = new Map<string, number>();
