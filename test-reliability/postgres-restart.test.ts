@@ -116,6 +116,8 @@ describe("postgres restart: the server stopped and started under manager process
         for (const e of unavailable) {
           // One line naming the action, the server (host, port, database, schema, no user) and what to do.
           assert.match(e.message, /^cannot [a-z ]+: the postgres server at postgres:\/\/127\.0\.0\.1:\d+\/openclaw_rel_[0-9a-f]+\?schema=rel is unavailable \([^()\n]+\); retry once it is back$/, `writer ${name}: unclear error`);
+          // A SQLSTATE comes with the server's words for it ("the database system is starting up"), never alone.
+          assert.doesNotMatch(e.message, /\([0-9][0-9A-Z]{4}\)/, `writer ${name}: a bare SQLSTATE`);
           for (const s of secrets) assert.ok(!e.message.includes(s), `writer ${name}: an error shows the credentials: ${e.message}`);
           // Every failure falls in an outage or shortly after the server is back.
           assert.ok(
