@@ -32,6 +32,8 @@ export interface PgWriter {
   /** Lines that are not part of the protocol (should stay empty). */
   stray: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** True once the writer has opened the store and starts writing; false if it exits first. */
+  ready: Promise<boolean>;
   /** Resolves once `n` acks in all have arrived, or the child has exited. */
   acks(n: number): Promise<void>;
   count(): number;
@@ -45,7 +47,10 @@ export function startPgWriter(storeUri: string, stateDir: string, tag: string, s
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OPENCLAW_"))),
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let markReady: (ready: boolean) => void = () => {};
+  const ready = new Promise<boolean>((resolve) => (markReady = resolve));
   const w: PgWriter = {
+    ready,
     child,
     acked: new Map(),
     ackTimes: [],
@@ -71,6 +76,7 @@ export function startPgWriter(storeUri: string, stateDir: string, tag: string, s
     }
   };
   void w.exited.then(() => {
+    markReady(false);
     done = true;
     wake();
   });
@@ -92,7 +98,9 @@ export function startPgWriter(storeUri: string, stateDir: string, tag: string, s
         w.resent.push(line.endsWith("dup") ? "dup" : "new");
       } else if (err !== null) {
         w.errors.push({ code: err[1] ?? "", message: JSON.parse(err[2] ?? '""') as string, at: now });
-      } else if (line !== "ready" && line !== "done") {
+      } else if (line === "ready") {
+        markReady(true);
+      } else if (line !== "done") {
         w.stray.push(line);
       }
     }

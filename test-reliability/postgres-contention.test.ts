@@ -42,8 +42,9 @@ describe("postgres contention: two manager processes append to the same sessions
           // Some kills land while the writer opens the store or looks for where it stopped.
           await delay(Math.floor(rng.next() * 600));
         } else {
-          // A start-up slowed by a loaded machine does not stretch a round past a few seconds.
-          await Promise.race([victim.acks(1 + Math.floor(rng.next() * 12)), delay(3000)]);
+          // Most kills land while appends are in flight, however slowly a loaded machine starts the writer.
+          await Promise.race([victim.ready, delay(30_000)]);
+          await Promise.race([victim.acks(1 + Math.floor(rng.next() * 12)), delay(5000)]);
           await delay(Math.floor(rng.next() * 15));
         }
         if (victim.count() === 0) killsBeforeAck++;
@@ -84,7 +85,7 @@ describe("postgres contention: two manager processes append to the same sessions
       t.diagnostic(figures);
       // Without these the test would prove nothing: the two really wrote the same sessions, and kills happened mid-run.
       assert.ok(kills >= Math.max(2, Math.floor(SECONDS / 5)), `only ${kills} kills in ${SECONDS} s`);
-      assert.ok(kills > killsBeforeAck, "no kill landed after an acknowledged append");
+      assert.ok(kills - killsBeforeAck >= Math.min(2, kills), `only ${kills - killsBeforeAck} kills landed after an acknowledged append`);
       for (const user of USERS) {
         assert.ok((steady.acked.get(user)?.length ?? 0) > 0, `steady writer acknowledged nothing for ${user}`);
         assert.ok((killedAcks.get(user)?.length ?? 0) > 0, `killed writer acknowledged nothing for ${user}`);
