@@ -84,7 +84,7 @@ describe("postgres contention: two manager processes append to the same sessions
       const figures = `${((Date.now() - started) / 1000).toFixed(1)} s, ${kills} kills (${killsBeforeAck} before the first ack), ${messages} messages stored; acknowledged: steady ${ackTotal(steady.acked)}, killed ${ackTotal(killedAcks)}; ${errors.length} CONFLICTs retried, ${steady.duplicates + last.duplicates} retries found already stored; ${steady.resent.length + killedResent.length} acknowledged messages sent again (${killedResent.length} by a restarted writer), all recognised; ${switches} writer switches`;
       t.diagnostic(figures);
       // Without these the test would prove nothing: the two really wrote the same sessions, and kills happened mid-run.
-      assert.ok(kills >= Math.max(2, Math.floor(SECONDS / 5)), `only ${kills} kills in ${SECONDS} s`);
+      assert.ok(kills >= Math.max(2, Math.floor(SECONDS / 10)), `only ${kills} kills in ${SECONDS} s`);
       assert.ok(kills - killsBeforeAck >= Math.min(2, kills), `only ${kills - killsBeforeAck} kills landed after an acknowledged append`);
       for (const user of USERS) {
         assert.ok((steady.acked.get(user)?.length ?? 0) > 0, `steady writer acknowledged nothing for ${user}`);
