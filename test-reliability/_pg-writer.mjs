@@ -11,8 +11,10 @@
 //   retry <user> <n> new|dup   an acknowledged message sent again on purpose, as a
 //                              client unsure of the outcome does (must say dup):
 //                              every 10th message at once, and on start the last
-//                              one a killed predecessor stored, while it is in the
-//                              active history (where client ids are looked up)
+//                              one a killed predecessor stored, when it is among
+//                              the newest active messages (client ids are looked
+//                              up in the active history, and a fold by the other
+//                              writer could otherwise move it out in between)
 //   done                       the deadline passed and the store closed
 // A failed attempt is retried with the same client message id, so an append
 // whose outcome was unknown (the connection dropped) is never stored twice.
@@ -35,6 +37,8 @@ const RETRYABLE = new Set(["STORE_UNAVAILABLE", "CONFLICT"]);
 const GIVE_UP_MS = 90_000;
 // Folding every few messages puts whole-document commits with a pruned change among the appends.
 const CONFIG = { sessions: { maxHistoryLength: 20, lowWaterMark: 0.5 } };
+/** A fold keeps about half of maxHistoryLength: a message among the newest RECENT stays active for several more appends. */
+const RECENT = 4;
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,7 +80,7 @@ async function nextNumber(user) {
   for (const s of envelope.sessions) {
     for (const [i, m] of [...s.prunedHistory, ...s.messages].entries()) {
       const n = m.content.startsWith(prefix) ? Number(m.content.slice(prefix.length)) : -1;
-      if (n > max) [max, active] = [n, i >= s.prunedHistory.length];
+      if (n > max) [max, active] = [n, i >= s.prunedHistory.length + s.messages.length - RECENT];
     }
   }
   return { n: max + 1, lastActive: active };
