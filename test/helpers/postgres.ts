@@ -95,8 +95,16 @@ function runPg(bin: string, args: string[]): Promise<{ code: number; out: string
   });
 }
 
+/** A throwaway cluster, which a fault test may stop and start again on the same port and data. */
+export interface ThrowawayCluster extends PostgresServer {
+  /** Stops the server (`pg_ctl stop -m fast|immediate`), keeping its data; connections drop, new ones are refused. */
+  halt(mode: "fast" | "immediate"): Promise<void>;
+  /** Starts the halted server again and waits until it accepts connections. */
+  resume(): Promise<void>;
+}
+
 /** Starts a private cluster in a temp directory on a free port (trust auth, fsync off); stopped and removed by `stop`. */
-export async function startThrowawayCluster(): Promise<PostgresServer> {
+export async function startThrowawayCluster(): Promise<ThrowawayCluster> {
   const bin = binDir();
   if (bin === undefined) throw new Error("no PostgreSQL binaries (initdb) installed");
   const dir = await mkdtemp(join(tmpdir(), "openclaw-pg-"));
@@ -122,6 +130,11 @@ export async function startThrowawayCluster(): Promise<PostgresServer> {
     throw new Error(`pg_ctl start failed: ${start.out.trim().split("\n").slice(-3).join(" ")}`);
   }
   let stopped = false;
+  const pgCtl = async (args: string[]) => {
+    if (stopped) throw new Error("the throwaway cluster was removed");
+    const r = await runPg(join(bin, "pg_ctl"), ["-D", data, ...args]);
+    if (r.code !== 0) throw new Error(`pg_ctl ${args.at(-1) ?? ""} failed: ${r.out.trim().split("\n").slice(-3).join(" ")}`);
+  };
   const stopSync = () => {
     if (stopped) return;
     stopped = true;
@@ -134,6 +147,8 @@ export async function startThrowawayCluster(): Promise<PostgresServer> {
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     source: "initdb",
+    halt: (mode) => pgCtl(["-m", mode, "-w", "-t", "60", "stop"]),
+    resume: () => pgCtl(["-o", opts, "-l", join(dir, "server.log"), "-w", "-t", "60", "start"]),
     stop: async () => {
       process.removeListener("exit", stopSync);
       stopSync();

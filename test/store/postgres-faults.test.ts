@@ -79,7 +79,7 @@ else
           killed += r[0]?.n ?? 0;
           return killed > 0;
         });
-        assert.match(await failsCleanly(pending, "STORE_UNAVAILABLE", []), /unavailable \(57P01\); retry once it is back/);
+        assert.match(await failsCleanly(pending, "STORE_UNAVAILABLE", []), /unavailable \(terminating connection due to administrator command; SQLSTATE 57P01\); retry once it is back/);
         await admin.query("ROLLBACK");
         // Every idle connection killed too: the pool replaces them, no process crash.
         await db.admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'openclaw' AND datname = current_database()`);

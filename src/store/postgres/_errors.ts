@@ -39,7 +39,9 @@ export function storeError(err: unknown, action: string, location: string, secre
     return new OpenclawError("STORE_UNAVAILABLE", `cannot ${action}: the database of ${location} does not exist; create it or fix the store URI`, { cause });
   }
   if (isConnectionFault(err)) {
-    return new OpenclawError("STORE_UNAVAILABLE", `cannot ${action}: the postgres server at ${location} is unavailable (${code ?? reason}); retry once it is back`, { cause, userError: false });
+    // A SQLSTATE alone ("57P03") does not say what happened; the server's own words do ("the database system is starting up").
+    const why = code === undefined ? reason : /^[0-9][0-9A-Z]{4}$/.test(code) ? `${reason}; SQLSTATE ${code}` : code;
+    return new OpenclawError("STORE_UNAVAILABLE", `cannot ${action}: the postgres server at ${location} is unavailable (${why}); retry once it is back`, { cause, userError: false });
   }
   return new OpenclawError("STORAGE", `cannot ${action} in the postgres store at ${location}: ${reason}${code === undefined ? "" : ` (SQLSTATE ${code})`}`, { cause, userError: false });
 }
