@@ -22,8 +22,8 @@ export interface LogHost {
   warn: StoreWarning;
   /** Runs `fn` holding the session's lock across processes. */
   withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
-  /** Records a checkpointed document's summary in the index. */
-  indexPut(summary: SessionSummary): Promise<void>;
+  /** Records a checkpointed document's summary in the index, with the status it had before. */
+  indexPut(summary: SessionSummary, ps: SessionStatus): Promise<void>;
 }
 
 /** A session's stored state counting its log records. */
@@ -111,7 +111,7 @@ export class SessionLog {
       );
       if (applied > 0) {
         const bytes = await this.host.docs.write(id, JSON.stringify(session));
-        await this.host.indexPut(toSummary(session, bytes));
+        await this.host.indexPut(toSummary(session, bytes), r.session.status);
       }
       this.reader.covered(id, session.revision);
     });

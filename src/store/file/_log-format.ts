@@ -1,4 +1,5 @@
 import { crc32 } from "node:zlib";
+import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionStatus, SessionSummary } from "../../session/types.js";
 
 // A log record is one frame: u32 payload length, u32 CRC-32 of the payload
@@ -39,6 +40,17 @@ export interface LogRecord {
   m: Message[];
   /** The session's summary after the append (sizeBytes is the document's, approximate until checkpointed). */
   s: SessionSummary;
+}
+
+/**
+ * The record of an append: `saved` is the document after it (at `base + 1`),
+ * `added` its last messages, `previous` the status and size stored before.
+ */
+export function recordOf(saved: Session, added: Message[], previous: { status: SessionStatus; size: number }): LogRecord {
+  const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = saved;
+  const after = saved.messages[saved.messages.length - added.length - 1]?.id ?? null;
+  const summary = toSummary(saved, previous.size + JSON.stringify(added).length);
+  return { id: saved.id, base: saved.revision - 1, rev: saved.revision, after, ps: previous.status, h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context }, m: added, s: summary };
 }
 
 /** Encodes a record as one frame. */

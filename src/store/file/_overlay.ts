@@ -1,4 +1,6 @@
 import type { SessionSummary } from "../../session/types.js";
+import type { Fresh } from "./_activity-index.js";
+import type { DocumentFiles } from "./_documents.js";
 import type { LogReader } from "./_log-reader.js";
 
 /**
@@ -23,4 +25,27 @@ export function overlay(entries: SessionSummary[], reader: LogReader): SessionSu
   if (ids.length === 0) return entries;
   const wanted = new Set(ids);
   return entries.map((e) => (wanted.has(e.id) ? withRecords(e, reader) : e));
+}
+
+/**
+ * What the log adds to the index for a head-read page: for each session with
+ * records beyond its document, its summary now and the status its document
+ * (so the index) has.
+ */
+export async function pendingFresh(reader: LogReader, docs: DocumentFiles): Promise<Map<string, Fresh>> {
+  reader.catchUp();
+  const out = new Map<string, Fresh>();
+  for (const id of reader.sessionsWithRecords()) {
+    const head = await docs.head(id);
+    if (head === null) continue;
+    let revision = head.revision;
+    let last: SessionSummary | undefined;
+    for (const p of reader.after(id, revision)) {
+      if (p.record.base !== revision) continue;
+      revision = p.record.rev;
+      last = p.record.s;
+    }
+    if (last !== undefined) out.set(id, { s: last, ps: head.status });
+  }
+  return out;
 }

@@ -39,36 +39,11 @@ import { findOrCreateLiveLocked } from "./_routing.js";
 import { routeLockId } from "../../session/ids.js";
 import { DEFAULT_WATCH_INTERVAL_MS, IndexWatcher } from "./_watch.js";
 import { DEFAULT_CHECKPOINT_MS, SessionLog } from "./_checkpoint.js";
-import { overlay } from "./_overlay.js";
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_LOCK_MS, positive, type FileStoreOptions } from "./_options.js";
+import { overlay, pendingFresh } from "./_overlay.js";
+import { recordOf } from "./_log-format.js";
 
-/** Options of {@link FileStore}. */
-export interface FileStoreOptions {
-  /** The state directory; sessions live in `<dir>/sessions`. */
-  dir: string;
-  /** How long `withLock` waits for another process (default 10 s). */
-  lockTimeoutMs?: number;
-  /** A lock not refreshed for this long counts as abandoned (default 30 s; live holders refresh it). */
-  staleLockMs?: number;
-  /** Receives one-line reports of problems worked around; default: stderr. */
-  warn?: StoreWarning;
-  /** Journal size in bytes below which it is never folded into the index snapshot (default 400 kB, ~1000 changes). */
-  journalFoldBytes?: number;
-  /** How often `watch` looks at the index for other processes' changes (default 100 ms). */
-  watchIntervalMs?: number;
-  /** Longest delay between an append and the checkpoint that writes it into the session's JSON document (default 1 s). */
-  checkpointMs?: number;
-}
-
-const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-const DEFAULT_STALE_LOCK_MS = 30_000;
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new OpenclawError("INVALID_ARGUMENT", `file store: ${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}
+export type { FileStoreOptions } from "./_options.js";
 
 /**
  * The default backend: one JSON document per session under `<dir>/sessions`,
@@ -128,7 +103,7 @@ export class FileStore
         warn: this.warn,
         // Not through withLock: recovery runs inside ready(), which withLock awaits.
         withLock: (id, fn) => (this.mutex.holds(id) ? fn() : this.mutex.run(id, () => this.locks.hold(id, fn))),
-        indexPut: (summary) => this.indexUpdate(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer })),
+        indexPut: (summary, ps) => this.indexUpdate(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer }, ps)),
       },
       positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
     );
@@ -183,7 +158,8 @@ export class FileStore
     // Without a reason, none is recorded: a watcher infers it from the summaries it knows.
     const reason = change.reason ?? (expectedRevision === null ? "created" : undefined);
     return this.withLock(doc.id, async () => {
-      const stored = (await this.log.stored(doc.id))?.revision ?? null;
+      const before = await this.log.stored(doc.id);
+      const stored = before?.revision ?? null;
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
       // Folded messages go to the log first, flushed: a crash before the
       // document is written leaves them in both places, and the log keeps
@@ -203,7 +179,7 @@ export class FileStore
         if (replace !== undefined) await replacePrunedLog(this.layout.pruned(doc.id), `${doc.id}.pruned`, replace);
       } finally {
         // The document is saved either way, so the index must say so.
-        await this.indexUpdate(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }));
+        await this.indexUpdate(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }, before?.status ?? null));
         this.watcher.ownDone(doc.id, doc.revision);
       }
       return doc;
@@ -216,6 +192,7 @@ export class FileStore
     assertValidId(id);
     return this.withLock(id, async () => {
       const key = this.index.cachedKey(id);
+      const before = await this.log.stored(id);
       const existed = await this.docs.remove(id);
       this.log.reader.drop(id);
       const pruned = this.layout.pruned(id);
@@ -227,7 +204,7 @@ export class FileStore
       await fsyncDir(this.layout.sessions);
       if (existed) {
         this.watcher.noteOwn(id, 0);
-        await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key));
+        await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key, before?.status ?? null));
         this.watcher.ownDone(id, 0);
       }
       return existed;
@@ -239,6 +216,11 @@ export class FileStore
     this.open();
     validateListQuery(query);
     await this.ready();
+    if (query.limit !== undefined) {
+      // A page of the default list reads the activity-ordered index from its head.
+      const page = await this.index.page(query, (query.offset ?? 0) + query.limit, await pendingFresh(this.log.reader, this.docs));
+      if (page !== undefined) return { items: applyListQuery(page.candidates, query).items, total: page.total };
+    }
     return applyListQuery(await this.entries(), query);
   }
 
@@ -334,12 +316,9 @@ export class FileStore
       if (base < 0) throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${id} must end its history; nothing was written`, { userError: false });
       const rev = expectedRevision + 1;
       const saved: Session = { ...session, version: SESSION_FORMAT_VERSION, revision: rev, messages: [...session.messages.slice(0, base), ...added] };
-      const h = { status: saved.status, updatedAt: saved.updatedAt, lastActivityAt: saved.lastActivityAt, expiredAt: saved.expiredAt, archivedAt: saved.archivedAt, participants: saved.participants, context: saved.context };
-      const m = JSON.stringify(added);
-      const summary = toSummary(saved, stored.size + m.length);
       this.watcher.noteOwn(id, rev);
       try {
-        await this.log.append({ id, base: expectedRevision, rev, after: saved.messages[base - 1]?.id ?? null, ps: stored.status, h, m: added, s: summary });
+        await this.log.append(recordOf(saved, added, stored));
       } finally {
         this.watcher.ownDone(id, rev);
       }
