@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { constants, fchmodSync, fdatasync, ftruncateSync, openSync } from "node:fs";
+import { constants, fchmodSync, fdatasync, ftruncateSync, openSync, rmSync } from "node:fs";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { storageError } from "../../errors.js";
@@ -127,7 +127,16 @@ export class LogWriter {
         }
       }
       const failed = join(this.dir, this.segment ?? "log");
+      const empty = this.segment !== undefined && start === 0;
       this.seal();
+      // A segment that never held a record is not left behind.
+      if (empty) {
+        try {
+          rmSync(failed, { force: true });
+        } catch {
+          // A read-only directory could not have created it either.
+        }
+      }
       const error = storageError("append to", failed, err);
       for (const w of batch) w.reject(error);
       return;
