@@ -40,16 +40,26 @@ function message(rng: Rng, i: number): { role: "user" | "assistant"; content: st
   return { role: user ? "user" : "assistant", content: chatText(rng, rng.int(6, 60)), sender: user ? "u1" : null };
 }
 
-/** The bytes the store wrote for a saved document (its serialized form). */
+/**
+ * The bytes an append through a log-structured store must make durable: the
+ * appended message plus the header fields an append changes, framed, the
+ * same payload the file store's log record carries. The raw baseline writes
+ * exactly these, one write + one fdatasync per append.
+ */
 function bytesOf(saved: Session): Buffer {
-  return Buffer.from(JSON.stringify(saved), "utf8");
+  const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = saved;
+  const last = saved.messages.at(-1);
+  const payload = JSON.stringify({ id: saved.id, base: saved.revision - 1, rev: saved.revision, after: saved.messages.at(-2)?.id ?? null, ps: status, h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context }, m: [last], s: { id: saved.id, key: saved.key, kind: saved.kind, channel: saved.channel, status, messageCount: saved.messages.length, tokens: 0, createdAt: saved.createdAt, updatedAt, lastActivityAt, expiredAt, archivedAt, revision: saved.revision, sizeBytes: 0 } });
+  return Buffer.concat([Buffer.alloc(8), Buffer.from(payload, "utf8")]);
 }
 
 /**
- * Scenario 3: durable appends through `SessionManager.append` (lock, load,
- * validate, atomic write with fsync + rename + directory fsync, index
- * journal, and folding when the history outgrows the default limits),
- * against raw write + fdatasync of the same document bytes in the same run.
+ * Scenario 3: durable appends through `SessionManager.append` (session lock,
+ * revision check against the document and the log, one log record made
+ * durable by a flush shared with every append waiting at that moment, and
+ * folding when the history outgrows the default limits), against raw write +
+ * fdatasync of the same record bytes, one fdatasync per append, in the same
+ * run.
  */
 export async function durableAppends(sizes: AppendSizes): Promise<Row[]> {
   const { dir, cleanup } = await scratch("append");
@@ -92,9 +102,9 @@ export async function durableAppends(sizes: AppendSizes): Promise<Row[]> {
         baseline: singleRaw,
         baselineLabel: "raw write+fdatasync",
         ratio: singleRate / singleRaw,
-        goal: "≥ 50% of raw",
-        met: singleRate >= 0.5 * singleRaw,
-        extra: { avgDocumentKiB: avg(singleDocs), rawInPlaceAppendsPerSecond: sig(singleInPlace), ratioToInPlace: sig(singleRate / singleInPlace, 3) },
+        goal: "≥ 0.8× raw",
+        met: singleRate >= 0.8 * singleRaw,
+        extra: { avgRecordKiB: avg(singleDocs), rawInPlaceAppendsPerSecond: sig(singleInPlace), ratioToInPlace: sig(singleRate / singleInPlace, 3) },
       },
       {
         scenario: "3 durable appends",
@@ -104,9 +114,9 @@ export async function durableAppends(sizes: AppendSizes): Promise<Row[]> {
         baseline: concurrentRaw,
         baselineLabel: "raw, one fdatasync per append",
         ratio: concurrentRate / concurrentRaw,
-        goal: "> raw (beats one fsync/append)",
-        met: concurrentRate > concurrentRaw,
-        extra: { avgDocumentKiB: avg(concurrentDocs), perSession: sizes.perSession, ratioToSingleSession: sig(concurrentRate / singleRate, 3) },
+        goal: "≥ 5× raw",
+        met: concurrentRate >= 5 * concurrentRaw,
+        extra: { avgRecordKiB: avg(concurrentDocs), perSession: sizes.perSession, ratioToSingleSession: sig(concurrentRate / singleRate, 3) },
       },
     ];
   } finally {

@@ -88,7 +88,7 @@ async function intact(stateDir: string, id: string, contents: string[]): Promise
   assert.deepEqual((await readdir(join(stateDir, "sessions"))).filter((n) => n.endsWith(".tmp") || n.endsWith(".lock")), []);
 }
 
-const FULL = /^error: cannot (write|write lock|create lock) \S+: ENOSPC \(disk full: free space and retry; the previous state is intact\)$/;
+const FULL = /^error: cannot (write|write lock|create lock|append to) \S+: ENOSPC \(disk full: free space and retry; the previous state is intact\)$/;
 const READ_ONLY = /^error: cannot [a-z ]+ \S+: EROFS \(permission denied or read-only: check the state directory; the previous state is intact\)$/;
 
 describe("storage failures: disk full and read-only", () => {
@@ -106,7 +106,7 @@ describe("storage failures: disk full and read-only", () => {
       await intact(stateDir, id, ["first message, ref INV-1", "first answer", "after freeing space"]);
     }));
 
-  it("a nearly full disk fails the document write itself, keeping the previous document and leaving no temp file", (t) =>
+  it("a nearly full disk fails the append's log write itself, keeping the previous document and leaving no temp file or segment", (t) =>
     onTmpfs(t, 1024, async (mount, stateDir) => {
       const id = await seed(stateDir);
       fill(join(mount, "filler"));
@@ -115,7 +115,8 @@ describe("storage failures: disk full and read-only", () => {
       const before = await checksums(stateDir);
       const line = errorLine(await runCli(["--state-dir", stateDir, "sessions", "append", "--session", id, "-"], mount, "word ".repeat(40_000)));
       assert.match(line, FULL);
-      assert.ok(line.includes(`${id}.json`), line);
+      // An append is a log record: the segment is the file that could not be written.
+      assert.match(line, /sessions\/log\/\S+\.log: ENOSPC/);
       assert.deepEqual(await checksums(stateDir), before);
       await intact(stateDir, id, ["first message, ref INV-1", "first answer"]);
     }));
@@ -156,7 +157,7 @@ describe("storage failures: disk full and read-only", () => {
       const before = await checksums(stateDir);
       // 64 KiB: the session, lock and index fit; a 200 kB document does not.
       const r = await runShell(`ulimit -f 64 && exec "${process.execPath}" "${CLI}" --state-dir "${stateDir}" sessions append --session ${id} -`, "z".repeat(200_000));
-      assert.match(errorLine(r), new RegExp(`^error: cannot write \\S+${id}\\.json: EFBIG$`));
+      assert.match(errorLine(r), /^error: cannot append to \S+\/sessions\/log\/\S+\.log: EFBIG$/);
       assert.deepEqual(await checksums(stateDir), before);
       await intact(stateDir, id, ["first message, ref INV-1", "first answer"]);
     } finally {

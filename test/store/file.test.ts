@@ -289,7 +289,7 @@ describe("file store commit", () => {
       const [created, archived, deleted] = await lines();
       assert.equal(created?.r, "created");
       assert.equal(archived?.r, "archived");
-      assert.deepEqual({ ...deleted, w: undefined }, { op: "del", id: doc.id, k: doc.key, r: "deleted", w: undefined });
+      assert.deepEqual({ ...deleted, w: undefined }, { op: "del", id: doc.id, k: doc.key, r: "deleted", w: undefined, ps: "archived" });
       assert.match(String(created?.w), /^[0-9a-f]{16}$/);
       assert.ok(created?.w === archived?.w && archived?.w === deleted?.w, "one writer id per instance");
       const other = await openFileStore({ dir, warn: () => {} });

@@ -5,7 +5,7 @@ import { storageError } from "../../errors.js";
 import { describe } from "../../session/ids.js";
 import type { Session } from "../../session/types.js";
 import { loadSchemas, type Schemas } from "../../session/_schemas.js";
-import { SESSION_FORMAT_VERSION } from "../../session/types.js";
+import { SESSION_FORMAT_VERSION, type SessionStatus } from "../../session/types.js";
 import { describeIssues, oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
 import { ensureDir, errnoOf, ignoreMissing, readHead, readNoFollow, writeAtomic } from "./_fs.js";
@@ -17,9 +17,18 @@ export type DocRead =
   | { state: "absent" }
   | { state: "corrupt"; reason: string; quarantinedAs: string | undefined };
 
-/** Enough of the document's start to hold version, id and revision of a compact document. */
-const HEAD_BYTES = 256;
+/** Enough of the document's start to hold version, id and revision of a compact document, and usually its status. */
+const HEAD_BYTES = 4096;
 const HEAD_RE = /^\{"version":(\d+),"id":"([0-9a-f-]{36})","revision":(\d+),/;
+// Inside a JSON string a quote is escaped, so `,"status":"` only matches the field itself.
+const STATUS_RE = /,"status":"(created|active|archived|expired)"/;
+
+/** What the first bytes of a document tell: its revision, status and size. */
+export interface DocHead {
+  revision: number;
+  status: SessionStatus;
+  size: number;
+}
 
 /** Reads, validates, writes and quarantines session documents. */
 export class DocumentFiles {
@@ -60,18 +69,26 @@ export class DocumentFiles {
    * full validating read, which quarantines a corrupt file.
    */
   async revision(id: string): Promise<number | null> {
-    let head: string | undefined;
+    return (await this.head(id))?.revision ?? null;
+  }
+
+  /** Revision, status and size from the document's first bytes (a full read when they do not tell); null when absent or corrupt. */
+  async head(id: string): Promise<DocHead | null> {
+    let head: { text: string; size: number } | undefined;
     try {
       head = readHead(this.layout.doc(id), HEAD_BYTES);
       if (head === undefined) return null;
     } catch {
       // Symlinks, directories and unreadable files are judged (and reported) by the full read.
-      head = "";
+      head = { text: "", size: 0 };
     }
-    const m = HEAD_RE.exec(head);
-    if (m !== null && (Number(m[1]) === SESSION_FORMAT_VERSION || Number(m[1]) === 1) && m[2] === id) return Number(m[3]);
+    const m = HEAD_RE.exec(head.text);
+    const status = STATUS_RE.exec(head.text)?.[1] as SessionStatus | undefined;
+    if (m !== null && status !== undefined && (Number(m[1]) === SESSION_FORMAT_VERSION || Number(m[1]) === 1) && m[2] === id) {
+      return { revision: Number(m[3]), status, size: head.size };
+    }
     const full = await this.read(id);
-    return full.state === "ok" ? full.session.revision : null;
+    return full.state === "ok" ? { revision: full.session.revision, status: full.session.status, size: full.bytes } : null;
   }
 
   /** Writes the serialized document atomically; returns its size in bytes. */

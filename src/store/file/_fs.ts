@@ -159,12 +159,12 @@ export function readSmallSync(path: string, maxBytes = 4096): FileRead | undefin
 }
 
 /**
- * Reads up to `bytes` (a few hundred) from the start of a file; undefined
- * when absent. Synchronous like the other bounded metadata calls: it takes
+ * Reads up to `bytes` (a few KiB) from the start of a file, with the file's
+ * size; undefined when absent. Synchronous like the other bounded metadata calls: it takes
  * microseconds, while three thread-pool round trips would each wait behind
  * every fsync in flight, on the path of every save.
  */
-export function readHead(path: string, bytes: number): string | undefined {
+export function readHead(path: string, bytes: number): { text: string; size: number } | undefined {
   let fd: number;
   try {
     fd = openSync(path, READ_FLAGS);
@@ -172,9 +172,11 @@ export function readHead(path: string, bytes: number): string | undefined {
     return ignoreMissing(err);
   }
   try {
-    const buf = Buffer.alloc(bytes);
+    const buf = Buffer.allocUnsafe(bytes);
     const n = readSync(fd, buf, 0, bytes, 0);
-    return buf.subarray(0, n).toString("utf8");
+    // The size of the file, not of the head: a short read means the whole file was read.
+    const size = n < bytes ? n : fstatSync(fd).size;
+    return { text: buf.subarray(0, n).toString("utf8"), size };
   } finally {
     closeQuietly(fd);
   }

@@ -1,6 +1,6 @@
 import { lstat } from "node:fs/promises";
 import { storageError } from "../../errors.js";
-import type { SessionSummary } from "../../session/types.js";
+import type { SessionStatus, SessionSummary } from "../../session/types.js";
 import { SESSION_KINDS, SESSION_STATUSES } from "../../session/types.js";
 import type { ChangeReason } from "../store.js";
 import type { FileRead } from "./_fs.js";
@@ -17,8 +17,13 @@ export interface OpMeta {
   w?: string;
 }
 
-/** One journal line: a saved summary, or a deletion (with the key when the writer knew it). */
-export type Op = ({ op: "put"; s: SessionSummary } | { op: "del"; id: string; k?: string }) & OpMeta;
+/**
+ * One journal line: a saved summary, or a deletion (with the key when the
+ * writer knew it). `ps` is the status the session had before (null: it did
+ * not exist), so a list can correct the snapshot's counts without reading it
+ * whole; lines without it (older writers, repairs) make the list count fully.
+ */
+export type Op = ({ op: "put"; s: SessionSummary } | { op: "del"; id: string; k?: string }) & OpMeta & { ps?: SessionStatus | null };
 
 // A Record so adding a ChangeReason without listing it here fails to compile.
 const REASONS: Record<ChangeReason, true> = {
@@ -67,7 +72,8 @@ export function isEntry(v: unknown): v is SessionSummary {
 export function snapshotEntries(v: unknown): SessionSummary[] | undefined {
   if (typeof v !== "object" || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (o.version !== 1 || !Array.isArray(o.entries)) return undefined;
+  // Format 2 keeps format 1's shape, ordered and counted for reading from the head.
+  if ((o.version !== 1 && o.version !== 2) || !Array.isArray(o.entries)) return undefined;
   return o.entries.every(isEntry) ? (o.entries as SessionSummary[]) : undefined;
 }
 
@@ -79,12 +85,18 @@ function metaOf(o: Record<string, unknown>): OpMeta {
   return meta;
 }
 
+/** The `ps` field of a line, when it is a status or null. */
+function previousOf(o: Record<string, unknown>): { ps?: SessionStatus | null } {
+  if (o.ps === null) return { ps: null };
+  return typeof o.ps === "string" && (SESSION_STATUSES as readonly string[]).includes(o.ps) ? { ps: o.ps as SessionStatus } : {};
+}
+
 /** A journal operation, or undefined when the line is not one. */
 function asOp(v: unknown): Op | undefined {
   if (typeof v !== "object" || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (o.op === "put" && isEntry(o.s)) return { op: "put", s: o.s, ...metaOf(o) };
-  if (o.op === "del" && typeof o.id === "string") return { op: "del", id: o.id, ...(typeof o.k === "string" ? { k: o.k } : {}), ...metaOf(o) };
+  if (o.op === "put" && isEntry(o.s)) return { op: "put", s: o.s, ...metaOf(o), ...previousOf(o) };
+  if (o.op === "del" && typeof o.id === "string") return { op: "del", id: o.id, ...(typeof o.k === "string" ? { k: o.k } : {}), ...metaOf(o), ...previousOf(o) };
   return undefined;
 }
 

@@ -1,7 +1,9 @@
 import { readdir, unlink } from "node:fs/promises";
 import { storageError } from "../../errors.js";
 import { toSummary } from "../../session/lifecycle.js";
-import type { SessionSummary } from "../../session/types.js";
+import type { SessionStatus, SessionSummary } from "../../session/types.js";
+import type { ListQuery } from "../store.js";
+import { freshFromJournal, headPage, snapshotText, type Fresh } from "./_activity-index.js";
 import { oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
 import type { DocRead, DocumentFiles } from "./_documents.js";
@@ -68,14 +70,36 @@ export class SessionIndex {
     });
   }
 
-  /** Records a saved document's summary, with why and by whom for watchers. */
-  async recordPut(summary: SessionSummary, meta: OpMeta = {}): Promise<void> {
-    await this.append([{ op: "put", s: summary, ...meta }]);
+  /** Records a saved document's summary, with why and by whom for watchers, and the status it had before (null: new) when known. */
+  async recordPut(summary: SessionSummary, meta: OpMeta = {}, ps?: SessionStatus | null): Promise<void> {
+    await this.append([{ op: "put", s: summary, ...meta, ...(ps === undefined ? {} : { ps }) }]);
   }
 
-  /** Records a deleted document; `key` when known, so watchers can say which conversation went. */
-  async recordDelete(id: string, meta: OpMeta = {}, key?: string): Promise<void> {
-    await this.append([{ op: "del", id, ...(key === undefined ? {} : { k: key }), ...meta }]);
+  /** Records a deleted document; `key` when known, so watchers can say which conversation went; `ps` its last status when known. */
+  async recordDelete(id: string, meta: OpMeta = {}, key?: string, ps?: SessionStatus | null): Promise<void> {
+    await this.append([{ op: "del", id, ...(key === undefined ? {} : { k: key }), ...meta, ...(ps === undefined ? {} : { ps }) }]);
+  }
+
+  /**
+   * The first `want` entries of a default list and its total, read from the
+   * snapshot's head plus the journal and `extra` (log records not yet
+   * checkpointed); undefined when that cannot answer the query.
+   */
+  async page(query: ListQuery, want: number, extra: Map<string, Fresh>): Promise<{ candidates: SessionSummary[]; total: number } | undefined> {
+    const before = await keyOf(this.layout.snapshot);
+    if (before === undefined) return undefined;
+    const journal = await readNoFollow(this.layout.journal).catch(() => undefined);
+    const ops = journal === undefined ? [] : parseOps(journal);
+    if (ops === undefined) return undefined;
+    const fresh = new Map<string, Fresh>();
+    if (!freshFromJournal(ops, fresh)) return undefined;
+    for (const [id, f] of extra) {
+      const before = fresh.get(id);
+      fresh.set(id, { s: f.s, ps: before === undefined ? f.ps : before.ps });
+    }
+    const page = await headPage(this.layout.snapshot, query, want, fresh);
+    // A fold between reading the journal and the snapshot would count its lines twice.
+    return sameKey(before, await keyOf(this.layout.snapshot)) ? page : undefined;
   }
 
   /** The routing key this process last saw indexed for `id`, without any I/O; undefined when not cached. */
@@ -219,7 +243,7 @@ export class SessionIndex {
 
   /** Writes `map` as the snapshot and drops the journal it supersedes (caller holds the index lock). */
   private async writeSnapshot(map: Map<string, SessionSummary>): Promise<void> {
-    await writeAtomic(this.layout.snapshot, JSON.stringify({ version: 1, entries: [...map.values()] }), "index");
+    await writeAtomic(this.layout.snapshot, snapshotText(map.values()), "index");
     await unlink(this.layout.journal).catch(ignoreMissing);
     await fsyncDir(this.layout.sessions);
     const snapshot = await keyOf(this.layout.snapshot);
@@ -250,15 +274,16 @@ export class SessionIndex {
       if (r.state === "ok") added.push(toSummary(r.session, r.bytes));
     }
     for (const s of added) map.set(s.id, s);
+    const goneStatus = new Map(gone.map((id) => [id, map.get(id)?.status ?? null]));
     for (const id of gone) map.delete(id);
     try {
       await this.locked(async () => {
         const ops: Op[] = [];
         for (const s of added) {
-          if ((await this.docs.revision(s.id)) === s.revision) ops.push({ op: "put", s });
+          if ((await this.docs.revision(s.id)) === s.revision) ops.push({ op: "put", s, ps: null });
         }
         for (const id of gone) {
-          if ((await keyOf(this.layout.doc(id))) === undefined) ops.push({ op: "del", id });
+          if ((await keyOf(this.layout.doc(id))) === undefined) ops.push({ op: "del", id, ps: goneStatus.get(id) ?? null });
         }
         if (ops.length === 0) return;
         // Repairs carry no writer: no instance made these changes, so every watcher reports them.

@@ -21,6 +21,8 @@ export class Layout {
   readonly snapshot: string;
   /** The index journal (JSONL, append-only between folds). */
   readonly journal: string;
+  /** The append log's segments (one writer per segment). */
+  readonly log: string;
 
   constructor(root: string) {
     this.root = root;
@@ -28,6 +30,7 @@ export class Layout {
     this.quarantine = join(this.sessions, "quarantine");
     this.snapshot = join(this.sessions, "index.json");
     this.journal = join(this.sessions, "index.journal");
+    this.log = join(this.sessions, "log");
   }
 
   /** The session document. */

@@ -6,6 +6,7 @@ import type { IndexView, SessionIndex } from "./_index.js";
 import type { FileKey, Op } from "./_index-format.js";
 import { keyOf, parseLines, sameKey } from "./_index-format.js";
 import type { Layout } from "./_paths.js";
+import type { LogRecord } from "./_log-format.js";
 
 /** Default pause between two looks at the index while someone is watching. */
 export const DEFAULT_WATCH_INTERVAL_MS = 100;
@@ -30,6 +31,8 @@ export interface WatchSource {
   warn: StoreWarning;
   /** Prepares the directories, so watching a store not yet used works. */
   ready: () => Promise<void>;
+  /** Reads new log records; the store hands each to {@link IndexWatcher.record}. */
+  followLog: () => void;
 }
 
 /**
@@ -44,6 +47,8 @@ export class IndexWatcher {
   /** Revision (0: deleted) of this instance's latest change per id that the watcher has not yet passed. */
   private readonly own = new Map<string, number>();
   private position: Position | undefined;
+  /** Other instances' records of sessions whose creation the watcher has not followed yet. */
+  private readonly early = new Map<string, LogRecord[]>();
   private timer: NodeJS.Timeout | undefined;
   /** Bumped on every start and stop, so a poll still running from an earlier start drops its result. */
   private generation = 0;
@@ -81,6 +86,26 @@ export class IndexWatcher {
     if (!this.active && this.own.get(id) === revision) this.own.delete(id);
   }
 
+  /**
+   * A log record learnt by this instance: an append another instance made
+   * is delivered now rather than when its checkpoint reaches the index; the
+   * checkpoint's index line then says nothing new. Own records only move the
+   * baseline, so a later diff does not report them.
+   */
+  record(record: LogRecord, own: boolean): void {
+    const pos = this.position;
+    if (pos === undefined || !this.active) return;
+    const before = pos.known.get(record.id);
+    if (before === undefined) {
+      // Its creation is not followed yet: delivered once it is.
+      if (!own) this.early.set(record.id, [...(this.early.get(record.id) ?? []), record]);
+      return;
+    }
+    if (before.revision >= record.rev) return;
+    pos.known.set(record.id, record.s);
+    if (!own) this.emit({ id: record.id, key: record.s.key, revision: record.rev, reason: "appended" }, undefined);
+  }
+
   /** Drops every listener and stops polling. */
   close(): void {
     this.listeners.clear();
@@ -116,9 +141,16 @@ export class IndexWatcher {
     this.timer = undefined;
     this.position = undefined;
     this.own.clear();
+    this.early.clear();
   }
 
   private async poll(generation: number): Promise<void> {
+    await this.pollIndex(generation);
+    // After the index, so a session's creation is known before its appends arrive.
+    if (generation === this.generation && this.position !== undefined) this.source.followLog();
+  }
+
+  private async pollIndex(generation: number): Promise<void> {
     const pos = this.position;
     if (pos === undefined) {
       await this.source.ready();
@@ -170,6 +202,9 @@ export class IndexWatcher {
       if (before !== undefined && before.revision === op.s.revision) return;
       known.set(op.s.id, op.s);
       this.emit({ id: op.s.id, key: op.s.key, revision: op.s.revision, reason: op.r ?? inferReason(before, op.s) }, op.w);
+      const early = this.early.get(op.s.id);
+      this.early.delete(op.s.id);
+      for (const r of early ?? []) this.record(r, false);
       return;
     }
     const before = known.get(op.id);

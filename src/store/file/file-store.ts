@@ -5,9 +5,11 @@ import { assertValidId } from "../../session/ids.js";
 import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { closedError, conflictError, oneLine, prepareDocument, prepareMessages } from "../_document.js";
+import { SESSION_FORMAT_VERSION } from "../../session/types.js";
 import { KeyedMutex } from "../_mutex.js";
 import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
 import type {
+  AppendingStore,
   Commit,
   ListPage,
   ListQuery,
@@ -36,42 +38,23 @@ import { appendPrunedLog, readPrunedLog, replacePrunedLog } from "./_pruned.js";
 import { findOrCreateLiveLocked } from "./_routing.js";
 import { routeLockId } from "../../session/ids.js";
 import { DEFAULT_WATCH_INTERVAL_MS, IndexWatcher } from "./_watch.js";
+import { DEFAULT_CHECKPOINT_MS, SessionLog } from "./_checkpoint.js";
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_LOCK_MS, positive, type FileStoreOptions } from "./_options.js";
+import { overlay, pendingFresh } from "./_overlay.js";
+import { recordOf } from "./_log-format.js";
 
-/** Options of {@link FileStore}. */
-export interface FileStoreOptions {
-  /** The state directory; sessions live in `<dir>/sessions`. */
-  dir: string;
-  /** How long `withLock` waits for another process (default 10 s). */
-  lockTimeoutMs?: number;
-  /** A lock not refreshed for this long counts as abandoned (default 30 s; live holders refresh it). */
-  staleLockMs?: number;
-  /** Receives one-line reports of problems worked around; default: stderr. */
-  warn?: StoreWarning;
-  /** Journal size in bytes below which it is never folded into the index snapshot (default 400 kB, ~1000 changes). */
-  journalFoldBytes?: number;
-  /** How often `watch` looks at the index for other processes' changes (default 100 ms). */
-  watchIntervalMs?: number;
-}
-
-const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-const DEFAULT_STALE_LOCK_MS = 30_000;
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new OpenclawError("INVALID_ARGUMENT", `file store: ${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}
+export type { FileStoreOptions } from "./_options.js";
 
 /**
  * The default backend: one JSON document per session under `<dir>/sessions`,
  * written atomically, guarded by per-session lock files, listed through a
- * derived index that can always be rebuilt from the documents. Every
- * optional capability but appending deltas is implemented.
+ * derived index that can always be rebuilt from the documents. Appends are
+ * records in a store-wide log, group-committed, and checkpointed into the
+ * documents shortly after; every read applies the records a document has
+ * not absorbed yet.
  */
 export class FileStore
-  implements SessionStore, LockingStore, MaintainableStore, SizedStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore
+  implements SessionStore, LockingStore, AppendingStore, MaintainableStore, SizedStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore
 {
   /** Backend name. */
   readonly kind = "file";
@@ -86,6 +69,7 @@ export class FileStore
   /** Marks this instance's journal lines, so its watcher can skip its own changes. */
   private readonly writer = randomBytes(8).toString("hex");
   private readonly watcher: IndexWatcher;
+  private readonly log: SessionLog;
   private initializing: Promise<void> | undefined;
   private closed = false;
 
@@ -110,7 +94,20 @@ export class FileStore
       intervalMs: positive("watchIntervalMs", options.watchIntervalMs, DEFAULT_WATCH_INTERVAL_MS),
       warn: this.warn,
       ready: () => this.ready(),
+      followLog: () => this.log.reader.catchUp(),
     });
+    this.log = new SessionLog(
+      {
+        layout: this.layout,
+        docs: this.docs,
+        warn: this.warn,
+        // Not through withLock: recovery runs inside ready(), which withLock awaits.
+        withLock: (id, fn) => (this.mutex.holds(id) ? fn() : this.mutex.run(id, () => this.locks.hold(id, fn))),
+        indexPut: (summary, ps) => this.indexUpdate(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer }, ps)),
+      },
+      positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
+    );
+    this.log.reader.listen((record, own) => this.watcher.record(record, own));
   }
 
   /** Creates the directories (0700) and an empty index if needed; every method awaits it. */
@@ -120,6 +117,7 @@ export class FileStore
       await ensureDir(this.layout.sessions, true);
       await ensureDir(this.layout.quarantine, true);
       await this.index.initialize();
+      await this.log.init();
     })().catch((err: unknown) => {
       this.initializing = undefined;
       throw err;
@@ -132,8 +130,13 @@ export class FileStore
     this.open();
     assertValidId(id);
     await this.ready();
+    // The log first: a checkpoint between the two reads only makes the document newer, never loses a record.
+    this.log.reader.catchUp();
     const r = await this.docs.read(id);
-    if (r.state === "ok") return { session: r.session, sizeBytes: r.bytes };
+    if (r.state === "ok") {
+      const { session, bytes } = this.log.current(r.session);
+      return { session, sizeBytes: r.bytes + bytes };
+    }
     // A repair, not a change anyone made: recorded without a writer so every watcher hears of it.
     if (r.state === "corrupt" && r.quarantinedAs !== undefined) await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted" }));
     return undefined;
@@ -155,7 +158,8 @@ export class FileStore
     // Without a reason, none is recorded: a watcher infers it from the summaries it knows.
     const reason = change.reason ?? (expectedRevision === null ? "created" : undefined);
     return this.withLock(doc.id, async () => {
-      const stored = await this.docs.revision(doc.id);
+      const before = await this.log.stored(doc.id);
+      const stored = before?.revision ?? null;
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
       // Folded messages go to the log first, flushed: a crash before the
       // document is written leaves them in both places, and the log keeps
@@ -163,6 +167,8 @@ export class FileStore
       // nothing is lost or doubled.
       if (append !== undefined) await appendPrunedLog(this.layout.pruned(doc.id), append);
       const bytes = await this.docs.write(doc.id, JSON.stringify(doc));
+      // The document is past every record of the session, so none applies any more.
+      this.log.reader.covered(doc.id, doc.revision);
       // Noted before the journal line exists, so no poll of our own watcher can see the change first.
       this.watcher.noteOwn(doc.id, doc.revision);
       try {
@@ -173,7 +179,7 @@ export class FileStore
         if (replace !== undefined) await replacePrunedLog(this.layout.pruned(doc.id), `${doc.id}.pruned`, replace);
       } finally {
         // The document is saved either way, so the index must say so.
-        await this.indexUpdate(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }));
+        await this.indexUpdate(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }, before?.status ?? null));
         this.watcher.ownDone(doc.id, doc.revision);
       }
       return doc;
@@ -186,7 +192,9 @@ export class FileStore
     assertValidId(id);
     return this.withLock(id, async () => {
       const key = this.index.cachedKey(id);
+      const before = await this.log.stored(id);
       const existed = await this.docs.remove(id);
+      this.log.reader.drop(id);
       const pruned = this.layout.pruned(id);
       try {
         await rm(pruned, { force: true });
@@ -196,7 +204,7 @@ export class FileStore
       await fsyncDir(this.layout.sessions);
       if (existed) {
         this.watcher.noteOwn(id, 0);
-        await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key));
+        await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key, before?.status ?? null));
         this.watcher.ownDone(id, 0);
       }
       return existed;
@@ -208,7 +216,12 @@ export class FileStore
     this.open();
     validateListQuery(query);
     await this.ready();
-    return applyListQuery(await this.index.entries(), query);
+    if (query.limit !== undefined) {
+      // A page of the default list reads the activity-ordered index from its head.
+      const page = await this.index.page(query, (query.offset ?? 0) + query.limit, await pendingFresh(this.log.reader, this.docs));
+      if (page !== undefined) return { items: applyListQuery(page.candidates, query).items, total: page.total };
+    }
+    return applyListQuery(await this.entries(), query);
   }
 
   /** Reads the pruned-history log, oldest first, each id once; unreadable lines are skipped with a warning. */
@@ -245,6 +258,7 @@ export class FileStore
   async maintain(options: { dryRun?: boolean } = {}): Promise<MaintenanceReport> {
     this.open();
     await this.ready();
+    if (options.dryRun !== true) await this.log.checkpointAll();
     return maintainFiles(this.layout, this.locks, this.index, options.dryRun === true);
   }
 
@@ -266,22 +280,57 @@ export class FileStore
     this.open();
     validateListQuery({ expiryCutoff });
     await this.ready();
-    return countSummaries(await this.index.entries(), expiryCutoff);
+    return countSummaries(await this.entries(), expiryCutoff);
   }
 
   /** Summaries whose id starts with `prefix`, from the index alone. */
   async findByIdPrefix(prefix: string, limit: number): Promise<SessionSummary[]> {
     this.open();
     await this.ready();
-    return matchIdPrefix(await this.index.entries(), prefix, limit);
+    return matchIdPrefix(await this.entries(), prefix, limit);
   }
 
-  /** The stored revision from the document's first bytes, or null when absent. */
+  /** The stored revision from the document's first bytes and its log records, or null when absent. */
   async revisionOf(id: string): Promise<number | null> {
     this.open();
     assertValidId(id);
     await this.ready();
-    return this.docs.revision(id);
+    return (await this.log.stored(id))?.revision ?? null;
+  }
+
+  /**
+   * Appends messages as one log record, durable when this resolves (its
+   * flush shared with every append waiting at the same moment), under the
+   * session lock; CONFLICT when the stored revision, counting log records,
+   * is not `expectedRevision`. The document is rewritten by a checkpoint.
+   */
+  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
+    this.open();
+    const id = session.id;
+    assertValidId(id);
+    const base = session.messages.length - messages.length;
+    const added = await prepareMessages(id, messages);
+    return this.withLock(id, async () => {
+      const stored = await this.log.stored(id);
+      if (stored?.revision !== expectedRevision) throw conflictError(id, stored?.revision ?? null, expectedRevision);
+      if (base < 0) throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${id} must end its history; nothing was written`, { userError: false });
+      const rev = expectedRevision + 1;
+      const saved: Session = { ...session, version: SESSION_FORMAT_VERSION, revision: rev, messages: [...session.messages.slice(0, base), ...added] };
+      this.watcher.noteOwn(id, rev);
+      try {
+        await this.log.append(recordOf(saved, added, stored));
+      } finally {
+        this.watcher.ownDone(id, rev);
+      }
+      return saved;
+    });
+  }
+
+  /** Writes every session's log records into its document now, and removes the segments that empties. */
+  async checkpoint(): Promise<void> {
+    this.open();
+    await this.ready();
+    await this.log.checkpointAll();
   }
 
   /** The key's live session, or `create()` saved at revision 1, under a lock named after the key across processes. */
@@ -291,10 +340,27 @@ export class FileStore
     return this.withLock(routeLockId(key), () => findOrCreateLiveLocked(this, key, expiryCutoff, create));
   }
 
-  /** Stops watching; every later call rejects with CLOSED. Locks live only inside withLock, so nothing else is held. */
+  /** Checkpoints every pending append into its document, stops watching; every later call rejects with CLOSED. Idempotent. */
   async close(): Promise<void> {
-    this.closed = true;
+    if (this.closed) return;
     this.watcher.close();
+    // Only a store that was opened has anything to write back.
+    if (this.initializing !== undefined) {
+      try {
+        await this.ready();
+        await this.log.close();
+      } catch (err) {
+        this.warn(`sessions/log: could not write every pending append into its document on close (${oneLine(err instanceof Error ? err.message : String(err), 160)}); they stay in the log and are read from there`);
+      }
+    }
+    this.closed = true;
+  }
+
+  /** The index's summaries with the log records not yet checkpointed applied. */
+  private async entries(): Promise<SessionSummary[]> {
+    const entries = await this.index.entries();
+    this.log.reader.catchUp();
+    return overlay(entries, this.log.reader);
   }
 
   private open(): void {

@@ -1,0 +1,210 @@
+import { unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { toSummary } from "../../session/lifecycle.js";
+import type { Session, SessionStatus, SessionSummary } from "../../session/types.js";
+import { oneLine } from "../_document.js";
+import type { StoreWarning } from "../store.js";
+import type { DocumentFiles } from "./_documents.js";
+import { ensureDir, ignoreMissing } from "./_fs.js";
+import type { LogRecord } from "./_log-format.js";
+import { LogReader } from "./_log-reader.js";
+import { LogWriter } from "./_log.js";
+import { pidAlive } from "./_lock.js";
+import type { Layout } from "./_paths.js";
+
+/** Default delay between a session's first unwritten append and the checkpoint that writes its document. */
+export const DEFAULT_CHECKPOINT_MS = 1_000;
+
+/** What the log needs from its store. */
+export interface LogHost {
+  layout: Layout;
+  docs: DocumentFiles;
+  warn: StoreWarning;
+  /** Runs `fn` holding the session's lock across processes. */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** Records a checkpointed document's summary in the index, with the status it had before. */
+  indexPut(summary: SessionSummary, ps: SessionStatus): Promise<void>;
+}
+
+/** A session's stored state counting its log records. */
+export interface Stored {
+  revision: number;
+  status: SessionStatus;
+  /** Bytes of the document plus its records (approximate until checkpointed). */
+  size: number;
+}
+
+/**
+ * The store-wide append log and its checkpoints: appends become durable as
+ * records in this instance's segment; a checkpoint folds a session's records
+ * into its JSON document (under the session's lock) at most `delayMs` after
+ * the first one, and a segment whose every record is in its documents is
+ * removed.
+ */
+export class SessionLog {
+  /** This instance's segments and group commit. */
+  readonly writer: LogWriter;
+  /** Every segment's records not yet in their documents. */
+  readonly reader: LogReader;
+  private readonly due = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly host: LogHost,
+    private readonly delayMs: number,
+  ) {
+    this.writer = new LogWriter(host.layout.log);
+    this.reader = new LogReader(host.layout.log, this.writer.writer, host.warn);
+  }
+
+  /** Creates the log directory and recovers: records of writers that are gone are written into their documents. */
+  async init(): Promise<void> {
+    await ensureDir(this.host.layout.log, true);
+    this.reader.catchUp();
+    await this.collect();
+  }
+
+  /** The session's revision counting its log records, with its status and size; null when it has no document. Call under the session's lock for a check that holds. */
+  async stored(id: string): Promise<Stored | null> {
+    this.reader.catchUp();
+    const head = await this.host.docs.head(id);
+    if (head === null) return null;
+    this.reader.covered(id, head.revision);
+    const out: Stored = { ...head };
+    for (const p of this.reader.after(id, head.revision)) {
+      if (p.record.base !== out.revision) continue;
+      out.revision = p.record.rev;
+      out.status = p.record.h.status;
+      out.size += p.bytes;
+    }
+    return out;
+  }
+
+  /** The document with the log records it has not absorbed yet, and the bytes they add. */
+  current(doc: Session): { session: Session; bytes: number } {
+    this.reader.covered(doc.id, doc.revision);
+    const { session, bytes } = this.reader.replay(doc);
+    return { session, bytes };
+  }
+
+  /** Writes a record durably (shared flush) and schedules the session's checkpoint. */
+  async append(record: LogRecord): Promise<void> {
+    const at = await this.writer.append(record);
+    this.reader.addOwn(record, at);
+    this.schedule(record.id);
+  }
+
+  /** Brings one session's document up to date with its records, under its lock. */
+  async checkpoint(id: string): Promise<void> {
+    await this.host.withLock(id, async () => {
+      this.reader.catchUp();
+      const r = await this.host.docs.read(id);
+      if (r.state !== "ok") {
+        this.reader.drop(id);
+        return;
+      }
+      const { session, applied } = this.reader.replay(r.session, (p) =>
+        this.host.warn(
+          `sessions/log/${p.segment}: the record of revision ${p.record.rev} of session ${id} was not applied: sessions/${id}.json was changed since it was written (edited by hand?); the document's content was kept`,
+        ),
+      );
+      if (applied > 0) {
+        const bytes = await this.host.docs.write(id, JSON.stringify(session));
+        await this.host.indexPut(toSummary(session, bytes), r.session.status);
+      }
+      this.reader.covered(id, session.revision);
+    });
+  }
+
+  /** Checkpoints every session with records, then removes the segments they empty. */
+  async checkpointAll(): Promise<void> {
+    this.reader.catchUp();
+    for (const id of this.reader.sessionsWithRecords()) await this.checkpointQuietly(id);
+    await this.collect();
+  }
+
+  /** Stops the timer and checkpoints everything this instance knows of. */
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due.clear();
+    await this.running;
+    await this.checkpointAll();
+    this.writer.seal();
+  }
+
+  /**
+   * Removes segments whose records are all in their documents (or whose
+   * sessions are gone); records of writers that died are checkpointed first.
+   * A live writer's active segment is never removed: it may still append.
+   */
+  async collect(): Promise<void> {
+    this.reader.catchUp();
+    const segments = this.reader.segmentList();
+    const newest = new Map<string, number>();
+    for (const s of segments) newest.set(s.writer, Math.max(newest.get(s.writer) ?? 0, s.seq));
+    for (const s of segments) {
+      const own = s.writer === this.writer.writer;
+      const dead = !own && !pidAlive(s.pid);
+      if (own && s.name === this.writer.active) {
+        const before = this.writer.activeBytes;
+        if (this.writer.busy || !(await this.coveredAll(s.ids)) || this.writer.busy || this.writer.activeBytes !== before) continue;
+        this.writer.seal();
+      } else if (!own && !dead && s.seq === newest.get(s.writer)) {
+        continue;
+      } else if (!(await this.coveredAll(s.ids))) {
+        if (!dead) continue;
+        for (const id of s.ids.keys()) await this.checkpointQuietly(id);
+        if (!(await this.coveredAll(s.ids))) continue;
+      }
+      try {
+        await unlink(join(this.host.layout.log, s.name)).catch(ignoreMissing);
+      } catch (err) {
+        this.host.warn(`sessions/log/${s.name}: could not remove a checkpointed segment (${describe(err)}); it is harmless and removed later`);
+        continue;
+      }
+      this.reader.forgetSegment(s.name);
+    }
+  }
+
+  private schedule(id: string): void {
+    this.due.add(id);
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const ids = [...this.due];
+      this.due.clear();
+      this.running = this.running.then(async () => {
+        for (const id of ids) await this.checkpointQuietly(id);
+        await this.collect().catch((err: unknown) => this.host.warn(`sessions/log: could not remove checkpointed segments (${describe(err)}); retrying later`));
+      });
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  /** A failed checkpoint loses nothing (the records stay in the log and are read with the document), so it is reported, not thrown. */
+  private async checkpointQuietly(id: string): Promise<void> {
+    try {
+      await this.checkpoint(id);
+    } catch (err) {
+      this.host.warn(`sessions/${id}.json: could not be brought up to date from the log (${describe(err)}); its records stay in the log`);
+    }
+  }
+
+  /** True when every session's document holds at least the given revision, is gone, or can never reach it. */
+  private async coveredAll(ids: Map<string, number>): Promise<boolean> {
+    for (const [id, rev] of ids) {
+      const head = await this.host.docs.head(id);
+      if (head === null || head.revision >= rev) continue;
+      // A record the chain from the document cannot reach will never be applied.
+      if ((this.reader.tip(id, head.revision) ?? 0) < rev) continue;
+      return false;
+    }
+    return true;
+  }
+}
+
+function describe(err: unknown): string {
+  return oneLine(err instanceof Error ? err.message : String(err), 160);
+}

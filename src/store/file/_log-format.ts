@@ -1,0 +1,141 @@
+import { crc32 } from "node:zlib";
+import { toSummary } from "../../session/lifecycle.js";
+import type { Message, Session, SessionStatus, SessionSummary } from "../../session/types.js";
+
+// A log record is one frame: u32 payload length, u32 CRC-32 of the payload
+// (both little-endian), then the payload, JSON in UTF-8. The length lets a
+// reader skip to the next frame without parsing; the checksum tells a torn
+// or damaged frame from a whole one, so recovery stops exactly where the
+// last complete write ended.
+
+/** Bytes of a frame header (length + checksum). */
+export const FRAME_HEADER = 8;
+/** A frame longer than this is damage, not a record (messages are limited far below it). */
+export const MAX_FRAME = 256 * 2 ** 20;
+
+/** The header fields an append may change, as the contract allows. */
+export interface AppendHeader {
+  status: SessionStatus;
+  updatedAt: string;
+  lastActivityAt: string;
+  expiredAt: string | null;
+  archivedAt: string | null;
+  participants: string[];
+  context: Session["context"];
+}
+
+/** One durable append: the messages added and the header after them, at revision `rev` built on `base`. */
+export interface LogRecord {
+  /** Session id. */
+  id: string;
+  /** The revision the append was based on; the record applies only to a document at exactly this revision. */
+  base: number;
+  /** The revision the append produced (base + 1). */
+  rev: number;
+  /** Id of the base document's last message (null when it had none): a second check that the record belongs on it. */
+  after: string | null;
+  /** Status before the append, so index counts can be corrected without reading the old summary. */
+  ps: SessionStatus;
+  h: AppendHeader;
+  m: Message[];
+  /** The session's summary after the append (sizeBytes is the document's, approximate until checkpointed). */
+  s: SessionSummary;
+}
+
+/**
+ * The record of an append: `saved` is the document after it (at `base + 1`),
+ * `added` its last messages, `previous` the status and size stored before.
+ */
+export function recordOf(saved: Session, added: Message[], previous: { status: SessionStatus; size: number }): LogRecord {
+  const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = saved;
+  const after = saved.messages[saved.messages.length - added.length - 1]?.id ?? null;
+  const summary = toSummary(saved, previous.size + JSON.stringify(added).length);
+  return { id: saved.id, base: saved.revision - 1, rev: saved.revision, after, ps: previous.status, h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context }, m: added, s: summary };
+}
+
+/** Encodes a record as one frame. */
+export function encodeRecord(record: LogRecord): Buffer {
+  const payload = Buffer.from(JSON.stringify(record), "utf8");
+  const frame = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
+  frame.writeUInt32LE(payload.length, 0);
+  frame.writeUInt32LE(crc32(payload), 4);
+  payload.copy(frame, FRAME_HEADER);
+  return frame;
+}
+
+/** What decoding a run of frames found. */
+export interface Decoded {
+  records: { record: LogRecord; offset: number; bytes: number }[];
+  /** Bytes consumed: the end of the last whole, valid frame. */
+  consumed: number;
+  /** Why decoding stopped before the end of the data: "partial" (the tail is shorter than its frame says) or "damaged". */
+  stop: "end" | "partial" | "damaged";
+}
+
+/**
+ * Decodes frames from `data` (which starts at file offset `base`), stopping
+ * at the first frame that is incomplete or fails its checksum or shape: a
+ * writer's records are written in order, so nothing after a bad frame can
+ * be trusted to follow the ones before it.
+ */
+export function decodeFrames(data: Buffer, base: number): Decoded {
+  const records: Decoded["records"] = [];
+  let at = 0;
+  while (at < data.length) {
+    if (data.length - at < FRAME_HEADER) return { records, consumed: at, stop: "partial" };
+    const length = data.readUInt32LE(at);
+    if (length === 0 || length > MAX_FRAME) return { records, consumed: at, stop: "damaged" };
+    if (data.length - at - FRAME_HEADER < length) return { records, consumed: at, stop: "partial" };
+    const payload = data.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
+    if (crc32(payload) !== data.readUInt32LE(at + 4)) return { records, consumed: at, stop: "damaged" };
+    const record = parseRecord(payload);
+    if (record === undefined) return { records, consumed: at, stop: "damaged" };
+    records.push({ record, offset: base + at, bytes: FRAME_HEADER + length });
+    at += FRAME_HEADER + length;
+  }
+  return { records, consumed: at, stop: "end" };
+}
+
+const isRev = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+
+// A checksum-valid payload was written by a store, so only the fields that
+// steer replay are checked here; messages were validated before they were
+// logged and are validated again with the document when it is read.
+function parseRecord(payload: Buffer): LogRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(payload.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.id !== "string" || !isRev(o.base) || !isRev(o.rev) || o.rev !== o.base + 1) return undefined;
+  if (!Array.isArray(o.m) || typeof o.h !== "object" || o.h === null || typeof o.s !== "object" || o.s === null) return undefined;
+  if (o.after !== null && typeof o.after !== "string") return undefined;
+  return v as LogRecord;
+}
+
+/** The document a record produces from `doc` (which must be at the record's base revision); messages already present are not added again. */
+export function applyRecord(doc: Session, record: LogRecord): Session {
+  const have = new Set(doc.messages.map((m) => m.id));
+  const added = record.m.filter((m) => !have.has(m.id));
+  const h = record.h;
+  return {
+    ...doc,
+    status: h.status,
+    updatedAt: h.updatedAt,
+    lastActivityAt: h.lastActivityAt,
+    expiredAt: h.expiredAt,
+    archivedAt: h.archivedAt,
+    participants: h.participants,
+    context: h.context,
+    messages: added.length === 0 ? doc.messages : [...doc.messages, ...added],
+    revision: record.rev,
+  };
+}
+
+/** True when `record` continues `doc`: same base revision and the same last message. */
+export function continues(doc: Session, record: LogRecord): boolean {
+  return record.base === doc.revision && (doc.messages.at(-1)?.id ?? null) === record.after;
+}

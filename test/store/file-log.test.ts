@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { copyFile, readdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import type { Session } from "../../src/session/types.js";
+import { FileStore, openFileStore } from "../../src/store/file/file-store.js";
+import { testMessage, testSession } from "../helpers/store-sessions.js";
+import { tempDir } from "../helpers/store-tmp.js";
+
+/** A pid that no process has (beyond Linux's pid_max), so its segments count as left by a dead writer. */
+const DEAD_PID = 4_999_999;
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await cleanup();
+  }
+}
+
+/** Appends `texts` one record each; returns the session as last saved. */
+async function appendAll(store: FileStore, doc: Session, texts: string[]): Promise<Session> {
+  let cur = doc;
+  for (const t of texts) {
+    const m = testMessage(t);
+    cur = await store.appendMessages({ ...cur, status: "active", messages: [...cur.messages, m] }, cur.revision, [m]);
+  }
+  return cur;
+}
+
+const logDir = (dir: string) => join(dir, "sessions", "log");
+const segments = async (dir: string) => (await readdir(logDir(dir))).filter((n) => n.endsWith(".log"));
+
+/** Leaves records in the log as a killed writer would: the segment renamed to a dead pid, the store never closed. */
+async function crashAfter(dir: string, texts: string[]): Promise<Session> {
+  const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+  const doc = await store.commit({ session: testSession(), expectedRevision: null });
+  await appendAll(store, doc, texts);
+  const [segment] = await segments(dir);
+  assert.ok(segment !== undefined, "the appends went to a log segment");
+  await rename(join(logDir(dir), segment), join(logDir(dir), segment.replace(/^\d+-/, `${DEAD_PID}-`)));
+  return doc;
+}
+
+describe("file store append log", () => {
+  it("an append is visible to another instance at once and in the JSON document after a checkpoint", () =>
+    withDir(async (dir) => {
+      const a = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      const b = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      const doc = await a.commit({ session: testSession(), expectedRevision: null });
+      await appendAll(a, doc, ["one", "two"]);
+      assert.deepEqual((await b.get(doc.id))?.session.messages.map((m) => m.content), ["one", "two"]);
+      assert.equal(await b.revisionOf(doc.id), 3);
+      assert.equal((await b.list()).items[0]?.messageCount, 2);
+      const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      assert.equal(onDisk.messages.length, 0, "not checkpointed yet");
+      await a.checkpoint();
+      const after = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      assert.deepEqual([after.revision, after.messages.map((m) => m.content)], [3, ["one", "two"]]);
+      assert.deepEqual(await segments(dir), [], "a fully checkpointed segment is removed");
+      await a.close();
+      await b.close();
+    }));
+
+  it("a stale append is refused when another instance's record moved the revision", () =>
+    withDir(async (dir) => {
+      const a = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      const b = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      const doc = await a.commit({ session: testSession(), expectedRevision: null });
+      await appendAll(a, doc, ["from a"]);
+      await assert.rejects(appendAll(b, doc, ["stale"]), (e: Error & { code?: string }) => e.code === "CONFLICT");
+      await a.close();
+      await b.close();
+    }));
+
+  it("close writes every pending append into its document", () =>
+    withDir(async (dir) => {
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      await appendAll(store, doc, ["a", "b", "c"]);
+      await store.close();
+      const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      assert.deepEqual(onDisk.messages.map((m) => m.content), ["a", "b", "c"]);
+      assert.deepEqual(await segments(dir), []);
+    }));
+
+  it("opening after a crash replays the records into the documents, once", () =>
+    withDir(async (dir) => {
+      const doc = await crashAfter(dir, ["a", "b", "c"]);
+      const warnings: string[] = [];
+      const store = await openFileStore({ dir, warn: (m) => warnings.push(m) });
+      const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      assert.deepEqual([onDisk.revision, onDisk.messages.map((m) => m.content)], [4, ["a", "b", "c"]]);
+      assert.deepEqual(await segments(dir), []);
+      assert.deepEqual(warnings, []);
+      await store.close();
+      const again = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      assert.deepEqual((await again.get(doc.id))?.session.messages.map((m) => m.content), ["a", "b", "c"]);
+      await again.close();
+    }));
+
+  it("a record found twice (a segment copied) is applied once", () =>
+    withDir(async (dir) => {
+      const doc = await crashAfter(dir, ["a", "b"]);
+      const [segment] = await segments(dir);
+      assert.ok(segment !== undefined);
+      await copyFile(join(logDir(dir), segment), join(logDir(dir), segment.replace(/-(\d{6})\.log$/, "-000099.log")));
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      assert.deepEqual((await store.get(doc.id))?.session.messages.map((m) => m.content), ["a", "b"]);
+      await store.close();
+    }));
+
+  for (const damage of ["torn", "checksum"] as const) {
+    it(`a ${damage === "torn" ? "torn" : "checksum-failing"} last record is discarded and reported; the records before it are replayed`, () =>
+      withDir(async (dir) => {
+        const doc = await crashAfter(dir, ["a", "b", "c"]);
+        const [segment] = await segments(dir);
+        assert.ok(segment !== undefined);
+        const path = join(logDir(dir), segment);
+        const bytes = await readFile(path);
+        if (damage === "torn") await truncate(path, bytes.length - 5);
+        else {
+          bytes[bytes.length - 3] = (bytes[bytes.length - 3] ?? 0) ^ 0xff;
+          await writeFile(path, bytes);
+        }
+        const warnings: string[] = [];
+        const store = await openFileStore({ dir, warn: (m) => warnings.push(m) });
+        assert.deepEqual((await store.get(doc.id))?.session.messages.map((m) => m.content), ["a", "b"]);
+        assert.equal(warnings.length, 1, warnings.join("\n"));
+        assert.match(warnings[0] ?? "", /torn or damaged record.*discarded/);
+        // A new append continues from what was recovered.
+        const cur = (await store.get(doc.id))?.session;
+        assert.ok(cur !== undefined);
+        await appendAll(store, cur, ["d"]);
+        await store.close();
+        const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+        assert.deepEqual(onDisk.messages.map((m) => m.content), ["a", "b", "d"]);
+        assert.deepEqual(await segments(dir), []);
+      }));
+  }
+
+  it("a document edited by hand after its records were written keeps the edit: the records are not applied on top of it", () =>
+    withDir(async (dir) => {
+      const doc = await crashAfter(dir, ["a"]);
+      const path = join(dir, "sessions", `${doc.id}.json`);
+      const edited = { ...(JSON.parse(await readFile(path, "utf8")) as Session), messages: [testMessage("written by hand")] };
+      await writeFile(path, JSON.stringify(edited));
+      const warnings: string[] = [];
+      const store = await openFileStore({ dir, warn: (m) => warnings.push(m) });
+      const got = (await store.get(doc.id))?.session;
+      assert.deepEqual(got?.messages.map((m) => m.content), ["written by hand"]);
+      assert.equal(got?.revision, 2, "the record's revision is kept, so every process agrees on it");
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] ?? "", /was not applied.*edited by hand/);
+      await store.close();
+    }));
+
+  it("appends from many sessions at once all land, each in order", () =>
+    withDir(async (dir) => {
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      const docs = await Promise.all(Array.from({ length: 20 }, () => store.commit({ session: testSession(), expectedRevision: null })));
+      await Promise.all(docs.map((d) => appendAll(store, d, ["1", "2", "3", "4", "5"])));
+      const other = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      for (const d of docs) assert.deepEqual((await other.get(d.id))?.session.messages.map((m) => m.content), ["1", "2", "3", "4", "5"]);
+      await store.close();
+      await other.close();
+    }));
+});
