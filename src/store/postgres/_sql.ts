@@ -19,13 +19,25 @@ export const GET_DOCUMENT = `SELECT s.header, ${SIZE} AS size_bytes,
 export const REVISION_OF = `SELECT revision FROM sessions WHERE id = $1`;
 
 /** The row locked for a commit, with what the change reason is inferred from. */
-export const LOCK_SESSION = `SELECT revision, status, message_count FROM sessions WHERE id = $1 FOR UPDATE`;
+export const LOCK_SESSION = `SELECT revision, status, message_count, next_seq FROM sessions WHERE id = $1 FOR UPDATE`;
+
+/** A session's message rows as sequence number, id and a digest of the stored text, in order. */
+export const MESSAGE_DIGESTS = `SELECT seq, message_id, md5(doc::text) AS h FROM messages WHERE session_id = $1 ORDER BY seq`;
+
+/** Removes some of a session's message rows by sequence number. */
+export const DELETE_MESSAGE_SEQS = `DELETE FROM messages WHERE session_id = $1 AND seq = ANY($2::bigint[])`;
 
 /** The pruned log, oldest first. */
 export const READ_PRUNED = `SELECT doc FROM pruned WHERE session_id = $1 ORDER BY seq`;
 
-/** A notification to every listening store instance (sent when the transaction commits). */
-export const NOTIFY = `SELECT pg_notify($1, $2)`;
+/**
+ * Notifications to every listening store instance, in order, in a statement
+ * of their own committed without waiting for the WAL flush: nothing durable
+ * depends on it, and a synchronous commit would hold the database-wide
+ * notify lock for the length of a flush.
+ */
+export const NOTIFY_BATCH = `SELECT set_config('synchronous_commit', 'off', true) AS sync,
+  (SELECT count(pg_notify($1, t.payload)) FROM (SELECT payload FROM unnest($2::text[]) WITH ORDINALITY AS u(payload, ord) ORDER BY ord) t)::int AS sent`;
 
 /** How a new row takes its key's live claim. */
 export type Claim = "if-free" | "none" | "or-nothing";
@@ -51,7 +63,7 @@ export function insertSession(c: SessionColumns, rows: MessageRows, claim: Claim
 }
 
 /** UPDATE of the header columns for a whole-document commit; the claim is kept while live, dropped otherwise. */
-export function updateSession(c: SessionColumns, rows: MessageRows): { text: string; values: unknown[] } {
+export function updateSession(c: SessionColumns, rows: MessageRows, nextSeq: number): { text: string; values: unknown[] } {
   return {
     text: `UPDATE sessions SET key = $2, kind = $3, channel = $4, status = $5, created_at = $6, updated_at = $7, last_activity_at = $8,
       last_activity_ms = $9, expired_at = $10, archived_at = $11, revision = $12, message_count = $13, tokens = $14, header = $15::json,
@@ -59,7 +71,7 @@ export function updateSession(c: SessionColumns, rows: MessageRows): { text: str
       WHERE id = $1`,
     values: [
       c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
-      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, rows.docs.length + 1, rows.bytes, c.live,
+      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, nextSeq, rows.bytes, c.live,
     ],
   };
 }
@@ -92,8 +104,8 @@ export const STORED_BYTES = `SELECT coalesce(sum(${SIZE} + pruned_bytes), 0)::bi
 
 /**
  * The append capability in one statement (so one round trip and its own
- * transaction): the header UPDATE guarded by the revision, the message rows
- * numbered after the stored ones, and the notification, all or nothing.
+ * transaction): the header UPDATE guarded by the revision and the message
+ * rows numbered after the stored ones, all or nothing.
  * Returns one row whose `updated` is 0 when the revision did not match.
  */
 export const APPEND = `WITH s AS (
@@ -108,15 +120,14 @@ export const APPEND = `WITH s AS (
     SELECT s.id, s.first_seq + m.ord - 1, m.mid, m.cid, m.doc::json
     FROM s, unnest($14::text[], $15::text[], $16::text[]) WITH ORDINALITY AS m(doc, mid, cid, ord)
     RETURNING 1
-  ), n AS (SELECT pg_notify($17, $18) FROM s)
-  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM n)::int AS notified`;
+  )
+  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`;
 
-/** A deletion in one statement: the session, its messages, its pruned log and the notification. Returns the key when it existed. */
+/** A deletion in one statement: the session, its messages and its pruned log. Returns the key when it existed. */
 export const DELETE_SESSION = `WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING key),
   dm AS (DELETE FROM messages WHERE session_id = $1),
-  dp AS (DELETE FROM pruned WHERE session_id = $1),
-  n AS (SELECT pg_notify($2, json_build_object('id', $1::text, 'key', d.key, 'revision', 0, 'reason', 'deleted', 'instance', $3::text)::text) FROM d)
-  SELECT d.key, (SELECT count(*) FROM n)::int AS notified FROM d`;
+  dp AS (DELETE FROM pruned WHERE session_id = $1)
+  SELECT d.key FROM d`;
 
 /** The newest live session of a key at a cutoff (epoch ms; null: nothing expires), as every backend picks it. */
 export const FIND_LIVE = `SELECT id FROM sessions WHERE key = $1 AND status IN ('created', 'active')

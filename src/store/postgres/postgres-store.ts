@@ -30,7 +30,8 @@ import { parseTarget, type Target } from "./_connect.js";
 import { isConnectionFault, storeError } from "./_errors.js";
 import { migrate } from "./_migrate.js";
 import { ChangeListener } from "./_notify.js";
-import { toSummaryRow, type SummaryRow } from "./_rows.js";
+import { NotifyOutbox } from "./_outbox.js";
+import { changePayload, toSummaryRow, type SummaryRow } from "./_rows.js";
 import * as sql from "./_sql.js";
 import { appendDocument, commitDocument, createLive, type WriteContext } from "./_write.js";
 
@@ -70,6 +71,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   private closed = false;
   private readonly instance = randomBytes(8).toString("hex");
   private readonly listener: ChangeListener;
+  private readonly outbox: NotifyOutbox;
   private readonly writes: WriteContext;
 
   /** Use {@link openPostgresStore}, which migrates the schema first. */
@@ -86,11 +88,15 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       warn: options.warn ?? (() => {}),
       describe: (err) => storeError(err, "listen for changes", target.location, target.secrets).message,
     });
+    const warn = options.warn ?? (() => {});
+    this.outbox = new NotifyOutbox(
+      async (payloads) => void (await this.pool.query(sql.NOTIFY_BATCH, [target.channel, payloads])),
+      (err) => warn(`postgres change notifications not sent (${storeError(err, "notify", target.location, target.secrets).message}); other instances see those changes on their next read`),
+    );
     this.writes = {
       tx: (fn) => this.tx(fn),
       query: async (text, values) => (await this.pool.query(text, values)).rows,
-      channel: target.channel,
-      instance: this.instance,
+      notify: (id, key, revision, reason) => this.outbox.post(changePayload(this.instance, id, key, revision, reason)),
     };
   }
 
@@ -121,7 +127,12 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   /** Removes the session, its messages and pruned log; false when it did not exist. */
   async delete(id: string): Promise<boolean> {
     assertValidId(id);
-    return this.write("delete a session", async () => (await this.pool.query(sql.DELETE_SESSION, [id, this.target.channel, this.instance])).rowCount === 1);
+    return this.write("delete a session", async () => {
+      const [row] = (await this.pool.query<{ key: string }>(sql.DELETE_SESSION, [id])).rows;
+      if (row === undefined) return false;
+      this.writes.notify(id, row.key, 0, "deleted");
+      return true;
+    });
   }
 
   /** Lists summaries from the session columns, newest activity first, paged by the database. */
@@ -237,6 +248,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.outbox.idle();
     await this.listener.close();
     await this.pool.end().catch(() => undefined);
   }
