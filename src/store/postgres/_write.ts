@@ -11,8 +11,8 @@ import * as sql from "./_sql.js";
 export interface WriteContext {
   /** Runs `fn` in one transaction on one pooled connection. */
   tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T>;
-  /** Runs one statement (its own transaction) on any pooled connection. */
-  query<R extends object>(text: string, values: unknown[]): Promise<R[]>;
+  /** Runs one statement (its own transaction) on any pooled connection; a `name` makes it a prepared statement each connection parses once. */
+  query<R extends object>(text: string, values: unknown[], name?: string): Promise<R[]>;
   /** Tells other instances about a change; called once it committed. */
   notify(id: string, key: string, revision: number, reason: ChangeReason): void;
 }
@@ -130,7 +130,7 @@ export async function appendDocument(ctx: WriteContext, session: Session, expect
   const [r] = await ctx.query<{ updated: number }>(sql.APPEND, [
     doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,
     cols.messageCount, cols.tokens, cols.header, cols.headerBytes, rows.bytes, rows.docs, rows.ids, rows.clientIds,
-  ]);
+  ], "openclaw_append");
   if (r?.updated !== 1) throw conflictError(doc.id, await storedRevision(ctx, doc.id), expectedRevision);
   ctx.notify(doc.id, doc.key, doc.revision, "appended");
   return doc;

@@ -95,7 +95,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
     );
     this.writes = {
       tx: (fn) => this.tx(fn),
-      query: async (text, values) => (await this.pool.query(text, values)).rows,
+      query: async (text, values, name) => (await this.pool.query(name === undefined ? { text, values } : { name, text, values })).rows,
       notify: (id, key, revision, reason) => this.outbox.post(changePayload(this.instance, id, key, revision, reason)),
     };
   }
