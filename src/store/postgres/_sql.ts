@@ -141,8 +141,44 @@ export const RELEASE_STALE_CLAIM = `UPDATE sessions SET live_key = NULL WHERE li
 const effective = (n: number): string =>
   `CASE WHEN status IN ('created', 'active') AND $${n}::bigint IS NOT NULL AND last_activity_ms < $${n}::bigint THEN 'expired' ELSE status END`;
 
-/** Counts by effective status and kind. */
-export const STATS = `SELECT ${effective(1)} AS status, kind, count(*)::int AS n FROM sessions GROUP BY 1, 2`;
+/**
+ * Counts for stats(): the counters by stored bucket and kind, the sessions
+ * still at "created" by kind, and the live sessions whose last activity is
+ * before the cutoff (they count as expired) by status and kind; the last two
+ * are read off partial indexes that hold live or created sessions only.
+ */
+export const STATS = `SELECT 'bucket' AS part, bucket AS status, kind, sum(n)::int AS n FROM session_counts GROUP BY bucket, kind
+  UNION ALL SELECT 'created', 'created', kind, count(*)::int FROM sessions WHERE status = 'created' GROUP BY kind
+  UNION ALL SELECT 'stale', status, kind, count(*)::int FROM sessions
+    WHERE status IN ('created', 'active') AND $1::bigint IS NOT NULL AND last_activity_ms < $1::bigint GROUP BY status, kind`;
+
+/** Sessions in some stored buckets (live, expired, archived), optionally of some kinds, from the counters. */
+export const COUNTED = `SELECT coalesce(sum(n), 0)::int AS n FROM session_counts WHERE bucket = ANY($1::text[]) AND ($2::text[] IS NULL OR kind = ANY($2::text[]))`;
+
+/**
+ * The stored buckets whose counters give the total of `query` exactly, or
+ * undefined when they cannot (a filter on channel, key or activity, or a
+ * status set that splits live sessions by the expiry cutoff): the caller
+ * counts rows then. The default list, everything but archived, is answered
+ * whatever the cutoff, since live sessions are created, active or expired
+ * at any cutoff.
+ */
+export function countedBuckets(query: ListQuery): string[] | undefined {
+  if (query.channel !== undefined || query.key !== undefined || query.activeSince !== undefined) return undefined;
+  const statuses = new Set(query.statuses ?? ["created", "active", "expired", "archived"]);
+  const live = ["created", "active", "expired"].filter((s) => statuses.has(s as "created")).length;
+  const buckets: string[] = [];
+  if (live === 3) buckets.push("live", "expired");
+  else if (live > 0) {
+    // Without a cutoff nothing live turns expired: the stored buckets are the effective ones.
+    const cutoff = query.expiryCutoff ?? null;
+    if (cutoff !== null || statuses.has("created") !== statuses.has("active")) return undefined;
+    if (statuses.has("active")) buckets.push("live");
+    if (statuses.has("expired")) buckets.push("expired");
+  }
+  if (statuses.has("archived")) buckets.push("archived");
+  return buckets;
+}
 
 /** Summaries whose id starts with a prefix (the LIKE pattern, escaped), in id order. */
 export const FIND_PREFIX = `SELECT ${SUMMARY_COLUMNS} FROM sessions WHERE id LIKE $1 ORDER BY id LIMIT $2`;

@@ -150,10 +150,14 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       page.push(query.offset);
       tail += ` OFFSET $${page.length}`;
     }
+    // The total is exact either way; the counters answer the common queries without visiting every matching row.
+    const buckets = sql.countedBuckets(query);
     return this.read("list sessions", async () => {
       const [items, count] = await Promise.all([
         this.pool.query<SummaryRow>(`SELECT ${sql.SUMMARY_COLUMNS} FROM sessions ${where} ORDER BY last_activity_ms DESC, id DESC${tail}`, page),
-        this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions ${where}`, values),
+        buckets === undefined
+          ? this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions ${where}`, values)
+          : this.pool.query<{ n: number }>(sql.COUNTED, [buckets, query.kinds === undefined ? null : [...query.kinds]]),
       ]);
       const cut = cutoffMs(query.expiryCutoff);
       return { items: items.rows.map((r) => toSummaryRow(r, cut)), total: count.rows[0]?.n ?? 0 };
@@ -172,17 +176,26 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
     return this.read("read a revision", async () => (await this.pool.query<{ revision: number }>(sql.REVISION_OF, [id])).rows[0]?.revision ?? null);
   }
 
-  /** Counts by effective status and kind, grouped by the database. */
+  /** Counts by effective status and kind, from the counters and two partial indexes (see STATS). */
   async stats(expiryCutoff: string | null): Promise<StoreStats> {
     this.assertOpen();
     validateListQuery({ expiryCutoff });
     return this.read("count sessions", async () => {
       const stats: StoreStats = { total: 0, byStatus: { created: 0, active: 0, expired: 0, archived: 0 }, byKind: { dm: 0, group: 0, isolated: 0 } };
-      const rows = (await this.pool.query<{ status: keyof StoreStats["byStatus"]; kind: keyof StoreStats["byKind"]; n: number }>(sql.STATS, [cutoffMs(expiryCutoff)])).rows;
-      for (const r of rows) {
-        stats.total += r.n;
-        stats.byStatus[r.status] += r.n;
-        stats.byKind[r.kind] += r.n;
+      type Row = { part: "bucket" | "created" | "stale"; status: string; kind: keyof StoreStats["byKind"]; n: number };
+      for (const r of (await this.pool.query<Row>(sql.STATS, [cutoffMs(expiryCutoff)])).rows) {
+        if (r.part === "bucket") {
+          stats.total += r.n;
+          stats.byKind[r.kind] += r.n;
+          // Live sessions count as active until the other parts move some to created or expired.
+          stats.byStatus[r.status === "live" ? "active" : (r.status as "expired" | "archived")] += r.n;
+        } else if (r.part === "created") {
+          stats.byStatus.active -= r.n;
+          stats.byStatus.created += r.n;
+        } else {
+          stats.byStatus[r.status as "created" | "active"] -= r.n;
+          stats.byStatus.expired += r.n;
+        }
       }
       return stats;
     });
