@@ -105,10 +105,11 @@ export const STORED_BYTES = `SELECT coalesce(sum(${SIZE} + pruned_bytes), 0)::bi
 /**
  * The append capability in one statement (so one round trip and its own
  * transaction): the header UPDATE guarded by the revision and the message
- * rows numbered after the stored ones, all or nothing.
- * Returns one row whose `updated` is 0 when the revision did not match.
+ * rows numbered after the stored ones, all or nothing; with `notify`, the
+ * notification too ($17 channel, $18 payload). Returns one row whose
+ * `updated` is 0 when the revision did not match.
  */
-export const APPEND = `WITH s AS (
+export const appendStatement = (notify: boolean): string => `WITH s AS (
     UPDATE sessions SET status = $3, updated_at = $4, last_activity_at = $5, last_activity_ms = $6, expired_at = $7, archived_at = $8,
       revision = $2 + 1, message_count = $9, tokens = $10, header = $11::json, header_bytes = $12,
       next_seq = next_seq + cardinality($14::text[]), message_bytes = message_bytes + $13,
@@ -120,8 +121,8 @@ export const APPEND = `WITH s AS (
     SELECT s.id, s.first_seq + m.ord - 1, m.mid, m.cid, m.doc::json
     FROM s, unnest($14::text[], $15::text[], $16::text[]) WITH ORDINALITY AS m(doc, mid, cid, ord)
     RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted`;
+  )${notify ? ", n AS (SELECT pg_notify($17, $18) FROM s)" : ""}
+  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted${notify ? ", (SELECT count(*) FROM n)::int AS notified" : ""}`;
 
 /** A deletion in one statement: the session, its messages and its pruned log. Returns the key when it existed. */
 export const DELETE_SESSION = `WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING key),

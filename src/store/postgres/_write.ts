@@ -15,7 +15,17 @@ export interface WriteContext {
   query<R extends object>(text: string, values: unknown[], name?: string): Promise<R[]>;
   /** Tells other instances about a change; called once it committed. */
   notify(id: string, key: string, revision: number, reason: ChangeReason): void;
+  /**
+   * The channel and payload to notify inside the write's own transaction,
+   * when no other write of this store is under way (so nothing queues behind
+   * the notify lock), once earlier notifications went out (so order holds);
+   * undefined otherwise: the write calls `notify` after its commit.
+   */
+  inlineNotify(id: string, key: string, revision: number, reason: ChangeReason): Promise<[string, string] | undefined>;
 }
+
+const APPEND = sql.appendStatement(false);
+const APPEND_NOTIFY = sql.appendStatement(true);
 
 const LIVE_KEY_INDEX = "sessions_live_key";
 
@@ -117,7 +127,8 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
 
 /**
  * The append capability: header columns and the new message rows under the
- * revision check, as one statement. Only the header and the new messages are
+ * revision check, as one statement (with the notification when the store is
+ * otherwise quiet). Only the header and the new messages are
  * validated and written; the stored messages are not sent again.
  */
 export async function appendDocument(ctx: WriteContext, session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
@@ -127,12 +138,14 @@ export async function appendDocument(ctx: WriteContext, session: Session, expect
   const doc: Session = { ...part, messages: [...earlier.map((m) => (Object.isFrozen(m) ? m : structuredClone(m))), ...part.messages] };
   const cols = sessionColumns(doc);
   const rows = messageRows(part.messages);
-  const [r] = await ctx.query<{ updated: number }>(sql.APPEND, [
+  const values: unknown[] = [
     doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,
     cols.messageCount, cols.tokens, cols.header, cols.headerBytes, rows.bytes, rows.docs, rows.ids, rows.clientIds,
-  ], "openclaw_append");
+  ];
+  const inline = await ctx.inlineNotify(doc.id, doc.key, doc.revision, "appended");
+  const [r] = inline === undefined ? await ctx.query<{ updated: number }>(APPEND, values, "openclaw_append") : await ctx.query<{ updated: number }>(APPEND_NOTIFY, [...values, ...inline], "openclaw_append_notify");
   if (r?.updated !== 1) throw conflictError(doc.id, await storedRevision(ctx, doc.id), expectedRevision);
-  ctx.notify(doc.id, doc.key, doc.revision, "appended");
+  if (inline === undefined) ctx.notify(doc.id, doc.key, doc.revision, "appended");
   return doc;
 }
 

@@ -69,6 +69,8 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   /** Backend name. */
   readonly kind = "postgres";
   private closed = false;
+  /** Writes under way, so a lone write can notify inside its own transaction. */
+  private writing = 0;
   private readonly instance = randomBytes(8).toString("hex");
   private readonly listener: ChangeListener;
   private readonly outbox: NotifyOutbox;
@@ -97,6 +99,12 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       tx: (fn) => this.tx(fn),
       query: async (text, values, name) => (await this.pool.query(name === undefined ? { text, values } : { name, text, values })).rows,
       notify: (id, key, revision, reason) => this.outbox.post(changePayload(this.instance, id, key, revision, reason)),
+      inlineNotify: async (id, key, revision, reason) => {
+        if (this.writing !== 1) return undefined;
+        // Earlier notifications go first; then a run of lone writes stays inline.
+        await this.outbox.idle();
+        return [target.channel, changePayload(this.instance, id, key, revision, reason)];
+      },
     };
   }
 
@@ -294,10 +302,13 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   private async write<T>(action: string, fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
     if (this.listener.pending !== undefined) await this.listener.pending;
+    this.writing++;
     try {
       return await fn();
     } catch (err) {
       throw this.fail(err, action);
+    } finally {
+      this.writing--;
     }
   }
 
