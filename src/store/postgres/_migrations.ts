@@ -73,4 +73,76 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "session counts kept by triggers",
+    statements: [
+      // How many sessions each stored status bucket and kind holds, so list's
+      // total and stats() read a few rows instead of counting every session.
+      // created and active share the "live" bucket: the first append of a
+      // session moves it from one to the other, and that must not touch a
+      // counter row every concurrent writer shares. Rows are striped by a
+      // hash of the session id: concurrent creators mostly lock different
+      // rows, and each stripe holds an exact count of its own sessions.
+      `CREATE TABLE session_counts (
+        bucket text NOT NULL,
+        kind text NOT NULL,
+        stripe integer NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (bucket, kind, stripe)
+      )`,
+      // Rows are changed in key order in every statement, so two writers
+      // moving sessions in opposite directions cannot deadlock on them.
+      `CREATE FUNCTION session_counts_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+      BEGIN
+        INSERT INTO session_counts (bucket, kind, stripe, n)
+          SELECT CASE WHEN status IN ('created', 'active') THEN 'live' ELSE status END, kind, abs(hashtext(id) % 16), count(*)
+          FROM added GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+          ON CONFLICT (bucket, kind, stripe) DO UPDATE SET n = session_counts.n + excluded.n;
+        RETURN NULL;
+      END $$`,
+      `CREATE FUNCTION session_counts_deleted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+      BEGIN
+        INSERT INTO session_counts (bucket, kind, stripe, n)
+          SELECT CASE WHEN status IN ('created', 'active') THEN 'live' ELSE status END, kind, abs(hashtext(id) % 16), -count(*)
+          FROM removed GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+          ON CONFLICT (bucket, kind, stripe) DO UPDATE SET n = session_counts.n + excluded.n;
+        RETURN NULL;
+      END $$`,
+      `CREATE FUNCTION session_counts_moved() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+      BEGIN
+        INSERT INTO session_counts (bucket, kind, stripe, n)
+          SELECT b, k, abs(hashtext(NEW.id) % 16), d FROM (VALUES
+            (CASE WHEN OLD.status IN ('created', 'active') THEN 'live' ELSE OLD.status END, OLD.kind, -1),
+            (CASE WHEN NEW.status IN ('created', 'active') THEN 'live' ELSE NEW.status END, NEW.kind, 1)) AS v(b, k, d)
+          ORDER BY b, k
+          ON CONFLICT (bucket, kind, stripe) DO UPDATE SET n = session_counts.n + excluded.n;
+        RETURN NULL;
+      END $$`,
+      `CREATE FUNCTION session_counts_cleared() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+      BEGIN
+        DELETE FROM session_counts;
+        RETURN NULL;
+      END $$`,
+      // Statement triggers with transition tables for inserts and deletes (an
+      // import or a bulk load is one statement); a row trigger for updates,
+      // run only when the bucket or the kind changes, which an append never does.
+      `CREATE TRIGGER sessions_count_insert AFTER INSERT ON sessions REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION session_counts_inserted()`,
+      `CREATE TRIGGER sessions_count_delete AFTER DELETE ON sessions REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION session_counts_deleted()`,
+      `CREATE TRIGGER sessions_count_update AFTER UPDATE OF status, kind ON sessions FOR EACH ROW
+        WHEN ((CASE WHEN OLD.status IN ('created', 'active') THEN 'live' ELSE OLD.status END) IS DISTINCT FROM (CASE WHEN NEW.status IN ('created', 'active') THEN 'live' ELSE NEW.status END)
+          OR OLD.kind IS DISTINCT FROM NEW.kind)
+        EXECUTE FUNCTION session_counts_moved()`,
+      `CREATE TRIGGER sessions_count_truncate AFTER TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION session_counts_cleared()`,
+      // Counted after the triggers exist: creating them locked the table
+      // against writers until this migration commits, so nothing is missed.
+      `INSERT INTO session_counts (bucket, kind, stripe, n)
+        SELECT CASE WHEN status IN ('created', 'active') THEN 'live' ELSE status END, kind, abs(hashtext(id) % 16), count(*)
+        FROM sessions GROUP BY 1, 2, 3`,
+      // What stats() splits the live bucket by: sessions never written to, and
+      // live sessions by last activity (those before a cutoff count as expired).
+      `CREATE INDEX sessions_created ON sessions (kind) WHERE status = 'created'`,
+      `CREATE INDEX sessions_live_activity ON sessions (last_activity_ms) INCLUDE (kind, status) WHERE status IN ('created', 'active')`,
+    ],
+  },
 ];

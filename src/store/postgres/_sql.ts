@@ -19,13 +19,25 @@ export const GET_DOCUMENT = `SELECT s.header, ${SIZE} AS size_bytes,
 export const REVISION_OF = `SELECT revision FROM sessions WHERE id = $1`;
 
 /** The row locked for a commit, with what the change reason is inferred from. */
-export const LOCK_SESSION = `SELECT revision, status, message_count FROM sessions WHERE id = $1 FOR UPDATE`;
+export const LOCK_SESSION = `SELECT revision, status, message_count, next_seq FROM sessions WHERE id = $1 FOR UPDATE`;
+
+/** A session's message rows as sequence number, id and a digest of the stored text, in order. */
+export const MESSAGE_DIGESTS = `SELECT seq, message_id, md5(doc::text) AS h FROM messages WHERE session_id = $1 ORDER BY seq`;
+
+/** Removes some of a session's message rows by sequence number. */
+export const DELETE_MESSAGE_SEQS = `DELETE FROM messages WHERE session_id = $1 AND seq = ANY($2::bigint[])`;
 
 /** The pruned log, oldest first. */
 export const READ_PRUNED = `SELECT doc FROM pruned WHERE session_id = $1 ORDER BY seq`;
 
-/** A notification to every listening store instance (sent when the transaction commits). */
-export const NOTIFY = `SELECT pg_notify($1, $2)`;
+/**
+ * Notifications to every listening store instance, in order, in a statement
+ * of their own committed without waiting for the WAL flush: nothing durable
+ * depends on it, and a synchronous commit would hold the database-wide
+ * notify lock for the length of a flush.
+ */
+export const NOTIFY_BATCH = `SELECT set_config('synchronous_commit', 'off', true) AS sync,
+  (SELECT count(pg_notify($1, t.payload)) FROM (SELECT payload FROM unnest($2::text[]) WITH ORDINALITY AS u(payload, ord) ORDER BY ord) t)::int AS sent`;
 
 /** How a new row takes its key's live claim. */
 export type Claim = "if-free" | "none" | "or-nothing";
@@ -51,7 +63,7 @@ export function insertSession(c: SessionColumns, rows: MessageRows, claim: Claim
 }
 
 /** UPDATE of the header columns for a whole-document commit; the claim is kept while live, dropped otherwise. */
-export function updateSession(c: SessionColumns, rows: MessageRows): { text: string; values: unknown[] } {
+export function updateSession(c: SessionColumns, rows: MessageRows, nextSeq: number): { text: string; values: unknown[] } {
   return {
     text: `UPDATE sessions SET key = $2, kind = $3, channel = $4, status = $5, created_at = $6, updated_at = $7, last_activity_at = $8,
       last_activity_ms = $9, expired_at = $10, archived_at = $11, revision = $12, message_count = $13, tokens = $14, header = $15::json,
@@ -59,7 +71,7 @@ export function updateSession(c: SessionColumns, rows: MessageRows): { text: str
       WHERE id = $1`,
     values: [
       c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
-      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, rows.docs.length + 1, rows.bytes, c.live,
+      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, nextSeq, rows.bytes, c.live,
     ],
   };
 }
@@ -92,11 +104,12 @@ export const STORED_BYTES = `SELECT coalesce(sum(${SIZE} + pruned_bytes), 0)::bi
 
 /**
  * The append capability in one statement (so one round trip and its own
- * transaction): the header UPDATE guarded by the revision, the message rows
- * numbered after the stored ones, and the notification, all or nothing.
- * Returns one row whose `updated` is 0 when the revision did not match.
+ * transaction): the header UPDATE guarded by the revision and the message
+ * rows numbered after the stored ones, all or nothing; with `notify`, the
+ * notification too ($17 channel, $18 payload). Returns one row whose
+ * `updated` is 0 when the revision did not match.
  */
-export const APPEND = `WITH s AS (
+export const appendStatement = (notify: boolean): string => `WITH s AS (
     UPDATE sessions SET status = $3, updated_at = $4, last_activity_at = $5, last_activity_ms = $6, expired_at = $7, archived_at = $8,
       revision = $2 + 1, message_count = $9, tokens = $10, header = $11::json, header_bytes = $12,
       next_seq = next_seq + cardinality($14::text[]), message_bytes = message_bytes + $13,
@@ -108,15 +121,14 @@ export const APPEND = `WITH s AS (
     SELECT s.id, s.first_seq + m.ord - 1, m.mid, m.cid, m.doc::json
     FROM s, unnest($14::text[], $15::text[], $16::text[]) WITH ORDINALITY AS m(doc, mid, cid, ord)
     RETURNING 1
-  ), n AS (SELECT pg_notify($17, $18) FROM s)
-  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM n)::int AS notified`;
+  )${notify ? ", n AS (SELECT pg_notify($17, $18) FROM s)" : ""}
+  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted${notify ? ", (SELECT count(*) FROM n)::int AS notified" : ""}`;
 
-/** A deletion in one statement: the session, its messages, its pruned log and the notification. Returns the key when it existed. */
+/** A deletion in one statement: the session, its messages and its pruned log. Returns the key when it existed. */
 export const DELETE_SESSION = `WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING key),
   dm AS (DELETE FROM messages WHERE session_id = $1),
-  dp AS (DELETE FROM pruned WHERE session_id = $1),
-  n AS (SELECT pg_notify($2, json_build_object('id', $1::text, 'key', d.key, 'revision', 0, 'reason', 'deleted', 'instance', $3::text)::text) FROM d)
-  SELECT d.key, (SELECT count(*) FROM n)::int AS notified FROM d`;
+  dp AS (DELETE FROM pruned WHERE session_id = $1)
+  SELECT d.key FROM d`;
 
 /** The newest live session of a key at a cutoff (epoch ms; null: nothing expires), as every backend picks it. */
 export const FIND_LIVE = `SELECT id FROM sessions WHERE key = $1 AND status IN ('created', 'active')
@@ -130,8 +142,44 @@ export const RELEASE_STALE_CLAIM = `UPDATE sessions SET live_key = NULL WHERE li
 const effective = (n: number): string =>
   `CASE WHEN status IN ('created', 'active') AND $${n}::bigint IS NOT NULL AND last_activity_ms < $${n}::bigint THEN 'expired' ELSE status END`;
 
-/** Counts by effective status and kind. */
-export const STATS = `SELECT ${effective(1)} AS status, kind, count(*)::int AS n FROM sessions GROUP BY 1, 2`;
+/**
+ * Counts for stats(): the counters by stored bucket and kind, the sessions
+ * still at "created" by kind, and the live sessions whose last activity is
+ * before the cutoff (they count as expired) by status and kind; the last two
+ * are read off partial indexes that hold live or created sessions only.
+ */
+export const STATS = `SELECT 'bucket' AS part, bucket AS status, kind, sum(n)::int AS n FROM session_counts GROUP BY bucket, kind
+  UNION ALL SELECT 'created', 'created', kind, count(*)::int FROM sessions WHERE status = 'created' GROUP BY kind
+  UNION ALL SELECT 'stale', status, kind, count(*)::int FROM sessions
+    WHERE status IN ('created', 'active') AND $1::bigint IS NOT NULL AND last_activity_ms < $1::bigint GROUP BY status, kind`;
+
+/** Sessions in some stored buckets (live, expired, archived), optionally of some kinds, from the counters. */
+export const COUNTED = `SELECT coalesce(sum(n), 0)::int AS n FROM session_counts WHERE bucket = ANY($1::text[]) AND ($2::text[] IS NULL OR kind = ANY($2::text[]))`;
+
+/**
+ * The stored buckets whose counters give the total of `query` exactly, or
+ * undefined when they cannot (a filter on channel, key or activity, or a
+ * status set that splits live sessions by the expiry cutoff): the caller
+ * counts rows then. The default list, everything but archived, is answered
+ * whatever the cutoff, since live sessions are created, active or expired
+ * at any cutoff.
+ */
+export function countedBuckets(query: ListQuery): string[] | undefined {
+  if (query.channel !== undefined || query.key !== undefined || query.activeSince !== undefined) return undefined;
+  const statuses = new Set(query.statuses ?? ["created", "active", "expired", "archived"]);
+  const live = ["created", "active", "expired"].filter((s) => statuses.has(s as "created")).length;
+  const buckets: string[] = [];
+  if (live === 3) buckets.push("live", "expired");
+  else if (live > 0) {
+    // Without a cutoff nothing live turns expired: the stored buckets are the effective ones.
+    const cutoff = query.expiryCutoff ?? null;
+    if (cutoff !== null || statuses.has("created") !== statuses.has("active")) return undefined;
+    if (statuses.has("active")) buckets.push("live");
+    if (statuses.has("expired")) buckets.push("expired");
+  }
+  if (statuses.has("archived")) buckets.push("archived");
+  return buckets;
+}
 
 /** Summaries whose id starts with a prefix (the LIKE pattern, escaped), in id order. */
 export const FIND_PREFIX = `SELECT ${SUMMARY_COLUMNS} FROM sessions WHERE id LIKE $1 ORDER BY id LIMIT $2`;

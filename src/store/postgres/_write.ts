@@ -1,20 +1,31 @@
+import { createHash } from "node:crypto";
 import type { PoolClient } from "pg";
 import type { Message, Session } from "../../session/types.js";
 import { conflictError, inferReason, prepareDocument, prepareMessages } from "../_document.js";
-import type { Commit, PrunedChange } from "../store.js";
+import type { ChangeReason, Commit, PrunedChange } from "../store.js";
 import { errorCode } from "./_errors.js";
-import { changePayload, messageRows, sessionColumns } from "./_rows.js";
+import { messageRows, sessionColumns, type MessageRows, type SessionColumns } from "./_rows.js";
 import * as sql from "./_sql.js";
 
 /** What the write paths need from their store. */
 export interface WriteContext {
   /** Runs `fn` in one transaction on one pooled connection. */
   tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T>;
-  /** Runs one statement (its own transaction) on any pooled connection. */
-  query<R extends object>(text: string, values: unknown[]): Promise<R[]>;
-  channel: string;
-  instance: string;
+  /** Runs one statement (its own transaction) on any pooled connection; a `name` makes it a prepared statement each connection parses once. */
+  query<R extends object>(text: string, values: unknown[], name?: string): Promise<R[]>;
+  /** Tells other instances about a change; called once it committed. */
+  notify(id: string, key: string, revision: number, reason: ChangeReason): void;
+  /**
+   * The channel and payload to notify inside the write's own transaction,
+   * when no other write of this store is under way (so nothing queues behind
+   * the notify lock), once earlier notifications went out (so order holds);
+   * undefined otherwise: the write calls `notify` after its commit.
+   */
+  inlineNotify(id: string, key: string, revision: number, reason: ChangeReason): Promise<[string, string] | undefined>;
 }
+
+const APPEND = sql.appendStatement(false);
+const APPEND_NOTIFY = sql.appendStatement(true);
 
 const LIVE_KEY_INDEX = "sessions_live_key";
 
@@ -38,10 +49,44 @@ async function writePruned(c: PoolClient, id: string, pruned: PrunedChange | und
   await c.query(sql.APPEND_PRUNED, [id, rows.docs, rows.ids]);
 }
 
+const digest = (text: string): string => createHash("md5").update(text, "utf8").digest("hex");
+
+/**
+ * Writes the header and brings the message rows to `rows`. A fold or a
+ * message deletion keeps most stored messages as they are, so the stored
+ * rows that open the new list unchanged (same id, same text, in order) are
+ * kept, the others deleted, and only the rest inserted after them; the
+ * whole list is rewritten only when nothing matches.
+ */
+async function syncMessages(c: PoolClient, cols: SessionColumns, rows: MessageRows, nextSeq: number): Promise<void> {
+  const stored = (await c.query<{ seq: string; message_id: string; h: string }>(sql.MESSAGE_DIGESTS, [cols.id])).rows;
+  const drop: string[] = [];
+  let kept = 0;
+  let j = 0;
+  for (; kept < rows.ids.length; kept++) {
+    const id = rows.ids[kept];
+    const h = digest(rows.docs[kept] as string);
+    let k = j;
+    while (k < stored.length && !(stored[k]?.message_id === id && stored[k]?.h === h)) k++;
+    if (k === stored.length) break;
+    for (; j < k; j++) drop.push((stored[j] as { seq: string }).seq);
+    j = k + 1;
+  }
+  for (; j < stored.length; j++) drop.push((stored[j] as { seq: string }).seq);
+  const tail = { docs: rows.docs.slice(kept), ids: rows.ids.slice(kept), clientIds: rows.clientIds.slice(kept) };
+  const firstSeq = kept === 0 ? 1 : nextSeq;
+  const upd = sql.updateSession(cols, rows, firstSeq + tail.docs.length);
+  await c.query(upd.text, upd.values);
+  if (kept === 0) await c.query(sql.DELETE_MESSAGES, [cols.id]);
+  else if (drop.length > 0) await c.query(sql.DELETE_MESSAGE_SEQS, [cols.id, drop]);
+  if (tail.docs.length > 0) await c.query(sql.INSERT_MESSAGES, [cols.id, firstSeq, tail.docs, tail.ids, tail.clientIds]);
+}
+
 /**
  * A whole-document commit: the row locked and its revision checked, header
- * and message rows rewritten, the pruned change and the notification, in
- * one transaction. A new session takes its key's live claim when free.
+ * and message rows written (see syncMessages) and the pruned change in one
+ * transaction, then the notification. A new session takes its key's live
+ * claim when free.
  */
 export async function commitDocument(ctx: WriteContext, change: Commit): Promise<Session> {
   const { session, expectedRevision } = change;
@@ -50,26 +95,26 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
   const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: await prepareMessages(doc.id, p.append) } : { replace: await prepareMessages(doc.id, p.replace) };
   const cols = sessionColumns(doc);
   const rows = messageRows(doc.messages);
-  const attempt = async (claim: sql.Claim): Promise<Session> =>
-    ctx.tx(async (c) => {
+  const attempt = async (claim: sql.Claim): Promise<Session> => {
+    const reason = await ctx.tx(async (c) => {
       let reason = change.reason;
       if (expectedRevision === null) {
         const ins = sql.insertSession(cols, rows, claim);
         await c.query(ins.text, ins.values);
+        await insertMessages(c, doc.id, doc.messages, 1);
         reason ??= "created";
       } else {
-        const locked = (await c.query<{ revision: number; status: Session["status"]; message_count: number }>(sql.LOCK_SESSION, [doc.id])).rows[0];
+        const locked = (await c.query<{ revision: number; status: Session["status"]; message_count: number; next_seq: string }>(sql.LOCK_SESSION, [doc.id])).rows[0];
         if (locked?.revision !== expectedRevision) throw conflictError(doc.id, locked?.revision ?? null, expectedRevision);
         reason ??= inferReason({ status: locked.status, messageCount: locked.message_count }, { status: doc.status, messageCount: doc.messages.length });
-        const upd = sql.updateSession(cols, rows);
-        await c.query(upd.text, upd.values);
-        await c.query(sql.DELETE_MESSAGES, [doc.id]);
+        await syncMessages(c, cols, rows, Number(locked.next_seq));
       }
-      await insertMessages(c, doc.id, doc.messages, 1);
       await writePruned(c, doc.id, pruned);
-      await c.query(sql.NOTIFY, [ctx.channel, changePayload(ctx.instance, doc.id, doc.key, doc.revision, reason)]);
-      return doc;
+      return reason;
     });
+    ctx.notify(doc.id, doc.key, doc.revision, reason);
+    return doc;
+  };
   try {
     return await attempt("if-free");
   } catch (err) {
@@ -82,21 +127,25 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
 
 /**
  * The append capability: header columns and the new message rows under the
- * revision check, as one statement. Only the header and the new messages are
+ * revision check, as one statement (with the notification when the store is
+ * otherwise quiet). Only the header and the new messages are
  * validated and written; the stored messages are not sent again.
  */
 export async function appendDocument(ctx: WriteContext, session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
   const earlier = session.messages.slice(0, session.messages.length - messages.length);
   const part = await prepareDocument({ ...session, messages: [...messages] }, expectedRevision + 1);
-  const doc: Session = { ...part, messages: [...structuredClone(earlier), ...part.messages] };
+  // The stored messages are usually the manager's cached, frozen copies: shared, not cloned (an append must not cost O(history)).
+  const doc: Session = { ...part, messages: [...earlier.map((m) => (Object.isFrozen(m) ? m : structuredClone(m))), ...part.messages] };
   const cols = sessionColumns(doc);
   const rows = messageRows(part.messages);
-  const [r] = await ctx.query<{ updated: number }>(sql.APPEND, [
+  const values: unknown[] = [
     doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,
     cols.messageCount, cols.tokens, cols.header, cols.headerBytes, rows.bytes, rows.docs, rows.ids, rows.clientIds,
-    ctx.channel, changePayload(ctx.instance, doc.id, doc.key, doc.revision, "appended"),
-  ]);
+  ];
+  const inline = await ctx.inlineNotify(doc.id, doc.key, doc.revision, "appended");
+  const [r] = inline === undefined ? await ctx.query<{ updated: number }>(APPEND, values, "openclaw_append") : await ctx.query<{ updated: number }>(APPEND_NOTIFY, [...values, ...inline], "openclaw_append_notify");
   if (r?.updated !== 1) throw conflictError(doc.id, await storedRevision(ctx, doc.id), expectedRevision);
+  if (inline === undefined) ctx.notify(doc.id, doc.key, doc.revision, "appended");
   return doc;
 }
 
@@ -110,12 +159,14 @@ export async function createLive(ctx: WriteContext, key: string, cutoffMs: numbe
   const doc = await prepareDocument(draft, 1);
   const cols = sessionColumns(doc);
   const rows = messageRows(doc.messages);
-  return ctx.tx(async (c) => {
+  const made = await ctx.tx(async (c) => {
     await c.query(sql.RELEASE_STALE_CLAIM, [key, cutoffMs]);
     const ins = sql.insertSession({ ...cols, key, live: true }, rows, "or-nothing");
-    if ((await c.query(ins.text, ins.values)).rowCount !== 1) return undefined;
+    if ((await c.query(ins.text, ins.values)).rowCount !== 1) return false;
     await insertMessages(c, doc.id, doc.messages, 1);
-    await c.query(sql.NOTIFY, [ctx.channel, changePayload(ctx.instance, doc.id, doc.key, doc.revision, "created")]);
-    return doc;
+    return true;
   });
+  if (!made) return undefined;
+  ctx.notify(doc.id, doc.key, doc.revision, "created");
+  return doc;
 }

@@ -30,7 +30,8 @@ import { parseTarget, type Target } from "./_connect.js";
 import { isConnectionFault, storeError } from "./_errors.js";
 import { migrate } from "./_migrate.js";
 import { ChangeListener } from "./_notify.js";
-import { toSummaryRow, type SummaryRow } from "./_rows.js";
+import { NotifyOutbox } from "./_outbox.js";
+import { changePayload, toSummaryRow, type SummaryRow } from "./_rows.js";
 import * as sql from "./_sql.js";
 import { appendDocument, commitDocument, createLive, type WriteContext } from "./_write.js";
 
@@ -68,8 +69,11 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   /** Backend name. */
   readonly kind = "postgres";
   private closed = false;
+  /** Writes under way, so a lone write can notify inside its own transaction. */
+  private writing = 0;
   private readonly instance = randomBytes(8).toString("hex");
   private readonly listener: ChangeListener;
+  private readonly outbox: NotifyOutbox;
   private readonly writes: WriteContext;
 
   /** Use {@link openPostgresStore}, which migrates the schema first. */
@@ -86,11 +90,21 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       warn: options.warn ?? (() => {}),
       describe: (err) => storeError(err, "listen for changes", target.location, target.secrets).message,
     });
+    const warn = options.warn ?? (() => {});
+    this.outbox = new NotifyOutbox(
+      async (payloads) => void (await this.pool.query(sql.NOTIFY_BATCH, [target.channel, payloads])),
+      (err) => warn(`postgres change notifications not sent (${storeError(err, "notify", target.location, target.secrets).message}); other instances see those changes on their next read`),
+    );
     this.writes = {
       tx: (fn) => this.tx(fn),
-      query: async (text, values) => (await this.pool.query(text, values)).rows,
-      channel: target.channel,
-      instance: this.instance,
+      query: async (text, values, name) => (await this.pool.query(name === undefined ? { text, values } : { name, text, values })).rows,
+      notify: (id, key, revision, reason) => this.outbox.post(changePayload(this.instance, id, key, revision, reason)),
+      inlineNotify: async (id, key, revision, reason) => {
+        if (this.writing !== 1) return undefined;
+        // Earlier notifications go first; then a run of lone writes stays inline.
+        await this.outbox.idle();
+        return [target.channel, changePayload(this.instance, id, key, revision, reason)];
+      },
     };
   }
 
@@ -121,7 +135,12 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   /** Removes the session, its messages and pruned log; false when it did not exist. */
   async delete(id: string): Promise<boolean> {
     assertValidId(id);
-    return this.write("delete a session", async () => (await this.pool.query(sql.DELETE_SESSION, [id, this.target.channel, this.instance])).rowCount === 1);
+    return this.write("delete a session", async () => {
+      const [row] = (await this.pool.query<{ key: string }>(sql.DELETE_SESSION, [id])).rows;
+      if (row === undefined) return false;
+      this.writes.notify(id, row.key, 0, "deleted");
+      return true;
+    });
   }
 
   /** Lists summaries from the session columns, newest activity first, paged by the database. */
@@ -139,10 +158,14 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       page.push(query.offset);
       tail += ` OFFSET $${page.length}`;
     }
+    // The total is exact either way; the counters answer the common queries without visiting every matching row.
+    const buckets = sql.countedBuckets(query);
     return this.read("list sessions", async () => {
       const [items, count] = await Promise.all([
         this.pool.query<SummaryRow>(`SELECT ${sql.SUMMARY_COLUMNS} FROM sessions ${where} ORDER BY last_activity_ms DESC, id DESC${tail}`, page),
-        this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions ${where}`, values),
+        buckets === undefined
+          ? this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions ${where}`, values)
+          : this.pool.query<{ n: number }>(sql.COUNTED, [buckets, query.kinds === undefined ? null : [...query.kinds]]),
       ]);
       const cut = cutoffMs(query.expiryCutoff);
       return { items: items.rows.map((r) => toSummaryRow(r, cut)), total: count.rows[0]?.n ?? 0 };
@@ -161,17 +184,26 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
     return this.read("read a revision", async () => (await this.pool.query<{ revision: number }>(sql.REVISION_OF, [id])).rows[0]?.revision ?? null);
   }
 
-  /** Counts by effective status and kind, grouped by the database. */
+  /** Counts by effective status and kind, from the counters and two partial indexes (see STATS). */
   async stats(expiryCutoff: string | null): Promise<StoreStats> {
     this.assertOpen();
     validateListQuery({ expiryCutoff });
     return this.read("count sessions", async () => {
       const stats: StoreStats = { total: 0, byStatus: { created: 0, active: 0, expired: 0, archived: 0 }, byKind: { dm: 0, group: 0, isolated: 0 } };
-      const rows = (await this.pool.query<{ status: keyof StoreStats["byStatus"]; kind: keyof StoreStats["byKind"]; n: number }>(sql.STATS, [cutoffMs(expiryCutoff)])).rows;
-      for (const r of rows) {
-        stats.total += r.n;
-        stats.byStatus[r.status] += r.n;
-        stats.byKind[r.kind] += r.n;
+      type Row = { part: "bucket" | "created" | "stale"; status: string; kind: keyof StoreStats["byKind"]; n: number };
+      for (const r of (await this.pool.query<Row>(sql.STATS, [cutoffMs(expiryCutoff)])).rows) {
+        if (r.part === "bucket") {
+          stats.total += r.n;
+          stats.byKind[r.kind] += r.n;
+          // Live sessions count as active until the other parts move some to created or expired.
+          stats.byStatus[r.status === "live" ? "active" : (r.status as "expired" | "archived")] += r.n;
+        } else if (r.part === "created") {
+          stats.byStatus.active -= r.n;
+          stats.byStatus.created += r.n;
+        } else {
+          stats.byStatus[r.status as "created" | "active"] -= r.n;
+          stats.byStatus.expired += r.n;
+        }
       }
       return stats;
     });
@@ -237,6 +269,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.outbox.idle();
     await this.listener.close();
     await this.pool.end().catch(() => undefined);
   }
@@ -269,10 +302,13 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   private async write<T>(action: string, fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
     if (this.listener.pending !== undefined) await this.listener.pending;
+    this.writing++;
     try {
       return await fn();
     } catch (err) {
       throw this.fail(err, action);
+    } finally {
+      this.writing--;
     }
   }
 
