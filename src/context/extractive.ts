@@ -82,7 +82,8 @@ export function extractiveSummary(input: SummarizeInput): string {
         if (ids.length > 0) push("facts", label, text);
         continue;
       }
-      if (!topicSet && m.role === "user" && s.length >= 12) {
+      // The topic: the first plain statement the user makes; sentences with identifiers stay facts.
+      if (!topicSet && m.role === "user" && ids.length === 0 && s.split(/\s+/).length >= 4 && !s.endsWith("?")) {
         push("about", label, `Topic: ${text}`);
         topicSet = true;
         noted = true;
