@@ -82,16 +82,16 @@ export function extractiveSummary(input: SummarizeInput): string {
         if (ids.length > 0) push("facts", label, text);
         continue;
       }
-      // The topic: the first plain statement the user makes; sentences with identifiers stay facts.
-      if (!topicSet && m.role === "user" && ids.length === 0 && s.split(/\s+/).length >= 4 && !s.endsWith("?")) {
+      let section: SectionId | null;
+      if (/\?["')\]]*$/.test(s)) section = isAnswered(s, speaker, input.messages, index) ? (ids.length > 0 ? "facts" : null) : "open";
+      else section = classifySentence(s, m.role, ids);
+      // The topic: the first plain statement the user makes that is not already a fact, decision or question.
+      if (section === null && !topicSet && m.role === "user" && s.split(/\s+/).length >= 4 && !s.endsWith("?")) {
         push("about", label, `Topic: ${text}`);
         topicSet = true;
         noted = true;
         continue;
       }
-      let section: SectionId | null;
-      if (/\?["')\]]*$/.test(s)) section = isAnswered(s, speaker, input.messages, index) ? (ids.length > 0 ? "facts" : null) : "open";
-      else section = classifySentence(s, m.role, ids);
       if (section === null) continue;
       push(section, label, text);
       noted = true;
