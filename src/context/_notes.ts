@@ -148,12 +148,41 @@ export function slotOf(text: string): string | null {
   return slot === undefined || slot.length < 3 ? null : slot;
 }
 
-/** Notes whose value a later note for the same thing replaced ("the budget is now $15,000"). */
+const UPDATE_CUE = /\b(?:now|changed|moved|updated?|instead|no longer|rescheduled|new|correction|actually)\b/i;
+const FILLER_WORDS = new Set("that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update change changed moved instead actually longer rescheduled correction".split(" "));
+
+/** Distinctive words of a note, identifiers left out: what it is about. */
+function topicWords(n: Note): Set<string> {
+  let text = n.text;
+  for (const id of n.ids) text = text.split(id.value).join(" ");
+  return new Set((text.toLowerCase().match(/\p{L}{4,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w)));
+}
+
+/**
+ * Notes whose value a later note for the same thing replaced ("the budget is
+ * now $15,000"): the same subject phrase before "is", or a later note with an
+ * update cue that shares a value kind and all the words of the shorter of the two.
+ */
 export function supersededNotes(notes: readonly Note[]): Set<Note> {
   const out = new Set<Note>();
   const bySlot = new Map<string, Note>();
+  const seen: Note[] = [];
   for (const n of [...notes].sort((a, b) => a.order - b.order)) {
     if (!hasStrongId(n)) continue;
+    if (UPDATE_CUE.test(n.text)) {
+      const words = topicWords(n);
+      let best: Note | undefined;
+      let bestScore = 0;
+      for (const e of seen) {
+        if (out.has(e) || !replaces(n, e)) continue;
+        const theirs = topicWords(e);
+        const shared = [...words].filter((w) => theirs.has(w)).length;
+        const score = shared / Math.max(1, Math.min(words.size, theirs.size));
+        if (shared >= 2 && score >= 1 && score > bestScore) [best, bestScore] = [e, score];
+      }
+      if (best !== undefined) out.add(best);
+    }
+    seen.push(n);
     const slot = slotOf(n.text);
     if (slot === null) continue;
     // A user's "my phone number" is theirs alone in a group; anyone else's value is shared.
