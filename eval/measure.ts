@@ -13,6 +13,8 @@ export interface EvalCase {
   seed: number;
   /** Share of facts that must be in the model's context, 0–1; null when no goal is set. */
   goal: number | null;
+  /** Model whose window sizes the budget; default: the default config's (gpt-4o, 128k). */
+  model?: string;
 }
 
 /** Figures for one case. */
@@ -20,6 +22,7 @@ export interface EvalResult {
   turns: number;
   facts: number;
   seed: number;
+  model: string;
   /** Share of planted facts whose current value is in what the model is sent (summary + kept turns). */
   presentShare: number;
   /** Share whose value appears in the summary on a line that also names what it is about. */
@@ -46,6 +49,8 @@ export const DEFAULT_CASES: readonly EvalCase[] = [
   { turns: 300, facts: 25, seed: 303, goal: null },
   { turns: 1000, facts: 50, seed: 1000, goal: 0.95 },
   { turns: 2000, facts: 100, seed: 2000, goal: 0.9 },
+  // Under pressure: an 8k window leaves the summary its 1,200-token floor for 100 facts.
+  { turns: 2000, facts: 100, seed: 2000, goal: null, model: "gpt-4" },
 ];
 
 const NAME_WORD = /[\p{L}][\p{L}.'-]{3,}/gu;
@@ -56,7 +61,7 @@ export async function evaluate(c: EvalCase): Promise<EvalResult> {
   const corpus = generateConversation(c.turns, c.facts, c.seed);
   const dir = await mkdtemp(join(tmpdir(), "oc-eval-"));
   const clock = { t: Date.parse("2026-01-05T08:00:00.000Z") };
-  const manager = await SessionManager.open({ stateDir: dir, storeUri: "memory:", config: {}, warn: () => undefined, now: () => new Date(clock.t) });
+  const manager = await SessionManager.open({ stateDir: dir, storeUri: "memory:", config: c.model === undefined ? {} : { sessions: { model: c.model } }, warn: () => undefined, now: () => new Date(clock.t) });
   try {
     const created = await manager.create({ key: "dm:eval:user" });
     let folds = 0;
@@ -97,6 +102,7 @@ export async function evaluate(c: EvalCase): Promise<EvalResult> {
       turns: c.turns,
       facts: c.facts,
       seed: c.seed,
+      model: manager.config.sessions.model,
       presentShare,
       answerableShare: answerable.length / corpus.facts.length,
       staleShown,
@@ -126,7 +132,7 @@ export function pct(x: number): string {
 /** One line per result, for the terminal. */
 export function describeResult(r: EvalResult): string {
   return (
-    `${r.turns} turns, ${r.facts} facts (seed ${r.seed}): present ${pct(r.presentShare)}, answerable from the summary ${pct(r.answerableShare)}, ` +
+    `${r.turns} turns, ${r.facts} facts (seed ${r.seed}, ${r.model}): present ${pct(r.presentShare)}, answerable from the summary ${pct(r.answerableShare)}, ` +
     `replaced values still shown ${r.staleShown}/${r.replaced}, missing from export ${r.missingFromExport}; context ${r.contextTokens} tokens ` +
     `(summary ${r.summaryTokens}) of ${r.window}; ${r.folds} folds, ${r.msPerFold.toFixed(1)} ms per fold (append included), ` +
     `${r.msPerAppend.toFixed(2)} ms per append` +

@@ -151,17 +151,26 @@ export function slotOf(text: string): string | null {
 const UPDATE_CUE = /\b(?:now|changed|moved|updated?|instead|no longer|rescheduled|new|correction|actually)\b/i;
 const FILLER_WORDS = new Set("that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update change changed moved instead actually longer rescheduled correction".split(" "));
 
-/** Distinctive words of a note, identifiers left out: what it is about. */
-function topicWords(n: Note): Set<string> {
+/** Distinctive words of a note, identifiers left out (what it is about), and the names among them. */
+function topicWords(n: Note): { words: Set<string>; names: Set<string> } {
   let text = n.text;
   for (const id of n.ids) text = text.split(id.value).join(" ");
-  return new Set((text.toLowerCase().match(/\p{L}{4,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w)));
+  const words = new Set((text.toLowerCase().match(/\p{L}{4,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w)));
+  // Capitalised words not opening a sentence or clause: places and people that tell two facts apart.
+  const names = new Set((text.match(/(?<=[\p{Ll}\d,)] )\p{Lu}\p{L}{2,}/gu) ?? []).map((w) => w.toLowerCase()));
+  return { words, names };
+}
+
+/** True when one set holds the other: "Grace" and "Grace" agree, "Perth" and "Ghent" do not. */
+function nested(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  return [...small].every((x) => large.has(x));
 }
 
 /**
  * Notes whose value a later note for the same thing replaced ("the budget is
  * now $15,000"): the same subject phrase before "is", or a later note with an
- * update cue that shares a value kind and all the words of the shorter of the two.
+ * update cue that shares a value kind, most words and the same names with an earlier one.
  */
 export function supersededNotes(notes: readonly Note[]): Set<Note> {
   const out = new Set<Note>();
@@ -170,27 +179,31 @@ export function supersededNotes(notes: readonly Note[]): Set<Note> {
   for (const n of [...notes].sort((a, b) => a.order - b.order)) {
     if (!hasStrongId(n)) continue;
     if (UPDATE_CUE.test(n.text)) {
-      const words = topicWords(n);
+      const mine = topicWords(n);
       let best: Note | undefined;
       let bestScore = 0;
       for (const e of seen) {
         if (out.has(e) || !replaces(n, e)) continue;
         const theirs = topicWords(e);
-        const shared = [...words].filter((w) => theirs.has(w)).length;
-        const score = shared / Math.max(1, Math.min(words.size, theirs.size));
-        if (shared >= 2 && score >= 1 && score > bestScore) [best, bestScore] = [e, score];
+        if (!nested(mine.names, theirs.names)) continue;
+        const shared = [...mine.words].filter((w) => theirs.words.has(w)).length;
+        const score = shared / Math.max(1, Math.min(mine.words.size, theirs.words.size));
+        if (shared >= 2 && score >= 0.6 && score > bestScore) [best, bestScore] = [e, score];
       }
       if (best !== undefined) out.add(best);
     }
     seen.push(n);
     const slot = slotOf(n.text);
     if (slot === null) continue;
-    // A user's "my phone number" is theirs alone in a group; anyone else's value is shared.
-    const own = n.label.startsWith("[user") ? `${n.label}\u0000${slot}` : null;
-    const before = own !== null ? bySlot.get(own) : bySlot.get(`\u0000${slot}`);
+    // A user's "my phone number" is theirs alone in a group: a user replaces their own value or
+    // one the assistant stated; the assistant may restate anyone's.
+    const own = `${n.label}\u0000${slot}`;
+    const isUser = n.label.startsWith("[user");
+    const before = isUser ? (bySlot.get(own) ?? bySlot.get(`shared\u0000${slot}`)) : bySlot.get(`any\u0000${slot}`);
     if (before !== undefined && replaces(n, before)) out.add(before);
-    if (own !== null) bySlot.set(own, n);
-    bySlot.set(`\u0000${slot}`, n);
+    bySlot.set(own, n);
+    if (!isUser) bySlot.set(`shared\u0000${slot}`, n);
+    bySlot.set(`any\u0000${slot}`, n);
   }
   return out;
 }
