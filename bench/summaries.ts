@@ -19,7 +19,7 @@ export async function summaryQuality(cases: readonly EvalCase[] = DEFAULT_CASES,
       unit: "%",
       // Baseline: what the summary alone carries, so the ratio shows what the kept turns add.
       baseline: r.answerableShare * 100,
-      baselineLabel: "% answerable from the summary alone",
+      baselineLabel: "answerable from the summary alone",
       ratio: r.answerableShare > 0 ? r.presentShare / r.answerableShare : 0,
       goal: r.goal === null ? "report" : `≥ ${Math.round(r.goal * 100)}%, every fact in export`,
       met: r.met,
