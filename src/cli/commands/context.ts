@@ -126,7 +126,7 @@ function printHuman(r: ContextReport): void {
 
 function droppedText(r: ContextReport): string {
   const left: string[] = [];
-  if (r.latestTurnDropped) left.push("the latest turn (larger than the budget by itself)");
+  if (r.latestTurnDropped) left.push("the whole latest turn (over budget)");
   if (r.droppedTurns > 0) left.push(plural(r.droppedTurns, "older turn"));
   if (r.droppedPinned > 0) left.push(plural(r.droppedPinned, "pinned message"));
   if (r.latestTurnPartial && !r.latestTurnDropped) left.push("part of the latest turn");

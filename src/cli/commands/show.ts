@@ -130,7 +130,7 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
         colors.dim(`(system ${formatInt(p.system)} · summary ${formatInt(p.summary)} · pinned ${formatInt(p.pinned)} · recent ${formatInt(p.recent)})`),
     ]);
     const left: string[] = [];
-    if (built.latestTurnDropped) left.push("the latest turn (larger than the budget by itself)");
+    if (built.latestTurnDropped) left.push("the whole latest turn");
     if (built.droppedTurns > 0) left.push(plural(built.droppedTurns, "older turn"));
     if (built.droppedPinned > 0) left.push(plural(built.droppedPinned, "pinned message"));
     if (built.summary === "dropped") left.push("the summary");
