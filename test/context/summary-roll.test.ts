@@ -80,4 +80,21 @@ describe("rolling extractive summary", () => {
     assert.ok(text.includes("- [user bob] You can reach me on +1-415-555-0123 any time."), text);
     assert.ok(text.includes("- [user bob] The IBAN for the refund is GB82 WEST 1234 5698 7654 32."), text);
   });
+
+  it("rolls a model-written summary that kept the sections, section by section", () => {
+    const previous: Summary = {
+      text: "Who and what:\n- Alice is moving to Porto.\nDecisions:\n- Movers booked with Stark Logistics.\nFacts:\n- The deposit is €640.26.\n- Parcel JJD000390007827434 is on its way.",
+      tokens: 40,
+      messageCount: 30,
+      throughMessageId: "x",
+      updatedAt: "2026-02-01T08:00:00.000Z",
+      summarizer: "openai-compatible",
+    };
+    const text = extractiveSummary({ previous, messages: [msg(40, { role: "user", sender: "alice", content: "Change of plan: the deposit is now €700.00." })], maxTokens: 600 });
+    assert.match(text, /^Summary of 31 earlier messages/);
+    assert.match(text, /\nWho and what:\n(?:- .*\n)*- Alice is moving to Porto\.\n/);
+    assert.match(text, /\nDecisions:\n- Movers booked with Stark Logistics\.\n/);
+    assert.match(text, /\nFacts:\n- Parcel JJD000390007827434 is on its way\.\n- \[user alice\] Change of plan: the deposit is now €700\.00\./);
+    assert.ok(!text.includes("€640.26"), text);
+  });
 });
