@@ -153,7 +153,8 @@ const FILLER_WORDS = new Set("that this with from have been will your what when 
 
 /** Distinctive words of a note, identifiers left out (what it is about), and the names among them. */
 function topicWords(n: Note): { words: Set<string>; names: Set<string> } {
-  let text = n.text;
+  // Openers such as "Before I forget," or "Sorry," say nothing about the subject.
+  let text = n.text.replace(/^(?:[^,;:]{1,30}[,;:]\s+){1,3}(?=\S)/u, (lead) => (n.ids.some((i) => lead.includes(i.value)) || lead.split(/\s+/).length > 8 ? lead : ""));
   for (const id of n.ids) text = text.split(id.value).join(" ");
   const words = new Set((text.toLowerCase().match(/\p{L}{4,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w)));
   // Capitalised words not opening a sentence or clause: places and people that tell two facts apart.
