@@ -171,7 +171,7 @@ function nested(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 /**
  * Notes whose value a later note for the same thing replaced ("the budget is
  * now $15,000"): the same subject phrase before "is", or a later note with an
- * update cue that shares a value kind, most words and the same names with an earlier one.
+ * update cue that shares a value kind, the names and every word of the shorter of the two.
  */
 export function supersededNotes(notes: readonly Note[]): Set<Note> {
   const out = new Set<Note>();
@@ -189,7 +189,7 @@ export function supersededNotes(notes: readonly Note[]): Set<Note> {
         if (!nested(mine.names, theirs.names)) continue;
         const shared = [...mine.words].filter((w) => theirs.words.has(w)).length;
         const score = shared / Math.max(1, Math.min(mine.words.size, theirs.words.size));
-        if (shared >= 2 && score >= 0.6 && score > bestScore) [best, bestScore] = [e, score];
+        if (shared >= 2 && score >= 1 && score > bestScore) [best, bestScore] = [e, score];
       }
       if (best !== undefined) out.add(best);
     }
