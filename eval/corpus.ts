@@ -111,6 +111,23 @@ const REPLIES = [
   "Noted, nothing to do for now.", "Sounds like a plan.", "I can draft a checklist if you like.", "Happy to wait until you've checked.",
 ];
 
+// Composed small talk: thousands of distinct sentences, some with plain quantities, so filler is not one repeated line.
+const WHO = ["My sister", "The kids", "Our neighbour", "My manager", "The whole team", "My flatmate", "Grandma", "A friend from school"];
+const DID = ["finally finished", "keeps talking about", "is excited about", "complained about", "spent the afternoon on", "wants to try", "gave up on", "recommended"];
+const WHAT = ["the garden", "that new series", "the quarterly report", "a pottery class", "the football match", "a recipe for lentil soup", "the old bike", "a podcast about history", "the jigsaw puzzle", "learning Spanish"];
+const WHEN = ["", " yesterday", " this morning", " last weekend", " again", " for about 20 minutes", " for 3 hours", " twice this week"];
+const ASK = ["Do you think {o} is worth it?", "Have you heard of {o}?", "Is {o} hard to get into?", "Would you bother with {o}?"];
+const ANSWER = ["It depends, but {o} is usually worth a try.", "Plenty of people enjoy {o}; start small.", "{O} is easier than it looks.", "I'd give {o} a go if you have a free evening."];
+const REACT = ["That sounds like {o} kept everyone busy.", "Ha, {o} always seems to come up.", "Nice, {o} can be a good distraction.", "Sounds like a full week with {o}."];
+
+/** A filler message pair (user, assistant) built from parts. */
+function chatter(r: Rng): [string, string] {
+  const o = r.pick(WHAT);
+  const fillO = (t: string): string => t.replace("{o}", o).replace("{O}", o.charAt(0).toUpperCase() + o.slice(1));
+  if (r.chance(0.3)) return [fillO(r.pick(ASK)), fillO(r.pick(ANSWER))];
+  return [`${r.pick(WHO)} ${r.pick(DID)} ${o}${r.pick(WHEN)}.`, fillO(r.pick(REACT))];
+}
+
 function fill(r: Rng, t: string): string {
   return t.replace(/\{p\}/g, r.pick(PLACES));
 }
@@ -151,10 +168,12 @@ export function generateConversation(turns: number, factCount: number, seed: num
     const items = planned.get(t) ?? [];
     const user: string[] = [];
     const assistant: string[] = [];
-    if (r.chance(0.5)) user.push(fill(r, r.pick(SMALL)));
+    const [talk, reply] = chatter(r);
+    const composed = r.chance(0.5);
+    if (r.chance(0.5)) user.push(composed ? talk : fill(r, r.pick(SMALL)));
     for (const it of items) (it.by === "user" ? user : assistant).push(lead(r.pick(OPENERS), it.text));
-    if (user.length === 0 || r.chance(0.3)) user.push(fill(r, r.pick(SMALL)));
-    assistant.push(fill(r, r.pick(REPLIES)));
+    if (user.length === 0 || r.chance(0.3)) user.push(composed && !user.includes(talk) ? talk : fill(r, r.pick(SMALL)));
+    assistant.push(composed && user.includes(talk) ? reply : fill(r, r.pick(REPLIES)));
     if (r.chance(0.3)) assistant.unshift(fill(r, r.pick(REPLIES)));
     messages.push({ role: "user", content: user.join(" ") }, { role: "assistant", content: assistant.join(" ") });
   }
