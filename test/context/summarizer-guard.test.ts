@@ -4,6 +4,7 @@ import type { OpenAICompatibleConfig } from "../../src/context/openai.js";
 import { createSummarizer, type SummarizeInput } from "../../src/context/summarizer.js";
 import { completion, startFakeOpenAI, type FakeOpenAI } from "../helpers/context-fake-openai.js";
 import { msg } from "../helpers/context-fixtures.js";
+import { openTestManager } from "../helpers/manager-open.js";
 
 const input: SummarizeInput = {
   previous: null,
@@ -85,5 +86,25 @@ describe("openai-compatible summarizer: identifier policy", () => {
     fake.script({ status: 200, body: completion("Facts:\n- The budget is now $15,000.") });
     const r = await createSummarizer(config(), {}).summarizeWithFallback({ previous: null, messages, maxTokens: 400 });
     assert.equal(r.text, "Facts:\n- The budget is now $15,000.");
+  });
+
+  it("through the manager: a rejected summary is replaced by the extractive one and the reason recorded on the session", async () => {
+    fake.script({ status: 200, body: completion("They chatted about travel.") });
+    const env = await openTestManager({
+      storeUri: "memory:",
+      config: { sessions: { maxHistoryLength: 4, summarizer: { type: "openai-compatible", baseUrl: fake.baseUrl, model: "llama3.1:8b", maxRetries: 0 } } },
+    });
+    try {
+      const s = await env.manager.create({ key: "dm:web:alice" });
+      for (const m of input.messages) await env.manager.append(s.id, { role: m.role, content: m.content });
+      await env.manager.append(s.id, { role: "assistant", content: "Anything else?" });
+      await env.manager.append(s.id, { role: "user", content: "No, thanks." });
+      const after = await env.manager.get(s.id);
+      assert.match(after.context.lastSummarizerError ?? "", /summary rejected: it lost \d+ of \d+ identifiers/);
+      assert.match(after.summary?.summarizer ?? "", /^extractive \(fallback: openai-compatible failed: .*summary rejected/);
+      assert.ok(after.summary?.text.includes("RSV-8812-ZT"), after.summary?.text);
+    } finally {
+      await env.cleanup();
+    }
   });
 });
