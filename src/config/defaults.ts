@@ -14,6 +14,7 @@ const DEFAULTS: Config = {
     archiveAfterMs: 7 * 86_400_000,
     retainPrunedHistory: "all",
     maxMessageBytes: 1_048_576,
+    maxMessageTokens: "auto",
     identityLinks: {},
     tools: {
       dm: { allow: ["*"], deny: [] },
@@ -23,7 +24,7 @@ const DEFAULTS: Config = {
     carryOver: true,
     cacheSize: 1000,
     compaction: { mode: "inline", timeoutMs: 120_000 },
-    summarizer: { type: "extractive", maxTokens: 1200 },
+    summarizer: { type: "extractive", maxTokens: 1200, windowShare: 0.1, maxShareTokens: 16_000 },
   },
   gateway: { host: "127.0.0.1", port: 18789, auth: {}, maxBodyBytes: 8 * 1_048_576 },
   storage: { poolMax: 10, lockTimeoutMs: 10_000, staleLockMs: 30_000 },

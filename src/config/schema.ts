@@ -5,16 +5,28 @@ const intAtLeast = (min: number) =>
 
 const WINDOW = 'expected "auto" or an integer ≥ 1024';
 const RETAIN = 'expected "all" or an integer ≥ 0';
+const MSG_TOKENS = 'expected "auto" or an integer ≥ 16';
 
 const toolPolicy = z.object({
   allow: z.array(z.string({ error: "expected a tool name pattern" }).min(1), { error: "expected an array of tool name patterns" }).default(["*"]),
   deny: z.array(z.string({ error: "expected a tool name pattern" }).min(1), { error: "expected an array of tool name patterns" }).default([]),
 });
 
+const SHARE = "expected a number from 0 to 0.5";
+
+/** How big the rolling summary may grow: a floor, and a share of the window up to a cap. */
+const summarySize = {
+  /** The summary's size in tokens when the window is small; it is never budgeted below this. */
+  maxTokens: intAtLeast(64).default(1200),
+  /** Share of the model's window the summary may use when that is more than `maxTokens` (0 turns it off). */
+  windowShare: z.number({ error: SHARE }).min(0, { error: SHARE }).max(0.5, { error: SHARE }).default(0.1),
+  /** Cap on the window share, in tokens. */
+  maxShareTokens: intAtLeast(64).default(16_000),
+};
+
 const extractiveSummarizer = z.object({
   type: z.literal("extractive"),
-  /** Upper bound of the summary, in tokens. */
-  maxTokens: intAtLeast(64).default(1200),
+  ...summarySize,
 });
 
 const openaiSummarizer = z.object({
@@ -25,7 +37,9 @@ const openaiSummarizer = z.object({
   apiKeyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
   timeoutMs: intAtLeast(100).default(30_000),
   maxRetries: z.number({ error: "expected an integer from 0 to 10" }).int({ error: "expected an integer from 0 to 10" }).min(0, { error: "expected an integer from 0 to 10" }).max(10, { error: "expected an integer from 0 to 10" }).default(2),
-  maxTokens: intAtLeast(64).default(1200),
+  ...summarySize,
+  /** "strict": identifiers of the folded messages the model's summary lost are added back with their sentence; "off": the reply is kept as written. */
+  identifiers: z.enum(["strict", "off"], { error: 'expected "strict" or "off"' }).default("strict"),
 });
 
 const upstreamModel = z.object({
@@ -65,6 +79,8 @@ export const configSchema = z.object({
       retainPrunedHistory: z.union([z.literal("all"), z.number().int({ error: RETAIN }).min(0, { error: RETAIN })], { error: RETAIN }).default("all"),
       /** Largest message accepted, in bytes of UTF-8. */
       maxMessageBytes: intAtLeast(1).default(1_048_576),
+      /** Largest message accepted, in tokens: "auto" = half the context budget, so the latest turn always fits beside the summary. */
+      maxMessageTokens: z.union([z.literal("auto"), z.number().int({ error: MSG_TOKENS }).min(16, { error: MSG_TOKENS })], { error: MSG_TOKENS }).default("auto"),
       /** Opt-in: canonical person id → channel identities ("telegram:123") whose DMs share one session. */
       identityLinks: z
         .record(z.string(), z.array(z.string().regex(/^[^:\s]+:[^\s]+$/, { error: 'expected "channel:userId"' }), { error: 'expected an array of "channel:userId"' }), { error: "expected an object of person id → identities" })

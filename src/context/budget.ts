@@ -29,3 +29,19 @@ export function budgetFor(config: Config): Budget {
   const b = tokenBudget(w.window, config.sessions.reserveTokens);
   return { window: w.window, budget: b.budget, reserve: b.reserve, warnings: [w.warning, b.warning].filter((x): x is string => x !== undefined) };
 }
+
+/**
+ * Tokens the rolling summary may use: `summarizer.maxTokens` as the floor,
+ * or `windowShare` of the window up to `maxShareTokens` when that is more,
+ * so a large window is not starved while facts are dropped.
+ */
+export function summaryBudget(config: Config, window: number = resolveWindow(config.sessions).window): number {
+  const s = config.sessions.summarizer;
+  return Math.max(s.maxTokens, Math.min(s.maxShareTokens, Math.floor(window * s.windowShare)));
+}
+
+/** Largest message accepted, in tokens: `sessions.maxMessageTokens`, or half the budget for "auto". */
+export function messageTokenLimit(config: Config): number {
+  const limit = config.sessions.maxMessageTokens;
+  return limit === "auto" ? Math.floor(budgetFor(config).budget / 2) : limit;
+}

@@ -30,8 +30,10 @@ export interface BuiltContext {
   messages: ChatMessage[];
   tokens: number;
   parts: { system: number; summary: number; pinned: number; recent: number };
-  /** Turns of the active history with nothing in the recent part (their pinned messages may still be sent). */
+  /** Older turns (not the latest) with nothing in the recent part (their pinned messages may still be sent). */
   droppedTurns: number;
+  /** True when nothing of the latest turn fitted: it alone is over the budget. */
+  latestTurnDropped: boolean;
   /** Ids of the history messages sent, in order. */
   included: string[];
   /** How many of `included`, from the start, are the pinned part; the rest are the recent part. */
@@ -175,11 +177,13 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
     recent: recentPart.reduce((n, u) => n + sendCost(u), 0),
   };
   const recentTurns = turns.filter((t, i) => i >= firstRecentTurn && t.units.some((u) => chosen.has(u))).length;
+  const latestTurnDropped = latest !== undefined && !latest.units.some((u) => chosen.has(u) && u.sendable.length > 0);
   return {
     messages: out,
     tokens: parts.system + parts.summary + parts.pinned + parts.recent,
     parts,
-    droppedTurns: turns.length - recentTurns,
+    droppedTurns: turns.length - recentTurns - (latestTurnDropped ? 1 : 0),
+    latestTurnDropped,
     included,
     pinnedIncluded: pinnedPart.reduce((n, u) => n + u.sendable.length, 0),
     summary: summaryState,

@@ -1,26 +1,40 @@
-import type { SummarizerConfig } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
 import { createModelClient, safeOrigin, type ModelDeps } from "../model/client.js";
 import type { Message } from "../session/types.js";
-import type { SummarizeInput, Summarizer } from "./summarizer-types.js";
+import { guardSummary, RejectedSummary } from "./_guard.js";
+import { SECTION_ORDER, TITLES, type SectionId } from "./_notes.js";
+import type { SummarizeInput, Summarizer, SummarizerSettings } from "./summarizer-types.js";
 import { estimateTokens } from "./tokens.js";
 import { DEFAULT_CONTEXT_WINDOW, lookupModelWindow } from "./windows.js";
 
 /** Settings of the HTTP summarizer, as the config schema produces them. */
-export type OpenAICompatibleConfig = Extract<SummarizerConfig, { type: "openai-compatible" }>;
+export type OpenAICompatibleConfig = Extract<SummarizerSettings, { type: "openai-compatible" }>;
 
 /** Seams for tests and embedders (those of the model client); production uses the defaults. */
 export type OpenAICompatibleDeps = ModelDeps;
+
+// What each required section holds, as the model is told.
+const SECTION_HINTS: Record<SectionId, string> = {
+  about: "who is talking and what the conversation is about",
+  preferences: "the user's stated preferences and constraints",
+  decisions: "decisions made, by whom",
+  open: "questions not yet answered and tasks still pending",
+  facts: "every fact with an identifier, as the sentence that gives it meaning",
+  notes: "",
+};
 
 /** The instruction sent as the system message. */
 export function summaryInstruction(maxTokens: number, focus?: string): string {
   const lines = [
     "You maintain the rolling summary of a conversation between users and an assistant.",
-    "Merge the previous summary (if any) and the new messages into one updated summary that replaces the previous one.",
-    "Keep every identifier exactly as written: ids, ticket keys, UUIDs, URLs, e-mail addresses, file paths, code names, @mentions, names, dates, amounts and numbers with their units.",
-    "Record decisions, open questions, and who said or asked what.",
+    "Merge the previous summary (if any) and the new messages into one updated summary that replaces the previous one; keep what still matters of the previous one.",
+    "Write these sections, each heading on its own line exactly as shown, each item a line starting with \"- \":",
+    ...SECTION_ORDER.filter((s) => s !== "notes").map((s) => `${TITLES[s]} ${SECTION_HINTS[s]}`),
+    "Keep every identifier exactly as written: order and ticket numbers, booking codes, flight numbers, phone numbers, IBANs, UUIDs, URLs, e-mail addresses, host names, file paths, versions, dates, times, amounts and numbers with their units.",
+    "Give each identifier in the sentence or clause that says what it is, never as a bare token.",
+    "When a later message changes a value (a new budget, a new date), keep only the current value.",
     "Use only facts present in the input; never invent or guess.",
-    `Stay under ${maxTokens} tokens. Reply with the summary text only.`,
+    `Stay under ${maxTokens} tokens; drop small talk first. Reply with the summary text only.`,
   ];
   if (focus !== undefined && focus.trim() !== "") lines.push(`The operator asks this summary to focus on: ${focus.trim()}`);
   return lines.join("\n");
@@ -67,7 +81,12 @@ export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig,
       // Reasoning models served by Ollama or vLLM may prepend their thinking to the answer.
       const text = content.replace(/<think>[\s\S]*?<\/think>/g, "").trim();
       if (text === "") throw failed(where, "response content is empty");
-      return text;
+      try {
+        return guardSummary(text, input, config.identifiers ?? "strict").text;
+      } catch (err) {
+        if (err instanceof RejectedSummary) throw failed(where, err.message);
+        throw err;
+      }
     },
   };
 }

@@ -1,4 +1,11 @@
+import type { SummarizerConfig } from "../config/schema.js";
 import type { Message, Summary } from "../session/types.js";
+
+type Defaulted = "windowShare" | "maxShareTokens" | "identifiers";
+type Loosen<C> = C extends unknown ? Omit<C, Defaulted> & Partial<Pick<C, Defaulted & keyof C>> : never;
+
+/** Summarizer settings as a caller may build them by hand: the schema's, with the keys added later optional (their defaults apply). */
+export type SummarizerSettings = Loosen<SummarizerConfig>;
 
 /** What a summarizer folds: the summary so far plus the messages leaving the active history. */
 export interface SummarizeInput {

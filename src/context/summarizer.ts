@@ -1,10 +1,9 @@
-import type { SummarizerConfig } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
 import { createExtractiveSummarizer } from "./extractive.js";
 import { createOpenAICompatibleSummarizer, type OpenAICompatibleDeps } from "./openai.js";
 import { clampToTokens, estimateTokens } from "./tokens.js";
-import type { SummarizeInput, Summarizer } from "./summarizer-types.js";
-export type { SummarizeInput, Summarizer } from "./summarizer-types.js";
+import type { SummarizeInput, Summarizer, SummarizerSettings } from "./summarizer-types.js";
+export type { SummarizeInput, Summarizer, SummarizerSettings } from "./summarizer-types.js";
 
 /** Outcome of {@link ResilientSummarizer.summarizeWithFallback}. */
 export interface SummaryResult {
@@ -32,7 +31,7 @@ export interface SummarizerDeps extends OpenAICompatibleDeps {
 }
 
 /** Builds the configured summarizer, wrapped so a failure of a model-backed one falls back to the extractive one. */
-export function createSummarizer(config: SummarizerConfig, deps: SummarizerDeps = {}): ResilientSummarizer {
+export function createSummarizer(config: SummarizerSettings, deps: SummarizerDeps = {}): ResilientSummarizer {
   const extractive = deps.fallback ?? createExtractiveSummarizer();
   let primary: Summarizer;
   let fallback: Summarizer | null;
@@ -58,7 +57,7 @@ export function createSummarizer(config: SummarizerConfig, deps: SummarizerDeps 
 
 /** One-shot form of {@link createSummarizer}: builds the configured summarizer and folds `input` with fallback. */
 export function summarizeWithFallback(
-  config: SummarizerConfig,
+  config: SummarizerSettings,
   input: SummarizeInput,
   deps: SummarizerDeps = {},
   signal?: AbortSignal,

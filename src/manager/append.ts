@@ -5,7 +5,7 @@ import { OpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
 import type { Message, Session } from "../session/types.js";
 import { KeyedMutex } from "../store/_mutex.js";
-import { counterFor } from "../context/budget.js";
+import { counterFor, messageTokenLimit } from "../context/budget.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
 import type { Router, Started } from "./routing.js";
@@ -73,6 +73,9 @@ export class Appender {
   }
 
   private async record(target: AppendTarget, input: NewMessage, options: RecordOptions): Promise<Omit<AppendResult, "compactionError">> {
+    // Counted before routing, so a message refused for its size starts no session.
+    const built = buildMessage(input, await counterFor(this.ctx.config), options.messageId ?? this.ctx.newId(), this.ctx.now());
+    assertFitsContext(built, messageTokenLimit(this.ctx.config));
     let id: string;
     let created = false;
     let started: Started | null = null;
@@ -83,7 +86,6 @@ export class Appender {
       created = routed.created;
       started = routed.started ?? null;
     }
-    const built = buildMessage(input, await counterFor(this.ctx.config), options.messageId ?? this.ctx.newId(), this.ctx.now());
     let existing: Message | undefined;
     const session = await this.writer.mutate(
       id,
@@ -121,4 +123,16 @@ export class Appender {
       `the tool result answers call ${JSON.stringify(callId)}, which session ${s.id} does not hold: record the assistant message with that tool call first; nothing was recorded`,
     );
   }
+}
+
+/**
+ * A message the context could not carry whole would leave the latest turn out
+ * of what the model is sent, so it is refused here with the numbers to act on.
+ */
+function assertFitsContext(message: Message, limit: number): void {
+  if (message.tokens <= limit) return;
+  throw new OpenclawError(
+    "MESSAGE_TOO_LARGE",
+    `message is ${message.tokens} tokens, over the limit of ${limit} tokens (sessions.maxMessageTokens) so it could not reach the model whole; split it or raise the limit; nothing was recorded`,
+  );
 }

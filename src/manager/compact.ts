@@ -1,4 +1,4 @@
-import { budgetFor, counterFor } from "../context/budget.js";
+import { budgetFor, counterFor, summaryBudget } from "../context/budget.js";
 import { applyFold, planPrune } from "../context/prune.js";
 import { createSummarizer, type ResilientSummarizer, type SummarizerDeps, type SummaryResult } from "../context/summarizer.js";
 import { isOpenclawError } from "../errors.js";
@@ -45,10 +45,14 @@ export class Compactor {
   /** Folds the session when it is over its limits (or always, with `force`). Throws only for storage errors and aborts. */
   async fold(session: Session, options: WriteOptions & { force?: boolean; focus?: string } = {}): Promise<FoldOutcome> {
     const config = this.ctx.config.sessions;
+    const budget = budgetFor(this.ctx.config);
+    // The summary's room follows the window (summarizer.windowShare), never below summarizer.maxTokens.
+    const summaryTokens = summaryBudget(this.ctx.config, budget.window);
     const plan = planPrune(session, {
       maxHistoryLength: config.maxHistoryLength,
-      budgetTokens: budgetFor(this.ctx.config).budget,
+      budgetTokens: budget.budget,
       lowWaterMark: config.lowWaterMark,
+      summaryTokens,
       ...(options.force ? { force: true } : {}),
     });
     if (plan === null || plan.fold.length === 0) return { session, folded: 0, summarizer: null, error: null };
@@ -61,7 +65,7 @@ export class Compactor {
     const signal = AbortSignal.any([timeout.signal, this.closing.signal, ...(options.signal ? [options.signal] : [])]);
     let result: SummaryResult;
     try {
-      const input = { previous: session.summary, messages: plan.fold, maxTokens: summarizer.maxTokens, countTokens: (text: string) => counter.countText(text), ...(options.focus !== undefined ? { focus: options.focus } : {}) };
+      const input = { previous: session.summary, messages: plan.fold, maxTokens: summaryTokens, countTokens: (text: string) => counter.countText(text), ...(options.focus !== undefined ? { focus: options.focus } : {}) };
       // abortable(): a summarizer that ignores its signal still cannot hold the caller past the timeout.
       result = await abortable(summarizer.summarizeWithFallback(input, signal), signal);
     } catch (err) {

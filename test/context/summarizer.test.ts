@@ -52,10 +52,10 @@ describe("openai-compatible summarizer", () => {
   });
 
   it("posts the transcript to {baseUrl}/chat/completions and returns the reply", async () => {
-    fake.script({ status: 200, body: completion("  The user asked to refund INV-2024-0042.  ") });
+    fake.script({ status: 200, body: completion("  The user asked to refund INV-2024-0042 ($1,200).  ") });
     const s = createSummarizer(config(), deps);
     const r = await s.summarizeWithFallback(input);
-    assert.deepEqual(r, { text: "The user asked to refund INV-2024-0042.", summarizer: "openai-compatible" });
+    assert.deepEqual(r, { text: "The user asked to refund INV-2024-0042 ($1,200).", summarizer: "openai-compatible" });
     assert.equal(fake.requests.length, 1);
     const req = fake.requests[0];
     assert.equal(req?.method, "POST");
@@ -76,9 +76,9 @@ describe("openai-compatible summarizer", () => {
   });
 
   it("drops a reasoning model's <think> block", async () => {
-    fake.script({ status: 200, body: completion("<think>let me see</think>\nRefund of INV-2024-0042 agreed.") });
+    fake.script({ status: 200, body: completion("<think>let me see</think>\nRefund of INV-2024-0042 ($1,200) agreed.") });
     const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
-    assert.equal(r.text, "Refund of INV-2024-0042 agreed.");
+    assert.equal(r.text, "Refund of INV-2024-0042 ($1,200) agreed.");
   });
 
   it("retries HTTP 500, then falls back to the extractive summarizer and records why", async () => {
@@ -92,9 +92,9 @@ describe("openai-compatible summarizer", () => {
   });
 
   it("recovers when a retry after 429 succeeds", async () => {
-    fake.script({ status: 429, body: "slow down", headers: { "retry-after": "0" } }, { status: 200, body: completion("second time lucky") });
+    fake.script({ status: 429, body: "slow down", headers: { "retry-after": "0" } }, { status: 200, body: completion("second time lucky: INV-2024-0042, $1,200") });
     const r = await createSummarizer(config(), deps).summarizeWithFallback(input);
-    assert.equal(r.text, "second time lucky");
+    assert.equal(r.text, "second time lucky: INV-2024-0042, $1,200");
     assert.equal(fake.requests.length, 2);
   });
 
@@ -194,14 +194,14 @@ describe("openai-compatible summarizer", () => {
   });
 
   it("uses the fetch given in deps, once per attempt", async () => {
-    fake.script({ status: 503, body: "", headers: now }, { status: 200, body: completion("via deps") });
+    fake.script({ status: 503, body: "", headers: now }, { status: 200, body: completion("via deps: INV-2024-0042, $1,200") });
     const urls: string[] = [];
     const fetch: typeof globalThis.fetch = (url, init) => {
       urls.push(String(url));
       return globalThis.fetch(url, init);
     };
     const r = await createSummarizer(config(), { env, fetch }).summarizeWithFallback(input);
-    assert.equal(r.text, "via deps");
+    assert.equal(r.text, "via deps: INV-2024-0042, $1,200");
     assert.deepEqual(urls, [`${fake.baseUrl}/chat/completions`, `${fake.baseUrl}/chat/completions`]);
   });
 });

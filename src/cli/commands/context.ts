@@ -39,6 +39,7 @@ export interface ContextReport {
   droppedTurns: number;
   droppedPinned: number;
   latestTurnPartial: boolean;
+  latestTurnDropped: boolean;
   messages: ContextMessage[];
 }
 
@@ -88,6 +89,7 @@ export function contextReport(
     droppedTurns: built.droppedTurns,
     droppedPinned: built.droppedPinned,
     latestTurnPartial: built.latestTurnPartial,
+    latestTurnDropped: built.latestTurnDropped,
     messages,
   };
 }
@@ -124,9 +126,10 @@ function printHuman(r: ContextReport): void {
 
 function droppedText(r: ContextReport): string {
   const left: string[] = [];
+  if (r.latestTurnDropped) left.push("the whole latest turn (over budget)");
   if (r.droppedTurns > 0) left.push(plural(r.droppedTurns, "older turn"));
   if (r.droppedPinned > 0) left.push(plural(r.droppedPinned, "pinned message"));
-  if (r.latestTurnPartial) left.push("part of the latest turn");
+  if (r.latestTurnPartial && !r.latestTurnDropped) left.push("part of the latest turn");
   return left.length === 0 ? "nothing" : colors.yellow(left.join(", "));
 }
 

@@ -131,11 +131,12 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
         colors.dim(`(system ${formatInt(p.system)} · summary ${formatInt(p.summary)} · pinned ${formatInt(p.pinned)} · recent ${formatInt(p.recent)})`),
     ]);
     const left: string[] = [];
+    if (built.latestTurnDropped) left.push("the whole latest turn");
     if (built.droppedTurns > 0) left.push(plural(built.droppedTurns, "older turn"));
     if (built.droppedPinned > 0) left.push(plural(built.droppedPinned, "pinned message"));
     if (built.summary === "dropped") left.push("the summary");
     if (built.summary === "truncated") left.push("part of the summary");
-    if (built.latestTurnPartial) left.push("part of the latest turn");
+    if (built.latestTurnPartial && !built.latestTurnDropped) left.push("part of the latest turn");
     if (left.length > 0) rows.push(["left out", colors.yellow(`${left.join(", ")} (over budget)`)]);
   } else if (problem !== null) {
     rows.push(["sent to model", colors.red(problem)]);

@@ -1,0 +1,141 @@
+// Folds generated conversations through the real manager (default config,
+// memory store, inline compaction) and measures what the model still sees.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SessionManager } from "../src/manager/manager.js";
+import { generateConversation, type PlantedFact } from "./corpus.js";
+
+/** One evaluated conversation size. */
+export interface EvalCase {
+  turns: number;
+  facts: number;
+  seed: number;
+  /** Share of facts that must be in the model's context, 0–1; null when no goal is set. */
+  goal: number | null;
+  /** Model whose window sizes the budget; default: the default config's (gpt-4o, 128k). */
+  model?: string;
+}
+
+/** Figures for one case. */
+export interface EvalResult {
+  turns: number;
+  facts: number;
+  seed: number;
+  model: string;
+  /** Share of planted facts whose current value is in what the model is sent (summary + kept turns). */
+  presentShare: number;
+  /** Share whose value appears in the summary on a line that also names what it is about. */
+  answerableShare: number;
+  /** Replaced values the summary still shows, out of those whose replacement the summary holds. */
+  staleShown: number;
+  replaced: number;
+  /** Facts (current and replaced values) missing from `export`. */
+  missingFromExport: number;
+  contextTokens: number;
+  summaryTokens: number;
+  window: number;
+  folds: number;
+  msPerFold: number;
+  msPerAppend: number;
+  goal: number | null;
+  met: boolean | null;
+  missing: PlantedFact[];
+}
+
+/** Default cases: 100 to 2,000 turns; goals from the requirement at 1,000/50 and 2,000/100. */
+export const DEFAULT_CASES: readonly EvalCase[] = [
+  { turns: 100, facts: 10, seed: 101, goal: null },
+  { turns: 300, facts: 25, seed: 303, goal: null },
+  { turns: 1000, facts: 50, seed: 1000, goal: 0.95 },
+  { turns: 2000, facts: 100, seed: 2000, goal: 0.9 },
+  // Under pressure: an 8k window leaves the summary its 1,200-token floor for 100 facts.
+  { turns: 2000, facts: 100, seed: 2000, goal: null, model: "gpt-4" },
+];
+
+const NAME_WORD = /[\p{L}][\p{L}.'-]{3,}/gu;
+const COMMON = new Set(["the", "for", "from", "with", "appointment", "meeting", "handover", "interview", "parcel", "flight", "booking", "train"]);
+
+/** Runs one case end to end. */
+export async function evaluate(c: EvalCase): Promise<EvalResult> {
+  const corpus = generateConversation(c.turns, c.facts, c.seed);
+  const dir = await mkdtemp(join(tmpdir(), "oc-eval-"));
+  const clock = { t: Date.parse("2026-01-05T08:00:00.000Z") };
+  const manager = await SessionManager.open({ stateDir: dir, storeUri: "memory:", config: c.model === undefined ? {} : { sessions: { model: c.model } }, warn: () => undefined, now: () => new Date(clock.t) });
+  try {
+    const created = await manager.create({ key: "dm:eval:user" });
+    let folds = 0;
+    let foldMs = 0;
+    let appendMs = 0;
+    let compactions = 0;
+    for (const m of corpus.messages) {
+      clock.t += 45_000;
+      const start = performance.now();
+      const s = await manager.append(created.id, { role: m.role, content: m.content, ...(m.role === "user" ? { sender: "user" } : {}) });
+      const ms = performance.now() - start;
+      appendMs += ms;
+      if (s.context.compactions > compactions) {
+        folds += s.context.compactions - compactions;
+        compactions = s.context.compactions;
+        foldMs += ms;
+      }
+    }
+    const session = await manager.get(created.id);
+    const built = await manager.buildContext(created.id);
+    const seen = built.messages.map((m) => m.content).join("\n");
+    const summary = session.summary?.text ?? "";
+    const lines = summary.split("\n");
+    const exported = JSON.stringify(await manager.exportSessions([created.id]));
+    const missing = corpus.facts.filter((f) => !seen.includes(f.value));
+    const answerable = corpus.facts.filter((f) => {
+      const words = (f.subject.match(NAME_WORD) ?? []).filter((w) => !COMMON.has(w.toLowerCase()));
+      return lines.some((l) => l.includes(f.value) && words.some((w) => l.includes(w)));
+    });
+    // A replaced value counts as stale only once its replacement is folded too: until then the summary is right to hold it.
+    const updated = corpus.facts.filter((f) => f.replaced.length > 0 && summary.includes(f.value));
+    const replaced = updated.flatMap((f) => f.replaced);
+    const staleShown = replaced.filter((v) => summary.includes(v)).length;
+    const missingFromExport = corpus.facts.flatMap((f) => [f.value, ...f.replaced]).filter((v) => !exported.includes(JSON.stringify(v).slice(1, -1))).length;
+    const window = (await manager.window()).window;
+    const presentShare = (corpus.facts.length - missing.length) / corpus.facts.length;
+    return {
+      turns: c.turns,
+      facts: c.facts,
+      seed: c.seed,
+      model: manager.config.sessions.model,
+      presentShare,
+      answerableShare: answerable.length / corpus.facts.length,
+      staleShown,
+      replaced: replaced.length,
+      missingFromExport,
+      contextTokens: built.tokens,
+      summaryTokens: built.parts.summary,
+      window,
+      folds,
+      msPerFold: folds > 0 ? foldMs / folds : 0,
+      msPerAppend: appendMs / corpus.messages.length,
+      goal: c.goal,
+      met: c.goal === null ? null : presentShare >= c.goal && missingFromExport === 0,
+      missing,
+    };
+  } finally {
+    await manager.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Percent with one decimal. */
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+/** One line per result, for the terminal. */
+export function describeResult(r: EvalResult): string {
+  return (
+    `${r.turns} turns, ${r.facts} facts (seed ${r.seed}, ${r.model}): present ${pct(r.presentShare)}, answerable from the summary ${pct(r.answerableShare)}, ` +
+    `replaced values still shown ${r.staleShown}/${r.replaced}, missing from export ${r.missingFromExport}; context ${r.contextTokens} tokens ` +
+    `(summary ${r.summaryTokens}) of ${r.window}; ${r.folds} folds, ${r.msPerFold.toFixed(1)} ms per fold (append included), ` +
+    `${r.msPerAppend.toFixed(2)} ms per append` +
+    (r.goal === null ? "" : `; goal ≥ ${pct(r.goal)}: ${r.met ? "met" : "NOT met"}`)
+  );
+}

@@ -1,0 +1,220 @@
+// The rolling summary's sections and their lines ("notes"): how a sentence is
+// classified, how a written summary is parsed back for the next roll, and how
+// a note is rendered. Parsing and rendering are inverse, so a summary keeps
+// its structure however many times it rolls.
+import { findIdentifiers, isStrongKind, type FoundIdentifier } from "./_identifiers.js";
+import { splitSentences } from "./_sentences.js";
+
+/** Sections of the summary, in rendering order. */
+export type SectionId = "about" | "preferences" | "decisions" | "open" | "facts" | "notes";
+
+/** Section titles as rendered; also the headings the model-backed summarizer is asked for. */
+export const TITLES: Record<SectionId, string> = {
+  about: "Who and what:",
+  preferences: "Preferences and constraints:",
+  decisions: "Decisions:",
+  open: "Open questions and pending tasks:",
+  facts: "Facts:",
+  notes: "Notes:",
+};
+
+/** Rendering order of the sections. */
+export const SECTION_ORDER: readonly SectionId[] = ["about", "preferences", "decisions", "open", "facts", "notes"];
+
+// Titles of the earlier format, read so summaries stored before this one still roll.
+const LEGACY: Record<string, SectionId> = {
+  "Earlier summary:": "notes",
+  "Open questions:": "open",
+  "Identifiers:": "facts",
+};
+const TITLE_TO_SECTION = new Map<string, SectionId>([
+  ...Object.entries(TITLES).map(([k, v]) => [v.toLowerCase(), k as SectionId] as const),
+  ...Object.entries(LEGACY).map(([k, v]) => [k.toLowerCase(), v] as const),
+]);
+
+/** One line of the summary. */
+export interface Note {
+  section: SectionId;
+  /** "[user alice]", "[tool lookup]", or "" when unknown (a foreign summary). */
+  label: string;
+  text: string;
+  ids: FoundIdentifier[];
+  /** Chronological rank: older notes have lower ranks. */
+  order: number;
+}
+
+/** Header line: "Summary of N earlier messages (FROM to TO):". */
+export const HEADER = /^Summary of (\d+) earlier messages? \((?:(\S+) to |up to )(\S+)\):$/;
+
+const DECISION =
+  /\b(?:decided|decide to|decision|agreed|agree to|we'll go|we will go|let's go with|let's use|going with|go with|settled on|chose|chosen|will use|approved|confirmed|booked|switched to|opted for)\b/i;
+const PENDING =
+  /\b(?:remind me|to-?do|pending|follow up|follow-up|still need|needs? to be|waiting (?:for|on)|awaiting|next step|will send|i'll send|i will send|i'll check|i will check|please (?:send|check|call|book|cancel|update|remind)|can you (?:send|check|call|book|cancel|update|remind)|due (?:by|on)|by (?:monday|tuesday|wednesday|thursday|friday|tomorrow|the end of))\b/i;
+const PREFERENCE =
+  /\b(?:i prefer|we prefer|i'd prefer|i would prefer|prefer(?:s|red)? |i'd rather|i would rather|i like|i love|i hate|i don't like|i do not like|i can't|i cannot|i'm allergic|allergic to|vegetarian|vegan|gluten|always|never|must not|mustn't|must be|no later than|no more than|at most|at least|budget|deadline|don't want|do not want|only (?:use|book|fly|want)|please (?:always|never|avoid|keep|use)|avoid)\b/i;
+
+/** Classifies one sentence of a user or assistant message; null when it is filler. */
+export function classifySentence(sentence: string, role: string, ids: readonly FoundIdentifier[]): SectionId | null {
+  if (DECISION.test(sentence)) return "decisions";
+  if (role === "user" && PREFERENCE.test(sentence)) return "preferences";
+  if (PENDING.test(sentence)) return "open";
+  if (ids.length > 0) return "facts";
+  return null;
+}
+
+/** True when the note names at least one strong identifier (a code, contact, amount, date …). */
+export function hasStrongId(note: Pick<Note, "ids">): boolean {
+  return note.ids.some((i) => isStrongKind(i.kind));
+}
+
+/** Makes a note, finding its identifiers. */
+export function makeNote(section: SectionId, label: string, text: string, order: number): Note {
+  return { section, label, text, ids: findIdentifiers(text), order };
+}
+
+/** The line as written in the summary. */
+export function renderNote(n: Note): string {
+  return `- ${n.label !== "" ? `${n.label} ` : ""}${n.text}`;
+}
+
+/** Renders header and sections, skipping empty ones. */
+export function renderSummary(header: string, notes: readonly Note[]): string {
+  const out = [header];
+  for (const section of SECTION_ORDER) {
+    const items = notes.filter((n) => n.section === section).sort((a, b) => a.order - b.order);
+    if (items.length === 0) continue;
+    out.push(TITLES[section]);
+    for (const n of items) out.push(renderNote(n));
+  }
+  return out.join("\n");
+}
+
+/** A parsed summary: its header fields when it has ours, and its notes. */
+export interface ParsedSummary {
+  own: boolean;
+  from: string | null;
+  notes: Note[];
+}
+
+/**
+ * Parses a summary back into notes. Our own (or one that kept our section
+ * headings) parses line by line; other prose is split into sentences, each a
+ * fact when it names an identifier and a note otherwise, so nothing it said
+ * is lost to the next roll.
+ */
+export function parseSummary(text: string): ParsedSummary {
+  const rows = text.split("\n");
+  const head = HEADER.exec(rows[0]?.trim() ?? "");
+  const structured = head !== null || rows.some((r) => TITLE_TO_SECTION.has(r.trim().replace(/^#+\s*/, "").toLowerCase()));
+  const notes: Note[] = [];
+  let order = 0;
+  if (!structured) {
+    for (const s of splitSentences(text)) {
+      const ids = findIdentifiers(s);
+      notes.push({ section: ids.length > 0 ? "facts" : "notes", label: "", text: s, ids, order: order++ });
+    }
+    return { own: false, from: null, notes };
+  }
+  let section: SectionId = "notes";
+  for (const raw of head !== null ? rows.slice(1) : rows) {
+    const row = raw.trim();
+    if (row === "") continue;
+    const title = TITLE_TO_SECTION.get(row.replace(/^#+\s*/, "").toLowerCase());
+    if (title !== undefined) {
+      section = title;
+      continue;
+    }
+    const body = row.replace(/^(?:[-*•]|\d+[.)])\s+/, "");
+    const label = /^\[[^\]]*\]/.exec(body)?.[0] ?? "";
+    const rest = body.slice(label.length).trim();
+    if (rest === "") continue;
+    const ids = findIdentifiers(rest);
+    // An identifier-only line of the earlier format stays a fact.
+    const target = section === "notes" && ids.length > 0 && head === null ? "facts" : section;
+    notes.push({ section: target, label, text: rest, ids, order: order++ });
+  }
+  return { own: head !== null, from: head?.[2] ?? null, notes };
+}
+
+const SLOT_IS =
+  /\b(?:the|my|our|your|his|her|their)\s+((?:[\p{L}\d'’-]+\s+){0,5}?[\p{L}\d'’-]+)\s+(?:is|are|was|were|has been|have been|will be)\s+(?:now\s+|still\s+)?/iu;
+const SLOT_CHANGED =
+  /\b(?:changed|moved|updated|raised|lowered|increased|reduced|set|bumped|rescheduled|replaced)\s+(?:the|my|our|your)\s+((?:[\p{L}\d'’-]+\s+){0,4}?[\p{L}\d'’-]+)\s+(?:to|from)\b/iu;
+
+/** What a fact is about ("budget", "delivery date"), so a later value for the same thing can supersede it. */
+export function slotOf(text: string): string | null {
+  const m = SLOT_CHANGED.exec(text) ?? SLOT_IS.exec(text);
+  const slot = m?.[1]?.toLowerCase().replace(/[’']s$/, "");
+  return slot === undefined || slot.length < 3 ? null : slot;
+}
+
+const UPDATE_CUE = /\b(?:now|changed|moved|updated?|instead|no longer|rescheduled|new|correction|actually)\b/i;
+const FILLER_WORDS = new Set("that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update change changed moved instead actually longer rescheduled correction".split(" "));
+
+/** Distinctive words of a note, identifiers left out (what it is about), and the names among them. */
+function topicWords(n: Note): { words: Set<string>; names: Set<string> } {
+  // Openers such as "Before I forget," or "Sorry," say nothing about the subject.
+  let text = n.text.replace(/^(?:[^,;:]{1,30}[,;:]\s+){1,3}(?=\S)/u, (lead) => (n.ids.some((i) => lead.includes(i.value)) || lead.split(/\s+/).length > 8 ? lead : ""));
+  for (const id of n.ids) text = text.split(id.value).join(" ");
+  const words = new Set((text.toLowerCase().match(/\p{L}{4,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w)));
+  // Capitalised words not opening a sentence or clause: places and people that tell two facts apart.
+  const names = new Set((text.match(/(?<=[\p{Ll}\d,)] )\p{Lu}\p{L}{2,}/gu) ?? []).map((w) => w.toLowerCase()));
+  return { words, names };
+}
+
+/** True when one set holds the other: "Grace" and "Grace" agree, "Perth" and "Ghent" do not. */
+function nested(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  return [...small].every((x) => large.has(x));
+}
+
+/**
+ * Notes whose value a later note for the same thing replaced ("the budget is
+ * now $15,000"): the same subject phrase before "is", or a later note with an
+ * update cue that shares a value kind, the names and every word of the shorter of the two.
+ */
+export function supersededNotes(notes: readonly Note[]): Set<Note> {
+  const out = new Set<Note>();
+  const bySlot = new Map<string, Note>();
+  const seen: Note[] = [];
+  for (const n of [...notes].sort((a, b) => a.order - b.order)) {
+    if (!hasStrongId(n)) continue;
+    if (UPDATE_CUE.test(n.text)) {
+      const mine = topicWords(n);
+      let best: Note | undefined;
+      let bestScore = 0;
+      for (const e of seen) {
+        if (out.has(e) || !replaces(n, e)) continue;
+        const theirs = topicWords(e);
+        if (!nested(mine.names, theirs.names)) continue;
+        const shared = [...mine.words].filter((w) => theirs.words.has(w)).length;
+        const score = shared / Math.max(1, Math.min(mine.words.size, theirs.words.size));
+        if (shared >= 2 && score >= 1 && score > bestScore) [best, bestScore] = [e, score];
+      }
+      if (best !== undefined) out.add(best);
+    }
+    seen.push(n);
+    const slot = slotOf(n.text);
+    if (slot === null) continue;
+    // A user's "my phone number" is theirs alone in a group: a user replaces their own value or
+    // one the assistant stated; the assistant may restate anyone's.
+    const own = `${n.label}\u0000${slot}`;
+    const isUser = n.label.startsWith("[user");
+    const before = isUser ? (bySlot.get(own) ?? bySlot.get(`shared\u0000${slot}`)) : bySlot.get(`any\u0000${slot}`);
+    if (before !== undefined && replaces(n, before)) out.add(before);
+    bySlot.set(own, n);
+    if (!isUser) bySlot.set(`shared\u0000${slot}`, n);
+    bySlot.set(`any\u0000${slot}`, n);
+  }
+  return out;
+}
+
+// Same kind of value, and a value the earlier note did not have: "$15,000" replaces "$12,000".
+function replaces(later: Note, earlier: Note): boolean {
+  const old = new Set(earlier.ids.map((i) => i.value));
+  const fresh = later.ids.filter((i) => isStrongKind(i.kind) && !old.has(i.value));
+  return fresh.some((f) => earlier.ids.some((e) => e.kind === f.kind));
+}
+
+/** Sentences of a message as summary candidates. */
+export { splitSentences };
