@@ -133,7 +133,7 @@ try {
     report(await compactAtScale(s.dir, params.compactSessions));
   }
   if (wants("summaries")) {
-    log("8. summaries");
+    log("9. summaries");
     report(await summaryQuality(undefined, log));
   }
 } finally {
