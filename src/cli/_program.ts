@@ -4,6 +4,7 @@ import { channelPair, collect, intAtLeast, parseDuration } from "./_args.js";
 import type { AppendFlags } from "./commands/append.js";
 import { addExamples } from "./_examples.js";
 import type { ForkFlags } from "./commands/fork.js";
+import type { DoctorFlags } from "./commands/doctor.js";
 import type { ClearFlags } from "./commands/clear.js";
 import type { CompactFlags } from "./commands/compact.js";
 import type { ContextFlags } from "./commands/context.js";
@@ -68,6 +69,13 @@ export function buildProgram(): Command {
     .option("--port <port>", "port to listen on, 0 for any free port (default: gateway.port, 18789)", portNumber)
     .addOption(jsonOption())
     .action(async (opts: GatewayFlags, cmd: Command) => (await import("./commands/gateway.js")).runGateway(opts, cmd));
+
+  program
+    .command("doctor")
+    .description("read every document and log of the store, report each problem with what to do; --fix repairs what it can")
+    .option("--fix", "restore quarantined files that parse again, remove leftovers, move corrupt files aside and rebuild the index")
+    .addOption(jsonOption())
+    .action(async (opts: DoctorFlags, cmd: Command) => (await import("./commands/doctor.js")).runDoctor(opts, cmd));
 
   const store = program.command("store").description("move sessions between stores");
   store

@@ -15,7 +15,8 @@ export const EXIT_USAGE = 2;
 export async function runCommand(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv]);
-    return 0;
+    // A command that reported its own failure (doctor with problems left, a copy that did not verify) set this.
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     return report(err);
   }

@@ -29,6 +29,8 @@ export interface CompactReport {
   bytesAfter: number | null;
   leftoversRemoved: number;
   indexRebuilt: boolean;
+  /** Corrupt documents found (moved to quarantine, or on a dry run, that would be). */
+  quarantined: string[];
 }
 
 /** Options of {@link compactSessions}. */
@@ -63,12 +65,17 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
     ids = all.items.filter((s) => hasWork(s, config, now)).map((s) => s.id);
   }
   const actions: CompactAction[] = [];
+  const unreadable: string[] = [];
   let done = 0;
   for (const id of ids) {
     throwIfAborted(options.signal);
     const before = await writer.load(id, options);
     options.onProgress?.(++done, ids.length);
-    if (before === undefined) continue;
+    if (before === undefined) {
+      // Listed but unreadable: the store found it corrupt and moved it aside (or, rarely, it was deleted meanwhile).
+      unreadable.push(id);
+      continue;
+    }
     const at = ctx.now();
     const evaluated = evaluateExpiry(before, config.expirationMs, at);
     const expired = evaluated.status === "expired" && before.status !== "expired";
@@ -108,7 +115,7 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
   }
   const maint = canMaintain(store) ? await store.maintain({ dryRun }) : { leftoversRemoved: 0, indexRebuilt: false, quarantined: [] };
   const bytesAfter = dryRun || !canSize(store) ? bytesBefore : await store.sizeOnDisk();
-  return { dryRun, sessions: considered, touched: actions.length, actions, bytesBefore, bytesAfter, leftoversRemoved: maint.leftoversRemoved, indexRebuilt: maint.indexRebuilt };
+  return { dryRun, sessions: considered, touched: actions.length, actions, bytesBefore, bytesAfter, leftoversRemoved: maint.leftoversRemoved, indexRebuilt: maint.indexRebuilt, quarantined: [...new Set([...unreadable.map((id) => `${id}.json`), ...maint.quarantined])] };
 }
 
 /** True when a session, by its summary alone, may need compacting: expiry to record, archiving due, or a long history. */

@@ -57,3 +57,10 @@ function filePath(uri: string): string {
   }
   return uri.slice("file:".length);
 }
+
+/** The directory of a file-store URI (`file:<dir>`, `file:///dir` or a plain path); undefined for other backends. */
+export function fileStoreDir(uri: string): string | undefined {
+  const scheme = SCHEME_RE.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === undefined) return resolve(uri);
+  return scheme === "file" ? resolve(filePath(uri)) : undefined;
+}

@@ -48,6 +48,7 @@ export async function runCompact(refs: string[], flags: CompactFlags, cmd: Comma
     ...(report.bytesBefore !== null && report.bytesAfter !== null ? [`${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}`] : []),
     `${plural(report.leftoversRemoved, "leftover")} ${report.dryRun ? "to remove" : "removed"}`,
   ];
+  if (report.quarantined.length > 0) parts.push(`${plural(report.quarantined.length, "corrupt session file")} ${report.dryRun ? "to move" : "moved"} to sessions/quarantine/ (openclaw doctor tells more)`);
   if (report.indexRebuilt) parts.push(report.dryRun ? "index would be rebuilt" : "index rebuilt");
   print(parts.join("; "));
 }

@@ -1,0 +1,92 @@
+import { lstat, readdir, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { messageSchema, parseStoredSession } from "../../session/schema.js";
+
+/** One thing wrong in a file store, and what to do about it. */
+export interface FileProblem {
+  /** Path under the state directory, e.g. `sessions/quarantine/<id>.json`. */
+  file: string;
+  problem: string;
+  action: string;
+  /** True once `--fix` dealt with it. */
+  fixed?: boolean;
+}
+
+/** What {@link inspectFiles} looked at and found. */
+export interface FileInspection {
+  quarantined: number;
+  prunedLogs: number;
+  problems: FileProblem[];
+}
+
+const ID_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json(?:\..+)?$/;
+const PRUNED_FILE = /^[0-9a-f-]{36}\.pruned\.jsonl$/;
+
+async function list(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+// Why a quarantined file still cannot be a session, or null when it now can.
+async function unusable(path: string): Promise<string | null> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    return "is not valid JSON";
+  }
+  const parsed = parseStoredSession(value);
+  if (!parsed.success) return `is not a valid session (${parsed.error.issues[0]?.path.join(".") || "document"}: ${parsed.error.issues[0]?.message ?? "invalid"})`;
+  return null;
+}
+
+/**
+ * Reads what the store's own checks do not: files in quarantine (whether
+ * each could be restored now) and every pruned-history log line. With
+ * `fix`, a quarantined file that now parses and has no live copy is moved
+ * back (the caller then rebuilds the index).
+ */
+export async function inspectFiles(sessionsDir: string, fix: boolean): Promise<FileInspection> {
+  const problems: FileProblem[] = [];
+  const quarantineDir = join(sessionsDir, "quarantine");
+  const quarantined = await list(quarantineDir);
+  for (const name of quarantined) {
+    const file = `sessions/quarantine/${name}`;
+    const id = ID_FILE.exec(name)?.[1];
+    const why = await unusable(join(quarantineDir, name));
+    if (id === undefined || why !== null) {
+      problems.push({ file, problem: `quarantined: ${why ?? "not named like a session"}`, action: "repair it by hand and run openclaw doctor --fix to restore it, or delete it" });
+      continue;
+    }
+    const live = join(sessionsDir, `${id}.json`);
+    if ((await lstat(live).catch(() => undefined)) !== undefined) {
+      problems.push({ file, problem: "quarantined; a live copy of this session exists", action: "compare the two and delete the one you do not need" });
+      continue;
+    }
+    const problem: FileProblem = { file, problem: "quarantined, and it parses now", action: "openclaw doctor --fix restores it" };
+    if (fix) {
+      await rename(join(quarantineDir, name), live);
+      problem.fixed = true;
+    }
+    problems.push(problem);
+  }
+  const logs = (await list(sessionsDir)).filter((n) => PRUNED_FILE.test(n));
+  for (const name of logs) {
+    const lines = (await readFile(join(sessionsDir, name), "utf8")).split("\n");
+    lines.forEach((line, i) => {
+      if (line.trim() === "") return;
+      let ok = false;
+      try {
+        ok = messageSchema.safeParse(JSON.parse(line)).success;
+      } catch {
+        ok = false;
+      }
+      if (!ok) problems.push({ file: `sessions/${name}`, problem: `line ${i + 1} is not a valid message (an interrupted write?)`, action: "nothing to do: reads skip it; export the session to keep the rest" });
+    });
+  }
+  return { quarantined: quarantined.length, prunedLogs: logs.length, problems };
+}
