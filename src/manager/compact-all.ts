@@ -1,5 +1,3 @@
-import { budgetFor } from "../context/budget.js";
-import { planPrune } from "../context/prune.js";
 import { dueForArchive, evaluateExpiry } from "../session/lifecycle.js";
 import type { SessionSummary } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
@@ -66,6 +64,7 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
   }
   const actions: CompactAction[] = [];
   const unreadable: string[] = [];
+  let predictedDelta = 0;
   let done = 0;
   for (const id of ids) {
     throwIfAborted(options.signal);
@@ -84,8 +83,9 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
     const action: CompactAction = { id, key: before.key, expired, archived: archive, folded: 0, error: null };
     if (dryRun) {
       if (overLength) {
-        const plan = planPrune(before, { maxHistoryLength: config.maxHistoryLength, budgetTokens: budgetFor(ctx.config).budget, lowWaterMark: config.lowWaterMark });
-        action.folded = plan?.fold.length ?? 0;
+        const preview = await compactor.preview(before);
+        action.folded = preview.folded;
+        predictedDelta += preview.bytesDelta;
       }
     } else {
       let current = before;
@@ -114,7 +114,8 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
     if (action.expired || action.archived || action.folded > 0 || action.error !== null) actions.push(action);
   }
   const maint = canMaintain(store) ? await store.maintain({ dryRun }) : { leftoversRemoved: 0, indexRebuilt: false, quarantined: [] };
-  const bytesAfter = dryRun || !canSize(store) ? bytesBefore : await store.sizeOnDisk();
+  // A dry run predicts the size from what each fold would write; the real run measures it.
+  const bytesAfter = !canSize(store) ? bytesBefore : dryRun ? (bytesBefore === null ? null : bytesBefore + predictedDelta) : await store.sizeOnDisk();
   return { dryRun, sessions: considered, touched: actions.length, actions, bytesBefore, bytesAfter, leftoversRemoved: maint.leftoversRemoved, indexRebuilt: maint.indexRebuilt, quarantined: [...new Set([...unreadable.map((id) => `${id}.json`), ...maint.quarantined])] };
 }
 

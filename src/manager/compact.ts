@@ -1,5 +1,6 @@
 import { budgetFor, counterFor, summaryBudget } from "../context/budget.js";
 import { applyFold, planPrune } from "../context/prune.js";
+import { createExtractiveSummarizer } from "../context/extractive.js";
 import { createSummarizer, type ResilientSummarizer, type SummarizerDeps, type SummaryResult } from "../context/summarizer.js";
 import { isOpenclawError } from "../errors.js";
 import type { Session } from "../session/types.js";
@@ -40,6 +41,26 @@ export class Compactor {
   private summarizerFor(): ResilientSummarizer {
     this.summarizer ??= createSummarizer(this.ctx.config.sessions.summarizer, this.deps);
     return this.summarizer;
+  }
+
+  /**
+   * What a fold would do, computed and not saved: the messages it would fold
+   * and how many bytes the store would change by (the document shrinks, the
+   * pruned-history log takes the folded messages, the summary is rewritten).
+   * The summary is the offline one, so a preview never calls a model.
+   */
+  async preview(session: Session): Promise<{ folded: number; bytesDelta: number }> {
+    const budget = budgetFor(this.ctx.config);
+    const summaryTokens = summaryBudget(this.ctx.config, budget.window);
+    const config = this.ctx.config.sessions;
+    const plan = planPrune(session, { maxHistoryLength: config.maxHistoryLength, budgetTokens: budget.budget, lowWaterMark: config.lowWaterMark, summaryTokens });
+    if (plan === null || plan.fold.length === 0) return { folded: 0, bytesDelta: 0 };
+    const counter = await counterFor(this.ctx.config);
+    const text = await createExtractiveSummarizer().summarize({ previous: session.summary, messages: plan.fold, maxTokens: summaryTokens, countTokens: (t: string) => counter.countText(t) });
+    const next = applyFold(session, { fold: plan.fold }, text, "extractive", counter, this.ctx.now(), undefined);
+    const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), "utf8");
+    const logged = plan.fold.reduce((n, m) => n + bytes(m) + 1, 0);
+    return { folded: plan.fold.length, bytesDelta: bytes(next) - bytes(session) + logged };
   }
 
   /** Folds the session when it is over its limits (or always, with `force`). Throws only for storage errors and aborts. */

@@ -45,7 +45,7 @@ export async function runCompact(refs: string[], flags: CompactFlags, cmd: Comma
   const parts = [
     `${report.dryRun ? "checked" : "compacted"} ${plural(report.sessions, "session")}`,
     `${plural(report.touched, "session")} ${report.dryRun ? "would change" : "changed"} (${counts.expired} expired, ${counts.archived} archived, ${plural(counts.folded, "message")} folded)`,
-    ...(report.bytesBefore !== null && report.bytesAfter !== null ? [`${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}`] : []),
+    ...(report.bytesBefore !== null && report.bytesAfter !== null ? [`${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}${report.dryRun ? " (predicted)" : ""}`] : []),
     `${plural(report.leftoversRemoved, "leftover")} ${report.dryRun ? "to remove" : "removed"}`,
   ];
   if (report.quarantined.length > 0) parts.push(`${plural(report.quarantined.length, "corrupt session file")} ${report.dryRun ? "to move" : "moved"} to sessions/quarantine/ (openclaw doctor tells more)`);
