@@ -2,7 +2,7 @@ import { budgetFor } from "../context/budget.js";
 import { contextUsage } from "../context/build.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
 import { countSummaries } from "../store/_query.js";
-import { canCount, canDescribe, canSize } from "../store/store.js";
+import { canCount, canDescribe, canMaintain, canSize } from "../store/store.js";
 import { redactStoreUri } from "../config/redact.js";
 import type { StoreLocation } from "../config/locate.js";
 import type { ManagerLocation } from "./_open.js";
@@ -41,6 +41,8 @@ export interface StatusReport {
       sizeBytes: number;
     }>;
     largest: Array<Pick<SessionSummary, "id" | "key" | "sizeBytes" | "messageCount">>;
+    /** Documents that do not parse as sessions (read, not moved); empty where the store cannot check. */
+    corrupt: string[];
     memory: { rss: number; heapUsed: number; heapTotal: number };
   };
 }
@@ -73,10 +75,14 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
   };
   if (options.verbose) {
     const top = options.top ?? 10;
+    // Reading every document is what verbose may afford; nothing is moved (doctor --fix does that),
+    // so corrupt documents are found first and not loaded below.
+    const corrupt = canMaintain(store) ? (await store.maintain({ dryRun: true })).quarantined : [];
     // Tokens by part need the documents; read a bounded number so status stays cheap on big stores.
     const recent = await store.list({ statuses: ["created", "active", "expired"], expiryCutoff: cutoff, limit: 20 });
     const sessions = [];
     for (const s of recent.items) {
+      if (corrupt.includes(`${s.id}.json`)) continue;
       const doc = await writer.load(s.id);
       if (doc === undefined) continue;
       const u = contextUsage(doc, window, budget);
@@ -98,7 +104,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
       .slice(0, top)
       .map((s) => ({ id: s.id, key: s.key, sizeBytes: s.sizeBytes, messageCount: s.messageCount }));
     const mem = process.memoryUsage();
-    report.verbose = { sessions, largest, memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal } };
+    report.verbose = { sessions, largest, corrupt, memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal } };
   }
   return report;
 }

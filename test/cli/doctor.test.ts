@@ -21,6 +21,12 @@ test("a corrupt session: show says it was moved, status and doctor report it, do
   const good = await readFile(doc, "utf8");
   await writeFile(doc, good.slice(0, 40));
 
+  // status --verbose reads every document: it names the corrupt one without moving it.
+  const verbose = await sb.ok(["status", "--verbose"]);
+  assert.match(verbose.stdout, new RegExp(`corrupt documents.*\\n\\s+sessions/${id}\\.json`));
+  assert.deepEqual((await sb.json<{ verbose: { corrupt: string[] } }>(["status", "--verbose"])).verbose.corrupt, [`${id}.json`]);
+  assert.ok(existsSync(doc), "status moves nothing");
+
   const shown = await sb.run(["sessions", "show", id]);
   assert.equal(shown.code, 1);
   assert.match(errorLine(shown), new RegExp(`session ${id} is corrupt \\(.+\\) and was moved to sessions/quarantine/${id}\\.json in the state directory; the other sessions are fine`));

@@ -49,6 +49,11 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   print(heading("largest on disk"));
   if (v.largest.length === 0) print(colors.dim("  none"));
   else print(table(["ID", "KEY", "SIZE", "MSGS"], v.largest.map((s) => [visible(s.id), visible(s.key), formatBytes(s.sizeBytes), s.messageCount]), ["left", "left", "right", "right"]));
+  if (v.corrupt.length > 0) {
+    print();
+    print(`${heading("corrupt documents")} ${colors.dim("(they do not parse; openclaw doctor --fix moves them aside)")}`);
+    for (const name of v.corrupt) print(`  ${colors.yellow(visible(`sessions/${name}`))}`);
+  }
   print();
   print(heading("memory (this process)"));
   print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
