@@ -1,7 +1,7 @@
 // Runs the benchmarks of BENCHMARKS.md and writes bench/results/latest.json.
 //   npm run bench                      default sizes (1k and 10k stores)
 //   npm run bench -- --full            adds the 100k store
-//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, summaries
+//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, summaries, search
 // Sizes and repetitions come from BENCH_* variables (see BENCHMARKS.md).
 import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -14,12 +14,13 @@ import { gatewayThroughput } from "./gateway.js";
 import { listAtScale } from "./list.js";
 import { holdSessions } from "./memory.js";
 import { postgresScenario } from "./postgres.js";
+import { searchAtScale } from "./search.js";
 import { summaryQuality } from "./summaries.js";
 import { documentBytes, populate } from "./_populate.js";
 import { RSS_METHOD } from "./_spawn.js";
 import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
 
-const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "summaries"] as const;
+const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "summaries", "search"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const args = process.argv.slice(2);
@@ -131,6 +132,12 @@ try {
     log("5. sessions compact");
     const s = await store(params.compactSessions);
     report(await compactAtScale(s.dir, params.compactSessions));
+  }
+  if (wants("search")) {
+    log("10. search");
+    const size = envInt("BENCH_SEARCH_SIZE", 10_000);
+    const s = await store(size);
+    report(await searchAtScale(s.dir, size, params.listRuns));
   }
   if (wants("summaries")) {
     log("9. summaries");

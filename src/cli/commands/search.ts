@@ -34,11 +34,11 @@ export interface SearchHit {
 /** Hits shown when --limit is not given. */
 export const DEFAULT_SEARCH_LIMIT = 50;
 /** Sessions read at the same time. */
-export const SEARCH_CONCURRENCY = 8;
+export const SEARCH_CONCURRENCY = 16;
 /** Characters kept on each side of the match in `line`. */
 export const WINDOW = 40;
-/** Sessions asked of the index per page, so a huge store is never listed in one piece. */
-const PAGE = 1000;
+/** Sessions asked of the index per page: few pages (each may read the index), yet a huge store is never listed in one piece. */
+const PAGE = 10_000;
 
 /** Builds the case-insensitive matcher; an invalid --regex is a usage error. */
 export function matcher(text: string, regex: boolean): RegExp {
