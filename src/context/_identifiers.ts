@@ -70,8 +70,24 @@ export interface FoundIdentifier {
   kind: IdentifierKind;
 }
 
+// A rolling summary re-reads its previous notes on every fold, so the same lines are scanned
+// again and again; remembering recent answers makes a fold cost what its new messages cost.
+const MEMO_LIMIT = 4096;
+const memo = new Map<string, readonly FoundIdentifier[]>();
+
 /** Identifiers in `text` with their kinds, verbatim, in order of appearance, without duplicates or overlaps. */
 export function findIdentifiers(text: string): FoundIdentifier[] {
+  const known = memo.get(text);
+  if (known !== undefined) return known.map((f) => ({ ...f }));
+  const found = scan(text);
+  if (text.length <= 4096) {
+    if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
+    memo.set(text, found.map((f) => ({ ...f })));
+  }
+  return found;
+}
+
+function scan(text: string): FoundIdentifier[] {
   const spans: Array<{ start: number; end: number; kind: IdentifierKind }> = [];
   for (const [kind, re] of PATTERNS) {
     re.lastIndex = 0;

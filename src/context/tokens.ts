@@ -61,11 +61,23 @@ export function createTokenCounter(rawCount: (text: string) => number, model: st
     if (m.toolCallId !== undefined) n += rawCount(m.toolCallId) + 1;
     return n;
   };
+  // The rolling summary's notes are counted again at every fold; short texts are remembered.
+  const memo = new Map<string, number>();
+  const countShort = (text: string): number => {
+    if (text.length > 2048) return rawCount(text);
+    let n = memo.get(text);
+    if (n === undefined) {
+      n = rawCount(text);
+      if (memo.size >= 4096) memo.delete(memo.keys().next().value as string);
+      memo.set(text, n);
+    }
+    return n;
+  };
   return {
     model,
     exact,
     factor,
-    countText: (text) => scale(rawCount(text)),
+    countText: (text) => scale(countShort(text)),
     countMessage: (m) => scale(rawMessage(m)),
   };
 }
