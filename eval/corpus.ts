@@ -1,3 +1,5 @@
+import { prng } from "../test/helpers/context-fixtures.js";
+
 // Synthetic conversations for the summary evaluation: facts of many kinds,
 // each phrased one of several ways and dropped into a stream of varied filler
 // (small talk, questions and answers, plans without identifiers). Seeded, so a
@@ -28,23 +30,8 @@ export interface Corpus {
   facts: PlantedFact[];
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): { next(): number; int(min: number, max: number): number; pick<T>(items: readonly T[]): T; chance(p: number): boolean } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => {
-    const item = items[Math.floor(next() * items.length)];
-    if (item === undefined) throw new Error("pick from an empty list");
-    return item;
-  };
-  return { next, int: (min, max) => min + Math.floor(next() * (max - min + 1)), pick, chance: (p) => next() < p };
-}
+/** Deterministic PRNG (mulberry32), the one the property tests replay from a seed. */
+export const rng = prng;
 
 type Rng = ReturnType<typeof rng>;
 
