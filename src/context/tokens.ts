@@ -62,14 +62,17 @@ export function createTokenCounter(rawCount: (text: string) => number, model: st
     return n;
   };
   // The rolling summary's notes are counted again at every fold; short texts are remembered.
+  // A fold also counts its whole new summary more than once (fitting, clamping, saving): the
+  // last few long texts are remembered too.
   const memo = new Map<string, number>();
+  const longMemo = new Map<string, number>();
   const countShort = (text: string): number => {
-    if (text.length > 2048) return rawCount(text);
-    let n = memo.get(text);
+    const cache = text.length > 2048 ? longMemo : memo;
+    let n = cache.get(text);
     if (n === undefined) {
       n = rawCount(text);
-      if (memo.size >= 4096) memo.delete(memo.keys().next().value as string);
-      memo.set(text, n);
+      if (cache.size >= (cache === memo ? 4096 : 8)) cache.delete(cache.keys().next().value as string);
+      cache.set(text, n);
     }
     return n;
   };
