@@ -1,3 +1,6 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileStoreDir } from "../store/open.js";
 import { budgetFor } from "../context/budget.js";
 import { contextUsage } from "../context/build.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
@@ -20,6 +23,8 @@ export interface StatusReport {
   storeSource: StoreLocation["source"];
   /** The database server's version, for a server-backed store. */
   serverVersion?: string;
+  /** Corrupt files the file store moved to sessions/quarantine/; null for backends without a quarantine. */
+  quarantined: number | null;
   /** Bytes the store occupies; null when the backend cannot tell. */
   sizeOnDisk: number | null;
   total: number;
@@ -65,6 +70,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     storeLocation: described?.location ?? redactStoreUri(where.store.uri),
     storeSource: where.store.source,
     ...(described?.serverVersion !== undefined ? { serverVersion: described.serverVersion } : {}),
+    quarantined: await quarantineCount(where.store.uri),
     sizeOnDisk: canSize(store) ? await store.sizeOnDisk() : null,
     total: stats.total,
     byStatus: stats.byStatus,
@@ -107,4 +113,15 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     report.verbose = { sessions, largest, corrupt, memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal } };
   }
   return report;
+}
+
+// Files the file store moved aside as corrupt; null for backends without a quarantine.
+async function quarantineCount(uri: string): Promise<number | null> {
+  const dir = fileStoreDir(uri);
+  if (dir === undefined) return null;
+  try {
+    return (await readdir(join(dir, "sessions", "quarantine"))).length;
+  } catch {
+    return 0;
+  }
 }

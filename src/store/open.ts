@@ -61,6 +61,6 @@ function filePath(uri: string): string {
 /** The directory of a file-store URI (`file:<dir>`, `file:///dir` or a plain path); undefined for other backends. */
 export function fileStoreDir(uri: string): string | undefined {
   const scheme = SCHEME_RE.exec(uri)?.[1]?.toLowerCase();
-  if (scheme === undefined) return resolve(uri);
-  return scheme === "file" ? resolve(filePath(uri)) : undefined;
+  const path = scheme === undefined ? uri : scheme === "file" ? filePath(uri) : "";
+  return path.trim() === "" ? undefined : resolve(path);
 }

@@ -1,7 +1,4 @@
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { fileStoreDir } from "../../store/open.js";
 import type { StatusReport } from "../../manager/status.js";
 import { withManager } from "../_context.js";
 import { colors, plural, formatBytes, formatInt, formatPercent, heading, keyValues, paintStatus, print, printJson, table, visible } from "../_render.js";
@@ -17,9 +14,9 @@ const SOURCE_LABEL = { flag: "from the command line", env: "from the environment
 /** `openclaw status`. */
 export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void> {
   const { report, location } = await withManager(cmd, async (m) => ({ report: await m.status({ verbose: flags.verbose === true }), location: m.location }));
-  const quarantined = await quarantineCount(location.store.uri);
+  const quarantined = report.quarantined;
   if (flags.json) {
-    printJson({ ...report, quarantined, stateDirSource: location.stateDirSource, configPathSource: location.configPathSource });
+    printJson({ ...report, stateDirSource: location.stateDirSource, configPathSource: location.configPathSource });
     return;
   }
   const byStatus = (Object.entries(report.byStatus) as Array<[string, number]>).map(([k, n]) => `${paintStatus(k)} ${formatInt(n)}`).join(" · ");
@@ -65,15 +62,4 @@ function storeLine(report: StatusReport): string {
   if (report.serverVersion !== undefined) parts.push(visible(report.serverVersion));
   if (report.sizeOnDisk !== null) parts.push(`${formatBytes(report.sizeOnDisk)} on disk`);
   return parts.join(", ");
-}
-
-// Files the file store moved aside as corrupt; null for backends without a quarantine.
-async function quarantineCount(uri: string): Promise<number | null> {
-  const dir = fileStoreDir(uri);
-  if (dir === undefined) return null;
-  try {
-    return (await readdir(join(dir, "sessions", "quarantine"))).length;
-  } catch {
-    return 0;
-  }
 }
