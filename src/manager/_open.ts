@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
 import { locateConfig, locateStore, missingConfig, type ConfigLocation, type StoreLocation } from "../config/locate.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
-import { openStore } from "../store/open.js";
+import { openStore, type OpenStoreOptions } from "../store/open.js";
 import type { SessionStore } from "../store/store.js";
 import { ensureDir } from "./_refs.js";
 import type { OpenOptions } from "./types.js";
@@ -62,16 +62,31 @@ export interface OpenedParts {
   warn: (message: string) => void;
 }
 
+/**
+ * Where a process's state dir, config file and store are and the config it
+ * runs with, found exactly as {@link openParts} finds them (commands that
+ * open stores themselves, such as doctor and store copy, use it too).
+ */
+export async function locateSettings(options: Pick<OpenOptions, "stateDir" | "configPath" | "config" | "storeUri">): Promise<LoadedManagerConfig & { location: ManagerLocation }> {
+  const location = locateConfig({ ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}), ...(options.configPath !== undefined ? { config: options.configPath } : {}) });
+  if (options.config === undefined && location.configPathSource !== "default" && !configFileExists(location.configPath)) throw missingConfig(location);
+  const loaded = await loadManagerConfig(options.config, location.configPath);
+  return { ...loaded, location: { ...location, store: locateStore(options.storeUri, loaded.config.storage.uri, location.stateDir) } };
+}
+
+/** The options a store is opened with under `config`. */
+export function storeOptions(config: Config, warn: (message: string) => void): OpenStoreOptions {
+  return { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn };
+}
+
 /** Finds and loads the config, reports its warnings, and opens the store (the state dir made 0700 first). */
 export async function openParts(options: OpenOptions): Promise<OpenedParts> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  const location = locateConfig({ ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}), ...(options.configPath !== undefined ? { config: options.configPath } : {}) });
-  if (options.config === undefined && location.configPathSource !== "default" && !configFileExists(location.configPath)) throw missingConfig(location);
-  const { config, warnings, fromFile } = await loadManagerConfig(options.config, location.configPath);
+  const { config, warnings, fromFile, location } = await locateSettings(options);
   for (const w of warnings) warn(w);
-  const storeLocation: StoreLocation = options.store !== undefined ? { uri: `${options.store.kind}:`, source: "flag" } : locateStore(options.storeUri, config.storage.uri, location.stateDir);
-  const uri = storeLocation.uri;
+  if (options.store !== undefined) location.store = { uri: `${options.store.kind}:`, source: "flag" };
+  const uri = location.store.uri;
   if (options.store === undefined && uri.startsWith("file:") && !uri.startsWith("file://")) ensureDir(uri.slice("file:".length));
-  const store = options.store ?? (await openStore(uri, { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn }));
-  return { store, config, location: { ...location, store: storeLocation }, warnings, fromFile, now: options.now ?? (() => new Date()), deps: options.summarizerDeps ?? {}, warn };
+  const store = options.store ?? (await openStore(uri, storeOptions(config, warn)));
+  return { store, config, location, warnings, fromFile, now: options.now ?? (() => new Date()), deps: options.summarizerDeps ?? {}, warn };
 }

@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { locateConfig, locateStore, missingConfig } from "../../config/locate.js";
 import { redactStoreUri } from "../../config/redact.js";
-import { loadManagerConfig } from "../../manager/_open.js";
+import { locateSettings, storeOptions } from "../../manager/_open.js";
 import { expiryCutoff } from "../../session/lifecycle.js";
 import { unansweredToolCalls } from "../../session/tools.js";
 import { inspectFiles, type FileProblem } from "../../store/file/_doctor.js";
@@ -29,17 +28,15 @@ type Problem = FileProblem;
  */
 export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void> {
   const g = globalFlags(cmd);
-  const location = locateConfig({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { config: g.config } : {}) });
-  if (location.configPathSource !== "default" && !existsSync(location.configPath)) throw missingConfig(location);
-  const { config } = await loadManagerConfig(undefined, location.configPath);
-  const where = locateStore(g.store, config.storage.uri, location.stateDir);
+  const { config, location } = await locateSettings({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}), ...(g.store !== undefined ? { storeUri: g.store } : {}) });
+  const where = location.store;
   const dir = fileStoreDir(where.uri);
   if (dir !== undefined && !existsSync(join(dir, "sessions"))) {
     report(flags, { store: redactStoreUri(where.uri), sessions: 0, prunedLogs: 0, quarantined: 0, problems: [] });
     return;
   }
   const opened: string[] = [];
-  const store = await openStore(where.uri, { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn: (m) => opened.push(m) });
+  const store = await openStore(where.uri, storeOptions(config, (m) => opened.push(m)));
   const fix = flags.fix === true;
   try {
     // What opening the store had to repair (a torn log tail, say) is reported as found.

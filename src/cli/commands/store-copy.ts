@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { redactStoreUri } from "../../config/redact.js";
-import { existsSync } from "node:fs";
-import { locateConfig, missingConfig } from "../../config/locate.js";
 import { OpenclawError } from "../../errors.js";
-import { loadManagerConfig } from "../../manager/_open.js";
+import { locateSettings, storeOptions } from "../../manager/_open.js";
 import { copySessions, type CopyReport } from "../../store/copy.js";
 import { openStore } from "../../store/open.js";
 import type { SessionStore } from "../../store/store.js";
@@ -26,10 +24,8 @@ export interface StoreCopyFlags {
 export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise<void> {
   if (sameStore(flags.from, flags.to)) throw new OpenclawError("INVALID_ARGUMENT", "--from and --to name the same store: nothing to copy");
   const g = globalFlags(cmd);
-  const location = locateConfig({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { config: g.config } : {}) });
-  if (location.configPathSource !== "default" && !existsSync(location.configPath)) throw missingConfig(location);
-  const { config } = await loadManagerConfig(undefined, location.configPath);
-  const options = { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn };
+  const { config } = await locateSettings({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}) });
+  const options = storeOptions(config, warn);
   const from = await openStore(flags.from, options);
   let to: SessionStore | undefined;
   let report: CopyReport;
