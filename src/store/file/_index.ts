@@ -70,6 +70,21 @@ export class SessionIndex {
     });
   }
 
+  /**
+   * Runs an index update for a change whose document is already safe, so a
+   * failure must not fail the save: the snapshot is dropped, the next list
+   * rebuilds it from the documents, and a warning says so.
+   */
+  async safely(id: string, update: () => Promise<void>): Promise<void> {
+    try {
+      await update();
+    } catch (err) {
+      const reason = oneLine(err instanceof Error ? err.message : String(err), 160);
+      this.warn(`sessions/index.journal: could not record the change to session ${id} (${reason}); the index will be rebuilt on next list`);
+      await unlink(this.layout.snapshot).catch(() => undefined);
+    }
+  }
+
   /** Records a saved document's summary, with why and by whom for watchers, and the status it had before (null: new) when known. */
   async recordPut(summary: SessionSummary, meta: OpMeta = {}, ps?: SessionStatus | null): Promise<void> {
     await this.append([{ op: "put", s: summary, ...meta, ...(ps === undefined ? {} : { ps }) }]);

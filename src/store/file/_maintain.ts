@@ -6,14 +6,14 @@ import { errnoOf, ignoreMissing } from "./_fs.js";
 import type { SessionIndex } from "./_index.js";
 import type { FileLocks } from "./_lock.js";
 import type { Layout } from "./_paths.js";
-import { breakerNameOf, isTempFile, lockNameOf } from "./_paths.js";
+import { breakerNameOf, isTempFile, lockNameOf, wantNameOf } from "./_paths.js";
 
 /** A temp file younger than this may belong to a write in progress in another process. */
 const TEMP_MAX_AGE_MS = 60_000;
 
 /**
- * Removes what interrupted writers left (old temp files, stale locks and
- * breakers), then rebuilds the index from the documents. With `dryRun`,
+ * Removes what interrupted writers left (old temp files and waiters'
+ * markers, stale locks and breakers), then rebuilds the index from the documents. With `dryRun`,
  * counts and names what it would do and changes nothing.
  */
 export async function maintainFiles(layout: Layout, locks: FileLocks, index: SessionIndex, dryRun: boolean): Promise<MaintenanceReport> {
@@ -26,7 +26,8 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
   let removed = 0;
   for (const entry of entries) {
     const name = entry.name;
-    if (entry.isFile() && isTempFile(name)) {
+    // A waiter's marker is refreshed while it waits; one this old was left by a waiter that died.
+    if (entry.isFile() && (isTempFile(name) || wantNameOf(name) !== undefined)) {
       const path = join(layout.sessions, name);
       const st = await lstat(path).catch(ignoreMissing);
       if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
