@@ -50,7 +50,7 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
   return { leftoversRemoved: removed, indexRebuilt: true, quarantined };
 }
 
-/** Total bytes of the regular files under `dir`, symlinks not followed. */
+/** Total bytes of the regular files under `dir` but lock files, symlinks not followed. */
 export async function bytesUnder(dir: string): Promise<number> {
   let entries;
   try {
@@ -63,7 +63,8 @@ export async function bytesUnder(dir: string): Promise<number> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) total += await bytesUnder(path);
-    else if (entry.isFile()) total += (await lstat(path).catch(ignoreMissing))?.size ?? 0;
+    // Lock files and waiters' markers come and go with every burst of writes (a lease keeps one a moment longer); they are not stored data.
+    else if (entry.isFile() && lockNameOf(entry.name) === undefined && wantNameOf(entry.name) === undefined) total += (await lstat(path).catch(ignoreMissing))?.size ?? 0;
   }
   return total;
 }
