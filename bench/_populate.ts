@@ -1,10 +1,14 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { uuidv7 } from "../src/session/ids.js";
 import { newSession } from "../src/session/new.js";
 import type { Message, Session, SessionKind } from "../src/session/types.js";
 import { estimateTokens } from "../src/context/tokens.js";
 import { openFileStore } from "../src/store/file/file-store.js";
+import { snapshotText } from "../src/store/file/_activity-index.js";
+import { prepareDocument } from "../src/store/_document.js";
+import { toSummary } from "../src/session/lifecycle.js";
+import type { SessionSummary } from "../src/session/types.js";
 
 /** A small seeded generator, so every run builds the same store shape. */
 export class Rng {
@@ -119,13 +123,19 @@ export function makeSession(rng: Rng, now: Date, shape: SessionShape = {}): Sess
  * fsynced, indexed, as in production) from `parallel` concurrent writers,
  * which is much faster than replaying every message through durable appends.
  */
-export async function populate(dir: string, count: number, options: { seed?: number; parallel?: number; shape?: SessionShape; onProgress?: (done: number) => void } = {}): Promise<{ ms: number }> {
-  const store = await openFileStore({ dir, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+export async function populate(
+  dir: string,
+  count: number,
+  options: { seed?: number; parallel?: number; shape?: SessionShape; onProgress?: (done: number) => void; bulk?: number } = {},
+): Promise<{ ms: number }> {
   const rng = new Rng(options.seed ?? 42);
   const now = new Date();
-  let next = 0;
-  let done = 0;
   const started = performance.now();
+  const bulk = Math.min(Math.max(0, options.bulk ?? 0), count);
+  if (bulk > 0) await bulkWrite(dir, bulk, rng, now, options);
+  const store = await openFileStore({ dir, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+  let next = bulk;
+  let done = bulk;
   const worker = async (): Promise<void> => {
     while (next < count) {
       next++;
@@ -137,6 +147,28 @@ export async function populate(dir: string, count: number, options: { seed?: num
   await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 32) }, worker));
   await store.close();
   return { ms: performance.now() - started };
+}
+
+/**
+ * Writes `count` documents and the index snapshot that describes them
+ * directly, without fsync, journal or locks: what a store that has been
+ * running long enough for its journal to fold looks like, built in seconds
+ * instead of minutes. The sessions after these go through `commit`, so the
+ * journal and the log end up as production leaves them.
+ */
+async function bulkWrite(dir: string, count: number, rng: Rng, now: Date, options: { shape?: SessionShape; onProgress?: (done: number) => void }): Promise<void> {
+  // Opening creates the directories with their modes; closed before the files appear behind its back.
+  await (await openFileStore({ dir, warn: (m) => process.stderr.write(`warning: ${m}\n`) })).close();
+  const sessions = join(dir, "sessions");
+  const summaries: SessionSummary[] = [];
+  for (let i = 0; i < count; i++) {
+    const doc = await prepareDocument(makeSession(rng, now, options.shape), 1);
+    const text = JSON.stringify(doc);
+    await writeFile(join(sessions, `${doc.id}.json`), text, { mode: 0o600 });
+    summaries.push(toSummary(doc, Buffer.byteLength(text)));
+    if ((i + 1) % 1000 === 0) options.onProgress?.(i + 1);
+  }
+  await writeFile(join(sessions, "index.json"), snapshotText(summaries), { mode: 0o600 });
 }
 
 /** Bytes of the session documents of a store (index and logs excluded). */

@@ -130,6 +130,9 @@ describe("file store corruption", () => {
     }));
 });
 
+/** Outlasts a lock's lease (given back after 25 ms idle). */
+const leaseOver = (): Promise<void> => new Promise((r) => setTimeout(r, 100));
+
 describe("file store locks", () => {
   it("a held lock names its holder and is removed on release", () =>
     withStore(async (store, dir) => {
@@ -140,7 +143,40 @@ describe("file store locks", () => {
         assert.equal(info.hostname, hostname());
         assert.ok(!Number.isNaN(Date.parse(info.createdAt)));
       });
+      await leaseOver();
       assert.ok(!(await exists(lockFile(dir, id))));
+    }));
+
+  it("back-to-back operations keep one lock file, given back after a short idle time", () =>
+    withStore(async (store, dir) => {
+      const id = testId();
+      const inos: number[] = [];
+      for (let i = 0; i < 5; i++) await store.withLock(id, async () => inos.push((await stat(lockFile(dir, id))).ino));
+      assert.equal(new Set(inos).size, 1, "the lock file was recreated between operations");
+      assert.ok(await exists(lockFile(dir, id)), "leased between operations");
+      await leaseOver();
+      assert.ok(!(await exists(lockFile(dir, id))), "given back once idle");
+    }));
+
+  it("a leased lock is given back at once when another store instance waits for it", () =>
+    withStore(async (store, dir) => {
+      const id = testId();
+      const other = await openFileStore({ dir, warn: (m) => assert.fail(m), lockTimeoutMs: 2_000 });
+      try {
+        // Keep the lease busy: each operation ends with the next one queued.
+        let stop = false;
+        const busy = (async () => {
+          while (!stop) await store.withLock(id, () => new Promise<void>((r) => setTimeout(r, 2)));
+        })();
+        await new Promise((r) => setTimeout(r, 20));
+        const started = Date.now();
+        assert.equal(await other.withLock(id, async () => "other"), "other");
+        stop = true;
+        await busy;
+        assert.ok(Date.now() - started < 1_000, `the waiter got the lock after ${Date.now() - started} ms`);
+      } finally {
+        await other.close();
+      }
     }));
 
   it("a lock left by a dead process is recovered at once", () =>
@@ -150,6 +186,7 @@ describe("file store locks", () => {
       const started = Date.now();
       assert.equal(await store.withLock(id, async () => "got it"), "got it");
       assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+      await leaseOver();
       assert.ok(!(await exists(lockFile(dir, id))));
     }));
 

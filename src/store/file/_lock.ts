@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { fstatSync, futimes, openSync, unlinkSync } from "node:fs";
+import { closeSync, fchmodSync, fstatSync, futimes, openSync, statSync, unlinkSync, utimesSync } from "node:fs";
 import { lstat, mkdir, rmdir, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { OpenclawError, storageError } from "../../errors.js";
@@ -37,6 +37,30 @@ const BREAKER_STALE_MS = 5_000;
 /** Window between creating a lock file and writing its content; an empty lock older than this is abandoned. */
 const UNWRITTEN_GRACE_MS = 2_000;
 const HOST = hostname();
+/** A lease ends this long after its last use with nothing queued: back-to-back operations keep the file, a pause gives it back. */
+const LEASE_IDLE_MS = 25;
+/** A lease is never reused past this age, so a process writing flat out still recreates its lock now and then. */
+const LEASE_MAX_MS = 2_000;
+/** Longest a holder that gave a wanted lock back holds off before taking it again: a waiter's longest sleep, with margin. */
+const YIELD_MS = MAX_DELAY_MS + 25;
+/** A waiter refreshes its marker at every poll (at most MAX_DELAY_MS apart); an older marker is a waiter that left. */
+const WANT_FRESH_MS = 1_000;
+
+/** A lock file this instance holds, in use or leased. */
+interface Held {
+  name: string;
+  path: string;
+  fd: number;
+  ino: number;
+  raw: string;
+  since: number;
+  heartbeat: NodeJS.Timeout;
+  idle: NodeJS.Timeout | undefined;
+}
+
+/** Instances with leases, released synchronously when the process exits so a clean exit leaves no lock file. */
+const leasing = new Set<FileLocks>();
+let exitHook = false;
 
 /**
  * Cross-process exclusive locks as `<name>.lock` files created with O_EXCL.
@@ -44,6 +68,8 @@ const HOST = hostname();
  * whose holder died on another host or whose pid was reused.
  */
 export class FileLocks {
+  private readonly leases = new Map<string, Held>();
+
   constructor(
     private readonly layout: Layout,
     private readonly timing: LockTiming,
@@ -56,18 +82,96 @@ export class FileLocks {
    */
   async hold<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const path = this.layout.lock(name);
-    const held = await this.acquire(name, path, signal);
-    const everyMs = Math.max(5, Math.floor(this.timing.staleLockMs / 4));
-    const heartbeat = setInterval(() => {
-      const now = new Date();
-      futimes(held.fd, now, now, () => undefined);
-    }, everyMs);
-    heartbeat.unref();
+    const held = this.reuse(name, path) ?? (await this.acquire(name, path, signal));
     try {
       return await fn();
     } finally {
-      clearInterval(heartbeat);
-      await this.release(path, held);
+      this.lease(held);
+    }
+  }
+
+  /** Gives back every leased lock now (close, maintenance, process exit). */
+  releaseLeases(): void {
+    for (const held of this.leases.values()) this.release(held);
+    this.leases.clear();
+    leasing.delete(this);
+  }
+
+  /**
+   * The lease of `name`, if it can serve another operation: young enough, no
+   * other process waiting for it, and still our file (not broken as stale
+   * while this process was paused). Callers hold the in-process mutex of
+   * `name`, so a lease is never used by two operations at once.
+   */
+  private reuse(name: string, path: string): Held | undefined {
+    const held = this.leases.get(name);
+    if (held === undefined) return undefined;
+    this.leases.delete(name);
+    if (held.idle !== undefined) clearTimeout(held.idle);
+    held.idle = undefined;
+    let ours = false;
+    try {
+      ours = statSync(path, { throwIfNoEntry: false })?.ino === held.ino;
+    } catch {
+      ours = false;
+    }
+    if (ours && Date.now() - held.since < LEASE_MAX_MS && !this.wanted(name)) return held;
+    this.release(held);
+    return undefined;
+  }
+
+  /**
+   * Keeps the lock file after an operation instead of removing it, because
+   * creating and removing it are metadata changes every next fdatasync pays
+   * for; it is given back after LEASE_IDLE_MS unused, at once when another
+   * process waits for it, and is never reused past LEASE_MAX_MS.
+   */
+  private lease(held: Held): void {
+    if (Date.now() - held.since >= LEASE_MAX_MS || this.wanted(held.name)) {
+      this.release(held);
+      return;
+    }
+    held.idle = setTimeout(() => {
+      if (this.leases.get(held.name) !== held) return;
+      this.leases.delete(held.name);
+      this.release(held);
+    }, LEASE_IDLE_MS);
+    held.idle.unref();
+    this.leases.set(held.name, held);
+    leasing.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.once("exit", () => {
+        for (const locks of leasing) locks.releaseLeases();
+      });
+    }
+  }
+
+  /** True when another process (or store instance) marked that it waits for lock `name`. */
+  private wanted(name: string): boolean {
+    try {
+      const st = statSync(this.layout.want(name), { throwIfNoEntry: false });
+      return st !== undefined && Date.now() - st.mtimeMs < WANT_FRESH_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Tells the holder of `name` that this instance waits: it then gives the lock back after its current operation. */
+  private markWanted(name: string): void {
+    const want = this.layout.want(name);
+    try {
+      const now = new Date();
+      utimesSync(want, now, now);
+    } catch (err) {
+      if (errnoOf(err) !== "ENOENT") return;
+      try {
+        const fd = openSync(want, "a", FILE_MODE);
+        fchmodSync(fd, FILE_MODE);
+        closeSync(fd);
+      } catch {
+        // Only a hint: without it the holder still gives the lock back within LEASE_MAX_MS.
+      }
     }
   }
 
@@ -121,44 +225,93 @@ export class FileLocks {
     return true;
   }
 
-  private async acquire(name: string, path: string, signal: AbortSignal | undefined): Promise<{ fd: number; ino: number; raw: string }> {
+  private async acquire(name: string, path: string, signal: AbortSignal | undefined): Promise<Held> {
     const deadline = Date.now() + this.timing.lockTimeoutMs;
     let delay = FIRST_DELAY_MS;
-    for (;;) {
-      throwIfAborted(signal);
-      const info: LockInfo = { pid: process.pid, hostname: HOST, createdAt: new Date().toISOString(), token: randomBytes(8).toString("hex") };
-      const raw = JSON.stringify(info);
-      let fd: number | undefined;
-      try {
-        // Synchronous on purpose: these calls take microseconds, far less than a thread-pool round trip.
-        fd = openSync(path, "wx", FILE_MODE);
-        writeAll(fd, Buffer.from(raw, "utf8"));
-        const st = fstatSync(fd);
-        return { fd, ino: st.ino, raw };
-      } catch (err) {
-        if (fd !== undefined) {
-          // Created but could not be written: do not leave a lock nobody holds.
-          closeQuietly(fd);
-          try {
-            unlinkSync(path);
-          } catch {
-            // Already gone.
-          }
-          throw storageError("write lock", path, err);
-        }
-        if (errnoOf(err) !== "EEXIST") throw storageError("create lock", path, err);
+    let marked = false;
+    // A waiter polls with backoff, so a lock given back because it was wanted would be
+    // taken again by its busy holder first; holding off for one poll hands it over.
+    if (this.wanted(name)) await this.yieldTo(name, path, signal);
+    try {
+      for (;;) {
+        throwIfAborted(signal);
+        const held = this.tryCreate(name, path);
+        if (held !== undefined) return held;
+        const state = await this.inspect(name);
+        if (state === undefined) continue;
+        if (this.isStale(state) && (await this.breakStale(name, state))) continue;
+        const left = deadline - Date.now();
+        if (left <= 0) throw timeoutError(name, state);
+        this.markWanted(name);
+        marked = true;
+        await sleep(Math.min(left, delay * (0.5 + Math.random() * 0.5)), signal);
+        delay = Math.min(MAX_DELAY_MS, delay * 2);
       }
-      const state = await this.inspect(name);
-      if (state === undefined) continue;
-      if (this.isStale(state) && (await this.breakStale(name, state))) continue;
-      const left = deadline - Date.now();
-      if (left <= 0) throw timeoutError(name, state);
-      await sleep(Math.min(left, delay * (0.5 + Math.random() * 0.5)), signal);
-      delay = Math.min(MAX_DELAY_MS, delay * 2);
+    } finally {
+      if (marked) {
+        try {
+          unlinkSync(this.layout.want(name));
+        } catch {
+          // Gone already, or another waiter's to refresh.
+        }
+      }
     }
   }
 
-  private async release(path: string, held: { fd: number; ino: number; raw: string }): Promise<void> {
+  /** Waits (at most one waiter's poll interval) until the process that marked `name` as wanted has taken it or stopped waiting. */
+  private async yieldTo(name: string, path: string, signal: AbortSignal | undefined): Promise<void> {
+    const until = Date.now() + YIELD_MS;
+    while (Date.now() < until && this.wanted(name)) {
+      try {
+        if (statSync(path, { throwIfNoEntry: false }) !== undefined) return;
+      } catch {
+        return;
+      }
+      await sleep(FIRST_DELAY_MS, signal);
+    }
+  }
+
+  /** Creates the lock file with O_EXCL; undefined when it exists. */
+  private tryCreate(name: string, path: string): Held | undefined {
+    const info: LockInfo = { pid: process.pid, hostname: HOST, createdAt: new Date().toISOString(), token: randomBytes(8).toString("hex") };
+    const raw = JSON.stringify(info);
+    let fd: number | undefined;
+    try {
+      // Synchronous on purpose: these calls take microseconds, far less than a thread-pool round trip.
+      fd = openSync(path, "wx", FILE_MODE);
+      // The umask must not narrow it: a lock file now outlives the operation and is seen like any other file.
+      fchmodSync(fd, FILE_MODE);
+      writeAll(fd, Buffer.from(raw, "utf8"));
+      const st = fstatSync(fd);
+      const heldFd = fd;
+      const everyMs = Math.max(5, Math.floor(this.timing.staleLockMs / 4));
+      // Refreshed while in use and while leased, so a lease is as live to other processes as a lock in use.
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        futimes(heldFd, now, now, () => undefined);
+      }, everyMs);
+      heartbeat.unref();
+      return { name, path, fd, ino: st.ino, raw, since: Date.now(), heartbeat, idle: undefined };
+    } catch (err) {
+      if (fd !== undefined) {
+        // Created but could not be written: do not leave a lock nobody holds.
+        closeQuietly(fd);
+        try {
+          unlinkSync(path);
+        } catch {
+          // Already gone.
+        }
+        throw storageError("write lock", path, err);
+      }
+      if (errnoOf(err) !== "EEXIST") throw storageError("create lock", path, err);
+      return undefined;
+    }
+  }
+
+  private release(held: Held): void {
+    clearInterval(held.heartbeat);
+    if (held.idle !== undefined) clearTimeout(held.idle);
+    const path = held.path;
     closeQuietly(held.fd);
     // Someone may have judged our lock stale and replaced it; theirs is not ours to remove.
     let now;

@@ -73,8 +73,10 @@ export class LogReader {
       newest.set(parsed.writer, Math.max(newest.get(parsed.writer) ?? 0, parsed.seq));
     }
     for (const name of this.segments.keys()) if (!present.has(name)) this.forgetSegment(name);
-    // Oldest first, so one writer's records are learnt in the order it wrote them.
-    for (const name of [...present].sort(bySegmentOrder)) this.readSegment(name, newest);
+    // Oldest first, so one writer's records are learnt in the order it wrote them. This
+    // instance's own segments are learnt from its writer (addOwn) once durable: reading
+    // them back would parse every record twice, and could see one not yet flushed.
+    for (const name of [...present].sort(bySegmentOrder)) if (!this.ownSegment(name)) this.readSegment(name, newest);
   }
 
   /** Records a record this instance just made durable (the reader may already have read it from the file). */
@@ -169,6 +171,10 @@ export class LogReader {
       if (left.length === 0) this.pending.delete(id);
       else this.pending.set(id, left);
     }
+  }
+
+  private ownSegment(name: string): boolean {
+    return name.startsWith(`${this.ownWriter}-`);
   }
 
   private segmentState(name: string): Segment | undefined {

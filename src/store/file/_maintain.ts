@@ -6,14 +6,14 @@ import { errnoOf, ignoreMissing } from "./_fs.js";
 import type { SessionIndex } from "./_index.js";
 import type { FileLocks } from "./_lock.js";
 import type { Layout } from "./_paths.js";
-import { breakerNameOf, isTempFile, lockNameOf } from "./_paths.js";
+import { breakerNameOf, isTempFile, lockNameOf, wantNameOf } from "./_paths.js";
 
 /** A temp file younger than this may belong to a write in progress in another process. */
 const TEMP_MAX_AGE_MS = 60_000;
 
 /**
- * Removes what interrupted writers left (old temp files, stale locks and
- * breakers), then rebuilds the index from the documents. With `dryRun`,
+ * Removes what interrupted writers left (old temp files and waiters'
+ * markers, stale locks and breakers), then rebuilds the index from the documents. With `dryRun`,
  * counts and names what it would do and changes nothing.
  */
 export async function maintainFiles(layout: Layout, locks: FileLocks, index: SessionIndex, dryRun: boolean): Promise<MaintenanceReport> {
@@ -26,7 +26,8 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
   let removed = 0;
   for (const entry of entries) {
     const name = entry.name;
-    if (entry.isFile() && isTempFile(name)) {
+    // A waiter's marker is refreshed while it waits; one this old was left by a waiter that died.
+    if (entry.isFile() && (isTempFile(name) || wantNameOf(name) !== undefined)) {
       const path = join(layout.sessions, name);
       const st = await lstat(path).catch(ignoreMissing);
       if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
@@ -49,7 +50,7 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
   return { leftoversRemoved: removed, indexRebuilt: true, quarantined };
 }
 
-/** Total bytes of the regular files under `dir`, symlinks not followed. */
+/** Total bytes of the regular files under `dir` but lock files, symlinks not followed. */
 export async function bytesUnder(dir: string): Promise<number> {
   let entries;
   try {
@@ -62,7 +63,8 @@ export async function bytesUnder(dir: string): Promise<number> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) total += await bytesUnder(path);
-    else if (entry.isFile()) total += (await lstat(path).catch(ignoreMissing))?.size ?? 0;
+    // Lock files and waiters' markers come and go with every burst of writes (a lease keeps one a moment longer); they are not stored data.
+    else if (entry.isFile() && lockNameOf(entry.name) === undefined && wantNameOf(entry.name) === undefined) total += (await lstat(path).catch(ignoreMissing))?.size ?? 0;
   }
   return total;
 }

@@ -11,7 +11,7 @@ export interface FileStoreOptions {
   staleLockMs?: number;
   /** Receives one-line reports of problems worked around; default: stderr. */
   warn?: StoreWarning;
-  /** Journal size in bytes below which it is never folded into the index snapshot (default 400 kB, ~1000 changes). */
+  /** Journal size in bytes past which it is folded into the index snapshot (default 400 kB, ~1000 changes). */
   journalFoldBytes?: number;
   /** How often `watch` looks at the index for other processes' changes (default 100 ms). */
   watchIntervalMs?: number;

@@ -7,6 +7,7 @@ export const INDEX_LOCK = "index";
 const DOC_RE = /^(.+)\.json$/;
 const LOCK_RE = /^(.+)\.lock$/;
 const BREAKER_RE = /^(.+)\.lock\.break$/;
+const WANT_RE = /^(.+)\.lock\.want$/;
 const TMP_RE = /^\..+\.tmp$/;
 
 /** Where every file of a file store lives; each accessor validates the id before building a path. */
@@ -48,6 +49,11 @@ export class Layout {
     return join(this.sessions, `${lockName(name)}.lock`);
   }
 
+  /** A waiter's marker asking the holder of a leased lock to give it back. */
+  want(name: string): string {
+    return join(this.sessions, `${lockName(name)}.lock.want`);
+  }
+
   /** The short-lived directory that serialises breaking a stale lock. */
   breaker(name: string): string {
     return join(this.sessions, `${lockName(name)}.lock.break`);
@@ -73,6 +79,12 @@ export function lockNameOf(fileName: string): string | undefined {
 /** The lock name a breaker directory belongs to, if any. */
 export function breakerNameOf(fileName: string): string | undefined {
   const name = BREAKER_RE.exec(fileName)?.[1];
+  return name !== undefined && (name === INDEX_LOCK || isValidId(name)) ? name : undefined;
+}
+
+/** The lock name a waiter's marker belongs to, if any. */
+export function wantNameOf(fileName: string): string | undefined {
+  const name = WANT_RE.exec(fileName)?.[1];
   return name !== undefined && (name === INDEX_LOCK || isValidId(name)) ? name : undefined;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { rm, unlink } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { OpenclawError, storageError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import { toSummary } from "../../session/lifecycle.js";
@@ -103,7 +103,7 @@ export class FileStore
         warn: this.warn,
         // Not through withLock: recovery runs inside ready(), which withLock awaits.
         withLock: (id, fn) => (this.mutex.holds(id) ? fn() : this.mutex.run(id, () => this.locks.hold(id, fn))),
-        indexPut: (summary, ps) => this.indexUpdate(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer }, ps)),
+        indexPut: (summary, ps) => this.index.safely(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer }, ps)),
       },
       positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
     );
@@ -138,7 +138,7 @@ export class FileStore
       return { session, sizeBytes: r.bytes + bytes };
     }
     // A repair, not a change anyone made: recorded without a writer so every watcher hears of it.
-    if (r.state === "corrupt" && r.quarantinedAs !== undefined) await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted" }));
+    if (r.state === "corrupt" && r.quarantinedAs !== undefined) await this.index.safely(id, () => this.index.recordDelete(id, { r: "deleted" }));
     return undefined;
   }
 
@@ -179,7 +179,7 @@ export class FileStore
         if (replace !== undefined) await replacePrunedLog(this.layout.pruned(doc.id), `${doc.id}.pruned`, replace);
       } finally {
         // The document is saved either way, so the index must say so.
-        await this.indexUpdate(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }, before?.status ?? null));
+        await this.index.safely(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }, before?.status ?? null));
         this.watcher.ownDone(doc.id, doc.revision);
       }
       return doc;
@@ -204,7 +204,7 @@ export class FileStore
       await fsyncDir(this.layout.sessions);
       if (existed) {
         this.watcher.noteOwn(id, 0);
-        await this.indexUpdate(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key, before?.status ?? null));
+        await this.index.safely(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key, before?.status ?? null));
         this.watcher.ownDone(id, 0);
       }
       return existed;
@@ -259,7 +259,12 @@ export class FileStore
     this.open();
     await this.ready();
     if (options.dryRun !== true) await this.log.checkpointAll();
-    return maintainFiles(this.layout, this.locks, this.index, options.dryRun === true);
+    try {
+      return await maintainFiles(this.layout, this.locks, this.index, options.dryRun === true);
+    } finally {
+      // Maintenance ends a burst of work: leave no lock file behind for whoever looks next.
+      this.locks.releaseLeases();
+    }
   }
 
   /** Bytes of every file under `<dir>/sessions`, quarantine included. */
@@ -353,6 +358,7 @@ export class FileStore
         this.warn(`sessions/log: could not write every pending append into its document on close (${oneLine(err instanceof Error ? err.message : String(err), 160)}); they stay in the log and are read from there`);
       }
     }
+    this.locks.releaseLeases();
     this.closed = true;
   }
 
@@ -370,21 +376,6 @@ export class FileStore
   private indexLocked<T>(fn: () => Promise<T>): Promise<T> {
     if (this.mutex.holds(INDEX_LOCK)) return fn();
     return this.mutex.run(INDEX_LOCK, () => this.locks.hold(INDEX_LOCK, fn));
-  }
-
-  /**
-   * The document is already safe when the index update runs, so a failure
-   * here must not fail the save: drop the snapshot so the next list
-   * rebuilds it from the documents, and say so.
-   */
-  private async indexUpdate(id: string, update: () => Promise<void>): Promise<void> {
-    try {
-      await update();
-    } catch (err) {
-      const reason = oneLine(err instanceof Error ? err.message : String(err), 160);
-      this.warn(`sessions/index.journal: could not record the change to session ${id} (${reason}); the index will be rebuilt on next list`);
-      await unlink(this.layout.snapshot).catch(() => undefined);
-    }
   }
 }
 
