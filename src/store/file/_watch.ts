@@ -201,7 +201,7 @@ export class IndexWatcher {
       // Two processes repairing the same file both log it; the second says nothing new.
       if (before !== undefined && before.revision === op.s.revision) return;
       known.set(op.s.id, op.s);
-      this.emit({ id: op.s.id, key: op.s.key, revision: op.s.revision, reason: op.r ?? inferReason(before, op.s) }, op.w);
+      this.emitSteps(before, op.s, op.r ?? inferReason(before, op.s), op.w);
       const early = this.early.get(op.s.id);
       this.early.delete(op.s.id);
       for (const r of early ?? []) this.record(r, false);
@@ -222,7 +222,7 @@ export class IndexWatcher {
       if (before !== undefined && before.revision === after.revision) continue;
       const op = last.get(id);
       const line = op?.op === "put" && op.s.revision === after.revision ? op : undefined;
-      this.emit({ id, key: after.key, revision: after.revision, reason: line?.r ?? inferReason(before, after) }, line?.w);
+      this.emitSteps(before, after, line?.r ?? inferReason(before, after), line?.w);
     }
     for (const [id, before] of known) {
       if (view.map.has(id)) continue;
@@ -232,6 +232,18 @@ export class IndexWatcher {
   }
 
   /** Hands a change to every listener unless this instance made it. */
+  /**
+   * Delivers a session's move from `before` to `after`. Revisions between
+   * them that no journal line told of were appends whose log records the
+   * watcher never read (their writer checkpointed and removed the segment
+   * between two polls): each is delivered as the append it was, so a
+   * listener sees every revision, in order.
+   */
+  private emitSteps(before: SessionSummary | undefined, after: SessionSummary, reason: StoreChange["reason"], writer: string | undefined): void {
+    const from = before !== undefined && reason === "appended" ? before.revision + 1 : after.revision;
+    for (let revision = from; revision <= after.revision; revision++) this.emit({ id: after.id, key: after.key, revision, reason }, writer);
+  }
+
   private emit(change: StoreChange, writer: string | undefined): void {
     const mine = this.own.get(change.id);
     const ours = writer === this.source.writer || (writer === undefined && mine === change.revision);
