@@ -158,7 +158,7 @@ describe("bad-input corpus: a 10 MB message", () => {
     try {
       const good = await goodStore(dir);
       const before = await good.sessionFiles();
-      const m = await SessionManager.open({ stateDir: dir, config: { sessions: { maxMessageBytes: 16 * 1024 * 1024 } }, warn: (w) => assert.fail(w) });
+      const m = await SessionManager.open({ stateDir: dir, config: { sessions: { maxMessageBytes: 16 * 1024 * 1024, maxMessageTokens: 4_000_000, contextWindow: 8_000_000 } }, warn: (w) => assert.fail(w) });
       const saved = await m.receive({ channel: "big", senderId: "u1" }, big);
       const back = (await m.get(saved.id)).messages[0]?.content ?? "";
       const digest = (t: string) => createHash("sha256").update(t).digest("hex");

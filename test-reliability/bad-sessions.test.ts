@@ -38,10 +38,10 @@ describe("bad-input corpus: damaged session files", () => {
           `^warning: sessions/${BAD_ID}\\.json: corrupt session file \\(.*${escapeRe(entry.reason)}.*\\); moved to sessions/quarantine/(${BAD_ID}\\.json[^ ]*)$`,
         );
 
-        // Met by a direct read: the session is reported missing and the file is moved aside.
+        // Met by a direct read: the error says the session is corrupt and where the file went.
         await writeFile(join(sessions, `${BAD_ID}.json`), bytes);
         const show = await runCli(["--state-dir", stateDir, "sessions", "show", BAD_ID], home);
-        assert.match(errorLine(show), /^error: no session matches /);
+        assert.match(errorLine(show), new RegExp(`^error: session ${BAD_ID} is corrupt \\(.+\\) and was moved to sessions/quarantine/${BAD_ID}\\.json\\S* in the state directory`));
         const [shown, ...more] = warnings(show.stderr);
         assert.deepEqual(more, []);
         const moved = warning.exec(shown ?? "")?.[1] ?? assert.fail(`unexpected warning: ${shown}`);
