@@ -155,8 +155,8 @@ describe("storage failures: disk full and read-only", () => {
       const stateDir = join(dir, "state");
       const id = await seed(stateDir);
       const before = await checksums(stateDir);
-      // 64 KiB: the session, lock and index fit; a 200 kB document does not.
-      const r = await runShell(`ulimit -f 64 && exec "${process.execPath}" "${CLI}" --state-dir "${stateDir}" sessions append --session ${id} -`, "z".repeat(200_000));
+      // 64 KiB: the session, lock and index fit; a 200 kB message (within the token limit) does not.
+      const r = await runShell(`ulimit -f 64 && exec "${process.execPath}" "${CLI}" --state-dir "${stateDir}" sessions append --session ${id} -`, "hello world ".repeat(17_000));
       assert.match(errorLine(r), /^error: cannot append to \S+\/sessions\/log\/\S+\.log: EFBIG$/);
       assert.deepEqual(await checksums(stateDir), before);
       await intact(stateDir, id, ["first message, ref INV-1", "first answer"]);
