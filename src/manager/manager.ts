@@ -13,7 +13,7 @@ import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
 import { decideTool, type ToolDecision } from "../session/tools.js";
 import type { JsonValue, Message, Session, SessionKind, ToolPolicy } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
-import type { ListPage } from "../store/store.js";
+import { canProbeText, type ListPage } from "../store/store.js";
 import { deepFreeze, SessionCache } from "./_cache.js";
 import type { ManagerContext, WriteOptions } from "./_context.js";
 import { validateMessage, type NewMessage } from "./_message.js";
@@ -132,11 +132,8 @@ export class SessionManager {
   /** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
   async resolveAll(refs: readonly string[]): Promise<string[]> {
     const ids: string[] = [];
-    for (const ref of refs) {
-      const id = await this.resolve(ref);
-      if (!ids.includes(id)) ids.push(id);
-    }
-    return ids;
+    for (const ref of refs) ids.push(await this.resolve(ref));
+    return [...new Set(ids)];
   }
 
   /** Loads a session by reference, with its status evaluated now. The result is read-only (frozen). */
@@ -172,6 +169,11 @@ export class SessionManager {
   /** Removes one message (active or pruned) by id; returns it, or undefined when the session has no such message. */
   async deleteMessage(ref: string, messageId: string, options: WriteOptions = {}): Promise<Message | undefined> {
     return deleteMessage(this.#ctx, this.#writer, await this.resolve(ref, options), messageId, options);
+  }
+
+  /** False only when session `id` certainly holds no message containing `text` (plain, case-insensitive): search's cheap first test. */
+  async mayContain(id: string, text: string, options: { pruned?: boolean } = {}): Promise<boolean> {
+    return canProbeText(this.#ctx.store) ? this.#ctx.store.mayContain(id, text, options.pruned === true) : true;
   }
 
   /** Lists sessions, newest activity first; archived ones only when asked for. */

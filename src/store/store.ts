@@ -203,6 +203,20 @@ export interface DescribedStore {
   describe(): Promise<StoreDescription>;
 }
 
+/**
+ * A cheap test before a full read, for search. Fallback: every session is
+ * read.
+ */
+export interface TextProbeStore {
+  /**
+   * False only when session `id` certainly holds no message whose text
+   * contains `text` case-insensitively (in its active history, and in its
+   * pruned history when `pruned`); true when it may, or when the store
+   * cannot tell cheaply.
+   */
+  mayContain(id: string, text: string, pruned: boolean): Promise<boolean>;
+}
+
 const has = (store: object, method: string): boolean => typeof (store as Record<string, unknown>)[method] === "function";
 
 /** True when the store can lock a session across processes. */
@@ -225,3 +239,5 @@ export const canPeekRevision = (s: SessionStore): s is SessionStore & RevisionSt
 export const canRoute = (s: SessionStore): s is SessionStore & RoutingStore => has(s, "findOrCreateLive");
 /** True when the store describes itself. */
 export const canDescribe = (s: SessionStore): s is SessionStore & DescribedStore => has(s, "describe");
+/** True when the store can rule sessions out of a text search without reading them. */
+export const canProbeText = (s: SessionStore): s is SessionStore & TextProbeStore => has(s, "mayContain");

@@ -102,6 +102,8 @@ export async function search(
   m: SessionManager,
   re: RegExp,
   flags: SearchFlags,
+  /** The text searched for when it is plain text (not --regex): lets the store rule sessions out cheaply. */
+  plain?: string,
 ): Promise<{ hits: SearchHit[]; total: number; sessionsSearched: number }> {
   const limit = flags.limit ?? DEFAULT_SEARCH_LIMIT;
   let hits: SearchHit[] = [];
@@ -116,6 +118,8 @@ export async function search(
       offset,
     });
     const found = await mapBounded(page.items, SEARCH_CONCURRENCY, async (s) => {
+      // Plain text is first looked for in the stored bytes: most sessions are ruled out without being parsed.
+      if (plain !== undefined && !(await m.mayContain(s.id, plain, { pruned: flags.includePruned === true }))) return [];
       const loaded = await messagesOf(m, s, flags.includePruned === true);
       if (loaded === undefined) return undefined;
       const own: SearchHit[] = [];
@@ -142,7 +146,7 @@ export async function search(
 /** `openclaw sessions search`. */
 export async function runSearch(text: string, flags: SearchFlags, cmd: Command): Promise<void> {
   const re = matcher(text, flags.regex === true);
-  const { hits, total, sessionsSearched } = await withManager(cmd, (m) => search(m, re, flags));
+  const { hits, total, sessionsSearched } = await withManager(cmd, (m) => search(m, re, flags, flags.regex === true ? undefined : text));
   if (flags.json) {
     printJson({ hits, count: hits.length, sessionsSearched });
     return;

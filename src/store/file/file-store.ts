@@ -35,6 +35,7 @@ import { FileLocks } from "./_lock.js";
 import { bytesUnder, maintainFiles } from "./_maintain.js";
 import { INDEX_LOCK, Layout } from "./_paths.js";
 import { appendPrunedLog, readPrunedLog, replacePrunedLog } from "./_pruned.js";
+import { TextProbe } from "./_probe.js";
 import { findOrCreateLiveLocked } from "./_routing.js";
 import { routeLockId } from "../../session/ids.js";
 import { DEFAULT_WATCH_INTERVAL_MS, IndexWatcher } from "./_watch.js";
@@ -72,6 +73,7 @@ export class FileStore
   private readonly log: SessionLog;
   private initializing: Promise<void> | undefined;
   private closed = false;
+  private readonly probe = new TextProbe(() => this.log.reader, () => this.layout);
 
   constructor(options: FileStoreOptions) {
     if (typeof options.dir !== "string" || options.dir.trim() === "") {
@@ -140,6 +142,13 @@ export class FileStore
     // A repair, not a change anyone made: recorded without a writer so every watcher hears of it.
     if (r.state === "corrupt" && r.quarantinedAs !== undefined) await this.index.safely(id, () => this.index.recordDelete(id, { r: "deleted" }));
     return undefined;
+  }
+
+  /** False only when the session's files certainly hold no `text` and no log record of it is pending (see TextProbeStore). */
+  async mayContain(id: string, text: string, pruned: boolean): Promise<boolean> {
+    this.open();
+    assertValidId(id);
+    return this.probe.mayContain(id, text, pruned);
   }
 
   /**
