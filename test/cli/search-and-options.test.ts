@@ -74,7 +74,7 @@ test("sessions search --include-pruned also reads the pruned history", async (t)
   const id = env.sessions[0]?.id ?? "";
   // The pruned log holds messages 0–2, the active history 0–1: "order #1002" is only in the pruned log.
   const without = await sb.json<SearchJson>(["sessions", "search", "order #1002"]);
-  assert.deepEqual(without, { hits: [], count: 0, sessionsSearched: 1 });
+  assert.deepEqual(without, { hits: [], count: 0, sessionsSearched: 1, complete: true });
   const withPruned = await sb.json<SearchJson>(["sessions", "search", "order #1002", "--include-pruned"]);
   assert.equal(withPruned.count, 1);
   assert.equal(withPruned.hits[0]?.sessionId, id);
@@ -165,4 +165,23 @@ test("config validate --json: one document when valid, and {valid:false, error} 
   const message = 'config.json: sessions.maxHistoryLength: expected an integer ≥ 1, got "abc"';
   assert.equal(errorLine(bad), `error: ${message}`);
   assert.deepEqual(JSON.parse(bad.stdout), { path, valid: false, error: message });
+});
+
+test("search stops once older sessions cannot hold a newer hit, and says so", async (t) => {
+  const sb = await sandbox(t);
+  // Fixture messages are dated an hour before each session's last activity.
+  const envelope = await seed(sb, Array.from({ length: 100 }, (_, i) => ({ key: `dm:telegram:${i}`, idleMinutes: 5 + i * 90 })));
+  const newest = envelope.sessions.slice(0, 4).map((s) => s.id);
+  const r = await sb.json<{ hits: Hit[]; count: number; sessionsSearched: number; complete: boolean }>(["sessions", "search", "ships friday", "--limit", "4"]);
+  assert.equal(r.complete, false);
+  assert.ok(r.sessionsSearched < 100, `searched ${r.sessionsSearched} of 100 sessions`);
+  assert.equal(r.count, 4);
+  assert.ok(r.hits.every((h) => newest.includes(h.sessionId)), "the newest hits come from the newest sessions");
+  const dates = r.hits.map((h) => Date.parse(h.createdAt));
+  assert.deepEqual(dates, [...dates].sort((a, b) => b - a), "newest first");
+  const all = await sb.json<{ hits: Hit[]; complete: boolean }>(["sessions", "search", "ships friday", "--limit", "1000"]);
+  assert.equal(all.complete, true);
+  assert.deepEqual(all.hits.slice(0, 4).map((h) => h.messageId), r.hits.map((h) => h.messageId), "the same hits a full search puts first");
+  const human = await sb.ok(["sessions", "search", "ships friday", "--limit", "4"]);
+  assert.match(human.stdout, /the newest 4 hits; older sessions were not searched, as they cannot hold newer ones/);
 });

@@ -39,6 +39,8 @@ export const SEARCH_CONCURRENCY = 16;
 export const WINDOW = 40;
 /** Sessions asked of the index per page: few pages (each may read the index), yet a huge store is never listed in one piece. */
 const PAGE = 10_000;
+/** Sessions searched between two checks of whether the rest can still add a hit. */
+const BATCH = 64;
 
 /** Builds the case-insensitive matcher; an invalid --regex is a usage error. */
 export function matcher(text: string, regex: boolean): RegExp {
@@ -104,11 +106,24 @@ export async function search(
   flags: SearchFlags,
   /** The text searched for when it is plain text (not --regex): lets the store rule sessions out cheaply. */
   plain?: string,
-): Promise<{ hits: SearchHit[]; total: number; sessionsSearched: number }> {
+): Promise<{ hits: SearchHit[]; total: number; sessionsSearched: number; complete: boolean }> {
   const limit = flags.limit ?? DEFAULT_SEARCH_LIMIT;
   let hits: SearchHit[] = [];
   let total = 0;
   let sessionsSearched = 0;
+  const searchOne = async (s: SessionSummary): Promise<SearchHit[] | undefined> => {
+    // Plain text is first looked for in the stored bytes: most sessions are ruled out without being parsed.
+    if (plain !== undefined && !(await m.mayContain(s.id, plain, { pruned: flags.includePruned === true }))) return [];
+    const loaded = await messagesOf(m, s, flags.includePruned === true);
+    if (loaded === undefined) return undefined;
+    const own: SearchHit[] = [];
+    for (const msg of loaded.messages) {
+      const line = matchLine(msg.content, re);
+      if (line === undefined) continue;
+      own.push({ sessionId: s.id, key: s.key, messageId: msg.id, role: msg.role, sender: msg.sender, createdAt: msg.createdAt, pruned: !loaded.activeIds.has(msg.id), line });
+    }
+    return own;
+  };
   for (let offset = 0; ; offset += PAGE) {
     const page = await m.list({
       ...(flags.status !== undefined ? { status: flags.status } : {}),
@@ -117,38 +132,35 @@ export async function search(
       limit: PAGE,
       offset,
     });
-    const found = await mapBounded(page.items, SEARCH_CONCURRENCY, async (s) => {
-      // Plain text is first looked for in the stored bytes: most sessions are ruled out without being parsed.
-      if (plain !== undefined && !(await m.mayContain(s.id, plain, { pruned: flags.includePruned === true }))) return [];
-      const loaded = await messagesOf(m, s, flags.includePruned === true);
-      if (loaded === undefined) return undefined;
-      const own: SearchHit[] = [];
-      for (const msg of loaded.messages) {
-        const line = matchLine(msg.content, re);
-        if (line === undefined) continue;
-        own.push({ sessionId: s.id, key: s.key, messageId: msg.id, role: msg.role, sender: msg.sender, createdAt: msg.createdAt, pruned: !loaded.activeIds.has(msg.id), line });
+    for (let at = 0; at < page.items.length; at += BATCH) {
+      const batch = page.items.slice(at, at + BATCH);
+      // Sessions come newest activity first and hold no message newer than their last activity: once
+      // `limit` hits are all newer than the next session's last activity, nothing further can be shown.
+      const next = batch[0];
+      const oldestShown = hits.length >= limit ? hits[hits.length - 1] : undefined;
+      if (next !== undefined && oldestShown !== undefined && Date.parse(next.lastActivityAt) < Date.parse(oldestShown.createdAt)) {
+        return { hits, total, sessionsSearched, complete: false };
       }
-      return own;
-    });
-    for (const own of found) {
-      if (own === undefined) continue;
-      sessionsSearched += 1;
-      total += own.length;
-      hits.push(...own);
+      for (const own of await mapBounded(batch, SEARCH_CONCURRENCY, searchOne)) {
+        if (own === undefined) continue;
+        sessionsSearched += 1;
+        total += own.length;
+        hits.push(...own);
+      }
+      // Keep only what can still be shown: memory follows --limit, not the store.
+      hits = hits.sort(newestFirst).slice(0, limit);
     }
-    // Keep only what can still be shown: memory follows --limit, not the store.
-    if (hits.length > limit) hits = hits.sort(newestFirst).slice(0, limit);
     if (page.items.length < PAGE) break;
   }
-  return { hits: hits.sort(newestFirst).slice(0, limit), total, sessionsSearched };
+  return { hits, total, sessionsSearched, complete: true };
 }
 
 /** `openclaw sessions search`. */
 export async function runSearch(text: string, flags: SearchFlags, cmd: Command): Promise<void> {
   const re = matcher(text, flags.regex === true);
-  const { hits, total, sessionsSearched } = await withManager(cmd, (m) => search(m, re, flags, flags.regex === true ? undefined : text));
+  const { hits, total, sessionsSearched, complete } = await withManager(cmd, (m) => search(m, re, flags, flags.regex === true ? undefined : text));
   if (flags.json) {
-    printJson({ hits, count: hits.length, sessionsSearched });
+    printJson({ hits, count: hits.length, sessionsSearched, complete });
     return;
   }
   const searched = `${plural(sessionsSearched, "session")} searched${flags.includePruned ? " (with pruned history)" : ""}`;
@@ -166,6 +178,10 @@ export async function runSearch(text: string, flags: SearchFlags, cmd: Command):
     visible(h.line),
   ]);
   print(table(["TIME", "SESSION", "KEY", "ROLE", "SENDER", "LINE"], rows));
-  const shown = hits.length < total ? `${hits.length} of ${plural(total, "hit")} (newest first; --limit N shows more)` : plural(total, "hit");
+  const shown = !complete
+    ? `the newest ${plural(hits.length, "hit")}; older sessions were not searched, as they cannot hold newer ones (--limit N shows more)`
+    : hits.length < total
+      ? `${hits.length} of ${plural(total, "hit")} (newest first; --limit N shows more)`
+      : plural(total, "hit");
   print(colors.dim(`${shown}; ${searched}`));
 }
