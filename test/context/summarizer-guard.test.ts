@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { OpenAICompatibleConfig } from "../../src/context/openai.js";
 import { createSummarizer, type SummarizeInput } from "../../src/context/summarizer.js";
-import { completion, startFakeOpenAI, type FakeOpenAI } from "../helpers/context-fake-openai.js";
+import { completion, useFakeOpenAI } from "../helpers/context-fake-openai.js";
 import { msg } from "../helpers/context-fixtures.js";
 import { openTestManager } from "../helpers/manager-open.js";
 
@@ -17,7 +17,7 @@ const input: SummarizeInput = {
 };
 
 describe("openai-compatible summarizer: identifier policy", () => {
-  let fake: FakeOpenAI;
+  const fake = useFakeOpenAI();
   const config = (over: Partial<OpenAICompatibleConfig> = {}): OpenAICompatibleConfig => ({
     type: "openai-compatible",
     baseUrl: fake.baseUrl,
@@ -28,15 +28,6 @@ describe("openai-compatible summarizer: identifier policy", () => {
     ...over,
   });
 
-  before(async () => {
-    fake = await startFakeOpenAI();
-  });
-  after(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.requests.length = 0;
-  });
 
   it("asks for the sections and rolls the previous summary in", async () => {
     fake.script({ status: 200, body: completion("Facts:\n- RSV-8812-ZT, BA249, 12 May 2025, PO-2025-000731, +44 20 7946 0958, X7K2QD") });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createOpenAICompatibleSummarizer, type OpenAICompatibleConfig } from "../../src/context/openai.js";
 import { createSummarizer, summarizeWithFallback, type SummarizeInput, type Summarizer } from "../../src/context/summarizer.js";
 import { isOpenclawError } from "../../src/errors.js";
-import { completion, startFakeOpenAI, type FakeOpenAI } from "../helpers/context-fake-openai.js";
+import { completion, startFakeOpenAI, useFakeOpenAI } from "../helpers/context-fake-openai.js";
 import { msg } from "../helpers/context-fixtures.js";
 
 const KEY = "sk-test-0123456789abcdef";
@@ -24,7 +24,7 @@ const failing: Summarizer = {
 };
 
 describe("openai-compatible summarizer", () => {
-  let fake: FakeOpenAI;
+  const fake = useFakeOpenAI();
   const config = (over: Partial<OpenAICompatibleConfig> = {}): OpenAICompatibleConfig => ({
     type: "openai-compatible",
     baseUrl: fake.baseUrl,
@@ -41,15 +41,6 @@ describe("openai-compatible summarizer", () => {
   /** Retry-After: 0 makes the SDK retry at once instead of backing off ~0.5 s, 1 s … */
   const now = { "retry-after": "0" };
 
-  before(async () => {
-    fake = await startFakeOpenAI();
-  });
-  after(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.requests.length = 0;
-  });
 
   it("posts the transcript to {baseUrl}/chat/completions and returns the reply", async () => {
     fake.script({ status: 200, body: completion("  The user asked to refund INV-2024-0042 ($1,200).  ") });

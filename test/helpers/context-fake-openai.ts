@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach } from "node:test";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -80,5 +82,34 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * The fake endpoint for the tests of the calling suite: started before them,
+ * its request log emptied before each, closed after them. The returned object
+ * stands for the running server.
+ */
+export function useFakeOpenAI(): FakeOpenAI {
+  let server: FakeOpenAI | undefined;
+  const current = (): FakeOpenAI => server ?? assert.fail("the fake OpenAI server is used outside its suite's tests");
+  before(async () => {
+    server = await startFakeOpenAI();
+  });
+  after(async () => {
+    await server?.close();
+  });
+  beforeEach(() => {
+    current().requests.length = 0;
+  });
+  return {
+    get baseUrl() {
+      return current().baseUrl;
+    },
+    get requests() {
+      return current().requests;
+    },
+    script: (...replies) => current().script(...replies),
+    close: () => current().close(),
   };
 }

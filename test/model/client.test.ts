@@ -2,17 +2,17 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { isOpenclawError, type OpenclawError } from "../../src/errors.js";
 import { createModelClient, type ModelDeps, type ModelSettings } from "../../src/model/client.js";
-import { completion, startFakeOpenAI, streamed, type FakeOpenAI } from "../helpers/context-fake-openai.js";
+import { completion, startFakeOpenAI, streamed, useFakeOpenAI } from "../helpers/context-fake-openai.js";
 
 const KEY = "sk-test-0123456789abcdef";
 const env = { OPENCLAW_TEST_KEY: KEY };
 const ask = { messages: [{ role: "user" as const, content: "hello" }] };
 
 describe("model client", () => {
-  let fake: FakeOpenAI;
+  const fake = useFakeOpenAI();
   const settings = (over: Partial<ModelSettings> = {}): ModelSettings => ({
     baseUrl: fake.baseUrl,
     model: "fake-model",
@@ -34,15 +34,6 @@ describe("model client", () => {
     assert.fail("expected a failure");
   };
 
-  before(async () => {
-    fake = await startFakeOpenAI();
-  });
-  after(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.requests.length = 0;
-  });
 
   it("completes: posts model and messages to {baseUrl}/chat/completions with the key", async () => {
     fake.script({ status: 200, body: completion("hi there") });
