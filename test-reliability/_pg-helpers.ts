@@ -25,8 +25,8 @@ export interface PgWriter {
   ackTimes: number[];
   /** Acks of appends a retry found already stored (the first attempt's outcome had been unknown). */
   duplicates: number;
-  /** Acknowledged messages sent again on purpose, and whether each was recognised as stored ("dup") or stored again ("new"). */
-  resent: ("dup" | "new")[];
+  /** Acknowledged messages sent again on purpose, as the writer reported them ("retry|resume <user> <n> dup|new"): each must end in " dup". */
+  resent: string[];
   errors: WriterError[];
   stderr: string[];
   /** Lines that are not part of the protocol (should stay empty). */
@@ -94,8 +94,8 @@ export function startPgWriter(storeUri: string, stateDir: string, tag: string, s
         w.acked.set(user, [...(w.acked.get(user) ?? []), Number(n)]);
         w.ackTimes.push(now);
         if (kind === "dup") w.duplicates++;
-      } else if (/^retry \S+ \d+ (new|dup)$/.test(line)) {
-        w.resent.push(line.endsWith("dup") ? "dup" : "new");
+      } else if (/^(retry|resume) \S+ \d+ (new|dup)$/.test(line)) {
+        w.resent.push(line);
       } else if (err !== null) {
         w.errors.push({ code: err[1] ?? "", message: JSON.parse(err[2] ?? '""') as string, at: now });
       } else if (line === "ready") {

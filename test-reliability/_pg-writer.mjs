@@ -8,13 +8,16 @@
 //   ready                      the store is open and the loops start
 //   ack <user> <n> new|dup     the append resolved (dup: a retry found it stored)
 //   err <CODE> <json message>  an attempt failed; the same message is retried
-//   retry <user> <n> new|dup   an acknowledged message sent again on purpose, as a
-//                              client unsure of the outcome does (must say dup):
-//                              every 10th message at once, and on start the last
-//                              one a killed predecessor stored, when it is among
+//   retry <user> <n> new|dup   an acknowledged message sent again on purpose at
+//                              once, as a client unsure of the outcome does (must
+//                              say dup): every 10th message
+//   resume <user> <n> new|dup  on start, the last message a killed predecessor
+//                              stored, sent again (must say dup) when it is among
 //                              the newest active messages (client ids are looked
-//                              up in the active history, and a fold by the other
-//                              writer could otherwise move it out in between)
+//                              up in the active history and among the last
+//                              FOLDED_CLIENT_IDS folded: the resend follows the
+//                              read at once, tokenizer loaded first, so the other
+//                              writer cannot fold that many in between)
 //   done                       the deadline passed and the store closed
 // A failed attempt is retried with the same client message id, so an append
 // whose outcome was unknown (the connection dropped) is never stored twice.
@@ -91,20 +94,18 @@ const messageOf = (user, n) => ({ role: /** @type {const} */ ("user"), content: 
 /** @param {string} user @param {number} n */
 const record = (user, n) => retrying(() => manager.record({ inbound: { channel: CHANNEL, senderId: user } }, messageOf(user, n)));
 
+// The first append loads the tokenizer; loaded now, it does not widen the gap between reading where a user stopped and resending.
+await (await import("../dist/context/tokens.js")).loadTokenCounter("gpt-4o", 1);
 /** @type {Map<string, number>} */
 const next = new Map();
-/** @type {string[]} */
-const resend = [];
-for (const user of users) {
-  const { n, lastActive } = await retrying(() => nextNumber(user));
-  next.set(user, n);
-  if (lastActive) resend.push(user);
-}
+await Promise.all(
+  users.map(async (user) => {
+    const { n, lastActive } = await retrying(() => nextNumber(user));
+    next.set(user, n);
+    if (lastActive) process.stdout.write(`resume ${user} ${n - 1} ${(await record(user, n - 1)).duplicate ? "dup" : "new"}\n`);
+  }),
+);
 process.stdout.write("ready\n");
-for (const user of resend) {
-  const n = (next.get(user) ?? 1) - 1;
-  process.stdout.write(`retry ${user} ${n} ${(await record(user, n)).duplicate ? "dup" : "new"}\n`);
-}
 
 /** @param {string} user */
 async function writeOne(user) {

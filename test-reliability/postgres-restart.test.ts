@@ -139,7 +139,7 @@ describe("postgres restart: the server stopped and started under manager process
         for (const s of secrets) assert.ok(!w.stderr.join("").includes(s));
         // Messages sent again with their client message id, some of them across an outage, are recognised and not stored again.
         if (name !== "c") assert.ok(w.resent.length > 0, `writer ${name} never sent a message again`);
-        assert.deepEqual(w.resent.filter((r) => r !== "dup"), [], `writer ${name}: a message sent again with the same client message id was stored again`);
+        assert.deepEqual(w.resent.filter((r) => !r.endsWith(" dup")), [], `writer ${name}: a message sent again with the same client message id was stored again`);
       }
 
       const view = await readPgStore(url);

@@ -18,6 +18,12 @@ export interface PruneLimits {
   summaryTokens?: number;
 }
 
+/**
+ * How many client message ids of folded messages a session remembers, so an
+ * append retried after a fold (by another writer, say) is still recognised.
+ */
+export const FOLDED_CLIENT_IDS = 64;
+
 /** Why a compaction was planned. */
 export type PruneReason = "length" | "tokens" | "forced";
 
@@ -103,6 +109,7 @@ export function applyFold(
   }
   const newest = plan.fold[plan.fold.length - 1];
   const at = now.toISOString();
+  const foldedClientIds = [...(session.context.foldedClientIds ?? []), ...plan.fold.flatMap((m) => (m.clientId === undefined ? [] : [m.clientId]))].slice(-FOLDED_CLIENT_IDS);
   const messages = session.messages.filter((m) => !foldIds.has(m.id));
   const summary = {
     text: summaryText,
@@ -124,6 +131,7 @@ export function applyFold(
       lastCompactedAt: at,
       lastSummarizerError: fallbackError ?? null,
       lastSummarizerErrorAt: fallbackError === undefined ? null : at,
+      ...(foldedClientIds.length > 0 ? { foldedClientIds } : {}),
     },
   };
 }

@@ -61,10 +61,15 @@ export class Writer implements SessionWriter {
         for (let attempt = 1; ; attempt++) {
           throwIfAborted(options.signal);
           // The first attempt may use the cache unchecked: the commit's revision check catches a stale copy.
-          const current = attempt === 1 ? (this.cache.get(id) ?? (await this.fresh(id))) : await this.fresh(id);
+          const cached = attempt === 1 ? this.cache.get(id) : undefined;
+          const current = cached ?? (await this.fresh(id));
           if (current === undefined) throw notFound(id);
           const change = await mutation(current);
-          if (change === undefined || change.session === current) return current;
+          if (change === undefined || change.session === current) {
+            // No commit checks a decision to change nothing ("already stored", say): a cached copy is checked here.
+            if (cached !== undefined && !(await this.isCurrent(cached))) continue;
+            return current;
+          }
           throwIfAborted(options.signal);
           try {
             return await this.save(change, current.revision);
@@ -132,6 +137,14 @@ export class Writer implements SessionWriter {
     if (canLock(store)) return store.withLock(id, fn, options.signal);
     if (this.local.holds(id)) return fn();
     return this.local.run(id, fn, options.signal);
+  }
+
+  /** Whether the store still holds `doc`'s revision. */
+  private async isCurrent(doc: Session): Promise<boolean> {
+    const revision = canPeekRevision(this.store) ? await this.store.revisionOf(doc.id) : ((await this.store.get(doc.id))?.session.revision ?? null);
+    if (revision === doc.revision) return true;
+    this.cache.drop(doc.id);
+    return false;
   }
 
   private async fresh(id: string): Promise<Session | undefined> {

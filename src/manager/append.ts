@@ -87,6 +87,7 @@ export class Appender {
       started = routed.started ?? null;
     }
     let existing: Message | undefined;
+    let folded = false;
     const session = await this.writer.mutate(
       id,
       async (s) => {
@@ -97,6 +98,9 @@ export class Appender {
         assertWritable(s, "ref" in target ? this.ctx.config.sessions.expirationMs : 0, now);
         existing = built.clientId === undefined ? undefined : s.messages.find((m) => m.clientId === built.clientId);
         if (existing !== undefined) return undefined;
+        // Stored, then folded out of the active history (by another writer's compaction, say) before this retry.
+        folded = built.clientId !== undefined && s.context.foldedClientIds?.includes(built.clientId) === true;
+        if (folded) return undefined;
         // Not CONFLICT: that code means "retry", and no retry can make this id free.
         if (options.messageId !== undefined && s.messages.some((m) => m.id === built.id)) throw new OpenclawError("ALREADY_EXISTS", `session ${id} already has a message ${built.id}`);
         if (built.toolCallId !== undefined) await this.assertCallKnown(s, built.toolCallId);
@@ -106,6 +110,10 @@ export class Appender {
       options,
     );
     if (existing !== undefined) return { session, message: existing, duplicate: true, created: false, started: null };
+    if (folded) {
+      const first = (await this.ctx.store.readPruned(id)).findLast((m) => m.clientId === built.clientId);
+      return { session, message: first ?? built, duplicate: true, created: false, started: null };
+    }
     return { session, message: built, duplicate: false, created, started };
   }
 

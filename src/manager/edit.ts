@@ -7,6 +7,12 @@ import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js"
 import { assertPrefKey, assertToolPattern } from "./_refs.js";
 import type { ClearReport, SessionEdit } from "./types.js";
 
+/** The context state without the folded messages' client ids (nothing folded is held any more). */
+function withoutFoldedIds(context: Session["context"]): Session["context"] {
+  const { foldedClientIds: _dropped, ...rest } = context;
+  return rest;
+}
+
 /** Removes messages, summary and pruned history in one commit; keeps id, key, preferences, tools and system prompts. */
 export async function clearSession(ctx: ManagerContext, writer: SessionWriter, id: string, options: WriteOptions = {}): Promise<ClearReport> {
   let report: ClearReport = { id, messages: 0, pruned: 0, summary: false };
@@ -23,7 +29,7 @@ export async function clearSession(ctx: ManagerContext, writer: SessionWriter, i
         summary: null,
         prunedCount: 0,
         updatedAt: at,
-        context: { ...s.context, compactions: 0, lastCompactedAt: null, lastSummarizerError: null, lastSummarizerErrorAt: null },
+        context: { ...withoutFoldedIds(s.context), compactions: 0, lastCompactedAt: null, lastSummarizerError: null, lastSummarizerErrorAt: null },
       };
       return { session: cleared, reason: "cleared", pruned: { replace: [] } };
     },

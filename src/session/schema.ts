@@ -71,6 +71,12 @@ export const contextStateSchema = z.object({
   lastSummarizerError: z.string().nullable(),
   /** When that error happened. */
   lastSummarizerErrorAt: isoDate.nullable(),
+  /**
+   * Client message ids of the newest folded messages (at most
+   * FOLDED_CLIENT_IDS, oldest first): a retried append is recognised even when
+   * another writer folded its first copy out of the active history meanwhile.
+   */
+  foldedClientIds: z.array(z.string().min(1).max(256)).max(256).optional(),
 });
 
 /** The persisted session document, current format. Validated on every read and before every write. */

@@ -92,6 +92,26 @@ export function managerConformance(name: string, open: OpenStore): void {
         await rejectsWith(a.append(s.id, { role: "user", content: "x", clientMessageId: "has space" }), "INVALID_ARGUMENT");
       }));
 
+    it("a retry whose first copy another writer folded out of the active history meanwhile is still recognised; after a clear it is stored again", () =>
+      withManagers(async (a, second) => {
+        const b = second === undefined ? a : await second();
+        const s = await a.create({ key: "dm:telegram:folded-retry" });
+        const first = await a.record({ ref: s.id }, { role: "user", content: "book flight BA249", clientMessageId: "msg-fold" });
+        // The other writer's appends fold the first copy away before the client's retry arrives.
+        for (let i = 0; i < 6; i++) await b.append(s.id, { role: i % 2 ? "user" : "assistant", content: `turn ${i}`, clientMessageId: `t-${i}` });
+        const before = await a.get(s.id);
+        assert.ok(!before.messages.some((m) => m.clientId === "msg-fold"), "the first copy was folded");
+        const again = await a.record({ ref: s.id }, { role: "user", content: "book flight BA249", clientMessageId: "msg-fold" });
+        assert.equal(again.duplicate, true);
+        assert.equal(again.message.id, first.message.id, "the message stored the first time is reported");
+        const after = await a.get(s.id);
+        assert.equal(after.messages.length + after.prunedCount, before.messages.length + before.prunedCount, "nothing was stored again");
+        assert.ok((after.context.foldedClientIds ?? []).length <= 64);
+        await a.clear(s.id);
+        const cleared = await b.record({ ref: s.id }, { role: "user", content: "book flight BA249", clientMessageId: "msg-fold" });
+        assert.equal(cleared.duplicate, false, "a cleared session holds nothing, folded or not");
+      }, { sessions: { maxHistoryLength: 4, lowWaterMark: 0.5 } }));
+
     it("derived fields are computed at every save: tokens in use, model and window", () =>
       withManagers(async (m) => {
         let s = await m.receive({ channel: "slack", senderId: "u1", groupId: "G1" }, "first message with REF-1");
