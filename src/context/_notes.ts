@@ -143,9 +143,24 @@ const SLOT_CHANGED =
 
 /** What a fact is about ("budget", "delivery date"), so a later value for the same thing can supersede it. */
 export function slotOf(text: string): string | null {
-  const m = SLOT_CHANGED.exec(text) ?? SLOT_IS.exec(text);
-  const slot = m?.[1]?.toLowerCase().replace(/[’']s$/, "");
-  return slot === undefined || slot.length < 3 ? null : slot;
+  return remembered(slots, text, () => {
+    const m = SLOT_CHANGED.exec(text) ?? SLOT_IS.exec(text);
+    const slot = m?.[1]?.toLowerCase().replace(/[’']s$/, "");
+    return slot === undefined || slot.length < 3 ? null : slot;
+  });
+}
+
+// A rolling summary's notes are looked at again at every fold: what depends on a note's text alone is remembered (bounded).
+const MEMO_LIMIT = 4096;
+const slots = new Map<string, string | null>();
+const topics = new Map<string, { words: Set<string>; names: Set<string> }>();
+
+function remembered<T>(memo: Map<string, T>, text: string, compute: () => T): T {
+  if (memo.has(text)) return memo.get(text) as T;
+  const value = compute();
+  if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
+  memo.set(text, value);
+  return value;
 }
 
 const UPDATE_CUE = /\b(?:now|changed|moved|updated?|instead|no longer|rescheduled|new|correction|actually)\b/i;
@@ -153,6 +168,11 @@ const FILLER_WORDS = new Set("that this with from have been will your what when 
 
 /** Distinctive words of a note, identifiers left out (what it is about), and the names among them. */
 function topicWords(n: Note): { words: Set<string>; names: Set<string> } {
+  // The identifiers are found in the text itself, so the text alone decides the result.
+  return remembered(topics, n.text, () => computeTopicWords(n));
+}
+
+function computeTopicWords(n: Note): { words: Set<string>; names: Set<string> } {
   // Openers such as "Before I forget," or "Sorry," say nothing about the subject.
   let text = n.text.replace(/^(?:[^,;:]{1,30}[,;:]\s+){1,3}(?=\S)/u, (lead) => (n.ids.some((i) => lead.includes(i.value)) || lead.split(/\s+/).length > 8 ? lead : ""));
   for (const id of n.ids) text = text.split(id.value).join(" ");

@@ -51,8 +51,34 @@ export function createTokenCounter(rawCount: (text: string) => number, model: st
   const exact = isO200kModel(model);
   const factor = exact ? 1 : Math.max(1, safetyFactor);
   const scale = (n: number): number => (exact ? n : Math.ceil(n * factor));
+  // The rolling summary's notes are counted again at every fold; short texts are remembered.
+  // A fold also counts its whole new summary more than once (fitting, clamping, saving): the
+  // last few long texts are remembered too.
+  const memo = new Map<string, number>();
+  const longMemo = new Map<string, number>();
+  const countPiece = (text: string): number => {
+    const cache = text.length > LONG_TEXT ? longMemo : memo;
+    let n = cache.get(text);
+    if (n !== undefined) {
+      // Most recently used last: the summary's notes, counted at every fold, stay.
+      cache.delete(text);
+    } else {
+      n = rawCount(text);
+      if (cache.size >= (cache === memo ? 4096 : 8)) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(text, n);
+    return n;
+  };
+  // A long text is counted line by line where the tokenizer cannot merge across the break, each
+  // line remembered: a rolling summary keeps most of its lines from one fold to the next.
+  const countMemo = (text: string): number => {
+    if (text.length <= LONG_TEXT) return countPiece(text);
+    let n = 0;
+    for (const line of independentLines(text)) n += countPiece(line);
+    return n;
+  };
   const rawMessage = (m: CountableMessage): number => {
-    let n = MESSAGE_OVERHEAD_TOKENS + rawCount(m.content);
+    let n = MESSAGE_OVERHEAD_TOKENS + (m.content.length > LONG_TEXT ? countMemo(m.content) : rawCount(m.content));
     // +1 for the `name` field the builder may also set.
     if (m.sender) n += rawCount(senderLabel(m.sender)) + 1;
     for (const call of m.toolCalls ?? []) {
@@ -61,28 +87,33 @@ export function createTokenCounter(rawCount: (text: string) => number, model: st
     if (m.toolCallId !== undefined) n += rawCount(m.toolCallId) + 1;
     return n;
   };
-  // The rolling summary's notes are counted again at every fold; short texts are remembered.
-  // A fold also counts its whole new summary more than once (fitting, clamping, saving): the
-  // last few long texts are remembered too.
-  const memo = new Map<string, number>();
-  const longMemo = new Map<string, number>();
-  const countShort = (text: string): number => {
-    const cache = text.length > 2048 ? longMemo : memo;
-    let n = cache.get(text);
-    if (n === undefined) {
-      n = rawCount(text);
-      if (cache.size >= (cache === memo ? 4096 : 8)) cache.delete(cache.keys().next().value as string);
-      cache.set(text, n);
-    }
-    return n;
-  };
   return {
     model,
     exact,
     factor,
-    countText: (text) => scale(countShort(text)),
+    countText: (text) => scale(countMemo(text)),
     countMessage: (m) => scale(rawMessage(m)),
   };
+}
+
+/** Texts longer than this are counted in independent lines (see {@link independentLines}). */
+const LONG_TEXT = 2048;
+
+/**
+ * Cuts `text` after each line break the o200k pre-tokenizer never merges
+ * across: one followed by a character that is neither whitespace nor "/"
+ * (a symbol run may take line breaks and slashes after it, and whitespace
+ * runs join), so the counts of the pieces add up to the count of the whole.
+ */
+export function* independentLines(text: string): Generator<string> {
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < text.length - 1; i = text.indexOf("\n", i + 1)) {
+    const next = text.charAt(i + 1);
+    if (next === "/" || /\s/u.test(next)) continue;
+    yield text.slice(start, i + 1);
+    start = i + 1;
+  }
+  yield text.slice(start);
 }
 
 type RawCount = (text: string) => number;

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { budgetFor, counterFor, type Budget } from "../context/budget.js";
 import type { BuiltContext, ContextUsage } from "../context/build.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
@@ -6,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import type { Inbound } from "../routing/route.js";
 import { withDerived } from "../session/derived.js";
 import type { ExportEnvelope } from "../session/export.js";
-import { uuidv7 } from "../session/ids.js";
+import { idRandomBytes, uuidv7 } from "../session/ids.js";
 import { parseKey } from "../session/keys.js";
 import { OpenclawError } from "../errors.js";
 import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
@@ -72,7 +71,7 @@ export class SessionManager {
       store,
       config: frozen,
       now,
-      newId: () => uuidv7(now().getTime(), randomBytes(10)),
+      newId: () => uuidv7(now().getTime(), idRandomBytes()),
       cutoff: () => expiryCutoff(frozen.sessions.expirationMs, now()),
       warn,
     };

@@ -75,6 +75,27 @@ describe("token counting", () => {
   });
 });
 
+describe("long texts counted line by line", () => {
+  it("a long multi-line text counts exactly what the tokenizer counts for it whole, however its lines begin and end", async () => {
+    const { countTokens } = await import("gpt-tokenizer/encoding/o200k_base");
+    const c = await loadTokenCounter("gpt-4o", 1);
+    const starts = ["- ", "/", "  ", "\t", "", "## ", "Ticket ", "42 ", "Ünïcode ", "\n", "😀 ", ":", "'s "];
+    const ends = ["", ":", ".", " ", "  ", "//", "-", "'", "\r"];
+    let seed = 7;
+    const pick = <T>(xs: readonly T[]): T => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length] as T;
+    for (let round = 0; round < 20; round++) {
+      const lines: string[] = [];
+      for (let i = 0; i < 120; i++) lines.push(`${pick(starts)}note ${i} about order PO-${1000 + i} for ${pick(["Ann", "bob", "ACME", "x/y", "3.5 kg"])}${pick(ends)}`);
+      const text = lines.join(pick(["\n", "\n\n", "\r\n", "\n \n"]));
+      assert.ok(text.length > 2048);
+      assert.equal(c.countText(text), countTokens(text), `round ${round}`);
+      // Counted again with most lines remembered, and as a message's content: the same.
+      assert.equal(c.countText(text), countTokens(text));
+      assert.equal(c.countMessage({ role: "system", content: text }), countTokens(text) + MESSAGE_OVERHEAD_TOKENS);
+    }
+  });
+});
+
 describe("cached counts", () => {
   it("building a context never recounts a message: it trusts Message.tokens", () => {
     let calls = 0;
