@@ -145,4 +145,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX sessions_live_activity ON sessions (last_activity_ms) INCLUDE (kind, status) WHERE status IN ('created', 'active')`,
     ],
   },
+  {
+    version: 3,
+    name: "the summary apart from the header",
+    statements: [
+      // The rolling summary can be tens of kilobytes and changes only when
+      // the session folds, while every append rewrites the header: kept in a
+      // column of its own, an append writes a small header. The header then
+      // holds "summary": null in its place. A header that still holds the
+      // summary (a row written before this step, or by an older version)
+      // wins, and the next append moves it here.
+      `ALTER TABLE sessions ADD COLUMN summary json, ADD COLUMN summary_bytes integer NOT NULL DEFAULT 0`,
+    ],
+  },
 ];

@@ -17,8 +17,13 @@ export interface SessionColumns {
   revision: number;
   messageCount: number;
   tokens: number;
+  /** The document without its messages, with "summary": null in the summary's place. */
   header: string;
+  /** Bytes of the header as the document holds it: with the summary when it is written too, without it otherwise. */
   headerBytes: number;
+  /** The summary's JSON (null: none), and what it adds to the header's size over "null"; undefined when not written. */
+  summary?: string | null;
+  summaryBytes?: number;
   /** True when the status makes the session a candidate for its key's live claim. */
   live: boolean;
 }
@@ -31,12 +36,19 @@ export interface MessageRows {
   bytes: number;
 }
 
-/** The column values of `doc` (already validated), whose messages are `messages` in full. */
-export function sessionColumns(doc: Session, messages: readonly Message[] = doc.messages): SessionColumns {
-  // The messages' place in the document is kept with an empty array, so the
-  // document reassembles in the order it was written.
-  const header = JSON.stringify({ ...doc, messages: [] });
+/**
+ * The column values of `doc` (already validated), whose messages are
+ * `messages` in full; `withSummary: false` leaves the summary columns out
+ * (an append does not change the summary).
+ */
+export function sessionColumns(doc: Session, messages: readonly Message[] = doc.messages, withSummary = true): SessionColumns {
+  // The places of the messages and the summary in the document are kept (an
+  // empty array, null), so the document reassembles in the order it was written.
+  const header = JSON.stringify({ ...doc, messages: [], summary: null });
+  const summary = withSummary ? (doc.summary === null ? null : JSON.stringify(doc.summary)) : undefined;
+  const summaryBytes = summary === undefined || summary === null ? 0 : Buffer.byteLength(summary, "utf8") - "null".length;
   return {
+    ...(summary !== undefined ? { summary, summaryBytes } : {}),
     id: doc.id,
     key: doc.key,
     kind: doc.kind,
@@ -52,7 +64,7 @@ export function sessionColumns(doc: Session, messages: readonly Message[] = doc.
     messageCount: messages.length,
     tokens: sessionTokens({ systemPrompts: doc.systemPrompts, summary: doc.summary, messages: messages as Message[] }),
     header,
-    headerBytes: Buffer.byteLength(header, "utf8"),
+    headerBytes: Buffer.byteLength(header, "utf8") + summaryBytes,
     live: doc.status === "created" || doc.status === "active",
   };
 }

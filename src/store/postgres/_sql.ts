@@ -11,7 +11,7 @@ export const SUMMARY_COLUMNS = `id, key, kind, channel, status, message_count, t
   last_activity_ms, expired_at, archived_at, revision, ${SIZE} AS size_bytes`;
 
 /** One whole document: header, revision, size and its messages in order, read in one snapshot. */
-export const GET_DOCUMENT = `SELECT s.header, ${SIZE} AS size_bytes,
+export const GET_DOCUMENT = `SELECT s.header, s.summary, ${SIZE} AS size_bytes,
   (SELECT coalesce(json_agg(m.doc ORDER BY m.seq), '[]'::json) FROM messages m WHERE m.session_id = s.id) AS messages
   FROM sessions s WHERE s.id = $1`;
 
@@ -43,7 +43,7 @@ export const NOTIFY_BATCH = `SELECT set_config('synchronous_commit', 'off', true
 export type Claim = "if-free" | "none" | "or-nothing";
 
 const INSERT_COLUMNS = `id, key, kind, channel, status, created_at, updated_at, last_activity_at, last_activity_ms, expired_at, archived_at,
-  revision, message_count, tokens, header, header_bytes, next_seq, message_bytes, live_key`;
+  revision, message_count, tokens, header, header_bytes, next_seq, message_bytes, summary, summary_bytes, live_key`;
 
 /**
  * INSERT of a new session row. "if-free" takes the key's live claim when no
@@ -53,12 +53,12 @@ const INSERT_COLUMNS = `id, key, kind, channel, status, created_at, updated_at, 
 export function insertSession(c: SessionColumns, rows: MessageRows, claim: Claim): { text: string; values: unknown[] } {
   const values: unknown[] = [
     c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
-    c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, rows.docs.length + 1, rows.bytes,
+    c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, rows.docs.length + 1, rows.bytes, c.summary ?? null, c.summaryBytes ?? 0,
   ];
   const claimExpr =
     !c.live || claim === "none" ? "NULL" : claim === "or-nothing" ? "$2" : "CASE WHEN NOT EXISTS (SELECT 1 FROM sessions WHERE live_key = $2) THEN $2 END";
   const conflict = claim === "or-nothing" && c.live ? " ON CONFLICT (live_key) WHERE live_key IS NOT NULL DO NOTHING" : "";
-  const params = values.map((_, i) => `$${i + 1}${i === 14 ? "::json" : ""}`).join(", ");
+  const params = values.map((_, i) => `$${i + 1}${i === 14 || i === 18 ? "::json" : ""}`).join(", ");
   return { text: `INSERT INTO sessions (${INSERT_COLUMNS}) VALUES (${params}, ${claimExpr})${conflict} RETURNING id`, values };
 }
 
@@ -67,11 +67,12 @@ export function updateSession(c: SessionColumns, rows: MessageRows, nextSeq: num
   return {
     text: `UPDATE sessions SET key = $2, kind = $3, channel = $4, status = $5, created_at = $6, updated_at = $7, last_activity_at = $8,
       last_activity_ms = $9, expired_at = $10, archived_at = $11, revision = $12, message_count = $13, tokens = $14, header = $15::json,
-      header_bytes = $16, next_seq = $17, message_bytes = $18, live_key = CASE WHEN $19::boolean AND live_key IS NOT NULL THEN $2 END
+      header_bytes = $16, next_seq = $17, message_bytes = $18, live_key = CASE WHEN $19::boolean AND live_key IS NOT NULL THEN $2 END,
+      summary = $20::json, summary_bytes = $21
       WHERE id = $1`,
     values: [
       c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
-      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, nextSeq, rows.bytes, c.live,
+      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, nextSeq, rows.bytes, c.live, c.summary ?? null, c.summaryBytes ?? 0,
     ],
   };
 }
@@ -111,7 +112,12 @@ export const STORED_BYTES = `SELECT coalesce(sum(${SIZE} + pruned_bytes), 0)::bi
  */
 export const appendStatement = (notify: boolean): string => `WITH s AS (
     UPDATE sessions SET status = $3, updated_at = $4, last_activity_at = $5, last_activity_ms = $6, expired_at = $7, archived_at = $8,
-      revision = $2 + 1, message_count = $9, tokens = $10, header = $11::json, header_bytes = $12,
+      revision = $2 + 1, message_count = $9, tokens = $10, header = $11::json,
+      -- header_bytes counts the summary (as the document holds it); a header that still
+      -- holds the summary (written before the summary had a column) hands it over.
+      header_bytes = $12 + CASE WHEN json_typeof(header->'summary') = 'object' THEN octet_length((header->'summary')::text) - 4 ELSE summary_bytes END,
+      summary = CASE WHEN json_typeof(header->'summary') = 'object' THEN header->'summary' ELSE summary END,
+      summary_bytes = CASE WHEN json_typeof(header->'summary') = 'object' THEN octet_length((header->'summary')::text) - 4 ELSE summary_bytes END,
       next_seq = next_seq + cardinality($14::text[]), message_bytes = message_bytes + $13,
       live_key = CASE WHEN $3 IN ('created', 'active') THEN live_key END
     WHERE id = $1 AND revision = $2

@@ -136,7 +136,7 @@ export async function appendDocument(ctx: WriteContext, session: Session, expect
   const part = await prepareDocument({ ...session, messages: [...messages] }, expectedRevision + 1);
   // The stored messages are usually the manager's cached, frozen copies: shared, not cloned (an append must not cost O(history)).
   const doc: Session = { ...part, messages: [...earlier.map((m) => (Object.isFrozen(m) ? m : structuredClone(m))), ...part.messages] };
-  const cols = sessionColumns(doc);
+  const cols = sessionColumns(doc, doc.messages, false);
   const rows = messageRows(part.messages);
   const values: unknown[] = [
     doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,

@@ -112,9 +112,11 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   async get(id: string): Promise<Loaded | undefined> {
     assertValidId(id);
     return this.read("read a session", async () => {
-      const [row] = (await this.pool.query<{ header: Session; size_bytes: string; messages: Message[] }>(sql.GET_DOCUMENT, [id])).rows;
+      const [row] = (await this.pool.query<{ header: Session; summary: Session["summary"]; size_bytes: string; messages: Message[] }>(sql.GET_DOCUMENT, [id])).rows;
       if (row === undefined) return undefined;
       const session = row.header;
+      // A header written before the summary had its own column still holds it (see migration 3).
+      if (session.summary === null) session.summary = row.summary ?? null;
       session.messages = row.messages;
       return { session, sizeBytes: Number(row.size_bytes) };
     });

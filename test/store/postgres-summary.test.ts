@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Session } from "../../src/session/types.js";
+import { openPostgresStore } from "../../src/store/postgres/postgres-store.js";
+import { canAppend } from "../../src/store/store.js";
+import { withPostgresDatabase } from "../helpers/postgres.js";
+import { richSession, testMessage } from "../helpers/store-sessions.js";
+
+const db = await withPostgresDatabase();
+
+const schemaOf = (url: string): string => new URL(url).searchParams.get("schema") ?? assert.fail("no schema in the URL");
+
+/** A summary of about 40 kB, as a long conversation's rolling summary is. */
+function bigSummary(tag: string): NonNullable<Session["summary"]> {
+  const lines = Array.from({ length: 400 }, (_, i) => `- [user] ${tag} fact ${i}: order PO-2025-${String(i).padStart(6, "0")} ships to Ghent on 2025-03-${String((i % 28) + 1).padStart(2, "0")}.`);
+  return { text: `Summary ${tag}\n${lines.join("\n")}`, tokens: 9000, messageCount: 800, throughMessageId: "m-800", updatedAt: "2025-01-02T09:30:00.000Z", summarizer: "extractive" };
+}
+
+describe("postgres: the summary is stored apart from the header", { skip: "skip" in db ? db.skip : false }, () => {
+  it("an append rewrites a small header and leaves the summary as it was; the document reads back whole with its exact size", async () => {
+    if ("skip" in db) return;
+    const url = db.freshSchemaUrl();
+    const store = await openPostgresStore(url, { warn: () => {} });
+    assert.ok(canAppend(store));
+    try {
+      const doc = await store.commit({ session: { ...richSession(), summary: bigSummary("first") }, expectedRevision: null });
+      const m = testMessage("one more");
+      const appended = await store.appendMessages({ ...doc, messages: [...doc.messages, m] }, doc.revision, [m]);
+      const [row] = await db.admin<{ header_len: number; summary_len: number; inline: string }>(
+        `SELECT octet_length(header::text) AS header_len, octet_length(summary::text) AS summary_len, json_typeof(header->'summary') AS inline FROM ${schemaOf(url)}.sessions WHERE id = $1`,
+        [doc.id],
+      );
+      assert.equal(row?.inline, "null", "the header keeps only the summary's place");
+      assert.ok((row?.header_len ?? Infinity) < 2000, `the header an append writes is small (${row?.header_len} bytes)`);
+      assert.ok((row?.summary_len ?? 0) > 30_000);
+      const loaded = await store.get(doc.id);
+      assert.deepEqual(loaded?.session, appended);
+      assert.equal(loaded?.sizeBytes, Buffer.byteLength(JSON.stringify(appended), "utf8"), "the size counts the summary once");
+      // The document reads back in the order it was written: summary in its place.
+      assert.deepEqual(Object.keys(loaded?.session ?? {}), Object.keys(appended));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a header that still holds the summary (written before the summary had a column, or by an older version) wins, and the next append moves it", async () => {
+    if ("skip" in db) return;
+    const url = db.freshSchemaUrl();
+    const table = `${schemaOf(url)}.sessions`;
+    const store = await openPostgresStore(url, { warn: () => {} });
+    assert.ok(canAppend(store));
+    try {
+      const doc = await store.commit({ session: { ...richSession(), summary: bigSummary("stale") }, expectedRevision: null });
+      // An older writer's commit: the whole document in the header, the summary column left as it was.
+      const newer = { ...doc, summary: bigSummary("newer") };
+      const header = JSON.stringify({ ...newer, messages: [] });
+      await db.admin(`UPDATE ${table} SET header = $2::json, header_bytes = $3 WHERE id = $1`, [doc.id, header, Buffer.byteLength(header, "utf8")]);
+      const before = await store.get(doc.id);
+      assert.equal(before?.session.summary?.text, newer.summary.text, "the summary in the header wins over the column");
+      assert.equal(before?.sizeBytes, Buffer.byteLength(JSON.stringify(newer), "utf8"));
+      const m = testMessage("after the upgrade");
+      const appended = await store.appendMessages({ ...newer, messages: [...newer.messages, m] }, doc.revision, [m]);
+      const [row] = await db.admin<{ inline: string }>(`SELECT json_typeof(header->'summary') AS inline FROM ${table} WHERE id = $1`, [doc.id]);
+      assert.equal(row?.inline, "null", "the append moved the summary into its column");
+      const after = await store.get(doc.id);
+      assert.deepEqual(after?.session, appended);
+      assert.equal(after?.session.summary?.text, newer.summary.text);
+      assert.equal(after?.sizeBytes, Buffer.byteLength(JSON.stringify(appended), "utf8"));
+    } finally {
+      await store.close();
+    }
+  });
+});
