@@ -74,15 +74,19 @@ export async function durableAppends(sizes: AppendSizes): Promise<Row[]> {
 
     const single = await manager.create({ key: "dm:bench:single" });
     const singleDocs: Buffer[] = [];
+    const contents: ReturnType<typeof message>[] = [];
     let start = performance.now();
-    for (let i = 0; i < sizes.single; i++) singleDocs.push(bytesOf(await manager.append(single.id, message(rng, i))));
+    for (let i = 0; i < sizes.single; i++) {
+      const m = message(rng, i);
+      contents.push(m);
+      singleDocs.push(bytesOf(await manager.append(single.id, m)));
+    }
     const singleRate = sizes.single / ((performance.now() - start) / 1000);
     const singleRaw = rawAppendRate(join(dir, "raw-single"), singleDocs);
     const singleInPlace = rawAppendRate(join(dir, "raw-single-in-place"), singleDocs, true);
     // A sequential append waits for its own flush before the next one starts, so ≥ 0.8× raw leaves
-    // each append 0.25 × one flush of CPU; counting the message's tokens, which any store needs, is shown against it.
+    // each append 0.25 × one flush of CPU; counting the same messages' tokens, which any store needs, is shown against it.
     const counter = await loadTokenCounter("gpt-4o", 1);
-    const contents = singleDocs.map((_, i) => message(new Rng(1000 + i), i));
     const countStart = performance.now();
     for (const m of contents) counter.countMessage(m);
     const countMicros = ((performance.now() - countStart) * 1000) / contents.length;

@@ -1,3 +1,4 @@
+import { TextMemo } from "./_memo.js";
 // Patterns for the tokens a summary must carry verbatim. Where matches
 // overlap, the longest wins, so "+1-415-555-0123" is never cut to "0123".
 
@@ -70,20 +71,15 @@ export interface FoundIdentifier {
   kind: IdentifierKind;
 }
 
-// A rolling summary re-reads its previous notes on every fold, so the same lines are scanned
-// again and again; remembering recent answers makes a fold cost what its new messages cost.
-const MEMO_LIMIT = 4096;
-const memo = new Map<string, readonly FoundIdentifier[]>();
+// A rolling summary re-reads its previous notes on every fold: their lines are scanned once.
+const memo = new TextMemo<readonly FoundIdentifier[]>(4096);
 
 /** Identifiers in `text` with their kinds, verbatim, in order of appearance, without duplicates or overlaps. */
 export function findIdentifiers(text: string): FoundIdentifier[] {
   const known = memo.get(text);
   if (known !== undefined) return known.map((f) => ({ ...f }));
   const found = scan(text);
-  if (text.length <= 4096) {
-    if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
-    memo.set(text, found.map((f) => ({ ...f })));
-  }
+  if (text.length <= 4096) memo.set(text, found.map((f) => ({ ...f })));
   return found;
 }
 

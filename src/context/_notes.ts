@@ -3,6 +3,7 @@
 // a note is rendered. Parsing and rendering are inverse, so a summary keeps
 // its structure however many times it rolls.
 import { findIdentifiers, isStrongKind, type FoundIdentifier } from "./_identifiers.js";
+import { TextMemo } from "./_memo.js";
 import { splitSentences } from "./_sentences.js";
 
 /** Sections of the summary, in rendering order. */
@@ -143,25 +144,16 @@ const SLOT_CHANGED =
 
 /** What a fact is about ("budget", "delivery date"), so a later value for the same thing can supersede it. */
 export function slotOf(text: string): string | null {
-  return remembered(slots, text, () => {
+  return slots.remember(text, () => {
     const m = SLOT_CHANGED.exec(text) ?? SLOT_IS.exec(text);
     const slot = m?.[1]?.toLowerCase().replace(/[’']s$/, "");
     return slot === undefined || slot.length < 3 ? null : slot;
   });
 }
 
-// A rolling summary's notes are looked at again at every fold: what depends on a note's text alone is remembered (bounded).
-const MEMO_LIMIT = 4096;
-const slots = new Map<string, string | null>();
-const topics = new Map<string, { words: Set<string>; names: Set<string> }>();
-
-function remembered<T>(memo: Map<string, T>, text: string, compute: () => T): T {
-  if (memo.has(text)) return memo.get(text) as T;
-  const value = compute();
-  if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
-  memo.set(text, value);
-  return value;
-}
+// What depends on a note's text alone is remembered across folds.
+const slots = new TextMemo<string | null>(4096);
+const topics = new TextMemo<{ words: Set<string>; names: Set<string> }>(4096);
 
 const UPDATE_CUE = /\b(?:now|changed|moved|updated?|instead|no longer|rescheduled|new|correction|actually)\b/i;
 const FILLER_WORDS = new Set("that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update change changed moved instead actually longer rescheduled correction".split(" "));
@@ -169,7 +161,7 @@ const FILLER_WORDS = new Set("that this with from have been will your what when 
 /** Distinctive words of a note, identifiers left out (what it is about), and the names among them. */
 function topicWords(n: Note): { words: Set<string>; names: Set<string> } {
   // The identifiers are found in the text itself, so the text alone decides the result.
-  return remembered(topics, n.text, () => computeTopicWords(n));
+  return topics.remember(n.text, () => computeTopicWords(n));
 }
 
 function computeTopicWords(n: Note): { words: Set<string>; names: Set<string> } {

@@ -1,4 +1,5 @@
 import type { ToolCall } from "../session/types.js";
+import { TextMemo } from "./_memo.js";
 
 /** What {@link TokenCounter.countMessage} needs of a message. */
 export interface CountableMessage {
@@ -54,21 +55,9 @@ export function createTokenCounter(rawCount: (text: string) => number, model: st
   // The rolling summary's notes are counted again at every fold; short texts are remembered.
   // A fold also counts its whole new summary more than once (fitting, clamping, saving): the
   // last few long texts are remembered too.
-  const memo = new Map<string, number>();
-  const longMemo = new Map<string, number>();
-  const countPiece = (text: string): number => {
-    const cache = text.length > LONG_TEXT ? longMemo : memo;
-    let n = cache.get(text);
-    if (n !== undefined) {
-      // Most recently used last: the summary's notes, counted at every fold, stay.
-      cache.delete(text);
-    } else {
-      n = rawCount(text);
-      if (cache.size >= (cache === memo ? 4096 : 8)) cache.delete(cache.keys().next().value as string);
-    }
-    cache.set(text, n);
-    return n;
-  };
+  const memo = new TextMemo<number>(4096);
+  const longMemo = new TextMemo<number>(8);
+  const countPiece = (text: string): number => (text.length > LONG_TEXT ? longMemo : memo).remember(text, () => rawCount(text));
   // A long text is counted line by line where the tokenizer cannot merge across the break, each
   // line remembered: a rolling summary keeps most of its lines from one fold to the next.
   const countMemo = (text: string): number => {
