@@ -74,6 +74,29 @@ describe("file store append log", () => {
       await b.close();
     }));
 
+  it("an instance that kept the lock between its appends sees another instance's write once it had to give the lock up", () =>
+    withDir(async (dir) => {
+      const a = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      const b = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      const doc = await a.commit({ session: testSession(), expectedRevision: null });
+      // Back to back: a keeps the session's lock file between these, and trusts what it wrote.
+      const fromA = await appendAll(a, doc, ["a1", "a2", "a3"]);
+      // b waits for the lock (a gives it back) and appends after a's records.
+      const fromB = await appendAll(b, fromA, ["b1"]);
+      // a's own last state is stale now: the check must read the store again, not a's memory of it.
+      await assert.rejects(appendAll(a, fromA, ["stale"]), (e: Error & { code?: string }) => e.code === "CONFLICT");
+      // A whole-document commit by b (a clear, say) moves the revision too.
+      const cleared = await b.commit({ session: { ...fromB, messages: [] }, expectedRevision: fromB.revision });
+      await assert.rejects(appendAll(a, fromB, ["stale again"]), (e: Error & { code?: string }) => e.code === "CONFLICT");
+      await appendAll(a, cleared, ["a4", "a5"]);
+      await a.close();
+      await b.close();
+      const reopened = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      const stored = await reopened.get(doc.id);
+      assert.deepEqual([stored?.session.revision, stored?.session.messages.map((m) => m.content)], [cleared.revision + 2, ["a4", "a5"]]);
+      await reopened.close();
+    }));
+
   it("close writes every pending append into its document", () =>
     withDir(async (dir) => {
       const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });

@@ -22,6 +22,8 @@ export interface LogHost {
   warn: StoreWarning;
   /** Runs `fn` holding the session's lock across processes. */
   withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** The generation of the session's lock while held (see FileLocks.generation), else undefined. */
+  lockGeneration(id: string): number | undefined;
   /** Records a checkpointed document's summary in the index, with the status it had before. */
   indexPut(summary: SessionSummary, ps: SessionStatus): Promise<void>;
 }
@@ -47,6 +49,13 @@ export class SessionLog {
   /** Every segment's records not yet in their documents. */
   readonly reader: LogReader;
   private readonly due = new Set<string>();
+  /**
+   * What stored() last found or an append of ours made of a session, with
+   * the lock generation it holds under: while this instance keeps the lock
+   * file, no other process can have written the session, so the next
+   * operation needs no read of the document's head or the log directory.
+   */
+  private readonly known = new Map<string, { generation: number; stored: Stored }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
@@ -67,6 +76,10 @@ export class SessionLog {
 
   /** The session's revision counting its log records, with its status and size; null when it has no document. Call under the session's lock for a check that holds. */
   async stored(id: string): Promise<Stored | null> {
+    const generation = this.host.lockGeneration(id);
+    const known = this.known.get(id);
+    if (known !== undefined && generation !== undefined && known.generation === generation) return { ...known.stored };
+    this.known.delete(id);
     this.reader.catchUp();
     const head = await this.host.docs.head(id);
     if (head === null) return null;
@@ -78,7 +91,13 @@ export class SessionLog {
       out.status = p.record.h.status;
       out.size += p.bytes;
     }
+    if (generation !== undefined) this.known.set(id, { generation, stored: { ...out } });
     return out;
+  }
+
+  /** Drops what stored() remembers of a session: call whenever the session is written other than by append(). */
+  forget(id: string): void {
+    this.known.delete(id);
   }
 
   /** The document with the log records it has not absorbed yet, and the bytes they add. */
@@ -90,14 +109,22 @@ export class SessionLog {
 
   /** Writes a record durably (shared flush) and schedules the session's checkpoint. */
   async append(record: LogRecord): Promise<void> {
+    const id = record.id;
+    const known = this.known.get(id);
+    this.known.delete(id);
     const at = await this.writer.append(record);
     this.reader.addOwn(record, at);
-    this.schedule(record.id);
+    const generation = this.host.lockGeneration(id);
+    if (known !== undefined && known.stored.revision === record.base && generation === known.generation) {
+      this.known.set(id, { generation, stored: { revision: record.rev, status: record.h.status, size: known.stored.size + at.bytes } });
+    }
+    this.schedule(id);
   }
 
   /** Brings one session's document up to date with its records, under its lock. */
   async checkpoint(id: string): Promise<void> {
     await this.host.withLock(id, async () => {
+      this.known.delete(id);
       this.reader.catchUp();
       const r = await this.host.docs.read(id);
       if (r.state !== "ok") {

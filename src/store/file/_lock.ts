@@ -45,6 +45,8 @@ const LEASE_MAX_MS = 2_000;
 const YIELD_MS = MAX_DELAY_MS + 25;
 /** A waiter refreshes its marker at every poll (at most MAX_DELAY_MS apart); an older marker is a waiter that left. */
 const WANT_FRESH_MS = 1_000;
+/** A lease found unwanted this recently is reused without looking again; a waiter's first poll is FIRST_DELAY_MS after it marks. */
+const WANT_RECHECK_MS = 1;
 
 /** A lock file this instance holds, in use or leased. */
 interface Held {
@@ -54,6 +56,10 @@ interface Held {
   ino: number;
   raw: string;
   since: number;
+  /** Unique per lock file this process created: the same number across reuses of one lease, a new one after any gap. */
+  generation: number;
+  /** When lease() last found nobody waiting for it (Date.now()). */
+  unwantedAt: number;
   heartbeat: NodeJS.Timeout;
   idle: NodeJS.Timeout | undefined;
 }
@@ -61,6 +67,7 @@ interface Held {
 /** Instances with leases, released synchronously when the process exits so a clean exit leaves no lock file. */
 const leasing = new Set<FileLocks>();
 let exitHook = false;
+let generations = 0;
 
 /**
  * Cross-process exclusive locks as `<name>.lock` files created with O_EXCL.
@@ -69,6 +76,8 @@ let exitHook = false;
  */
 export class FileLocks {
   private readonly leases = new Map<string, Held>();
+  /** Locks in use by an operation now, by name. */
+  private readonly inUse = new Map<string, Held>();
 
   constructor(
     private readonly layout: Layout,
@@ -83,11 +92,23 @@ export class FileLocks {
   async hold<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const path = this.layout.lock(name);
     const held = this.reuse(name, path) ?? (await this.acquire(name, path, signal));
+    this.inUse.set(name, held);
     try {
       return await fn();
     } finally {
+      this.inUse.delete(name);
       this.lease(held);
     }
+  }
+
+  /**
+   * The generation of lock `name` while an operation holds it, else
+   * undefined. Two operations see the same generation only when this
+   * instance kept the lock file between them (a lease no other process
+   * could take), so nothing another process does can have come in between.
+   */
+  generation(name: string): number | undefined {
+    return this.inUse.get(name)?.generation;
   }
 
   /** Gives back every leased lock now (close, maintenance, process exit). */
@@ -115,7 +136,9 @@ export class FileLocks {
     } catch {
       ours = false;
     }
-    if (ours && Date.now() - held.since < LEASE_MAX_MS && !this.wanted(name)) return held;
+    const now = Date.now();
+    // lease() looked for a waiter a moment ago (a caller queued behind the last operation): not again.
+    if (ours && now - held.since < LEASE_MAX_MS && (now - held.unwantedAt <= WANT_RECHECK_MS || !this.wanted(name))) return held;
     this.release(held);
     return undefined;
   }
@@ -131,6 +154,7 @@ export class FileLocks {
       this.release(held);
       return;
     }
+    held.unwantedAt = Date.now();
     held.idle = setTimeout(() => {
       if (this.leases.get(held.name) !== held) return;
       this.leases.delete(held.name);
@@ -291,7 +315,7 @@ export class FileLocks {
         futimes(heldFd, now, now, () => undefined);
       }, everyMs);
       heartbeat.unref();
-      return { name, path, fd, ino: st.ino, raw, since: Date.now(), heartbeat, idle: undefined };
+      return { name, path, fd, ino: st.ino, raw, since: Date.now(), generation: ++generations, unwantedAt: 0, heartbeat, idle: undefined };
     } catch (err) {
       if (fd !== undefined) {
         // Created but could not be written: do not leave a lock nobody holds.

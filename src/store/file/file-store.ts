@@ -105,6 +105,7 @@ export class FileStore
         warn: this.warn,
         // Not through withLock: recovery runs inside ready(), which withLock awaits.
         withLock: (id, fn) => (this.mutex.holds(id) ? fn() : this.mutex.run(id, () => this.locks.hold(id, fn))),
+        lockGeneration: (id) => this.locks.generation(id),
         indexPut: (summary, ps) => this.index.safely(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer }, ps)),
       },
       positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
@@ -170,6 +171,7 @@ export class FileStore
       const before = await this.log.stored(doc.id);
       const stored = before?.revision ?? null;
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
+      this.log.forget(doc.id);
       // Folded messages go to the log first, flushed: a crash before the
       // document is written leaves them in both places, and the log keeps
       // each id once (export leaves out ids still in the document), so
@@ -202,6 +204,7 @@ export class FileStore
     return this.withLock(id, async () => {
       const key = this.index.cachedKey(id);
       const before = await this.log.stored(id);
+      this.log.forget(id);
       const existed = await this.docs.remove(id);
       this.log.reader.drop(id);
       const pruned = this.layout.pruned(id);
