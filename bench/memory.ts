@@ -37,8 +37,8 @@ export async function holdSessions(stateDir: string, size: number, storeBytes: n
       baseline: base,
       baselineLabel: "same process before loading",
       ratio: rss / base,
-      goal: "≤ 200 MiB",
-      met: rss <= 200,
+      goal: "≤ 150 MiB",
+      met: rss <= 150,
       extra: {
         heapUsedMiB: sig(held.heapAfter / MiB),
         peakRssMiB: sig(held.peakRss / MiB),

@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { storeAppends } from "./append-store.js";
 import { durableAppends } from "./appends.js";
 import { cliStart, type EmptyListTimes } from "./cli-start.js";
 import { compactAtScale } from "./compact.js";
@@ -106,6 +107,7 @@ try {
   if (wants("append")) {
     log("3. durable appends");
     report(await durableAppends({ single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession }));
+    report(await storeAppends({ single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession }));
   }
   if (wants("context")) {
     log("4. context build");
