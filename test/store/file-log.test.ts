@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { copyFile, readdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { Session } from "../../src/session/types.js";
 import { FileStore, openFileStore } from "../../src/store/file/file-store.js";
+import { decodeFrames, recordOf } from "../../src/store/file/_log-format.js";
+import { LogWriter } from "../../src/store/file/_log.js";
 import { testMessage, testSession } from "../helpers/store-sessions.js";
 import { tempDir } from "../helpers/store-tmp.js";
 
@@ -27,6 +29,13 @@ async function appendAll(store: FileStore, doc: Session, texts: string[]): Promi
     cur = await store.appendMessages({ ...cur, status: "active", messages: [...cur.messages, m] }, cur.revision, [m]);
   }
   return cur;
+}
+
+/** Where a segment's records end: the first zero frame header, or the end of the file. */
+function recordsEnd(bytes: Buffer): number {
+  let at = 0;
+  while (at + 8 <= bytes.length && bytes.readUInt32LE(at) !== 0) at += 8 + bytes.readUInt32LE(at);
+  return at;
 }
 
 const logDir = (dir: string) => join(dir, "sessions", "log");
@@ -97,6 +106,55 @@ describe("file store append log", () => {
       await reopened.close();
     }));
 
+  it("another instance reads a live segment past its read window and a record larger than it, and stops at the zeros ahead", () =>
+    withDir(async (dir) => {
+      const a = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      const b = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      const doc = await a.commit({ session: testSession(), expectedRevision: null });
+      const texts = Array.from({ length: 120 }, (_, i) => `${i} ${"x".repeat(900)}`);
+      texts.splice(60, 0, "y".repeat(150_000));
+      await b.get(doc.id);
+      const saved = await appendAll(a, doc, texts);
+      const [segment] = await segments(dir);
+      assert.ok(segment !== undefined);
+      const bytes = await readFile(join(logDir(dir), segment));
+      assert.ok(recordsEnd(bytes) > 200_000 && recordsEnd(bytes) < bytes.length, "records over several windows, zeros after them");
+      const seen = await b.get(doc.id);
+      assert.equal(seen?.session.revision, saved.revision);
+      assert.deepEqual(seen?.session.messages.map((m) => m.content), texts);
+      // More records later: b reads on from where it stopped.
+      await appendAll(a, saved, ["later"]);
+      assert.equal((await b.get(doc.id))?.session.messages.at(-1)?.content, "later");
+      await a.close();
+      assert.deepEqual(await segments(dir), [], "checkpointed and removed on close");
+      await b.close();
+    }));
+
+  it("a live segment has zeros written ahead of its records; sealing it cuts them", () =>
+    withDir(async (dir) => {
+      const writer = new LogWriter(dir);
+      const doc = testSession();
+      let cur: Session = doc;
+      for (const text of ["one", "two"]) {
+        const m = testMessage(text);
+        const next: Session = { ...cur, revision: cur.revision + 1, messages: [...cur.messages, m] };
+        await writer.append(recordOf(next, [m], { status: cur.status, size: 0 }));
+        cur = next;
+      }
+      const segment = writer.active;
+      assert.ok(segment !== undefined);
+      const live = await readFile(join(dir, segment));
+      const end = recordsEnd(live);
+      assert.equal(end, writer.activeBytes);
+      assert.ok(live.length >= end + 64 * 1024 && live.subarray(end).every((b) => b === 0), "zeros ahead of the records");
+      assert.deepEqual(decodeFrames(live, 0).records.map((r) => r.record.m[0]?.content), ["one", "two"]);
+      assert.equal(decodeFrames(live, 0).stop, "unwritten");
+      writer.seal();
+      const sealed = await readFile(join(dir, segment));
+      assert.equal(sealed.length, end);
+      assert.equal(decodeFrames(sealed, 0).stop, "end");
+    }));
+
   it("close writes every pending append into its document", () =>
     withDir(async (dir) => {
       const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
@@ -134,19 +192,27 @@ describe("file store append log", () => {
       await store.close();
     }));
 
-  for (const damage of ["torn", "checksum"] as const) {
-    it(`a ${damage === "torn" ? "torn" : "checksum-failing"} last record is discarded and reported; the records before it are replayed`, () =>
+  const damages = {
+    // A crash mid-write into the zeros written ahead: the record's last bytes never reached the disk.
+    torn: (bytes: Buffer, end: number) => bytes.fill(0, end - 5, end),
+    // A segment without zeros ahead (an earlier version's, or cut short) that ends inside its last record.
+    truncated: (bytes: Buffer, end: number) => bytes.subarray(0, end - 5),
+    checksum: (bytes: Buffer, end: number) => {
+      bytes[end - 3] = (bytes[end - 3] ?? 0) ^ 0xff;
+      return bytes;
+    },
+  };
+  for (const [damage, apply] of Object.entries(damages)) {
+    it(`a ${damage === "checksum" ? "checksum-failing" : damage} last record is discarded and reported; the records before it are replayed`, () =>
       withDir(async (dir) => {
         const doc = await crashAfter(dir, ["a", "b", "c"]);
         const [segment] = await segments(dir);
         assert.ok(segment !== undefined);
         const path = join(logDir(dir), segment);
         const bytes = await readFile(path);
-        if (damage === "torn") await truncate(path, bytes.length - 5);
-        else {
-          bytes[bytes.length - 3] = (bytes[bytes.length - 3] ?? 0) ^ 0xff;
-          await writeFile(path, bytes);
-        }
+        const end = recordsEnd(bytes);
+        assert.ok(end > 0 && end < bytes.length, "a live writer's segment has zeros after its records");
+        await writeFile(path, apply(bytes, end));
         const warnings: string[] = [];
         const store = await openFileStore({ dir, warn: (m) => warnings.push(m) });
         assert.deepEqual((await store.get(doc.id))?.session.messages.map((m) => m.content), ["a", "b"]);

@@ -220,9 +220,9 @@ export async function appendLines(path: string, text: string, sync: boolean): Pr
 }
 
 /** Writes the whole buffer, looping over short writes. */
-export function writeAll(fd: number, data: Buffer): void {
+export function writeAll(fd: number, data: Buffer, position?: number): void {
   let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position === undefined ? null : position + done);
 }
 
 async function readFrom(fh: FileHandle, offset: number, length: number): Promise<Buffer> {

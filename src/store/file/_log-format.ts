@@ -68,8 +68,12 @@ export interface Decoded {
   records: { record: LogRecord; offset: number; bytes: number }[];
   /** Bytes consumed: the end of the last whole, valid frame. */
   consumed: number;
-  /** Why decoding stopped before the end of the data: "partial" (the tail is shorter than its frame says) or "damaged". */
-  stop: "end" | "partial" | "damaged";
+  /**
+   * Why decoding stopped: "end" of the data, "unwritten" (zeros the writer
+   * wrote ahead of its records, so nothing more yet), "partial" (the tail
+   * is shorter than its frame says) or "damaged".
+   */
+  stop: "end" | "unwritten" | "partial" | "damaged";
 }
 
 /**
@@ -84,6 +88,8 @@ export function decodeFrames(data: Buffer, base: number): Decoded {
   while (at < data.length) {
     if (data.length - at < FRAME_HEADER) return { records, consumed: at, stop: "partial" };
     const length = data.readUInt32LE(at);
+    // No frame is empty, so a zero header is the zeros written ahead; bytes after it are a torn write.
+    if (length === 0 && data.readUInt32LE(at + 4) === 0) return { records, consumed: at, stop: allZero(data, at + FRAME_HEADER) ? "unwritten" : "damaged" };
     if (length === 0 || length > MAX_FRAME) return { records, consumed: at, stop: "damaged" };
     if (data.length - at - FRAME_HEADER < length) return { records, consumed: at, stop: "partial" };
     const payload = data.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
@@ -94,6 +100,17 @@ export function decodeFrames(data: Buffer, base: number): Decoded {
     at += FRAME_HEADER + length;
   }
   return { records, consumed: at, stop: "end" };
+}
+
+const ZERO_PAGE = Buffer.alloc(4096);
+
+/** True when every byte of `data` from `from` on is zero. */
+function allZero(data: Buffer, from: number): boolean {
+  for (let at = from; at < data.length; at += ZERO_PAGE.length) {
+    const end = Math.min(data.length, at + ZERO_PAGE.length);
+    if (data.compare(ZERO_PAGE, 0, end - at, at, end) !== 0) return false;
+  }
+  return true;
 }
 
 const isRev = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;

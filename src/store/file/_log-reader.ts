@@ -4,7 +4,7 @@ import { storageError } from "../../errors.js";
 import type { Session } from "../../session/types.js";
 import type { StoreWarning } from "../store.js";
 import { errnoOf } from "./_fs.js";
-import { applyRecord, continues, decodeFrames, type LogRecord } from "./_log-format.js";
+import { applyRecord, continues, decodeFrames, FRAME_HEADER, type Decoded, type LogRecord } from "./_log-format.js";
 import { parseSegmentName, type Written } from "./_log.js";
 import { pidAlive } from "./_lock.js";
 
@@ -199,7 +199,8 @@ export class LogReader {
       if (errnoOf(err) === "ENOENT") return this.forgetSegment(name);
       throw storageError("read", path, err);
     }
-    let data: Buffer;
+    const own = seg.writer === this.ownWriter;
+    let last: { data: Buffer; decoded: Decoded } | undefined;
     try {
       const st = fstatSync(fd);
       if (seg.ino !== -1 && seg.ino !== st.ino) {
@@ -208,29 +209,42 @@ export class LogReader {
         return this.readSegment(name, newest);
       }
       seg.ino = st.ino;
-      if (st.size <= seg.offset) return;
-      data = Buffer.allocUnsafe(st.size - seg.offset);
-      let done = 0;
-      while (done < data.length) {
-        const n = readSync(fd, data, done, data.length - done, seg.offset + done);
-        if (n === 0) break;
-        done += n;
+      // A live writer's segment ends in zeros written ahead of its records:
+      // it is read a window at a time, up to the first zero frame header.
+      let window = READ_WINDOW;
+      while (seg.offset < st.size) {
+        const want = Math.min(st.size - seg.offset, window);
+        const data = readAt(fd, seg.offset, want);
+        const decoded = decodeFrames(data, seg.offset);
+        for (const r of decoded.records) this.learn(r.record, name, r.bytes, seg, own);
+        seg.offset += decoded.consumed;
+        last = { data, decoded };
+        // A short read: the file shrank since fstat (a failed flush cut it); what was read is all there is.
+        if (data.length < want) break;
+        if (decoded.stop === "end") {
+          // Much to catch up on: larger reads.
+          window = Math.min(MAX_READ_WINDOW, Math.max(window, data.length) * 2);
+          continue;
+        }
+        const rest = data.subarray(decoded.consumed);
+        // The window, not the file, ended inside a frame: read at least that frame next.
+        if (decoded.stop === "partial" && seg.offset + rest.length < st.size) {
+          window = rest.length >= FRAME_HEADER ? Math.max(READ_WINDOW, FRAME_HEADER + rest.readUInt32LE(0)) : READ_WINDOW;
+          continue;
+        }
+        break;
       }
-      data = data.subarray(0, done);
     } finally {
       closeSync(fd);
     }
-    const decoded = decodeFrames(data, seg.offset);
-    const own = seg.writer === this.ownWriter;
-    for (const r of decoded.records) this.learn(r.record, name, r.bytes, seg, own);
-    seg.offset += decoded.consumed;
-    if (decoded.stop === "end" || seg.reported) return;
+    if (last === undefined || last.decoded.stop === "end" || last.decoded.stop === "unwritten" || seg.reported) return;
     // A tail still being written looks the same as a torn one; it is only
     // torn once its writer can no longer finish it.
     const finished = (newest.get(seg.writer) ?? seg.seq) > seg.seq || !pidAlive(seg.pid) || own;
     if (!finished) return;
     seg.reported = true;
-    this.warn(`sessions/log/${name}: ${data.length - decoded.consumed} bytes after offset ${seg.offset} are a torn or damaged record (interrupted write); discarded`);
+    const torn = nonZeroEnd(last.data) - last.decoded.consumed;
+    this.warn(`sessions/log/${name}: ${torn} bytes after offset ${seg.offset} are a torn or damaged record (interrupted write); discarded`);
   }
 
   private learn(record: LogRecord, segment: string, bytes: number, seg: Segment, own: boolean): void {
@@ -246,6 +260,30 @@ export class LogReader {
     }
     for (const l of this.listeners) l(record, own);
   }
+}
+
+/** Bytes first read from a segment at each look (a few records: a reader usually has only the latest to catch up on); a frame longer than this is read whole. */
+const READ_WINDOW = 16 * 2 ** 10;
+/** Largest read while a window keeps ending at a frame boundary. */
+const MAX_READ_WINDOW = 2 ** 20;
+
+/** Reads up to `length` bytes at `offset` (fewer at the end of the file). */
+function readAt(fd: number, offset: number, length: number): Buffer {
+  const data = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, data, done, length - done, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return data.subarray(0, done);
+}
+
+/** The length of `data` without its trailing zeros. */
+function nonZeroEnd(data: Buffer): number {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  return end;
 }
 
 /** Writer, then sequence: a writer's segments in the order it wrote them. */

@@ -11,6 +11,15 @@ const fdatasyncAsync = promisify(fdatasync);
 /** A segment is sealed and a new one started once it outgrows this, even if records in it are not yet checkpointed. */
 export const SEGMENT_MAX_BYTES = 8 * 2 ** 20;
 /**
+ * Zeros written ahead of the records. A flush of records written over
+ * blocks already on disk leaves the file's size and block map alone, so
+ * the file system commits no metadata for it: on ext4 that flush is about
+ * 1.5 times as fast as one that grows the file. Readers take a zero frame
+ * header for the end of the records; a sealed segment is cut to its records.
+ */
+export const ZERO_AHEAD_BYTES = 256 * 2 ** 10;
+const ZEROS = Buffer.alloc(ZERO_AHEAD_BYTES);
+/**
  * A flush the disk finished faster than this is waited for on the main
  * thread: handing it to the thread pool and back costs more than the flush
  * itself on such a disk (about 0.1 ms each way on a two-core machine). A
@@ -64,6 +73,8 @@ export class LogWriter {
   private fd: number | undefined;
   private segment: string | undefined;
   private size = 0;
+  /** End of the zeros written ahead of the records (the file's size). */
+  private zeroedTo = 0;
   private seq = 0;
 
   constructor(private readonly dir: string) {}
@@ -99,10 +110,21 @@ export class LogWriter {
   /** Closes the active segment so the next append starts a new one; returns the closed segment's name. */
   seal(): string | undefined {
     const sealed = this.segment;
-    if (this.fd !== undefined) closeQuietly(this.fd);
+    if (this.fd !== undefined) {
+      // Cut the zeros: a sealed segment is its records, as earlier versions wrote it.
+      if (this.zeroedTo > this.size) {
+        try {
+          ftruncateSync(this.fd, this.size);
+        } catch {
+          // Readers stop at the zeros all the same.
+        }
+      }
+      closeQuietly(this.fd);
+    }
     this.fd = undefined;
     this.segment = undefined;
     this.size = 0;
+    this.zeroedTo = 0;
     return sealed;
   }
 
@@ -132,7 +154,12 @@ export class LogWriter {
       const fd = this.fd as number;
       start = this.size;
       const data = batch.length === 1 ? (batch[0] as Waiter).frame : Buffer.concat(batch.map((w) => w.frame));
-      writeAll(fd, data);
+      // The same flush makes the new zeros durable with the records.
+      while (this.zeroedTo < start + data.length) {
+        writeAll(fd, ZEROS, this.zeroedTo);
+        this.zeroedTo += ZEROS.length;
+      }
+      writeAll(fd, data, start);
       this.size += data.length;
       const started = performance.now();
       if (this.lastFlushMs < SYNC_FLUSH_BELOW_MS) fdatasyncSync(fd);
@@ -148,6 +175,8 @@ export class LogWriter {
         } catch {
           // Readers stop at the damaged tail and report it.
         }
+        this.size = start;
+        this.zeroedTo = start;
       }
       const failed = join(this.dir, this.segment ?? "log");
       const empty = this.segment !== undefined && start === 0;
@@ -176,12 +205,13 @@ export class LogWriter {
     this.seal();
     const name = `${this.writer}-${String(++this.seq).padStart(6, "0")}.log`;
     const path = join(this.dir, name);
-    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0), FILE_MODE);
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), FILE_MODE);
     fchmodSync(fd, FILE_MODE);
     // The new name must be durable before any record in it is acknowledged.
     await fsyncDir(this.dir);
     this.fd = fd;
     this.segment = name;
     this.size = 0;
+    this.zeroedTo = 0;
   }
 }
