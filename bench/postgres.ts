@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { SessionManager } from "../src/manager/manager.js";
+import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
+import { canAppend } from "../src/store/store.js";
 import { chatText, Rng } from "./_populate.js";
 import { median, sig, type Row } from "./_util.js";
 
@@ -94,6 +96,24 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       const singleRaw = await rawInserts(url, docs, 1);
       log(`  1 session: ${singleRate.toFixed(0)}/s vs raw ${singleRaw.toFixed(0)}/s`);
       rows.push({ scenario: "8 postgres", case: `appends, 1 session (${sizes.single})`, figure: singleRate, unit: "appends/s", baseline: singleRaw, baselineLabel: "raw INSERT commits, 1 connection", ratio: singleRate / singleRaw, goal: "≥ 0.7× raw", met: singleRate / singleRaw >= 0.7 });
+
+      // The same through the store's append capability alone (no routing, token counting, folds or events): what the statement and the driver cost.
+      if (!canAppend(store)) throw new Error("the PostgreSQL store lost its append capability");
+      const first = await manager.record({ ref: (await manager.create({ key: "dm:bench:store-alone" })).id }, { role: "user", content: text() });
+      let cur = first.session;
+      const aloneDocs: { session: string; doc: string }[] = [];
+      start = performance.now();
+      for (let i = 0; i < sizes.single; i++) {
+        // Frozen, as the manager's cached messages are: the store shares those instead of copying them.
+        const m = Object.freeze({ ...first.message, id: uuidv7(Date.now(), idRandomBytes()), content: text(), createdAt: new Date().toISOString() });
+        cur = await store.appendMessages({ ...cur, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...cur.messages, m] }, cur.revision, [m]);
+        Object.freeze(cur.messages.at(-1));
+        aloneDocs.push({ session: cur.id, doc: JSON.stringify(m) });
+      }
+      const aloneRate = sizes.single / ((performance.now() - start) / 1000);
+      const aloneRaw = await rawInserts(url, aloneDocs, 1);
+      log(`  1 session, store alone: ${aloneRate.toFixed(0)}/s vs raw ${aloneRaw.toFixed(0)}/s`);
+      rows.push({ scenario: "8 postgres", case: `appends, store alone, 1 session (${sizes.single})`, figure: aloneRate, unit: "appends/s", baseline: aloneRaw, baselineLabel: "raw INSERT commits, 1 connection", ratio: aloneRate / aloneRaw, goal: "report", met: null });
 
       const ids: string[] = [];
       for (let s = 0; s < sizes.sessions; s++) ids.push((await manager.create({ key: `dm:bench:c${s}` })).id);
