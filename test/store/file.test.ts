@@ -257,6 +257,30 @@ describe("file store commit", () => {
       assert.deepEqual((await store.get(doc.id))?.session.messages, []);
     }));
 
+  it("an append to the pruned log cut short by a kill is neither reported nor kept: the next fold cuts it off", () =>
+    withStore(async (store, dir, warnings) => {
+      const [a, b, c, d] = [testMessage("a"), testMessage("b"), testMessage("c"), testMessage("d")];
+      const doc = await store.commit({ session: testSession({ messages: [a, b, c, d] }), expectedRevision: null });
+      const folded = await store.commit({ session: { ...doc, messages: [c, d], prunedCount: 2 }, expectedRevision: 1, pruned: { append: [a, b] }, reason: "compacted" });
+      // What a writer killed in the middle of logging the next fold leaves: part of a line, no newline.
+      const whole = `${JSON.stringify(c)}\n`;
+      await appendFile(logPath(dir, doc.id), whole.slice(0, whole.length - 9));
+      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b"]);
+      assert.deepEqual(warnings, [], "an unfinished last line is an append in progress or an interrupted one, not damage");
+      await store.commit({ session: { ...folded, messages: [d], prunedCount: 3 }, expectedRevision: 2, pruned: { append: [c] }, reason: "compacted" });
+      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c"]);
+      const lines = (await readFile(logPath(dir, doc.id), "utf8")).split("\n");
+      assert.deepEqual(lines.length, 4, "three whole lines: the torn one is gone");
+      assert.deepEqual(warnings, []);
+      // A whole line that is not a message is damage, reported; an unterminated valid line (a hand edit) is kept.
+      await appendFile(logPath(dir, doc.id), `not a message\n${JSON.stringify(testMessage("by hand"))}`);
+      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c", "by hand"]);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] ?? "", /line 4 is not a valid message/);
+      await store.commit({ session: { ...folded, revision: 3, messages: [], prunedCount: 4 }, expectedRevision: 3, pruned: { append: [d] }, reason: "compacted" });
+      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c", "by hand", "d"]);
+    }));
+
   it("a conflicting commit writes neither the document nor the log", () =>
     withStore(async (store, dir) => {
       const doc = await store.commit({ session: testSession({ messages: [testMessage("keep")] }), expectedRevision: null });

@@ -78,7 +78,8 @@ export async function inspectFiles(sessionsDir: string, fix: boolean): Promise<F
   for (const name of logs) {
     const lines = (await readFile(join(sessionsDir, name), "utf8")).split("\n");
     lines.forEach((line, i) => {
-      if (line.trim() === "") return;
+      // An unterminated last line is an append in progress or an interrupted one, which the next append removes (see appendPrunedLog).
+      if (line.trim() === "" || i === lines.length - 1) return;
       let ok = false;
       try {
         ok = messageSchema.safeParse(JSON.parse(line)).success;

@@ -1,19 +1,75 @@
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { storageError } from "../../errors.js";
 import type { Message } from "../../session/types.js";
 import { loadSchemas } from "../../session/_schemas.js";
 import type { StoreWarning } from "../store.js";
-import { appendLines, readNoFollow, writeAtomic } from "./_fs.js";
+import { appendLines, errnoOf, readNoFollow, writeAtomic } from "./_fs.js";
 
 function toLines(messages: readonly Message[]): string {
   return messages.map((m) => `${JSON.stringify(m)}\n`).join("");
 }
 
-/** Appends messages to a pruned-history log and flushes them (they exist nowhere else). */
+/**
+ * Appends messages to a pruned-history log and flushes them (they exist
+ * nowhere else once the document drops them). Callers hold the session's
+ * lock, so an unterminated last line that is not a message is what an
+ * interrupted append left (a process killed mid-write): its messages are
+ * still in the document, which is written after the log, and it is cut off
+ * first.
+ */
 export async function appendPrunedLog(path: string, messages: readonly Message[]): Promise<void> {
   if (messages.length === 0) return;
+  await cutTornTail(path);
   await appendLines(path, toLines(messages), true);
+}
+
+/** True when `line` is one stored message. */
+function isMessage(line: string, schema: { safeParse(v: unknown): { success: boolean } }): boolean {
+  try {
+    return schema.safeParse(JSON.parse(line)).success;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes an interrupted append's unterminated, unparsable last line (a valid one, from a hand edit, is kept). */
+async function cutTornTail(path: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") return;
+    throw storageError("open", path, err);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const byte = Buffer.alloc(1);
+    if (size === 0 || (readSync(fd, byte, 0, 1, size - 1) === 1 && byte[0] === 0x0a)) return;
+    // Back to the last newline, a chunk at a time.
+    let start = size;
+    let lineStart = 0;
+    const chunk = Buffer.alloc(64 * 1024);
+    while (start > 0) {
+      const from = Math.max(0, start - chunk.length);
+      const n = readSync(fd, chunk, 0, start - from, from);
+      const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (at !== -1) {
+        lineStart = from + at + 1;
+        break;
+      }
+      start = from;
+    }
+    const tail = Buffer.alloc(size - lineStart);
+    readSync(fd, tail, 0, tail.length, lineStart);
+    if (isMessage(tail.toString("utf8"), (await loadSchemas()).messageSchema)) return;
+    ftruncateSync(fd, lineStart);
+  } catch (err) {
+    throw storageError("repair", path, err);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -35,6 +91,8 @@ export async function readPrunedLog(path: string, warn: StoreWarning): Promise<M
   // messages makes the next fold log them again: the first copy wins.
   const seen = new Set<string>();
   const lines = file.data.toString("utf8").split("\n");
+  // Text after the last newline is an append in progress in another process, or one a crash interrupted (the next append cuts it off).
+  const unterminated = lines.length - 1;
   lines.forEach((line, i) => {
     if (line.trim() === "") return;
     let value: unknown;
@@ -44,8 +102,9 @@ export async function readPrunedLog(path: string, warn: StoreWarning): Promise<M
       value = undefined;
     }
     const parsed = messageSchema.safeParse(value);
-    if (!parsed.success) warn(`sessions/${basename(path)}: line ${i + 1} is not a valid message (interrupted write?); skipped`);
-    else if (!seen.has(parsed.data.id)) {
+    if (!parsed.success) {
+      if (i !== unterminated) warn(`sessions/${basename(path)}: line ${i + 1} is not a valid message (interrupted write?); skipped`);
+    } else if (!seen.has(parsed.data.id)) {
       seen.add(parsed.data.id);
       out.push(parsed.data);
     }
