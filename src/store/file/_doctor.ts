@@ -1,6 +1,7 @@
 import { lstat, readdir, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { messageSchema, parseStoredSession } from "../../session/schema.js";
+import { isMessage } from "./_pruned.js";
 
 /** One thing wrong in a file store, and what to do about it. */
 export interface FileProblem {
@@ -80,13 +81,7 @@ export async function inspectFiles(sessionsDir: string, fix: boolean): Promise<F
     lines.forEach((line, i) => {
       // An unterminated last line is an append in progress or an interrupted one, which the next append removes (see appendPrunedLog).
       if (line.trim() === "" || i === lines.length - 1) return;
-      let ok = false;
-      try {
-        ok = messageSchema.safeParse(JSON.parse(line)).success;
-      } catch {
-        ok = false;
-      }
-      if (!ok) problems.push({ file: `sessions/${name}`, problem: `line ${i + 1} is not a valid message (an interrupted write?)`, action: "nothing to do: reads skip it; export the session to keep the rest" });
+      if (!isMessage(line, messageSchema)) problems.push({ file: `sessions/${name}`, problem: `line ${i + 1} is not a valid message (an interrupted write?)`, action: "nothing to do: reads skip it; export the session to keep the rest" });
     });
   }
   return { quarantined: quarantined.length, prunedLogs: logs.length, problems };

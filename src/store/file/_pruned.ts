@@ -25,8 +25,8 @@ export async function appendPrunedLog(path: string, messages: readonly Message[]
   await appendLines(path, toLines(messages), true);
 }
 
-/** True when `line` is one stored message. */
-function isMessage(line: string, schema: { safeParse(v: unknown): { success: boolean } }): boolean {
+/** True when `line` is one stored message (doctor reads pruned logs with the same test). */
+export function isMessage(line: string, schema: { safeParse(v: unknown): { success: boolean } }): boolean {
   try {
     return schema.safeParse(JSON.parse(line)).success;
   } catch {
