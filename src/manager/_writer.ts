@@ -20,7 +20,7 @@ const backoff = (attempt: number): Promise<void> => new Promise((resolve) => set
  * cached document, so the cache can never cause a lost update.
  */
 export class Writer implements SessionWriter {
-  private readonly local = new KeyedMutex();
+  private readonly local = new KeyedMutex({ reentrant: true });
 
   constructor(
     private readonly store: SessionStore,

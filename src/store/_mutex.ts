@@ -2,24 +2,41 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { OpenclawError } from "../errors.js";
 
 interface Hold {
+  mutex: KeyedMutex;
   key: string;
   active: boolean;
 }
 
 /**
- * Per-key FIFO mutex for one process. Re-entrant through the async context,
- * so a store method that locks internally (put, delete) can be called from
- * inside the caller's `withLock` without deadlocking on itself.
+ * The holds of every re-entrant mutex in the current async context. One
+ * store for all of them: while any AsyncLocalStorage is in use, Node runs
+ * a hook for every promise the process creates, once per storage, so a
+ * storage per mutex multiplied that cost.
+ */
+const holdsHere = new AsyncLocalStorage<readonly Hold[]>();
+
+/**
+ * Per-key FIFO mutex for one process. A re-entrant one (`reentrant: true`)
+ * lets a caller already inside `run(key, ...)` in the same async context
+ * see that through `holds(key)`, so a store method that locks internally
+ * (put, delete) can be called from inside the caller's `withLock` without
+ * deadlocking on itself. Tracking the context costs every promise the
+ * process creates a hook, so only mutexes that need it ask for it.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
-  private readonly context = new AsyncLocalStorage<readonly Hold[]>();
+  private readonly reentrant: boolean;
 
-  /** True when the current async context is inside `run(key, ...)` and that run has not finished. */
+  constructor(options: { reentrant?: boolean } = {}) {
+    this.reentrant = options.reentrant === true;
+  }
+
+  /** True when this mutex is re-entrant and the current async context is inside `run(key, ...)`, and that run has not finished. */
   holds(key: string): boolean {
+    if (!this.reentrant) return false;
     // A hold that has ended stays in contexts that escaped it (un-awaited
     // promises); the active flag keeps those from skipping the lock later.
-    return (this.context.getStore() ?? []).some((h) => h.key === key && h.active);
+    return (holdsHere.getStore() ?? []).some((h) => h.mutex === this && h.key === key && h.active);
   }
 
   /**
@@ -35,10 +52,10 @@ export class KeyedMutex {
     });
     const tail = previous.then(() => done);
     this.tails.set(key, tail);
-    const hold: Hold = { key, active: true };
+    const hold: Hold = { mutex: this, key, active: true };
     try {
       await (signal === undefined ? previous : abortable(previous, signal));
-      return await this.context.run([...(this.context.getStore() ?? []), hold], fn);
+      return await (this.reentrant ? holdsHere.run([...(holdsHere.getStore() ?? []), hold], fn) : fn());
     } finally {
       hold.active = false;
       finish();

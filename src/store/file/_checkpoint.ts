@@ -9,7 +9,7 @@ import { ensureDir, ignoreMissing } from "./_fs.js";
 import type { LogRecord } from "./_log-format.js";
 import { LogReader } from "./_log-reader.js";
 import { LogWriter } from "./_log.js";
-import { pidAlive } from "./_lock.js";
+import { pidAlive } from "./_pid.js";
 import type { Layout } from "./_paths.js";
 
 /** Default delay between a session's first unwritten append and the checkpoint that writes its document. */

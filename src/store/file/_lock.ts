@@ -7,6 +7,7 @@ import { throwIfAborted } from "../_mutex.js";
 import { DIR_MODE, FILE_MODE, closeQuietly, errnoOf, ignoreMissing, readSmallSync, sleep, writeAll } from "./_fs.js";
 import type { Layout } from "./_paths.js";
 import { INDEX_LOCK } from "./_paths.js";
+import { pidAlive } from "./_pid.js";
 
 /** What a lock file holds: who took it and when. `token` tells our own lock from a successor's. */
 export interface LockInfo {
@@ -127,18 +128,24 @@ export class FileLocks {
   private reuse(name: string, path: string): Held | undefined {
     const held = this.leases.get(name);
     if (held === undefined) return undefined;
+    // Its idle timer stays armed: it gives back only a lock that is leased, not one in use.
     this.leases.delete(name);
-    if (held.idle !== undefined) clearTimeout(held.idle);
-    held.idle = undefined;
     let ours = false;
     try {
+      // Still our file: not broken as stale while this process was paused, nor removed by hand.
       ours = statSync(path, { throwIfNoEntry: false })?.ino === held.ino;
     } catch {
       ours = false;
     }
     const now = Date.now();
-    // lease() looked for a waiter a moment ago (a caller queued behind the last operation): not again.
-    if (ours && now - held.since < LEASE_MAX_MS && (now - held.unwantedAt <= WANT_RECHECK_MS || !this.wanted(name))) return held;
+    // Nobody was found waiting a moment ago (a caller queued behind the last operation): not looked at again.
+    if (ours && now - held.since < LEASE_MAX_MS) {
+      if (now - held.unwantedAt <= WANT_RECHECK_MS) return held;
+      if (!this.wanted(name)) {
+        held.unwantedAt = now;
+        return held;
+      }
+    }
     this.release(held);
     return undefined;
   }
@@ -150,17 +157,23 @@ export class FileLocks {
    * process waits for it, and is never reused past LEASE_MAX_MS.
    */
   private lease(held: Held): void {
-    if (Date.now() - held.since >= LEASE_MAX_MS || this.wanted(held.name)) {
+    const now = Date.now();
+    // Looked at most once per WANT_RECHECK_MS (here or in reuse()): a waiter's first poll comes later.
+    const look = now - held.unwantedAt > WANT_RECHECK_MS;
+    if (now - held.since >= LEASE_MAX_MS || (look && this.wanted(held.name))) {
       this.release(held);
       return;
     }
-    held.unwantedAt = Date.now();
-    held.idle = setTimeout(() => {
-      if (this.leases.get(held.name) !== held) return;
-      this.leases.delete(held.name);
-      this.release(held);
-    }, LEASE_IDLE_MS);
-    held.idle.unref();
+    if (look) held.unwantedAt = now;
+    if (held.idle === undefined) {
+      held.idle = setTimeout(() => {
+        held.idle = undefined;
+        if (this.leases.get(held.name) !== held) return;
+        this.leases.delete(held.name);
+        this.release(held);
+      }, LEASE_IDLE_MS);
+      held.idle.unref();
+    } else held.idle.refresh();
     this.leases.set(held.name, held);
     leasing.add(this);
     if (!exitHook) {
@@ -362,17 +375,6 @@ function parseInfo(raw: string): LockInfo | undefined {
     return { pid: o.pid as number, hostname: o.hostname, createdAt: o.createdAt, ...(typeof o.token === "string" ? { token: o.token } : {}) };
   } catch {
     return undefined;
-  }
-}
-
-/** True unless signalling the pid says it does not exist (EPERM means alive, owned by someone else). */
-export function pidAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoOf(err) !== "ESRCH";
   }
 }
 

@@ -6,7 +6,7 @@ import type { StoreWarning } from "../store.js";
 import { errnoOf } from "./_fs.js";
 import { applyRecord, continues, decodeFrames, FRAME_HEADER, type Decoded, type LogRecord } from "./_log-format.js";
 import { parseSegmentName, type Written } from "./_log.js";
-import { pidAlive } from "./_lock.js";
+import { pidAlive } from "./_pid.js";
 
 /** A record not yet known to be in its document, with where it lies. */
 export interface Pending {

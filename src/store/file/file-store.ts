@@ -63,7 +63,7 @@ export class FileStore
   readonly dir: string;
   private readonly layout: Layout;
   private readonly warn: StoreWarning;
-  private readonly mutex = new KeyedMutex();
+  private readonly mutex = new KeyedMutex({ reentrant: true });
   private readonly locks: FileLocks;
   private readonly docs: DocumentFiles;
   private readonly index: SessionIndex;

@@ -40,7 +40,7 @@ export class MemoryData {
   /** Pruned-history logs by id. */
   readonly pruned = new Map<string, Message[]>();
   /** Locks shared by every instance, like a cross-process lock. */
-  readonly mutex = new KeyedMutex();
+  readonly mutex = new KeyedMutex({ reentrant: true });
   /** Change listeners of every instance. */
   readonly listeners = new Set<Listener>();
 }
