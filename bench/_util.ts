@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import type { SessionManager } from "../src/manager/manager.js";
+import type { NewMessage } from "../src/manager/_message.js";
 
 /** One line of the results table: a figure, its same-run baseline, their ratio and the goal. */
 export interface Row {
@@ -133,4 +135,22 @@ export function renderTable(rows: readonly Row[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => (line[i] ?? "").length)));
   const fmt = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   return [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...body.map(fmt)].join("\n");
+}
+
+/**
+ * Appends to a scratch session of `manager` until it has folded twice, so
+ * the code a fold runs (summarizer, identifier scans, the fold's commit) is
+ * loaded and compiled before anything is timed: a timed run of a few
+ * hundred appends would otherwise carry that one-time cost in its figure.
+ */
+export async function warmUpFolds(manager: SessionManager, key: string, next: (i: number) => NewMessage): Promise<void> {
+  const { id } = await manager.create({ key });
+  let folds = 0;
+  let pruned = 0;
+  for (let i = 0; folds < 2; i++) {
+    if (i >= 2_000) throw new Error(`the warm-up session never folded twice in ${i} appends: check the default limits`);
+    const session = await manager.append(id, next(i));
+    if (session.prunedCount > pruned) folds++;
+    pruned = session.prunedCount;
+  }
 }

@@ -43,7 +43,8 @@ export async function storeAppends(sizes: AppendSizes): Promise<Row[]> {
       return { session: r.session, template: r.message };
     };
     const warm = await begin("dm:bench:store-warmup");
-    await appendThrough(store, warm.session, warm.template, rng, 20, []);
+    // Enough for the append path to be compiled before it is timed.
+    await appendThrough(store, warm.session, warm.template, rng, 200, []);
 
     const single = await begin("dm:bench:store-single");
     const singleFrames: Buffer[] = [];

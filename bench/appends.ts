@@ -4,7 +4,7 @@ import { loadTokenCounter } from "../src/context/tokens.js";
 import { SessionManager } from "../src/manager/manager.js";
 import type { Session } from "../src/session/types.js";
 import { chatText, Rng } from "./_populate.js";
-import { scratch, sig, type Row } from "./_util.js";
+import { scratch, sig, warmUpFolds, type Row } from "./_util.js";
 
 /** Sizes of the append scenario. */
 export interface AppendSizes {
@@ -68,9 +68,8 @@ export async function durableAppends(sizes: AppendSizes): Promise<Row[]> {
   const manager = await SessionManager.open({ stateDir: join(dir, "state"), config: {}, warn: (m) => warnings.push(m) });
   const rng = new Rng(7);
   try {
-    // Warm-up: loads the tokenizer and the compaction code outside the timed part.
-    const warm = await manager.create({ key: "dm:bench:warmup" });
-    for (let i = 0; i < 10; i++) await manager.append(warm.id, message(rng, i));
+    // Warm-up: loads the tokenizer and the compaction code, and folds twice, outside the timed part.
+    await warmUpFolds(manager, "dm:bench:warmup", (i) => message(rng, i));
 
     const single = await manager.create({ key: "dm:bench:single" });
     const singleDocs: Buffer[] = [];

@@ -5,7 +5,7 @@ import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
 import { canAppend } from "../src/store/store.js";
 import { chatText, Rng } from "./_populate.js";
-import { median, sig, type Row } from "./_util.js";
+import { median, sig, warmUpFolds, type Row } from "./_util.js";
 
 /** Sizes of the PostgreSQL scenario. */
 export interface PostgresSizes {
@@ -83,8 +83,7 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
     const manager = await SessionManager.open({ store, config: {}, warn: () => {} });
     try {
       const text = () => chatText(rng, rng.int(6, 60));
-      const warm = await manager.create({ key: "dm:bench:warm" });
-      for (let i = 0; i < 10; i++) await manager.append(warm.id, { role: "user", content: text() });
+      await warmUpFolds(manager, "dm:bench:warm", () => ({ role: "user", content: text() }));
       const single = await manager.create({ key: "dm:bench:single" });
       const docs: { session: string; doc: string }[] = [];
       let start = performance.now();

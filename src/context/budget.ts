@@ -23,11 +23,22 @@ export interface Budget {
   warnings: string[];
 }
 
-/** Window and budget for the configured model. */
+const budgets = new WeakMap<Config["sessions"], Budget>();
+
+/** Window and budget for the configured model (worked out once per frozen config: the manager asks at every append). */
 export function budgetFor(config: Config): Budget {
-  const w = resolveWindow(config.sessions);
-  const b = tokenBudget(w.window, config.sessions.reserveTokens);
-  return { window: w.window, budget: b.budget, reserve: b.reserve, warnings: [w.warning, b.warning].filter((x): x is string => x !== undefined) };
+  const sessions = config.sessions;
+  const frozen = Object.isFrozen(sessions);
+  const known = frozen ? budgets.get(sessions) : undefined;
+  if (known !== undefined) return known;
+  const w = resolveWindow(sessions);
+  const b = tokenBudget(w.window, sessions.reserveTokens);
+  const out: Budget = { window: w.window, budget: b.budget, reserve: b.reserve, warnings: [w.warning, b.warning].filter((x): x is string => x !== undefined) };
+  if (!frozen) return out;
+  // Shared by every later caller, so frozen (manager.window() hands out a copy).
+  Object.freeze(out.warnings);
+  budgets.set(sessions, Object.freeze(out));
+  return out;
 }
 
 /**

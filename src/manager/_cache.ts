@@ -2,10 +2,11 @@ import type { Session } from "../session/types.js";
 
 /** Freezes a document and everything in it, so a cached copy can be handed out without being changed behind the cache's back. */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  // A saved document is mostly parts already frozen (its cached messages): only the new ones are walked.
+  if (Array.isArray(value)) for (const v of value as unknown[]) deepFreeze(v);
+  else for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   return value;
 }
 

@@ -55,11 +55,13 @@ export function recordOf(saved: Session, added: Message[], previous: { status: S
 
 /** Encodes a record as one frame. */
 export function encodeRecord(record: LogRecord): Buffer {
-  const payload = Buffer.from(JSON.stringify(record), "utf8");
-  const frame = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
-  frame.writeUInt32LE(payload.length, 0);
-  frame.writeUInt32LE(crc32(payload), 4);
-  payload.copy(frame, FRAME_HEADER);
+  const json = JSON.stringify(record);
+  // Encoded straight into the frame: one buffer, no copy.
+  const length = Buffer.byteLength(json, "utf8");
+  const frame = Buffer.allocUnsafe(FRAME_HEADER + length);
+  frame.write(json, FRAME_HEADER, "utf8");
+  frame.writeUInt32LE(length, 0);
+  frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER)), 4);
   return frame;
 }
 
