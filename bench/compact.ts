@@ -73,8 +73,10 @@ export async function compactAtScale(stateDir: string, size: number): Promise<Ro
       baseline: raw,
       baselineLabel: "raw read+parse+atomic rewrite",
       ratio: plain.rate / raw,
-      goal: "report",
-      met: null,
+      // The file store's goal, at 10k sessions (a small store's figure is mostly the process's start):
+      // a maintenance pass over a store that needs no folds costs no more than rewriting it.
+      goal: size >= 10_000 ? "≥ 0.8× raw" : "(≥ 0.8× raw at 10k)",
+      met: size >= 10_000 ? plain.rate >= 0.8 * raw : null,
       extra: { wallSeconds: sig(plain.wallMs / 1000), peakRssMiB: sig(plain.rssMiB) },
     },
     {

@@ -32,8 +32,9 @@ export async function listAtScale(stateDir: string, size: number, runs: number, 
       baseline: empty.wallMs / 1000,
       baselineLabel: "same, empty store",
       ratio: wallMs / empty.wallMs,
-      goal: c.goal ? (atGoalSize ? "≤ 0.5 s" : "(≤ 0.5 s at 100k)") : "grows with the page",
-      met: c.goal && atGoalSize ? wallMs <= 500 : null,
+      // The file store's goal: what the store's size adds to a page is all but nothing.
+      goal: c.goal ? (atGoalSize ? "≤ 1.3× empty" : "(≤ 1.3× empty at 100k)") : "grows with the page",
+      met: c.goal && atGoalSize ? wallMs <= 1.3 * empty.wallMs : null,
       extra: { ...extra, populateSeconds: sig(populated.ms / 1000), storeMiB: sig(populated.bytes / 2 ** 20) },
     });
     // The warm-up run also tells whether this case is slow enough to need fewer runs or a time limit.
