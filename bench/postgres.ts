@@ -3,7 +3,8 @@ import pg from "pg";
 import { SessionManager } from "../src/manager/manager.js";
 import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
-import { canAppend } from "../src/store/store.js";
+import { canAppend, type SessionStore } from "../src/store/store.js";
+import type { AppendResult } from "../src/manager/append.js";
 import { chatText, Rng } from "./_populate.js";
 import { median, sig, warmUpFolds, type Row } from "./_util.js";
 
@@ -65,6 +66,25 @@ async function bulkPopulate(url: string, schema: string, n: number): Promise<voi
   await sql(url, `ANALYZE ${schema}.sessions`);
 }
 
+type RawRow = { session: string; doc: string };
+
+/**
+ * Appends `count` messages after `first` through the store's append
+ * capability alone (no routing, token counting, folds or events), one at a
+ * time; collects each message as the raw baseline inserts it.
+ */
+async function appendThroughStore(store: SessionStore, first: AppendResult, count: number, text: () => string, docs: RawRow[]): Promise<void> {
+  if (!canAppend(store)) throw new Error("the PostgreSQL store lost its append capability");
+  let cur = first.session;
+  for (let i = 0; i < count; i++) {
+    // Frozen, as the manager's cached messages are: the store shares those instead of copying them.
+    const m = Object.freeze({ ...first.message, id: uuidv7(Date.now(), idRandomBytes()), content: text(), createdAt: new Date().toISOString() });
+    cur = await store.appendMessages({ ...cur, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...cur.messages, m] }, cur.revision, [m]);
+    Object.freeze(cur.messages.at(-1));
+    docs.push({ session: cur.id, doc: JSON.stringify(m) });
+  }
+}
+
 /**
  * PostgreSQL: appends through the manager (1 session; 100 sessions over 16
  * connections) against raw single-row INSERT commits in the same run with
@@ -96,19 +116,13 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       log(`  1 session: ${singleRate.toFixed(0)}/s vs raw ${singleRaw.toFixed(0)}/s`);
       rows.push({ scenario: "8 postgres", case: `appends, 1 session (${sizes.single})`, figure: singleRate, unit: "appends/s", baseline: singleRaw, baselineLabel: "raw INSERT commits, 1 connection", ratio: singleRate / singleRaw, goal: "≥ 0.7× raw", met: singleRate / singleRaw >= 0.7 });
 
-      // The same through the store's append capability alone (no routing, token counting, folds or events): what the statement and the driver cost.
-      if (!canAppend(store)) throw new Error("the PostgreSQL store lost its append capability");
-      const first = await manager.record({ ref: (await manager.create({ key: "dm:bench:store-alone" })).id }, { role: "user", content: text() });
-      let cur = first.session;
-      const aloneDocs: { session: string; doc: string }[] = [];
+      // The same through the store's append capability alone: what the statement and the driver cost.
+      const begin = async (key: string) => manager.record({ ref: (await manager.create({ key })).id }, { role: "user", content: text() });
+      const alone = (first: AppendResult, count: number, docs: RawRow[]) => appendThroughStore(store, first, count, text, docs);
+      const first = await begin("dm:bench:store-alone");
+      const aloneDocs: RawRow[] = [];
       start = performance.now();
-      for (let i = 0; i < sizes.single; i++) {
-        // Frozen, as the manager's cached messages are: the store shares those instead of copying them.
-        const m = Object.freeze({ ...first.message, id: uuidv7(Date.now(), idRandomBytes()), content: text(), createdAt: new Date().toISOString() });
-        cur = await store.appendMessages({ ...cur, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...cur.messages, m] }, cur.revision, [m]);
-        Object.freeze(cur.messages.at(-1));
-        aloneDocs.push({ session: cur.id, doc: JSON.stringify(m) });
-      }
+      await alone(first, sizes.single, aloneDocs);
       const aloneRate = sizes.single / ((performance.now() - start) / 1000);
       const aloneRaw = await rawInserts(url, aloneDocs, 1);
       log(`  1 session, store alone: ${aloneRate.toFixed(0)}/s vs raw ${aloneRaw.toFixed(0)}/s`);
@@ -127,6 +141,17 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       const manyRaw = await rawInserts(url, many, CONNECTIONS);
       log(`  ${sizes.sessions} sessions: ${manyRate.toFixed(0)}/s vs raw ${manyRaw.toFixed(0)}/s`);
       rows.push({ scenario: "8 postgres", case: `appends, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`, figure: manyRate, unit: "appends/s", baseline: manyRaw, baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`, ratio: manyRate / manyRaw, goal: "≥ 0.7× raw", met: manyRate / manyRaw >= 0.7 });
+
+      // The same sessions' worth through the store alone, each session one at a time, all at once over the pool.
+      const starts: AppendResult[] = [];
+      for (let s = 0; s < sizes.sessions; s++) starts.push(await begin(`dm:bench:store-alone-c${s}`));
+      const manyAlone: RawRow[] = [];
+      start = performance.now();
+      await Promise.all(starts.map((b) => alone(b, sizes.perSession, manyAlone)));
+      const manyAloneRate = manyAlone.length / ((performance.now() - start) / 1000);
+      const manyAloneRaw = await rawInserts(url, manyAlone, CONNECTIONS);
+      log(`  ${sizes.sessions} sessions, store alone: ${manyAloneRate.toFixed(0)}/s vs raw ${manyAloneRaw.toFixed(0)}/s`);
+      rows.push({ scenario: "8 postgres", case: `appends, store alone, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`, figure: manyAloneRate, unit: "appends/s", baseline: manyAloneRaw, baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`, ratio: manyAloneRate / manyAloneRaw, goal: "report", met: null });
     } finally {
       await manager.close();
     }
