@@ -3,6 +3,8 @@ import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import type { SessionManager } from "../src/manager/manager.js";
 import type { NewMessage } from "../src/manager/_message.js";
+import type { Message, Session } from "../src/session/types.js";
+import { canAppend, type SessionStore } from "../src/store/store.js";
 
 /** One line of the results table: a figure, its same-run baseline, their ratio and the goal. */
 export interface Row {
@@ -152,5 +154,21 @@ export async function warmUpFolds(manager: SessionManager, key: string, next: (i
     const session = await manager.append(id, next(i));
     if (session.prunedCount > pruned) folds++;
     pruned = session.prunedCount;
+  }
+}
+
+/**
+ * Appends `count` messages after `start`, one at a time, through the
+ * store's append capability alone (no routing, token counting, folds or
+ * events): what a store's own append costs. `saved` sees each result, for
+ * the raw baseline's bytes.
+ */
+export async function appendThroughStore(store: SessionStore, start: Session, count: number, next: (i: number) => Message, saved: (session: Session, message: Message) => void): Promise<void> {
+  if (!canAppend(store)) throw new Error(`the ${store.kind} store has no append capability`);
+  let s = start;
+  for (let i = 0; i < count; i++) {
+    const m = next(i);
+    s = await store.appendMessages({ ...s, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...s.messages, m] }, s.revision, [m]);
+    saved(s, m);
   }
 }

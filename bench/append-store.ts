@@ -6,7 +6,7 @@ import { openFileStore, type FileStore } from "../src/store/file/file-store.js";
 import { encodeRecord, recordOf } from "../src/store/file/_log-format.js";
 import { chatText, Rng } from "./_populate.js";
 import { rawAppendRate, type AppendSizes } from "./appends.js";
-import { scratch, sig, type Row } from "./_util.js";
+import { appendThroughStore, scratch, sig, type Row } from "./_util.js";
 
 /** A valid message for the store: the first one the manager stored, with a new id, time and text. */
 function nextMessage(template: Message, rng: Rng, i: number): Message {
@@ -14,14 +14,9 @@ function nextMessage(template: Message, rng: Rng, i: number): Message {
   return { ...template, id: uuidv7(Date.now(), idRandomBytes()), role: user ? "user" : "assistant", sender: user ? "u1" : null, content: chatText(rng, rng.int(6, 60)), createdAt: new Date().toISOString() };
 }
 
-/** Appends `count` messages one at a time through the store's append capability; collects each record's frame (same encoding, for the raw baseline). */
-async function appendThrough(store: FileStore, start: Session, template: Message, rng: Rng, count: number, frames: Buffer[]): Promise<void> {
-  let s = start;
-  for (let i = 0; i < count; i++) {
-    const m = nextMessage(template, rng, i);
-    s = await store.appendMessages({ ...s, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...s.messages, m] }, s.revision, [m]);
-    frames.push(encodeRecord(recordOf(s, [m], { status: s.status, size: 0 })));
-  }
+/** Appends `count` messages through the file store alone; collects each record's frame (same encoding, for the raw baseline). */
+function appendThrough(store: FileStore, start: Session, template: Message, rng: Rng, count: number, frames: Buffer[]): Promise<void> {
+  return appendThroughStore(store, start, count, (i) => nextMessage(template, rng, i), (s, m) => frames.push(encodeRecord(recordOf(s, [m], { status: s.status, size: 0 }))));
 }
 
 /**

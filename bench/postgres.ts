@@ -3,10 +3,10 @@ import pg from "pg";
 import { SessionManager } from "../src/manager/manager.js";
 import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
-import { canAppend, type SessionStore } from "../src/store/store.js";
+import type { SessionStore } from "../src/store/store.js";
 import type { AppendResult } from "../src/manager/append.js";
 import { chatText, Rng } from "./_populate.js";
-import { median, sig, warmUpFolds, type Row } from "./_util.js";
+import { appendThroughStore, median, sig, warmUpFolds, type Row } from "./_util.js";
 
 /** Sizes of the PostgreSQL scenario. */
 export interface PostgresSizes {
@@ -68,21 +68,14 @@ async function bulkPopulate(url: string, schema: string, n: number): Promise<voi
 
 type RawRow = { session: string; doc: string };
 
-/**
- * Appends `count` messages after `first` through the store's append
- * capability alone (no routing, token counting, folds or events), one at a
- * time; collects each message as the raw baseline inserts it.
- */
-async function appendThroughStore(store: SessionStore, first: AppendResult, count: number, text: () => string, docs: RawRow[]): Promise<void> {
-  if (!canAppend(store)) throw new Error("the PostgreSQL store lost its append capability");
-  let cur = first.session;
-  for (let i = 0; i < count; i++) {
-    // Frozen, as the manager's cached messages are: the store shares those instead of copying them.
-    const m = Object.freeze({ ...first.message, id: uuidv7(Date.now(), idRandomBytes()), content: text(), createdAt: new Date().toISOString() });
-    cur = await store.appendMessages({ ...cur, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...cur.messages, m] }, cur.revision, [m]);
-    Object.freeze(cur.messages.at(-1));
-    docs.push({ session: cur.id, doc: JSON.stringify(m) });
-  }
+/** Appends `count` messages after `first` through the store alone; collects each message as the raw baseline inserts it. */
+function appendAlone(store: SessionStore, first: AppendResult, count: number, text: () => string, docs: RawRow[]): Promise<void> {
+  // Frozen, as the manager's cached messages are: the store shares those instead of copying them.
+  const next = () => Object.freeze({ ...first.message, id: uuidv7(Date.now(), idRandomBytes()), content: text(), createdAt: new Date().toISOString() });
+  return appendThroughStore(store, first.session, count, next, (s, m) => {
+    Object.freeze(s.messages.at(-1));
+    docs.push({ session: s.id, doc: JSON.stringify(m) });
+  });
 }
 
 /**
@@ -118,7 +111,7 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
 
       // The same through the store's append capability alone: what the statement and the driver cost.
       const begin = async (key: string) => manager.record({ ref: (await manager.create({ key })).id }, { role: "user", content: text() });
-      const alone = (first: AppendResult, count: number, docs: RawRow[]) => appendThroughStore(store, first, count, text, docs);
+      const alone = (first: AppendResult, count: number, docs: RawRow[]) => appendAlone(store, first, count, text, docs);
       const first = await begin("dm:bench:store-alone");
       const aloneDocs: RawRow[] = [];
       start = performance.now();
