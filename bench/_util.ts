@@ -158,17 +158,21 @@ export async function warmUpFolds(manager: SessionManager, key: string, next: (i
 }
 
 /**
- * Appends `count` messages after `start`, one at a time, through the
- * store's append capability alone (no routing, token counting, folds or
- * events): what a store's own append costs. `saved` sees each result, for
- * the raw baseline's bytes.
+ * Appends `messages` after `start`, one at a time, through the store's
+ * append capability alone (no routing, token counting, folds or events):
+ * what a store's own append costs. The messages are made before the clock
+ * starts; the results are returned in order (session after each append), so
+ * the raw baseline's bytes can be made after it stops.
  */
-export async function appendThroughStore(store: SessionStore, start: Session, count: number, next: (i: number) => Message, saved: (session: Session, message: Message) => void): Promise<void> {
+export async function appendThroughStore(store: SessionStore, start: Session, messages: readonly Message[]): Promise<Session[]> {
   if (!canAppend(store)) throw new Error(`the ${store.kind} store has no append capability`);
+  const saved: Session[] = [];
   let s = start;
-  for (let i = 0; i < count; i++) {
-    const m = next(i);
+  for (const m of messages) {
     s = await store.appendMessages({ ...s, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...s.messages, m] }, s.revision, [m]);
-    saved(s, m);
+    // Frozen, as the manager's cache holds it: a store may share such messages instead of copying them.
+    Object.freeze(s.messages.at(-1));
+    saved.push(s);
   }
+  return saved;
 }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { SessionManager } from "../src/manager/manager.js";
 import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
 import type { Message, Session } from "../src/session/types.js";
-import { openFileStore, type FileStore } from "../src/store/file/file-store.js";
+import { openFileStore } from "../src/store/file/file-store.js";
 import { encodeRecord, recordOf } from "../src/store/file/_log-format.js";
 import { chatText, Rng } from "./_populate.js";
 import { rawAppendRate, type AppendSizes } from "./appends.js";
@@ -14,9 +14,14 @@ function nextMessage(template: Message, rng: Rng, i: number): Message {
   return { ...template, id: uuidv7(Date.now(), idRandomBytes()), role: user ? "user" : "assistant", sender: user ? "u1" : null, content: chatText(rng, rng.int(6, 60)), createdAt: new Date().toISOString() };
 }
 
-/** Appends `count` messages through the file store alone; collects each record's frame (same encoding, for the raw baseline). */
-function appendThrough(store: FileStore, start: Session, template: Message, rng: Rng, count: number, frames: Buffer[]): Promise<void> {
-  return appendThroughStore(store, start, count, (i) => nextMessage(template, rng, i), (s, m) => frames.push(encodeRecord(recordOf(s, [m], { status: s.status, size: 0 }))));
+/** `count` valid messages for the store after `template`, made before the clock starts. */
+function messagesAfter(template: Message, rng: Rng, count: number): Message[] {
+  return Array.from({ length: count }, (_, i) => nextMessage(template, rng, i));
+}
+
+/** Each appended record's frame (same encoding), for the raw baseline: made after the clock stops. */
+function framesOf(saved: readonly Session[]): Buffer[] {
+  return saved.map((s) => encodeRecord(recordOf(s, s.messages.slice(-1), { status: s.status, size: 0 })));
 }
 
 /**
@@ -39,23 +44,23 @@ export async function storeAppends(sizes: AppendSizes): Promise<Row[]> {
     };
     const warm = await begin("dm:bench:store-warmup");
     // Enough for the append path to be compiled before it is timed.
-    await appendThrough(store, warm.session, warm.template, rng, 200, []);
+    await appendThroughStore(store, warm.session, messagesAfter(warm.template, rng, 200));
 
     const single = await begin("dm:bench:store-single");
-    const singleFrames: Buffer[] = [];
+    const singleInput = messagesAfter(single.template, rng, sizes.single);
     let started = performance.now();
-    await appendThrough(store, single.session, single.template, rng, sizes.single, singleFrames);
+    const singleSaved = await appendThroughStore(store, single.session, singleInput);
     const singleRate = sizes.single / ((performance.now() - started) / 1000);
-    const singleRaw = rawAppendRate(join(dir, "raw-single"), singleFrames);
+    const singleRaw = rawAppendRate(join(dir, "raw-single"), framesOf(singleSaved));
 
     const starts = [];
     for (let s = 0; s < sizes.sessions; s++) starts.push(await begin(`dm:bench:store-c${s}`));
-    const concurrentFrames: Buffer[] = [];
+    const inputs = starts.map((b) => messagesAfter(b.template, rng, sizes.perSession));
     started = performance.now();
-    await Promise.all(starts.map((b) => appendThrough(store, b.session, b.template, rng, sizes.perSession, concurrentFrames)));
+    const concurrentSaved = (await Promise.all(starts.map((b, s) => appendThroughStore(store, b.session, inputs[s] ?? [])))).flat();
     const total = sizes.sessions * sizes.perSession;
     const concurrentRate = total / ((performance.now() - started) / 1000);
-    const concurrentRaw = rawAppendRate(join(dir, "raw-concurrent"), concurrentFrames);
+    const concurrentRaw = rawAppendRate(join(dir, "raw-concurrent"), framesOf(concurrentSaved));
     return [
       {
         scenario: "3b appends, file store alone",

@@ -3,8 +3,8 @@ import pg from "pg";
 import { SessionManager } from "../src/manager/manager.js";
 import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
 import { openPostgresStore } from "../src/store/postgres/postgres-store.js";
-import type { SessionStore } from "../src/store/store.js";
 import type { AppendResult } from "../src/manager/append.js";
+import type { Message, Session } from "../src/session/types.js";
 import { chatText, Rng } from "./_populate.js";
 import { appendThroughStore, median, sig, warmUpFolds, type Row } from "./_util.js";
 
@@ -68,14 +68,12 @@ async function bulkPopulate(url: string, schema: string, n: number): Promise<voi
 
 type RawRow = { session: string; doc: string };
 
-/** Appends `count` messages after `first` through the store alone; collects each message as the raw baseline inserts it. */
-function appendAlone(store: SessionStore, first: AppendResult, count: number, text: () => string, docs: RawRow[]): Promise<void> {
-  // Frozen, as the manager's cached messages are: the store shares those instead of copying them.
-  const next = () => Object.freeze({ ...first.message, id: uuidv7(Date.now(), idRandomBytes()), content: text(), createdAt: new Date().toISOString() });
-  return appendThroughStore(store, first.session, count, next, (s, m) => {
-    Object.freeze(s.messages.at(-1));
-    docs.push({ session: s.id, doc: JSON.stringify(m) });
-  });
+/** The rows the raw baseline inserts: each appended message as JSON, made after the clock stops. */
+const rawRows = (saved: readonly Session[]): RawRow[] => saved.map((s) => ({ session: s.id, doc: JSON.stringify(s.messages.at(-1)) }));
+
+/** `count` messages for the store after `first`, made before the clock starts; frozen, as the manager's cached messages are (the store shares those instead of copying them). */
+function messagesAfter(first: AppendResult, count: number, text: () => string): Message[] {
+  return Array.from({ length: count }, () => Object.freeze({ ...first.message, id: uuidv7(Date.now(), idRandomBytes()), content: text(), createdAt: new Date().toISOString() }));
 }
 
 /**
@@ -98,51 +96,50 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       const text = () => chatText(rng, rng.int(6, 60));
       await warmUpFolds(manager, "dm:bench:warm", () => ({ role: "user", content: text() }));
       const single = await manager.create({ key: "dm:bench:single" });
-      const docs: { session: string; doc: string }[] = [];
+      // Inputs are made before the clock starts and the baseline's rows after it stops.
+      const singleInput = Array.from({ length: sizes.single }, (_, i) => ({ role: i % 2 ? ("assistant" as const) : ("user" as const), content: text() }));
+      const singleSaved: Session[] = [];
       let start = performance.now();
-      for (let i = 0; i < sizes.single; i++) {
-        const r = await manager.record({ ref: single.id }, { role: i % 2 ? "assistant" : "user", content: text() });
-        docs.push({ session: single.id, doc: JSON.stringify(r.message) });
-      }
+      for (const m of singleInput) singleSaved.push((await manager.record({ ref: single.id }, m)).session);
       const singleRate = sizes.single / ((performance.now() - start) / 1000);
-      const singleRaw = await rawInserts(url, docs, 1);
+      const singleRaw = await rawInserts(url, rawRows(singleSaved), 1);
       log(`  1 session: ${singleRate.toFixed(0)}/s vs raw ${singleRaw.toFixed(0)}/s`);
       rows.push({ scenario: "8 postgres", case: `appends, 1 session (${sizes.single})`, figure: singleRate, unit: "appends/s", baseline: singleRaw, baselineLabel: "raw INSERT commits, 1 connection", ratio: singleRate / singleRaw, goal: "≥ 0.7× raw", met: singleRate / singleRaw >= 0.7 });
 
       // The same through the store's append capability alone: what the statement and the driver cost.
       const begin = async (key: string) => manager.record({ ref: (await manager.create({ key })).id }, { role: "user", content: text() });
-      const alone = (first: AppendResult, count: number, docs: RawRow[]) => appendAlone(store, first, count, text, docs);
       const first = await begin("dm:bench:store-alone");
-      const aloneDocs: RawRow[] = [];
+      const aloneInput = messagesAfter(first, sizes.single, text);
       start = performance.now();
-      await alone(first, sizes.single, aloneDocs);
+      const aloneSaved = await appendThroughStore(store, first.session, aloneInput);
       const aloneRate = sizes.single / ((performance.now() - start) / 1000);
-      const aloneRaw = await rawInserts(url, aloneDocs, 1);
+      const aloneRaw = await rawInserts(url, rawRows(aloneSaved), 1);
       log(`  1 session, store alone: ${aloneRate.toFixed(0)}/s vs raw ${aloneRaw.toFixed(0)}/s`);
       rows.push({ scenario: "8 postgres", case: `appends, store alone, 1 session (${sizes.single})`, figure: aloneRate, unit: "appends/s", baseline: aloneRaw, baselineLabel: "raw INSERT commits, 1 connection", ratio: aloneRate / aloneRaw, goal: "report", met: null });
 
       const ids: string[] = [];
       for (let s = 0; s < sizes.sessions; s++) ids.push((await manager.create({ key: `dm:bench:c${s}` })).id);
-      const many: { session: string; doc: string }[] = [];
+      const manyInput = ids.map(() => Array.from({ length: sizes.perSession }, () => ({ role: "user" as const, content: text() })));
+      const many: Session[] = [];
       start = performance.now();
       await Promise.all(
-        ids.map(async (id) => {
-          for (let i = 0; i < sizes.perSession; i++) many.push({ session: id, doc: JSON.stringify((await manager.record({ ref: id }, { role: "user", content: text() })).message) });
+        ids.map(async (id, s) => {
+          for (const m of manyInput[s] ?? []) many.push((await manager.record({ ref: id }, m)).session);
         }),
       );
       const manyRate = many.length / ((performance.now() - start) / 1000);
-      const manyRaw = await rawInserts(url, many, CONNECTIONS);
+      const manyRaw = await rawInserts(url, rawRows(many), CONNECTIONS);
       log(`  ${sizes.sessions} sessions: ${manyRate.toFixed(0)}/s vs raw ${manyRaw.toFixed(0)}/s`);
       rows.push({ scenario: "8 postgres", case: `appends, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`, figure: manyRate, unit: "appends/s", baseline: manyRaw, baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`, ratio: manyRate / manyRaw, goal: "≥ 0.7× raw", met: manyRate / manyRaw >= 0.7 });
 
       // The same sessions' worth through the store alone, each session one at a time, all at once over the pool.
       const starts: AppendResult[] = [];
       for (let s = 0; s < sizes.sessions; s++) starts.push(await begin(`dm:bench:store-alone-c${s}`));
-      const manyAlone: RawRow[] = [];
+      const manyAloneInput = starts.map((b) => messagesAfter(b, sizes.perSession, text));
       start = performance.now();
-      await Promise.all(starts.map((b) => alone(b, sizes.perSession, manyAlone)));
+      const manyAlone = (await Promise.all(starts.map((b, s) => appendThroughStore(store, b.session, manyAloneInput[s] ?? [])))).flat();
       const manyAloneRate = manyAlone.length / ((performance.now() - start) / 1000);
-      const manyAloneRaw = await rawInserts(url, manyAlone, CONNECTIONS);
+      const manyAloneRaw = await rawInserts(url, rawRows(manyAlone), CONNECTIONS);
       log(`  ${sizes.sessions} sessions, store alone: ${manyAloneRate.toFixed(0)}/s vs raw ${manyAloneRaw.toFixed(0)}/s`);
       rows.push({ scenario: "8 postgres", case: `appends, store alone, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`, figure: manyAloneRate, unit: "appends/s", baseline: manyAloneRaw, baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`, ratio: manyAloneRate / manyAloneRaw, goal: "report", met: null });
     } finally {
