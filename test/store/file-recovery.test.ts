@@ -168,12 +168,20 @@ describe("file store locks", () => {
         const busy = (async () => {
           while (!stop) await store.withLock(id, () => new Promise<void>((r) => setTimeout(r, 2)));
         })();
-        await new Promise((r) => setTimeout(r, 20));
-        const started = Date.now();
-        assert.equal(await other.withLock(id, async () => "other"), "other");
-        stop = true;
-        await busy;
-        assert.ok(Date.now() - started < 1_000, `the waiter got the lock after ${Date.now() - started} ms`);
+        let waited: number;
+        try {
+          await new Promise((r) => setTimeout(r, 20));
+          const started = Date.now();
+          assert.equal(await other.withLock(id, async () => "other"), "other");
+          waited = Date.now() - started;
+        } finally {
+          stop = true;
+          await busy;
+        }
+        assert.ok(waited < 1_000, `the waiter got the lock after ${waited} ms`);
+        // The holder learnt of the waiter from the store-wide marker first, then from the lock's own (removed once served).
+        assert.ok(await exists(join(dir, "sessions", "any.lock.want")));
+        assert.ok(!(await exists(join(dir, "sessions", `${id}.lock.want`))));
       } finally {
         await other.close();
       }
@@ -300,17 +308,24 @@ describe("file store maintenance", () => {
       const breaker = join(sessions, `${testId()}.lock.break`);
       await mkdir(breaker);
       await age(breaker, 120_000);
+      // Waiters' markers, the lock's own and the store-wide one, left by waiters that died long ago.
+      const oldWants = [join(sessions, `${testId()}.lock.want`), join(sessions, "any.lock.want")];
+      for (const want of oldWants) {
+        await writeFile(want, "");
+        await age(want, 120_000);
+      }
       const holder = livePid();
       try {
         const liveId = testId();
         await plantLock(dir, liveId, holder.pid);
 
         const dry = await store.maintain({ dryRun: true });
-        assert.deepEqual(dry, { leftoversRemoved: 3, indexRebuilt: false, quarantined: [] });
+        assert.deepEqual(dry, { leftoversRemoved: 5, indexRebuilt: false, quarantined: [] });
         assert.ok(await exists(oldTmp), "dry run changes nothing");
 
         const report = await store.maintain();
-        assert.deepEqual(report, { leftoversRemoved: 3, indexRebuilt: true, quarantined: [] });
+        assert.deepEqual(report, { leftoversRemoved: 5, indexRebuilt: true, quarantined: [] });
+        for (const want of oldWants) assert.ok(!(await exists(want)), want);
         assert.ok(!(await exists(oldTmp)));
         assert.ok(await exists(freshTmp));
         assert.ok(!(await exists(lockFile(dir, deadId))));

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fstatSync, futimes, openSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import { fchmodSync, fstatSync, futimes, openSync, statSync, unlinkSync } from "node:fs";
 import { lstat, mkdir, rmdir, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { OpenclawError, storageError } from "../../errors.js";
@@ -8,6 +8,7 @@ import { DIR_MODE, FILE_MODE, closeQuietly, errnoOf, ignoreMissing, readSmallSyn
 import type { Layout } from "./_paths.js";
 import { INDEX_LOCK } from "./_paths.js";
 import { pidAlive } from "./_pid.js";
+import { fresh, touch } from "./_want.js";
 
 /** What a lock file holds: who took it and when. `token` tells our own lock from a successor's. */
 export interface LockInfo {
@@ -44,8 +45,6 @@ const LEASE_IDLE_MS = 25;
 const LEASE_MAX_MS = 2_000;
 /** Longest a holder that gave a wanted lock back holds off before taking it again: a waiter's longest sleep, with margin. */
 const YIELD_MS = MAX_DELAY_MS + 25;
-/** A waiter refreshes its marker at every poll (at most MAX_DELAY_MS apart); an older marker is a waiter that left. */
-const WANT_FRESH_MS = 1_000;
 /** A lease found unwanted this recently is reused without looking again; a waiter's first poll is FIRST_DELAY_MS after it marks. */
 const WANT_RECHECK_MS = 1;
 
@@ -79,6 +78,9 @@ export class FileLocks {
   private readonly leases = new Map<string, Held>();
   /** Locks in use by an operation now, by name. */
   private readonly inUse = new Map<string, Held>();
+  /** When the store-wide waiter marker was last looked at (Date.now()), and whether it was fresh then. */
+  private anyCheckedAt = Number.NEGATIVE_INFINITY;
+  private anyWaiter = false;
 
   constructor(
     private readonly layout: Layout,
@@ -184,32 +186,26 @@ export class FileLocks {
     }
   }
 
-  /** True when another process (or store instance) marked that it waits for lock `name`. */
+  /**
+   * True when another process (or store instance) marked that it waits for
+   * lock `name`. Every waiter also refreshes the store-wide marker, looked
+   * at most once per WANT_RECHECK_MS for all locks of this instance: while
+   * it is stale, a busy store with many leases makes no call per lock.
+   */
   private wanted(name: string): boolean {
-    try {
-      const st = statSync(this.layout.want(name), { throwIfNoEntry: false });
-      return st !== undefined && Date.now() - st.mtimeMs < WANT_FRESH_MS;
-    } catch {
-      return false;
+    const now = Date.now();
+    if (now - this.anyCheckedAt > WANT_RECHECK_MS) {
+      this.anyWaiter = fresh(this.layout.anyWant, now);
+      this.anyCheckedAt = now;
     }
+    return this.anyWaiter && fresh(this.layout.want(name), now);
   }
 
   /** Tells the holder of `name` that this instance waits: it then gives the lock back after its current operation. */
   private markWanted(name: string): void {
-    const want = this.layout.want(name);
-    try {
-      const now = new Date();
-      utimesSync(want, now, now);
-    } catch (err) {
-      if (errnoOf(err) !== "ENOENT") return;
-      try {
-        const fd = openSync(want, "a", FILE_MODE);
-        fchmodSync(fd, FILE_MODE);
-        closeSync(fd);
-      } catch {
-        // Only a hint: without it the holder still gives the lock back within LEASE_MAX_MS.
-      }
-    }
+    // The lock's own marker first: a holder that sees the store-wide one fresh looks at it next.
+    touch(this.layout.want(name));
+    touch(this.layout.anyWant);
   }
 
   /** Reads a lock file; undefined when there is none. */

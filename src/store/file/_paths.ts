@@ -3,6 +3,8 @@ import { assertValidId, isValidId } from "../../session/ids.js";
 
 /** Name of the index's own lock, distinct from any session id. */
 export const INDEX_LOCK = "index";
+/** Name of the store-wide waiter marker (`any.lock.want`), which every waiter refreshes besides its lock's own. */
+const ANY_WAITER = "any";
 
 const DOC_RE = /^(.+)\.json$/;
 const LOCK_RE = /^(.+)\.lock$/;
@@ -54,6 +56,11 @@ export class Layout {
     return join(this.sessions, `${lockName(name)}.lock.want`);
   }
 
+  /** The store-wide marker a waiter refreshes with its own: while it is stale, no lock of the store is wanted. */
+  get anyWant(): string {
+    return join(this.sessions, `${ANY_WAITER}.lock.want`);
+  }
+
   /** The short-lived directory that serialises breaking a stale lock. */
   breaker(name: string): string {
     return join(this.sessions, `${lockName(name)}.lock.break`);
@@ -82,10 +89,10 @@ export function breakerNameOf(fileName: string): string | undefined {
   return name !== undefined && (name === INDEX_LOCK || isValidId(name)) ? name : undefined;
 }
 
-/** The lock name a waiter's marker belongs to, if any. */
+/** The lock name a waiter's marker belongs to ("any" for the store-wide one), if any. */
 export function wantNameOf(fileName: string): string | undefined {
   const name = WANT_RE.exec(fileName)?.[1];
-  return name !== undefined && (name === INDEX_LOCK || isValidId(name)) ? name : undefined;
+  return name !== undefined && (name === INDEX_LOCK || name === ANY_WAITER || isValidId(name)) ? name : undefined;
 }
 
 /** True for a temp file left by an interrupted atomic write. */
