@@ -14,6 +14,7 @@ import { contextBuild } from "./context.js";
 import { gatewayThroughput } from "./gateway.js";
 import { listAtScale } from "./list.js";
 import { holdSessions } from "./memory.js";
+import { routeAtScale } from "./routing.js";
 import { postgresScenario } from "./postgres.js";
 import { searchAtScale } from "./search.js";
 import { summaryQuality } from "./summaries.js";
@@ -103,6 +104,7 @@ try {
       const s = await store(size);
       report(await listAtScale(s.dir, size, params.listRuns, base, s, params.listTimeoutSeconds * 1000));
     }
+    report(await routeAtScale(await Promise.all(params.sizes.map(async (size) => ({ size, dir: (await store(size)).dir })))));
   }
   if (wants("append")) {
     log("3. durable appends");

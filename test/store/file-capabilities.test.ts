@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdir, unlink, writeFile } from "node:fs/promises";
+import { readFile, readdir, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -74,6 +74,43 @@ describe("file store capabilities", () => {
       assert.equal(expired.created, true);
       assert.equal((await a.list({ key })).total, 3);
     }));
+
+  it("routing by key follows other instances' changes and documents added by hand while nothing ran", async () => {
+    const { dir, cleanup } = await tempDir();
+    const other = await tempDir();
+    try {
+      const a = await openFileStore({ dir, warn: () => {} });
+      const b = await openFileStore({ dir, warn: () => {} });
+      const first = await a.findOrCreateLive("dm:telegram:one", null, () => testSession({ key: "dm:telegram:one" }));
+      // b builds its key lookup, then sees a's next session through the journal.
+      assert.equal((await b.findOrCreateLive("dm:telegram:one", null, () => assert.fail("must find a's"))).session.id, first.session.id);
+      const second = await a.findOrCreateLive("dm:telegram:two", null, () => testSession({ key: "dm:telegram:two" }));
+      assert.equal((await b.findOrCreateLive("dm:telegram:two", null, () => assert.fail("must find a's"))).session.id, second.session.id);
+      assert.equal(await a.delete(second.session.id), true);
+      const again = await b.findOrCreateLive("dm:telegram:two", null, () => testSession({ key: "dm:telegram:two" }));
+      assert.equal(again.created, true);
+      assert.deepEqual((await b.list({ key: "dm:telegram:two" })).items.map((s) => s.id), [again.session.id]);
+      await Promise.all([a.close(), b.close()]);
+
+      // A document another store wrote, copied in by hand while nothing runs here.
+      const elsewhere = await openFileStore({ dir: other.dir, warn: () => {} });
+      const copied = await elsewhere.commit({ session: testSession({ key: "dm:telegram:three" }), expectedRevision: null });
+      await elsewhere.close();
+      const name = `${copied.id}.json`;
+      await writeFile(join(dir, "sessions", name), await readFile(join(other.dir, "sessions", name)));
+      const c = await openFileStore({ dir, warn: () => {} });
+      try {
+        const found = await c.findOrCreateLive("dm:telegram:three", null, () => assert.fail("must find the copied document"));
+        assert.equal(found.session.id, copied.id);
+        assert.equal((await c.list({ key: "dm:telegram:three" })).total, 1);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await other.cleanup();
+      await cleanup();
+    }
+  });
 
   it("withLock gives up waiting with ABORTED when its signal fires, on another process's lock or in the queue", () =>
     withStore(async (store, dir) => {

@@ -51,6 +51,10 @@ export interface IndexView {
  */
 export class SessionIndex {
   private cache: Cache | undefined;
+  /** Ids by routing key for one cached map, kept in step with it (see withKey). */
+  private keyed: { map: Map<string, SessionSummary>; ids: Map<string, Set<string>> } | undefined;
+  /** Whether this process has checked the index against the directory once (see withKey). */
+  private reconciled = false;
 
   constructor(
     private readonly layout: Layout,
@@ -166,6 +170,33 @@ export class SessionIndex {
     return [...map.values()];
   }
 
+  /**
+   * The indexed summaries of routing key `key`, without listing the
+   * directory or scanning every summary: routing looks a key up on every
+   * inbound message. The first call of a process checks the index against
+   * the directory as `entries()` does (documents added or removed while
+   * nothing ran); later ones follow the snapshot and journal, which every
+   * writer updates.
+   */
+  async withKey(key: string): Promise<SessionSummary[]> {
+    if (!this.reconciled) {
+      await this.entries();
+      this.reconciled = true;
+    }
+    const map = await this.current();
+    if (this.keyed?.map !== map) {
+      const ids = new Map<string, Set<string>>();
+      for (const s of map.values()) addKey(ids, s);
+      this.keyed = { map, ids };
+    }
+    const out: SessionSummary[] = [];
+    for (const id of this.keyed.ids.get(key) ?? []) {
+      const s = map.get(id);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
+  }
+
   /** Rebuilds the index from the documents (quarantining corrupt ones); returns the quarantined names. */
   async rebuild(): Promise<string[]> {
     return this.locked(async () => (await this.rebuildLocked()).quarantined);
@@ -231,8 +262,8 @@ export class SessionIndex {
       const ops = parseOps(file);
       if (ops === undefined) return (await this.rebuildLocked()).map;
       for (const op of ops) {
-        if (op.op === "put") map.set(op.s.id, op.s);
-        else map.delete(op.id);
+        if (op.op === "put") this.put(map, op.s);
+        else this.remove(map, op.id);
       }
       journal = { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs };
     }
@@ -287,9 +318,9 @@ export class SessionIndex {
       const r = await this.readForIndex(id);
       if (r.state === "ok") added.push(toSummary(r.session, r.bytes));
     }
-    for (const s of added) map.set(s.id, s);
+    for (const s of added) this.put(map, s);
     const goneStatus = new Map(gone.map((id) => [id, map.get(id)?.status ?? null]));
-    for (const id of gone) map.delete(id);
+    for (const id of gone) this.remove(map, id);
     try {
       await this.locked(async () => {
         const ops: Op[] = [];
@@ -306,6 +337,22 @@ export class SessionIndex {
     } catch (err) {
       this.warn(`sessions/index.journal: could not record index repairs (${oneLine(err instanceof Error ? err.message : String(err), 160)}); list stays correct`);
     }
+  }
+
+  /** Sets a summary in `map`, and in the key lookup when it was built from that map. */
+  private put(map: Map<string, SessionSummary>, s: SessionSummary): void {
+    const ids = this.keyed?.map === map ? this.keyed.ids : undefined;
+    const before = map.get(s.id);
+    if (ids !== undefined && before !== undefined && before.key !== s.key) ids.get(before.key)?.delete(s.id);
+    map.set(s.id, s);
+    if (ids !== undefined) addKey(ids, s);
+  }
+
+  /** Removes a summary from `map`, and from the key lookup when it was built from that map. */
+  private remove(map: Map<string, SessionSummary>, id: string): void {
+    const before = map.get(id);
+    if (before !== undefined && this.keyed?.map === map) this.keyed.ids.get(before.key)?.delete(id);
+    map.delete(id);
   }
 
   /** One unreadable document (permissions, I/O) must not make the whole store unlistable. */
@@ -329,4 +376,10 @@ export class SessionIndex {
       throw storageError("list", this.layout.sessions, err);
     }
   }
+}
+
+function addKey(ids: Map<string, Set<string>>, s: SessionSummary): void {
+  const set = ids.get(s.key);
+  if (set === undefined) ids.set(s.key, new Set([s.id]));
+  else set.add(s.id);
 }

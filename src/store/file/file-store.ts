@@ -228,6 +228,7 @@ export class FileStore
     this.open();
     validateListQuery(query);
     await this.ready();
+    if (query.key !== undefined) return applyListQuery(await this.entries(query.key), query);
     if (query.limit !== undefined) {
       // A page of the default list reads the activity-ordered index from its head.
       const page = await this.index.page(query, (query.offset ?? 0) + query.limit, await pendingFresh(this.log.reader, this.docs));
@@ -375,8 +376,8 @@ export class FileStore
   }
 
   /** The index's summaries with the log records not yet checkpointed applied. */
-  private async entries(): Promise<SessionSummary[]> {
-    const entries = await this.index.entries();
+  private async entries(key?: string): Promise<SessionSummary[]> {
+    const entries = key === undefined ? await this.index.entries() : await this.index.withKey(key);
     this.log.reader.catchUp();
     return overlay(entries, this.log.reader);
   }
