@@ -103,6 +103,13 @@ describe("file store capabilities", () => {
         const found = await c.findOrCreateLive("dm:telegram:three", null, () => assert.fail("must find the copied document"));
         assert.equal(found.session.id, copied.id);
         assert.equal((await c.list({ key: "dm:telegram:three" })).total, 1);
+        // A document saved by a process that died before indexing it, appearing while this one runs:
+        // found before anything is created, so the key still has one live session.
+        const writer = await openFileStore({ dir: other.dir, warn: () => {} });
+        const orphan = await writer.commit({ session: testSession({ key: "dm:telegram:four" }), expectedRevision: null });
+        await writer.close();
+        await writeFile(join(dir, "sessions", `${orphan.id}.json`), await readFile(join(other.dir, "sessions", `${orphan.id}.json`)));
+        assert.equal((await c.findOrCreateLive("dm:telegram:four", null, () => assert.fail("must find the unindexed document"))).session.id, orphan.id);
       } finally {
         await c.close();
       }

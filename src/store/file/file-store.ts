@@ -355,7 +355,7 @@ export class FileStore
   async findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }> {
     this.open();
     if (typeof key !== "string" || key === "") throw new OpenclawError("INVALID_ARGUMENT", "a routing key is required to find its live session");
-    return this.withLock(routeLockId(key), () => findOrCreateLiveLocked(this, key, expiryCutoff, create));
+    return this.withLock(routeLockId(key), () => findOrCreateLiveLocked(this, key, expiryCutoff, create, async (q) => applyListQuery(await this.entries(), q)));
   }
 
   /** Checkpoints every pending append into its document, stops watching; every later call rejects with CLOSED. Idempotent. */
