@@ -1,6 +1,7 @@
 import type { SessionManager } from "../manager/manager.js";
 import type { ModelClient } from "../model/client.js";
 import type { EventLog } from "./_events.js";
+import type { GatewayLog } from "./_log.js";
 import type { TurnRunner } from "./_turn.js";
 
 /** What every router of the gateway is given. */
@@ -10,6 +11,8 @@ export interface GatewayDeps {
   model: ModelClient | undefined;
   turns: TurnRunner;
   events: EventLog;
+  /** Structured log (requests, auth failures, admin changes, 500s). */
+  log: GatewayLog;
   /** Largest request body accepted. */
   maxBodyBytes: number;
   /** Fires when the gateway shuts down: in-flight work stops. */

@@ -5,6 +5,7 @@ import type { SessionManager } from "../manager/manager.js";
 import { createModelClient, type ModelDeps } from "../model/client.js";
 import { createApp } from "./app.js";
 import { EventLog } from "./_events.js";
+import { createGatewayLog, type GatewayLog } from "./_log.js";
 import { TurnRunner } from "./_turn.js";
 
 /** Options of {@link startGateway}. */
@@ -17,6 +18,8 @@ export interface GatewayOptions {
   token: string | undefined;
   /** Seams for the upstream client (tests). */
   modelDeps?: ModelDeps;
+  /** The structured log (default: pino on stderr, JSON lines). */
+  log?: GatewayLog;
   /** How long in-flight requests may take to finish after close() before they are aborted (default 5 s). */
   graceMs?: number;
 }
@@ -47,9 +50,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const model = config.model === undefined ? undefined : await createModelClient(config.model, options.modelDeps ?? {});
   const shutdown = new AbortController();
   const draining = new AbortController();
+  const log = options.log ?? (await createGatewayLog());
   const events = new EventLog(manager);
   const turns = new TurnRunner(manager, model);
-  const app = createApp({ manager, model, turns, events, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, options.token);
+  const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, options.token);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
     s.once("error", (err: NodeJS.ErrnoException) =>
