@@ -1,4 +1,6 @@
 import type { Message, Session, SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
+import type { TurnLeases } from "./lease.js";
+export type { TurnLease, TurnLeases } from "./lease.js";
 
 /** Filters and paging for {@link SessionStore.list}; results are newest `lastActivityAt` first (ties: newest id first). */
 export interface ListQuery {
@@ -84,6 +86,8 @@ export interface SessionStore {
   list(query?: ListQuery): Promise<ListPage>;
   /** The pruned-history log, oldest first, each id once. */
   readPruned(id: string): Promise<Message[]>;
+  /** Per-session turn leases shared by every process on the same data (see lease.ts). */
+  readonly turnLeases: TurnLeases;
   /** Releases resources; every later call rejects with CLOSED. Idempotent. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type { Session } from "../../src/session/types.js";
 import type { SessionStore, StoreChange } from "../../src/store/store.js";
 import { canAppend, canCount, canFindPrefix, canLock, canMaintain, canPeekRevision, canRoute, canSize, canWatch } from "../../src/store/store.js";
 import { richSession, testId, testMessage, testSession } from "../helpers/store-sessions.js";
+import { leaseConformance } from "./leases.js";
 
 /**
  * What a backend's test file hands the suite: a fresh, empty store, how to
@@ -418,6 +419,8 @@ export function storeConformance(name: string, open: OpenStore): void {
         }
       });
     });
+
+    leaseConformance(open);
 
     describe("capability: locking", () => {
       it("50 concurrent read-modify-write callers on one id all land, in arrival order", async (t) => {

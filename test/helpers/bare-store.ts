@@ -1,4 +1,4 @@
-import type { Commit, ListPage, ListQuery, Loaded, SessionStore } from "../../src/store/store.js";
+import type { Commit, ListPage, ListQuery, Loaded, SessionStore, TurnLeases } from "../../src/store/store.js";
 import { MemoryData, MemoryStore } from "../../src/store/memory/memory-store.js";
 import type { Message, Session } from "../../src/session/types.js";
 
@@ -26,6 +26,9 @@ export class BareStore implements SessionStore {
   }
   list(query?: ListQuery): Promise<ListPage> {
     return this.inner.list(query);
+  }
+  get turnLeases(): TurnLeases {
+    return this.inner.turnLeases;
   }
   readPruned(id: string): Promise<Message[]> {
     return this.inner.readPruned(id);

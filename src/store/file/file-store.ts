@@ -27,7 +27,10 @@ import type {
   StoreChange,
   StoreStats,
   StoreWarning,
+  TurnLeases,
 } from "../store.js";
+import { LeaseWakeups } from "../lease.js";
+import { fileLeases } from "./_leases.js";
 import { DocumentFiles } from "./_documents.js";
 import { ensureDir, fsyncDir } from "./_fs.js";
 import { DEFAULT_FOLD_BYTES, SessionIndex } from "./_index.js";
@@ -74,6 +77,8 @@ export class FileStore
   private initializing: Promise<void> | undefined;
   private closed = false;
   private readonly probe = new TextProbe(() => this.log.reader, () => this.layout);
+  /** Turn leases as `sessions/<id>.turn` files, changed under the session lock. */
+  readonly turnLeases: TurnLeases;
 
   constructor(options: FileStoreOptions) {
     if (typeof options.dir !== "string" || options.dir.trim() === "") {
@@ -81,6 +86,7 @@ export class FileStore
     }
     this.dir = options.dir;
     this.layout = new Layout(options.dir);
+    this.turnLeases = fileLeases(this.layout, (id, fn) => this.withLock(id, fn), new LeaseWakeups());
     this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.locks = new FileLocks(this.layout, {
       lockTimeoutMs: positive("lockTimeoutMs", options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS),

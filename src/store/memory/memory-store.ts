@@ -3,6 +3,7 @@ import { effectiveStatus, toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { appendUnique, closedError, conflictError, inferReason, prepareDocument, prepareMessages } from "../_document.js";
 import { KeyedMutex } from "../_mutex.js";
+import { LeaseWakeups, RecordLeases, type LeaseRecord } from "../lease.js";
 import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
 import type {
   AppendingStore,
@@ -20,6 +21,7 @@ import type {
   StatsStore,
   StoreChange,
   StoreStats,
+  TurnLeases,
 } from "../store.js";
 
 interface Listener {
@@ -43,6 +45,10 @@ export class MemoryData {
   readonly mutex = new KeyedMutex({ reentrant: true });
   /** Change listeners of every instance. */
   readonly listeners = new Set<Listener>();
+  /** Turn leases by session id, shared like the locks. */
+  readonly leases = new Map<string, LeaseRecord>();
+  /** Wakes a lease's waiters in every instance when it is released. */
+  readonly leaseWakeups = new LeaseWakeups();
 }
 
 /**
@@ -56,8 +62,23 @@ export class MemoryStore implements SessionStore, LockingStore, AppendingStore, 
   readonly kind = "memory";
   private closed = false;
 
+  /** Turn leases in the shared data, so instances on it exclude each other like processes. */
+  readonly turnLeases: TurnLeases;
+
   /** Opens an instance on `data` (fresh, unshared data by default). */
-  constructor(private readonly data: MemoryData = new MemoryData()) {}
+  constructor(private readonly data: MemoryData = new MemoryData()) {
+    this.turnLeases = new RecordLeases(
+      async (id, fn) => {
+        this.open();
+        const { next, result } = fn(data.leases.get(id), Date.now());
+        if (next === null) data.leases.delete(id);
+        else if (next !== undefined) data.leases.set(id, next);
+        return result;
+      },
+      data.leaseWakeups,
+      (id) => void assertValidId(id),
+    );
+  }
 
   /** Loads a copy of the session; undefined when absent. */
   async get(id: string): Promise<Loaded | undefined> {

@@ -158,4 +158,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE sessions ADD COLUMN summary json, ADD COLUMN summary_bytes integer NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    version: 4,
+    name: "turn leases",
+    statements: [
+      // One row per session that ever had a turn: who holds its turn and
+      // until when (the server's clock, so the processes' clocks need not
+      // agree), and which waiting holder is to be served next.
+      `CREATE TABLE turn_leases (
+        session_id text COLLATE "C" PRIMARY KEY,
+        holder text NOT NULL,
+        token text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        wanted_by text,
+        wanted_until timestamptz
+      )`,
+    ],
+  },
 ];

@@ -25,9 +25,11 @@ import type {
   StoreDescription,
   StoreStats,
   StoreWarning,
+  TurnLeases,
 } from "../store.js";
 import { parseTarget, type Target } from "./_connect.js";
 import { isConnectionFault, storeError } from "./_errors.js";
+import { PostgresLeases } from "./_leases.js";
 import { migrate } from "./_migrate.js";
 import { ChangeListener } from "./_notify.js";
 import { NotifyOutbox } from "./_outbox.js";
@@ -75,6 +77,8 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   private readonly listener: ChangeListener;
   private readonly outbox: NotifyOutbox;
   private readonly writes: WriteContext;
+  /** Turn leases as rows (see _leases.ts). */
+  readonly turnLeases: TurnLeases;
 
   /** Use {@link openPostgresStore}, which migrates the schema first. */
   constructor(
@@ -95,6 +99,14 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       async (payloads) => void (await this.pool.query(sql.NOTIFY_BATCH, [target.channel, payloads])),
       (err) => warn(`postgres change notifications not sent (${storeError(err, "notify", target.location, target.secrets).message}); other instances see those changes on their next read`),
     );
+    this.turnLeases = new PostgresLeases(async (action, name, text, values) => {
+      this.assertOpen();
+      try {
+        return (await this.pool.query({ name, text, values })).rows as Record<string, unknown>[];
+      } catch (err) {
+        throw this.fail(err, action);
+      }
+    });
     this.writes = {
       tx: (fn) => this.tx(fn),
       query: async (text, values, name) => (await this.pool.query(name === undefined ? { text, values } : { name, text, values })).rows,
