@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ChatMessage } from "../context/build.js";
 import type { AppendResult } from "../manager/append.js";
 import type { NewMessage } from "../manager/_message.js";
@@ -59,7 +60,34 @@ function clientIdFrom(prefix: string, id: string | undefined): string | undefine
 /** The caller's own id of a stored message, when it was recorded with one. */
 export function originalIdOf(message: Message | undefined): string | undefined {
   const clientId = message?.clientId;
-  return clientId?.startsWith(ORIGINAL) === true ? clientId.slice(ORIGINAL.length) : undefined;
+  return clientId?.startsWith(ORIGINAL) === true ? clientId.slice(ORIGINAL.length).replace(TURN_SUFFIX, "") : undefined;
+}
+
+// An item id or call id that names a reply is the upstream's, not the caller's: Ollama
+// draws response ids from 0–998 and some servers send one constant, so on its own it
+// would take a new reply for one already stored. It is bound to the turn instead: the
+// question the turn answers (its stored id) and every message before it in the batch,
+// itself included. Adding the same batch again gives the same keys (stored once); a
+// reply in a later turn, or at another place in this one, gets a new key.
+const TURN_SUFFIX = /~[0-9a-f]{16}$/;
+
+/** The hash that chains `message` to what came before it in its turn. */
+function chained(previous: string, m: NewMessage): string {
+  const identity = JSON.stringify([m.role, m.content, m.clientMessageId ?? null, m.toolCalls ?? null, m.toolCallId ?? null]);
+  return createHash("sha256").update(previous).update("\n").update(identity).digest("hex").slice(0, 16);
+}
+
+/** `m` with its client id bound to its place in the turn (no client id when the bound one would be too long). */
+function boundToTurn(m: NewMessage, chain: string): NewMessage {
+  if (m.clientMessageId === undefined) return m;
+  const { clientMessageId, ...rest } = m;
+  const bound = `${clientMessageId}~${chain}`;
+  return CLIENT_ID.test(bound) ? { ...rest, clientMessageId: bound } : rest;
+}
+
+/** The stored id of the question the latest turn answers ("" before any). */
+function turnOf(messages: readonly Message[]): string {
+  return messages.findLast((m) => m.role === "user")?.id ?? "";
 }
 
 /**
@@ -121,14 +149,30 @@ export class ManagedSession {
     return withPendingCalls(entries, session.messages);
   }
 
-  /** Records messages in order into the session; a message whose client id is already held is not stored again. */
+  /**
+   * Records messages in order into the session; a message whose client id is
+   * already held is not stored again. A user message keeps its client id as
+   * given; any other message's is bound to its turn (see TURN_SUFFIX), so
+   * adding the same batch again stores nothing twice while a later reply
+   * under a reused upstream id is still stored.
+   */
   async record(messages: readonly NewMessage[]): Promise<AppendResult[]> {
     if (messages.length === 0) return [];
     // Every message is checked before the first is written, so a bad batch leaves no trace.
     for (const m of messages) this.#manager.checkMessage(m);
     const id = await this.id();
+    let chain = turnOf((await this.#manager.get(id, this.#opts())).messages);
     const results: AppendResult[] = [];
-    for (const m of messages) results.push(await this.#manager.record({ ref: id }, m, this.#opts()));
+    for (const m of messages) {
+      if (m.role === "user") {
+        const result = await this.#manager.record({ ref: id }, m, this.#opts());
+        chain = result.message.id;
+        results.push(result);
+        continue;
+      }
+      chain = chained(chain, m);
+      results.push(await this.#manager.record({ ref: id }, boundToTurn(m, chain), this.#opts()));
+    }
     return results;
   }
 

@@ -22,6 +22,8 @@ export interface FakeUpstream {
   chunkDelayMs: number;
   /** When set, every request fails with this HTTP status. */
   failWith: number | undefined;
+  /** When set, names each response (`chatcmpl`) and tool call (`call`) instead of the default unique ids, as upstreams that reuse ids do. */
+  ids: ((kind: "chatcmpl" | "call") => string) | undefined;
   close(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export interface FakeUpstream {
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   const requests: UpstreamRequest[] = [];
   const open = new Set<ServerResponse>();
-  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, close: async () => {} };
+  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, ids: undefined, close: async () => {} };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -66,8 +68,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const prompt = body.messages.reduce((n, m) => n + String(m.content ?? "").split(/\s+/).filter(Boolean).length, 0);
     const words = text.split(" ");
     const usage = { prompt_tokens: prompt, completion_tokens: call ? 5 : words.length, total_tokens: prompt + (call ? 5 : words.length) };
-    const id = `up-${requests.length}`;
-    const toolCall = call ? { id: `call_${requests.length}`, type: "function", function: { name: call[1] ?? "", arguments: call[2] ?? "{}" } } : undefined;
+    const id = state.ids?.("chatcmpl") ?? `up-${requests.length}`;
+    const toolCall = call ? { id: state.ids?.("call") ?? `call_${requests.length}`, type: "function", function: { name: call[1] ?? "", arguments: call[2] ?? "{}" } } : undefined;
     if (body.stream !== true) {
       const message = toolCall ? { role: "assistant", content: null, tool_calls: [toolCall] } : { role: "assistant", content: text };
       res.writeHead(200, { "content-type": "application/json" }).end(
