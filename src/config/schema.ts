@@ -126,6 +126,15 @@ export const configSchema = z.object({
       model: upstreamModel.optional(),
       /** Largest request body accepted, in bytes. */
       maxBodyBytes: intAtLeast(1024).default(8 * 1_048_576),
+      /** The gateway's log on stderr; `--log-format` and `--log-level` beat it. */
+      log: z
+        .object({
+          /** "json": one JSON object a line; "pretty": a readable line. Absent: pretty on a terminal, JSON otherwise. */
+          format: z.enum(["json", "pretty"], { error: 'expected "json" or "pretty"' }).optional(),
+          /** Least severe level written. */
+          level: z.enum(["debug", "info", "warn", "error", "silent"], { error: 'expected "debug", "info", "warn", "error" or "silent"' }).default("info"),
+        })
+        .prefault({}),
     })
     .prefault({}),
   storage: z

@@ -6,6 +6,8 @@ import { assertSegment, parseKey } from "../session/keys.js";
 import type { JsonValue, Session, SessionKind, SessionStatus } from "../session/types.js";
 import type { GatewayDeps } from "./_deps.js";
 import { badRequest, optString, readJson } from "./_http.js";
+import { noteAudit } from "./_audit.js";
+import { noteSessions } from "./_request-log.js";
 import { choiceParam, flagParam, guarded, intParam, onlyFields, optStrings, queryOf, refParam, textParam } from "./_admin-params.js";
 
 /** Bound on `limit` and `offset`, only so a number parses exactly: like `sessions list --limit`, a page may be as large as the caller asks. */
@@ -67,7 +69,10 @@ export function sessionsRouter(deps: GatewayDeps): Hono {
       queryOf(c, []);
       const ref = refParam(c);
       const changes = editOf(await readJson(c, deps.maxBodyBytes));
-      return c.json(await manager.edit(ref, changes, { signal: deps.shutdown }));
+      noteAudit(c, { changes: changedFields(changes) });
+      const edited = await manager.edit(ref, changes, { signal: deps.shutdown });
+      noteSessions(c, [{ id: edited.id, key: edited.key }]);
+      return c.json(edited);
     }),
   );
 
@@ -76,6 +81,8 @@ export function sessionsRouter(deps: GatewayDeps): Hono {
     guarded(async (c) => {
       const dryRun = flagParam(queryOf(c, ["dryRun"]), "dryRun");
       let targets = await manager.planDelete({ refs: [refParam(c)] });
+      noteSessions(c, targets);
+      noteAudit(c, { dryRun });
       const id = targets[0]?.id;
       // Not in the middle of a turn: its reply would land in a session that no longer exists.
       if (!dryRun && id !== undefined) targets = await deps.turns.exclusive(id, () => manager.deleteSessions(targets, { signal: deps.shutdown }));
@@ -88,6 +95,7 @@ export function sessionsRouter(deps: GatewayDeps): Hono {
     guarded(async (c) => {
       queryOf(c, []);
       const session = await manager.get(refParam(c), { signal: deps.shutdown });
+      noteSessions(c, [session]);
       // After a running turn, so its reply is cleared too rather than left alone in an empty history.
       const report = await deps.turns.exclusive(session.id, () => manager.clear(session.id, { signal: deps.shutdown }));
       return c.json({ ...report, key: session.key });
@@ -100,6 +108,8 @@ export function sessionsRouter(deps: GatewayDeps): Hono {
       const dryRun = flagParam(queryOf(c, ["dryRun"]), "dryRun");
       // A well-formed id resolves without a lookup: check it exists, so a typo is a 404 and not an empty report.
       const session = await manager.get(refParam(c), { signal: deps.shutdown });
+      noteSessions(c, [session]);
+      noteAudit(c, { dryRun });
       return c.json(await manager.compact({ refs: [session.id], ...(dryRun ? { dryRun: true } : {}), signal: deps.shutdown }));
     }),
   );
@@ -110,9 +120,11 @@ export function sessionsRouter(deps: GatewayDeps): Hono {
       guarded(async (c) => {
         queryOf(c, []);
         const id = await manager.resolve(refParam(c), { signal: deps.shutdown });
+        noteSessions(c, [{ id }]);
         // After a running turn: an archived session refuses the turn's reply.
         const done = await deps.turns.exclusive(id, () => manager.setArchived([id], action, { signal: deps.shutdown }));
         const sessions = done.map((s: Session) => ({ id: s.id, key: s.key, status: s.status }));
+        noteSessions(c, sessions);
         return c.json({ sessions, count: sessions.length });
       }),
     );
@@ -158,6 +170,16 @@ export function editOf(body: Record<string, unknown>): SessionEdit {
   for (const key of unset) if (key in set) throw badRequest(`preference ${key} is both set and unset`);
   for (const p of allow) if (deny.includes(p)) throw badRequest(`tool pattern ${p} is both allowed and denied`);
   return { set, unset, allow, deny, removeAllow, removeDeny, ...(system !== undefined ? { system } : {}) };
+}
+
+/** Which parts of a session an edit touches, by name (preference names, never values), for the audit trail. */
+function changedFields(e: SessionEdit): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(e.set ?? {})) out.push(`set:${k}`);
+  for (const k of e.unset ?? []) out.push(`unset:${k}`);
+  if ((e.allow?.length ?? 0) + (e.deny?.length ?? 0) + (e.removeAllow?.length ?? 0) + (e.removeDeny?.length ?? 0) > 0) out.push("tools");
+  if (e.system !== undefined) out.push("system");
+  return out;
 }
 
 /** Rewords the CLI's flag hint in an import refusal for an HTTP caller. */

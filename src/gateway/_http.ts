@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isOpenclawError, OpenclawError, type ErrorCode } from "../errors.js";
+import { noteError, requestIdOf } from "./_request-log.js";
 
 /** The OpenAI error envelope every gateway error uses, so official clients raise their typed errors. */
 export interface ErrorBody {
@@ -40,9 +41,22 @@ export function classify(err: unknown): { status: ContentfulStatusCode; type: st
   return { status, type, code, message: err.message };
 }
 
+/**
+ * `err` classified for the client of `c`, and recorded for the request's log
+ * line. An unexpected error's message names the request id, the key to its
+ * stack in the gateway log.
+ */
+export function describeError(c: Context, err: unknown): ReturnType<typeof classify> {
+  noteError(c, err);
+  const described = classify(err);
+  const id = requestIdOf(c);
+  if (!isOpenclawError(err) && id !== undefined) described.message = `internal error (request ${id}); the gateway log has the details`;
+  return described;
+}
+
 /** The JSON error response for `err`. */
 export function errorResponse(c: Context, err: unknown): Response {
-  const { status, type, code, message } = classify(err);
+  const { status, type, code, message } = describeError(c, err);
   const body: ErrorBody = { error: { message, type, code, param: null } };
   return c.json(body, status);
 }

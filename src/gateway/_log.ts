@@ -36,6 +36,9 @@ export async function createGatewayLog(options: GatewayLogOptions = {}): Promise
 
 const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
 
+// Fields a readable line drops when its message already says them ("GET /v1/models 200").
+const SAID = new Set(["method", "route", "path", "status", "reason"]);
+
 /** `time level msg key=value …` for a human reading a terminal. */
 function prettyLine(json: string): string {
   let o: Record<string, unknown>;
@@ -44,9 +47,20 @@ function prettyLine(json: string): string {
   } catch {
     return json;
   }
-  const { time, level, msg, ...rest } = o;
+  const { time, level, msg, err, ...rest } = o;
+  const text = String(msg ?? "");
   const fields = Object.entries(rest)
+    .filter(([k, v]) => !(k === "event" && v === "request") && !(SAID.has(k) && text.includes(String(v))))
     .map(([k, v]) => `${k}=${typeof v === "string" ? (/[\s"=]/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
     .join(" ");
-  return `${String(time)} ${LEVELS[Number(level)] ?? String(level)} ${String(msg ?? "")}${fields === "" ? "" : ` ${fields}`}\n`;
+  return `${String(time)} ${LEVELS[Number(level)] ?? String(level)} ${text}${fields === "" ? "" : ` ${fields}`}\n${stackLines(err)}`;
+}
+
+// An error's stack reads best as it is printed by Node: below its line, indented.
+function stackLines(err: unknown): string {
+  if (typeof err !== "object" || err === null) return "";
+  const e = err as { stack?: unknown; message?: unknown; cause?: unknown };
+  const text = typeof e.stack === "string" ? e.stack : typeof e.message === "string" ? e.message : "";
+  const cause = typeof e.cause === "object" && e.cause !== null ? `caused by: ${stackLines(e.cause).trimStart()}` : "";
+  return `${text === "" ? "" : `${text.replace(/^/gm, "    ")}\n`}${cause === "" ? "" : `    ${cause}`}`;
 }

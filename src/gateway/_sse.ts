@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { classify, errorResponse } from "./_http.js";
+import { describeError, errorResponse } from "./_http.js";
 
 /** Writes server-sent events onto a response that is sent only once the first event is ready. */
 export interface SseWriter {
@@ -50,7 +50,7 @@ export async function streamEvents(c: Context, abort: AbortController, produce: 
     },
     async (err: unknown) => {
       if (!started) throw err;
-      const { type, code, message } = classify(err);
+      const { type, code, message } = describeError(c, err);
       await sse.send({ error: { message, type, code, param: null } });
     },
   );

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { parseExport } from "../session/export.js";
 import type { GatewayDeps } from "./_deps.js";
+import { auditTrail, noteAudit } from "./_audit.js";
+import { noteSessions } from "./_request-log.js";
 import { eventsHandler } from "./_admin-events.js";
 import { messagesRouter } from "./_admin-messages.js";
 import { flagParam, guarded, queryOf } from "./_admin-params.js";
@@ -16,6 +18,8 @@ import { forHttp, sessionsRouter } from "./_admin-sessions.js";
 export function adminRouter(deps: GatewayDeps): Hono {
   const { manager } = deps;
   const app = new Hono();
+  // Before the routes: every change through /admin leaves an audit line, refused ones included.
+  app.use("*", auditTrail(deps.log));
   app.route("/", sessionsRouter(deps));
   app.route("/", messagesRouter(deps));
 
@@ -25,6 +29,8 @@ export function adminRouter(deps: GatewayDeps): Hono {
       const overwrite = flagParam(queryOf(c, ["overwrite"]), "overwrite");
       // The whole document is read and checked before the store is touched: a refused import writes nothing.
       const envelope = parseExport(await readText(c, deps.maxBodyBytes, "the export document"), "request body");
+      noteSessions(c, envelope.sessions.map((s) => ({ id: s.id, key: s.key })));
+      noteAudit(c, { overwrite });
       try {
         const report = await manager.importSessions(envelope, { overwrite, signal: deps.shutdown });
         return c.json({ ...report, count: report.imported.length + report.overwritten.length });

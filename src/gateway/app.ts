@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { OpenclawError } from "../errors.js";
 import type { GatewayDeps } from "./_deps.js";
 import { bearerAuth, errorResponse } from "./_http.js";
+import { requestLog } from "./_request-log.js";
 import { adminRouter } from "./admin.js";
 import { dashboardRouter } from "./dashboard/serve.js";
 import { hooksRouter } from "./hooks.js";
@@ -16,6 +17,8 @@ import { responsesRouter } from "./openai/responses.js";
  */
 export function createApp(deps: GatewayDeps, token: string | undefined): Hono {
   const app = new Hono();
+  // First, so every request (refused ones included) gets an id and one log line.
+  app.use("*", requestLog(deps.log));
   app.get("/health", (c) => c.json({ status: "ok" }));
   const auth = bearerAuth(token);
   app.use("/v1/*", auth);

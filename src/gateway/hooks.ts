@@ -5,6 +5,7 @@ import type { ToolCall } from "../session/types.js";
 import type { GatewayDeps } from "./_deps.js";
 import { badRequest, readJson } from "./_http.js";
 import { guarded, onlyFields } from "./_admin-params.js";
+import { noteSessions } from "./_request-log.js";
 
 const INBOUND_FIELDS = ["channel", "senderId", "groupId", "threadId", "text", "idempotencyKey"] as const;
 
@@ -72,6 +73,7 @@ export function hooksRouter(deps: GatewayDeps): Hono {
       const r = await deps.turns.run({ target: { inbound }, input: [message], options: {}, signal: deps.shutdown });
       const session = r.session;
       if (session === undefined) throw new Error("a session turn returned no session");
+      noteSessions(c, [session]);
       const body: InboundReply = {
         sessionId: session.id,
         key: session.key,

@@ -8,6 +8,8 @@ import { EventLog } from "./_events.js";
 import { createGatewayLog, type GatewayLog } from "./_log.js";
 import { TurnRunner } from "./_turn.js";
 
+export { createGatewayLog, type GatewayLog, type GatewayLogOptions } from "./_log.js";
+
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
   manager: SessionManager;

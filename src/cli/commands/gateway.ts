@@ -8,17 +8,20 @@ export interface GatewayFlags {
   host?: string;
   port?: number;
   json?: boolean;
+  logFormat?: "json" | "pretty";
+  logLevel?: "debug" | "info" | "warn" | "error" | "silent";
 }
 
 /**
  * `openclaw gateway`: serves the engine over HTTP on the same state dir and
  * config as every other command, until SIGINT or SIGTERM; then it stops
  * accepting, lets in-flight requests finish (aborting them after a few
- * seconds), closes the store and exits 0.
+ * seconds), closes the store and exits 0. Its log goes to stderr: one JSON
+ * object a line, or a readable line (the default on a terminal).
  */
 export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<void> {
   const { SessionManager } = await import("../../manager/manager.js");
-  const { startGateway } = await import("../../gateway/server.js");
+  const { createGatewayLog, startGateway } = await import("../../gateway/server.js");
   const g = globalFlags(cmd);
   const manager = await SessionManager.open({
     ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}),
@@ -35,7 +38,10 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   const token = envToken !== undefined && envToken !== "" ? envToken : config.auth.token;
   let gateway;
   try {
-    gateway = await startGateway({ manager, host: flags.host ?? config.host, port: flags.port ?? config.port, token });
+    // Flag, then config, then what suits the reader: a person at a terminal, or a log collector.
+    const format = flags.logFormat ?? config.log.format ?? (process.stderr.isTTY ? "pretty" : "json");
+    const log = await createGatewayLog({ format, level: flags.logLevel ?? config.log.level });
+    gateway = await startGateway({ manager, host: flags.host ?? config.host, port: flags.port ?? config.port, token, log });
   } catch (err) {
     await manager.close().catch(() => undefined);
     throw err;
