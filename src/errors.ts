@@ -21,7 +21,11 @@ export type ErrorCode =
   | "ABORTED"
   | "CLOSED"
   | "UPSTREAM"
-  | "UNAUTHORIZED";
+  | "UNAUTHORIZED"
+  /** The gateway refused the request for where it came from (Host, Origin), not for its credentials. */
+  | "FORBIDDEN"
+  /** A request body in a type the route does not read (JSON routes take only application/json). */
+  | "UNSUPPORTED_MEDIA_TYPE";
 
 /**
  * Base class of every error the engine raises deliberately. `message` is one

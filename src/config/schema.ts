@@ -52,6 +52,7 @@ const upstreamModel = z.object({
 });
 
 const PORT = "expected a port number from 0 to 65535";
+const HOST_ENTRY = "expected a host name or host:port, such as gateway.example.com or gateway.example.com:8443 (no scheme, no path)";
 
 /** Schema of `config.json`; every key has a default so a missing file means defaults. */
 export const configSchema = z.object({
@@ -126,6 +127,10 @@ export const configSchema = z.object({
       model: upstreamModel.optional(),
       /** Largest request body accepted, in bytes. */
       maxBodyBytes: intAtLeast(1024).default(8 * 1_048_576),
+      /** Host values (`host` or `host:port`) answered besides the bound loopback names, e.g. a proxy's public name; their origins pass the cross-site check. */
+      allowedHosts: z.array(z.string({ error: HOST_ENTRY }).regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, { error: HOST_ENTRY })).default([]),
+      /** How long a client may take to send a request's headers and body; a slower one is cut off (408). Responses and event streams are not bounded by it. */
+      requestTimeoutMs: intAtLeast(1000).default(30_000),
       /** The gateway's log on stderr; `--log-format` and `--log-level` beat it. */
       log: z
         .object({

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isOpenclawError, OpenclawError, type ErrorCode } from "../errors.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./_json-depth.js";
 import { noteError, requestIdOf } from "./_request-log.js";
 
 /** The OpenAI error envelope every gateway error uses, so official clients raise their typed errors. */
@@ -22,6 +23,8 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   SESSION_EXPIRED: 409,
   LOCK_TIMEOUT: 429,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   UPSTREAM: 502,
   CLOSED: 503,
   STORE_UNAVAILABLE: 503,
@@ -72,7 +75,7 @@ export function badRequest(message: string): OpenclawError {
  * body is never buffered whole.
  */
 export async function readJson(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
-  const text = await readText(c, maxBytes, "a JSON object");
+  const text = await readJsonText(c, maxBytes, "a JSON object");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -81,6 +84,17 @@ export async function readJson(c: Context, maxBytes: number): Promise<Record<str
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("the request body must be a JSON object");
   return value as Record<string, unknown>;
+}
+
+/**
+ * The request body as JSON text, read like {@link readText} and refused with
+ * a 400 when nested deeper than {@link MAX_JSON_DEPTH} (parsing and storing
+ * such a document would exhaust the stack).
+ */
+export async function readJsonText(c: Context, maxBytes: number, what: string): Promise<string> {
+  const text = await readText(c, maxBytes, what);
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw badRequest(`the request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays: flatten it`);
+  return text;
 }
 
 /**

@@ -6,7 +6,7 @@ import { noteSessions } from "./_request-log.js";
 import { eventsHandler } from "./_admin-events.js";
 import { messagesRouter } from "./_admin-messages.js";
 import { flagParam, guarded, queryOf } from "./_admin-params.js";
-import { readText } from "./_http.js";
+import { readJsonText } from "./_http.js";
 import { forHttp, sessionsRouter } from "./_admin-sessions.js";
 
 /**
@@ -28,7 +28,7 @@ export function adminRouter(deps: GatewayDeps): Hono {
     guarded(async (c) => {
       const overwrite = flagParam(queryOf(c, ["overwrite"]), "overwrite");
       // The whole document is read and checked before the store is touched: a refused import writes nothing.
-      const envelope = parseExport(await readText(c, deps.maxBodyBytes, "the export document"), "request body");
+      const envelope = parseExport(await readJsonText(c, deps.maxBodyBytes, "the export document"), "request body");
       noteSessions(c, envelope.sessions.map((s) => ({ id: s.id, key: s.key })));
       noteAudit(c, { overwrite });
       try {

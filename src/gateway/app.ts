@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { OpenclawError } from "../errors.js";
 import type { GatewayDeps } from "./_deps.js";
+import { requestGuard, type GuardOptions } from "./_guard.js";
 import { bearerAuth, errorResponse } from "./_http.js";
 import { requestLog } from "./_request-log.js";
 import { adminRouter } from "./admin.js";
@@ -13,12 +14,15 @@ import { responsesRouter } from "./openai/responses.js";
 
 /**
  * The gateway's hono app: `/health` (open), `/v1` (OpenAI-compatible),
- * `/admin` and `/hooks` behind the bearer token, and one error shape for all.
+ * `/admin` and `/hooks` behind the bearer token, every route but `/health`
+ * behind the request guard, and one error shape for all.
  */
-export function createApp(deps: GatewayDeps, token: string | undefined): Hono {
+export function createApp(deps: GatewayDeps, token: string | undefined, guard: Omit<GuardOptions, "log">): Hono {
   const app = new Hono();
   // First, so every request (refused ones included) gets an id and one log line.
   app.use("*", requestLog(deps.log));
+  // Then, before auth: a request from a hostile page is refused the same with or without a token.
+  app.use("*", requestGuard({ ...guard, log: deps.log }));
   app.get("/health", (c) => c.json({ status: "ok" }));
   const auth = bearerAuth(token);
   app.use("/v1/*", auth);

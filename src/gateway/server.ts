@@ -1,3 +1,4 @@
+import type { ServerOptions } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { OpenclawError } from "../errors.js";
@@ -39,6 +40,17 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * Node's limits on receiving a request: headers and body within `ms`, or a
+ * 408 and the connection closed. They end once the request is received, so
+ * streamed responses and the event stream run as long as they need.
+ * Node checks them on an interval (30 s by default): a short one makes the
+ * bound hold to within a quarter of it.
+ */
+function receiveTimeouts(ms: number): ServerOptions {
+  return { requestTimeout: ms, headersTimeout: Math.min(ms, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(ms / 4))) };
+}
+
 /** Starts the gateway on the manager's store and config. The caller still owns (and closes) the manager. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { manager } = options;
@@ -55,9 +67,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? (await createGatewayLog());
   const events = new EventLog(manager);
   const turns = new TurnRunner(manager, model);
-  const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, options.token);
+  let bound: AddressInfo | undefined;
+  const guard = { checkHost: isLoopback(options.host), allowedHosts: config.allowedHosts, bound: () => bound ?? { address: options.host, port: options.port } };
+  const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, options.token, guard);
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions: receiveTimeouts(config.requestTimeoutMs) }, (info) => {
+      bound = info;
+      resolve(s);
+    });
     s.once("error", (err: NodeJS.ErrnoException) =>
       reject(new OpenclawError("INVALID_ARGUMENT", `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err })),
     );
