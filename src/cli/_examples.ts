@@ -25,7 +25,9 @@ const EXAMPLES: Record<string, readonly string[]> = {
   "sessions compact": ["openclaw sessions compact --dry-run", "openclaw sessions compact dm:telegram:42 --now --focus \"the refund\""],
   status: ["openclaw status", "openclaw status --verbose --json"],
   doctor: ["openclaw doctor", "openclaw doctor --fix", "openclaw --store postgres://openclaw@db.internal/openclaw doctor --json"],
-  gateway: ["openclaw gateway", "OPENCLAW_GATEWAY_TOKEN=$(openssl rand -hex 16) openclaw gateway --host 0.0.0.0 --port 8080"],
+  gateway: ["openclaw gateway", "OPENCLAW_GATEWAY_TOKEN=$(openssl rand -hex 16) openclaw gateway --host 0.0.0.0 --port 8080", "openclaw gateway --log-format json 2>> gateway.log"],
+  security: ["openclaw security audit"],
+  "security audit": ["openclaw security audit", "openclaw security audit --json"],
   store: ["openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw"],
   "store copy": [
     "openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw --dry-run",

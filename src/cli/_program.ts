@@ -79,6 +79,14 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action(async (opts: DoctorFlags, cmd: Command) => (await import("./commands/doctor.js")).runDoctor(opts, cmd));
 
+  program
+    .command("security")
+    .description("check the set-up for what would expose the sessions")
+    .command("audit")
+    .description("file modes, tokens and their scopes, an exposed gateway, plain-http upstreams, encryption at rest: each finding with what to change; exit 1 while one remains")
+    .addOption(jsonOption())
+    .action(async (opts: JsonFlag, cmd: Command) => (await import("./commands/security.js")).runSecurityAudit(opts, cmd));
+
   const store = program.command("store").description("move sessions between stores");
   store
     .command("copy")
