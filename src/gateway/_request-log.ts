@@ -68,8 +68,9 @@ export function routeOf(c: Context): string | null {
  * One log line per request when it ends: method, route pattern, status,
  * milliseconds, session id and credential name when known, the client's
  * address and a fresh request id (also sent back as `x-request-id`).
- * Responses with a 5xx carry the error and its stack; 401 and 403 also get
- * an `auth_failure` line. Never bodies, headers, tokens or query strings.
+ * Responses with a 5xx carry the error and its stack; a refused credential
+ * (401, or 403 for a missing scope) also gets an `auth_failure` line.
+ * Never bodies, headers, tokens or query strings.
  * Event streams are logged when they end (client gone, finished, or the
  * gateway shutting down), with the whole duration.
  */
@@ -123,7 +124,8 @@ function write(log: GatewayLog, c: Context, at: { requestId: string; started: nu
   // Health probes arrive every few seconds: kept out of the default level.
   else if (route === "/health") log.debug(fields, msg);
   else log.info(fields, msg);
-  if (status === 401 || status === 403) {
+  // A 403 before any credential is the request guard's (it logs its own line); after one, a missing scope.
+  if (status === 401 || (status === 403 && credential !== undefined)) {
     // Its own event, so an operator can alert on refused credentials without parsing every request.
     log.warn(
       { event: "auth_failure", requestId, method, route, status, ...(credential !== undefined ? { credential } : {}), ...(remote !== undefined ? { remote } : {}), reason: reasonOf(err) },
