@@ -67,7 +67,8 @@ describe("gateway request guard: hostile pages, rebinding names, slow clients (n
   before(async () => {
     upstream = await startFakeUpstream();
     gw = await startGatewayProcess(
-      { gateway: { requestTimeoutMs: REQUEST_TIMEOUT_MS, model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } } },
+      // No token: the set-up where nothing but the guard stands between a web page and the gateway.
+      { gateway: { auth: { mode: "none" }, requestTimeoutMs: REQUEST_TIMEOUT_MS, model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } } },
       { env: { OPENCLAW_GATEWAY_TOKEN: "" } },
     );
     port = new URL(gw.url).port;
