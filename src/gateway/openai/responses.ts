@@ -5,6 +5,7 @@ import type { NewMessage } from "../../manager/_message.js";
 import { isolatedKey } from "../../session/keys.js";
 import type { GatewayDeps } from "../_deps.js";
 import { badRequest, errorResponse, optBool, optString, readJson } from "../_http.js";
+import { noteError } from "../_request-log.js";
 import { streamEvents } from "../_sse.js";
 import { noModel, type TurnRequest, type TurnResult } from "../_turn.js";
 import { conversationParam, loadConversation } from "./_conversation.js";
@@ -87,6 +88,8 @@ export function responsesRouter(deps: GatewayDeps): Hono {
             r = await deps.turns.run({ ...request, onChunk: (chunk) => events.chunk(chunk) });
           } catch (err) {
             if (!events.started) throw err;
+            // Ended as response.failed, not as an HTTP error: the request's log line still gets the error.
+            noteError(c, err);
             await events.fail(err);
             return;
           }
