@@ -1,13 +1,14 @@
 // Runs the benchmarks of BENCHMARKS.md and writes bench/results/latest.json.
 //   npm run bench                      default sizes (1k and 10k stores)
 //   npm run bench -- --full            adds the 100k store
-//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, summaries, search
+//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, summaries, search, encryption
 // Sizes and repetitions come from BENCH_* variables (see BENCHMARKS.md).
 import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { storeAppends } from "./append-store.js";
 import { durableAppends } from "./appends.js";
+import { encryptionCost } from "./encryption.js";
 import { cliStart, type EmptyListTimes } from "./cli-start.js";
 import { compactAtScale } from "./compact.js";
 import { contextBuild } from "./context.js";
@@ -22,7 +23,7 @@ import { documentBytes, populate } from "./_populate.js";
 import { RSS_METHOD } from "./_spawn.js";
 import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
 
-const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "summaries", "search"] as const;
+const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "summaries", "search", "encryption"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const args = process.argv.slice(2);
@@ -54,6 +55,8 @@ const params = {
   gatewaySessions: envInt("BENCH_GATEWAY_SESSIONS", 100),
   gatewayRequests: envInt("BENCH_GATEWAY_REQUESTS", 3000),
   postgresListSizes: envSizes("BENCH_POSTGRES_LIST_SIZES", [1_000, 100_000]),
+  encryptionAppends: envInt("BENCH_ENCRYPTION_APPENDS", 300),
+  encryptionRounds: envInt("BENCH_ENCRYPTION_ROUNDS", 5),
 };
 
 /** The commit measured, marked dirty when the tree has uncommitted changes (read-only git queries). */
@@ -110,6 +113,10 @@ try {
     log("3. durable appends");
     report(await durableAppends({ single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession }));
     report(await storeAppends({ single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession }));
+  }
+  if (wants("encryption")) {
+    log("11. encryption at rest");
+    report(await encryptionCost({ appends: params.encryptionAppends, rounds: params.encryptionRounds }));
   }
   if (wants("context")) {
     log("4. context build");

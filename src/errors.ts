@@ -25,7 +25,9 @@ export type ErrorCode =
   /** The gateway refused the request for where it came from (Host, Origin), not for its credentials. */
   | "FORBIDDEN"
   /** A request body in a type the route does not read (JSON routes take only application/json). */
-  | "UNSUPPORTED_MEDIA_TYPE";
+  | "UNSUPPORTED_MEDIA_TYPE"
+  /** The store is encrypted and the key it needs is not configured (or another key is). */
+  | "ENCRYPTION_KEY";
 
 /**
  * Base class of every error the engine raises deliberately. `message` is one

@@ -28,10 +28,15 @@ const EXAMPLES: Record<string, readonly string[]> = {
   gateway: ["openclaw gateway", "OPENCLAW_GATEWAY_TOKEN=$(openssl rand -hex 16) openclaw gateway --host 0.0.0.0 --port 8080", "openclaw gateway --log-format json 2>> gateway.log"],
   security: ["openclaw security audit"],
   "security audit": ["openclaw security audit", "openclaw security audit --json"],
-  store: ["openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw"],
+  store: ["openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw", "openclaw store rekey --new-key-file /etc/openclaw/store.key.new"],
   "store copy": [
     "openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw --dry-run",
     "openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw",
+    "openclaw store copy --from ~/.openclaw --to /backup/plain --to-plain",
+  ],
+  "store rekey": [
+    "openclaw store rekey --new-key-env OPENCLAW_NEW_KEY",
+    "openclaw store rekey --new-key-file /etc/openclaw/store.key.new --json",
   ],
   config: ["openclaw config show", "openclaw config validate --config ./config.json"],
   "config show": ["openclaw config show", "openclaw config show --json"],

@@ -20,6 +20,7 @@ import type { SetFlags } from "./commands/set.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { StatusFlags } from "./commands/status.js";
 import type { StoreCopyFlags } from "./commands/store-copy.js";
+import type { StoreRekeyFlags } from "./commands/store-rekey.js";
 
 // Only commander is loaded eagerly: every action imports its own module, so
 // `openclaw sessions list` never loads the code of `import` or `compact`.
@@ -87,15 +88,27 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action(async (opts: JsonFlag, cmd: Command) => (await import("./commands/security.js")).runSecurityAudit(opts, cmd));
 
-  const store = program.command("store").description("move sessions between stores");
+  const store = program.command("store").description("move sessions between stores, rotate the encryption key");
   store
     .command("copy")
     .description("copy every session (pruned history included) from one store to another, then check the copy; safe to re-run")
     .requiredOption("--from <uri>", "source store: file:<dir>, a directory, postgres://… or memory:")
     .requiredOption("--to <uri>", "target store")
     .option("--dry-run", "count what would be copied; write nothing")
+    .option("--from-key-env <name>", "the source's encryption key from this environment variable (default: storage.encryption)")
+    .option("--from-key-file <path>", "the source's encryption key from this file (mode 0600)")
+    .option("--to-key-env <name>", "encrypt the target with the key in this environment variable (default: storage.encryption)")
+    .option("--to-key-file <path>", "encrypt the target with the key in this file (mode 0600)")
+    .option("--to-plain", "write the target unencrypted, whatever storage.encryption says")
     .addOption(jsonOption())
     .action(async (opts: StoreCopyFlags, cmd: Command) => (await import("./commands/store-copy.js")).runStoreCopy(opts, cmd));
+  store
+    .command("rekey")
+    .description("re-encrypt every session with a new key (storage.encryption's key opens the old content; a plain store becomes encrypted); safe to re-run")
+    .option("--new-key-env <name>", "environment variable holding the new 32-byte key (base64 or hex)")
+    .option("--new-key-file <path>", "file (mode 0600) holding the new key")
+    .addOption(jsonOption())
+    .action(async (opts: StoreRekeyFlags, cmd: Command) => (await import("./commands/store-rekey.js")).runStoreRekey(opts, cmd));
 
   const config = program.command("config").description("show or check the configuration");
   config

@@ -54,6 +54,22 @@ const upstreamModel = z.object({
 const PORT = "expected a port number from 0 to 65535";
 const HOST_ENTRY = "expected a host name or host:port, such as gateway.example.com or gateway.example.com:8443 (no scheme, no path)";
 
+const KEY_SOURCE = 'expected {"keyEnv": "VARIABLE"} or {"keyFile": "/absolute/path"} (one of them)';
+
+/** Encryption at rest: where the store's 32-byte key (base64 or hex) comes from. */
+const encryption = z
+  .object(
+    {
+      /** Name of the environment variable holding the key. */
+      keyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+      /** Absolute path of a file (mode 0600) holding the key. */
+      keyFile: z.string({ error: "expected an absolute path" }).startsWith("/", { error: "expected an absolute path" }).optional(),
+    },
+    { error: KEY_SOURCE },
+  )
+  .strict()
+  .refine((e) => (e.keyEnv === undefined) !== (e.keyFile === undefined), { error: KEY_SOURCE });
+
 /** Schema of `config.json`; every key has a default so a missing file means defaults. */
 export const configSchema = z.object({
   sessions: z
@@ -152,6 +168,8 @@ export const configSchema = z.object({
       lockTimeoutMs: intAtLeast(100).default(10_000),
       /** A lock older than this whose holder cannot be confirmed alive is broken. */
       staleLockMs: intAtLeast(1000).default(30_000),
+      /** Off when absent: message contents, summaries, preferences and system prompts sealed with AES-256-GCM under this key. */
+      encryption: encryption.optional(),
     })
     .prefault({}),
 });

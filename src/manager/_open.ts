@@ -5,6 +5,7 @@ import { OpenclawError } from "../errors.js";
 import { locateConfig, locateStore, missingConfig, type ConfigLocation, type StoreLocation } from "../config/locate.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
 import { openStore, type OpenStoreOptions } from "../store/open.js";
+import { loadKeyring } from "../store/encryption.js";
 import type { SessionStore } from "../store/store.js";
 import { ensureDir } from "./_refs.js";
 import type { OpenOptions } from "./types.js";
@@ -74,9 +75,10 @@ export async function locateSettings(options: Pick<OpenOptions, "stateDir" | "co
   return { ...loaded, location: { ...location, store: locateStore(options.storeUri, loaded.config.storage.uri, location.stateDir) } };
 }
 
-/** The options a store is opened with under `config`. */
+/** The options a store is opened with under `config` (its encryption key read now: ENCRYPTION_KEY when it cannot be). */
 export function storeOptions(config: Config, warn: (message: string) => void): OpenStoreOptions {
-  return { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn };
+  const keyring = loadKeyring(config.storage.encryption);
+  return { lockTimeoutMs: config.storage.lockTimeoutMs, staleLockMs: config.storage.staleLockMs, poolMax: config.storage.poolMax, warn, ...(keyring !== undefined ? { keyring } : {}) };
 }
 
 /** Finds and loads the config, reports its warnings, and opens the store (the state dir made 0700 first). */

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenclawError } from "../errors.js";
+import type { Keyring } from "./_crypto.js";
 import type { SessionStore, StoreWarning } from "./store.js";
 
 /** Options every backend understands; each ignores what does not apply to it. */
@@ -15,6 +16,14 @@ export interface OpenStoreOptions {
   watchIntervalMs?: number;
   /** Most connections the store keeps open (postgres backend; default 10). */
   poolMax?: number;
+  /**
+   * Seals message contents, summaries, preferences and system prompts with
+   * these keys (see loadStoreKeyring); without it the store writes plain
+   * content and refuses to open one that records encryption keys.
+   */
+  keyring?: Keyring;
+  /** Opens a store whose recorded keys the keyring holds even when its write key is not among them yet (a rekey). */
+  rekeying?: boolean;
 }
 
 const SCHEME_RE = /^([a-z][a-z0-9+.-]+):/i;

@@ -221,6 +221,19 @@ export interface TextProbeStore {
   mayContain(id: string, text: string, pruned: boolean): Promise<boolean>;
 }
 
+/**
+ * A store that records which keys its encrypted content is sealed with (see
+ * `storage.encryption`), so opening it with another key or none fails
+ * before anything is read or written. Fallback: nothing at rest to encrypt
+ * (the memory store); `store rekey` refuses such a store.
+ */
+export interface EncryptedStore {
+  /** The ids of the keys content may be sealed with; null when the store never held encrypted content. */
+  keyIds(): Promise<string[] | null>;
+  /** Records the key ids (a rekey adds the new one first and drops the old one last); an empty list marks the store plain. */
+  recordKeyIds(ids: readonly string[]): Promise<void>;
+}
+
 const has = (store: object, method: string): boolean => typeof (store as Record<string, unknown>)[method] === "function";
 
 /** True when the store can lock a session across processes. */
@@ -245,3 +258,5 @@ export const canRoute = (s: SessionStore): s is SessionStore & RoutingStore => h
 export const canDescribe = (s: SessionStore): s is SessionStore & DescribedStore => has(s, "describe");
 /** True when the store can rule sessions out of a text search without reading them. */
 export const canProbeText = (s: SessionStore): s is SessionStore & TextProbeStore => has(s, "mayContain");
+/** True when the store records the keys of its encrypted content. */
+export const canEncrypt = (s: SessionStore): s is SessionStore & EncryptedStore => has(s, "keyIds");

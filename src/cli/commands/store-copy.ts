@@ -3,7 +3,8 @@ import { redactStoreUri } from "../../config/redact.js";
 import { OpenclawError } from "../../errors.js";
 import { locateSettings, storeOptions } from "../../manager/_open.js";
 import { copySessions, type CopyReport } from "../../store/copy.js";
-import { openStore } from "../../store/open.js";
+import { Keyring, loadKey } from "../../store/encryption.js";
+import { openStore, type OpenStoreOptions } from "../../store/open.js";
 import type { SessionStore } from "../../store/store.js";
 import { globalFlags } from "../_context.js";
 import { colors, plural, print, printJson, progress, visible, warn } from "../_render.js";
@@ -14,6 +15,11 @@ export interface StoreCopyFlags {
   to: string;
   dryRun?: boolean;
   json?: boolean;
+  fromKeyEnv?: string;
+  fromKeyFile?: string;
+  toKeyEnv?: string;
+  toKeyFile?: string;
+  toPlain?: boolean;
 }
 
 /**
@@ -26,12 +32,13 @@ export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise
   const g = globalFlags(cmd);
   const { config } = await locateSettings({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}) });
   const options = storeOptions(config, warn);
-  const from = await openStore(flags.from, options);
+  // Each side opens with storage.encryption's key unless told otherwise, so a copy can encrypt or decrypt a store.
+  const from = await openStore(flags.from, withKey(options, flags.fromKeyEnv, flags.fromKeyFile, "--from-key"));
   let to: SessionStore | undefined;
   let report: CopyReport;
   const bar = progress(flags.dryRun ? "checking" : "copying");
   try {
-    to = await openStore(flags.to, options);
+    to = await openStore(flags.to, flags.toPlain ? withKey(options, undefined, undefined, "", true) : withKey(options, flags.toKeyEnv, flags.toKeyFile, "--to-key"));
     report = await copySessions(from, to, { ...(flags.dryRun ? { dryRun: true } : {}), onProgress: (done, total) => bar.update(done, total) });
   } finally {
     bar.finish();
@@ -42,6 +49,14 @@ export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise
   if (flags.json) printJson({ ...names, dryRun: flags.dryRun === true, ...report });
   else printReport(report, names, flags.dryRun === true);
   if (bad > 0) process.exitCode = 1;
+}
+
+function withKey(options: OpenStoreOptions, keyEnv: string | undefined, keyFile: string | undefined, flag: string, plain = false): OpenStoreOptions {
+  const { keyring: _configured, ...rest } = options;
+  if (plain) return rest;
+  if (keyEnv === undefined && keyFile === undefined) return options;
+  if (keyEnv !== undefined && keyFile !== undefined) throw new OpenclawError("INVALID_ARGUMENT", `give ${flag}-env or ${flag}-file, not both`);
+  return { ...rest, keyring: new Keyring(loadKey({ keyEnv, keyFile }, keyEnv !== undefined ? `${flag}-env` : `${flag}-file`)) };
 }
 
 function printReport(r: CopyReport, names: { from: string; to: string }, dryRun: boolean): void {

@@ -63,8 +63,8 @@ export class SessionLog {
     private readonly host: LogHost,
     private readonly delayMs: number,
   ) {
-    this.writer = new LogWriter(host.layout.log);
-    this.reader = new LogReader(host.layout.log, this.writer.writer, host.warn);
+    this.writer = new LogWriter(host.layout.log, host.docs.codec);
+    this.reader = new LogReader(host.layout.log, this.writer.writer, host.warn, host.docs.codec);
   }
 
   /** Creates the log directory and recovers: records of writers that are gone are written into their documents. */
@@ -137,7 +137,7 @@ export class SessionLog {
         ),
       );
       if (applied > 0) {
-        const bytes = await this.host.docs.write(id, JSON.stringify(session));
+        const bytes = await this.host.docs.write(session);
         await this.host.indexPut(toSummary(session, bytes), r.session.status);
       }
       this.reader.covered(id, session.revision);

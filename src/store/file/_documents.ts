@@ -7,6 +7,7 @@ import type { Session } from "../../session/types.js";
 import { loadSchemas, type Schemas } from "../../session/_schemas.js";
 import { SESSION_FORMAT_VERSION, type SessionStatus } from "../../session/types.js";
 import { describeIssues, oneLine } from "../_document.js";
+import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 import type { StoreWarning } from "../store.js";
 import { ensureDir, errnoOf, ignoreMissing, readHead, readNoFollow, writeAtomic } from "./_fs.js";
 import type { Layout } from "./_paths.js";
@@ -35,11 +36,15 @@ export class DocumentFiles {
   constructor(
     private readonly layout: Layout,
     private readonly warn: StoreWarning,
+    /** How content is stored: sealed when the store is encrypted. */
+    readonly codec: ContentCodec = PLAIN_CODEC,
   ) {}
 
   /**
    * Reads and validates a document. A corrupt one is moved to quarantine
-   * (unless `dryRun`) and reported, never returned.
+   * (unless `dryRun`) and reported, never returned. One sealed with a key
+   * this store does not hold throws ENCRYPTION_KEY and stays where it is:
+   * it is not damaged.
    */
   async read(id: string, dryRun = false): Promise<DocRead> {
     const path = this.layout.doc(id);
@@ -53,7 +58,7 @@ export class DocumentFiles {
         file = { data: Buffer.alloc(0), ino: -1, size: 0, mtimeMs: 0, isFile: false };
       }
       if (file === undefined) return { state: "absent" };
-      const checked = file.isFile ? validate(id, file.data, await loadSchemas()) : { ok: false as const, reason: "not a regular file" };
+      const checked = file.isFile ? validate(id, file.data, await loadSchemas(), this.codec) : { ok: false as const, reason: "not a regular file" };
       if (checked.ok) return { state: "ok", session: checked.session, bytes: file.size };
       if (dryRun) return { state: "corrupt", reason: checked.reason, quarantinedAs: undefined };
       const moved = await this.quarantine(path, file.ino, file.size, file.mtimeMs, checked.reason);
@@ -91,8 +96,10 @@ export class DocumentFiles {
     return full.state === "ok" ? { revision: full.session.revision, status: full.session.status, size: full.bytes } : null;
   }
 
-  /** Writes the serialized document atomically; returns its size in bytes. */
-  async write(id: string, json: string): Promise<number> {
+  /** Writes the document atomically in its stored form; returns its size in bytes. */
+  async write(session: Session): Promise<number> {
+    const id = session.id;
+    const json = JSON.stringify(this.codec.sealSession(session));
     await writeAtomic(this.layout.doc(id), json, id);
     return Buffer.byteLength(json, "utf8");
   }
@@ -135,8 +142,12 @@ export class DocumentFiles {
   }
 }
 
-/** Parses and validates a document's bytes against the schema and the id its file name promises. */
-export function validate(id: string, data: Buffer, schemas: Schemas): { ok: true; session: Session } | { ok: false; reason: string } {
+/**
+ * Parses and validates a document's bytes against the schema and the id its
+ * file name promises, opening sealed content first (ENCRYPTION_KEY is thrown,
+ * not returned: a document the key cannot open is not corrupt).
+ */
+export function validate(id: string, data: Buffer, schemas: Schemas, codec: ContentCodec = PLAIN_CODEC): { ok: true; session: Session } | { ok: false; reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(data.toString("utf8"));
@@ -146,6 +157,7 @@ export function validate(id: string, data: Buffer, schemas: Schemas): { ok: true
   if (typeof value === "object" && value !== null && "version" in value && !schemas.READABLE_VERSIONS.includes(value.version as number)) {
     return { ok: false, reason: `unsupported format version ${oneLine(JSON.stringify(value.version) ?? "?", 40)}` };
   }
+  value = codec.openSession(value, `sessions/${id}.json`);
   const parsed = schemas.parseStoredSession(value);
   if (!parsed.success) return { ok: false, reason: `invalid document: ${describeIssues(parsed.error)}` };
   if (parsed.data.id !== id) return { ok: false, reason: `holds session ${describe(parsed.data.id)}, not the one its name says` };

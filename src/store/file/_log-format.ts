@@ -1,6 +1,7 @@
 import { crc32 } from "node:zlib";
 import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionStatus, SessionSummary } from "../../session/types.js";
+import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 
 // A log record is one frame: u32 payload length, u32 CRC-32 of the payload
 // (both little-endian), then the payload, JSON in UTF-8. The length lets a
@@ -53,9 +54,9 @@ export function recordOf(saved: Session, added: Message[], previous: { status: S
   return { id: saved.id, base: saved.revision - 1, rev: saved.revision, after, ps: previous.status, h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context }, m: added, s: summary };
 }
 
-/** Encodes a record as one frame. */
-export function encodeRecord(record: LogRecord): Buffer {
-  const json = JSON.stringify(record);
+/** Encodes a record as one frame, its messages in their stored form (sealed when the codec encrypts). */
+export function encodeRecord(record: LogRecord, codec: ContentCodec = PLAIN_CODEC): Buffer {
+  const json = JSON.stringify(codec.encrypts ? { ...record, m: record.m.map((m) => codec.sealMessage(m)) } : record);
   // Encoded straight into the frame: one buffer, no copy.
   const length = Buffer.byteLength(json, "utf8");
   const frame = Buffer.allocUnsafe(FRAME_HEADER + length);
@@ -84,7 +85,7 @@ export interface Decoded {
  * writer's records are written in order, so nothing after a bad frame can
  * be trusted to follow the ones before it.
  */
-export function decodeFrames(data: Buffer, base: number): Decoded {
+export function decodeFrames(data: Buffer, base: number, codec: ContentCodec = PLAIN_CODEC): Decoded {
   const records: Decoded["records"] = [];
   let at = 0;
   while (at < data.length) {
@@ -96,7 +97,7 @@ export function decodeFrames(data: Buffer, base: number): Decoded {
     if (data.length - at - FRAME_HEADER < length) return { records, consumed: at, stop: "partial" };
     const payload = data.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
     if (crc32(payload) !== data.readUInt32LE(at + 4)) return { records, consumed: at, stop: "damaged" };
-    const record = parseRecord(payload);
+    const record = parseRecord(payload, codec);
     if (record === undefined) return { records, consumed: at, stop: "damaged" };
     records.push({ record, offset: base + at, bytes: FRAME_HEADER + length });
     at += FRAME_HEADER + length;
@@ -119,8 +120,10 @@ const isRev = (n: unknown): n is number => typeof n === "number" && Number.isSaf
 
 // A checksum-valid payload was written by a store, so only the fields that
 // steer replay are checked here; messages were validated before they were
-// logged and are validated again with the document when it is read.
-function parseRecord(payload: Buffer): LogRecord | undefined {
+// logged and are validated again with the document when it is read. Sealed
+// messages are opened here: a key that is not held throws (ENCRYPTION_KEY)
+// rather than making the frame look damaged, which would end recovery there.
+function parseRecord(payload: Buffer, codec: ContentCodec): LogRecord | undefined {
   let v: unknown;
   try {
     v = JSON.parse(payload.toString("utf8"));
@@ -132,6 +135,7 @@ function parseRecord(payload: Buffer): LogRecord | undefined {
   if (typeof o.id !== "string" || !isRev(o.base) || !isRev(o.rev) || o.rev !== o.base + 1) return undefined;
   if (!Array.isArray(o.m) || typeof o.h !== "object" || o.h === null || typeof o.s !== "object" || o.s === null) return undefined;
   if (o.after !== null && typeof o.after !== "string") return undefined;
+  o.m = o.m.map((m: unknown) => codec.openMessage(m, `sessions/log: a record of session ${o.id as string}`));
   return v as LogRecord;
 }
 

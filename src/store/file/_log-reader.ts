@@ -4,6 +4,7 @@ import { storageError } from "../../errors.js";
 import type { Session } from "../../session/types.js";
 import type { StoreWarning } from "../store.js";
 import { errnoOf } from "./_fs.js";
+import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 import { applyRecord, continues, decodeFrames, FRAME_HEADER, type Decoded, type LogRecord } from "./_log-format.js";
 import { parseSegmentName, type Written } from "./_log.js";
 import { pidAlive } from "./_pid.js";
@@ -47,6 +48,7 @@ export class LogReader {
     private readonly dir: string,
     private readonly ownWriter: string,
     private readonly warn: StoreWarning,
+    private readonly codec: ContentCodec = PLAIN_CODEC,
   ) {}
 
   /** Registers a listener for records as they are learnt; returns its removal. */
@@ -215,7 +217,7 @@ export class LogReader {
       while (seg.offset < st.size) {
         const want = Math.min(st.size - seg.offset, window);
         const data = readAt(fd, seg.offset, want);
-        const decoded = decodeFrames(data, seg.offset);
+        const decoded = decodeFrames(data, seg.offset, this.codec);
         for (const r of decoded.records) this.learn(r.record, name, r.bytes, seg, own);
         seg.offset += decoded.consumed;
         last = { data, decoded };

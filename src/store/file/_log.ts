@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { storageError } from "../../errors.js";
 import { closeQuietly, FILE_MODE, fsyncDir, writeAll } from "./_fs.js";
 import { encodeRecord, type LogRecord } from "./_log-format.js";
+import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -77,7 +78,10 @@ export class LogWriter {
   private zeroedTo = 0;
   private seq = 0;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly codec: ContentCodec = PLAIN_CODEC,
+  ) {}
 
   /** The segment being written, if one is open. */
   get active(): string | undefined {
@@ -95,7 +99,7 @@ export class LogWriter {
    * meantime shares its write and fdatasync.
    */
   append(record: LogRecord): Promise<Written> {
-    const frame = encodeRecord(record);
+    const frame = encodeRecord(record, this.codec);
     return new Promise<Written>((resolve, reject) => {
       this.queue.push({ frame, resolve, reject });
       if (this.flushing || this.scheduled) return;

@@ -1,4 +1,5 @@
 import { OpenclawError } from "../../errors.js";
+import type { Keyring } from "../_crypto.js";
 import type { StoreWarning } from "../store.js";
 
 /** Options of {@link FileStore}. */
@@ -17,6 +18,10 @@ export interface FileStoreOptions {
   watchIntervalMs?: number;
   /** Longest delay between an append and the checkpoint that writes it into the session's JSON document (default 1 s). */
   checkpointMs?: number;
+  /** Seals content with these keys (see OpenStoreOptions.keyring). */
+  keyring?: Keyring;
+  /** Accepts a write key the store does not record yet (a rekey). */
+  rekeying?: boolean;
 }
 
 /** How long `withLock` waits for another process by default. */

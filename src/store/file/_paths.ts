@@ -26,6 +26,8 @@ export class Layout {
   readonly journal: string;
   /** The append log's segments (one writer per segment). */
   readonly log: string;
+  /** The ids of the keys the store's content is sealed with (absent: never encrypted). */
+  readonly keys: string;
 
   constructor(root: string) {
     this.root = root;
@@ -34,6 +36,7 @@ export class Layout {
     this.snapshot = join(this.sessions, "index.json");
     this.journal = join(this.sessions, "index.journal");
     this.log = join(this.sessions, "log");
+    this.keys = join(this.sessions, "encryption.json");
   }
 
   /** The session document. */

@@ -10,13 +10,16 @@ export function probeable(needle: string): boolean {
   return PLAIN.test(needle);
 }
 
+/** What only a sealed value's field name looks like in raw JSON (inside a string the quotes would be escaped). */
+const SEALED = '"sealed":"';
+
 const patterns = new Map<string, RegExp>();
 
 /**
  * False only when the file at `path` certainly holds no `needle`, matched
  * exactly as search matches message text (a case-insensitive regular
  * expression of the escaped needle). A file with `\u` escapes (a hand edit) or one
- * that cannot be read answers true: the caller then reads it properly. A
+ * that cannot be read, or one holding sealed (encrypted) content, answers true: the caller then reads it properly. A
  * missing file answers `ifMissing`.
  */
 export async function rawMayContain(path: string, needle: string, ifMissing: boolean): Promise<boolean> {
@@ -27,7 +30,8 @@ export async function rawMayContain(path: string, needle: string, ifMissing: boo
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "ENOENT" ? ifMissing : true;
   }
-  if (raw.includes("\\u")) return true;
+  // Sealed content cannot be looked at without its key: the caller reads (and decrypts) it.
+  if (raw.includes("\\u") || raw.includes(SEALED)) return true;
   let re = patterns.get(needle);
   if (re === undefined) {
     if (patterns.size > 64) patterns.clear();

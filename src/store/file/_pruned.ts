@@ -5,10 +5,11 @@ import { storageError } from "../../errors.js";
 import type { Message } from "../../session/types.js";
 import { loadSchemas } from "../../session/_schemas.js";
 import type { StoreWarning } from "../store.js";
+import { looksSealed, PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 import { appendLines, errnoOf, readNoFollow, writeAtomic } from "./_fs.js";
 
-function toLines(messages: readonly Message[]): string {
-  return messages.map((m) => `${JSON.stringify(m)}\n`).join("");
+function toLines(messages: readonly Message[], codec: ContentCodec): string {
+  return messages.map((m) => `${JSON.stringify(codec.sealMessage(m))}\n`).join("");
 }
 
 /**
@@ -19,16 +20,17 @@ function toLines(messages: readonly Message[]): string {
  * still in the document, which is written after the log, and it is cut off
  * first.
  */
-export async function appendPrunedLog(path: string, messages: readonly Message[]): Promise<void> {
+export async function appendPrunedLog(path: string, messages: readonly Message[], codec: ContentCodec = PLAIN_CODEC): Promise<void> {
   if (messages.length === 0) return;
   await cutTornTail(path);
-  await appendLines(path, toLines(messages), true);
+  await appendLines(path, toLines(messages, codec), true);
 }
 
-/** True when `line` is one stored message (doctor reads pruned logs with the same test). */
+/** True when `line` is one stored message, plain or sealed (doctor reads pruned logs with the same test, without the key). */
 export function isMessage(line: string, schema: { safeParse(v: unknown): { success: boolean } }): boolean {
   try {
-    return schema.safeParse(JSON.parse(line)).success;
+    const v: unknown = JSON.parse(line);
+    return looksSealed(v) || schema.safeParse(v).success;
   } catch {
     return false;
   }
@@ -77,7 +79,7 @@ async function cutTornTail(path: string): Promise<void> {
  * message (a crash can tear the last append) is skipped with a warning
  * rather than making the whole history unreadable.
  */
-export async function readPrunedLog(path: string, warn: StoreWarning): Promise<Message[]> {
+export async function readPrunedLog(path: string, warn: StoreWarning, codec: ContentCodec = PLAIN_CODEC): Promise<Message[]> {
   let file;
   try {
     file = await readNoFollow(path);
@@ -101,6 +103,8 @@ export async function readPrunedLog(path: string, warn: StoreWarning): Promise<M
     } catch {
       value = undefined;
     }
+    // A sealed line the key cannot open throws: skipping it would lose history silently.
+    value = codec.openMessage(value, `sessions/${basename(path)}`);
     const parsed = messageSchema.safeParse(value);
     if (!parsed.success) {
       if (i !== unterminated) warn(`sessions/${basename(path)}: line ${i + 1} is not a valid message (interrupted write?); skipped`);
@@ -113,7 +117,7 @@ export async function readPrunedLog(path: string, warn: StoreWarning): Promise<M
 }
 
 /** Replaces a pruned-history log atomically; an empty one is removed. */
-export async function replacePrunedLog(path: string, stem: string, messages: readonly Message[]): Promise<void> {
+export async function replacePrunedLog(path: string, stem: string, messages: readonly Message[], codec: ContentCodec = PLAIN_CODEC): Promise<void> {
   if (messages.length === 0) {
     try {
       await rm(path, { force: true });
@@ -122,5 +126,5 @@ export async function replacePrunedLog(path: string, stem: string, messages: rea
     }
     return;
   }
-  await writeAtomic(path, toLines(messages), stem);
+  await writeAtomic(path, toLines(messages, codec), stem);
 }

@@ -24,6 +24,7 @@ import type {
   SessionStore,
   SizedStore,
   StatsStore,
+  EncryptedStore,
   StoreChange,
   StoreStats,
   StoreWarning,
@@ -46,6 +47,8 @@ import { DEFAULT_CHECKPOINT_MS, SessionLog } from "./_checkpoint.js";
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_LOCK_MS, positive, type FileStoreOptions } from "./_options.js";
 import { overlay, pendingFresh } from "./_overlay.js";
 import { recordOf } from "./_log-format.js";
+import { ContentCodec } from "../_crypto.js";
+import { KeyFile } from "./_keys.js";
 
 export type { FileStoreOptions } from "./_options.js";
 
@@ -58,7 +61,7 @@ export type { FileStoreOptions } from "./_options.js";
  * not absorbed yet.
  */
 export class FileStore
-  implements SessionStore, LockingStore, AppendingStore, MaintainableStore, SizedStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore
+  implements SessionStore, LockingStore, AppendingStore, MaintainableStore, SizedStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore, EncryptedStore
 {
   /** Backend name. */
   readonly kind = "file";
@@ -79,6 +82,7 @@ export class FileStore
   private readonly probe = new TextProbe(() => this.log.reader, () => this.layout);
   /** Turn leases as `sessions/<id>.turn` files, changed under the session lock. */
   readonly turnLeases: TurnLeases;
+  private readonly keys: KeyFile;
 
   constructor(options: FileStoreOptions) {
     if (typeof options.dir !== "string" || options.dir.trim() === "") {
@@ -92,7 +96,9 @@ export class FileStore
       lockTimeoutMs: positive("lockTimeoutMs", options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS),
       staleLockMs: positive("staleLockMs", options.staleLockMs, DEFAULT_STALE_LOCK_MS),
     });
-    this.docs = new DocumentFiles(this.layout, this.warn);
+    const codec = new ContentCodec(options.keyring);
+    this.keys = new KeyFile(this.layout, this.dir, codec, options.rekeying === true);
+    this.docs = new DocumentFiles(this.layout, this.warn, codec);
     const foldBytes = positive("journalFoldBytes", options.journalFoldBytes, DEFAULT_FOLD_BYTES);
     this.index = new SessionIndex(this.layout, (fn) => this.indexLocked(fn), this.docs, this.warn, foldBytes);
     this.watcher = new IndexWatcher({
@@ -122,6 +128,8 @@ export class FileStore
   /** Creates the directories (0700) and an empty index if needed; every method awaits it. */
   ready(): Promise<void> {
     this.initializing ??= (async () => {
+      // Before anything is created or recovered: a store opened with the wrong key (or none) writes nothing.
+      await this.keys.check();
       await ensureDir(this.layout.root, false, true);
       await ensureDir(this.layout.sessions, true);
       await ensureDir(this.layout.quarantine, true);
@@ -177,13 +185,14 @@ export class FileStore
       const before = await this.log.stored(doc.id);
       const stored = before?.revision ?? null;
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
+      await this.keys.beforeWrite();
       this.log.forget(doc.id);
       // Folded messages go to the log first, flushed: a crash before the
       // document is written leaves them in both places, and the log keeps
       // each id once (export leaves out ids still in the document), so
       // nothing is lost or doubled.
-      if (append !== undefined) await appendPrunedLog(this.layout.pruned(doc.id), append);
-      const bytes = await this.docs.write(doc.id, JSON.stringify(doc));
+      if (append !== undefined) await appendPrunedLog(this.layout.pruned(doc.id), append, this.docs.codec);
+      const bytes = await this.docs.write(doc);
       // The document is past every record of the session, so none applies any more.
       this.log.reader.covered(doc.id, doc.revision);
       // Noted before the journal line exists, so no poll of our own watcher can see the change first.
@@ -193,7 +202,7 @@ export class FileStore
         // a crash in between keeps the previous log, stale but whole, where
         // replacing it first could destroy history the document still
         // describes as pruned.
-        if (replace !== undefined) await replacePrunedLog(this.layout.pruned(doc.id), `${doc.id}.pruned`, replace);
+        if (replace !== undefined) await replacePrunedLog(this.layout.pruned(doc.id), `${doc.id}.pruned`, replace, this.docs.codec);
       } finally {
         // The document is saved either way, so the index must say so.
         await this.index.safely(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }, before?.status ?? null));
@@ -248,7 +257,7 @@ export class FileStore
     this.open();
     assertValidId(id);
     await this.ready();
-    return readPrunedLog(this.layout.pruned(id), this.warn);
+    return readPrunedLog(this.layout.pruned(id), this.warn, this.docs.codec);
   }
 
   /**
@@ -338,6 +347,7 @@ export class FileStore
       const stored = await this.log.stored(id);
       if (stored?.revision !== expectedRevision) throw conflictError(id, stored?.revision ?? null, expectedRevision);
       if (base < 0) throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${id} must end its history; nothing was written`, { userError: false });
+      await this.keys.beforeWrite();
       const rev = expectedRevision + 1;
       const saved: Session = { ...session, version: SESSION_FORMAT_VERSION, revision: rev, messages: [...session.messages.slice(0, base), ...added] };
       this.watcher.noteOwn(id, rev);
@@ -362,6 +372,19 @@ export class FileStore
     this.open();
     if (typeof key !== "string" || key === "") throw new OpenclawError("INVALID_ARGUMENT", "a routing key is required to find its live session");
     return this.withLock(routeLockId(key), () => findOrCreateLiveLocked(this, key, expiryCutoff, create, async (q) => applyListQuery(await this.entries(), q)));
+  }
+
+  /** The ids of the keys content is sealed with, from `sessions/encryption.json`; null when the store was never encrypted. */
+  async keyIds(): Promise<string[] | null> {
+    this.open();
+    return this.keys.read();
+  }
+
+  /** Records the key ids atomically (an empty list removes the record). */
+  async recordKeyIds(ids: readonly string[]): Promise<void> {
+    this.open();
+    await this.ready();
+    await this.keys.write(ids);
   }
 
   /** Checkpoints every pending append into its document, stops watching; every later call rejects with CLOSED. Idempotent. */

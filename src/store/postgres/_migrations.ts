@@ -175,4 +175,15 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: "encryption key ids",
+    statements: [
+      // The ids (digests, never the keys) of the keys content is sealed with;
+      // no row: the store never held encrypted content. Two rows only while
+      // a rekey runs. A store opened with another key, or none, refuses
+      // before it reads or writes a session.
+      `CREATE TABLE encryption_keys (key_id text COLLATE "C" PRIMARY KEY)`,
+    ],
+  },
 ];

@@ -1,5 +1,6 @@
 import { sessionTokens } from "../../session/derived.js";
 import type { Message, Session, SessionStatus, SessionSummary } from "../../session/types.js";
+import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 
 /** A session's columns, ready as query parameters (see the INSERT and UPDATE in _sql.ts). */
 export interface SessionColumns {
@@ -41,11 +42,11 @@ export interface MessageRows {
  * `messages` in full; `withSummary: false` leaves the summary columns out
  * (an append does not change the summary).
  */
-export function sessionColumns(doc: Session, messages: readonly Message[] = doc.messages, withSummary = true): SessionColumns {
+export function sessionColumns(doc: Session, messages: readonly Message[] = doc.messages, withSummary = true, codec: ContentCodec = PLAIN_CODEC): SessionColumns {
   // The places of the messages and the summary in the document are kept (an
   // empty array, null), so the document reassembles in the order it was written.
-  const header = JSON.stringify({ ...doc, messages: [], summary: null });
-  const summary = withSummary ? (doc.summary === null ? null : JSON.stringify(doc.summary)) : undefined;
+  const header = JSON.stringify({ ...codec.sealHead(doc), messages: [], summary: null });
+  const summary = withSummary ? (doc.summary === null ? null : JSON.stringify(codec.sealSummary(doc.summary))) : undefined;
   const summaryBytes = summary === undefined || summary === null ? 0 : Buffer.byteLength(summary, "utf8") - "null".length;
   return {
     ...(summary !== undefined ? { summary, summaryBytes } : {}),
@@ -69,11 +70,11 @@ export function sessionColumns(doc: Session, messages: readonly Message[] = doc.
   };
 }
 
-/** Rows of `messages`, in order. */
-export function messageRows(messages: readonly Message[]): MessageRows {
+/** Rows of `messages`, in order, in their stored form. */
+export function messageRows(messages: readonly Message[], codec: ContentCodec = PLAIN_CODEC): MessageRows {
   const rows: MessageRows = { docs: [], ids: [], clientIds: [], bytes: 0 };
   for (const m of messages) {
-    const text = JSON.stringify(m);
+    const text = JSON.stringify(codec.sealMessage(m));
     rows.docs.push(text);
     rows.ids.push(m.id);
     rows.clientIds.push(m.clientId ?? null);

@@ -3,12 +3,17 @@ import type { PoolClient } from "pg";
 import type { Message, Session } from "../../session/types.js";
 import { conflictError, inferReason, prepareDocument, prepareMessages } from "../_document.js";
 import type { ChangeReason, Commit, PrunedChange } from "../store.js";
+import type { ContentCodec } from "../_crypto.js";
 import { errorCode } from "./_errors.js";
 import { messageRows, sessionColumns, type MessageRows, type SessionColumns } from "./_rows.js";
 import * as sql from "./_sql.js";
 
 /** What the write paths need from their store. */
 export interface WriteContext {
+  /** How content is stored (sealed when the store is encrypted). */
+  codec: ContentCodec;
+  /** Resolves before this instance's first write once the store's key record agrees with the codec (see EncryptedStore). */
+  beforeWrite(): Promise<void>;
   /** Runs `fn` in one transaction on one pooled connection. */
   tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T>;
   /** Runs one statement (its own transaction) on any pooled connection; a `name` makes it a prepared statement each connection parses once. */
@@ -34,18 +39,18 @@ async function storedRevision(ctx: WriteContext, id: string): Promise<number | n
   return row?.revision ?? null;
 }
 
-async function insertMessages(c: PoolClient, id: string, messages: readonly Message[], firstSeq: number): Promise<void> {
+async function insertMessages(c: PoolClient, codec: ContentCodec, id: string, messages: readonly Message[], firstSeq: number): Promise<void> {
   if (messages.length === 0) return;
-  const rows = messageRows(messages);
+  const rows = messageRows(messages, codec);
   await c.query(sql.INSERT_MESSAGES, [id, firstSeq, rows.docs, rows.ids, rows.clientIds]);
 }
 
-async function writePruned(c: PoolClient, id: string, pruned: PrunedChange | undefined): Promise<void> {
+async function writePruned(c: PoolClient, codec: ContentCodec, id: string, pruned: PrunedChange | undefined): Promise<void> {
   if (pruned === undefined) return;
   const list = "append" in pruned ? pruned.append : pruned.replace;
   if ("replace" in pruned) await c.query(sql.DELETE_PRUNED, [id]);
   if (list.length === 0) return;
-  const rows = messageRows(list);
+  const rows = messageRows(list, codec);
   await c.query(sql.APPEND_PRUNED, [id, rows.docs, rows.ids]);
 }
 
@@ -93,15 +98,16 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
   const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
   const p = change.pruned;
   const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: await prepareMessages(doc.id, p.append) } : { replace: await prepareMessages(doc.id, p.replace) };
-  const cols = sessionColumns(doc);
-  const rows = messageRows(doc.messages);
+  await ctx.beforeWrite();
+  const cols = sessionColumns(doc, doc.messages, true, ctx.codec);
+  const rows = messageRows(doc.messages, ctx.codec);
   const attempt = async (claim: sql.Claim): Promise<Session> => {
     const reason = await ctx.tx(async (c) => {
       let reason = change.reason;
       if (expectedRevision === null) {
         const ins = sql.insertSession(cols, rows, claim);
         await c.query(ins.text, ins.values);
-        await insertMessages(c, doc.id, doc.messages, 1);
+        await insertMessages(c, ctx.codec, doc.id, doc.messages, 1);
         reason ??= "created";
       } else {
         const locked = (await c.query<{ revision: number; status: Session["status"]; message_count: number; next_seq: string }>(sql.LOCK_SESSION, [doc.id])).rows[0];
@@ -109,7 +115,7 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
         reason ??= inferReason({ status: locked.status, messageCount: locked.message_count }, { status: doc.status, messageCount: doc.messages.length });
         await syncMessages(c, cols, rows, Number(locked.next_seq));
       }
-      await writePruned(c, doc.id, pruned);
+      await writePruned(c, ctx.codec, doc.id, pruned);
       return reason;
     });
     ctx.notify(doc.id, doc.key, doc.revision, reason);
@@ -136,8 +142,9 @@ export async function appendDocument(ctx: WriteContext, session: Session, expect
   const part = await prepareDocument({ ...session, messages: [...messages] }, expectedRevision + 1);
   // The stored messages are usually the manager's cached, frozen copies: shared, not cloned (an append must not cost O(history)).
   const doc: Session = { ...part, messages: [...earlier.map((m) => (Object.isFrozen(m) ? m : structuredClone(m))), ...part.messages] };
-  const cols = sessionColumns(doc, doc.messages, false);
-  const rows = messageRows(part.messages);
+  await ctx.beforeWrite();
+  const cols = sessionColumns(doc, doc.messages, false, ctx.codec);
+  const rows = messageRows(part.messages, ctx.codec);
   const values: unknown[] = [
     doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,
     cols.messageCount, cols.tokens, cols.header, cols.headerBytes, rows.bytes, rows.docs, rows.ids, rows.clientIds,
@@ -157,13 +164,14 @@ export async function appendDocument(ctx: WriteContext, session: Session, expect
  */
 export async function createLive(ctx: WriteContext, key: string, cutoffMs: number | null, draft: Session): Promise<Session | undefined> {
   const doc = await prepareDocument(draft, 1);
-  const cols = sessionColumns(doc);
-  const rows = messageRows(doc.messages);
+  await ctx.beforeWrite();
+  const cols = sessionColumns(doc, doc.messages, true, ctx.codec);
+  const rows = messageRows(doc.messages, ctx.codec);
   const made = await ctx.tx(async (c) => {
     await c.query(sql.RELEASE_STALE_CLAIM, [key, cutoffMs]);
     const ins = sql.insertSession({ ...cols, key, live: true }, rows, "or-nothing");
     if ((await c.query(ins.text, ins.values)).rowCount !== 1) return false;
-    await insertMessages(c, doc.id, doc.messages, 1);
+    await insertMessages(c, ctx.codec, doc.id, doc.messages, 1);
     return true;
   });
   if (!made) return undefined;

@@ -4,6 +4,7 @@ import { OpenclawError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { closedError } from "../_document.js";
+import { checkKeyIds, ContentCodec, type Keyring } from "../_crypto.js";
 import { validateListQuery } from "../_query.js";
 import type {
   AppendingStore,
@@ -21,6 +22,7 @@ import type {
   SessionStore,
   SizedStore,
   StatsStore,
+  EncryptedStore,
   StoreChange,
   StoreDescription,
   StoreStats,
@@ -44,6 +46,10 @@ export interface PostgresStoreOptions {
   warn?: StoreWarning;
   /** Most connections the pool keeps open (default {@link DEFAULT_POOL_MAX}); the change listener holds one more while anyone watches. */
   poolMax?: number;
+  /** Seals content with these keys (see OpenStoreOptions.keyring). */
+  keyring?: Keyring;
+  /** Accepts a write key the store does not record yet (a rekey). */
+  rekeying?: boolean;
 }
 
 /** Connections a store keeps open unless `poolMax` says otherwise. */
@@ -67,7 +73,9 @@ const cutoffMs = (cutoff: string | null | undefined): number | null => (cutoff =
  * several instances are ordered by the revision check and the manager's
  * optimistic retries, which cost no extra round trip when nobody races.
  */
-export class PostgresStore implements SessionStore, AppendingStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore, DescribedStore, SizedStore, MaintainableStore {
+export class PostgresStore
+  implements SessionStore, AppendingStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore, DescribedStore, SizedStore, MaintainableStore, EncryptedStore
+{
   /** Backend name. */
   readonly kind = "postgres";
   private closed = false;
@@ -79,6 +87,10 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   private readonly writes: WriteContext;
   /** Turn leases as rows (see _leases.ts). */
   readonly turnLeases: TurnLeases;
+  private readonly codec: ContentCodec;
+  private readonly rekeying: boolean;
+  /** Set once this instance's first write found the key record agreeing. */
+  private keysConfirmed: Promise<void> | undefined;
 
   /** Use {@link openPostgresStore}, which migrates the schema first. */
   constructor(
@@ -95,6 +107,8 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       describe: (err) => storeError(err, "listen for changes", target.location, target.secrets).message,
     });
     const warn = options.warn ?? (() => {});
+    this.codec = new ContentCodec(options.keyring);
+    this.rekeying = options.rekeying === true;
     this.outbox = new NotifyOutbox(
       async (payloads) => void (await this.pool.query(sql.NOTIFY_BATCH, [target.channel, payloads])),
       (err) => warn(`postgres change notifications not sent (${storeError(err, "notify", target.location, target.secrets).message}); other instances see those changes on their next read`),
@@ -108,6 +122,11 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       }
     });
     this.writes = {
+      codec: this.codec,
+      beforeWrite: () => (this.keysConfirmed ??= this.confirmKeys().catch((err: unknown) => {
+        this.keysConfirmed = undefined;
+        throw err;
+      })),
       tx: (fn) => this.tx(fn),
       query: async (text, values, name) => (await this.pool.query(name === undefined ? { text, values } : { name, text, values })).rows,
       notify: (id, key, revision, reason) => this.outbox.post(changePayload(this.instance, id, key, revision, reason)),
@@ -130,7 +149,7 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
       // A header written before the summary had its own column still holds it (see migration 3).
       if (session.summary === null) session.summary = row.summary ?? null;
       session.messages = row.messages;
-      return { session, sizeBytes: Number(row.size_bytes) };
+      return { session: this.codec.openSession(session, `session ${id}`) as Session, sizeBytes: Number(row.size_bytes) };
     });
   }
 
@@ -189,7 +208,9 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
   /** The pruned log, oldest first. */
   async readPruned(id: string): Promise<Message[]> {
     assertValidId(id);
-    return this.read("read the pruned history", async () => (await this.pool.query<{ doc: Message }>(sql.READ_PRUNED, [id])).rows.map((r) => r.doc));
+    return this.read("read the pruned history", async () =>
+      (await this.pool.query<{ doc: Message }>(sql.READ_PRUNED, [id])).rows.map((r) => this.codec.openMessage(r.doc, `the pruned history of session ${id}`) as Message),
+    );
   }
 
   /** The stored revision, or null. */
@@ -273,6 +294,22 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
     return this.read("measure the store", async () => Number((await this.pool.query<{ n: string }>(sql.STORED_BYTES)).rows[0]?.n ?? 0));
   }
 
+  /** The ids of the keys content is sealed with; null when the store never held encrypted content. */
+  async keyIds(): Promise<string[] | null> {
+    return this.read("read the encryption key ids", () => readKeyIds(this.pool));
+  }
+
+  /** Replaces the recorded key ids in one transaction (an empty list marks the store plain). */
+  async recordKeyIds(ids: readonly string[]): Promise<void> {
+    await this.write("record the encryption key ids", () =>
+      this.tx(async (c) => {
+        await c.query("DELETE FROM encryption_keys");
+        if (ids.length > 0) await c.query("INSERT INTO encryption_keys (key_id) SELECT unnest($1::text[])", [[...ids]]);
+      }),
+    );
+    this.keysConfirmed = undefined;
+  }
+
   /** Nothing to repair: the database keeps its own indexes consistent and autovacuum reclaims space. */
   async maintain(_options: { dryRun?: boolean } = {}): Promise<MaintenanceReport> {
     this.assertOpen();
@@ -286,6 +323,15 @@ export class PostgresStore implements SessionStore, AppendingStore, ObservableSt
     await this.outbox.idle();
     await this.listener.close();
     await this.pool.end().catch(() => undefined);
+  }
+
+  /** Records the write key of a store that has none (a racing first writer with another key makes the check fail), then checks. */
+  private async confirmKeys(): Promise<void> {
+    const keyring = this.codec.keyring;
+    if (keyring !== undefined && (await readKeyIds(this.pool)) === null) {
+      await this.pool.query("INSERT INTO encryption_keys (key_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM encryption_keys) ON CONFLICT DO NOTHING", [keyring.write.id]);
+    }
+    checkKeyIds(this.target.location, await readKeyIds(this.pool), keyring, this.rekeying);
   }
 
   private clientConfig(): ConnectionConfig {
@@ -369,6 +415,8 @@ export async function openPostgresStore(uri: string, options: PostgresStoreOptio
     const client = await pool.connect();
     try {
       await migrate(client, target.schema);
+      // A store opened with the wrong key, or none, refuses before it reads or writes a session.
+      checkKeyIds(target.location, await readKeyIds(client), options.keyring, options.rekeying === true);
     } finally {
       client.release();
     }
@@ -377,4 +425,9 @@ export async function openPostgresStore(uri: string, options: PostgresStoreOptio
     throw storeError(err, "open the store", target.location, target.secrets);
   }
   return new PostgresStore((config) => new pg.Client(config), pool, target, options);
+}
+
+async function readKeyIds(db: Pool | PoolClient): Promise<string[] | null> {
+  const ids = (await db.query<{ key_id: string }>("SELECT key_id FROM encryption_keys ORDER BY key_id")).rows.map((r) => r.key_id);
+  return ids.length === 0 ? null : ids;
 }

@@ -1,0 +1,109 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { SessionManager } from "../src/manager/manager.js";
+import type { Session } from "../src/session/types.js";
+import { ContentCodec, keyIdOf } from "../src/store/_crypto.js";
+import { Keyring } from "../src/store/encryption.js";
+import { openFileStore } from "../src/store/file/file-store.js";
+import { encodeRecord, recordOf } from "../src/store/file/_log-format.js";
+import { chatText, Rng } from "./_populate.js";
+import { median, scratch, sig, type Row } from "./_util.js";
+
+/** Sizes of the encryption scenario. */
+export interface EncryptionSizes {
+  /** Sequential appends to one session per round. */
+  appends: number;
+  /** Rounds of each mode, alternated so both see the same disk and neighbours. */
+  rounds: number;
+}
+
+/** Appends per second through the manager on a fresh file store, sealed with `keyring` or plain. */
+async function appendRate(dir: string, keyring: Keyring | undefined, appends: number, rng: Rng): Promise<number> {
+  const store = await openFileStore({ dir, warn: () => undefined, ...(keyring !== undefined ? { keyring } : {}) });
+  const manager = await SessionManager.open({ stateDir: dir, store, warn: () => undefined });
+  try {
+    const session = await manager.create({ key: "dm:bench:enc" });
+    const contents = Array.from({ length: appends }, (_, i) => ({ role: i % 2 === 0 ? ("user" as const) : ("assistant" as const), content: chatText(rng, rng.int(6, 60)), sender: i % 2 === 0 ? "u1" : null }));
+    // Warm-up outside the clock: the tokenizer and the append path.
+    for (const m of contents.slice(0, 20)) await manager.append(session.id, m);
+    const start = performance.now();
+    for (const m of contents) await manager.append(session.id, m);
+    return appends / ((performance.now() - start) / 1000);
+  } finally {
+    await manager.close();
+  }
+}
+
+/**
+ * Scenario 11: what encryption at rest costs an append on the file store.
+ * Durable appends through `SessionManager.append` with `storage.encryption`
+ * on and off, in alternating rounds of the same run (the median of each),
+ * and the CPU of framing one log record with and without sealing its
+ * message, which is all encryption adds to the append path.
+ */
+export async function encryptionCost(sizes: EncryptionSizes): Promise<Row[]> {
+  const { dir, cleanup } = await scratch("encryption");
+  const bytes = randomBytes(32);
+  const keyring = new Keyring({ id: keyIdOf(bytes), bytes });
+  const rng = new Rng(23);
+  try {
+    const plain: number[] = [];
+    const sealed: number[] = [];
+    for (let r = 0; r < sizes.rounds; r++) {
+      plain.push(await appendRate(join(dir, `plain-${r}`), undefined, sizes.appends, rng));
+      sealed.push(await appendRate(join(dir, `sealed-${r}`), keyring, sizes.appends, rng));
+    }
+    const [on, off] = [median(sealed), median(plain)];
+
+    // The record of a typical append, framed 20k times each way.
+    const store = await openFileStore({ dir: join(dir, "frames"), warn: () => undefined });
+    const manager = await SessionManager.open({ stateDir: join(dir, "frames"), store, warn: () => undefined });
+    let saved: Session;
+    try {
+      const s = await manager.create({ key: "dm:bench:frames" });
+      saved = await manager.append(s.id, { role: "user", content: chatText(rng, 40), sender: "u1" });
+    } finally {
+      await manager.close();
+    }
+    const record = recordOf(saved, saved.messages.slice(-1), { status: saved.status, size: 0 });
+    const codec = new ContentCodec(keyring);
+    const frameMicros = (seal: boolean): number => {
+      const n = 20_000;
+      for (let i = 0; i < 2000; i++) encodeRecord(record, seal ? codec : undefined);
+      // CPU time, not wall time: on a shared machine the wall clock counts other processes' turns.
+      const t = process.cpuUsage();
+      for (let i = 0; i < n; i++) encodeRecord(record, seal ? codec : undefined);
+      const used = process.cpuUsage(t);
+      return (used.user + used.system) / n;
+    };
+    const [frameOff, frameOn] = [frameMicros(false), frameMicros(true)];
+    return [
+      {
+        scenario: "11 encryption at rest (file store)",
+        case: `1 session, ${sizes.appends} sequential appends through the manager, median of ${sizes.rounds} alternating rounds`,
+        figure: on,
+        unit: "appends/s",
+        baseline: off,
+        baselineLabel: "same, encryption off",
+        ratio: on / off,
+        goal: "report",
+        met: null,
+        extra: { roundsOn: sealed.map((x) => sig(x, 3)).join(" "), roundsOff: plain.map((x) => sig(x, 3)).join(" ") },
+      },
+      {
+        scenario: "11 encryption at rest (file store)",
+        case: "framing one append's log record (CPU)",
+        figure: frameOn,
+        unit: "µs",
+        baseline: frameOff,
+        baselineLabel: "same, encryption off",
+        ratio: frameOn / frameOff,
+        goal: "report",
+        met: null,
+        extra: { addedMicros: sig(frameOn - frameOff, 3) },
+      },
+    ];
+  } finally {
+    await cleanup();
+  }
+}
