@@ -49,6 +49,8 @@ const upstreamModel = z.object({
   apiKeyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
   timeoutMs: intAtLeast(100).default(120_000),
   maxRetries: z.number({ error: "expected an integer from 0 to 10" }).int({ error: "expected an integer from 0 to 10" }).min(0, { error: "expected an integer from 0 to 10" }).max(10, { error: "expected an integer from 0 to 10" }).default(2),
+  /** A streamed reply silent this long (no byte after the head, or between two chunks) is cut off with a 502, freeing its session. */
+  streamIdleTimeoutMs: intAtLeast(100).default(30_000),
 });
 
 const PORT = "expected a port number from 0 to 65535";

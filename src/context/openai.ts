@@ -1,5 +1,5 @@
 import { OpenclawError } from "../errors.js";
-import { createModelClient, safeOrigin, type ModelDeps } from "../model/client.js";
+import { createModelClient, safeOrigin, type ModelClient, type ModelDeps } from "../model/client.js";
 import type { Message } from "../session/types.js";
 import { guardSummary, RejectedSummary } from "./_guard.js";
 import { SECTION_ORDER, TITLES, type SectionId } from "./_notes.js";
@@ -47,21 +47,19 @@ export function summaryInstruction(maxTokens: number, focus?: string): string {
  * and key redaction. Every failure is one SUMMARIZER_FAILED line.
  */
 export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig, deps: OpenAICompatibleDeps = {}): Summarizer {
-  const baseFetch = deps.fetch ?? globalThis.fetch;
   const where = `model ${config.model} at ${safeOrigin(config.baseUrl)}`;
+  // One client per summarizer: its connections stay open between folds.
+  let client: Promise<ModelClient> | undefined;
   return {
     name: "openai-compatible",
     async summarize(input: SummarizeInput, signal?: AbortSignal): Promise<string> {
-      // A client per call, so its fetch counts this call's attempts only (the SDK retries inside).
-      let attempts = 0;
-      const fetch: typeof globalThis.fetch = (url, init) => {
-        attempts++;
-        return baseFetch(url, init);
-      };
       let reply: unknown;
       try {
-        const client = await createModelClient(config, { ...(deps.env !== undefined ? { env: deps.env } : {}), fetch });
-        reply = await client.complete(
+        client ??= createModelClient(config, deps).catch((err: unknown) => {
+          client = undefined;
+          throw err;
+        });
+        reply = await (await client).complete(
           {
             messages: [
               { role: "system", content: summaryInstruction(input.maxTokens, input.focus) },
@@ -72,11 +70,11 @@ export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig,
           signal,
         );
       } catch (err) {
-        // The client's messages are one line with the key and URL credentials already removed; no cause is kept.
+        // The client's messages are one line with the key and URL credentials already removed (and say how many attempts failed); no cause is kept.
         const why = err instanceof Error ? err.message : String(err);
-        throw new OpenclawError("SUMMARIZER_FAILED", attempts > 1 ? `${why} after ${attempts} attempts` : why, { userError: false });
+        throw new OpenclawError("SUMMARIZER_FAILED", why, { userError: false });
       }
-      const content = replyContent(reply);
+    const content = replyContent(reply);
       if (content === undefined) throw failed(where, typeof reply === "string" ? "response is not JSON" : "response has no choices[0].message.content string");
       // Reasoning models served by Ollama or vLLM may prepend their thinking to the answer.
       const text = content.replace(/<think>[\s\S]*?<\/think>/g, "").trim();
@@ -91,7 +89,7 @@ export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig,
   };
 }
 
-/** `choices[0].message.content` when it is a string (the SDK does not check the shape; a non-JSON body arrives as a string). */
+/** `choices[0].message.content` when it is a string (the client does not check the shape of a reply). */
 function replyContent(reply: unknown): string | undefined {
   const choices = typeof reply === "object" && reply !== null ? (reply as { choices?: unknown }).choices : undefined;
   if (!Array.isArray(choices)) return undefined;

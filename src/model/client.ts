@@ -1,7 +1,11 @@
-import { inspect } from "node:util";
-import type OpenAI from "openai";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import type { Dispatcher } from "undici";
 import { OpenclawError } from "../errors.js";
+import { abortedError, errorCode, networkFailure, safeOrigin, secretsOf, statusFailure, upstreamError, type Failure, type Upstream } from "./_failure.js";
+import { sseEvents } from "./_sse.js";
+
+export { safeOrigin } from "./_failure.js";
 
 /** An OpenAI-compatible upstream: OpenAI, Ollama, vLLM, LM Studio … */
 export interface ModelSettings {
@@ -11,18 +15,20 @@ export interface ModelSettings {
   model: string;
   /** Name of the environment variable holding the API key (never the key itself). */
   apiKeyEnv?: string | undefined;
-  /** Per-attempt timeout. */
+  /** Per-attempt bound: a whole non-streamed response, or a stream's response head. */
   timeoutMs: number;
   /** Retries after the first attempt (429, 5xx, timeouts, connection errors). */
   maxRetries: number;
+  /** Longest silence allowed between two pieces of a streamed reply (default {@link DEFAULT_STREAM_IDLE_TIMEOUT_MS}). */
+  streamIdleTimeoutMs?: number | undefined;
 }
 
 /** Seams for tests and embedders. */
 export interface ModelDeps {
   /** Where `apiKeyEnv` is looked up (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>;
-  /** HTTP client (default: global fetch); called once per attempt. */
-  fetch?: typeof globalThis.fetch;
+  /** The undici dispatcher every attempt goes through (default: a keep-alive Pool per origin, shared in the process). */
+  dispatcher?: Dispatcher;
 }
 
 /** A chat-completions request body without `model` and `stream` (the client sets them). */
@@ -34,219 +40,233 @@ export interface ModelClient {
   readonly model: string;
   /** One chat completion. Throws UPSTREAM (with the status when there was one) or ABORTED. */
   complete(body: ChatBody, signal?: AbortSignal): Promise<ChatCompletion>;
-  /** A streamed chat completion (usage in the last chunk when the server gives it). Same errors as complete. */
+  /** A streamed chat completion (usage in the last chunk when the server gives it). Same errors as complete, also while iterating. */
   stream(body: ChatBody, signal?: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
 }
 
-/** Longest wait between attempts a server's Retry-After may impose (the SDK's own longest backoff). */
-const MAX_RETRY_WAIT_MS = 8_000;
+/** A stream silent for this long is cut off when the settings do not say otherwise. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
 
-let sdk: Promise<typeof import("openai")> | undefined;
+/** Longest wait between attempts a server's Retry-After may impose. */
+const MAX_RETRY_WAIT_MS = 8_000;
+/** First backoff between attempts, doubled each time up to {@link MAX_RETRY_WAIT_MS}, less up to 25 % jitter. */
+const FIRST_BACKOFF_MS = 500;
+
+let undici: Promise<typeof import("undici")> | undefined;
+const pools = new Map<string, Dispatcher>();
+
+/** The process's keep-alive pool for `origin`: the gateway's turns and the summarizer share connections to one server. */
+async function poolFor(origin: string): Promise<Dispatcher> {
+  const { Pool } = await (undici ??= import("undici"));
+  let pool = pools.get(origin);
+  if (pool === undefined) {
+    pool = new Pool(origin);
+    pools.set(origin, pool);
+  }
+  return pool;
+}
 
 /**
- * Builds the client on the official `openai` SDK (loaded here, on first
- * use, never on paths that do not talk to a model). Retries, timeouts and
- * Retry-After are the SDK's; errors become one-line OpenclawErrors with the
- * API key and base-URL credentials removed.
+ * Builds the client on undici's keep-alive pool (loaded here, on first
+ * use, never on paths that do not talk to a model). Retries 429, 5xx,
+ * timeouts and connection errors with backoff (honouring Retry-After up to
+ * 8 s); errors are one-line OpenclawErrors with the API key and base-URL
+ * credentials removed.
  */
 export async function createModelClient(settings: ModelSettings, deps: ModelDeps = {}): Promise<ModelClient> {
-  const { default: OpenAIClass } = await (sdk ??= import("openai"));
   const env = deps.env ?? process.env;
   const key = settings.apiKeyEnv === undefined ? undefined : env[settings.apiKeyEnv];
-  const hasKey = key !== undefined && key !== "";
-  const secrets = secretsOf(settings.baseUrl, key);
-  const { baseURL, query } = sdkBase(settings.baseUrl);
-  const baseFetch = deps.fetch ?? globalThis.fetch;
-  const sdkClient = (fetch: typeof globalThis.fetch): OpenAI =>
-    new OpenAIClass({
-      baseURL,
-      // Local servers need no key; the SDK insists on one, so a placeholder goes in and the header is dropped below.
-      apiKey: hasKey ? key : "unused",
-      // Nothing from OPENAI_* variables may reach a third-party server.
-      adminAPIKey: null,
-      organization: null,
-      project: null,
-      ...(hasKey ? {} : { defaultHeaders: { Authorization: null } }),
-      ...(query !== undefined ? { defaultQuery: query } : {}),
-      timeout: settings.timeoutMs,
-      maxRetries: settings.maxRetries,
-      fetch,
-    });
-  const completer = sdkClient(guardedFetch(baseFetch, true));
-  const streamer = sdkClient(guardedFetch(baseFetch, false));
-  const fail = (err: unknown, signal: AbortSignal | undefined): OpenclawError => upstreamError(err, secrets, settings, signal);
+  const up: Upstream = { model: settings.model, where: safeOrigin(settings.baseUrl), secrets: secretsOf(settings.baseUrl, key) };
+  const endpoint = endpointOf(settings.baseUrl);
+  const dispatcher = "refused" in endpoint ? undefined : (deps.dispatcher ?? (await poolFor(endpoint.origin)));
+  // Nothing from OPENAI_* variables is sent: a third-party server gets only what the settings name.
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json", "user-agent": "openclaw-sessions" };
+  if (key !== undefined && key !== "") headers.authorization = `Bearer ${key}`;
+  const idleMs = settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+
+  /**
+   * Sends `payload` until an attempt gets a 2xx head (and, for `complete`,
+   * its whole body within the timeout), retrying what is worth retrying.
+   */
+  async function exchange<T>(payload: string, signal: AbortSignal | undefined, stream: boolean, take: (res: Dispatcher.ResponseData, attempt: Attempt) => Promise<T>): Promise<T> {
+    if ("refused" in endpoint || dispatcher === undefined) throw upstreamError(up, { reason: "refused" in endpoint ? endpoint.refused : "no dispatcher", retryable: false }, 1);
+    for (let attempts = 1; ; attempts++) {
+      if (signal?.aborted) throw abortedError(up, signal.reason);
+      const attempt = new Attempt(settings.timeoutMs, signal);
+      let failure: Failure;
+      try {
+        const res = await dispatcher.request({
+          origin: endpoint.origin,
+          path: endpoint.path,
+          method: "POST",
+          headers,
+          body: payload,
+          signal: attempt.signal,
+          // The attempt's own timer bounds the head and, unless streaming, the whole body; undici's body timer is the stream's idle bound.
+          headersTimeout: 0,
+          bodyTimeout: stream ? idleMs : 0,
+        });
+        if (res.statusCode >= 200 && res.statusCode < 300) return await take(res, attempt);
+        failure = statusFailure(res.statusCode, await res.body.text(), res.headers);
+      } catch (err) {
+        if (err instanceof OpenclawError) throw err;
+        failure = attempt.failure(err);
+      } finally {
+        attempt.settle();
+      }
+      if (signal?.aborted) throw abortedError(up, signal.reason);
+      if (!failure.retryable || attempts > settings.maxRetries) throw upstreamError(up, failure, attempts);
+      const wait = failure.retryAfterMs !== undefined && failure.retryAfterMs >= 0 ? Math.min(failure.retryAfterMs, MAX_RETRY_WAIT_MS) : backoffMs(attempts);
+      try {
+        await sleep(wait, undefined, signal === undefined ? undefined : { signal });
+      } catch {
+        throw abortedError(up, signal?.reason);
+      }
+    }
+  }
+
   return {
     model: settings.model,
-    async complete(body, signal) {
-      const params: ChatCompletionCreateParamsNonStreaming = { ...body, model: settings.model, stream: false };
-      try {
-        return await abortable(completer.chat.completions.create(params, signal === undefined ? {} : { signal }), signal);
-      } catch (err) {
-        throw fail(err, signal);
-      }
-    },
-    async stream(body, signal) {
-      const params: ChatCompletionCreateParamsStreaming = { ...body, model: settings.model, stream: true, stream_options: { include_usage: true } };
-      let stream: AsyncIterable<ChatCompletionChunk>;
-      try {
-        stream = await abortable(streamer.chat.completions.create(params, signal === undefined ? {} : { signal }), signal);
-      } catch (err) {
-        throw fail(err, signal);
-      }
-      return (async function* () {
+    complete(body, signal) {
+      const payload = JSON.stringify({ ...body, model: settings.model, stream: false });
+      return exchange(payload, signal, false, async (res, attempt) => {
+        const text = await res.body.text();
         try {
-          for await (const chunk of stream) yield chunk;
+          return JSON.parse(text) as ChatCompletion;
         } catch (err) {
-          throw fail(err, signal);
+          attempt.settle();
+          throw upstreamError(up, { reason: "response is not JSON", retryable: false, cause: err }, 1);
         }
-        // The SDK ends an aborted stream quietly; a caller must not mistake the partial reply for a whole one.
-        if (signal?.aborted) throw fail(new Error("aborted"), signal);
-      })();
+      });
+    },
+    stream(body, signal) {
+      const payload = JSON.stringify({ ...body, model: settings.model, stream: true, stream_options: { include_usage: true } });
+      return exchange(payload, signal, true, async (res, attempt) => {
+        attempt.keepForBody();
+        return chunks(res.body, attempt, signal);
+      });
     },
   };
-}
 
-/**
- * Wraps fetch, which the SDK calls once per attempt under its per-attempt
- * timer. Bodies that are not an SSE stream are read here, under that timer,
- * so a server that stalls mid-body times out (and is retried) like one that
- * never answers; a Retry-After longer than {@link MAX_RETRY_WAIT_MS} is cut
- * down to it, since the SDK would wait as long as any server asks.
- */
-function guardedFetch(base: typeof globalThis.fetch, bufferSuccess: boolean): typeof globalThis.fetch {
-  return async (input, init) => {
-    const res = await base(input, init);
-    if (res.ok && !bufferSuccess) return res;
-    let body: ArrayBuffer | string | null = res.status === 204 || res.status === 205 || res.status === 304 ? null : await res.arrayBuffer();
-    if (!res.ok && body !== null) body = errorBody(body);
-    const headers = new Headers(res.headers);
-    const wait = retryAfterMs(headers);
-    if (wait !== undefined && wait > MAX_RETRY_WAIT_MS) {
-      headers.delete("retry-after");
-      headers.set("retry-after-ms", String(MAX_RETRY_WAIT_MS));
+  async function* chunks(body: Dispatcher.ResponseData["body"], attempt: Attempt, signal: AbortSignal | undefined): AsyncGenerator<ChatCompletionChunk> {
+    let done = false;
+    try {
+      for await (const event of sseEvents(body)) {
+        // Read on to the end of the response after [DONE], so the connection goes back to the pool.
+        if (done) continue;
+        if (event.data.startsWith("[DONE]")) {
+          done = true;
+          continue;
+        }
+        let chunk: ChatCompletionChunk & { error?: unknown };
+        try {
+          chunk = JSON.parse(event.data) as ChatCompletionChunk;
+        } catch (err) {
+          throw upstreamError(up, { reason: "a streamed chunk is not JSON", retryable: false, cause: err }, 1);
+        }
+        if (event.event === "error" || (chunk.error !== undefined && chunk.error !== null)) {
+          throw upstreamError(up, { reason: `the stream ended with an error: ${streamErrorDetail(chunk)}`, retryable: false }, 1);
+        }
+        yield chunk;
+      }
+    } catch (err) {
+      if (signal?.aborted) throw abortedError(up, signal.reason);
+      // A server that holds the connection open after [DONE] has still given the whole reply.
+      if (done) return;
+      if (err instanceof OpenclawError) throw err;
+      if (errorCode(err) === "UND_ERR_BODY_TIMEOUT") {
+        throw upstreamError(up, { reason: `no data from the model for ${idleMs} ms (streamIdleTimeoutMs): the stream was cut off`, retryable: false, cause: err }, 1);
+      }
+      const failure = networkFailure(err);
+      throw upstreamError(up, { ...failure, reason: `the stream broke off: ${failure.reason}` }, 1);
+    } finally {
+      attempt.release();
+      if (!body.destroyed && !done) body.destroy();
     }
-    return new Response(body, { status: res.status, statusText: res.statusText, headers });
-  };
+    // An aborted body may end without an error; a caller must not mistake the partial reply for a whole one.
+    if (signal?.aborted) throw abortedError(up, signal.reason);
+  }
 }
 
 /**
- * An error body the SDK can read a message from: servers that answer
- * `{"message": …}` or `{"detail": …}` (vLLM, FastAPI) instead of OpenAI's
- * `{"error": …}` get theirs wrapped, or the SDK would drop it.
+ * One attempt's bounds: its timer (`timeoutMs`) and the caller's signal,
+ * both ending the request through one controller that undici watches.
  */
-function errorBody(raw: ArrayBuffer): ArrayBuffer | string {
-  try {
-    const json: unknown = JSON.parse(new TextDecoder().decode(raw));
-    if (typeof json === "object" && json !== null && !Array.isArray(json) && !("error" in json)) return JSON.stringify({ error: json });
-  } catch {
-    // Not JSON: the SDK keeps the text as the message.
+class Attempt {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private timedOut = false;
+  private kept = false;
+  private readonly onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly caller: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new Error(`timeout of ${timeoutMs} ms`));
+    }, timeoutMs);
+    if (caller !== undefined) {
+      this.onAbort = () => this.controller.abort(caller.reason);
+      caller.addEventListener("abort", this.onAbort, { once: true });
+    }
   }
-  return raw;
-}
 
-/** The wait a response asks for, read as the SDK reads it (retry-after-ms, then Retry-After in seconds or as a date). */
-function retryAfterMs(headers: Headers): number | undefined {
-  const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "");
-  if (ms > 0) return ms;
-  const raw = headers.get("retry-after");
-  if (raw === null || raw === "") return undefined;
-  const seconds = Number.parseFloat(raw);
-  return Number.isNaN(seconds) ? Date.parse(raw) - Date.now() : seconds * 1000;
-}
-
-/** Rejects as soon as `signal` aborts, even while the SDK sleeps between attempts (its sleep ignores the signal). */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-/** The UPSTREAM (or ABORTED) error for a failed call, one line, secrets redacted, naming the upstream without credentials. */
-function upstreamError(err: unknown, secrets: readonly string[], settings: ModelSettings, signal: AbortSignal | undefined): OpenclawError {
-  // The SDK's error may carry the key (a server echoing it) or the base URL's credentials (fetch refuses such URLs): keep it only when clean.
-  const cause = secrets.some((s) => inspect(err, { depth: 6 }).includes(s)) ? undefined : err;
-  if (signal?.aborted) return new OpenclawError("ABORTED", "the model call was aborted by the caller", { userError: false, cause });
-  const status = typeof (err as { status?: unknown }).status === "number" ? ((err as { status: number }).status) : undefined;
-  const name = err instanceof Error ? err.constructor.name : "";
-  let reason = err instanceof Error ? err.message : String(err);
-  if (name === "APIConnectionTimeoutError") reason = `timeout of ${settings.timeoutMs} ms`;
-  else if (name === "APIConnectionError") {
-    const inner = (err as Error).cause;
-    const code = (inner as NodeJS.ErrnoException | undefined)?.code ?? ((inner as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code);
-    reason = `cannot reach the model server${typeof code === "string" ? ` (${code})` : ""}`;
-  } else if (err instanceof SyntaxError) reason = "response is not JSON";
-  else if (status !== undefined) {
-    // The SDK says "500 boom", '500 "boom"' (for {"error": "boom"}) or "503 status code (no body)".
-    const error = (err as { error?: unknown }).error;
-    const detail = typeof error === "string" ? error : reason.startsWith(`${status} `) ? reason.slice(String(status).length + 1) : reason;
-    reason = detail === "status code (no body)" ? `HTTP ${status}` : `HTTP ${status}: ${detail}`;
+  /** What undici watches. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
-  const oneLine = redact(reason.replace(/\s+/g, " ").trim(), secrets).slice(0, 300);
-  const where = safeOrigin(settings.baseUrl);
-  return new OpenclawError("UPSTREAM", `model ${settings.model} at ${where}: ${oneLine}`, { userError: false, cause, ...(status !== undefined ? { status } : {}) });
+
+  /** A streamed head arrived: the attempt's timer stops, the caller's signal stays linked until {@link release}. */
+  keepForBody(): void {
+    clearTimeout(this.timer);
+    this.kept = true;
+  }
+
+  /** The attempt is over, unless its body was kept for a stream. */
+  settle(): void {
+    if (!this.kept) this.release();
+  }
+
+  /** Unlinks the caller's signal and stops the timer. */
+  release(): void {
+    clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.caller?.removeEventListener("abort", this.onAbort);
+  }
+
+  /** The failure an error thrown by this attempt stands for. */
+  failure(err: unknown): Failure {
+    if (this.timedOut) return { reason: `timeout of ${this.timeoutMs} ms`, retryable: true };
+    return networkFailure(err);
+  }
 }
 
-/** The SDK's base URL and default query: a pasted `/chat/completions` endpoint is cut back, a query string (Azure's api-version) kept apart. */
-function sdkBase(baseUrl: string): { baseURL: string; query: Record<string, string> | undefined } {
+/** The SDKs' backoff before attempt `attempts + 1`: 0.5 s, 1 s, 2 s … up to 8 s, less up to 25 % jitter. */
+function backoffMs(attempts: number): number {
+  return Math.min(FIRST_BACKOFF_MS * 2 ** (attempts - 1), MAX_RETRY_WAIT_MS) * (1 - Math.random() * 0.25);
+}
+
+/** Where requests go: the base URL's origin and `<path>/chat/completions` with its query, or why the URL cannot be used. */
+function endpointOf(baseUrl: string): { origin: string; path: string } | { refused: string } {
   let url: URL;
   try {
     url = new URL(baseUrl);
   } catch {
-    return { baseURL: baseUrl, query: undefined };
+    return { refused: "the base URL is not a valid URL" };
   }
-  const query = url.search === "" ? undefined : Object.fromEntries(url.searchParams);
-  url.search = "";
-  url.hash = "";
-  url.pathname = url.pathname.replace(/\/+$/, "").replace(/\/chat\/completions$/, "");
-  return { baseURL: url.toString().replace(/\/+$/, ""), query };
+  if (url.protocol !== "http:" && url.protocol !== "https:") return { refused: "the base URL must start with http:// or https://" };
+  if (url.username !== "" || url.password !== "") {
+    return { refused: "the base URL carries a user name or password, which is never sent: put the key in the variable named by apiKeyEnv" };
+  }
+  const path = `${url.pathname.replace(/\/+$/, "").replace(/\/chat\/completions$/, "")}/chat/completions${url.search}`;
+  return { origin: url.origin, path };
 }
 
-/** The base URL without user info or query (which may carry credentials). */
-export function safeOrigin(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}`;
-  } catch {
-    return "(invalid URL)";
-  }
-}
-
-/** What must never appear in an error: the key, and the base URL's user info and query values. */
-function secretsOf(baseUrl: string, key: string | undefined): string[] {
-  const found = key !== undefined && key !== "" ? [key] : [];
-  try {
-    const u = new URL(baseUrl);
-    for (const part of [u.username, u.password, ...u.searchParams.values()]) {
-      // Short parts ("v1", "a") would blank out ordinary words; credentials are longer.
-      if (part.length >= 4) found.push(part, safeDecode(part));
-    }
-  } catch {
-    // An invalid URL fails on the first call and is never echoed whole.
-  }
-  return [...new Set(found)];
-}
-
-function safeDecode(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-}
-
-function redact(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((t, s) => t.split(s).join("[redacted]"), text);
+/** The message of an in-stream error event (`{"error": {"message": …}}` or `{"error": "…"}`). */
+function streamErrorDetail(chunk: { error?: unknown }): string {
+  const e = chunk.error;
+  if (typeof e === "string") return e;
+  const message = (e as { message?: unknown } | undefined)?.message;
+  return typeof message === "string" ? message : JSON.stringify(e ?? chunk);
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Agent } from "undici";
 import { createOpenAICompatibleSummarizer, type OpenAICompatibleConfig } from "../../src/context/openai.js";
 import { createSummarizer, summarizeWithFallback, type SummarizeInput, type Summarizer } from "../../src/context/summarizer.js";
 import { isOpenclawError } from "../../src/errors.js";
@@ -38,7 +39,7 @@ describe("openai-compatible summarizer", () => {
   const deps = { env };
   /** How the summarizer names the upstream in its errors. */
   const where = (): string => `model llama3.1:8b at ${fake.baseUrl}`;
-  /** Retry-After: 0 makes the SDK retry at once instead of backing off ~0.5 s, 1 s … */
+  /** Retry-After: 0 makes the client retry at once instead of backing off ~0.5 s, 1 s … */
   const now = { "retry-after": "0" };
 
 
@@ -180,19 +181,24 @@ describe("openai-compatible summarizer", () => {
     const pending = createSummarizer(config({ maxRetries: 5 }), deps).summarizeWithFallback(input, controller.signal);
     setTimeout(() => controller.abort(), 100);
     await assert.rejects(pending, (e) => isOpenclawError(e, "SUMMARIZER_FAILED") && /summarization aborted/.test(e.message));
-    assert.ok(Date.now() - started < 350, "the SDK's ~0.5 s backoff is not waited out");
+    assert.ok(Date.now() - started < 350, "the ~0.5 s backoff is not waited out");
     assert.equal(fake.requests.length, 1);
   });
 
-  it("uses the fetch given in deps, once per attempt", async () => {
+  it("sends every attempt through the dispatcher given in deps", async () => {
     fake.script({ status: 503, body: "", headers: now }, { status: 200, body: completion("via deps: INV-2024-0042, $1,200") });
     const urls: string[] = [];
-    const fetch: typeof globalThis.fetch = (url, init) => {
-      urls.push(String(url));
-      return globalThis.fetch(url, init);
-    };
-    const r = await createSummarizer(config(), { env, fetch }).summarizeWithFallback(input);
-    assert.equal(r.text, "via deps: INV-2024-0042, $1,200");
+    const agent = new Agent();
+    const dispatcher = agent.compose((dispatch) => (opts, handler) => {
+      urls.push(`${String(opts.origin)}${opts.path}`);
+      return dispatch(opts, handler);
+    });
+    try {
+      const r = await createSummarizer(config(), { env, dispatcher }).summarizeWithFallback(input);
+      assert.equal(r.text, "via deps: INV-2024-0042, $1,200");
+    } finally {
+      await agent.close();
+    }
     assert.deepEqual(urls, [`${fake.baseUrl}/chat/completions`, `${fake.baseUrl}/chat/completions`]);
   });
 });

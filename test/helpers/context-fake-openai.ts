@@ -15,14 +15,17 @@ export interface SeenRequest {
 
 /**
  * How the fake answers one request: `hang` never answers; `stall` sends a
- * 200 JSON head and half a body, then nothing more.
+ * 200 JSON head and half a body, then nothing more; `stall-stream` sends an
+ * SSE head and one chunk, then nothing more.
  */
-export type Reply = { status: number; body: string; headers?: Record<string, string> } | "hang" | "stall";
+export type Reply = { status: number; body: string; headers?: Record<string, string> } | "hang" | "stall" | "stall-stream";
 
 /** A local OpenAI-compatible endpoint on 127.0.0.1 (port 0) whose replies a test scripts in order. */
 export interface FakeOpenAI {
   baseUrl: string;
   requests: SeenRequest[];
+  /** TCP connections accepted since the server started. */
+  readonly connections: number;
   /** Replies for the next requests, in order; the last one repeats. */
   script(...replies: Reply[]): void;
   close(): Promise<void>;
@@ -56,11 +59,15 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     req.on("end", () => {
       requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
       const reply = replies.length > 1 ? replies.shift() : replies[0];
-      if (reply === undefined || reply === "hang" || reply === "stall") {
+      if (reply === undefined || reply === "hang" || reply === "stall" || reply === "stall-stream") {
         hanging.add(res);
         if (reply === "stall") {
           res.writeHead(200, { "content-type": "application/json" });
           res.write('{"id":"x","choices":[');
+        }
+        if (reply === "stall-stream") {
+          res.writeHead(200, { "content-type": "text/event-stream" });
+          res.write(`data: ${JSON.stringify({ id: "s", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { role: "assistant", content: "first" }, finish_reason: null }] })}\n\n`);
         }
         return;
       }
@@ -68,11 +75,16 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       res.end(reply.body);
     });
   });
+  let connections = 0;
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    get connections() {
+      return connections;
+    },
     script: (...next) => {
       replies = next;
     },
@@ -108,6 +120,9 @@ export function useFakeOpenAI(): FakeOpenAI {
     },
     get requests() {
       return current().requests;
+    },
+    get connections() {
+      return current().connections;
     },
     script: (...replies) => current().script(...replies),
     close: () => current().close(),

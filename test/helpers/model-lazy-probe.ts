@@ -1,6 +1,6 @@
-// Run in a child process: prints how many openai SDK modules were loaded by
-// `sessions list` (with an LLM summarizer configured), by importing the
-// summarizer, and by a summarizer call.
+// Run in a child process: prints how many modules of the HTTP client (undici)
+// and of the openai SDK were loaded by `sessions list` (with an LLM summarizer
+// configured), by importing the summarizer, and by a summarizer call.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { register } from "node:module";
 import { tmpdir } from "node:os";
@@ -12,6 +12,8 @@ const seen: string[] = [];
 port1.on("message", (url: string) => seen.push(url));
 port1.unref();
 register("./model-lazy-hooks.mjs", import.meta.url, { data: { port: port2 }, transferList: [port2] });
+const count = (pkg: string): number => seen.filter((url) => url.includes(`/node_modules/${pkg}/`)).length;
+const counts = () => ({ undici: count("undici"), openai: count("openai") });
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
 const summarizer = { type: "openai-compatible", baseUrl: "http://127.0.0.1:9/v1", model: "llama3.1:8b", timeoutMs: 500, maxRetries: 0, maxTokens: 400 } as const;
@@ -21,14 +23,14 @@ try {
   const { buildProgram } = await import("../../src/cli/_program.js");
   await buildProgram().parseAsync(["node", "openclaw", "sessions", "list", "--state-dir", dir]);
   await settle();
-  const list = seen.length;
+  const list = counts();
   const { createSummarizer } = await import("../../src/context/summarizer.js");
   await import("../../src/context/openai.js");
   await settle();
-  const imported = seen.length;
+  const imported = counts();
   const r = await createSummarizer(summarizer).summarizeWithFallback({ previous: null, messages: [], maxTokens: 400 });
   await settle();
-  console.log(JSON.stringify({ list, imported, called: seen.length, fellBack: r.fallbackError !== undefined }));
+  console.log(JSON.stringify({ list, imported, called: counts(), fellBack: r.fallbackError !== undefined }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,11 +5,20 @@ import { inspect } from "node:util";
 import { describe, it } from "node:test";
 import { isOpenclawError, type OpenclawError } from "../../src/errors.js";
 import { createModelClient, type ModelDeps, type ModelSettings } from "../../src/model/client.js";
+import { Agent } from "undici";
 import { completion, startFakeOpenAI, streamed, useFakeOpenAI } from "../helpers/context-fake-openai.js";
+import { startFakeUpstream } from "../helpers/fake-upstream.js";
 
 const KEY = "sk-test-0123456789abcdef";
 const env = { OPENCLAW_TEST_KEY: KEY };
 const ask = { messages: [{ role: "user" as const, content: "hello" }] };
+
+/** `work`, or a failure once `ms` have passed without it settling (so a hang fails the test instead of stalling the suite). */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 describe("model client", () => {
   const fake = useFakeOpenAI();
@@ -122,7 +131,7 @@ describe("model client", () => {
     }
   });
 
-  it("retries a 5xx after the SDK's backoff, then succeeds", async () => {
+  it("retries a 5xx after a backoff, then succeeds", async () => {
     fake.script({ status: 502, body: "" }, { status: 500, body: "", headers: { "retry-after": "0" } }, { status: 200, body: completion("third time") });
     const r = await (await client({ maxRetries: 2 })).complete(ask);
     assert.equal(r.choices[0]?.message.content, "third time");
@@ -137,7 +146,7 @@ describe("model client", () => {
     const e = await failure((await client({ maxRetries: 2 })).complete(ask));
     assert.equal(fake.requests.length, 3);
     assert.equal(e.status, 429);
-    assert.match(e.message, /: HTTP 429: slow down$/);
+    assert.match(e.message, /: HTTP 429: slow down after 3 attempts$/);
   });
 
   it("times out a server that never answers", async () => {
@@ -150,11 +159,13 @@ describe("model client", () => {
     assert.ok(Date.now() - started < 1_000);
   });
 
-  it("times out, and retries, a server that stalls in the middle of the body", async () => {
+  it("times out, and retries, a server that stalls in the middle of the body: timeoutMs bounds the whole response", async () => {
     fake.script("stall");
+    const started = Date.now();
     const e = await failure((await client({ timeoutMs: 150, maxRetries: 1 })).complete(ask));
     assert.equal(fake.requests.length, 2);
-    assert.match(e.message, /: timeout of 150 ms$/);
+    assert.match(e.message, /: timeout of 150 ms after 2 attempts$/);
+    assert.ok(Date.now() - started < 1_500, "two attempts of 150 ms and one backoff");
   });
 
   it("reports a refused connection", async () => {
@@ -184,7 +195,7 @@ describe("model client", () => {
     setTimeout(() => controller.abort(), 100);
     const e = await failure((await client({ maxRetries: 5 })).complete(ask, controller.signal));
     assert.equal(e.code, "ABORTED");
-    assert.ok(Date.now() - started < 350, "the SDK's ~0.5 s sleep is not waited out");
+    assert.ok(Date.now() - started < 350, "the ~0.5 s backoff is not waited out");
     assert.equal(fake.requests.length, 1);
   });
 
@@ -200,36 +211,118 @@ describe("model client", () => {
     fake.script({ status: 500, body: "" });
     const withQuery = await failure((await client({ baseUrl: `http://127.0.0.1:${port}/v1?api-key=query-secret-42` })).complete(ask));
     assert.equal(withQuery.message, `model fake-model at http://127.0.0.1:${port}/v1: HTTP 500`);
-    // fetch refuses URLs with user info, and says so with the whole URL in its error.
+    // User info is never sent (it would go in clear to any server the URL names): the call is refused, saying why.
+    const before = fake.requests.length;
     const withUser = await failure((await client({ baseUrl: `http://alice:pass-secret-42@127.0.0.1:${port}/v1` })).complete(ask));
     assert.equal(withUser.code, "UPSTREAM");
+    assert.match(withUser.message, /user name or password/);
+    assert.equal(fake.requests.length, before);
     for (const e of [withQuery, withUser]) {
       const all = inspect(e, { depth: 10 });
       assert.ok(!all.includes("query-secret-42") && !all.includes("pass-secret-42"), all);
     }
   });
 
-  it("uses the fetch given in deps, once per attempt", async () => {
+  it("sends every attempt through the dispatcher given in deps", async () => {
     fake.script({ status: 503, body: "", headers: { "retry-after": "0" } }, { status: 200, body: completion("ok") });
-    let calls = 0;
-    const fetch: typeof globalThis.fetch = (url, init) => {
-      calls++;
-      return globalThis.fetch(url, init);
-    };
-    await (await client({ maxRetries: 1 }, { env, fetch })).complete(ask);
-    assert.equal(calls, 2);
+    const paths: string[] = [];
+    const agent = new Agent();
+    const dispatcher = agent.compose((dispatch) => (opts, handler) => {
+      paths.push(opts.path);
+      return dispatch(opts, handler);
+    });
+    try {
+      await (await client({ maxRetries: 1 }, { env, dispatcher })).complete(ask);
+    } finally {
+      await agent.close();
+    }
+    assert.deepEqual(paths, ["/v1/chat/completions", "/v1/chat/completions"]);
+  });
+
+  it("keeps connections alive: many calls, one after another, open one connection", async () => {
+    fake.script({ status: 200, body: completion("ok") }, { status: 200, body: completion("ok") }, { status: 200, body: completion("ok") }, streamed("a b c"));
+    const c = await client();
+    const before = fake.connections;
+    for (let i = 0; i < 3; i++) await c.complete(ask);
+    for (let i = 0; i < 3; i++) for await (const _ of await c.stream(ask)) void _;
+    assert.equal(fake.requests.length, 6);
+    assert.ok(fake.connections - before <= 1, `${fake.connections - before} connections for 6 calls`);
+  });
+
+  it("cuts off a stream that goes silent after its first chunk, after streamIdleTimeoutMs", async () => {
+    fake.script("stall-stream");
+    const c = await client({ streamIdleTimeoutMs: 200, timeoutMs: 5_000 });
+    const started = Date.now();
+    const seen: string[] = [];
+    const e = await failure(
+      within(
+        3_000,
+        (async () => {
+          for await (const chunk of await c.stream(ask)) seen.push(chunk.choices[0]?.delta.content ?? "");
+        })(),
+      ),
+    );
+    const took = Date.now() - started;
+    assert.deepEqual(seen, ["first"]);
+    assert.equal(e.code, "UPSTREAM");
+    assert.equal(e.message, `model fake-model at ${fake.baseUrl}: no data from the model for 200 ms (streamIdleTimeoutMs): the stream was cut off`);
+    assert.ok(took >= 180 && took < 1_500, `cut off after ${took} ms`);
+  });
+
+  it("the idle timeout restarts with every chunk: a slow, steady stream is not cut off", async () => {
+    const slow = await startFakeUpstream();
+    slow.chunkDelayMs = 60;
+    try {
+      const c = await client({ baseUrl: slow.baseUrl, streamIdleTimeoutMs: 200 });
+      const started = Date.now();
+      let text = "";
+      for await (const chunk of await c.stream({ messages: [{ role: "user", content: "one two three four five six seven" }] })) text += chunk.choices[0]?.delta.content ?? "";
+      assert.equal(text, "echo: one two three four five six seven");
+      assert.ok(Date.now() - started > 400, "the whole stream took longer than the idle timeout");
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("an abort in the middle of a stream ends its iteration with ABORTED", async () => {
+    fake.script("stall-stream");
+    const controller = new AbortController();
+    const stream = await (await client({ streamIdleTimeoutMs: 5_000 })).stream(ask, controller.signal);
+    const iterator = stream[Symbol.asyncIterator]();
+    assert.equal((await iterator.next()).value?.choices[0]?.delta.content, "first");
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 20);
+    const e = await failure(iterator.next());
+    assert.equal(e.code, "ABORTED");
+    assert.ok(Date.now() - started < 1_000);
+  });
+
+  it("an error event inside a stream is an UPSTREAM error, the key redacted", async () => {
+    const first = { id: "s", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "hi" }, finish_reason: null }] };
+    fake.script({ status: 200, headers: { "content-type": "text/event-stream" }, body: `data: ${JSON.stringify(first)}\n\ndata: ${JSON.stringify({ error: { message: `quota exceeded for ${KEY}` } })}\n\n` });
+    const seen: string[] = [];
+    const e = await failure(
+      (async () => {
+        for await (const chunk of await (await client()).stream(ask)) seen.push(chunk.choices[0]?.delta.content ?? "");
+      })(),
+    );
+    assert.deepEqual(seen, ["hi"]);
+    assert.equal(e.message, `model fake-model at ${fake.baseUrl}: the stream ended with an error: quota exceeded for [redacted]`);
+    assert.ok(!inspect(e, { depth: 10 }).includes(KEY));
   });
 });
 
-describe("lazy openai SDK", () => {
-  it("`sessions list` and importing the summarizer do not load the SDK; a summarizer call does", () => {
+describe("lazy HTTP client", () => {
+  it("`sessions list` and importing the summarizer load neither undici nor the openai SDK; a summarizer call loads undici only", () => {
     const probe = fileURLToPath(new URL("../helpers/model-lazy-probe.ts", import.meta.url));
     const run = spawnSync(process.execPath, ["--import", "tsx", probe], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     assert.equal(run.status, 0, run.stderr);
-    const seen = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { list: number; imported: number; called: number; fellBack: boolean };
-    assert.equal(seen.list, 0);
-    assert.equal(seen.imported, 0);
-    assert.ok(seen.called > 0);
+    type Counts = { undici: number; openai: number };
+    const seen = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { list: Counts; imported: Counts; called: Counts; fellBack: boolean };
+    assert.deepEqual(seen.list, { undici: 0, openai: 0 });
+    assert.deepEqual(seen.imported, { undici: 0, openai: 0 });
+    assert.ok(seen.called.undici > 0);
+    assert.equal(seen.called.openai, 0, "the openai package is used for its types only");
     assert.equal(seen.fellBack, true);
   });
 });
