@@ -24,6 +24,12 @@ export interface FakeUpstream {
   failWith: number | undefined;
   /** When set, names each response (`chatcmpl`) and tool call (`call`) instead of the default unique ids, as upstreams that reuse ids do. */
   ids: ((kind: "chatcmpl" | "call") => string) | undefined;
+  /**
+   * When set, replies stall: a streamed one after this many chunks, a
+   * non-streamed one after its head and half its body. The response stays
+   * open, sending nothing more, until the client gives up or close().
+   */
+  stallAfterChunks: number | undefined;
   close(): Promise<void>;
 }
 
@@ -36,7 +42,7 @@ export interface FakeUpstream {
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   const requests: UpstreamRequest[] = [];
   const open = new Set<ServerResponse>();
-  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, ids: undefined, close: async () => {} };
+  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, ids: undefined, stallAfterChunks: undefined, close: async () => {} };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -70,15 +76,22 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const usage = { prompt_tokens: prompt, completion_tokens: call ? 5 : words.length, total_tokens: prompt + (call ? 5 : words.length) };
     const id = state.ids?.("chatcmpl") ?? `up-${requests.length}`;
     const toolCall = call ? { id: state.ids?.("call") ?? `call_${requests.length}`, type: "function", function: { name: call[1] ?? "", arguments: call[2] ?? "{}" } } : undefined;
+    const stall = state.stallAfterChunks;
     if (body.stream !== true) {
       const message = toolCall ? { role: "assistant", content: null, tool_calls: [toolCall] } : { role: "assistant", content: text };
-      res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({ id, object: "chat.completion", created: 1, model: body.model, choices: [{ index: 0, message, finish_reason: toolCall ? "tool_calls" : "stop" }], usage }),
-      );
+      const json = JSON.stringify({ id, object: "chat.completion", created: 1, model: body.model, choices: [{ index: 0, message, finish_reason: toolCall ? "tool_calls" : "stop" }], usage });
+      if (stall !== undefined) res.writeHead(200, { "content-type": "application/json" }).write(json.slice(0, json.length >> 1));
+      else res.writeHead(200, { "content-type": "application/json" }).end(json);
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
-    const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    let sent = 0;
+    const send = (obj: unknown) => {
+      // Past the stall point nothing is written, and the response is never ended.
+      if (stall !== undefined && sent >= stall) return;
+      sent++;
+      res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    };
     const chunk = (delta: unknown, finish: string | null) => ({ id, object: "chat.completion.chunk", created: 1, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] });
     send(chunk({ role: "assistant", content: "" }, null));
     if (toolCall) {
@@ -94,7 +107,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       send(chunk({}, "stop"));
     }
     if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) send({ id, object: "chat.completion.chunk", created: 1, model: body.model, choices: [], usage });
-    res.end("data: [DONE]\n\n");
+    if (stall === undefined) res.end("data: [DONE]\n\n");
   };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
