@@ -111,7 +111,14 @@ export async function readText(c: Context, maxBytes: number, what: string): Prom
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      // The client went away or was cut off for sending too slowly (Node answered 408): its fault, not a 500 with a stack.
+      throw new OpenclawError("ABORTED", "the request body was not received in full: the client disconnected or sent it too slowly (gateway.requestTimeoutMs)", { cause: err });
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

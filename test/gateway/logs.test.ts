@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -169,13 +170,22 @@ describe("gateway log: format and level", () => {
   });
 });
 
-describe("gateway log: a 500 is logged with its stack under the request id the client was given", () => {
+type Recorded = { level: string; fields: Record<string, unknown>; msg: string | undefined };
+
+/** A GatewayLog that keeps what it is given, for a gateway started in-process. */
+function recorder(lines: Recorded[], bindings: object = {}): GatewayLog {
+  const at = (level: string) => (fields: object, msg?: string) => void lines.push({ level, fields: { ...bindings, ...fields }, msg });
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => recorder(lines, { ...bindings, ...b }) };
+}
+
+describe("gateway log: failures in-process", () => {
   /** A store whose listing fails the way a bug would: a plain Error, not a store error the gateway knows. */
   class BrokenListStore extends BareStore {
     override list(): Promise<ListPage> {
       return Promise.reject(new TypeError("cannot read properties of undefined (reading 'updatedAt')"));
     }
   }
+  const TOKEN = "a-token-of-some-length-0123456789";
 
   let dir: string;
   before(async () => {
@@ -185,16 +195,12 @@ describe("gateway log: a 500 is logged with its stack under the request id the c
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("the 500 body names the request id, and the log line with that id has the stack", async () => {
-    const lines: Array<{ level: string; fields: Record<string, unknown>; msg: string | undefined }> = [];
-    const recorder = (bindings: object): GatewayLog => {
-      const at = (level: string) => (fields: object, msg?: string) => void lines.push({ level, fields: { ...bindings, ...fields }, msg });
-      return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => recorder({ ...bindings, ...b }) };
-    };
+  it("a 500's body names the request id, and the log line with that id has the stack", async () => {
+    const lines: Recorded[] = [];
     const manager = await SessionManager.open({ stateDir: dir, config: {}, store: new BrokenListStore(), warn: () => undefined });
-    const gateway = await startGateway({ manager, host: "127.0.0.1", port: 0, token: "a-token-of-some-length-0123456789", log: recorder({}) });
+    const gateway = await startGateway({ manager, host: "127.0.0.1", port: 0, token: TOKEN, log: recorder(lines) });
     try {
-      const r = await fetch(`${gateway.url}/admin/sessions`, { headers: { authorization: "Bearer a-token-of-some-length-0123456789" } });
+      const r = await fetch(`${gateway.url}/admin/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } });
       assert.equal(r.status, 500);
       const body = (await r.json()) as { error: { message: string } };
       const requestId = r.headers.get("x-request-id");
@@ -208,6 +214,36 @@ describe("gateway log: a 500 is logged with its stack under the request id the c
       const err = line.fields.err as { stack?: string; message?: string };
       assert.match(err.stack ?? "", /TypeError: cannot read properties of undefined/);
       assert.match(err.stack ?? "", /\n\s+at /, "a stack with frames");
+    } finally {
+      await gateway.close();
+      await manager.close();
+    }
+  });
+
+  it("a body cut off by the request timeout is logged as the client's doing, not as a 500", async () => {
+    const lines: Recorded[] = [];
+    const manager = await SessionManager.open({ stateDir: dir, config: { gateway: { requestTimeoutMs: 1000 } }, warn: () => undefined });
+    const gateway = await startGateway({ manager, host: "127.0.0.1", port: 0, token: TOKEN, log: recorder(lines) });
+    try {
+      const { hostname, port } = new URL(gateway.url);
+      const status = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => {
+          // Promises 100 bytes, sends one, then nothing: Node cuts it off with a 408.
+          socket.write(`POST /admin/import HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+        });
+        let got = "";
+        socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+        socket.on("close", () => resolve(got.split("\r\n")[0] ?? ""));
+        socket.on("error", reject);
+      });
+      assert.match(status, /^HTTP\/1\.1 408/);
+      const deadline = Date.now() + 10_000;
+      while (!lines.some((l) => l.fields.event === "request" && l.fields.route === "/admin/import") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const line = lines.find((l) => l.fields.event === "request" && l.fields.route === "/admin/import");
+      assert.ok(line !== undefined, JSON.stringify(lines));
+      assert.equal(line.fields.code, "ABORTED");
+      assert.notEqual(line.level, "error");
+      assert.equal(line.fields.err, undefined, "no stack for a client that went quiet");
     } finally {
       await gateway.close();
       await manager.close();
