@@ -125,3 +125,18 @@ test("security audit: a fresh install on loopback with no config has nothing to 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /no findings/);
 });
+
+test("security audit: an encryption key file others can read is a high finding", { skip: POSIX }, async (t) => {
+  const sb = await sandbox(t);
+  const keyFile = join(sb.home, "store.key");
+  await writeFile(keyFile, randomBytes(32).toString("base64"));
+  await chmod(keyFile, 0o644);
+  await setUp(sb, { storage: { encryption: { keyFile } } }, { dir: 0o700, config: 0o600, file: 0o600 });
+  const r = await sb.run(["security", "audit", "--json"]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const findings = (JSON.parse(r.stdout) as AuditJson).findings;
+  assert.deepEqual(findings.map((f) => [f.id, f.severity]), [["key-file-mode", "high"]]);
+  assert.equal(findings[0]?.fix, `chmod 600 ${keyFile}`);
+  await chmod(keyFile, 0o600);
+  assert.equal((await sb.run(["security", "audit"])).code, 0);
+});
