@@ -21,6 +21,8 @@ export type ErrorCode =
   | "ABORTED"
   | "CLOSED"
   | "UPSTREAM"
+  /** A rate limit (gateway.rateLimits) is spent; `retryAfterSeconds` says when to come back. */
+  | "RATE_LIMITED"
   | "UNAUTHORIZED"
   /** The gateway refused the request for where it came from (Host, Origin), not for its credentials. */
   | "FORBIDDEN"
@@ -42,12 +44,16 @@ export class OpenclawError extends Error {
   /** For UPSTREAM: the HTTP status the upstream model answered with, when it answered. */
   readonly status: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; userError?: boolean; status?: number }) {
+  /** When retrying may succeed, in whole seconds (sent as Retry-After by the gateway). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; userError?: boolean; status?: number; retryAfterSeconds?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "OpenclawError";
     this.code = code;
     this.userError = options?.userError ?? true;
     this.status = options?.status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

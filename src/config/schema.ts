@@ -53,6 +53,16 @@ const upstreamModel = z.object({
   streamIdleTimeoutMs: intAtLeast(100).default(30_000),
 });
 
+/** A token bucket: the sustained rate, and how many requests may come at once. */
+const rateBucket = z.object(
+  {
+    requestsPerMinute: intAtLeast(1),
+    /** Bucket size: requests accepted at once after a quiet spell (default: requestsPerMinute). */
+    burst: intAtLeast(1).optional(),
+  },
+  { error: 'expected {"requestsPerMinute": n, "burst"?: n}' },
+);
+
 const PORT = "expected a port number from 0 to 65535";
 const HOST_ENTRY = "expected a host name or host:port, such as gateway.example.com or gateway.example.com:8443 (no scheme, no path)";
 
@@ -147,6 +157,13 @@ export const configSchema = z.object({
       maxBodyBytes: intAtLeast(1024).default(8 * 1_048_576),
       /** Host values (`host` or `host:port`) answered besides the bound loopback names, e.g. a proxy's public name; their origins pass the cross-site check. */
       allowedHosts: z.array(z.string({ error: HOST_ENTRY }).regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, { error: HOST_ENTRY })).default([]),
+      /** Token buckets on `/v1` and `/hooks` (off when absent): per credential name, and per sender (channel + sender id) of requests that name one. 429 with Retry-After when spent. */
+      rateLimits: z
+        .object({
+          perCredential: rateBucket.optional(),
+          perSender: rateBucket.optional(),
+        })
+        .prefault({}),
       /** How long a client may take to send a request's headers and body; a slower one is cut off (408). Responses and event streams are not bounded by it. */
       requestTimeoutMs: intAtLeast(1000).default(30_000),
       /** The gateway's log on stderr; `--log-format` and `--log-level` beat it. */
@@ -180,5 +197,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 /** Gateway settings. */
 export type GatewayConfig = Config["gateway"];
+/** Rate-limit settings of the gateway. */
+export type RateLimitsConfig = GatewayConfig["rateLimits"];
 /** Summarizer settings. */
 export type SummarizerConfig = Config["sessions"]["summarizer"];

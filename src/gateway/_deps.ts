@@ -2,6 +2,7 @@ import type { SessionManager } from "../manager/manager.js";
 import type { ModelClient } from "../model/client.js";
 import type { EventLog } from "./_events.js";
 import type { GatewayLog } from "./_log.js";
+import type { RateLimiter } from "./_rate-limit.js";
 import type { TurnRunner } from "./_turn.js";
 
 /** What every router of the gateway is given. */
@@ -19,4 +20,6 @@ export interface GatewayDeps {
   shutdown: AbortSignal;
   /** Fires as soon as shutdown begins: streams that never finish by themselves (events) end now, not after the grace period. */
   draining: AbortSignal;
+  /** Per-credential and per-sender limits, when configured (routes that find their sender in the body check it themselves). */
+  rateLimits?: RateLimiter | undefined;
 }

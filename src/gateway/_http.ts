@@ -22,6 +22,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   SESSION_ARCHIVED: 409,
   SESSION_EXPIRED: 409,
   LOCK_TIMEOUT: 429,
+  RATE_LIMITED: 429,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -61,6 +62,7 @@ export function describeError(c: Context, err: unknown): ReturnType<typeof class
 export function errorResponse(c: Context, err: unknown): Response {
   const { status, type, code, message } = describeError(c, err);
   const body: ErrorBody = { error: { message, type, code, param: null } };
+  if (isOpenclawError(err) && err.retryAfterSeconds !== undefined) c.header("retry-after", String(err.retryAfterSeconds));
   return c.json(body, status);
 }
 

@@ -3,6 +3,7 @@ import { OpenclawError } from "../errors.js";
 import type { GatewayDeps } from "./_deps.js";
 import { requestGuard, type GuardOptions } from "./_guard.js";
 import { bearerAuth, errorResponse } from "./_http.js";
+import { rateLimit, RateLimiter } from "./_rate-limit.js";
 import { requestLog } from "./_request-log.js";
 import { adminRouter } from "./admin.js";
 import { dashboardRouter } from "./dashboard/serve.js";
@@ -28,6 +29,13 @@ export function createApp(deps: GatewayDeps, token: string | undefined, guard: O
   app.use("/v1/*", auth);
   app.use("/admin/*", auth);
   app.use("/hooks/*", auth);
+  // After auth, so buckets are keyed by the credential the request proved.
+  const limits = new RateLimiter(deps.manager.config.gateway.rateLimits);
+  if (limits.enabled) {
+    app.use("/v1/*", rateLimit(limits));
+    app.use("/hooks/*", rateLimit(limits));
+    deps = { ...deps, rateLimits: limits };
+  }
   const v1 = new Hono();
   v1.route("/", modelsRouter(deps));
   v1.route("/", chatRouter(deps));

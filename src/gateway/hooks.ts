@@ -5,6 +5,7 @@ import type { ToolCall } from "../session/types.js";
 import type { GatewayDeps } from "./_deps.js";
 import { badRequest, readJson } from "./_http.js";
 import { guarded, onlyFields } from "./_admin-params.js";
+import { credentialName, senderKey } from "./_rate-limit.js";
 import { noteSessions } from "./_request-log.js";
 
 const INBOUND_FIELDS = ["channel", "senderId", "groupId", "threadId", "text", "idempotencyKey"] as const;
@@ -68,6 +69,7 @@ export function hooksRouter(deps: GatewayDeps): Hono {
     "/inbound",
     guarded(async (c) => {
       const { inbound, text, idempotencyKey } = parseInbound(await readJson(c, deps.maxBodyBytes));
+      deps.rateLimits?.check(credentialName(c), senderKey(inbound.channel, inbound.senderId));
       const message: NewMessage = { role: "user", content: text, sender: inbound.senderId, ...(idempotencyKey !== undefined ? { clientMessageId: idempotencyKey } : {}) };
       // Not aborted when the caller hangs up: the reply is stored and a retry gets it without asking the model again.
       const r = await deps.turns.run({ target: { inbound }, input: [message], options: {}, signal: deps.shutdown });
