@@ -123,6 +123,10 @@ export class Keyring {
 }
 
 type Obj = Record<string, unknown>;
+
+/** Bytes of plain text the codec remembers sealed values for, and the largest message it remembers. */
+const RECENT_MAX_BYTES = 4 * 2 ** 20;
+const RECENT_MAX_ENTRY = 16 * 2 ** 10;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
@@ -132,6 +136,16 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
  * cannot mistake its data for damage.
  */
 export class ContentCodec {
+  /**
+   * Sealed text of messages recently opened or sealed under the write key,
+   * by id and plain text: a message stored again unchanged (every
+   * checkpoint and whole-document save rewrites the history) keeps its
+   * sealed bytes, so PostgreSQL sees an unchanged row and no CPU is spent
+   * sealing it again. It reveals nothing new: it is the same value, stored again.
+   */
+  private readonly recent = new Map<string, string>();
+  private recentBytes = 0;
+
   constructor(
     /** The keys; undefined stores plain values. */
     readonly keyring?: Keyring,
@@ -145,14 +159,20 @@ export class ContentCodec {
   /** A message as stored. */
   sealMessage(m: Message): Message | Obj {
     if (this.keyring === undefined) return m;
-    const inner = m.toolCalls === undefined ? { content: m.content } : { content: m.content, toolCalls: m.toolCalls };
-    return { ...m, content: null, ...(m.toolCalls === undefined ? {} : { toolCalls: null }), sealed: this.keyring.seal(JSON.stringify(inner)) };
+    const inner = JSON.stringify(m.toolCalls === undefined ? { content: m.content } : { content: m.content, toolCalls: m.toolCalls });
+    const key = `${m.id}\0${inner}`;
+    const sealed = this.recent.get(key) ?? this.keyring.seal(inner);
+    this.remember(key, sealed);
+    return { ...m, content: null, ...(m.toolCalls === undefined ? {} : { toolCalls: null }), sealed };
   }
 
   /** A stored message made plain again (still to be validated by the caller). */
   openMessage(v: unknown, where: string): unknown {
     if (!isObj(v) || typeof v.sealed !== "string") return v;
-    const inner = JSON.parse(this.opener().open(v.sealed, where)) as Obj;
+    const text = this.opener().open(v.sealed, where);
+    const inner = JSON.parse(text) as Obj;
+    // Only values of the write key are reused: a rekey must seal everything anew.
+    if (typeof v.id === "string" && v.sealed.startsWith(`${VERSION}.${this.opener().write.id}.`)) this.remember(`${v.id}\0${text}`, v.sealed);
     const out: Obj = { ...v };
     delete out.sealed;
     out.content = inner.content;
@@ -204,6 +224,22 @@ export class ContentCodec {
   /** The summary column of a store that keeps it apart (see openSession). */
   openSummary(v: unknown, where: string): unknown {
     return (this.openSession({ summary: v }, where) as Obj).summary;
+  }
+
+  private remember(key: string, sealed: string): void {
+    if (key.length > RECENT_MAX_ENTRY) return;
+    const had = this.recent.get(key);
+    if (had !== undefined) {
+      this.recent.delete(key);
+      this.recentBytes -= key.length;
+    }
+    this.recent.set(key, sealed);
+    this.recentBytes += key.length;
+    for (const [k] of this.recent) {
+      if (this.recentBytes <= RECENT_MAX_BYTES) break;
+      this.recent.delete(k);
+      this.recentBytes -= k.length;
+    }
   }
 
   private opener(): Keyring {

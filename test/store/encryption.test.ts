@@ -140,6 +140,29 @@ function suite(name: string, fresh: () => Promise<Place>): void {
       }
     });
 
+    it("a save that changes no message keeps each message's sealed bytes (PostgreSQL keeps its rows), while changed content is sealed anew", async () => {
+      const place = await fresh();
+      try {
+        const store = await place.open(new Keyring(A));
+        const { session } = await seedMarked(store);
+        await store.close();
+        const sealedValues = (raw: string) => new Set([...raw.matchAll(/"sealed":"(v1\.[^"]+)"/g)].map((m) => m[1] as string));
+        const before = sealedValues(await place.raw());
+        const again = await place.open(new Keyring(A));
+        const loaded = await again.get(session.id);
+        assert.ok(loaded);
+        await again.commit({ session: { ...loaded.session, preferences: { note: "changed" } }, expectedRevision: loaded.session.revision });
+        await again.close();
+        const after = sealedValues(await place.raw());
+        const kept = [...before].filter((v) => after.has(v));
+        // Five messages and one folded message unchanged; the head (preferences, prompts) changed.
+        assert.ok(kept.length >= 6, `only ${kept.length} of ${before.size} sealed values kept`);
+        assert.ok([...after].some((v) => !before.has(v)), "the changed preferences are sealed anew");
+      } finally {
+        await place.cleanup();
+      }
+    });
+
     it("rekey re-encrypts everything: the old key no longer opens the store, the new one reads every session unchanged", async () => {
       const place = await fresh();
       try {
