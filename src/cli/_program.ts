@@ -76,7 +76,7 @@ export function buildProgram(): Command {
   program
     .command("doctor")
     .description("read every document and log of the store, report each problem with what to do; --fix repairs what it can")
-    .option("--fix", "restore quarantined files that parse again, remove leftovers, move corrupt files aside and rebuild the index")
+    .option("--fix", "restore quarantined files that parse again, remove leftovers, move corrupt files aside, rebuild the index, and archive all but the newest live session of a key that has several")
     .addOption(jsonOption())
     .action(async (opts: DoctorFlags, cmd: Command) => (await import("./commands/doctor.js")).runDoctor(opts, cmd));
 
@@ -95,6 +95,9 @@ export function buildProgram(): Command {
     .requiredOption("--from <uri>", "source store: file:<dir>, a directory, postgres://… or memory:")
     .requiredOption("--to <uri>", "target store")
     .option("--dry-run", "count what would be copied; write nothing")
+    .option("--skip-existing", "leave sessions the target already has as they are")
+    .option("--as-archived", "copy a live session whose key already has another live session in the target archived")
+    .option("--replace-live", "archive the target's live session of the key and copy the session as the key's live one")
     .option("--from-key-env <name>", "the source's encryption key from this environment variable (default: storage.encryption)")
     .option("--from-key-file <path>", "the source's encryption key from this file (mode 0600)")
     .option("--to-key-env <name>", "encrypt the target with the key in this environment variable (default: storage.encryption)")
@@ -242,12 +245,16 @@ function addWriteCommands(sessions: Command): void {
 function addMaintenanceCommands(sessions: Command): void {
   sessions
     .command("import")
-    .description("restore sessions from an export document")
+    .description("restore sessions from an export document (all of them, or those the refs name)")
     .argument("<file>", 'export file, or "-" for stdin')
+    .argument("[refs...]", "only these sessions of the document: ids, id prefixes or routing keys")
     .option("--overwrite", "replace sessions that already exist")
+    .option("--skip-existing", "leave sessions that already exist as they are; import the rest")
+    .option("--as-archived", "import a live session whose key already has another live session archived")
+    .option("--replace-live", "archive the key's live session and import the session as the key's live one")
     .addOption(jsonOption())
-    .action(async (file: string, opts: ImportFlags, cmd: Command) =>
-      (await import("./commands/import.js")).runImport(file, opts, cmd),
+    .action(async (file: string, refs: string[], opts: ImportFlags, cmd: Command) =>
+      (await import("./commands/import.js")).runImport(file, refs, opts, cmd),
     );
 
   sessions

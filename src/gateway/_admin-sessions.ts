@@ -184,6 +184,12 @@ function changedFields(e: SessionEdit): string[] {
 
 /** Rewords the CLI's flag hint in an import refusal for an HTTP caller. */
 export function forHttp(err: unknown): unknown {
-  if (isOpenclawError(err, "ALREADY_EXISTS")) return new OpenclawError("ALREADY_EXISTS", err.message.replace("use --overwrite", "add ?overwrite=1"), { cause: err });
-  return err;
+  if (!isOpenclawError(err) || (err.code !== "ALREADY_EXISTS" && err.code !== "INVALID_ARGUMENT")) return err;
+  const message = err.message
+    .replace("use --overwrite", "add ?overwrite=1")
+    .replace("--skip-existing", "?skipExisting=1")
+    .replace(/--as-archived/g, "?asArchived=1")
+    .replace(/--replace-live/g, "?replaceLive=1")
+    .replace("--overwrite and", "overwrite and");
+  return new OpenclawError(err.code, message, { cause: err });
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { parseExport } from "../session/export.js";
+import { clashPolicy } from "../session/live-keys.js";
 import type { GatewayDeps } from "./_deps.js";
 import { auditTrail, noteAudit } from "./_audit.js";
 import { noteSessions } from "./_request-log.js";
@@ -13,7 +14,9 @@ import { forHttp, sessionsRouter } from "./_admin-sessions.js";
  * The admin API under `/admin` (behind the bearer token): the CLI's
  * operations over HTTP with its rules and its `--json` shapes — sessions
  * (list, show, edit, delete, messages, context, clear, compact, archive,
- * unarchive, export), import, status — and the change-event stream.
+ * unarchive, export), import (with the CLI's flags as query parameters:
+ * overwrite, skipExisting, asArchived, replaceLive), status — and the
+ * change-event stream.
  */
 export function adminRouter(deps: GatewayDeps): Hono {
   const { manager } = deps;
@@ -26,13 +29,15 @@ export function adminRouter(deps: GatewayDeps): Hono {
   app.post(
     "/import",
     guarded(async (c) => {
-      const overwrite = flagParam(queryOf(c, ["overwrite"]), "overwrite");
+      const q = queryOf(c, ["overwrite", "skipExisting", "asArchived", "replaceLive"]);
+      const [overwrite, skipExisting, asArchived, replaceLive] = (["overwrite", "skipExisting", "asArchived", "replaceLive"] as const).map((name) => flagParam(q, name));
       // The whole document is read and checked before the store is touched: a refused import writes nothing.
       const envelope = parseExport(await readJsonText(c, deps.maxBodyBytes, "the export document"), "request body");
       noteSessions(c, envelope.sessions.map((s) => ({ id: s.id, key: s.key })));
       noteAudit(c, { overwrite });
       try {
-        const report = await manager.importSessions(envelope, { overwrite, signal: deps.shutdown });
+        const clashes = clashPolicy({ asArchived: asArchived === true, replaceLive: replaceLive === true });
+        const report = await manager.importSessions(envelope, { overwrite: overwrite === true, skipExisting: skipExisting === true, clashes, source: "the request body", signal: deps.shutdown });
         return c.json({ ...report, count: report.imported.length + report.overwritten.length });
       } catch (err) {
         throw forHttp(err);

@@ -30,7 +30,7 @@ import { clearSession, deleteMessage, editSession } from "./edit.js";
 import { EventHub, type SessionListener } from "./events.js";
 import { Router } from "./routing.js";
 import type { StatusReport } from "./status.js";
-import type { ImportReport } from "./transfer.js";
+import type { ImportOptions, ImportReport } from "./transfer.js";
 import type { AppendOptions, ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
 export type { AppendOptions } from "./types.js";
 
@@ -334,8 +334,13 @@ export class SessionManager {
     return exportSessions(this.#ctx, this.#writer, ids, { ...options, requireAll: refs !== "all" });
   }
 
-  /** Restores an export document; refuses existing ids unless `overwrite`; writes nothing when refused. */
-  async importSessions(envelope: ExportEnvelope, options: WriteOptions & { overwrite?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ImportReport> {
+  /**
+   * Restores an export document (or the sessions `refs` name in it); refuses
+   * existing ids unless `overwrite` or `skipExisting`, and a live session whose
+   * key has another live one unless `clashes` says otherwise; writes nothing
+   * when refused.
+   */
+  async importSessions(envelope: ExportEnvelope, options: ImportOptions = {}): Promise<ImportReport> {
     const { importSessions } = await transferModule();
     return importSessions(this.#ctx, this.#writer, envelope, options);
   }

@@ -4,6 +4,8 @@ import { readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { errorLine, sandbox } from "../helpers/cli-run.js";
+import { openStore } from "../../src/store/open.js";
+import { testSession } from "../helpers/store-sessions.js";
 import { FILE_STORE_ONLY } from "../helpers/test-store.js";
 
 interface DoctorJson {
@@ -83,4 +85,34 @@ test("doctor reads every session of any backend and reports calls without a resu
   const r = await sb.run(["doctor"]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /problem session \S+: 1 tool call without a result \(call_\w+ search\)/);
+});
+
+test("doctor finds a key with two live sessions; --fix archives the older, keeps the most recently active and says so", async (t) => {
+  const sb = await sandbox(t);
+  const first = (await sb.ok(["sessions", "append", "--dm", "telegram:43", "hello"])).stdout.trim();
+  await sb.ok(["sessions", "append", "--dm", "telegram:44", "someone else"]);
+  // The double as an old import made it: a second live session for the key written straight to the store.
+  const store = await openStore(sb.storeUri, { warn: () => {} });
+  const now = new Date().toISOString();
+  const second = testSession({ key: "dm:telegram:43", status: "active", lastActivityAt: now, updatedAt: now });
+  try {
+    await store.commit({ session: second, expectedRevision: null });
+  } finally {
+    await store.close();
+  }
+  const found = await sb.run(["doctor", "--json"]);
+  assert.equal(found.code, 1, "a problem remains: exit 1");
+  const report = JSON.parse(found.stdout) as DoctorJson;
+  const problem = report.problems.find((p) => p.file === "key dm:telegram:43");
+  assert.ok(problem, JSON.stringify(report.problems));
+  assert.match(problem.problem, new RegExp(`^2 live sessions \\(${second.id}, ${first}\\), where a key has at most one$`));
+  assert.match(problem.action, new RegExp(`--fix archives ${first} and keeps ${second.id}`));
+  assert.match((await sb.run(["doctor"])).stdout, new RegExp(`problem key dm:telegram:43: 2 live sessions`));
+
+  const fixed = await sb.ok(["doctor", "--fix"]);
+  assert.match(fixed.stdout, new RegExp(`fixed\\s+key dm:telegram:43: 2 live sessions .*: archived ${first}, kept ${second.id} \\(the most recently active\\)`));
+  const list = (await sb.json<{ sessions: Array<{ id: string; key: string; status: string }> }>(["sessions", "list", "--status", "all"])).sessions.filter((s) => s.key === "dm:telegram:43");
+  assert.deepEqual(Object.fromEntries(list.map((s) => [s.id, s.status])), { [first]: "archived", [second.id]: "active" });
+  assert.equal((await sb.ok(["sessions", "append", "--dm", "telegram:43", "again"])).stdout.trim(), second.id, "the key's messages go to the kept session");
+  assert.match((await sb.ok(["doctor"])).stdout, /no problems found$/m);
 });

@@ -105,11 +105,11 @@ test("import refuses an existing id unless --overwrite; reads stdin with -", asy
   const before = await snapshot(sb.stateDir);
   const refused = await sb.run(["sessions", "import", "-"], { input: JSON.stringify(changed) });
   assert.equal(refused.code, 1);
-  assert.match(errorLine(refused), /already exist .*use --overwrite to replace them\. Nothing was written$/);
+  assert.match(errorLine(refused), /already exist .*use --overwrite to replace them or --skip-existing to leave them\. Nothing was written$/);
   assert.deepEqual(await snapshot(sb.stateDir), before);
 
   const ok = await sb.json<{ imported: string[]; overwritten: string[] }>(["sessions", "import", "-", "--overwrite"], { input: JSON.stringify(changed) });
-  assert.deepEqual(ok, { imported: [], overwritten: [original.id], count: 1 });
+  assert.deepEqual(ok, { imported: [], overwritten: [original.id], skipped: [], importedArchived: [], archivedLive: [], count: 1 });
   assert.deepEqual((await sb.json<Session>(["sessions", "show", original.id])).preferences, { v: 2 });
   const fresh = fixtureExport([{ key: "dm:telegram:43" }]);
   const human = await sb.ok(["sessions", "import", "-"], { input: JSON.stringify(fresh) });

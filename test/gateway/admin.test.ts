@@ -244,13 +244,21 @@ describe("gateway: admin API answers like the CLI's --json", () => {
     assert.deepEqual(await snapshot(gw.stateDir), before, "nothing written by refused imports");
 
     await cli("sessions", "delete", ids.transfer as string);
-    assert.deepEqual(await call("/admin/import", { method: "POST", body: text }), { imported: [ids.transfer], overwritten: [], count: 1 });
+    const none = { skipped: [], importedArchived: [], archivedLive: [] };
+    assert.deepEqual(await call("/admin/import", { method: "POST", body: text }), { imported: [ids.transfer], overwritten: [], ...none, count: 1 });
     assert.equal(strip(await cli("sessions", "export", ids.transfer as string)), strip(text), "export → delete → import → export is exact");
     const overwritten = await call("/admin/import?overwrite=1", { method: "POST", body: text });
     const file = join(gw.home, "backup.json");
     await writeFile(file, text);
     assert.deepEqual(overwritten, await cliJson("sessions", "import", file, "--overwrite"));
-    assert.deepEqual(overwritten, { imported: [], overwritten: [ids.transfer], count: 1 });
+    assert.deepEqual(overwritten, { imported: [], overwritten: [ids.transfer], ...none, count: 1 });
+    // A key has one live session: a backup of a session whose key started a new one since is refused, then imported archived.
+    await cli("sessions", "delete", ids.transfer as string);
+    const fresh = (await cli("sessions", "append", "--dm", "telegram:transfer", "hello again")).trim();
+    const clash = await refused("/admin/import", 409, { method: "POST", body: text });
+    assert.match(clash, new RegExp(`cannot import ${ids.transfer}: session ${fresh} is already live for dm:telegram:transfer.*\\?asArchived=1.*\\?replaceLive=1`));
+    const archived = await call<{ importedArchived: unknown[] }>("/admin/import?asArchived=1", { method: "POST", body: text });
+    assert.deepEqual(archived.importedArchived, [{ id: ids.transfer, key: "dm:telegram:transfer", live: fresh }]);
   });
 
   it("GET /admin/status is `status --json`; ?verbose=1 adds what --verbose adds", async () => {

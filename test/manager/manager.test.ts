@@ -119,7 +119,7 @@ for (const storeUri of ["file", "memory:"]) {
       await assert.rejects(env.manager.importSessions(combined), (e) => isOpenclawError(e, "ALREADY_EXISTS"));
       await assert.rejects(env.manager.get(other.id), (e) => isOpenclawError(e, "NOT_FOUND"), "the new session was not written either");
       const report = await env.manager.importSessions(combined, { overwrite: true });
-      assert.deepEqual(report, { imported: [other.id], overwritten: [s.id] });
+      assert.deepEqual(report, { imported: [other.id], overwritten: [s.id], skipped: [], importedArchived: [], archivedLive: [] });
     });
   });
 }

@@ -7,7 +7,8 @@ import { expiryCutoff } from "../../session/lifecycle.js";
 import { unansweredToolCalls } from "../../session/tools.js";
 import { inspectFiles, type FileProblem } from "../../store/file/_doctor.js";
 import { fileStoreDir, openStore } from "../../store/open.js";
-import { canMaintain } from "../../store/store.js";
+import { archiveOlderLive, findDoubleLive, type DoubleLive } from "../../store/live-repair.js";
+import { canMaintain, type SessionStore } from "../../store/store.js";
 import { globalFlags } from "../_context.js";
 import { colors, plural, print, printJson, visible } from "../_render.js";
 
@@ -23,8 +24,9 @@ type Problem = FileProblem;
 /**
  * `openclaw doctor`: reads every document and log of the store, reports each
  * problem with what to do, and with --fix restores what quarantine holds
- * that parses again, removes leftovers and rebuilds the index. Exit 1 while
- * a problem remains.
+ * that parses again, removes leftovers, rebuilds the index and archives all
+ * but the most recently active live session of a key that has several.
+ * Exit 1 while a problem remains.
  */
 export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void> {
   const g = globalFlags(cmd);
@@ -59,7 +61,10 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
       }
       if (fix) await store.maintain();
     }
-    const summaries = (await store.list({ expiryCutoff: expiryCutoff(config.sessions.expirationMs, new Date()) })).items;
+    const now = new Date();
+    const cutoff = expiryCutoff(config.sessions.expirationMs, now);
+    for (const double of await findDoubleLive(store, cutoff)) problems.push(await doubleLiveProblem(store, double, fix, now));
+    const summaries = (await store.list({ expiryCutoff: cutoff })).items;
     let read = 0;
     for (const s of summaries) {
       if (corrupt.has(s.id)) continue;
@@ -79,6 +84,17 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
   } finally {
     await store.close();
   }
+}
+
+// A key with two live sessions takes its messages in one and shows the other nowhere: the most recently active stays live.
+async function doubleLiveProblem(store: SessionStore, double: DoubleLive, fix: boolean, now: Date): Promise<Problem> {
+  const older = double.older.map((s) => s.id);
+  const problem = `${double.older.length + 1} live sessions (${[double.keep.id, ...older].join(", ")}), where a key has at most one`;
+  const action = `openclaw doctor --fix archives ${older.join(", ")} and keeps ${double.keep.id}, the most recently active`;
+  const file = `key ${double.key}`;
+  if (!fix) return { file, problem, action };
+  const archived = await archiveOlderLive(store, double, now);
+  return { file, problem: `${problem}: archived ${archived.join(", ") || "none (changed meanwhile)"}, kept ${double.keep.id} (the most recently active)`, action, fixed: true };
 }
 
 interface DoctorReport {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { redactStoreUri } from "../../config/redact.js";
 import { OpenclawError } from "../../errors.js";
 import { locateSettings, storeOptions } from "../../manager/_open.js";
+import { clashPolicy } from "../../session/live-keys.js";
 import { copySessions, type CopyReport } from "../../store/copy.js";
 import { Keyring, loadKey } from "../../store/encryption.js";
 import { openStore, type OpenStoreOptions } from "../../store/open.js";
@@ -14,6 +15,9 @@ export interface StoreCopyFlags {
   from: string;
   to: string;
   dryRun?: boolean;
+  skipExisting?: boolean;
+  asArchived?: boolean;
+  replaceLive?: boolean;
   json?: boolean;
   fromKeyEnv?: string;
   fromKeyFile?: string;
@@ -29,6 +33,7 @@ export interface StoreCopyFlags {
  */
 export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise<void> {
   if (sameStore(flags.from, flags.to)) throw new OpenclawError("INVALID_ARGUMENT", "--from and --to name the same store: nothing to copy");
+  const clashes = clashPolicy(flags);
   const g = globalFlags(cmd);
   const { config } = await locateSettings({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}) });
   const options = storeOptions(config, warn);
@@ -39,7 +44,13 @@ export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise
   const bar = progress(flags.dryRun ? "checking" : "copying");
   try {
     to = await openStore(flags.to, flags.toPlain ? withKey(options, undefined, undefined, "", true) : withKey(options, flags.toKeyEnv, flags.toKeyFile, "--to-key"));
-    report = await copySessions(from, to, { ...(flags.dryRun ? { dryRun: true } : {}), onProgress: (done, total) => bar.update(done, total) });
+    report = await copySessions(from, to, {
+      ...(flags.dryRun ? { dryRun: true } : {}),
+      skipExisting: flags.skipExisting === true,
+      clashes,
+      expirationMs: config.sessions.expirationMs,
+      onProgress: (done, total) => bar.update(done, total),
+    });
   } finally {
     bar.finish();
     await Promise.allSettled([from.close(), to?.close()]);
@@ -62,10 +73,14 @@ function withKey(options: OpenStoreOptions, keyEnv: string | undefined, keyFile:
 function printReport(r: CopyReport, names: { from: string; to: string }, dryRun: boolean): void {
   for (const f of r.failed) print(`${colors.red("failed")} ${visible(f.id)}: ${visible(f.error)}`);
   for (const id of r.verified?.mismatched ?? []) print(`${colors.red("differs after copy")} ${visible(id)}`);
+  const would = dryRun ? "would be " : "";
+  for (const a of r.archivedLive) print(`${would}archived ${visible(a.id)} ${colors.cyan(visible(a.key))} in the target (${visible(a.replacedBy)} is live for the key now)`);
+  for (const a of r.importedArchived) print(`${would}copied ${visible(a.id)} ${colors.cyan(visible(a.key))} archived (${visible(a.live)} is live for the key)`);
   const verb = dryRun ? "would copy" : "copied";
   const parts = [`${r.created} new`, `${r.updated} updated`, `${r.unchanged} unchanged`];
   if (r.vanished > 0) parts.push(`${r.vanished} deleted from the source meanwhile`);
   if (r.failed.length > 0) parts.push(`${r.failed.length} failed`);
+  if (r.skipped > 0) parts.push(`${r.skipped} already in the target, skipped`);
   print(`${verb} ${plural(r.total, "session")} from ${visible(names.from)} to ${visible(names.to)} (${parts.join(", ")})`);
   if (r.onlyInTarget > 0) print(colors.dim(`${plural(r.onlyInTarget, "session")} only in the target, left alone`));
   if (r.verified !== undefined) {

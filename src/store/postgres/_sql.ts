@@ -62,12 +62,19 @@ export function insertSession(c: SessionColumns, rows: MessageRows, claim: Claim
   return { text: `INSERT INTO sessions (${INSERT_COLUMNS}) VALUES (${params}, ${claimExpr})${conflict} RETURNING id`, values };
 }
 
-/** UPDATE of the header columns for a whole-document commit; the claim is kept while live, dropped otherwise. */
-export function updateSession(c: SessionColumns, rows: MessageRows, nextSeq: number): { text: string; values: unknown[] } {
+/**
+ * UPDATE of the header columns for a whole-document commit: a live session
+ * keeps its claim, or ("if-free") takes the key's claim when no other
+ * session holds it (import over an archived copy, unarchive); any other
+ * status drops it.
+ */
+export function updateSession(c: SessionColumns, rows: MessageRows, nextSeq: number, claim: Claim = "if-free"): { text: string; values: unknown[] } {
+  const take = claim === "none" ? "false" : "NOT EXISTS (SELECT 1 FROM sessions o WHERE o.live_key = $2 AND o.id <> $1)";
   return {
     text: `UPDATE sessions SET key = $2, kind = $3, channel = $4, status = $5, created_at = $6, updated_at = $7, last_activity_at = $8,
       last_activity_ms = $9, expired_at = $10, archived_at = $11, revision = $12, message_count = $13, tokens = $14, header = $15::json,
-      header_bytes = $16, next_seq = $17, message_bytes = $18, live_key = CASE WHEN $19::boolean AND live_key IS NOT NULL THEN $2 END,
+      header_bytes = $16, next_seq = $17, message_bytes = $18,
+      live_key = CASE WHEN $19::boolean AND (live_key IS NOT NULL OR ${take}) THEN $2 END,
       summary = $20::json, summary_bytes = $21
       WHERE id = $1`,
     values: [

@@ -63,7 +63,7 @@ const digest = (text: string): string => createHash("md5").update(text, "utf8").
  * kept, the others deleted, and only the rest inserted after them; the
  * whole list is rewritten only when nothing matches.
  */
-async function syncMessages(c: PoolClient, cols: SessionColumns, rows: MessageRows, nextSeq: number): Promise<void> {
+async function syncMessages(c: PoolClient, cols: SessionColumns, rows: MessageRows, nextSeq: number, claim: sql.Claim): Promise<void> {
   const stored = (await c.query<{ seq: string; message_id: string; h: string }>(sql.MESSAGE_DIGESTS, [cols.id])).rows;
   const drop: string[] = [];
   let kept = 0;
@@ -80,7 +80,7 @@ async function syncMessages(c: PoolClient, cols: SessionColumns, rows: MessageRo
   for (; j < stored.length; j++) drop.push((stored[j] as { seq: string }).seq);
   const tail = { docs: rows.docs.slice(kept), ids: rows.ids.slice(kept), clientIds: rows.clientIds.slice(kept) };
   const firstSeq = kept === 0 ? 1 : nextSeq;
-  const upd = sql.updateSession(cols, rows, firstSeq + tail.docs.length);
+  const upd = sql.updateSession(cols, rows, firstSeq + tail.docs.length, claim);
   await c.query(upd.text, upd.values);
   if (kept === 0) await c.query(sql.DELETE_MESSAGES, [cols.id]);
   else if (drop.length > 0) await c.query(sql.DELETE_MESSAGE_SEQS, [cols.id, drop]);
@@ -90,8 +90,8 @@ async function syncMessages(c: PoolClient, cols: SessionColumns, rows: MessageRo
 /**
  * A whole-document commit: the row locked and its revision checked, header
  * and message rows written (see syncMessages) and the pruned change in one
- * transaction, then the notification. A new session takes its key's live
- * claim when free.
+ * transaction, then the notification. A live session takes its key's
+ * claim when free (a new one, or one made live again).
  */
 export async function commitDocument(ctx: WriteContext, change: Commit): Promise<Session> {
   const { session, expectedRevision } = change;
@@ -113,7 +113,7 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
         const locked = (await c.query<{ revision: number; status: Session["status"]; message_count: number; next_seq: string }>(sql.LOCK_SESSION, [doc.id])).rows[0];
         if (locked?.revision !== expectedRevision) throw conflictError(doc.id, locked?.revision ?? null, expectedRevision);
         reason ??= inferReason({ status: locked.status, messageCount: locked.message_count }, { status: doc.status, messageCount: doc.messages.length });
-        await syncMessages(c, cols, rows, Number(locked.next_seq));
+        await syncMessages(c, cols, rows, Number(locked.next_seq), claim);
       }
       await writePruned(c, ctx.codec, doc.id, pruned);
       return reason;
@@ -125,7 +125,7 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
     return await attempt("if-free");
   } catch (err) {
     if (errorCode(err) !== "23505") throw err;
-    // Two creators raced for a free live claim: this one goes without it.
+    // Two writers raced for a free live claim: this one goes without it.
     if ((err as { constraint?: string }).constraint === LIVE_KEY_INDEX) return attempt("none");
     throw conflictError(doc.id, await storedRevision(ctx, doc.id), expectedRevision);
   }
