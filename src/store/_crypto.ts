@@ -7,7 +7,10 @@ import type { Message, Session } from "../session/types.js";
 // with AES-256-GCM, one random 12-byte IV per value; ids, keys, times,
 // counts and token numbers stay clear, so listing, routing and revision
 // checks never decrypt. A sealed value names the key that sealed it, so a
-// store can hold values of two keys while a rekey runs.
+// store can hold values of two keys while a rekey runs. Each value is bound
+// (as GCM's additional data) to what it belongs to — its message's id, or its
+// session's id and part — so a value moved to another message or session
+// fails its check instead of being read there.
 //
 // A sealed field keeps its place in the document with null as its value and
 // the ciphertext goes to a `sealed` field beside it: the document keeps its
@@ -84,10 +87,11 @@ export class Keyring {
     return this.byId.has(id);
   }
 
-  /** Seals text: `v1.<key id>.<base64 of IV, tag, ciphertext>`. */
-  seal(text: string): string {
+  /** Seals text bound to `context` (what it belongs to): `v1.<key id>.<base64 of IV, tag, ciphertext>`. */
+  seal(text: string, context: string): string {
     const iv = this.nextIv();
     const c = createCipheriv("aes-256-gcm", this.writeKey, iv);
+    c.setAAD(Buffer.from(context, "utf8"));
     const body = Buffer.concat([c.update(text, "utf8"), c.final()]);
     return `${VERSION}.${this.write.id}.${Buffer.concat([iv, c.getAuthTag(), body]).toString("base64")}`;
   }
@@ -103,8 +107,8 @@ export class Keyring {
     return iv;
   }
 
-  /** Opens a sealed value; ENCRYPTION_KEY when its key is not held, STORAGE when it fails its integrity check. */
-  open(sealed: string, where: string): string {
+  /** Opens a value sealed for `context`; ENCRYPTION_KEY when its key is not held, STORAGE when it fails its integrity check. */
+  open(sealed: string, context: string, where: string): string {
     const [version, id, data] = sealed.split(".");
     if (version !== VERSION || id === undefined || data === undefined) {
       throw new OpenclawError("STORAGE", `${where}: an encrypted value has an unknown format (written by a newer version?); nothing was written`, { userError: false });
@@ -115,9 +119,10 @@ export class Keyring {
     try {
       const d = createDecipheriv("aes-256-gcm", key, raw.subarray(0, IV_BYTES));
       d.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      d.setAAD(Buffer.from(context, "utf8"));
       return Buffer.concat([d.update(raw.subarray(IV_BYTES + TAG_BYTES)), d.final()]).toString("utf8");
     } catch {
-      throw new OpenclawError("STORAGE", `${where}: an encrypted value fails its integrity check (damaged or altered); it was left as it is`, { userError: false });
+      throw new OpenclawError("STORAGE", `${where}: an encrypted value fails its integrity check (damaged, altered, or moved from another message or session); it was left as it is`, { userError: false });
     }
   }
 }
@@ -161,7 +166,7 @@ export class ContentCodec {
     if (this.keyring === undefined) return m;
     const inner = JSON.stringify(m.toolCalls === undefined ? { content: m.content } : { content: m.content, toolCalls: m.toolCalls });
     const key = `${m.id}\0${inner}`;
-    const sealed = this.recent.get(key) ?? this.keyring.seal(inner);
+    const sealed = this.recent.get(key) ?? this.keyring.seal(inner, `message:${m.id}`);
     this.remember(key, sealed);
     return { ...m, content: null, ...(m.toolCalls === undefined ? {} : { toolCalls: null }), sealed };
   }
@@ -169,7 +174,7 @@ export class ContentCodec {
   /** A stored message made plain again (still to be validated by the caller). */
   openMessage(v: unknown, where: string): unknown {
     if (!isObj(v) || typeof v.sealed !== "string") return v;
-    const text = this.opener().open(v.sealed, where);
+    const text = this.opener().open(v.sealed, `message:${String(v.id)}`, where);
     const inner = JSON.parse(text) as Obj;
     // Only values of the write key are reused: a rekey must seal everything anew.
     if (typeof v.id === "string" && v.sealed.startsWith(`${VERSION}.${this.opener().write.id}.`)) this.remember(`${v.id}\0${text}`, v.sealed);
@@ -181,21 +186,21 @@ export class ContentCodec {
   }
 
   /** The document's head as stored: preferences and system prompts sealed, summary and messages left as they are. */
-  sealHead<T extends Pick<Session, "preferences" | "systemPrompts">>(doc: T): T | Obj {
+  sealHead<T extends Pick<Session, "id" | "preferences" | "systemPrompts">>(doc: T): T | Obj {
     if (this.keyring === undefined) return doc;
-    return { ...doc, preferences: null, systemPrompts: null, sealed: this.keyring.seal(JSON.stringify({ p: doc.preferences, s: doc.systemPrompts })) };
+    return { ...doc, preferences: null, systemPrompts: null, sealed: this.keyring.seal(JSON.stringify({ p: doc.preferences, s: doc.systemPrompts }), `session:${doc.id}`) };
   }
 
-  /** The summary as stored. */
-  sealSummary(summary: Session["summary"]): Session["summary"] | Obj {
+  /** The summary of session `id` as stored. */
+  sealSummary(summary: Session["summary"], id: string): Session["summary"] | Obj {
     if (this.keyring === undefined || summary === null) return summary;
-    return { ...summary, text: null, sealed: this.keyring.seal(summary.text) };
+    return { ...summary, text: null, sealed: this.keyring.seal(summary.text, `summary:${id}`) };
   }
 
   /** A whole document as stored. */
   sealSession(doc: Session): Session | Obj {
     if (this.keyring === undefined) return doc;
-    return { ...this.sealHead(doc), summary: this.sealSummary(doc.summary), messages: doc.messages.map((m) => this.sealMessage(m)) };
+    return { ...this.sealHead(doc), summary: this.sealSummary(doc.summary, doc.id), messages: doc.messages.map((m) => this.sealMessage(m)) };
   }
 
   /** A stored document (or a head without messages) made plain again, in its stored key order; still to be validated. */
@@ -203,13 +208,13 @@ export class ContentCodec {
     if (!isObj(v)) return v;
     let out = v;
     if (typeof v.sealed === "string") {
-      const inner = JSON.parse(this.opener().open(v.sealed, where)) as Obj;
+      const inner = JSON.parse(this.opener().open(v.sealed, `session:${String(v.id)}`, where)) as Obj;
       out = { ...v, preferences: inner.p, systemPrompts: inner.s };
       delete out.sealed;
     }
     const summary = out.summary;
     if (isObj(summary) && typeof summary.sealed === "string") {
-      const text = this.opener().open(summary.sealed, where);
+      const text = this.opener().open(summary.sealed, `summary:${String(v.id)}`, where);
       const s: Obj = { ...summary, text };
       delete s.sealed;
       out = out === v ? { ...v, summary: s } : Object.assign(out, { summary: s });
@@ -219,11 +224,6 @@ export class ContentCodec {
       out = out === v ? { ...v, messages } : Object.assign(out, { messages });
     }
     return out;
-  }
-
-  /** The summary column of a store that keeps it apart (see openSession). */
-  openSummary(v: unknown, where: string): unknown {
-    return (this.openSession({ summary: v }, where) as Obj).summary;
   }
 
   private remember(key: string, sealed: string): void {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { isOpenclawError } from "../../src/errors.js";
@@ -284,6 +284,32 @@ describe("encryption at rest: file store specifics", () => {
       assert.equal(await store.mayContain(session.id, "zebra-message", false), true);
       assert.equal(await store.mayContain(session.id, "zebra-pruned", true), true);
       await store.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("a sealed value moved into another session or message fails its check instead of being read there", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const store = await openFileStore({ dir, warn: () => {}, keyring: new Keyring(A) });
+      const x = (await seedMarked(store)).session;
+      const y = (await seedMarked(store)).session;
+      await store.close();
+      const path = (id: string) => join(dir, "sessions", `${id}.json`);
+      type Stored = { sealed: string; messages: { sealed: string }[] };
+      const docX = JSON.parse(await readFile(path(x.id), "utf8")) as Stored;
+      const docY = JSON.parse(await readFile(path(y.id), "utf8")) as Stored;
+      // Another session's preferences and prompts, then another message's content within one session.
+      await writeFile(path(y.id), JSON.stringify({ ...docY, sealed: docX.sealed }));
+      const swapped = [...docX.messages];
+      [swapped[0], swapped[3]] = [{ ...(swapped[0] as { sealed: string }), sealed: (swapped[3] as { sealed: string }).sealed }, { ...(swapped[3] as { sealed: string }), sealed: (swapped[0] as { sealed: string }).sealed }];
+      await writeFile(path(x.id), JSON.stringify({ ...docX, messages: swapped }));
+      const again = await openFileStore({ dir, warn: () => {}, keyring: new Keyring(A) });
+      assert.equal(await code(again.get(y.id)), "STORAGE");
+      assert.equal(await code(again.get(x.id)), "STORAGE");
+      await again.close();
+      assert.deepEqual(await readdir(join(dir, "sessions", "quarantine")), [], "left where it is for the operator to look at");
     } finally {
       await cleanup();
     }

@@ -46,7 +46,7 @@ export function sessionColumns(doc: Session, messages: readonly Message[] = doc.
   // The places of the messages and the summary in the document are kept (an
   // empty array, null), so the document reassembles in the order it was written.
   const header = JSON.stringify({ ...codec.sealHead(doc), messages: [], summary: null });
-  const summary = withSummary ? (doc.summary === null ? null : JSON.stringify(codec.sealSummary(doc.summary))) : undefined;
+  const summary = withSummary ? (doc.summary === null ? null : JSON.stringify(codec.sealSummary(doc.summary, doc.id))) : undefined;
   const summaryBytes = summary === undefined || summary === null ? 0 : Buffer.byteLength(summary, "utf8") - "null".length;
   return {
     ...(summary !== undefined ? { summary, summaryBytes } : {}),
