@@ -146,7 +146,10 @@ export function configFindings(rawConfig: unknown, env: NodeJS.ProcessEnv): Find
       fix: `replace it with a random one of at least 32 characters, e.g. \`${GENERATE}\``,
     });
   }
-  if (!authOff && tokens.length > 0 && tokens.every((t) => t.allScopes)) {
+  // On loopback one token for the operator's own tools is fine; reachable from other machines, or
+  // once several clients got named credentials, each should hold only what it needs.
+  const named = tokens.filter((t) => t.where.startsWith("gateway.auth.tokens"));
+  if (!authOff && tokens.length > 0 && tokens.every((t) => t.allScopes) && (exposed || named.length > 1)) {
     const which = tokens.length === 1 ? `one token (${tokens[0]?.where}) holds` : `every token (${tokens.map((t) => t.where).join(", ")}) holds`;
     findings.push({
       id: "all-scopes-token",

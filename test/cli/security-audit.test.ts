@@ -140,3 +140,16 @@ test("security audit: an encryption key file others can read is a high finding",
   await chmod(keyFile, 0o600);
   assert.equal((await sb.run(["security", "audit"])).code, 0);
 });
+
+test("security audit: one token on loopback is fine; several named tokens that all hold every scope are not", { skip: POSIX }, async (t) => {
+  const sb = await sandbox(t);
+  await setUp(sb, { gateway: { auth: { token: strong() } } }, { dir: 0o700, config: 0o600, file: 0o600 });
+  assert.equal((await sb.run(["security", "audit"])).code, 0);
+  const all = ["chat", "route", "hooks", "admin:read", "admin:write"];
+  await setUp(sb, { gateway: { auth: { tokens: [{ name: "bot", token: strong(), scopes: all }, { name: "app", token: strong(), scopes: all }] } } }, { dir: 0o700, config: 0o600, file: 0o600 });
+  const r = await sb.run(["security", "audit", "--json"]);
+  assert.equal(r.code, 1);
+  const findings = (JSON.parse(r.stdout) as AuditJson).findings;
+  assert.deepEqual(findings.map((f) => [f.id, f.severity]), [["all-scopes-token", "low"]]);
+  assert.match(findings[0]?.message ?? "", /every token \(gateway\.auth\.tokens\[0\] \("bot"\), gateway\.auth\.tokens\[1\] \("app"\)\) holds every scope/);
+});
