@@ -24,7 +24,7 @@ export type ErrorCode =
   /** A rate limit (gateway.rateLimits) is spent; `retryAfterSeconds` says when to come back. */
   | "RATE_LIMITED"
   | "UNAUTHORIZED"
-  /** The gateway refused the request for where it came from (Host, Origin), not for its credentials. */
+  /** The gateway refused the request: for where it came from (Host, Origin), or a credential without the scope it needs. */
   | "FORBIDDEN"
   /** A request body in a type the route does not read (JSON routes take only application/json). */
   | "UNSUPPORTED_MEDIA_TYPE"

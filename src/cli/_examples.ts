@@ -26,6 +26,7 @@ const EXAMPLES: Record<string, readonly string[]> = {
   status: ["openclaw status", "openclaw status --verbose --json"],
   doctor: ["openclaw doctor", "openclaw doctor --fix", "openclaw --store postgres://openclaw@db.internal/openclaw doctor --json"],
   gateway: ["openclaw gateway", "OPENCLAW_GATEWAY_TOKEN=$(openssl rand -hex 16) openclaw gateway --host 0.0.0.0 --port 8080", "openclaw gateway --log-format json 2>> gateway.log"],
+  "gateway token": ["openclaw gateway token", "curl -H \"Authorization: Bearer $(openclaw gateway token)\" http://127.0.0.1:18789/admin/status"],
   security: ["openclaw security audit"],
   "security audit": ["openclaw security audit", "openclaw security audit --json"],
   store: ["openclaw store copy --from ~/.openclaw --to postgres://openclaw@db.internal/openclaw", "openclaw store rekey --new-key-file /etc/openclaw/store.key.new"],

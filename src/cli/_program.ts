@@ -35,6 +35,23 @@ function version(): string {
   }
 }
 
+// Who may name which session: the gateway's trust model, where an operator looks first.
+const GATEWAY_TRUST = `
+Credentials and trust (gateway.auth):
+  Every route but GET /health needs "Authorization: Bearer <token>". With no
+  token configured, the first start generates one (<state dir>/gateway-token,
+  0600) and prints it once; \`openclaw gateway token\` shows it again.
+  gateway.auth.token / OPENCLAW_GATEWAY_TOKEN: one token with every scope.
+  gateway.auth.tokens: [{name, token | tokenSha256 | tokenEnv, scopes}], scopes:
+    chat         /v1 statelessly and on the conversations and responses it created
+    route        /v1 naming any session by x-openclaw-session-key or channel + sender
+    hooks        POST /hooks/inbound
+    admin:read   GET /admin/… and the dashboard
+    admin:write  changes under /admin
+  Only route names a user's session; a chat token opens only what it created
+  (other sessions are 404 to it). gateway.auth.mode "none" drops tokens, on
+  loopback only.`;
+
 const jsonOption = (): Option => new Option("--json", "print one JSON document on stdout");
 
 /** Builds the `openclaw` command tree; parsing errors throw instead of exiting (see main.ts). */
@@ -63,7 +80,7 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action(async (opts: StatusFlags, cmd: Command) => (await import("./commands/status.js")).runStatus(opts, cmd));
 
-  program
+  const gateway = program
     .command("gateway")
     .description("serve the sessions over HTTP: an OpenAI-compatible API, an admin API and the dashboard")
     .option("--host <host>", "address to bind (default: gateway.host, 127.0.0.1)")
@@ -71,7 +88,13 @@ export function buildProgram(): Command {
     .addOption(new Option("--log-format <format>", "log lines on stderr: json (one object a line) or pretty (default: gateway.log.format, else pretty on a terminal, json otherwise)").choices(["json", "pretty"]))
     .addOption(new Option("--log-level <level>", "least severe level logged (default: gateway.log.level, info)").choices(["debug", "info", "warn", "error", "silent"]))
     .addOption(jsonOption())
+    .addHelpText("after", GATEWAY_TRUST)
     .action(async (opts: GatewayFlags, cmd: Command) => (await import("./commands/gateway.js")).runGateway(opts, cmd));
+  gateway
+    .command("token")
+    .description("print the gateway token (the one generated on first start, or set by config or OPENCLAW_GATEWAY_TOKEN)")
+    .addOption(jsonOption())
+    .action(async (opts: JsonFlag, cmd: Command) => (await import("./commands/gateway.js")).runGatewayToken(opts, cmd));
 
   program
     .command("doctor")

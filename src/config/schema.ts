@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { gatewayAuth } from "./_auth.js";
 
 const intAtLeast = (min: number) =>
   z.number({ error: `expected an integer ≥ ${min}` }).int({ error: `expected an integer ≥ ${min}` }).min(min, { error: `expected an integer ≥ ${min}` });
@@ -145,12 +146,8 @@ export const configSchema = z.object({
       host: z.string({ error: "expected a host name or IP address" }).min(1, { error: "expected a host name or IP address" }).default("127.0.0.1"),
       /** Port it listens on (0: any free port). */
       port: z.number({ error: PORT }).int({ error: PORT }).min(0, { error: PORT }).max(65535, { error: PORT }).default(18789),
-      auth: z
-        .object({
-          /** Bearer token every request but GET /health must carry; OPENCLAW_GATEWAY_TOKEN overrides it. */
-          token: z.string({ error: "expected a token of at least 16 characters" }).min(16, { error: "expected a token of at least 16 characters" }).optional(),
-        })
-        .prefault({}),
+      /** Credentials and scopes (see _auth.ts). */
+      auth: gatewayAuth,
       /** The upstream model the gateway asks; without it, model endpoints answer 503. */
       model: upstreamModel.optional(),
       /** Largest request body accepted, in bytes. */

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isOpenclawError, OpenclawError, type ErrorCode } from "../errors.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./_json-depth.js";
@@ -40,7 +40,7 @@ export function classify(err: unknown): { status: ContentfulStatusCode; type: st
   // An upstream rate limit is the client's to back off from, as if we had said it.
   if (err.code === "UPSTREAM" && err.status === 429) status = 429;
   if (err.code === "UPSTREAM" && err.status === 503) status = 503;
-  const type = status === 401 ? "authentication_error" : status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : status === 404 ? "invalid_request_error" : "invalid_request_error";
+  const type = status === 401 ? "authentication_error" : status === 403 ? "permission_error" : status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : status === 404 ? "invalid_request_error" : "invalid_request_error";
   const code = err.code === "UNAUTHORIZED" ? "invalid_api_key" : err.code.toLowerCase();
   return { status, type, code, message: err.message };
 }
@@ -134,29 +134,6 @@ export async function readText(c: Context, maxBytes: number, what: string): Prom
 
 function tooLarge(maxBytes: number): OpenclawError {
   return new OpenclawError("MESSAGE_TOO_LARGE", `the request body is over ${maxBytes} bytes (gateway.maxBodyBytes)`);
-}
-
-/**
- * Bearer-token authentication on every route it guards. Compared in
- * constant time; without a configured token (loopback only) everything passes.
- */
-export function bearerAuth(token: string | undefined): MiddlewareHandler {
-  return async (c, next) => {
-    if (token === undefined) return next();
-    const header = c.req.header("authorization") ?? "";
-    const m = /^Bearer\s+(.+)$/i.exec(header);
-    if (m === null) return errorResponse(c, new OpenclawError("UNAUTHORIZED", "missing bearer token: send Authorization: Bearer <gateway.auth.token>"));
-    if (!sameSecret(m[1] ?? "", token)) return errorResponse(c, new OpenclawError("UNAUTHORIZED", "invalid bearer token"));
-    return next();
-  };
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i % Math.max(1, x.length)] ?? 0) ^ (y[i % Math.max(1, y.length)] ?? 0);
-  return diff === 0;
 }
 
 /** Reads an optional string field of a body. */

@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import type { Inbound } from "../routing/route.js";
 import { parseKey } from "../session/keys.js";
+import { credentialOf, forbidden } from "./_auth.js";
+import { hasScope } from "./_credential.js";
 import { badRequest } from "./_http.js";
 
 /** How a gateway request names its session: an id or id prefix, a routing key (found or created), or an inbound address (routed). */
@@ -20,9 +22,20 @@ export const SESSION_HEADERS = {
  * an inbound address (channel + sender, optionally group and thread) routed
  * like any inbound message. Undefined when none is given: the request is
  * stateless. Isolated keys are refused: they name one-off sessions that a
- * client cannot address by key.
+ * client cannot address by key. Naming a session at all needs the `route`
+ * scope: it reaches any user's session, so only the trusted router may.
  */
 export function targetOf(c: Context): { target: SessionTarget | undefined; sender: string | null } {
+  const named = namedTarget(c);
+  const credential = credentialOf(c);
+  if (named.target !== undefined && !hasScope(credential, "route")) {
+    const how = "key" in named.target ? SESSION_HEADERS.key : `${SESSION_HEADERS.channel} + ${SESSION_HEADERS.sender}`;
+    throw forbidden(credential, `naming a session by ${how} needs the route scope (a chat credential uses the conversations and responses it created)`);
+  }
+  return named;
+}
+
+function namedTarget(c: Context): { target: SessionTarget | undefined; sender: string | null } {
   const h = (name: string): string | undefined => {
     const v = c.req.header(name);
     return v === undefined || v === "" ? undefined : v;

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
 import { OpenclawError } from "../errors.js";
 import type { GatewayDeps } from "./_deps.js";
+import { authenticate, type AuthTable } from "./_auth.js";
 import { requestGuard, type GuardOptions } from "./_guard.js";
-import { bearerAuth, errorResponse } from "./_http.js";
+import { errorResponse } from "./_http.js";
 import { rateLimit, RateLimiter } from "./_rate-limit.js";
 import { requestLog } from "./_request-log.js";
 import { adminRouter } from "./admin.js";
@@ -15,20 +16,19 @@ import { responsesRouter } from "./openai/responses.js";
 
 /**
  * The gateway's hono app: `/health` (open), `/v1` (OpenAI-compatible),
- * `/admin` and `/hooks` behind the bearer token, every route but `/health`
- * behind the request guard, and one error shape for all.
+ * `/admin` and `/hooks` behind a credential with the scope each needs, every
+ * route but `/health` behind the request guard, and one error shape for all.
  */
-export function createApp(deps: GatewayDeps, token: string | undefined, guard: Omit<GuardOptions, "log">): Hono {
+export function createApp(deps: GatewayDeps, auth: AuthTable, guard: Omit<GuardOptions, "log">): Hono {
   const app = new Hono();
   // First, so every request (refused ones included) gets an id and one log line.
   app.use("*", requestLog(deps.log));
   // Then, before auth: a request from a hostile page is refused the same with or without a token.
   app.use("*", requestGuard({ ...guard, log: deps.log }));
   app.get("/health", (c) => c.json({ status: "ok" }));
-  const auth = bearerAuth(token);
-  app.use("/v1/*", auth);
-  app.use("/admin/*", auth);
-  app.use("/hooks/*", auth);
+  app.use("/v1/*", authenticate(auth, "v1"));
+  app.use("/admin/*", authenticate(auth, "admin"));
+  app.use("/hooks/*", authenticate(auth, "hooks"));
   // After auth, so buckets are keyed by the credential the request proved.
   const limits = new RateLimiter(deps.manager.config.gateway.rateLimits);
   if (limits.enabled) {

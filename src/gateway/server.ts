@@ -4,6 +4,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { OpenclawError } from "../errors.js";
 import type { SessionManager } from "../manager/manager.js";
 import { createModelClient, type ModelDeps } from "../model/client.js";
+import { buildAuth } from "./_auth.js";
 import { createApp } from "./app.js";
 import { EventLog } from "./_events.js";
 import { createGatewayLog, type GatewayLog } from "./_log.js";
@@ -17,7 +18,7 @@ export interface GatewayOptions {
   host: string;
   /** 0 takes any free port. */
   port: number;
-  /** Bearer token; required unless the host is a loopback address. */
+  /** The single bearer token (credential "default", every scope); with `gateway.auth.tokens`, optional. */
   token: string | undefined;
   /** Seams for the upstream client (tests). */
   modelDeps?: ModelDeps;
@@ -55,12 +56,13 @@ function receiveTimeouts(ms: number): ServerOptions {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { manager } = options;
   const config = manager.config.gateway;
-  if (!isLoopback(options.host) && options.token === undefined) {
+  if (!isLoopback(options.host) && config.auth.mode === "none") {
     throw new OpenclawError(
       "CONFIG_INVALID",
-      `refusing to listen on ${options.host} without a token: set gateway.auth.token or OPENCLAW_GATEWAY_TOKEN, or bind 127.0.0.1`,
+      `refusing to listen on ${options.host} without a token: gateway.auth.mode "none" is for loopback only; use mode "token" or bind 127.0.0.1`,
     );
   }
+  const auth = buildAuth(config.auth, options.token);
   const model = config.model === undefined ? undefined : await createModelClient(config.model, options.modelDeps ?? {});
   const shutdown = new AbortController();
   const draining = new AbortController();
@@ -69,7 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const turns = new TurnRunner(manager, model);
   let bound: AddressInfo | undefined;
   const guard = { checkHost: isLoopback(options.host), allowedHosts: config.allowedHosts, bound: () => bound ?? { address: options.host, port: options.port } };
-  const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, options.token, guard);
+  const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, auth, guard);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions: receiveTimeouts(config.requestTimeoutMs) }, (info) => {
       bound = info;

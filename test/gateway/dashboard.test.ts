@@ -7,6 +7,8 @@ import { launchBrowser } from "../helpers/browser.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
 
+const OPS_TOKEN = "ops-admin-token-0123456789";
+const APP_TOKEN = "app-chat-token-0123456789a";
 const OUT = fileURLToPath(new URL("../../test-results/dashboard/", import.meta.url));
 
 describe("dashboard in a real browser", () => {
@@ -26,7 +28,18 @@ describe("dashboard in a real browser", () => {
   before(async () => {
     await mkdir(OUT, { recursive: true });
     upstream = await startFakeUpstream();
-    gw = await startGatewayProcess({ sessions: { maxHistoryLength: 6 }, gateway: { model: { baseUrl: upstream.baseUrl, model: "m", maxRetries: 0 } } });
+    gw = await startGatewayProcess({
+      sessions: { maxHistoryLength: 6 },
+      gateway: {
+        model: { baseUrl: upstream.baseUrl, model: "m", maxRetries: 0 },
+        auth: {
+          tokens: [
+            { name: "ops", token: OPS_TOKEN, scopes: ["admin:read", "admin:write"] },
+            { name: "app", token: APP_TOKEN, scopes: ["chat"] },
+          ],
+        },
+      },
+    });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
@@ -88,5 +101,29 @@ describe("dashboard in a real browser", () => {
     await page.getByLabel("Status").selectOption("archived");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.getByRole("link", { name: "dm:web:alice" }).waitFor();
+  });
+
+  it("works with a scoped admin token, refuses a chat-only one by naming the scope, and signs in from the printed link", async () => {
+    await say("dm:web:carol", "carol is here");
+    await say("dm:web:dave", "dave too");
+    const fresh = await browser.newPage();
+    try {
+      await fresh.goto(gw.url);
+      await fresh.getByLabel("Gateway token").fill(APP_TOKEN);
+      await fresh.getByRole("button", { name: "Sign in" }).click();
+      await fresh.getByText("That token lacks the admin:read scope the dashboard needs.").waitFor();
+      await fresh.getByLabel("Gateway token").fill(OPS_TOKEN);
+      await fresh.getByRole("button", { name: "Sign in" }).click();
+      await fresh.getByRole("link", { name: "dm:web:carol" }).click();
+      await fresh.getByRole("button", { name: "Archive" }).click();
+      await fresh.getByRole("button", { name: "Unarchive" }).waitFor();
+      await fresh.getByRole("button", { name: "Log out" }).click();
+      // The link `openclaw gateway` prints: the token rides in the fragment and leaves the address bar.
+      await fresh.goto(`${gw.url}/#token=${encodeURIComponent(OPS_TOKEN)}`);
+      await fresh.getByRole("link", { name: "dm:web:dave" }).waitFor();
+      assert.equal(new URL(fresh.url()).hash, "");
+    } finally {
+      await fresh.close();
+    }
   });
 });

@@ -27,9 +27,11 @@ const quiet = (): GatewayLog => ({ debug: () => undefined, info: () => undefined
 describe("gateway request guard: which Host and Origin values name the gateway", () => {
   let dir: string;
   let manager: SessionManager;
+  /** The same settings with auth mode "none": a gateway with no token is one only by asking for it. */
+  let tokenless: SessionManager;
   const open: Gateway[] = [];
   const start = async (host: string, token: string | undefined): Promise<Gateway> => {
-    const gateway = await startGateway({ manager, host, port: 0, token, log: quiet() });
+    const gateway = await startGateway({ manager: token === undefined ? tokenless : manager, host, port: 0, token, log: quiet() });
     open.push(gateway);
     return gateway;
   };
@@ -42,10 +44,17 @@ describe("gateway request guard: which Host and Origin values name the gateway",
       config: { gateway: { allowedHosts: ["gw.example", "proxy.example:8443", "[fd00::1]:9000"] } },
       warn: () => undefined,
     });
+    tokenless = await SessionManager.open({
+      stateDir: dir,
+      storeUri: "memory:",
+      config: { gateway: { allowedHosts: ["gw.example", "proxy.example:8443", "[fd00::1]:9000"], auth: { mode: "none" } } },
+      warn: () => undefined,
+    });
   });
   after(async () => {
     for (const g of open) await g.close();
     await manager?.close();
+    await tokenless?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -9,6 +9,8 @@ import { CLI } from "./cli-run.js";
 export interface GatewayProcess {
   url: string;
   token: string;
+  /** The first stdout line (`--json`), as parsed. */
+  first: Record<string, unknown>;
   stateDir: string;
   home: string;
   child: ChildProcess;
@@ -32,13 +34,15 @@ export async function startGatewayProcess(config: unknown, options: { env?: Reco
   Object.assign(env, { HOME: home, NO_COLOR: "1", OPENCLAW_GATEWAY_TOKEN: TEST_TOKEN }, options.env ?? {});
   const child = spawn(process.execPath, [CLI, "--state-dir", stateDir, "gateway", "--port", "0", "--json", ...(options.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
+  let first: Record<string, unknown> = {};
   child.stderr?.on("data", (d: Buffer) => (err += d.toString("utf8")));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
+  const ready = new Promise<{ url: string; token?: string }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once("line", (line) => {
       try {
-        resolve((JSON.parse(line) as { url: string }).url);
+        first = JSON.parse(line) as Record<string, unknown>;
+        resolve(first as { url: string; token?: string });
       } catch {
         reject(new Error(`unexpected first line: ${line}`));
       }
@@ -46,8 +50,9 @@ export async function startGatewayProcess(config: unknown, options: { env?: Reco
     void exited.then((code) => reject(new Error(`gateway exited ${code} before listening: ${err}`)));
   });
   let url: string;
+  let generated: string | undefined;
   try {
-    url = await ready;
+    ({ url, token: generated } = await ready);
   } catch (e) {
     child.kill("SIGKILL");
     await rm(home, { recursive: true, force: true });
@@ -55,7 +60,9 @@ export async function startGatewayProcess(config: unknown, options: { env?: Reco
   }
   return {
     url,
-    token: env.OPENCLAW_GATEWAY_TOKEN ?? TEST_TOKEN,
+    // A token the gateway generated (none configured) is on its first line.
+    token: generated ?? env.OPENCLAW_GATEWAY_TOKEN ?? TEST_TOKEN,
+    first,
     stateDir,
     home,
     child,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { OpenclawError } from "../../errors.js";
+import { singleToken } from "../../gateway/token-file.js";
 import { globalFlags } from "../_context.js";
 import { print } from "../_render.js";
 
@@ -30,25 +31,34 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });
   const config = manager.config.gateway;
-  const envToken = process.env.OPENCLAW_GATEWAY_TOKEN;
-  if (envToken !== undefined && envToken !== "" && envToken.length < 16) {
-    await manager.close();
-    throw new OpenclawError("CONFIG_INVALID", "OPENCLAW_GATEWAY_TOKEN is too short: use at least 16 characters");
-  }
-  const token = envToken !== undefined && envToken !== "" ? envToken : config.auth.token;
   let gateway;
+  let single;
   try {
+    single = await singleToken(config.auth, manager.location.stateDir, { create: true });
     // Flag, then config, then what suits the reader: a person at a terminal, or a log collector.
     const format = flags.logFormat ?? config.log.format ?? (process.stderr.isTTY ? "pretty" : "json");
     const log = await createGatewayLog({ format, level: flags.logLevel ?? config.log.level });
-    gateway = await startGateway({ manager, host: flags.host ?? config.host, port: flags.port ?? config.port, token, log });
+    gateway = await startGateway({ manager, host: flags.host ?? config.host, port: flags.port ?? config.port, token: single?.token, log });
   } catch (err) {
     await manager.close().catch(() => undefined);
     throw err;
   }
-  // One line either way: scripts wait for it to know the gateway is ready.
-  if (flags.json) print(JSON.stringify({ url: gateway.url }));
-  else print(`listening on ${gateway.url}`);
+  // The dashboard reads a token in the fragment, which never leaves the browser.
+  const dashboard = `${gateway.url}/`;
+  const fresh = single?.created === true ? single.token : undefined;
+  // One line first either way: scripts wait for it to know the gateway is ready.
+  if (flags.json) {
+    print(JSON.stringify({ url: gateway.url, dashboard, auth: config.auth.mode, ...(fresh !== undefined ? { token: fresh } : {}), ...(single?.path !== undefined ? { tokenFile: single.path } : {}) }));
+  } else {
+    print(`listening on ${gateway.url}`);
+    if (fresh !== undefined) {
+      print(`generated a gateway token, kept in ${single?.path ?? "the state dir"} (shown this once; \`openclaw gateway token\` shows it again):`);
+      print(`  ${fresh}`);
+      print(`dashboard: ${dashboard}#token=${encodeURIComponent(fresh)}`);
+    } else {
+      print(`dashboard: ${dashboard}${config.auth.mode === "none" ? "" : " (sign in with the gateway token; `openclaw gateway token` shows the generated one)"}`);
+    }
+  }
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
@@ -60,4 +70,32 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   });
   await gateway.close();
   await manager.close();
+}
+
+/**
+ * `openclaw gateway token`: the single token the gateway accepts (the
+ * generated one, or the one set by config or environment), for a client or
+ * the dashboard's sign-in. Prints the token alone, so `$(openclaw gateway
+ * token)` works.
+ */
+export async function runGatewayToken(flags: { json?: boolean }, cmd: Command): Promise<void> {
+  const { locateSettings } = await import("../../manager/_open.js");
+  const g = globalFlags(cmd);
+  const { config, location } = await locateSettings({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}) });
+  const auth = config.gateway.auth;
+  const single = await singleToken(auth, location.stateDir, { create: false });
+  if (single === undefined) {
+    const why =
+      auth.mode === "none"
+        ? 'gateway.auth.mode is "none": the gateway takes no token (loopback only)'
+        : (auth.tokens ?? []).length > 0
+          ? "the gateway uses gateway.auth.tokens: each credential's token is where the config says (token, tokenEnv, or the one whose tokenSha256 it holds)"
+          : "no gateway token yet: `openclaw gateway` generates one on its first start";
+    throw new OpenclawError("NOT_FOUND", why);
+  }
+  const dashboard = `http://${config.gateway.host.includes(":") ? `[${config.gateway.host}]` : config.gateway.host}:${config.gateway.port}/`;
+  // `gateway` has a --json of its own, which commander gives the parent when it comes after `token`.
+  const json = flags.json === true || cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+  if (json) print(JSON.stringify({ token: single.token, source: single.source, ...(single.path !== undefined ? { path: single.path } : {}), dashboard }));
+  else print(single.token);
 }

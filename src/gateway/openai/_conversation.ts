@@ -1,7 +1,9 @@
 import { isOpenclawError, OpenclawError } from "../../errors.js";
 import type { SessionManager } from "../../manager/manager.js";
 import type { Session } from "../../session/types.js";
+import type { Credential } from "../_credential.js";
 import { conversationIdOf, sessionOfConversation } from "./_ids.js";
+import { mayOpen } from "./_owner.js";
 import { storedMetadata } from "./_options.js";
 
 /** The session preference a conversation's metadata is kept in. */
@@ -22,15 +24,27 @@ export function conversationNotFound(conversationId: string): OpenclawError {
   return new OpenclawError("NOT_FOUND", `Conversation with id '${conversationId}' not found.`);
 }
 
-/** The session a conversation id names: 400 for an id that is not one, 404 when there is no such session. */
-export async function loadConversation(manager: SessionManager, conversationId: string, signal?: AbortSignal): Promise<Session> {
+/**
+ * The session a conversation id names, if `credential` may open it (to read,
+ * or with `write` to change): 400 for an id that is not one, and the same 404
+ * for no such session as for one the credential may not open, so ids of
+ * other callers' sessions cannot even be confirmed.
+ */
+export async function loadConversation(
+  manager: SessionManager,
+  conversationId: string,
+  access: { credential: Credential; write: boolean; signal?: AbortSignal },
+): Promise<Session> {
   const id = sessionOfConversation(conversationId);
+  let session: Session;
   try {
-    return await manager.get(id, signal === undefined ? {} : { signal });
+    session = await manager.get(id, access.signal === undefined ? {} : { signal: access.signal });
   } catch (err) {
     if (isOpenclawError(err, "NOT_FOUND")) throw conversationNotFound(conversationId);
     throw err;
   }
+  if (!mayOpen(access.credential, session, access.write)) throw conversationNotFound(conversationId);
+  return session;
 }
 
 /** The conversation id of a request field: a string, or `{id}`. */

@@ -63,11 +63,16 @@ export function statelessResponseId(): string {
   return `resp_${randomBytes(24).toString("hex")}`;
 }
 
-/** The session a response id names, or undefined for an id that is not a stored response of this gateway. */
-export function sessionOfResponse(responseId: string): string | undefined {
+/**
+ * The session and reply message a response id names, or undefined for an id
+ * that is not a stored response of this gateway. Both parts are only a
+ * claim: the caller checks that the session holds that assistant message.
+ */
+export function parseResponseId(responseId: string): { sessionId: string; replyId: string } | undefined {
   const m = /^resp_([0-9a-f]{32})_([A-Za-z0-9_-]{1,101})$/.exec(responseId);
-  if (m === null || decodeMessageId(m[2] as string) === undefined) return undefined;
-  return uuidOf(m[1] as string);
+  const replyId = m === null ? undefined : decodeMessageId(m[2] as string);
+  if (m === null || replyId === undefined) return undefined;
+  return { sessionId: uuidOf(m[1] as string), replyId };
 }
 
 /** Id of the message item of a stored message (user, system, or an assistant's text). */

@@ -1,19 +1,22 @@
 import { Hono, type Context } from "hono";
 import { OpenclawError } from "../../errors.js";
 import type { NewMessage } from "../../manager/_message.js";
-import { isolatedKey } from "../../session/keys.js";
 import type { Message } from "../../session/types.js";
 import type { GatewayDeps } from "../_deps.js";
+import { credentialOf } from "../_auth.js";
 import { badRequest, errorResponse, readJson } from "../_http.js";
 import { conversationBody, loadConversation, METADATA_PREF } from "./_conversation.js";
 import { conversationIdOf, freshId, messageOfItem } from "./_ids.js";
 import { fromItems, itemsOf, type Item } from "./_items.js";
 import { metadataOf } from "./_options.js";
+import { ownedKey } from "./_owner.js";
 
 /**
  * The Conversations API. A conversation is a session (`conv_<32 hex>` is its
- * id): those created here have the isolated key `isolated:conversation:<id>`,
- * and any other session can be addressed by its conv_ id too. Its items are
+ * id): those created here have the isolated key
+ * `isolated:conversation:<id>@<credential>`. A `chat` credential opens only
+ * the conversations (and response sessions) it created; with `route` or an
+ * admin scope any session can be addressed by its conv_ id (see _owner.ts). Its items are
  * the session's messages, pruned history included, so folding old turns
  * never makes items vanish; each message maps to items with stable ids (see
  * itemsOf). Metadata is kept in the session preference `openai.metadata`.
@@ -30,6 +33,8 @@ import { metadataOf } from "./_options.js";
 export function conversationsRouter(deps: GatewayDeps): Hono {
   const app = new Hono();
   const { manager } = deps;
+  const read = (c: Context) => ({ credential: credentialOf(c), write: false });
+  const write = (c: Context) => ({ credential: credentialOf(c), write: true });
   const handle = (fn: (c: Context) => Promise<Response>) => async (c: Context) => {
     try {
       return await fn(c);
@@ -46,7 +51,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
       const messages = body.items === undefined || body.items === null ? [] : fromItems(body.items, "items");
       const metadata = metadataOf(body.metadata, "metadata");
       for (const m of messages) manager.checkMessage(m);
-      const session = await manager.create({ key: isolatedKey("conversation", freshId()) });
+      const session = await manager.create({ key: ownedKey("conversation", freshId(), credentialOf(c)) });
       if (messages.length > 0) await deps.turns.exclusive(session.id, () => recordAll(deps, session.id, messages));
       const saved = metadata !== undefined && Object.keys(metadata).length > 0 ? await manager.edit(session.id, { set: { [METADATA_PREF]: metadata } }) : await manager.get(session.id);
       return c.json(conversationBody(saved));
@@ -55,13 +60,13 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
 
   app.get(
     "/conversations/:id",
-    handle(async (c) => c.json(conversationBody(await loadConversation(manager, param(c, "id"))))),
+    handle(async (c) => c.json(conversationBody(await loadConversation(manager, param(c, "id"), read(c))))),
   );
 
   app.post(
     "/conversations/:id",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"));
+      const session = await loadConversation(manager, param(c, "id"), write(c));
       const body = await readJson(c, deps.maxBodyBytes);
       if (!("metadata" in body)) throw badRequest("metadata is required (null clears it)");
       const metadata = metadataOf(body.metadata, "metadata");
@@ -74,7 +79,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.delete(
     "/conversations/:id",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"));
+      const session = await loadConversation(manager, param(c, "id"), write(c));
       await deps.turns.exclusive(session.id, () => manager.delete(session.id));
       return c.json({ id: conversationIdOf(session.id), object: "conversation.deleted", deleted: true });
     }),
@@ -83,7 +88,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.post(
     "/conversations/:id/items",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"));
+      const session = await loadConversation(manager, param(c, "id"), write(c));
       const body = await readJson(c, deps.maxBodyBytes);
       if (!Array.isArray(body.items)) throw badRequest("items must be an array of items");
       const messages = fromItems(body.items, "items");
@@ -97,7 +102,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.get(
     "/conversations/:id/items",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"));
+      const session = await loadConversation(manager, param(c, "id"), read(c));
       const limit = limitOf(c.req.query("limit"));
       const order = c.req.query("order") ?? "desc";
       if (order !== "asc" && order !== "desc") throw badRequest('order must be "asc" or "desc"');
@@ -118,7 +123,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.get(
     "/conversations/:id/items/:item",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"));
+      const session = await loadConversation(manager, param(c, "id"), read(c));
       const { item } = await findItem(deps, session.id, param(c, "item"));
       return c.json(item);
     }),
@@ -127,7 +132,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.delete(
     "/conversations/:id/items/:item",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"));
+      const session = await loadConversation(manager, param(c, "id"), write(c));
       const itemId = param(c, "item");
       await deps.turns.exclusive(session.id, async () => {
         const { message } = await findItem(deps, session.id, itemId);

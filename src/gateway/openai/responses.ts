@@ -2,16 +2,19 @@ import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import { isOpenclawError } from "../../errors.js";
 import type { NewMessage } from "../../manager/_message.js";
-import { isolatedKey } from "../../session/keys.js";
+import type { Message, Session } from "../../session/types.js";
+import { credentialOf } from "../_auth.js";
+import type { Credential } from "../_credential.js";
 import type { GatewayDeps } from "../_deps.js";
 import { badRequest, errorResponse, optBool, optString, readJson } from "../_http.js";
 import { noteError } from "../_request-log.js";
 import { streamEvents } from "../_sse.js";
 import { noModel, type TurnRequest, type TurnResult } from "../_turn.js";
 import { conversationParam, loadConversation } from "./_conversation.js";
-import { freshId, sessionOfResponse } from "./_ids.js";
+import { freshId, parseResponseId } from "./_ids.js";
 import { fromItems } from "./_items.js";
 import { responsesOptions } from "./_options.js";
+import { mayOpen, ownedKey } from "./_owner.js";
 import { endOf, frameOf, outputOf, responseBody, responseIdFor } from "./_response.js";
 import { ResponseEvents } from "./_stream.js";
 
@@ -21,8 +24,10 @@ import { ResponseEvents } from "./_stream.js";
  * - `conversation` (a conversation id or `{id}`): the turn runs in that
  *   conversation's session; the input items are recorded, then the reply.
  * - `previous_response_id`: continues the session that response was
- *   recorded in (its id names the session). It continues the session as it
- *   stands now: answering an older response again does not fork the chain.
+ *   recorded in (its id names the session and the reply, and the session
+ *   must hold that reply). It continues the session as it stands now:
+ *   answering an older response again does not fork the chain.
+ * - A `chat` credential opens only sessions it created (see _owner.ts).
  * - neither: the exchange still gets a session of its own (an isolated key),
  *   because the Agents SDK chains calls that look stateless with
  *   `previousResponseId` and the response id must lead somewhere. Only
@@ -55,7 +60,7 @@ export function responsesRouter(deps: GatewayDeps): Hono {
       const abort = new AbortController();
       const signal = AbortSignal.any([abort.signal, deps.shutdown]);
       const idem = c.req.header("idempotency-key");
-      const sessionId = await sessionFor(deps, { conversation, previous, store, idem }, signal);
+      const sessionId = await sessionFor(deps, { conversation, previous, store, idem, credential: credentialOf(c) }, signal);
       // The client's retry of this request (same key) records nothing twice and gets the stored answer.
       if (sessionId !== undefined && idem !== undefined) input.forEach((m: NewMessage, i) => (m.clientMessageId = `${idem.slice(0, 200)}#${i}`));
       const frame = frameOf({
@@ -107,29 +112,44 @@ export function responsesRouter(deps: GatewayDeps): Hono {
 /** The session a request runs in; undefined when it is stateless. */
 async function sessionFor(
   deps: GatewayDeps,
-  req: { conversation: string | undefined; previous: string | undefined; store: boolean; idem: string | undefined },
+  req: { conversation: string | undefined; previous: string | undefined; store: boolean; idem: string | undefined; credential: Credential },
   signal: AbortSignal,
 ): Promise<string | undefined> {
-  if (req.conversation !== undefined) return (await loadConversation(deps.manager, req.conversation, signal)).id;
-  if (req.previous !== undefined) {
-    // OpenAI answers an unknown previous response with a 400, not a 404.
-    const missing = badRequest(`Previous response with id '${req.previous}' not found.`);
-    const id = sessionOfResponse(req.previous);
-    if (id === undefined) throw missing;
-    try {
-      return (await deps.manager.get(id, { signal })).id;
-    } catch (err) {
-      throw isOpenclawError(err, "NOT_FOUND") ? missing : err;
-    }
-  }
+  const { credential } = req;
+  if (req.conversation !== undefined) return (await loadConversation(deps.manager, req.conversation, { credential, write: true, signal })).id;
+  if (req.previous !== undefined) return (await previousSession(deps, req.previous, credential, signal)).id;
   if (!req.store) return undefined;
-  if (req.idem === undefined) return (await deps.manager.create({ key: isolatedKey("response", freshId()) }, { signal })).id;
-  // Keyed by the idempotency key, so the client's retry of a request whose answer was lost lands in the same session.
-  const key = isolatedKey("response", createHash("sha256").update(req.idem).digest("hex").slice(0, 32));
+  if (req.idem === undefined) return (await deps.manager.create({ key: ownedKey("response", freshId(), credential) }, { signal })).id;
+  // Keyed by the credential and the idempotency key, so the client's retry of a request whose answer
+  // was lost lands in the same session, and another credential's same key never does.
+  const key = ownedKey("response", createHash("sha256").update(`${credential.name}\0${req.idem}`).digest("hex").slice(0, 32), credential);
   try {
     return await deps.manager.resolve(key, { signal });
   } catch (err) {
     if (!isOpenclawError(err, "NOT_FOUND")) throw err;
   }
   return (await deps.manager.create({ key }, { signal })).id;
+}
+
+/**
+ * The session a `previous_response_id` continues: the id's session must
+ * exist, the credential may open it, and it must hold the id's reply as an
+ * assistant message (active or folded). Any other id gets OpenAI's 400, the
+ * same whichever check failed.
+ */
+async function previousSession(deps: GatewayDeps, responseId: string, credential: Credential, signal: AbortSignal): Promise<Session> {
+  const missing = badRequest(`Previous response with id '${responseId}' not found.`);
+  const parsed = parseResponseId(responseId);
+  if (parsed === undefined) throw missing;
+  let session: Session;
+  try {
+    session = await deps.manager.get(parsed.sessionId, { signal });
+  } catch (err) {
+    throw isOpenclawError(err, "NOT_FOUND") ? missing : err;
+  }
+  if (!mayOpen(credential, session, true)) throw missing;
+  const isReply = (m: Message) => m.id === parsed.replyId && m.role === "assistant";
+  // The active history first: the reply a client continues is nearly always still there.
+  if (!session.messages.some(isReply) && !(await deps.manager.prunedHistory(session.id)).some(isReply)) throw missing;
+  return session;
 }

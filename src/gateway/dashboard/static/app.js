@@ -57,7 +57,8 @@ document.getElementById("login-form").addEventListener("submit", async (e) => {
   const value = document.getElementById("token").value.trim();
   const res = await fetch("/admin/status", { headers: { authorization: `Bearer ${value}` } });
   if (!res.ok) {
-    document.getElementById("login-error").textContent = res.status === 401 ? "That token was refused." : `The gateway answered ${res.status}.`;
+    document.getElementById("login-error").textContent =
+      res.status === 401 ? "That token was refused." : res.status === 403 ? "That token lacks the admin:read scope the dashboard needs." : `The gateway answered ${res.status}.`;
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, value);
@@ -364,6 +365,17 @@ function start() {
   followEvents();
 }
 
-window.addEventListener("hashchange", render);
+// `openclaw gateway` prints a link with the generated token in the fragment, which never reaches
+// a server or a Referer; it is taken once and dropped from the address bar and the history.
+function takeLinkedToken() {
+  const linked = /^#token=([^&]+)$/.exec(location.hash);
+  if (!linked) return false;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(linked[1]));
+  history.replaceState(null, "", `${location.pathname}${location.search}`);
+  return true;
+}
+
+window.addEventListener("hashchange", () => (takeLinkedToken() ? start() : render()));
+takeLinkedToken();
 if (token()) start();
 else showLogin();
