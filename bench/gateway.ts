@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import autocannon from "autocannon";
 import { startFakeUpstream } from "../test/helpers/fake-upstream.js";
 import { startGatewayProcess } from "../test/helpers/gateway-process.js";
@@ -15,6 +16,26 @@ interface Measured {
   rps: number;
   p50: number;
   p99: number;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc; undefined where there is no /proc. */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `run`'s figures and the gateway's CPU per request during it (µs; NaN without /proc). */
+async function measured(pid: number | undefined, requests: number, run: () => Promise<Measured>): Promise<Measured & { cpuUs: number }> {
+  const before = await cpuSeconds(pid);
+  const m = await run();
+  const after = await cpuSeconds(pid);
+  return { ...m, cpuUs: before === undefined || after === undefined ? Number.NaN : ((after - before) * 1e6) / requests };
 }
 
 async function load(url: string, headers: (i: number) => Record<string, string>, sizes: GatewaySizes): Promise<Measured> {
@@ -42,8 +63,9 @@ async function load(url: string, headers: (i: number) => Record<string, string>,
  * Scenario 7: `POST /v1/chat/completions` through the gateway, one session
  * per connection (each request records the user message and the reply,
  * durably, and sends the managed context), against the same fake upstream
- * called directly in the same run. Figures: requests/s, and the latency the
- * gateway adds at p50 and p99.
+ * called directly in the same run, and the same gateway without session
+ * headers (stateless: nothing read or stored). Figures: requests/s, the
+ * latency the gateway adds at p50 and p99, the gateway's CPU per request.
  */
 export async function gatewayThroughput(sizes: GatewaySizes): Promise<Row[]> {
   const upstream = await startFakeUpstream();
@@ -52,11 +74,16 @@ export async function gatewayThroughput(sizes: GatewaySizes): Promise<Row[]> {
     // Warm-up: loads the tokenizer, the routes and the upstream client.
     await load(`${gw.url}/v1/chat/completions`, (i) => ({ authorization: `Bearer ${gw.token}`, "x-openclaw-session-key": `dm:bench:w${i % sizes.sessions}` }), { ...sizes, requests: sizes.sessions });
     const direct = await load(`${upstream.baseUrl}/chat/completions`, () => ({}), sizes);
-    const through = await load(`${gw.url}/v1/chat/completions`, (i) => ({ authorization: `Bearer ${gw.token}`, "x-openclaw-session-key": `dm:bench:u${i % sizes.sessions}` }), sizes);
+    const pid = gw.child.pid;
+    const stateless = await measured(pid, sizes.requests, () => load(`${gw.url}/v1/chat/completions`, () => ({ authorization: `Bearer ${gw.token}` }), sizes));
+    const through = await measured(pid, sizes.requests, () => load(`${gw.url}/v1/chat/completions`, (i) => ({ authorization: `Bearer ${gw.token}`, "x-openclaw-session-key": `dm:bench:u${i % sizes.sessions}` }), sizes));
     const base = { scenario: "7 gateway", unit: "", met: null, goal: "report" };
     const label = `${sizes.sessions} sessions, ${sizes.requests} chat requests`;
     return [
-      { ...base, case: `${label}: throughput`, figure: through.rps, unit: "requests/s", baseline: direct.rps, baselineLabel: "fake upstream called directly", ratio: through.rps / direct.rps, extra: { gatewayP50Ms: through.p50, gatewayP99Ms: through.p99, directP50Ms: direct.p50, directP99Ms: direct.p99 } },
+      { ...base, case: `${label}: throughput`, figure: through.rps, unit: "requests/s", baseline: direct.rps, baselineLabel: "fake upstream called directly", ratio: through.rps / direct.rps, extra: { gatewayP50Ms: through.p50, gatewayP99Ms: through.p99, directP50Ms: direct.p50, directP99Ms: direct.p99, gatewayCpuUsPerRequest: sig(through.cpuUs) } },
+      { ...base, case: `${sizes.sessions} in flight, ${sizes.requests} stateless chat requests: throughput`, figure: stateless.rps, unit: "requests/s", baseline: direct.rps, baselineLabel: "fake upstream called directly", ratio: stateless.rps / direct.rps, extra: { gatewayP50Ms: stateless.p50, gatewayP99Ms: stateless.p99, gatewayCpuUsPerRequest: sig(stateless.cpuUs) } },
+      { ...base, case: `${label}: stateful vs stateless throughput`, figure: through.rps, unit: "requests/s", baseline: stateless.rps, baselineLabel: "same gateway, stateless", ratio: through.rps / stateless.rps, extra: { statefulCpuUs: sig(through.cpuUs), statelessCpuUs: sig(stateless.cpuUs) } },
+      { ...base, case: `${sizes.sessions} in flight: gateway CPU per stateless request`, figure: sig(stateless.cpuUs), unit: "µs", baseline: sig(through.cpuUs), baselineLabel: "per stateful request", ratio: stateless.cpuUs / through.cpuUs },
       { ...base, case: `${label}: added latency p50`, figure: sig(Math.max(0, through.p50 - direct.p50)), unit: "ms", baseline: direct.p50, baselineLabel: "fake upstream p50", ratio: through.p50 / Math.max(1, direct.p50) },
       { ...base, case: `${label}: added latency p99`, figure: sig(Math.max(0, through.p99 - direct.p99)), unit: "ms", baseline: direct.p99, baselineLabel: "fake upstream p99", ratio: through.p99 / Math.max(1, direct.p99) },
     ];
