@@ -50,9 +50,15 @@ export type {
   PrefixStore,
   RevisionStore,
   RoutingStore,
+  EncryptedStore,
 } from "./store/store.js";
-export { canLock, canAppend, canMaintain, canSize, canWatch, canCount, canFindPrefix, canPeekRevision, canRoute } from "./store/store.js";
+export { canLock, canAppend, canMaintain, canSize, canWatch, canCount, canFindPrefix, canPeekRevision, canRoute, canEncrypt } from "./store/store.js";
 export { openStore } from "./store/open.js";
+export type { OpenStoreOptions } from "./store/open.js";
+export { Keyring, loadKey, loadKeyring } from "./store/encryption.js";
+export type { Key, KeySource } from "./store/encryption.js";
+export { rekeySessions } from "./store/rekey.js";
+export type { RekeyReport } from "./store/rekey.js";
 export { MemoryStore, MemoryData } from "./store/memory/memory-store.js";
 export type { ChatMessage, BuiltContext, ContextUsage } from "./context/build.js";
 export type { Summarizer, SummarizeInput } from "./context/summarizer.js";
