@@ -1,7 +1,8 @@
 // Shrinking a summary to its token budget. The least useful notes go first
-// (chit-chat, repeats, plain quantities, identifier-free items), then notes
-// naming a strong identifier are cut to the clauses that carry it, and only
-// then are the oldest of those dropped.
+// (small talk, repeats, plain quantities, identifier-free items), then the
+// replaced values ("(was X)") oldest first, then notes naming a strong
+// identifier are cut to the clauses that carry it, and only then are the
+// oldest of those dropped.
 import { isStrongKind, type FoundIdentifier } from "./_identifiers.js";
 import { hasStrongId, renderNote, renderSummary, TITLES, type Note, type SectionId } from "./_notes.js";
 
@@ -80,7 +81,14 @@ export function fitSummary(header: string, notes: readonly Note[], maxTokens: nu
     if (v === undefined) return false;
     if (!compressed && (rank.get(v) ?? 0) >= Rank.Strong) {
       compressed = true;
-      // Cut strong notes to their identifier clauses, oldest first, before any is dropped.
+      // Replaced values go next, the oldest first, then strong notes are cut to their identifier clauses.
+      for (const n of [...kept].filter((k) => k.was.length > 0).sort((a, b) => a.order - b.order)) {
+        if (estimate <= maxTokens) return true;
+        n.was = [];
+        const c = count(`${renderNote(n)}\n`);
+        estimate -= (cost.get(n) ?? 0) - c;
+        cost.set(n, c);
+      }
       for (const n of victims.slice(next)) {
         if (estimate <= maxTokens) return true;
         if (!hasStrongId(n)) continue;

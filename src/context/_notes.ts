@@ -2,7 +2,7 @@
 // classified, how a written summary is parsed back for the next roll, and how
 // a note is rendered. Parsing and rendering are inverse, so a summary keeps
 // its structure however many times it rolls.
-import { findIdentifiers, isStrongKind, type FoundIdentifier } from "./_identifiers.js";
+import { findIdentifiers, isStrongKind, type FoundIdentifier, type IdentifierKind } from "./_identifiers.js";
 import { TextMemo } from "./_memo.js";
 import { splitSentences } from "./_sentences.js";
 
@@ -42,6 +42,10 @@ export interface Note {
   ids: FoundIdentifier[];
   /** Chronological rank: older notes have lower ranks. */
   order: number;
+  /** Values an explicit update in this note replaced, newest first; rendered as "(was X; Y)". */
+  was: string[];
+  /** True for a note read back from the previous summary: its updates were applied when it was new. */
+  rolled?: boolean;
 }
 
 /** Header line: "Summary of N earlier messages (FROM to TO):". */
@@ -70,12 +74,22 @@ export function hasStrongId(note: Pick<Note, "ids">): boolean {
 
 /** Makes a note, finding its identifiers. */
 export function makeNote(section: SectionId, label: string, text: string, order: number): Note {
-  return { section, label, text, ids: findIdentifiers(text), order };
+  return { section, label, text, ids: findIdentifiers(text), order, was: [] };
 }
 
 /** The line as written in the summary. */
 export function renderNote(n: Note): string {
-  return `- ${n.label !== "" ? `${n.label} ` : ""}${n.text}`;
+  return `- ${n.label !== "" ? `${n.label} ` : ""}${n.text}${n.was.length > 0 ? ` (was ${n.was.join("; ")})` : ""}`;
+}
+
+// The replaced values at the end of a line; greedy, so a value with brackets ("(415) 555-0123") stays whole.
+const WAS = / \(was (.+)\)$/;
+
+/** Splits "text (was X; Y)" into the text and the replaced values. */
+export function splitWas(line: string): { text: string; was: string[] } {
+  const m = WAS.exec(line);
+  if (m === null) return { text: line, was: [] };
+  return { text: line.slice(0, m.index), was: (m[1] ?? "").split("; ").filter((v) => v !== "") };
 }
 
 /** Renders header and sections, skipping empty ones. */
@@ -112,7 +126,7 @@ export function parseSummary(text: string): ParsedSummary {
   if (!structured) {
     for (const s of splitSentences(text)) {
       const ids = findIdentifiers(s);
-      notes.push({ section: ids.length > 0 ? "facts" : "notes", label: "", text: s, ids, order: order++ });
+      notes.push({ section: ids.length > 0 ? "facts" : "notes", label: "", text: s, ids, order: order++, was: [], rolled: true });
     }
     return { own: false, from: null, notes };
   }
@@ -127,12 +141,12 @@ export function parseSummary(text: string): ParsedSummary {
     }
     const body = row.replace(/^(?:[-*•]|\d+[.)])\s+/, "");
     const label = /^\[[^\]]*\]/.exec(body)?.[0] ?? "";
-    const rest = body.slice(label.length).trim();
+    const { text: rest, was } = splitWas(body.slice(label.length).trim());
     if (rest === "") continue;
     const ids = findIdentifiers(rest);
     // An identifier-only line of the earlier format stays a fact.
     const target = section === "notes" && ids.length > 0 && head === null ? "facts" : section;
-    notes.push({ section: target, label, text: rest, ids, order: order++ });
+    notes.push({ section: target, label, text: rest, ids, order: order++, was, rolled: true });
   }
   return { own: head !== null, from: head?.[2] ?? null, notes };
 }
@@ -155,8 +169,19 @@ export function slotOf(text: string): string | null {
 const slots = new TextMemo<string | null>(4096);
 const topics = new TextMemo<{ words: Set<string>; names: Set<string> }>(4096);
 
-const UPDATE_CUE = /\b(?:now|changed|moved|updated?|instead|no longer|rescheduled|new|correction|actually)\b/i;
-const FILLER_WORDS = new Set("that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update change changed moved instead actually longer rescheduled correction".split(" "));
+// An explicit update: the speaker says the value changed or corrects it. A second statement of the
+// same shape without one of these is another thing of the same kind, never a replacement.
+const UPDATE_CUE =
+  /\b(?:now|changed|changing|moved|instead|no longer|correction|corrected|actually|rescheduled|updated?|switched|replaced|i meant|should (?:be|have been|read))\b/i;
+const FILLER_WORDS = new Set("that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update updated change changed changing moved instead actually longer rescheduled correction corrected switched replaced meant".split(" "));
+
+// Three-letter words that say nothing about the subject ("bug", "fee", "app" do).
+const SHORT_WORDS = new Set("the and for but was not are you our its his her has had can may one two who why how all any out get got set put yes now new use per via off too she him they".split(" "));
+
+/** True when the note says it changes or corrects a value. */
+export function isUpdate(text: string): boolean {
+  return UPDATE_CUE.test(text);
+}
 
 /** Distinctive words of a note, identifiers left out (what it is about), and the names among them. */
 function topicWords(n: Note): { words: Set<string>; names: Set<string> } {
@@ -168,7 +193,7 @@ function computeTopicWords(n: Note): { words: Set<string>; names: Set<string> } 
   // Openers such as "Before I forget," or "Sorry," say nothing about the subject.
   let text = n.text.replace(/^(?:[^,;:]{1,30}[,;:]\s+){1,3}(?=\S)/u, (lead) => (n.ids.some((i) => lead.includes(i.value)) || lead.split(/\s+/).length > 8 ? lead : ""));
   for (const id of n.ids) text = text.split(id.value).join(" ");
-  const words = new Set((text.toLowerCase().match(/\p{L}{4,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w)));
+  const words = new Set((text.toLowerCase().match(/\p{L}{3,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w) && !SHORT_WORDS.has(w)));
   // Capitalised words not opening a sentence or clause: places and people that tell two facts apart.
   const names = new Set((text.match(/(?<=[\p{Ll}\d,)] )\p{Lu}\p{L}{2,}/gu) ?? []).map((w) => w.toLowerCase()));
   return { words, names };
@@ -181,29 +206,45 @@ function nested(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 }
 
 /**
- * Notes whose value a later note for the same thing replaced ("the budget is
- * now $15,000"): the same subject phrase before "is", or a later note with an
- * update cue that shares a value kind, the names and every word of the shorter of the two.
+ * Explicit updates among `notes`, as earlier note → the later note that replaced
+ * it. A later note replaces an earlier one only when it says so (an update cue:
+ * "now", "changed", "instead", "moved", a correction) and names the same thing:
+ * the same subject phrase before "is" ("the budget is now $15,000"), or the
+ * same names and every word of the shorter of the two. Two statements of the
+ * same shape without a cue are two things. Notes read back from the previous
+ * summary replace nothing: their updates were applied when they were new.
  */
-export function supersededNotes(notes: readonly Note[]): Set<Note> {
-  const out = new Set<Note>();
+export function findUpdates(notes: readonly Note[]): Map<Note, Note> {
+  const out = new Map<Note, Note>();
   const bySlot = new Map<string, Note>();
   const seen: Note[] = [];
-  for (const n of [...notes].sort((a, b) => a.order - b.order)) {
-    if (!hasStrongId(n)) continue;
-    if (UPDATE_CUE.test(n.text)) {
+  const strong = [...notes].filter(hasStrongId).sort((a, b) => a.order - b.order);
+  for (const n of strong) {
+    const update = n.rolled !== true && isUpdate(n.text);
+    if (update) {
       const mine = topicWords(n);
       let best: Note | undefined;
       let bestScore = 0;
+      let named: Note | undefined;
+      let namedScore = 0;
       for (const e of seen) {
         if (out.has(e) || !replaces(n, e)) continue;
         const theirs = topicWords(e);
         if (!nested(mine.names, theirs.names)) continue;
-        const shared = [...mine.words].filter((w) => theirs.words.has(w)).length;
-        const score = shared / Math.max(1, Math.min(mine.words.size, theirs.words.size));
-        if (shared >= 2 && score >= 1 && score > bestScore) [best, bestScore] = [e, score];
+        const shared = [...mine.words].filter((w) => theirs.words.has(w));
+        const score = shared.length / Math.max(1, Math.min(mine.words.size, theirs.words.size));
+        // Every word of the shorter of the two, and two at least unless it says only one; the closest wording wins, then the latest.
+        const enough = shared.length >= 2 || Math.min(mine.words.size, theirs.words.size) === 1;
+        if (enough && score >= 1 && score >= bestScore) [best, bestScore] = [e, score];
+        // Otherwise a word only these two say among values of the same kind is the thing's name:
+        // "the analytics server moved to …" after "point the deploy for analytics at …".
+        else if (shared.length > 0) {
+          const b = nameScore(shared, e, n, seen, out);
+          if (b > 0 && b >= namedScore) [named, namedScore] = [e, b];
+        }
       }
-      if (best !== undefined) out.add(best);
+      const chosen = best ?? named;
+      if (chosen !== undefined) out.set(chosen, n);
     }
     seen.push(n);
     const slot = slotOf(n.text);
@@ -213,10 +254,47 @@ export function supersededNotes(notes: readonly Note[]): Set<Note> {
     const own = `${n.label}\u0000${slot}`;
     const isUser = n.label.startsWith("[user");
     const before = isUser ? (bySlot.get(own) ?? bySlot.get(`shared\u0000${slot}`)) : bySlot.get(`any\u0000${slot}`);
-    if (before !== undefined && replaces(n, before)) out.add(before);
+    if (update && before !== undefined && !out.has(before) && replaces(n, before)) out.set(before, n);
     bySlot.set(own, n);
     if (!isUser) bySlot.set(`shared\u0000${slot}`, n);
     bySlot.set(`any\u0000${slot}`, n);
+  }
+  return out;
+}
+
+/** Notes an explicit later update replaced (see {@link findUpdates}). */
+export function supersededNotes(notes: readonly Note[]): Set<Note> {
+  return new Set(findUpdates(notes).keys());
+}
+
+/**
+ * Applies the explicit updates: the replacing note carries the old values as
+ * "(was X)", and the replaced note goes, unless it names other things the
+ * update did not touch ("dinner at Nopa on 12 May at 19:00" after "dinner is
+ * now at 20:00"): then it stays, with the new value in place of the old.
+ */
+export function applyUpdates(notes: readonly Note[]): Note[] {
+  const updates = findUpdates(notes);
+  if (updates.size === 0) return [...notes];
+  const replacedBy = new Map<Note, Note>();
+  for (const [earlier, later] of [...updates].sort((a, b) => a[1].order - b[1].order || a[0].order - b[0].order)) {
+    const laterValues = new Set(later.ids.map((i) => i.value));
+    const fresh = later.ids.filter((i) => isStrongKind(i.kind) && !earlier.ids.some((e) => e.value === i.value));
+    const old = earlier.ids.filter((i) => isStrongKind(i.kind) && !laterValues.has(i.value) && fresh.some((f) => sameFamily(i.kind, f.kind)));
+    later.was = [...new Set([...old.map((i) => i.value), ...earlier.was, ...later.was])];
+    const untouched = earlier.ids.filter((i) => isStrongKind(i.kind) && !laterValues.has(i.value) && !old.includes(i));
+    if (untouched.length === 0) continue;
+    let text = earlier.text;
+    for (const o of old) text = text.split(o.value).join(fresh.find((f) => sameFamily(o.kind, f.kind))?.value ?? o.value);
+    replacedBy.set(earlier, { ...makeNote(earlier.section, earlier.label, text, earlier.order), rolled: earlier.rolled === true });
+  }
+  const out: Note[] = [];
+  for (const n of notes) {
+    if (!updates.has(n)) out.push(n);
+    else {
+      const kept = replacedBy.get(n);
+      if (kept !== undefined) out.push(kept);
+    }
   }
   return out;
 }
@@ -225,7 +303,40 @@ export function supersededNotes(notes: readonly Note[]): Set<Note> {
 function replaces(later: Note, earlier: Note): boolean {
   const old = new Set(earlier.ids.map((i) => i.value));
   const fresh = later.ids.filter((i) => isStrongKind(i.kind) && !old.has(i.value));
-  return fresh.some((f) => earlier.ids.some((e) => e.kind === f.kind));
+  return fresh.some((f) => earlier.ids.some((e) => sameFamily(e.kind, f.kind)));
+}
+
+// The kind of a code is a guess from its shape ("EP6160H" looks like a flight number, "AVX-249-JU"
+// like a reference): a booking code replaced by one of another shape is still a code.
+const FAMILY: Partial<Record<IdentifierKind, string>> = { reference: "code", flight: "code", hash: "code", uuid: "code", number: "code", url: "place", host: "place" };
+
+/** The strong kinds `later` shares with `earlier` through a new value ("host" for two host names). */
+function sharedKinds(later: Note, earlier: Note): Set<IdentifierKind> {
+  return new Set(later.ids.filter((f) => isStrongKind(f.kind) && earlier.ids.some((e) => e.kind === f.kind && e.value !== f.value)).map((f) => f.kind));
+}
+
+/**
+ * How surely `earlier` is the thing `later` names, by the words they share
+ * that few current notes with a value of the same kind say (a name such as
+ * "analytics"), less the rare words only `earlier` says (another thing's
+ * name); 0 when no shared word is said by `earlier` alone among them.
+ */
+function nameScore(shared: readonly string[], earlier: Note, later: Note, seen: readonly Note[], gone: ReadonlyMap<Note, Note>): number {
+  const kinds = sharedKinds(later, earlier);
+  if (kinds.size === 0) return 0;
+  const peers = seen.filter((o) => !gone.has(o) && o.ids.some((i) => kinds.has(i.kind)));
+  const df = (w: string): number => Math.max(1, peers.filter((o) => topicWords(o).words.has(w)).length);
+  if (!shared.some((w) => df(w) === 1)) return 0;
+  const mine = topicWords(later).words;
+  let score = 0;
+  for (const w of shared) score += 1 / df(w);
+  for (const w of topicWords(earlier).words) if (!mine.has(w)) score -= 1 / df(w);
+  return score;
+}
+
+/** True when a value of kind `b` can replace one of kind `a`. */
+export function sameFamily(a: IdentifierKind, b: IdentifierKind): boolean {
+  return a === b || (FAMILY[a] !== undefined && FAMILY[a] === FAMILY[b]);
 }
 
 /** Sentences of a message as summary candidates. */

@@ -51,9 +51,17 @@ export const SUMMARY_NOTE_PREFIX = "Summary of earlier conversation:\n";
 const TRUNCATION_MARK = "\n[summary truncated to fit the context window]";
 const OPENAI_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+// A summary that opens with its own header ("Summary of 40 earlier messages …") needs no second one.
+const OWN_HEADER = /^Summary of \d+ earlier messages?\b/;
+
+/** True for the system note {@link summaryNote} makes, whichever header it opens with. */
+export function isSummaryNote(content: string): boolean {
+  return content.startsWith(SUMMARY_NOTE_PREFIX) || OWN_HEADER.test(content);
+}
+
 /** The system-note content for a summary; `Summary.tokens` is the count of exactly this. */
 export function summaryNote(text: string): string {
-  return `${SUMMARY_NOTE_PREFIX}${text}`;
+  return OWN_HEADER.test(text) ? text : `${SUMMARY_NOTE_PREFIX}${text}`;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Message } from "../session/types.js";
 import { clip, compressText, fitSummary } from "./_fit.js";
 import { extractIdentifiers, findIdentifiers } from "./_identifiers.js";
-import { classifySentence, hasStrongId, makeNote, parseSummary, splitSentences, supersededNotes, type Note, type SectionId } from "./_notes.js";
+import { applyUpdates, classifySentence, hasStrongId, makeNote, parseSummary, splitSentences, type Note, type SectionId } from "./_notes.js";
+import { ChatterCounts, chatterKind, restates } from "./_smalltalk.js";
 import type { SummarizeInput, Summarizer } from "./summarizer-types.js";
 import { estimateTokens } from "./tokens.js";
 
@@ -13,6 +14,9 @@ const STOPWORDS = new Set(
   "about above after again also because been before being below between could does doing down during each from further have having here into itself just more most much only other over same should some such than that their them then there these they this those through under until very what when where which while whom with would your yours shall will".split(" "),
 );
 const ANSWER_WINDOW = 50;
+// Remarks whose only figures are plain quantities ("for 3 hours") are kept for a while, then counted:
+// chat is full of them, and an unbounded number would grow the summary with turns, not information.
+const QUANTITY_REMARKS_KEPT = 24;
 const SENTENCE_CHARS = 240;
 
 /** The offline default: deterministic, never writes a word that is not in its input, bounded by maxTokens. */
@@ -34,14 +38,17 @@ export function extractiveSummary(input: SummarizeInput): string {
   const notes: Note[] = [];
   const written = new Set<string>();
   let order = 0;
-  const push = (section: SectionId, label: string, text: string): void => {
+  const push = (section: SectionId, label: string, text: string, rolled?: Note): void => {
     // Repeated boilerplate ("We'll use carrier DHL.") would crowd out everything else.
     const key = `${section}\u0000${label}\u0000${text}`;
     if (written.has(key)) return;
     written.add(key);
-    notes.push(makeNote(section, label, text, order++));
+    const note = makeNote(section, label, text, order++);
+    if (rolled !== undefined) Object.assign(note, { was: [...rolled.was], rolled: true });
+    notes.push(note);
   };
   const participants = new Set<string>();
+  const chatter = new ChatterCounts();
 
   // 1. Roll the previous summary in, keeping its structure.
   let from: string | null = null;
@@ -54,13 +61,19 @@ export function extractiveSummary(input: SummarizeInput): string {
         for (const p of n.text.slice("Participants:".length).split(",")) if (p.trim() !== "") participants.add(p.trim());
         continue;
       }
+      if (n.section === "notes" && n.label === "" && chatter.read(n.text)) continue;
+      // Our own earlier format quoted small talk under "Notes:"; it is counted now.
+      if (parsed.own && n.section === "notes" && !hasStrongId(n)) {
+        chatter.add("smallTalk");
+        continue;
+      }
       let section = n.section;
       if (section === "open" && /\?["')\]]*$/.test(n.text) && isAnswered(n.text, speakerOf(n.label), input.messages, -1)) {
         // An answered question with an identifier still carries a fact; otherwise it is done.
         if (!hasStrongId(n)) continue;
         section = "facts";
       }
-      push(section, n.label, n.text);
+      push(section, n.label, n.text, n);
     }
   }
   const hasTopic = notes.some((n) => n.section === "about");
@@ -69,14 +82,21 @@ export function extractiveSummary(input: SummarizeInput): string {
   const toolNames = new Map<string, string>();
   for (const m of input.messages) for (const c of m.toolCalls ?? []) toolNames.set(c.id, c.name);
   let topicSet = hasTopic;
+  let lastUser: string | undefined;
   input.messages.forEach((m, index) => {
     const label = messageLabel(m, toolNames);
     if (m.role === "user" || m.role === "assistant") participants.add(`${m.role}${m.sender ? ` ${m.sender}` : ""}`);
     const speaker = `${m.role} ${m.sender ?? ""}`;
     let noted = false;
+    let restated = false;
     const all = splitSentences(m.content);
     for (const s of all) {
       const ids = findIdentifiers(s);
+      // What the assistant only says back is already in the user's note.
+      if (m.role === "assistant" && restates(s, ids, lastUser)) {
+        restated = true;
+        continue;
+      }
       const text = ids.length > 0 ? compressText(s, ids, SENTENCE_CHARS) : clip(s, SENTENCE_CHARS);
       if (m.role === "tool") {
         if (ids.length > 0) push("facts", label, text);
@@ -96,8 +116,8 @@ export function extractiveSummary(input: SummarizeInput): string {
       push(section, label, text);
       noted = true;
     }
-    const first = all[0];
-    if (!noted && first !== undefined && m.role !== "tool") push("notes", label, clip(first, SENTENCE_CHARS));
+    if (!noted && m.role !== "tool" && m.content.trim() !== "" && (m.toolCalls?.length ?? 0) === 0) chatter.add(restated ? "restatement" : chatterKind(m.content));
+    if (m.role === "user") lastUser = m.content;
     for (const c of m.toolCalls ?? []) {
       const call = `tool call: ${c.name} ${c.arguments}`;
       const ids = findIdentifiers(c.arguments);
@@ -105,10 +125,16 @@ export function extractiveSummary(input: SummarizeInput): string {
     }
   });
 
-  // 3. Who and what, superseded values out, header, then fit.
+  // 3. Who and what, explicit updates applied, small talk counted, header, then fit.
   if (participants.size > 0) notes.push(makeNote("about", "", `Participants: ${[...participants].join(", ")}`, -1));
-  const stale = supersededNotes(notes);
-  const current = notes.filter((n) => !stale.has(n));
+  const current = applyUpdates(notes);
+  const remarks = current.filter((n) => n.section === "facts" && !hasStrongId(n)).sort((a, b) => a.order - b.order);
+  if (remarks.length > QUANTITY_REMARKS_KEPT) {
+    const gone = new Set(remarks.slice(0, remarks.length - QUANTITY_REMARKS_KEPT));
+    chatter.add("quantities", gone.size);
+    for (let i = current.length - 1; i >= 0; i--) if (gone.has(current[i] as Note)) current.splice(i, 1);
+  }
+  for (const line of chatter.lines()) current.push(makeNote("notes", "", line, order++));
   const total = (prev?.messageCount ?? 0) + input.messages.length;
   const times = input.messages.map((m) => m.createdAt).filter((t) => !Number.isNaN(Date.parse(t)));
   from ??= prev === null && times.length > 0 ? minute(times[0] ?? "") : null;

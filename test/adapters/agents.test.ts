@@ -4,7 +4,7 @@ import { Agent, run, setTracingDisabled, tool, type AgentInputItem } from "@open
 import { OpenAIChatCompletionsModel } from "@openai/agents-openai";
 import OpenAI from "openai";
 import { OpenclawAgentsSession } from "../../src/adapters/agents/index.js";
-import { SUMMARY_NOTE_PREFIX } from "../../src/context/build.js";
+import { isSummaryNote } from "../../src/context/build.js";
 import { startFakeUpstream, type FakeUpstream, type UpstreamRequest } from "../helpers/fake-upstream.js";
 import { openTestManager } from "../helpers/manager-open.js";
 import { assertPairsTogether, exportedMessages, FILLER, PRUNING_CONFIG, requestTokens, textOf, type Sent } from "./_checks.js";
@@ -77,7 +77,7 @@ describe("agents adapter: the Agents SDK's run loop on an openclaw session", () 
         assert.ok((await requestTokens(sent)) <= window, `request ${i} fits the ${window}-token window`);
         assert.ok(sent.filter((m) => m.role !== "system").length <= PRUNING_CONFIG.sessions.maxHistoryLength + 3, `request ${i} holds the kept turns plus this run's items only`);
         assertPairsTogether(sent, `request ${i}`);
-        if (sent.some((m) => m.role === "system" && m.content.startsWith(SUMMARY_NOTE_PREFIX))) withSummary++;
+        if (sent.some((m) => m.role === "system" && isSummaryNote(m.content))) withSummary++;
       }
       assert.ok(withSummary > 0, "folded turns reach the model as the summary note");
       // The tool turn's second call carries the call and its result.
@@ -97,7 +97,7 @@ describe("agents adapter: the Agents SDK's run loop on an openclaw session", () 
       // What the runner will send next is what getItems gives: within the budget.
       const items = await session.getItems();
       assert.equal(brief(items[0] as AgentInputItem)[0], "system");
-      assert.ok(textOf((items[0] as { content: unknown }).content).startsWith(SUMMARY_NOTE_PREFIX));
+      assert.ok(isSummaryNote(textOf((items[0] as { content: unknown }).content)));
     } finally {
       await t.cleanup();
     }

@@ -5,7 +5,7 @@ import { ChatPromptTemplate, MessagesPlaceholder } from "@langchain/core/prompts
 import { RunnableLambda, RunnableWithMessageHistory } from "@langchain/core/runnables";
 import { FakeListChatModel, FakeStreamingChatModel } from "@langchain/core/utils/testing";
 import { OpenclawChatMessageHistory } from "../../src/adapters/langchain/index.js";
-import { SUMMARY_NOTE_PREFIX } from "../../src/context/build.js";
+import { isSummaryNote } from "../../src/context/build.js";
 import { openTestManager } from "../helpers/manager-open.js";
 import { assertPairsTogether, exportedMessages, FILLER, PRUNING_CONFIG, requestTokens, textOf, type Sent } from "./_checks.js";
 
@@ -83,7 +83,7 @@ describe("langchain adapter: RunnableWithMessageHistory on an openclaw session",
         assert.ok((await requestTokens(sent)) <= window, `model call ${i} fits the ${window}-token window`);
         assert.ok(sent.filter((m) => m.role !== "system").length <= PRUNING_CONFIG.sessions.maxHistoryLength + 1, `model call ${i} holds the kept turns plus the new message only`);
         assertPairsTogether(sent, `model call ${i}`);
-        if (sent.some((m) => m.role === "system" && m.content.startsWith(SUMMARY_NOTE_PREFIX))) withSummary++;
+        if (sent.some((m) => m.role === "system" && isSummaryNote(m.content))) withSummary++;
       }
       assert.ok(withSummary > 0, "folded turns reach the model as the summary note");
 

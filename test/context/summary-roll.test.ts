@@ -11,7 +11,7 @@ function asPrevious(text: string, messageCount: number): Summary {
 const FILLER = ["Haha, that's funny.", "Thanks, that helps a lot!", "Okay, sounds good to me.", "Let me think about it for a moment.", "The weather has been lovely this week.", "Sorry, I was away from my desk."];
 
 describe("rolling extractive summary", () => {
-  it("shows only the newer value when a later message supersedes an earlier one", () => {
+  it("shows the newer value as current and the replaced one only as \"(was …)\" after an explicit update", () => {
     const first = extractiveSummary({
       previous: null,
       messages: [msg(0, { role: "user", sender: "alice", content: "Planning the offsite. The budget is $12,000 for everything." }), msg(1, { role: "assistant", content: "Noted." })],
@@ -23,15 +23,16 @@ describe("rolling extractive summary", () => {
       messages: [msg(5, { role: "user", sender: "alice", content: "Change of plan: the budget is now $15,000." }), msg(6, { role: "assistant", content: "Updated." })],
       maxTokens: 600,
     });
-    assert.ok(rolled.includes("the budget is now $15,000"), rolled);
-    assert.ok(!rolled.includes("$12,000"), rolled);
+    assert.ok(rolled.includes("the budget is now $15,000. (was $12,000)"), rolled);
+    assert.equal(rolled.split("$12,000").length - 1, 1, rolled);
     // Within one fold too.
     const once = extractiveSummary({
       previous: null,
       messages: [msg(0, { role: "user", content: "The delivery date is 3 March 2026." }), msg(1, { role: "user", content: "Sorry, the delivery date is now 10 March 2026." })],
       maxTokens: 600,
     });
-    assert.ok(once.includes("10 March 2026") && !once.includes("3 March 2026"), once);
+    assert.ok(once.includes("the delivery date is now 10 March 2026. (was 3 March 2026)"), once);
+    assert.ok(!once.includes("The delivery date is 3 March 2026."), once);
   });
 
   it("keeps its sections and each fact's sentence across many rolls", () => {
@@ -94,7 +95,7 @@ describe("rolling extractive summary", () => {
     assert.match(text, /^Summary of 31 earlier messages/);
     assert.match(text, /\nWho and what:\n(?:- .*\n)*- Alice is moving to Porto\.\n/);
     assert.match(text, /\nDecisions:\n- Movers booked with Stark Logistics\.\n/);
-    assert.match(text, /\nFacts:\n- Parcel JJD000390007827434 is on its way\.\n- \[user alice\] Change of plan: the deposit is now €700\.00\./);
-    assert.ok(!text.includes("€640.26"), text);
+    assert.match(text, /\nFacts:\n- Parcel JJD000390007827434 is on its way\.\n- \[user alice\] Change of plan: the deposit is now €700\.00\. \(was €640\.26\)/);
+    assert.ok(!text.includes("The deposit is €640.26."), text);
   });
 });
