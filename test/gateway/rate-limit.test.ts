@@ -79,6 +79,7 @@ describe("gateway: rate limits", () => {
   let gw: GatewayProcess;
   let client: OpenAI;
   const SENDER_BURST = 2;
+  const SECOND_TOKEN = "second-token-0123456789abcdef";
 
   before(async () => {
     upstream = await startFakeUpstream();
@@ -86,6 +87,7 @@ describe("gateway: rate limits", () => {
       gateway: {
         model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 },
         rateLimits: { perSender: { requestsPerMinute: 6, burst: SENDER_BURST }, perCredential: { requestsPerMinute: 1, burst: 12 } },
+        auth: { tokens: [{ name: "second", token: SECOND_TOKEN, scopes: ["chat"] }] },
       },
     });
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.token, maxRetries: 0 });
@@ -131,7 +133,7 @@ describe("gateway: rate limits", () => {
     assert.equal((await hook("dave")).status, 200);
   });
 
-  it("a credential past its burst is refused on /v1 and /hooks, stateless requests included; /admin stays open", async () => {
+  it("a credential past its burst is refused on /v1 and /hooks, stateless requests included; another credential and /admin are unaffected", async () => {
     let refused: Response | undefined;
     for (let i = 0; i < 20 && refused === undefined; i++) {
       const res = await ask({});
@@ -139,8 +141,9 @@ describe("gateway: rate limits", () => {
       else assert.equal(res.status, 200);
     }
     assert.ok(refused !== undefined, "refused within 20 requests");
-    await assertLimited(refused, /credential /);
-    await assertLimited(await post("/hooks/inbound", { channel: "whatsapp", senderId: "erin", text: "hello" }), /credential /);
+    await assertLimited(refused, /credential default/);
+    await assertLimited(await post("/hooks/inbound", { channel: "whatsapp", senderId: "erin", text: "hello" }), /credential default/);
+    assert.equal((await ask({ authorization: `Bearer ${SECOND_TOKEN}` })).status, 200, "the other credential has its own bucket");
     const status = await fetch(`${gw.url}/admin/status`, { headers: { authorization: `Bearer ${gw.token}` } });
     assert.equal(status.status, 200);
   });
