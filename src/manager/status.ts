@@ -5,7 +5,7 @@ import { budgetFor } from "../context/budget.js";
 import { contextUsage } from "../context/build.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
 import { countSummaries } from "../store/_query.js";
-import { canCount, canDescribe, canMaintain, canSize } from "../store/store.js";
+import { canCount, canDescribe, canEncrypt, canMaintain, canSize } from "../store/store.js";
 import { redactStoreUri } from "../config/redact.js";
 import type { StoreLocation } from "../config/locate.js";
 import type { ManagerLocation } from "./_open.js";
@@ -27,6 +27,8 @@ export interface StatusReport {
   quarantined: number | null;
   /** Bytes the store occupies; null when the backend cannot tell. */
   sizeOnDisk: number | null;
+  /** Ids of the keys the store's content is sealed with (two while a rekey runs); null when it holds no encrypted content. */
+  encryptionKeys: string[] | null;
   total: number;
   byStatus: Record<SessionStatus, number>;
   byKind: Record<SessionKind, number>;
@@ -72,6 +74,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     ...(described?.serverVersion !== undefined ? { serverVersion: described.serverVersion } : {}),
     quarantined: await quarantineCount(where.store.uri),
     sizeOnDisk: canSize(store) ? await store.sizeOnDisk() : null,
+    encryptionKeys: canEncrypt(store) ? await store.keyIds() : null,
     total: stats.total,
     byStatus: stats.byStatus,
     byKind: stats.byKind,

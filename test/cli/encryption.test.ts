@@ -94,6 +94,10 @@ test("store copy decrypts into a plain store and encrypts back; store rekey rota
   const rekey = await sb.json<{ sessions: number; after: string[] }>(["store", "rekey", "--new-key-env", "OC_KEY_C"], { env: { OC_KEY: a, OC_KEY_C: c } });
   assert.equal(rekey.sessions, 3);
   assert.match(errorLine(await sb.run(["sessions", "list"], { env: { OC_KEY: a } })), /is not the key of/);
+  const status = await sb.json<{ encryptionKeys: string[] | null }>(["status"], { env: { OC_KEY: c } });
+  assert.deepEqual(status.encryptionKeys, rekey.after, "status names the key the store is sealed with");
+  const plainStatus = await runCli(["--state-dir", bare, "--store", `file:${plain}`, "status", "--json"], sb.home);
+  assert.equal((JSON.parse(plainStatus.stdout) as { encryptionKeys: unknown }).encryptionKeys, null);
   const afterRekey = await sb.json<SearchJson>(["sessions", "search", MARK], { env: { OC_KEY: c } });
   assert.equal(afterRekey.count, 3, "every message reads back under the new key");
   const doctor = await sb.json<{ sessions: number; remaining: number }>(["doctor"], { env: { OC_KEY: c } });

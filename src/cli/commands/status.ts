@@ -26,6 +26,7 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
       ["state dir", `${visible(report.stateDir)} ${colors.dim(`(${SOURCE_LABEL[location.stateDirSource]})`)}`],
       ["config", `${visible(report.configPath)} ${colors.dim(`(${SOURCE_LABEL[location.configPathSource]})`)}`],
       ["store", `${storeLine(report)} ${colors.dim(`(${SOURCE_LABEL[report.storeSource]})`)}`],
+      ["encryption", report.encryptionKeys === null ? "off" : `on ${colors.dim(`(key ${report.encryptionKeys.join(", ")})`)}`],
       ["model", `${visible(report.model)} ${colors.dim(`(window ${formatInt(report.window)} tokens, budget ${formatInt(report.budget)})`)}`],
       ["sessions", formatInt(report.total)],
       ["by status", byStatus],
