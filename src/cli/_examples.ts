@@ -19,7 +19,11 @@ const EXAMPLES: Record<string, readonly string[]> = {
   "sessions clear": ["openclaw sessions clear dm:telegram:42", "openclaw sessions clear dm:telegram:42 --yes"],
   "sessions delete": ["openclaw sessions delete dm:telegram:42", "openclaw sessions delete --status expired --older-than 30d --dry-run"],
   "sessions fork": ["openclaw sessions fork dm:telegram:42", "openclaw sessions fork dm:telegram:42 --at 01a2267e-7f88-748b-af4c-4f114dc5e6ef --key dm:telegram:43"],
-  "sessions import": ["openclaw sessions import backup.json", "openclaw sessions export --all | openclaw --store postgres://db/openclaw sessions import -"],
+  "sessions import": [
+    "openclaw sessions import backup.json",
+    "openclaw sessions import backup.json dm:telegram:43 --replace-live",
+    "openclaw sessions export --all | openclaw --store postgres://db/openclaw sessions import -",
+  ],
   "sessions archive": ["openclaw sessions archive dm:telegram:42 group:slack:C1"],
   "sessions unarchive": ["openclaw sessions unarchive dm:telegram:42"],
   "sessions compact": ["openclaw sessions compact --dry-run", "openclaw sessions compact dm:telegram:42 --now --focus \"the refund\""],
