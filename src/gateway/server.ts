@@ -18,7 +18,11 @@ export interface GatewayOptions {
   host: string;
   /** 0 takes any free port. */
   port: number;
-  /** The single bearer token (credential "default", every scope); with `gateway.auth.tokens`, optional. */
+  /**
+   * The single bearer token (credential "default", every scope). In auth mode
+   * "token" with neither this nor `gateway.auth.tokens`, the gateway refuses
+   * to start: `openclaw gateway` passes the generated one (see token-file.ts).
+   */
   token: string | undefined;
   /** Seams for the upstream client (tests). */
   modelDeps?: ModelDeps;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { link, mkdir, open, readFile, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { GatewayConfig } from "../config/schema.js";
 import { OpenclawError, storageError } from "../errors.js";
 
@@ -58,21 +58,27 @@ async function readToken(path: string): Promise<string | undefined> {
   return token;
 }
 
-// Created exclusively, 0600 from the first byte: two gateways starting at once on one state dir end up with the same token.
+// Written whole to a private temporary file, then linked into place: the link fails if the
+// token file exists, so two gateways starting at once on one state dir end up with one token,
+// and neither ever reads a half-written file.
 async function createToken(path: string): Promise<{ token: string; created: boolean }> {
   const token = `ocg_${randomBytes(32).toString("base64url")}`;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
-    const handle = await open(path, "wx", 0o600);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const handle = await open(tmp, "wx", 0o600);
     try {
       await handle.writeFile(`${token}\n`, "utf8");
       await handle.sync();
     } finally {
       await handle.close();
     }
+    await link(tmp, path);
     return { token, created: true };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw storageError("write", path, err);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
   const theirs = await readToken(path);
   if (theirs === undefined) throw new OpenclawError("STORAGE", `${path} vanished while the gateway token was being created: start again`);

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../src/config/load.js";
 import { isOpenclawError } from "../../src/errors.js";
 import { buildAuth } from "../../src/gateway/_auth.js";
+import { singleToken } from "../../src/gateway/token-file.js";
 
 function errorOf(auth: unknown): string {
   try {
@@ -43,5 +47,21 @@ describe("gateway.auth in config.json", () => {
     const twin = ok({ tokens: [{ name: "bot", token: "c".repeat(16), scopes: ["route"] }] });
     assert.throws(() => buildAuth(twin, "c".repeat(16), {}), /same token as "default"/);
     assert.equal(buildAuth(ok({ mode: "none" }), undefined, {}).mode, "none");
+  });
+
+  it("first starts racing on one state dir agree on one generated token, and only one says it made it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "oc-token-"));
+    try {
+      const auth = ok({});
+      const all = await Promise.all(Array.from({ length: 8 }, () => singleToken(auth, dir, { create: true, env: {} })));
+      assert.equal(new Set(all.map((t) => t?.token)).size, 1);
+      assert.equal(all.filter((t) => t?.created).length, 1);
+      assert.equal((await stat(join(dir, "gateway-token"))).mode & 0o777, 0o600);
+      assert.deepEqual(await readdir(dir), ["gateway-token"], "no temporary file left behind");
+      assert.equal(await singleToken(auth, dir, { create: true, env: { OPENCLAW_GATEWAY_TOKEN: "e".repeat(16) } }).then((t) => t?.source), "env");
+      assert.equal(await singleToken(ok({ mode: "none" }), dir, { create: true, env: {} }), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
