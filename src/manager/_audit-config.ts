@@ -76,14 +76,22 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
+/** The token the gateway generated on its first start (`<state dir>/gateway-token`), as the audit found it. */
+export interface GeneratedToken {
+  path: string;
+  /** Its content; undefined when it has not been generated yet. */
+  secret: string | undefined;
+}
+
 /** The credentials a gateway started with this config and environment would accept. */
-function tokensOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): ConfiguredToken[] {
+function tokensOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, generated: GeneratedToken | undefined): ConfiguredToken[] {
   const auth = obj(obj(raw.gateway).auth);
   const out: ConfiguredToken[] = [];
   const fromEnv = str(env.OPENCLAW_GATEWAY_TOKEN);
+  // The environment's token replaces the config's as the all-scope "default" credential.
   if (fromEnv !== undefined) out.push({ where: "OPENCLAW_GATEWAY_TOKEN", secret: fromEnv, allScopes: true });
   const single = str(auth.token);
-  if (single !== undefined) out.push({ where: "gateway.auth.token", secret: single, allScopes: true });
+  if (single !== undefined && fromEnv === undefined) out.push({ where: "gateway.auth.token", secret: single, allScopes: true });
   const list = Array.isArray(auth.tokens) ? (auth.tokens as unknown[]) : [];
   list.forEach((entry, i) => {
     const t = obj(entry);
@@ -95,6 +103,8 @@ function tokensOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Configu
     const scopes = Array.isArray(t.scopes) ? (t.scopes as unknown[]).filter((s): s is string => typeof s === "string") : [...ALL_SCOPE_NAMES];
     out.push({ where, secret, allScopes: ALL_SCOPE_NAMES.every((s) => scopes.includes(s) || scopes.includes("*")) });
   });
+  // With no token configured, the gateway generates one on its first start rather than run open.
+  if (out.length === 0 && generated !== undefined) out.push({ where: `the generated token (${generated.path})`, secret: generated.secret, allScopes: true });
   return out;
 }
 
@@ -116,13 +126,13 @@ function upstreamsOf(raw: Record<string, unknown>): Array<{ where: string; url: 
  * without a token (or with auth turned off), an upstream model over plain
  * http to another machine, and no encryption at rest on an exposed gateway.
  */
-export function configFindings(rawConfig: unknown, env: NodeJS.ProcessEnv): Finding[] {
+export function configFindings(rawConfig: unknown, env: NodeJS.ProcessEnv, generated?: GeneratedToken): Finding[] {
   const raw = obj(rawConfig);
   const gateway = obj(raw.gateway);
   const host = str(gateway.host) ?? "127.0.0.1";
   const exposed = !isLoopbackHost(host);
   const authOff = obj(gateway.auth).mode === "none";
-  const tokens = tokensOf(raw, env);
+  const tokens = authOff ? [] : tokensOf(raw, env, generated);
   const findings: Finding[] = [];
 
   if (exposed && (tokens.length === 0 || authOff)) {
@@ -149,7 +159,7 @@ export function configFindings(rawConfig: unknown, env: NodeJS.ProcessEnv): Find
   // On loopback one token for the operator's own tools is fine; reachable from other machines, or
   // once several clients got named credentials, each should hold only what it needs.
   const named = tokens.filter((t) => t.where.startsWith("gateway.auth.tokens"));
-  if (!authOff && tokens.length > 0 && tokens.every((t) => t.allScopes) && (exposed || named.length > 1)) {
+  if (tokens.length > 0 && tokens.every((t) => t.allScopes) && (exposed || named.length > 1)) {
     const which = tokens.length === 1 ? `one token (${tokens[0]?.where}) holds` : `every token (${tokens.map((t) => t.where).join(", ")}) holds`;
     findings.push({
       id: "all-scopes-token",

@@ -2,7 +2,7 @@ import { lstat, opendir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseConfig } from "../config/load.js";
 import { OpenclawError } from "../errors.js";
-import { configFindings, keyFileOf, type Finding } from "./_audit-config.js";
+import { configFindings, keyFileOf, type Finding, type GeneratedToken } from "./_audit-config.js";
 
 export { tokenWeakness, type Finding, type Severity } from "./_audit-config.js";
 
@@ -25,6 +25,8 @@ export interface SecurityAuditReport {
 }
 
 const RANK = { high: 0, medium: 1, low: 2 } as const;
+// Where the gateway keeps the token it generates on first start (gateway/token-file.ts; the manager sits below the gateway).
+const TOKEN_FILE = "gateway-token";
 // Files others can reach that a finding names by example before counting the rest.
 const EXAMPLES = 3;
 
@@ -40,7 +42,7 @@ export async function securityAudit(options: SecurityAuditOptions): Promise<Secu
   const { stateDir, configPath } = options;
   const raw = await readRawConfig(configPath);
   const configExists = raw !== undefined;
-  const findings: Finding[] = [...configFindings(raw ?? {}, options.env ?? process.env)];
+  const findings: Finding[] = [...configFindings(raw ?? {}, options.env ?? process.env, await generatedToken(stateDir))];
   // POSIX modes mean nothing on Windows, where access is set by ACLs.
   if (process.platform !== "win32") {
     findings.push(...(await modeFindings(stateDir, configPath, keyFileOf(raw ?? {}))));
@@ -62,6 +64,17 @@ async function readRawConfig(path: string): Promise<unknown> {
   // Validated like every command does, so the audit never judges a config the gateway would refuse to start with.
   parseConfig(text, path);
   return text.trim() === "" ? {} : (JSON.parse(text) as unknown);
+}
+
+/** The generated token file and what it holds (read to judge its strength; never shown). */
+async function generatedToken(stateDir: string): Promise<GeneratedToken> {
+  const path = join(stateDir, TOKEN_FILE);
+  try {
+    const text = (await readFile(path, "utf8")).trim();
+    return { path, secret: text === "" ? undefined : text };
+  } catch {
+    return { path, secret: undefined };
+  }
 }
 
 async function modeOf(path: string): Promise<number | undefined> {

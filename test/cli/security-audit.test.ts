@@ -58,14 +58,21 @@ test("security audit: open modes, a weak token, an exposed gateway and a plain-h
   assert.match(text.stdout, /7 findings \(\d high, \d medium, \d low\)/);
 });
 
-test("security audit: a gateway on another interface with no token, or auth mode none, is a high finding", { skip: POSIX }, async (t) => {
+test("security audit: auth mode none on another interface is a high finding; with no token configured, the generated one is every client's", { skip: POSIX }, async (t) => {
   const sb = await sandbox(t);
   await setUp(sb, { gateway: { host: "192.168.1.20" } }, { dir: 0o700, config: 0o600, file: 0o600 });
-  const none = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
-  assert.deepEqual(none.findings.map((f) => [f.id, f.severity]), [["exposed-without-token", "high"], ["encryption-off", "medium"]]);
+  const generated = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
+  assert.deepEqual(generated.findings.map((f) => [f.id, f.severity]), [["all-scopes-token", "medium"], ["encryption-off", "medium"]]);
+  assert.match(generated.findings[0]?.message ?? "", /the generated token \(.*gateway-token\)/);
+  // A generated token someone replaced by hand is judged like any other.
+  await writeFile(join(sb.stateDir, "gateway-token"), "letmein-letmein\n", { mode: 0o600 });
+  const edited = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
+  assert.ok(edited.findings.some((f) => f.id === "weak-token" && f.severity === "high" && f.message.includes("gateway-token")), JSON.stringify(edited.findings));
+  assert.ok(!JSON.stringify(edited).includes("letmein-letmein"), "never shown");
+
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ gateway: { host: "0.0.0.0", auth: { mode: "none" } }, storage: { encryption: { keyEnv: "OPENCLAW_STORE_KEY" } } }));
   const off = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
-  assert.deepEqual(off.findings.map((f) => f.id), ["exposed-without-token"]);
+  assert.deepEqual(off.findings.map((f) => [f.id, f.severity]), [["exposed-without-token", "high"]]);
   assert.match(off.findings[0]?.message ?? "", /auth\.mode "none"/);
 });
 
