@@ -4,13 +4,7 @@ import type { Session } from "../../src/session/types.js";
 import { runCli } from "../helpers/cli-run.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
-
-/** `work`, or a failure once `ms` have passed without it settling (a held session must fail the test, not stall the suite). */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
+import { within } from "../helpers/within.js";
 
 describe("gateway: an upstream that stalls", () => {
   let upstream: FakeUpstream;

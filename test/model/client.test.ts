@@ -8,17 +8,11 @@ import { createModelClient, type ModelDeps, type ModelSettings } from "../../src
 import { Agent } from "undici";
 import { completion, startFakeOpenAI, streamed, useFakeOpenAI } from "../helpers/context-fake-openai.js";
 import { startFakeUpstream } from "../helpers/fake-upstream.js";
+import { within } from "../helpers/within.js";
 
 const KEY = "sk-test-0123456789abcdef";
 const env = { OPENCLAW_TEST_KEY: KEY };
 const ask = { messages: [{ role: "user" as const, content: "hello" }] };
-
-/** `work`, or a failure once `ms` have passed without it settling (so a hang fails the test instead of stalling the suite). */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 describe("model client", () => {
   const fake = useFakeOpenAI();
