@@ -8,6 +8,8 @@ export type ErrorCode =
   | "ALREADY_EXISTS"
   | "CONFLICT"
   | "LOCK_TIMEOUT"
+  /** A session's turns queue past the gateway's bounds (gateway.turnQueue); retry after a moment. */
+  | "SESSION_BUSY"
   | "SESSION_EXPIRED"
   | "SESSION_ARCHIVED"
   | "CONFIG_INVALID"

@@ -172,6 +172,15 @@ export const configSchema = z.object({
           level: z.enum(["debug", "info", "warn", "error", "silent"], { error: 'expected "debug", "info", "warn", "error" or "silent"' }).default("info"),
         })
         .prefault({}),
+      /** Bounds on the turns waiting for one session: past either, a request is answered 429 with Retry-After. */
+      turnQueue: z
+        .object({
+          /** Longest a turn waits for the session's earlier turns (in this process and others). */
+          maxWaitMs: intAtLeast(1).default(30_000),
+          /** Most turns of one session waiting in this process at once. */
+          maxQueued: intAtLeast(1).default(16),
+        })
+        .prefault({}),
     })
     .prefault({}),
   storage: z
@@ -186,6 +195,8 @@ export const configSchema = z.object({
       staleLockMs: intAtLeast(1000).default(30_000),
       /** Off when absent: message contents, summaries, preferences and system prompts sealed with AES-256-GCM under this key. */
       encryption: encryption.optional(),
+      /** A turn's lease on its session lasts this long unless renewed (every third of it while the turn runs), so a process that dies mid-turn holds the session at most this long. */
+      turnLeaseMs: intAtLeast(300).default(30_000),
     })
     .prefault({}),
 });

@@ -4,8 +4,9 @@ import type { NewMessage } from "../manager/_message.js";
 import type { SessionManager } from "../manager/manager.js";
 import type { ChatBody, ModelClient } from "../model/client.js";
 import type { Message, Session, ToolCall } from "../session/types.js";
-import { KeyedMutex } from "../store/_mutex.js";
+import { throwIfAborted } from "../store/_mutex.js";
 import type { SessionTarget } from "./_target.js";
+import { TurnQueue, type TurnQueueLimits } from "./_turn-queue.js";
 
 /** Token usage as the upstream reported it. */
 export interface Usage {
@@ -50,21 +51,34 @@ export function noModel(): OpenclawError {
 
 /**
  * Runs turns: record the new messages, build the session's context within
- * its window, ask the model, store the reply. Turns of one session are
- * serialised for the whole exchange, so two requests never interleave their
- * messages; different sessions run in parallel.
+ * its window, ask the model, store the reply. A turn is one critical section
+ * per session across every process on the store: it holds the session's
+ * turn lease (see TurnQueue) from recording the question to recording the
+ * reply, so two requests never interleave their messages and a turn's
+ * context never holds another turn's half; different sessions run in
+ * parallel.
  *
  * If the caller goes away (or the upstream fails) before the reply is
  * complete, the input stays recorded and no partial reply is stored: the
- * next turn sees the question unanswered rather than half an answer.
+ * next turn sees the question unanswered rather than half an answer. A
+ * caller that goes away while its turn waits still has its input recorded
+ * when the turn comes, and the model is not asked.
+ *
+ * A retry (every input message already stored under its client message id)
+ * waits for the first attempt's turn like any other; if that attempt stored
+ * an answer, the answer is returned and the model is not asked again; if it
+ * died before answering, the retry asks.
  */
 export class TurnRunner {
-  private readonly sessions = new KeyedMutex();
+  private readonly queue: TurnQueue;
 
   constructor(
     private readonly manager: SessionManager,
     private readonly model: ModelClient | undefined,
-  ) {}
+    options: { queue?: TurnQueueLimits; shutdown?: AbortSignal } = {},
+  ) {
+    this.queue = new TurnQueue(manager, options.queue ?? manager.config.gateway.turnQueue, options.shutdown ?? new AbortController().signal);
+  }
 
   /** Runs one turn. */
   async run(req: TurnRequest): Promise<TurnResult> {
@@ -72,40 +86,40 @@ export class TurnRunner {
     if (model === undefined) throw noModel();
     if (req.target === undefined) return this.stateless(model, req);
     const id = await this.sessionOf(req.target, req.input, req.signal);
-    return this.sessions.run(
-      id,
-      async () => {
-        const stored: Message[] = [];
-        let last: Message | undefined;
-        for (const m of req.input) {
-          const r = await this.manager.record({ ref: id }, m, { signal: req.signal });
-          if (!r.duplicate) stored.push(r.message);
-          last = r.message;
-        }
-        // A retry of a turn that completed (every input message already stored under
-        // its client id, and answered): the stored answer is returned, nothing is asked again.
-        if (req.input.length > 0 && stored.length === 0 && last !== undefined) {
-          const replay = await this.answered(id, last.id);
-          if (replay !== undefined) return replay;
-        }
-        const context = await this.manager.buildContext(id, { signal: req.signal });
-        const messages = [...instructionsOf(req), ...(context.messages as ChatCompletionMessageParam[])];
-        const reply = await this.ask(model, messages, req);
-        const saved = await this.manager.record(
-          { ref: id },
-          { role: "assistant", content: reply.content, sender: null, ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}) },
-          req.replyId === undefined ? {} : { messageId: req.replyId },
-        );
-        return {
-          session: saved.session,
-          input: stored,
-          reply: { id: saved.message.id, content: reply.content, toolCalls: reply.toolCalls, createdAt: saved.message.createdAt },
-          finishReason: reply.finishReason,
-          usage: reply.usage,
-        };
-      },
-      req.signal,
-    );
+    return this.queue.run(id, async (lost) => {
+      const stored: Message[] = [];
+      let last: Message | undefined;
+      // Recorded even when the caller has gone meanwhile (as on a disconnect mid-turn); only losing the lease stops it.
+      for (const m of req.input) {
+        const r = await this.manager.record({ ref: id }, m, { signal: lost });
+        if (!r.duplicate) stored.push(r.message);
+        last = r.message;
+      }
+      throwIfAborted(req.signal);
+      // A retry of a turn that completed (every input message already stored under
+      // its client id, and answered): the stored answer is returned, nothing is asked again.
+      if (req.input.length > 0 && stored.length === 0 && last !== undefined) {
+        const replay = await this.answered(id, last.id);
+        if (replay !== undefined) return replay;
+      }
+      const signal = AbortSignal.any([req.signal, lost]);
+      const context = await this.manager.buildContext(id, { signal });
+      const messages = [...instructionsOf(req), ...(context.messages as ChatCompletionMessageParam[])];
+      const reply = await this.ask(model, messages, { ...req, signal });
+      throwIfAborted(lost);
+      const saved = await this.manager.record(
+        { ref: id },
+        { role: "assistant", content: reply.content, sender: null, ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}) },
+        req.replyId === undefined ? { signal: lost } : { messageId: req.replyId, signal: lost },
+      );
+      return {
+        session: saved.session,
+        input: stored,
+        reply: { id: saved.message.id, content: reply.content, toolCalls: reply.toolCalls, createdAt: saved.message.createdAt },
+        finishReason: reply.finishReason,
+        usage: reply.usage,
+      };
+    });
   }
 
   private async answered(id: string, inputId: string): Promise<TurnResult | undefined> {
@@ -122,9 +136,9 @@ export class TurnRunner {
     };
   }
 
-  /** Runs `fn` with the session's turn lock held (for other endpoints that change a session mid-conversation). */
+  /** Runs `fn` as a turn of the session (for other endpoints that change a session mid-conversation). */
   exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    return this.sessions.run(id, fn);
+    return this.queue.run(id, () => fn());
   }
 
   /** The session id a request names, found or created as a key or an inbound address would be. Messages are checked first. */

@@ -29,6 +29,7 @@ import type { Compactor, FoldOutcome } from "./compact.js";
 import { clearSession, deleteMessage, editSession } from "./edit.js";
 import { EventHub, type SessionListener } from "./events.js";
 import { Router } from "./routing.js";
+import { holdTurn } from "./turn.js";
 import type { StatusReport } from "./status.js";
 import type { ImportOptions, ImportReport } from "./transfer.js";
 import type { AppendOptions, ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
@@ -207,6 +208,16 @@ export class SessionManager {
   async sessionForKey(key: string, options: WriteOptions & { participants?: readonly string[] } = {}): Promise<Session> {
     if (parseKey(key).kind === "isolated") throw new OpenclawError("INVALID_KEY", `isolated key ${JSON.stringify(key)} names a one-off session: use its id`);
     return (await this.#router.routeKey(key, options.participants ?? [], options)).session;
+  }
+
+  /**
+   * Runs `fn` as session `id`'s turn: holding its lease in the store, so no
+   * other turn of that session runs meanwhile in any process on the store
+   * (storage.turnLeaseMs, renewed while `fn` runs). `fn`'s signal fires
+   * when the lease is lost; `options.signal` abandons the wait (ABORTED).
+   */
+  async withTurn<T>(id: string, fn: (lost: AbortSignal) => Promise<T>, options: { holder: string; signal: AbortSignal }): Promise<T> {
+    return holdTurn(this.#ctx.store.turnLeases, id, fn, { ...options, ttlMs: this.#ctx.config.storage.turnLeaseMs });
   }
 
   /**

@@ -30,6 +30,8 @@ export interface FakeUpstream {
    * open, sending nothing more, until the client gives up or close().
    */
   stallAfterChunks: number | undefined;
+  /** Milliseconds a chat request waits before it is answered at all (a slow model), read when it arrives. */
+  replyDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,19 @@ export interface FakeUpstream {
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   const requests: UpstreamRequest[] = [];
   const open = new Set<ServerResponse>();
-  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, ids: undefined, stallAfterChunks: undefined, close: async () => {} };
+  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, ids: undefined, stallAfterChunks: undefined, replyDelayMs: 0, close: async () => {} };
+  // Pending slow replies, cut short on close so no timer outlives the server.
+  const delays = new Set<() => void>();
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        delays.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      delays.add(done);
+    });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -63,6 +77,10 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     }
     const body = JSON.parse(raw) as UpstreamRequest["body"];
     requests.push({ body, headers: req.headers });
+    if (state.replyDelayMs > 0) {
+      await pause(state.replyDelayMs);
+      if (res.destroyed) return;
+    }
     if (state.failWith !== undefined) {
       res.writeHead(state.failWith, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `upstream says ${state.failWith}`, type: "server_error" } }));
       return;
@@ -114,6 +132,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   state.close = () =>
     new Promise<void>((resolve) => {
       for (const res of open) res.destroy();
+      for (const done of [...delays]) done();
       server.closeAllConnections();
       server.close(() => resolve());
     });

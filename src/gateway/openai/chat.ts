@@ -73,7 +73,7 @@ export function chatRouter(deps: GatewayDeps): Hono {
         abort,
         async (sse) => {
           let chatId: string | undefined;
-          await deps.turns.run({
+          const r = await deps.turns.run({
             ...request,
             onChunk: async (chunk: ChatCompletionChunk) => {
               chatId ??= `chatcmpl-${chunk.id}`;
@@ -82,6 +82,8 @@ export function chatRouter(deps: GatewayDeps): Hono {
               await sse.send({ ...rest, id: chatId, model: requested, ...(includeUsage ? { usage: usage ?? null } : {}) });
             },
           });
+          // A retry answered from the store streamed nothing: the stored reply is sent as a stream of its own.
+          if (chatId === undefined) for (const chunk of replayChunks(r, requested, created, includeUsage)) await sse.send(chunk);
         },
         { done: "[DONE]", headers },
       );
@@ -109,4 +111,19 @@ function completion(r: TurnResult, model: string, created: number): Record<strin
     ],
     usage: r.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
   };
+}
+
+/** The chunks a stored reply would have streamed as: role, content, tool calls, finish, and usage when asked. */
+function replayChunks(r: TurnResult, model: string, created: number, includeUsage: boolean): Record<string, unknown>[] {
+  const frame = { id: `chatcmpl-${r.reply.id}`, object: "chat.completion.chunk", created, model };
+  const usage = includeUsage ? { usage: null } : {};
+  const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ ...frame, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...usage });
+  const calls = r.reply.toolCalls.map((t, index) => ({ index, id: t.id, type: "function", function: { name: t.name, arguments: t.arguments } }));
+  return [
+    chunk({ role: "assistant", content: "" }, null),
+    ...(r.reply.content === "" ? [] : [chunk({ content: r.reply.content }, null)]),
+    ...(calls.length > 0 ? [chunk({ tool_calls: calls }, null)] : []),
+    chunk({}, r.finishReason),
+    ...(includeUsage ? [{ ...frame, choices: [], usage: r.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } }] : []),
+  ];
 }
