@@ -57,7 +57,8 @@ export function chatRouter(deps: GatewayDeps): Hono {
       const idem = c.req.header("idempotency-key");
       if (idem !== undefined && target !== undefined) input.forEach((m, i) => (m.clientMessageId = `${idem.slice(0, 200)}#${i}`));
       const abort = new AbortController();
-      const signal = AbortSignal.any([abort.signal, deps.shutdown]);
+      // The request's own signal fires when the client goes away, streaming or not: its turn then does not ask the model.
+      const signal = AbortSignal.any([abort.signal, c.req.raw.signal, deps.shutdown]);
       // The session is settled before the response starts, so its errors keep their status and its id goes in a header.
       const id = target === undefined ? undefined : await deps.turns.sessionOf(target, input, signal);
       const headers: Record<string, string> = id === undefined ? {} : { "x-openclaw-session-id": id };

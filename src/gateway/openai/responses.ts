@@ -58,7 +58,8 @@ export function responsesRouter(deps: GatewayDeps): Hono {
       if (input.length === 0 && conversation === undefined && previous === undefined) throw badRequest("input is required: a string or a non-empty array of items");
       for (const m of input) deps.manager.checkMessage(m);
       const abort = new AbortController();
-      const signal = AbortSignal.any([abort.signal, deps.shutdown]);
+      // The request's own signal fires when the client goes away, streaming or not: its turn then does not ask the model.
+      const signal = AbortSignal.any([abort.signal, c.req.raw.signal, deps.shutdown]);
       const idem = c.req.header("idempotency-key");
       const sessionId = await sessionFor(deps, { conversation, previous, store, idem, credential: credentialOf(c) }, signal);
       // The client's retry of this request (same key) records nothing twice and gets the stored answer.

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Session } from "../../src/session/types.js";
+import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("gateway: turns waiting for a busy session are bounded", () => {
+  let upstream: FakeUpstream;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    upstream = await startFakeUpstream();
+    gw = await startGatewayProcess({
+      gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 }, turnQueue: { maxWaitMs: 400, maxQueued: 2 } },
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await upstream.close();
+  });
+
+  const ask = (key: string, content: string, signal?: AbortSignal): Promise<Response> =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json", "x-openclaw-session-key": key },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content }] }),
+      ...(signal ? { signal } : {}),
+    });
+  const session = async (key: string): Promise<Session> => (await (await fetch(`${gw.url}/admin/sessions/${encodeURIComponent(key)}`, { headers: { authorization: `Bearer ${gw.token}` } })).json()) as Session;
+
+  it("past maxQueued waiting turns a request is refused at once, and a turn that waits past maxWaitMs is refused: 429, Retry-After, the OpenAI error shape, nothing recorded", async () => {
+    const key = "dm:queue:busy";
+    const asked = upstream.requests.length;
+    upstream.replyDelayMs = 2_000;
+    let running: Promise<Response>;
+    try {
+      running = ask(key, "first");
+      await waitFor("the first turn to reach the model", () => upstream.requests.length > asked);
+    } finally {
+      upstream.replyDelayMs = 0;
+    }
+    const queued = [ask(key, "second"), ask(key, "third")];
+    // Loopback delivers both long before the first turn ends; a later request is then one waiter too many.
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const refused = await ask(key, "one too many");
+    assert.equal(refused.status, 429);
+    assert.ok(Date.now() - started < 400, "refused without waiting");
+    assert.ok(Number(refused.headers.get("retry-after")) >= 1, `Retry-After: ${refused.headers.get("retry-after")}`);
+    const body = (await refused.json()) as { error: { type: string; code: string; message: string } };
+    assert.equal(body.error.type, "rate_limit_error");
+    assert.equal(body.error.code, "session_busy");
+    assert.match(body.error.message, /maxQueued/);
+    for (const p of queued) {
+      const r = await p;
+      assert.equal(r.status, 429, "a turn that waited longer than maxWaitMs is refused");
+      assert.ok(Number(r.headers.get("retry-after")) >= 1);
+      assert.match(((await r.json()) as { error: { message: string } }).error.message, /maxWaitMs/);
+    }
+    assert.equal((await running).status, 200);
+    const s = await session(key);
+    assert.deepEqual(
+      s.messages.map((m) => m.content),
+      ["first", "echo: first"],
+      "refused turns recorded nothing",
+    );
+    assert.equal(upstream.requests.length - asked, 1);
+  });
+
+  it("a queued turn whose client has gone is not run: its question is recorded when its turn comes, the model is not asked", async () => {
+    const key = "dm:queue:gone";
+    const asked = upstream.requests.length;
+    upstream.replyDelayMs = 300;
+    let running: Promise<Response>;
+    try {
+      running = ask(key, "first");
+      await waitFor("the first turn to reach the model", () => upstream.requests.length > asked);
+    } finally {
+      upstream.replyDelayMs = 0;
+    }
+    const gone = new AbortController();
+    const queued = ask(key, "asked, then gone", gone.signal);
+    // Long enough for the gateway to have read the request; far shorter than the first turn.
+    await new Promise((r) => setTimeout(r, 80));
+    gone.abort();
+    await assert.rejects(queued);
+    assert.equal((await running).status, 200);
+    await waitFor("the gone client's question to be recorded", async () => (await session(key)).messages.length >= 3);
+    const s = await session(key);
+    assert.deepEqual(
+      s.messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "first"],
+        ["assistant", "echo: first"],
+        ["user", "asked, then gone"],
+      ],
+    );
+    assert.equal(upstream.requests.length - asked, 1, "the model was not asked for the gone client");
+    // The session takes the next turn normally, with the unanswered question in its context.
+    const next = await ask(key, "next");
+    assert.equal(next.status, 200);
+    assert.equal(upstream.requests.at(-1)?.body.messages.filter((m) => m.role === "user").length, 3);
+  });
+});
