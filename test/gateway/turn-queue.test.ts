@@ -14,27 +14,32 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms
 
 describe("gateway: turns waiting for a busy session are bounded", () => {
   let upstream: FakeUpstream;
+  /** Tight bounds, to see them refuse. */
   let gw: GatewayProcess;
+  /** The default bounds, so a turn waits as long as the one before it takes. */
+  let roomy: GatewayProcess;
 
   before(async () => {
     upstream = await startFakeUpstream();
-    gw = await startGatewayProcess({
-      gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 }, turnQueue: { maxWaitMs: 400, maxQueued: 2 } },
-    });
+    const model = { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 };
+    gw = await startGatewayProcess({ gateway: { model, turnQueue: { maxWaitMs: 400, maxQueued: 2 } } });
+    roomy = await startGatewayProcess({ gateway: { model } });
   });
   after(async () => {
     await gw.stop();
+    await roomy.stop();
     await upstream.close();
   });
 
-  const ask = (key: string, content: string, signal?: AbortSignal): Promise<Response> =>
-    fetch(`${gw.url}/v1/chat/completions`, {
+  const ask = (key: string, content: string, signal?: AbortSignal, to: GatewayProcess = gw): Promise<Response> =>
+    fetch(`${to.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json", "x-openclaw-session-key": key },
+      headers: { authorization: `Bearer ${to.token}`, "content-type": "application/json", "x-openclaw-session-key": key },
       body: JSON.stringify({ model: "m", messages: [{ role: "user", content }] }),
       ...(signal ? { signal } : {}),
     });
-  const session = async (key: string): Promise<Session> => (await (await fetch(`${gw.url}/admin/sessions/${encodeURIComponent(key)}`, { headers: { authorization: `Bearer ${gw.token}` } })).json()) as Session;
+  const session = async (key: string, from: GatewayProcess = gw): Promise<Session> =>
+    (await (await fetch(`${from.url}/admin/sessions/${encodeURIComponent(key)}`, { headers: { authorization: `Bearer ${from.token}` } })).json()) as Session;
 
   it("past maxQueued waiting turns a request is refused at once, and a turn that waits past maxWaitMs is refused: 429, Retry-After, the OpenAI error shape, nothing recorded", async () => {
     const key = "dm:queue:busy";
@@ -81,20 +86,20 @@ describe("gateway: turns waiting for a busy session are bounded", () => {
     upstream.replyDelayMs = 300;
     let running: Promise<Response>;
     try {
-      running = ask(key, "first");
+      running = ask(key, "first", undefined, roomy);
       await waitFor("the first turn to reach the model", () => upstream.requests.length > asked);
     } finally {
       upstream.replyDelayMs = 0;
     }
     const gone = new AbortController();
-    const queued = ask(key, "asked, then gone", gone.signal);
+    const queued = ask(key, "asked, then gone", gone.signal, roomy);
     // Long enough for the gateway to have read the request; far shorter than the first turn.
     await new Promise((r) => setTimeout(r, 80));
     gone.abort();
     await assert.rejects(queued);
     assert.equal((await running).status, 200);
-    await waitFor("the gone client's question to be recorded", async () => (await session(key)).messages.length >= 3);
-    const s = await session(key);
+    await waitFor("the gone client's question to be recorded", async () => (await session(key, roomy)).messages.length >= 3);
+    const s = await session(key, roomy);
     assert.deepEqual(
       s.messages.map((m) => [m.role, m.content]),
       [
@@ -105,7 +110,7 @@ describe("gateway: turns waiting for a busy session are bounded", () => {
     );
     assert.equal(upstream.requests.length - asked, 1, "the model was not asked for the gone client");
     // The session takes the next turn normally, with the unanswered question in its context.
-    const next = await ask(key, "next");
+    const next = await ask(key, "next", undefined, roomy);
     assert.equal(next.status, 200);
     assert.equal(upstream.requests.at(-1)?.body.messages.filter((m) => m.role === "user").length, 3);
   });
