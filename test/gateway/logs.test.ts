@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,6 +65,7 @@ describe("gateway log: one JSON line per request, auth failures and admin change
     assert.equal(line.status, 200);
     assert.equal(typeof line.ms, "number");
     assert.equal(line.sessionId, sessionId);
+    assert.equal(line.credential, "default", "the single token's credential");
     assert.equal(linesOf(gw).filter((l) => l.requestId === requestId && l.event === "request").length, 1, "logged once");
 
     const q = await fetch(`${gw.url}/admin/sessions/dm:telegram:4242?all=QUERY-MARKER-1`, { headers: auth() });
@@ -117,7 +118,7 @@ describe("gateway log: one JSON line per request, auth failures and admin change
     assert.deepEqual(edited.sessions, [{ id: sessionId, key: "dm:telegram:audit-1" }]);
     assert.deepEqual(edited.changes, ["set:language", "system"]);
     assert.equal(edited.result, "ok");
-    assert.ok("credential" in edited, "who made the change");
+    assert.equal(edited.credential, "default", "who made the change");
     assert.ok(!gw.stderr().includes("PREF-VALUE-MARKER"), "values are not logged");
 
     for (const action of ["clear", "archive"]) {
@@ -146,6 +147,49 @@ describe("gateway log: one JSON line per request, auth failures and admin change
     await r.text();
     await lineOf(gw, (l) => l.event === "request" && l.requestId === r.headers.get("x-request-id"), "the status read");
     assert.equal(linesOf(gw).filter((l) => l.event === "audit" && l.requestId === r.headers.get("x-request-id")).length, 0);
+  });
+});
+
+describe("gateway log: scoped credentials", () => {
+  it("a credential refused for a missing scope is named in its auth_failure line", async () => {
+    const reader = `rd_${"9f3a7c1e5b2d8046".repeat(3)}`;
+    const gw = await startGatewayProcess({ gateway: { auth: { tokens: [{ name: "reader", token: reader, scopes: ["admin:read"] }] } } }, { env: { OPENCLAW_GATEWAY_TOKEN: "" } });
+    try {
+      const read = await fetch(`${gw.url}/admin/status`, { headers: { authorization: `Bearer ${reader}` } });
+      assert.equal(read.status, 200, await read.clone().text());
+      const readLine = await lineOf(gw, (l) => l.event === "request" && l.requestId === read.headers.get("x-request-id"), "the read");
+      assert.equal(readLine.credential, "reader");
+      const r = await fetch(`${gw.url}/admin/sessions/dm:telegram:1/clear`, { method: "POST", headers: { authorization: `Bearer ${reader}` } });
+      assert.equal(r.status, 403);
+      const line = await lineOf(gw, (l) => l.event === "auth_failure" && l.requestId === r.headers.get("x-request-id"), "the refused change");
+      assert.equal(line.credential, "reader");
+      assert.match(String(line.reason), /admin:write/);
+      assert.ok(!gw.stderr().includes(reader), "the token is never logged");
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
+describe("gateway log: the store's warnings", () => {
+  it("a corrupt session file met while serving is a JSON warning line, so the log stays JSON", async () => {
+    const home = await mkdtemp(join(tmpdir(), "oc-gw-warn-"));
+    const stateDir = join(home, "state");
+    const m = await SessionManager.open({ stateDir, warn: () => undefined });
+    const s = await m.receive({ channel: "telegram", senderId: "5" }, "hello");
+    await m.close();
+    await writeFile(join(stateDir, "sessions", `${s.id}.json`), "{broken");
+    const gw = await startGatewayProcess({}, { stateDir });
+    try {
+      const r = await fetch(`${gw.url}/admin/sessions/${s.id}`, { headers: { authorization: `Bearer ${gw.token}` } });
+      await r.text();
+      const line = await lineOf(gw, (l) => l.event === "warning", "the store's warning");
+      assert.match(String(line.msg), /corrupt session file .*moved to sessions\/quarantine\//);
+      assert.ok(linesOf(gw).some((l) => l.event === "start"), "a start line");
+    } finally {
+      await gw.stop();
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { OpenclawError } from "../../errors.js";
 import { singleToken } from "../../gateway/token-file.js";
+import type { GatewayLog } from "../../gateway/server.js";
 import { globalFlags } from "../_context.js";
 import { print } from "../_render.js";
 
@@ -24,12 +25,24 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   const { SessionManager } = await import("../../manager/manager.js");
   const { createGatewayLog, startGateway } = await import("../../gateway/server.js");
   const g = globalFlags(cmd);
-  const manager = await SessionManager.open({
-    ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}),
-    ...(g.config !== undefined ? { configPath: g.config } : {}),
-    ...(g.store !== undefined ? { storeUri: g.store } : {}),
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
-  });
+  // The store's warnings (a corrupt file moved aside…) join the log once it exists, so a JSON
+  // log stays JSON; those met while opening, before the config says how to log, wait for it.
+  let log: GatewayLog | undefined;
+  const early: string[] = [];
+  const warnLine = (message: string) => (log !== undefined ? log.warn({ event: "warning" }, message) : early.push(message));
+  const plain = () => early.splice(0).forEach((m) => process.stderr.write(`warning: ${m}\n`));
+  let manager;
+  try {
+    manager = await SessionManager.open({
+      ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}),
+      ...(g.config !== undefined ? { configPath: g.config } : {}),
+      ...(g.store !== undefined ? { storeUri: g.store } : {}),
+      warn: warnLine,
+    });
+  } catch (err) {
+    plain();
+    throw err;
+  }
   const config = manager.config.gateway;
   let gateway;
   let single;
@@ -37,12 +50,15 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     single = await singleToken(config.auth, manager.location.stateDir, { create: true });
     // Flag, then config, then what suits the reader: a person at a terminal, or a log collector.
     const format = flags.logFormat ?? config.log.format ?? (process.stderr.isTTY ? "pretty" : "json");
-    const log = await createGatewayLog({ format, level: flags.logLevel ?? config.log.level });
+    log = await createGatewayLog({ format, level: flags.logLevel ?? config.log.level });
+    for (const m of early.splice(0)) warnLine(m);
     gateway = await startGateway({ manager, host: flags.host ?? config.host, port: flags.port ?? config.port, token: single?.token, log });
   } catch (err) {
+    plain();
     await manager.close().catch(() => undefined);
     throw err;
   }
+  log.info({ event: "start", url: gateway.url, auth: config.auth.mode, pid: process.pid }, `listening on ${gateway.url}`);
   // The dashboard reads a token in the fragment, which never leaves the browser.
   const dashboard = `${gateway.url}/`;
   const fresh = single?.created === true ? single.token : undefined;
@@ -68,8 +84,10 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  log.info({ event: "stop" }, "stopping: finishing in-flight requests");
   await gateway.close();
   await manager.close();
+  log.info({ event: "stopped" }, "stopped");
 }
 
 /**
