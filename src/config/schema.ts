@@ -152,6 +152,8 @@ export const configSchema = z.object({
       model: upstreamModel.optional(),
       /** Largest request body accepted, in bytes. */
       maxBodyBytes: intAtLeast(1024).default(8 * 1_048_576),
+      /** System/developer messages a chat-completions request carries: "apply" sends them for that turn only (after the session's own system prompts, counted in the budget), "store" makes them the session's system prompt, "ignore" drops them, "refuse" answers 400. */
+      clientSystemPrompt: z.enum(["apply", "store", "ignore", "refuse"], { error: 'expected "apply", "store", "ignore" or "refuse"' }).default("apply"),
       /** Host values (`host` or `host:port`) answered besides the bound loopback names, e.g. a proxy's public name; their origins pass the cross-site check. */
       allowedHosts: z.array(z.string({ error: HOST_ENTRY }).regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, { error: HOST_ENTRY })).default([]),
       /** Token buckets on `/v1` and `/hooks` (off when absent): per credential name, and per sender (channel + sender id) of requests that name one. 429 with Retry-After when spent. */
@@ -183,6 +185,20 @@ export const configSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
+  /** Windows of models the built-in table does not know, or corrections to it, by model name as sent upstream. */
+  models: z
+    .record(
+      z.string().min(1),
+      z
+        .object({
+          /** The model's context window in tokens. */
+          contextWindow: intAtLeast(256),
+          /** Most tokens the model writes in a reply; kept free as the reply reserve when set. */
+          maxOutputTokens: intAtLeast(1).optional(),
+        })
+        .strict(),
+    )
+    .default({}),
   storage: z
     .object({
       /** Where sessions live: file:<dir>, postgres://…, memory:; the state dir's file store when absent. OPENCLAW_STORE and --store beat it. */

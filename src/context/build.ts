@@ -1,7 +1,7 @@
 import { OpenclawError } from "../errors.js";
 import type { Message, MessageRole, Session } from "../session/types.js";
 import { groupTurns, groupUnits, sendCost, type Unit } from "./_turns.js";
-import { clampToTokens, senderLabel, type TokenCounter } from "./tokens.js";
+import { clampToTokens, estimateTokens, senderLabel, type TokenCounter } from "./tokens.js";
 
 /** A tool call in the OpenAI chat shape. */
 export interface ChatToolCall {
@@ -23,6 +23,8 @@ export interface ChatMessage {
 export interface BuildOptions {
   /** Lets an oversized summary be truncated to fit instead of left out; messages are never recounted. */
   counter?: Pick<TokenCounter, "countMessage">;
+  /** A caller's system text for this call only (a client's system prompt): sent right after the session's system prompts, counted like them, never stored. */
+  instructions?: string;
 }
 
 /** What {@link buildContext} chose, with the token cost of each part (from cached counts). */
@@ -82,7 +84,16 @@ export function summaryNote(text: string): string {
  * unanswered calls are stripped and orphan results left out.
  */
 export function buildContext(session: Session, budgetTokens: number, options: BuildOptions = {}): BuiltContext {
-  const systemTokens = session.systemPrompts.reduce((n, p) => n + p.tokens, 0);
+  const instructions = options.instructions?.trim() ?? "";
+  const instructionTokens = instructions === "" ? 0 : (options.counter?.countMessage({ role: "system", content: instructions }) ?? estimateTokens(instructions) + 4);
+  const systemTokens = session.systemPrompts.reduce((n, p) => n + p.tokens, 0) + instructionTokens;
+  if (instructionTokens > 0 && systemTokens > budgetTokens) {
+    throw new OpenclawError(
+      "MESSAGE_TOO_LARGE",
+      `the request's system instructions need ${instructionTokens} tokens and the session's system prompts ${systemTokens - instructionTokens}, ` +
+        `over the context budget of ${budgetTokens} tokens for this model: shorten the instructions`,
+    );
+  }
   if (systemTokens > budgetTokens) {
     throw new OpenclawError(
       "CONFIG_INVALID",
@@ -170,6 +181,7 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
   const pinnedPart = byFirst.filter((u) => !recentUnits.has(u));
   const recentPart = byFirst.filter((u) => recentUnits.has(u));
   const out: ChatMessage[] = session.systemPrompts.map((p) => ({ role: "system", content: p.content }));
+  if (instructions !== "") out.push({ role: "system", content: instructions });
   if (summaryContent !== "") out.push({ role: "system", content: summaryContent });
   const included: string[] = [];
   for (const u of [...pinnedPart, ...recentPart]) {

@@ -153,10 +153,18 @@ export function lookupModelWindow(model: string): { window: number; key: string 
   return null;
 }
 
-/** The window to plan for: an integer `contextWindow` wins, else the model's known window, else the default with a warning. */
-export function resolveWindow(config: Pick<Config["sessions"], "contextWindow" | "model">): ResolvedWindow {
+/** Configured windows by model name (`models` in config). */
+export type ModelWindows = Readonly<Record<string, { contextWindow: number; maxOutputTokens?: number | undefined }>>;
+
+/**
+ * The window to plan for: an integer `contextWindow` wins, else the model's
+ * entry in `models`, else its known window, else the default with a warning.
+ */
+export function resolveWindow(config: Pick<Config["sessions"], "contextWindow" | "model">, models: ModelWindows = {}): ResolvedWindow {
   const model = config.model;
   if (typeof config.contextWindow === "number") return { window: config.contextWindow, source: "config", model };
+  const configured = models[model];
+  if (configured !== undefined) return { window: configured.contextWindow, source: "config", model };
   const known = lookupModelWindow(model);
   if (known !== null) return { window: known.window, source: "model", model };
   return {
@@ -165,7 +173,7 @@ export function resolveWindow(config: Pick<Config["sessions"], "contextWindow" |
     model,
     warning:
       `unknown context window for model ${JSON.stringify(model)}: assuming ${DEFAULT_CONTEXT_WINDOW} tokens; ` +
-      `set sessions.contextWindow to the model's window in tokens`,
+      `set models.${JSON.stringify(model)}.contextWindow (or sessions.contextWindow) to the model's window in tokens`,
   };
 }
 

@@ -103,8 +103,9 @@ export class TurnRunner {
         if (replay !== undefined) return replay;
       }
       const signal = AbortSignal.any([req.signal, lost]);
-      const context = await this.manager.buildContext(id, { signal });
-      const messages = [...instructionsOf(req), ...(context.messages as ChatCompletionMessageParam[])];
+      // Instructions go after the session's own system prompts, inside the budget.
+      const context = await this.manager.buildContext(id, { signal, instructions: req.instructions });
+      const messages = context.messages as ChatCompletionMessageParam[];
       const reply = await this.ask(model, messages, { ...req, signal });
       throwIfAborted(lost);
       const saved = await this.manager.record(

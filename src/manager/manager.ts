@@ -1,4 +1,4 @@
-import { budgetFor, counterFor, type Budget } from "../context/budget.js";
+import { budgetFor, counterFor, sessionModel, type Budget } from "../context/budget.js";
 import type { BuiltContext, ContextUsage } from "../context/build.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
 import type { Config } from "../config/schema.js";
@@ -78,7 +78,7 @@ export class SessionManager {
     };
     this.#ctx = ctx;
     this.#budget = budgetFor(frozen);
-    const derived = { model: frozen.sessions.model, window: this.#budget.window };
+    const derived = { model: this.#budget.model, window: this.#budget.window };
     const finalize = (s: Session): Session => withDerived(s, derived);
     this.#events = new EventHub(store, now);
     this.#writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.#events, finalize, frozen.storage.lockTimeoutMs);
@@ -375,11 +375,19 @@ export class SessionManager {
     if (this.#compactor !== undefined) await (await this.#compactor).idle();
   }
 
-  /** The model-ready message list of a session, within the token budget. */
-  async buildContext(ref: string, options: WriteOptions = {}): Promise<BuiltContext> {
+  /**
+   * The model-ready message list of a session, within the budget of the model
+   * the turn goes to (`model`, else the session's `model` preference, else the
+   * gateway's or configured model); `instructions` are a caller's system text
+   * for this turn only, sent after the session's system prompts and counted.
+   */
+  async buildContext(ref: string, options: WriteOptions & { model?: string | undefined; instructions?: string | undefined } = {}): Promise<BuiltContext> {
     const session = await this.get(ref, options);
     const { buildContext } = await buildModule();
-    return buildContext(session, this.#budget.budget, { counter: await counterFor(this.#ctx.config) });
+    const model = options.model ?? sessionModel(this.#ctx.config, session.preferences);
+    const budget = model === this.#budget.model ? this.#budget : budgetFor(this.#ctx.config, model);
+    const counter = await counterFor(this.#ctx.config);
+    return buildContext(session, budget.budget, { counter, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
   }
 
   /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */
@@ -390,8 +398,8 @@ export class SessionManager {
   }
 
   /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
-  async window(): Promise<Budget> {
-    return structuredClone(this.#budget);
+  async window(model?: string): Promise<Budget> {
+    return structuredClone(model === undefined ? this.#budget : budgetFor(this.#ctx.config, model));
   }
 
   /** Store-wide status; verbose adds per-session usage and memory. */

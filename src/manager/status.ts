@@ -63,7 +63,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
   const store = ctx.store;
   const cutoff = ctx.cutoff();
   const stats = canCount(store) ? await store.stats(cutoff) : countSummaries((await store.list({ expiryCutoff: cutoff })).items, cutoff);
-  const { window, budget } = budgetFor(ctx.config);
+  const { model, window, budget } = budgetFor(ctx.config);
   const described = canDescribe(store) ? await store.describe() : undefined;
   const report: StatusReport = {
     stateDir: where.stateDir,
@@ -78,7 +78,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     total: stats.total,
     byStatus: stats.byStatus,
     byKind: stats.byKind,
-    model: ctx.config.sessions.model,
+    model,
     window,
     budget,
   };

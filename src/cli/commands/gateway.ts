@@ -44,6 +44,8 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     throw err;
   }
   const config = manager.config.gateway;
+  // The window of the model turns go to: an unknown one is planned at 8k, and the operator should know.
+  for (const message of (await manager.window()).warnings) process.stderr.write(`warning: ${message}\n`);
   let gateway;
   let single;
   try {

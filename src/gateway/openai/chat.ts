@@ -36,8 +36,11 @@ export function upstreamOptions(body: Record<string, unknown>): Omit<ChatBody, "
 /**
  * `POST /v1/chat/completions`. With a session named by headers, only the
  * trailing new user/tool messages are recorded and the model gets the
- * session's managed context; without one, the request is passed through
- * statelessly. Streaming and not, usage chunk on request, tool calls.
+ * session's managed context; the request's system/developer messages are
+ * handled by `gateway.clientSystemPrompt` (default "apply": sent for this
+ * turn after the session's system prompts, counted in the budget, not
+ * stored). Without a session, the request is passed through statelessly.
+ * Streaming and not, usage chunk on request, tool calls.
  */
 export function chatRouter(deps: GatewayDeps): Hono {
   const app = new Hono();
@@ -52,7 +55,11 @@ export function chatRouter(deps: GatewayDeps): Hono {
       const requested = optString(body, "model") ?? deps.model?.model ?? "openclaw";
       const { target, sender } = targetOf(c);
       const messages = body.messages.map((m, i) => fromChatMessage(m, i, sender));
-      const input = target === undefined ? messages : newTrailing(messages);
+      const policy = deps.manager.config.gateway.clientSystemPrompt;
+      const system = target === undefined ? [] : messages.filter((m) => m.role === "system" && m.content.trim() !== "");
+      if (system.length > 0 && policy === "refuse") throw badRequest("system and developer messages are refused here (gateway.clientSystemPrompt is \"refuse\"): the session's own system prompt applies");
+      const clientSystem = system.map((m) => m.content).join("\n\n");
+      const input = target === undefined ? messages : newTrailing(messages.filter((m) => m.role !== "system"));
       if (target !== undefined && input.length === 0) throw badRequest("messages must end with the new user (or tool) message(s) of this turn");
       const idem = c.req.header("idempotency-key");
       if (idem !== undefined && target !== undefined) input.forEach((m, i) => (m.clientMessageId = `${idem.slice(0, 200)}#${i}`));
@@ -62,7 +69,13 @@ export function chatRouter(deps: GatewayDeps): Hono {
       // The session is settled before the response starts, so its errors keep their status and its id goes in a header.
       const id = target === undefined ? undefined : await deps.turns.sessionOf(target, input, signal);
       const headers: Record<string, string> = id === undefined ? {} : { "x-openclaw-session-id": id };
-      const request = { target: id === undefined ? undefined : { ref: id }, input, options: upstreamOptions(body), signal };
+      // "store": the client's system text becomes the session's system prompt (once, when it changed).
+      if (id !== undefined && clientSystem !== "" && policy === "store") {
+        const current = (await deps.manager.get(id, { signal })).systemPrompts.map((p) => p.content).join("\n\n");
+        if (current !== clientSystem) await deps.manager.setSystemPrompt(id, clientSystem);
+      }
+      const instructions = policy === "apply" && clientSystem !== "" ? clientSystem : undefined;
+      const request = { target: id === undefined ? undefined : { ref: id }, input, options: upstreamOptions(body), instructions, signal };
       const created = Math.floor(Date.now() / 1000);
       if (!stream) {
         const r = await deps.turns.run(request);
