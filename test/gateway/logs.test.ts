@@ -76,6 +76,19 @@ describe("gateway log: one JSON line per request, auth failures and admin change
     for (const secret of ["BODY-MARKER-7731", "QUERY-MARKER-1", gw.token, "echo:"]) assert.ok(!all.includes(secret), `the log holds ${secret}`);
   });
 
+  it("a conversation's requests are logged with its session id", async () => {
+    const created = await fetch(`${gw.url}/v1/conversations`, { method: "POST", headers: { ...auth(), "content-type": "application/json" }, body: "{}" });
+    const conv = (await created.json()) as { id: string };
+    const made = await lineOf(gw, (l) => l.event === "request" && l.requestId === created.headers.get("x-request-id"), "the create");
+    assert.equal(typeof made.sessionId, "string");
+    const items = await fetch(`${gw.url}/v1/conversations/${conv.id}/items`, { headers: auth() });
+    assert.equal(items.status, 200);
+    await items.text();
+    const line = await lineOf(gw, (l) => l.event === "request" && l.requestId === items.headers.get("x-request-id"), "the items read");
+    assert.equal(line.route, "/v1/conversations/:id/items");
+    assert.equal(line.sessionId, made.sessionId);
+  });
+
   it("a streamed reply is logged when its stream ends", async () => {
     const r = await fetch(`${gw.url}/v1/chat/completions`, {
       method: "POST",

@@ -4,6 +4,8 @@ import type { NewMessage } from "../../manager/_message.js";
 import type { Message } from "../../session/types.js";
 import type { GatewayDeps } from "../_deps.js";
 import { credentialOf } from "../_auth.js";
+import type { Credential } from "../_credential.js";
+import { noteSessions } from "../_request-log.js";
 import { badRequest, errorResponse, readJson } from "../_http.js";
 import { conversationBody, loadConversation, METADATA_PREF } from "./_conversation.js";
 import { conversationIdOf, freshId, messageOfItem } from "./_ids.js";
@@ -35,6 +37,12 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   const { manager } = deps;
   const read = (c: Context) => ({ credential: credentialOf(c), write: false });
   const write = (c: Context) => ({ credential: credentialOf(c), write: true });
+  // The conversation the path names, noted for the request's log line.
+  const opened = async (c: Context, access: { credential: Credential; write: boolean }) => {
+    const session = await loadConversation(manager, param(c, "id"), access);
+    noteSessions(c, [session]);
+    return session;
+  };
   const handle = (fn: (c: Context) => Promise<Response>) => async (c: Context) => {
     try {
       return await fn(c);
@@ -52,6 +60,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
       const metadata = metadataOf(body.metadata, "metadata");
       for (const m of messages) manager.checkMessage(m);
       const session = await manager.create({ key: ownedKey("conversation", freshId(), credentialOf(c)) });
+      noteSessions(c, [session]);
       if (messages.length > 0) await deps.turns.exclusive(session.id, () => recordAll(deps, session.id, messages));
       const saved = metadata !== undefined && Object.keys(metadata).length > 0 ? await manager.edit(session.id, { set: { [METADATA_PREF]: metadata } }) : await manager.get(session.id);
       return c.json(conversationBody(saved));
@@ -60,13 +69,13 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
 
   app.get(
     "/conversations/:id",
-    handle(async (c) => c.json(conversationBody(await loadConversation(manager, param(c, "id"), read(c))))),
+    handle(async (c) => c.json(conversationBody(await opened(c, read(c))))),
   );
 
   app.post(
     "/conversations/:id",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"), write(c));
+      const session = await opened(c, write(c));
       const body = await readJson(c, deps.maxBodyBytes);
       if (!("metadata" in body)) throw badRequest("metadata is required (null clears it)");
       const metadata = metadataOf(body.metadata, "metadata");
@@ -79,7 +88,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.delete(
     "/conversations/:id",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"), write(c));
+      const session = await opened(c, write(c));
       await deps.turns.exclusive(session.id, () => manager.delete(session.id));
       return c.json({ id: conversationIdOf(session.id), object: "conversation.deleted", deleted: true });
     }),
@@ -88,7 +97,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.post(
     "/conversations/:id/items",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"), write(c));
+      const session = await opened(c, write(c));
       const body = await readJson(c, deps.maxBodyBytes);
       if (!Array.isArray(body.items)) throw badRequest("items must be an array of items");
       const messages = fromItems(body.items, "items");
@@ -102,7 +111,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.get(
     "/conversations/:id/items",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"), read(c));
+      const session = await opened(c, read(c));
       const limit = limitOf(c.req.query("limit"));
       const order = c.req.query("order") ?? "desc";
       if (order !== "asc" && order !== "desc") throw badRequest('order must be "asc" or "desc"');
@@ -123,7 +132,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.get(
     "/conversations/:id/items/:item",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"), read(c));
+      const session = await opened(c, read(c));
       const { item } = await findItem(deps, session.id, param(c, "item"));
       return c.json(item);
     }),
@@ -132,7 +141,7 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
   app.delete(
     "/conversations/:id/items/:item",
     handle(async (c) => {
-      const session = await loadConversation(manager, param(c, "id"), write(c));
+      const session = await opened(c, write(c));
       const itemId = param(c, "item");
       await deps.turns.exclusive(session.id, async () => {
         const { message } = await findItem(deps, session.id, itemId);
