@@ -45,7 +45,7 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   }
   const config = manager.config.gateway;
   // The window of the model turns go to: an unknown one is planned at 8k, and the operator should know.
-  for (const message of (await manager.window()).warnings) process.stderr.write(`warning: ${message}\n`);
+  for (const message of (await manager.window()).warnings) warnLine(message);
   let gateway;
   let single;
   try {
