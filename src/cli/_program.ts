@@ -301,6 +301,7 @@ function addMaintenanceCommands(sessions: Command): void {
     .option("--dry-run", "report what would change, change nothing")
     .option("--now", "fold the one given session into its summary now, even under the limits")
     .option("--focus <text>", "with --now: extra instruction for the summary (used by the openai-compatible summarizer; the extractive one ignores it)")
+    .option("--keep <n>", "with --now: fold whole turns until about N of the most recent messages are left (never fewer)")
     .addOption(jsonOption())
     .action(async (refs: string[], opts: CompactFlags, cmd: Command) =>
       (await import("./commands/compact.js")).runCompact(refs, opts, cmd),

@@ -14,6 +14,8 @@ export interface PruneLimits {
   lowWaterMark: number;
   /** Fold even under the limits: at least one turn, and down to the low-water marks. */
   force?: boolean;
+  /** With `force`: fold the oldest whole turns until about this many of the most recent messages are left (never fewer; the low-water marks do not apply). */
+  keep?: number;
   /** Expected size of the summary after folding (e.g. the summarizer's maxTokens); defaults to the current one. */
   summaryTokens?: number;
 }
@@ -60,8 +62,13 @@ export function planPrune(session: Session, limits: PruneLimits): PrunePlan | nu
   let remaining = messages.length;
   let foldedTurns = 0;
   for (const turn of turns.slice(0, -1)) {
-    const low = remaining <= targetLength && fixedAfter + messageTokens <= targetTokens;
-    if (low && !(limits.force === true && folded.size === 0)) break;
+    if (limits.keep !== undefined && limits.force === true) {
+      const leaving = turn.units.filter((u) => !u.pinned).reduce((n, u) => n + u.messages.length, 0);
+      if (remaining - leaving < limits.keep) break;
+    } else {
+      const low = remaining <= targetLength && fixedAfter + messageTokens <= targetTokens;
+      if (low && !(limits.force === true && folded.size === 0)) break;
+    }
     let any = false;
     for (const unit of turn.units) {
       if (unit.pinned) continue;

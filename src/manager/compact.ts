@@ -64,7 +64,7 @@ export class Compactor {
   }
 
   /** Folds the session when it is over its limits (or always, with `force`). Throws only for storage errors and aborts. */
-  async fold(session: Session, options: WriteOptions & { force?: boolean; focus?: string } = {}): Promise<FoldOutcome> {
+  async fold(session: Session, options: WriteOptions & { force?: boolean; focus?: string; keep?: number } = {}): Promise<FoldOutcome> {
     const config = this.ctx.config.sessions;
     const budget = budgetFor(this.ctx.config);
     // The summary's room follows the window (summarizer.windowShare), never below summarizer.maxTokens.
@@ -75,6 +75,7 @@ export class Compactor {
       lowWaterMark: config.lowWaterMark,
       summaryTokens,
       ...(options.force ? { force: true } : {}),
+      ...(options.keep !== undefined ? { keep: options.keep } : {}),
     });
     if (plan === null || plan.fold.length === 0) return { session, folded: 0, summarizer: null, error: null };
     const counter = await counterFor(this.ctx.config);

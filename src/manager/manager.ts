@@ -364,8 +364,16 @@ export class SessionManager {
     return compactSessions(this.#ctx, this.#writer, await this.#compaction(), { ...rest, ...(ids ? { ids } : {}) });
   }
 
-  /** Folds the oldest turns of one session into its summary now, even under the limits; `focus` is an extra instruction for a model-backed summarizer. */
-  async foldNow(ref: string, options: WriteOptions & { focus?: string } = {}): Promise<FoldOutcome> {
+  /**
+   * Folds the oldest turns of one session into its summary now, even under the
+   * limits; `keep` folds whole turns until about that many recent messages are
+   * left (never fewer, the latest turn always stays); `focus` is an extra
+   * instruction for a model-backed summarizer.
+   */
+  async foldNow(ref: string, options: WriteOptions & { focus?: string; keep?: number } = {}): Promise<FoldOutcome> {
+    if (options.keep !== undefined && (!Number.isInteger(options.keep) || options.keep < 0)) {
+      throw new OpenclawError("INVALID_ARGUMENT", `keep must be a whole number of messages, 0 or more (got ${String(options.keep)})`);
+    }
     const session = await this.get(ref, options);
     return (await this.#compaction()).fold(session, { ...options, force: true });
   }

@@ -83,6 +83,25 @@ test("sessions compact <ref> --now folds under the limits; the summary then show
   assert.match(again.stdout, /folded|nothing folded/);
 });
 
+test("sessions compact <ref> --now --keep N folds whole turns until N recent messages are left", async (t) => {
+  const sb = await sandbox(t);
+  const id = await conversation(sb, 6);
+  const kept = await sb.json<{ folded: number; messageCount: number }>(["sessions", "compact", id, "--now", "--keep", "4"]);
+  assert.deepEqual([kept.folded, kept.messageCount], [8, 4]);
+  const doc = await sb.json<{ messages: Array<{ content: string }>; summary: { text: string } }>(["sessions", "show", id]);
+  assert.deepEqual(doc.messages.map((m) => m.content), ["question 4 about invoice INV-4", "answer 4", "question 5 about invoice INV-5", "answer 5"]);
+  for (const n of [0, 1, 2, 3]) assert.ok(doc.summary.text.includes(`INV-${n}`), doc.summary.text);
+  // An odd count keeps the whole turn it would cut; --keep 0 still leaves the latest turn.
+  const odd = await sb.json<{ folded: number; messageCount: number }>(["sessions", "compact", id, "--now", "--keep", "3"]);
+  assert.deepEqual([odd.folded, odd.messageCount], [0, 4]);
+  const none = await sb.json<{ folded: number; messageCount: number }>(["sessions", "compact", id, "--now", "--keep", "0"]);
+  assert.deepEqual([none.folded, none.messageCount], [2, 2]);
+  for (const bad of [["--keep", "-1", "--now"], ["--keep", "two", "--now"], ["--keep", "2"]]) {
+    const r = await sb.run(["sessions", "compact", id, ...bad]);
+    assert.equal(r.code, 2, bad.join(" "));
+  }
+});
+
 test("sessions compact --now: usage errors exit 2 and change nothing; plain compact is unchanged", async (t) => {
   const sb = await sandbox(t);
   const id = await conversation(sb, 2);

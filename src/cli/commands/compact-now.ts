@@ -9,6 +9,7 @@ export interface CompactNowFlags {
   json?: boolean;
   now?: boolean;
   focus?: string;
+  keep?: string;
 }
 
 /** What `sessions compact <ref> --now --json` prints. */
@@ -25,12 +26,14 @@ export interface FoldNowReport {
 
 /** `openclaw sessions compact <ref> --now [--focus TEXT]`: folds one session on demand, even under the limits. */
 export async function runCompactNow(refs: string[], flags: CompactNowFlags, cmd: Command): Promise<void> {
-  if (!flags.now) throw new UsageError("--focus only applies with --now");
+  if (!flags.now) throw new UsageError(`${flags.keep !== undefined ? "--keep" : "--focus"} only applies with --now`);
   if (refs.length !== 1) throw new UsageError(`--now folds one session: give exactly one session ref (${refs.length === 0 ? "none" : refs.length} given)`);
   if (flags.dryRun) throw new UsageError("--now and --dry-run cannot be used together");
   const ref = refs[0] ?? "";
   const focus = flags.focus !== undefined && flags.focus.trim() !== "" ? flags.focus : undefined;
-  const outcome = await withManager(cmd, (m) => m.foldNow(ref, focus !== undefined ? { focus } : {}));
+  const keep = flags.keep === undefined ? undefined : Number(flags.keep);
+  if (keep !== undefined && (!/^\d+$/.test(flags.keep ?? "") || !Number.isSafeInteger(keep))) throw new UsageError(`--keep takes a whole number of messages, got ${JSON.stringify(flags.keep)}`);
+  const outcome = await withManager(cmd, (m) => m.foldNow(ref, { ...(focus !== undefined ? { focus } : {}), ...(keep !== undefined ? { keep } : {}) }));
   const s = outcome.session;
   const report: FoldNowReport = {
     id: s.id,

@@ -9,11 +9,12 @@ export interface CompactFlags {
   /** Fold one session now, even under the limits (see compact-now.ts). */
   now?: boolean;
   focus?: string;
+  keep?: string;
 }
 
 /** `openclaw sessions compact`. */
 export async function runCompact(refs: string[], flags: CompactFlags, cmd: Command): Promise<void> {
-  if (flags.now || flags.focus !== undefined) return (await import("./compact-now.js")).runCompactNow(refs, flags, cmd);
+  if (flags.now || flags.focus !== undefined || flags.keep !== undefined) return (await import("./compact-now.js")).runCompactNow(refs, flags, cmd);
   const report = await withManager(cmd, async (m) => {
     // A well-formed id resolves without a lookup; check each exists so a typo is not a silent no-op.
     for (const ref of refs) await m.get(ref);
