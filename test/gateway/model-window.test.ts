@@ -26,7 +26,11 @@ describe("gateway: the window is the window of the model the turn goes to", () =
   });
 
   it("an unknown gateway model is planned at 8k with a start-up warning, and status says so", async () => {
-    assert.match(gw.stderr(), /warning: unknown context window for model "tiny-local-model": assuming 8192 tokens/);
+    // A warning line of the gateway's (JSON) log; stderr is another pipe than the ready line, so wait for it.
+    const warned = /"event":"warning".*unknown context window for model \\"tiny-local-model\\": assuming 8192 tokens/;
+    const deadline = Date.now() + 10_000;
+    while (!warned.test(gw.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.match(gw.stderr(), warned);
     const res = await fetch(`${gw.url}/admin/status`, { headers: { authorization: `Bearer ${gw.token}` } });
     const status = (await res.json()) as { model: string; window: number; budget: number };
     assert.deepEqual([status.model, status.window, status.budget], ["tiny-local-model", 8192, 8192 - 4096]);
