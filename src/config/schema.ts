@@ -124,7 +124,22 @@ export const configSchema = z.object({
         })
         .prefault({}),
       /** A key's new session (after expiry or archiving) takes over the previous one's preferences, tool policy and system prompts. */
-      carryOver: z.boolean({ error: "expected true or false" }).default(true),
+      carryOver: z
+        .union(
+          [
+            z.boolean(),
+            z
+              .object({
+                /** Preferences, tool policy and system prompts. */
+                settings: z.boolean({ error: "expected true or false" }).default(true),
+                /** The previous session's summary, marked as such, seeds the new one. */
+                summary: z.boolean({ error: "expected true or false" }).default(true),
+              })
+              .strict(),
+          ],
+          { error: "expected true, false or { settings, summary }" },
+        )
+        .default(true),
       /** Loaded sessions kept in memory, reused while their stored revision is unchanged; 0 disables the cache. */
       cacheSize: intAtLeast(0).default(1000),
       /** When folding runs after an append: "inline" (the append waits for it) or "background" (a per-session queue). */

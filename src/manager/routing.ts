@@ -6,7 +6,17 @@ import { newSession } from "../session/new.js";
 import type { Session } from "../session/types.js";
 import { KeyedMutex } from "../store/_mutex.js";
 import { canLock, canRoute } from "../store/store.js";
+import { counterFor } from "../context/budget.js";
+import type { Config } from "../config/schema.js";
 import type { Finalize, ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
+
+/** First words of a summary a new session took over from its key's previous one. */
+export const CARRIED_MARK = "Carried over from the previous session of this key (";
+
+/** `sessions.carryOver` as its two switches: `true`/`false` set both. */
+export function carryOverOf(value: Config["sessions"]["carryOver"]): { settings: boolean; summary: boolean } {
+  return typeof value === "boolean" ? { settings: value, summary: value } : value;
+}
 
 /** Why routing started a new session. */
 export interface Started {
@@ -82,10 +92,18 @@ export class Router {
       const previous = previousId === undefined ? undefined : await this.writer.load(previousId, options);
       if (previous === undefined) return this.finalize(draft);
       const expired = previous.status !== "archived";
-      const carry = this.ctx.config.sessions.carryOver;
-      started = { reason: expired ? "previous session expired" : "previous session archived", previousId: previous.id, carriedOver: carry };
-      if (!carry) return this.finalize(draft);
-      return this.finalize({ ...draft, preferences: structuredClone(previous.preferences), tools: structuredClone(previous.tools), systemPrompts: structuredClone(previous.systemPrompts) });
+      const carry = carryOverOf(this.ctx.config.sessions.carryOver);
+      started = { reason: expired ? "previous session expired" : "previous session archived", previousId: previous.id, carriedOver: carry.settings || (carry.summary && previous.summary !== null) };
+      let next = draft;
+      if (carry.settings) next = { ...next, preferences: structuredClone(previous.preferences), tools: structuredClone(previous.tools), systemPrompts: structuredClone(previous.systemPrompts) };
+      if (carry.summary && previous.summary !== null && previous.summary.text.trim() !== "") {
+        // Marked, so neither the model nor a reader takes it for this session's own history.
+        const text = `${CARRIED_MARK}${previous.id}, last active ${previous.lastActivityAt}):\n${previous.summary.text}`;
+        const counter = await counterFor(this.ctx.config);
+        const { summaryNote } = await import("../context/build.js");
+        next = { ...next, summary: { ...previous.summary, text, tokens: counter.countMessage({ role: "system", content: summaryNote(text) }), throughMessageId: null } };
+      }
+      return this.finalize(next);
     };
     const r = await this.claim(key, make, options);
     return r.created ? { ...r, started } : r;

@@ -96,6 +96,46 @@ describe("a key's next session after expiry", () => {
     }
   });
 
+  it("a key's next session after expiry starts with the previous session's summary, marked as carried over", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 60_000, maxHistoryLength: 4, lowWaterMark: 0.5 } } });
+    try {
+      const m = env.manager;
+      const inbound = { channel: "telegram", senderId: "returning" };
+      const first = await m.receive(inbound, "My storage unit number is SU-40417.");
+      for (let i = 0; i < 4; i++) await m.receive(inbound, `Chatting along, message ${i}.`);
+      const before = await m.get(first.id);
+      assert.ok(before.summary?.text.includes("SU-40417"), "the fact was folded into the summary");
+      env.advance(120_000);
+      const next = await m.record({ inbound }, { role: "user", content: "back again", sender: "returning" });
+      assert.notEqual(next.session.id, first.id);
+      const text = next.session.summary?.text ?? "";
+      assert.ok(text.startsWith(`Carried over from the previous session of this key (${first.id}`), text);
+      assert.ok(text.includes("SU-40417"), text);
+      const built = await m.buildContext(next.session.id);
+      assert.ok(built.messages.some((x) => x.role === "system" && x.content.includes("SU-40417")), "the model sees it");
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("sessions.carryOver { summary: false } carries the settings but not the summary", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 60_000, maxHistoryLength: 4, lowWaterMark: 0.5, carryOver: { summary: false } } } });
+    try {
+      const m = env.manager;
+      const inbound = { channel: "telegram", senderId: "settings-only" };
+      const first = await m.receive(inbound, "My storage unit number is SU-40417.");
+      await m.edit(first.id, { system: "Be brief." });
+      for (let i = 0; i < 4; i++) await m.receive(inbound, `Chatting along, message ${i}.`);
+      assert.ok((await m.get(first.id)).summary !== null);
+      env.advance(120_000);
+      const next = await m.record({ inbound }, { role: "user", content: "back again", sender: "settings-only" });
+      assert.equal(next.session.summary, null);
+      assert.deepEqual(next.session.systemPrompts.map((p) => p.content), ["Be brief."]);
+    } finally {
+      await env.cleanup();
+    }
+  });
+
   it("sessions.carryOver: false starts from the defaults, and still says why", async () => {
     const env = await openTestManager({ config: { sessions: { expirationMs: 60_000, carryOver: false } } });
     try {
