@@ -67,9 +67,13 @@ async function load(url: string, headers: (i: number) => Record<string, string>,
  * headers (stateless: nothing read or stored). Figures: requests/s, the
  * latency the gateway adds at p50 and p99, the gateway's CPU per request.
  */
-export async function gatewayThroughput(sizes: GatewaySizes): Promise<Row[]> {
+export async function gatewayThroughput(sizes: GatewaySizes, store?: { uri: string; name: string }): Promise<Row[]> {
   const upstream = await startFakeUpstream();
-  const gw = await startGatewayProcess({ sessions: { maxHistoryLength: 100 }, gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } } });
+  const gw = await startGatewayProcess({
+    sessions: { maxHistoryLength: 100 },
+    gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } },
+    ...(store === undefined ? {} : { storage: { uri: store.uri } }),
+  });
   try {
     // Warm-up: loads the tokenizer, the routes and the upstream client.
     await load(`${gw.url}/v1/chat/completions`, (i) => ({ authorization: `Bearer ${gw.token}`, "x-openclaw-session-key": `dm:bench:w${i % sizes.sessions}` }), { ...sizes, requests: sizes.sessions });
@@ -78,7 +82,7 @@ export async function gatewayThroughput(sizes: GatewaySizes): Promise<Row[]> {
     const stateless = await measured(pid, sizes.requests, () => load(`${gw.url}/v1/chat/completions`, () => ({ authorization: `Bearer ${gw.token}` }), sizes));
     const through = await measured(pid, sizes.requests, () => load(`${gw.url}/v1/chat/completions`, (i) => ({ authorization: `Bearer ${gw.token}`, "x-openclaw-session-key": `dm:bench:u${i % sizes.sessions}` }), sizes));
     const base = { scenario: "7 gateway", unit: "", met: null, goal: "report" };
-    const label = `${sizes.sessions} sessions, ${sizes.requests} chat requests`;
+    const label = `${sizes.sessions} sessions, ${sizes.requests} chat requests${store === undefined ? "" : ` (${store.name})`}`;
     return [
       { ...base, case: `${label}: throughput`, figure: through.rps, unit: "requests/s", baseline: direct.rps, baselineLabel: "fake upstream called directly", ratio: through.rps / direct.rps, extra: { gatewayP50Ms: through.p50, gatewayP99Ms: through.p99, directP50Ms: direct.p50, directP99Ms: direct.p99, gatewayCpuUsPerRequest: sig(through.cpuUs) } },
       { ...base, case: `${sizes.sessions} in flight, ${sizes.requests} stateless chat requests: throughput`, figure: stateless.rps, unit: "requests/s", baseline: direct.rps, baselineLabel: "fake upstream called directly", ratio: stateless.rps / direct.rps, extra: { gatewayP50Ms: stateless.p50, gatewayP99Ms: stateless.p99, gatewayCpuUsPerRequest: sig(stateless.cpuUs) } },

@@ -130,6 +130,20 @@ try {
   if (wants("gateway")) {
     log("7. gateway");
     report(await gatewayThroughput({ sessions: params.gatewaySessions, requests: params.gatewayRequests }));
+    // BENCH_GATEWAY_POSTGRES=1: the same scenario on a PostgreSQL schema of BENCH_POSTGRES_URL (dropped afterwards).
+    if (process.env.BENCH_GATEWAY_POSTGRES === "1") {
+      const schema = `bench_gateway_${process.pid}`;
+      const url = new URL(postgresUrl);
+      url.searchParams.set("schema", schema);
+      try {
+        report(await gatewayThroughput({ sessions: params.gatewaySessions, requests: params.gatewayRequests }, { uri: url.toString(), name: "postgres" }));
+      } finally {
+        const pg = (await import("pg")).default;
+        const client = new pg.Client({ connectionString: postgresUrl });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
+      }
+    }
   }
   if (wants("postgres")) {
     log("8. postgres (a scratch database on BENCH_POSTGRES_URL's server, dropped after)");

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { isOpenclawError, OpenclawError } from "../errors.js";
 import type { SessionManager } from "../manager/manager.js";
-import { KeyedMutex } from "../store/_mutex.js";
+import { KeyedMutex, linkedSignal } from "../store/_mutex.js";
 
 /** Bounds on the turns waiting for one session (gateway.turnQueue). */
 export interface TurnQueueLimits {
@@ -49,8 +49,9 @@ export class TurnQueue {
       if (n === 0) this.waiting.delete(id);
       else this.waiting.set(id, n);
     };
-    const timeout = AbortSignal.timeout(this.limits.maxWaitMs);
-    const wait = AbortSignal.any([timeout, this.stop]);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new Error(`waited ${this.limits.maxWaitMs} ms`)), this.limits.maxWaitMs);
+    const { signal: wait, dispose } = linkedSignal([timeout.signal, this.stop]);
     try {
       return await this.local.run(
         id,
@@ -59,6 +60,8 @@ export class TurnQueue {
             id,
             (lost) => {
               begin();
+              clearTimeout(timer);
+              dispose();
               return fn(lost);
             },
             { holder: this.holder, signal: wait },
@@ -66,12 +69,14 @@ export class TurnQueue {
         wait,
       );
     } catch (err) {
-      if (!started && timeout.aborted && !this.stop.aborted && isOpenclawError(err, "ABORTED")) {
+      if (!started && timeout.signal.aborted && !this.stop.aborted && isOpenclawError(err, "ABORTED")) {
         throw busyError(`session ${id} was busy with other turns for ${this.limits.maxWaitMs} ms (gateway.turnQueue.maxWaitMs); retry shortly`, Math.min(5, Math.max(1, Math.ceil(this.limits.maxWaitMs / 1000))));
       }
       throw err;
     } finally {
       begin();
+      clearTimeout(timer);
+      dispose();
     }
   }
 }

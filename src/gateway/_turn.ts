@@ -4,7 +4,7 @@ import type { NewMessage } from "../manager/_message.js";
 import type { SessionManager } from "../manager/manager.js";
 import type { ChatBody, ModelClient } from "../model/client.js";
 import type { Message, Session, ToolCall } from "../session/types.js";
-import { throwIfAborted } from "../store/_mutex.js";
+import { linkedSignal, throwIfAborted } from "../store/_mutex.js";
 import type { SessionTarget } from "./_target.js";
 import { TurnQueue, type TurnQueueLimits } from "./_turn-queue.js";
 
@@ -102,11 +102,16 @@ export class TurnRunner {
         const replay = await this.answered(id, last.id);
         if (replay !== undefined) return replay;
       }
-      const signal = AbortSignal.any([req.signal, lost]);
-      // Instructions go after the session's own system prompts, inside the budget.
-      const context = await this.manager.buildContext(id, { signal, instructions: req.instructions });
-      const messages = context.messages as ChatCompletionMessageParam[];
-      const reply = await this.ask(model, messages, { ...req, signal });
+      const { signal, dispose } = linkedSignal([req.signal, lost]);
+      let reply: Awaited<ReturnType<TurnRunner["ask"]>>;
+      try {
+        // Instructions go after the session's own system prompts, inside the budget.
+        const context = await this.manager.buildContext(id, { signal, instructions: req.instructions });
+        const messages = context.messages as ChatCompletionMessageParam[];
+        reply = await this.ask(model, messages, { ...req, signal });
+      } finally {
+        dispose();
+      }
       throwIfAborted(lost);
       const saved = await this.manager.record(
         { ref: id },

@@ -93,3 +93,31 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
+
+/**
+ * A signal that fires when any of `signals` does, and the function that
+ * unhooks it once the work is over. Unlike AbortSignal.any, nothing stays
+ * attached to a long-lived signal (a shutdown signal) after `dispose`.
+ */
+export function linkedSignal(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const hooked: Array<[AbortSignal, () => void]> = [];
+  const dispose = (): void => {
+    for (const [s, fn] of hooked) s.removeEventListener("abort", fn);
+    hooked.length = 0;
+  };
+  for (const s of signals) {
+    if (s.aborted) {
+      dispose();
+      controller.abort(s.reason);
+      break;
+    }
+    const fn = (): void => {
+      dispose();
+      controller.abort(s.reason);
+    };
+    s.addEventListener("abort", fn, { once: true });
+    hooked.push([s, fn]);
+  }
+  return { signal: controller.signal, dispose };
+}
