@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { gatewayAuth } from "./_auth.js";
 
+/** Every scope a gateway credential can hold. */
+export { SCOPE_NAMES } from "./_auth.js";
+
 const intAtLeast = (min: number) =>
   z.number({ error: `expected an integer ≥ ${min}` }).int({ error: `expected an integer ≥ ${min}` }).min(min, { error: `expected an integer ≥ ${min}` });
 

@@ -1,3 +1,5 @@
+import { SCOPE_NAMES } from "../config/schema.js";
+
 /**
  * The security audit's checks on the configuration: pure functions of the
  * config file's JSON and the environment. The file is read defensively
@@ -20,7 +22,7 @@ export interface Finding {
 }
 
 /** Every scope a credential can hold; one holding all of them can do anything. */
-export const ALL_SCOPE_NAMES = ["chat", "route", "hooks", "admin:read", "admin:write"] as const;
+const ALL_SCOPE_NAMES = SCOPE_NAMES;
 
 /** A credential as configured: where it is set, its secret when the audit can see it, its scopes. */
 interface ConfiguredToken {
