@@ -71,7 +71,7 @@ describe("bad-input corpus: malformed import files", () => {
       await untouched(
         async (stateDir, home) => {
           const line = errorLine(await runCli(["--state-dir", stateDir, "sessions", "import", join(outside.dir, "export.json")], home));
-          assert.match(line, /^error: cannot import: 1 session\(s\) already exist \(.+\); use --overwrite to replace them\. Nothing was written$/);
+          assert.match(line, /^error: cannot import: 1 session\(s\) already exist \(.+\); use --overwrite to replace them or --skip-existing to leave them\. Nothing was written$/);
         },
         async (stateDir) => {
           const m = await SessionManager.open({ stateDir, config: {}, warn: () => undefined });
