@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { isOpenclawError, OpenclawError } from "../errors.js";
 import type { SessionManager } from "../manager/manager.js";
 import { KeyedMutex, linkedSignal } from "../store/_mutex.js";
+import type { GatewayLog } from "./_log.js";
 
 /** Bounds on the turns waiting for one session (gateway.turnQueue). */
 export interface TurnQueueLimits {
@@ -32,6 +33,8 @@ export class TurnQueue {
     private readonly limits: TurnQueueLimits,
     /** Stops every wait (the gateway shutting down). */
     private readonly stop: AbortSignal,
+    /** Where a turn's arrival in the queue is noted (debug level), so an operator can see who waits. */
+    private readonly log?: GatewayLog,
   ) {}
 
   /** Runs `fn` as session `id`'s next turn; `fn` gets the signal that fires if the lease is lost. */
@@ -41,6 +44,7 @@ export class TurnQueue {
       throw busyError(`session ${id} already has ${queued} turns waiting (gateway.turnQueue.maxQueued); retry shortly`, 1);
     }
     this.waiting.set(id, queued + 1);
+    this.log?.debug({ event: "turn_queued", sessionId: id, waiting: queued + 1 }, "turn queued");
     let started = false;
     const begin = (): void => {
       if (started) return;

@@ -5,6 +5,7 @@ import type { SessionManager } from "../manager/manager.js";
 import type { ChatBody, ModelClient } from "../model/client.js";
 import type { Message, Session, ToolCall } from "../session/types.js";
 import { linkedSignal, throwIfAborted } from "../store/_mutex.js";
+import type { GatewayLog } from "./_log.js";
 import type { SessionTarget } from "./_target.js";
 import { TurnQueue, type TurnQueueLimits } from "./_turn-queue.js";
 
@@ -75,9 +76,9 @@ export class TurnRunner {
   constructor(
     private readonly manager: SessionManager,
     private readonly model: ModelClient | undefined,
-    options: { queue?: TurnQueueLimits; shutdown?: AbortSignal } = {},
+    options: { queue?: TurnQueueLimits; shutdown?: AbortSignal; log?: GatewayLog } = {},
   ) {
-    this.queue = new TurnQueue(manager, options.queue ?? manager.config.gateway.turnQueue, options.shutdown ?? new AbortController().signal);
+    this.queue = new TurnQueue(manager, options.queue ?? manager.config.gateway.turnQueue, options.shutdown ?? new AbortController().signal, options.log);
   }
 
   /** Runs one turn. */

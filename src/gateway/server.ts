@@ -72,7 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const draining = new AbortController();
   const log = options.log ?? (await createGatewayLog());
   const events = new EventLog(manager);
-  const turns = new TurnRunner(manager, model, { queue: config.turnQueue, shutdown: shutdown.signal });
+  const turns = new TurnRunner(manager, model, { queue: config.turnQueue, shutdown: shutdown.signal, log });
   let bound: AddressInfo | undefined;
   const guard = { checkHost: isLoopback(options.host), allowedHosts: config.allowedHosts, bound: () => bound ?? { address: options.host, port: options.port } };
   const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, auth, guard);

@@ -12,6 +12,11 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms
   }
 }
 
+/** How many turns the gateway has noted arriving in its queue (its debug log's turn_queued lines). */
+function queuedLines(gw: GatewayProcess): number {
+  return gw.stderr().split("\n").filter((l) => l.includes('"event":"turn_queued"')).length;
+}
+
 describe("gateway: turns waiting for a busy session are bounded", () => {
   let upstream: FakeUpstream;
   /** Tight bounds, to see them refuse. */
@@ -22,8 +27,8 @@ describe("gateway: turns waiting for a busy session are bounded", () => {
   before(async () => {
     upstream = await startFakeUpstream();
     const model = { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 };
-    gw = await startGatewayProcess({ gateway: { model, turnQueue: { maxWaitMs: 1_000, maxQueued: 2 } } });
-    roomy = await startGatewayProcess({ gateway: { model } });
+    gw = await startGatewayProcess({ gateway: { model, turnQueue: { maxWaitMs: 1_000, maxQueued: 2 } } }, { args: ["--log-format", "json", "--log-level", "debug"] });
+    roomy = await startGatewayProcess({ gateway: { model } }, { args: ["--log-format", "json", "--log-level", "debug"] });
   });
   after(async () => {
     await gw.stop();
@@ -52,9 +57,10 @@ describe("gateway: turns waiting for a busy session are bounded", () => {
     } finally {
       upstream.replyDelayMs = 0;
     }
+    const noted = queuedLines(gw);
     const queued = [ask(key, "second"), ask(key, "third")];
-    // Loopback delivers both long before the first turn ends; a later request is then one waiter too many.
-    await new Promise((r) => setTimeout(r, 250));
+    // Once both wait in the queue, a later request is one waiter too many.
+    await waitFor("both turns to wait in the queue", () => queuedLines(gw) >= noted + 2);
     const started = Date.now();
     const refused = await ask(key, "one too many");
     assert.equal(refused.status, 429);
@@ -92,9 +98,9 @@ describe("gateway: turns waiting for a busy session are bounded", () => {
       upstream.replyDelayMs = 0;
     }
     const gone = new AbortController();
+    const noted = queuedLines(roomy);
     const queued = ask(key, "asked, then gone", gone.signal, roomy);
-    // Long enough for the gateway to have read the request even on a loaded machine; far shorter than the first turn.
-    await new Promise((r) => setTimeout(r, 400));
+    await waitFor("the turn to wait in the queue", () => queuedLines(roomy) > noted);
     gone.abort();
     await assert.rejects(queued);
     assert.equal((await running).status, 200);
