@@ -29,7 +29,7 @@ import type { Compactor, FoldOutcome } from "./compact.js";
 import { clearSession, deleteMessage, editSession } from "./edit.js";
 import { EventHub, type SessionListener } from "./events.js";
 import { Router } from "./routing.js";
-import { holdTurn } from "./turn.js";
+import { TurnKeeper } from "./turn.js";
 import type { StatusReport } from "./status.js";
 import type { ImportOptions, ImportReport } from "./transfer.js";
 import type { AppendOptions, ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
@@ -61,6 +61,8 @@ export class SessionManager {
   readonly #appender: Appender;
   readonly #budget: Budget;
   #closed: Promise<void> | undefined;
+  /** Turn leases, kept between back-to-back turns of a session (made on first use). */
+  #turns: TurnKeeper | undefined;
 
   private constructor({ store, config, location, warnings, fromFile, now, deps, warn }: OpenedParts) {
     this.location = location;
@@ -217,7 +219,8 @@ export class SessionManager {
    * when the lease is lost; `options.signal` abandons the wait (ABORTED).
    */
   async withTurn<T>(id: string, fn: (lost: AbortSignal) => Promise<T>, options: { holder: string; signal: AbortSignal }): Promise<T> {
-    return holdTurn(this.#ctx.store.turnLeases, id, fn, { ...options, ttlMs: this.#ctx.config.storage.turnLeaseMs });
+    this.#turns ??= new TurnKeeper(this.#ctx.store.turnLeases, { ttlMs: this.#ctx.config.storage.turnLeaseMs });
+    return this.#turns.run(id, fn, options);
   }
 
   /**
@@ -420,6 +423,8 @@ export class SessionManager {
   /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */
   async close(): Promise<void> {
     this.#closed ??= (async () => {
+      // Leases kept between turns go back first, so other processes' turns need not wait for them to expire.
+      await this.#turns?.close();
       if (this.#compactor !== undefined) await (await this.#compactor).close();
       this.#events.close();
       await this.#ctx.store.close();
