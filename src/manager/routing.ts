@@ -6,6 +6,7 @@ import { newSession } from "../session/new.js";
 import type { Session } from "../session/types.js";
 import { KeyedMutex } from "../store/_mutex.js";
 import { canLock, canRoute } from "../store/store.js";
+import { effectiveStatus } from "../session/lifecycle.js";
 import { counterFor } from "../context/budget.js";
 import type { Config } from "../config/schema.js";
 import type { Finalize, ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
@@ -35,9 +36,18 @@ export interface Routed {
   started?: Started;
 }
 
-/** Finds or creates the session of a routing key, never two live ones per key. */
+/** How many keys' live sessions a router remembers (the oldest remembered is forgotten first). */
+export const LIVE_KEYS_REMEMBERED = 10_000;
+
+/**
+ * Finds or creates the session of a routing key, never two live ones per key.
+ * It remembers each key's live session id, so a key's next message costs a
+ * revision check of a cached document, not a search of the store and a read
+ * of the whole document; what it remembers is only a hint, checked every time.
+ */
 export class Router {
   private readonly local = new KeyedMutex();
+  private readonly live = new Map<string, string>();
 
   constructor(
     private readonly ctx: ManagerContext,
@@ -84,6 +94,8 @@ export class Router {
    */
   async routeKey(given: string, participants: readonly string[], options: WriteOptions = {}): Promise<Routed> {
     const key = normalizeKey(given);
+    const known = await this.remembered(key, options);
+    if (known !== undefined) return { session: known, created: false };
     const store = this.ctx.store;
     let started: Started = { reason: "first message", previousId: null, carriedOver: false };
     const make = async (): Promise<Session> => {
@@ -106,7 +118,34 @@ export class Router {
       return this.finalize(next);
     };
     const r = await this.claim(key, make, options);
+    this.remember(key, r.session.id);
     return r.created ? { ...r, started } : r;
+  }
+
+  /**
+   * The key's remembered session when it is still its live one: loaded
+   * through the writer's cache (checked against the stored revision), still
+   * under this key, created or active, and not expired now. A session
+   * archived, expired or deleted meanwhile, here or in another process, has
+   * a new revision or none, so it fails the check and routing asks the store.
+   */
+  private async remembered(key: string, options: WriteOptions): Promise<Session | undefined> {
+    const id = this.live.get(key);
+    if (id === undefined) return undefined;
+    const session = await this.writer.load(id, options);
+    const status = session === undefined ? undefined : effectiveStatus(session, this.ctx.cutoff());
+    if (session !== undefined && session.key === key && (status === "created" || status === "active")) return session;
+    this.live.delete(key);
+    return undefined;
+  }
+
+  private remember(key: string, id: string): void {
+    this.live.delete(key);
+    this.live.set(key, id);
+    if (this.live.size > LIVE_KEYS_REMEMBERED) {
+      const oldest = this.live.keys().next().value;
+      if (oldest !== undefined) this.live.delete(oldest);
+    }
   }
 
   /**
