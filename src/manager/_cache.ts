@@ -46,6 +46,20 @@ export class SessionCache {
     return frozen;
   }
 
+  /**
+   * Remembers a document made by appending to `base` (a cached, frozen
+   * document): only what is new in it is frozen (its new messages, and
+   * the header fields that are not `base`'s own frozen values), so an append
+   * costs the same whatever the history's length.
+   */
+  setAppended(doc: Session, base: Session): Session {
+    if (this.capacity <= 0 || !Object.isFrozen(base.messages)) return this.set(doc);
+    for (let i = doc.messages.length - 1; i >= base.messages.length; i--) deepFreeze(doc.messages[i]);
+    Object.freeze(doc.messages);
+    for (const key of Object.keys(doc) as (keyof Session)[]) if (key !== "messages") deepFreeze(doc[key]);
+    return this.set(doc);
+  }
+
   /** Forgets a document. */
   drop(id: string): void {
     this.entries.delete(id);

@@ -24,6 +24,8 @@ export interface Change {
   pruned?: PrunedChange;
   /** Set when the change only appends these messages (a store that can append writes just them). */
   appended?: readonly Message[];
+  /** For an append: the document it was made from (its running totals are carried forward, not recounted). */
+  base?: Session;
 }
 
 /** Computes the change from the current document; undefined saves nothing. */
@@ -56,4 +58,4 @@ export interface SessionWriter {
 }
 
 /** What the write path needs beyond the context: a saved document's derived fields. */
-export type Finalize = (session: Session) => Session;
+export type Finalize = (session: Session, appended?: { base: Session; messages: readonly Message[] }) => Session;

@@ -157,16 +157,19 @@ export class Writer implements SessionWriter {
   }
 
   private async save(change: Change, expectedRevision: number | null): Promise<Session> {
-    const session = this.finalize(change.session);
+    const appending = change.appended !== undefined && change.pruned === undefined && expectedRevision !== null && canAppend(this.store);
+    const base = appending && change.base?.revision === expectedRevision ? change.base : undefined;
+    const session = this.finalize(change.session, base === undefined || change.appended === undefined ? undefined : { base, messages: change.appended });
     const store = this.store;
     let saved: Session;
-    if (change.appended !== undefined && change.pruned === undefined && expectedRevision !== null && canAppend(store)) {
+    if (appending && change.appended !== undefined && expectedRevision !== null && canAppend(store)) {
       saved = await store.appendMessages(session, expectedRevision, change.appended);
     } else {
       const commit: Commit = { session, expectedRevision, reason: change.reason, ...(change.pruned !== undefined ? { pruned: change.pruned } : {}) };
       saved = await store.commit(commit);
     }
-    const frozen = this.cache.set(saved);
+    // An append built on a cached (frozen) base adds only new parts to freeze.
+    const frozen = base !== undefined && change.appended !== undefined ? this.cache.setAppended(saved, base) : this.cache.set(saved);
     this.events.publish({ id: saved.id, key: saved.key, revision: saved.revision, reason: change.reason }, "local");
     return frozen;
   }

@@ -105,7 +105,7 @@ export class Appender {
         if (options.messageId !== undefined && s.messages.some((m) => m.id === built.id)) throw new OpenclawError("ALREADY_EXISTS", `session ${id} already has a message ${built.id}`);
         if (built.toolCallId !== undefined) await this.assertCallKnown(s, built.toolCallId);
         const participants = built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
-        return { session: { ...markActivity(s, now), participants, messages: [...s.messages, built] }, reason: "appended", appended: [built] };
+        return { session: { ...markActivity(s, now), participants, messages: s.messages.concat([built]) }, reason: "appended", appended: [built], base: s };
       },
       options,
     );

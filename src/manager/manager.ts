@@ -14,7 +14,7 @@ import type { JsonValue, Message, Session, SessionKind, ToolPolicy } from "../se
 import { throwIfAborted } from "../store/_mutex.js";
 import { canProbeText, type ListPage } from "../store/store.js";
 import { deepFreeze, SessionCache } from "./_cache.js";
-import type { ManagerContext, WriteOptions } from "./_context.js";
+import type { Finalize, ManagerContext, WriteOptions } from "./_context.js";
 import { validateMessage, type NewMessage } from "./_message.js";
 import { buildModule, compactAllModule, compactModule, statusModule, transferModule } from "./_lazy.js";
 import { listQuery, mergedHistory } from "./_list.js";
@@ -81,7 +81,7 @@ export class SessionManager {
     this.#ctx = ctx;
     this.#budget = budgetFor(frozen);
     const derived = { model: this.#budget.model, window: this.#budget.window };
-    const finalize = (s: Session): Session => withDerived(s, derived);
+    const finalize: Finalize = (s, appended) => withDerived(s, derived, appended);
     this.#events = new EventHub(store, now);
     this.#writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.#events, finalize, frozen.storage.lockTimeoutMs);
     this.#router = new Router(ctx, this.#writer, finalize);
@@ -210,6 +210,16 @@ export class SessionManager {
   async sessionForKey(key: string, options: WriteOptions & { participants?: readonly string[] } = {}): Promise<Session> {
     if (parseKey(key).kind === "isolated") throw new OpenclawError("INVALID_KEY", `isolated key ${JSON.stringify(key)} names a one-off session: use its id`);
     return (await this.#router.routeKey(key, options.participants ?? [], options)).session;
+  }
+
+  /**
+   * The live session of any key, isolated keys included, created when there
+   * is none, atomically across every process on the store: for a caller
+   * that names a one-off session deterministically (a request's idempotency
+   * key), so two attempts racing on two gateways share one session.
+   */
+  async claimKey(key: string, options: WriteOptions = {}): Promise<Session> {
+    return (await this.#router.routeKey(key, [], options)).session;
   }
 
   /**

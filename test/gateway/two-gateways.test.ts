@@ -132,5 +132,32 @@ for (const { name, skip, shared } of backends) {
         ],
       );
     });
+
+    it("a Responses request with no conversation, sent with one Idempotency-Key to both gateways at once: one session, one reply, the model asked once", async () => {
+      const idem = `idem-${randomBytes(6).toString("hex")}`;
+      const asked = upstream.requests.length;
+      upstream.replyDelayMs = 300;
+      let both: Array<{ id: string; text: string; session: string | null }>;
+      try {
+        both = await Promise.all(
+          clients.map(async (client) => {
+            const { data, response } = await client.responses.create({ model: "m", input: "book the room for friday" }, { headers: { "idempotency-key": idem } }).withResponse();
+            return { id: data.id, text: data.output_text, session: response.headers.get("x-openclaw-session-id") };
+          }),
+        );
+      } finally {
+        upstream.replyDelayMs = 0;
+      }
+      const [x, y] = both as [(typeof both)[0], (typeof both)[0]];
+      assert.ok(x.session !== null && x.session === y.session, `one session for both attempts (${String(x.session)}, ${String(y.session)})`);
+      assert.equal(x.text, "echo: book the room for friday");
+      assert.equal(y.id, x.id, "both attempts return the same stored reply");
+      assert.equal(upstream.requests.length - asked, 1, "the model was asked once");
+      const s = await session(x.session);
+      assert.deepEqual(
+        s.messages.map((m) => m.role),
+        ["user", "assistant"],
+      );
+    });
   });
 }

@@ -123,13 +123,9 @@ async function sessionFor(
   if (req.idem === undefined) return (await deps.manager.create({ key: ownedKey("response", freshId(), credential) }, { signal })).id;
   // Keyed by the credential and the idempotency key, so the client's retry of a request whose answer
   // was lost lands in the same session, and another credential's same key never does.
+  // Found or created atomically in the store: attempts racing on two gateways share one session.
   const key = ownedKey("response", createHash("sha256").update(`${credential.name}\0${req.idem}`).digest("hex").slice(0, 32), credential);
-  try {
-    return await deps.manager.resolve(key, { signal });
-  } catch (err) {
-    if (!isOpenclawError(err, "NOT_FOUND")) throw err;
-  }
-  return (await deps.manager.create({ key }, { signal })).id;
+  return (await deps.manager.claimKey(key, { signal })).id;
 }
 
 /**

@@ -50,7 +50,8 @@ export interface LogRecord {
 export function recordOf(saved: Session, added: Message[], previous: { status: SessionStatus; size: number }): LogRecord {
   const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = saved;
   const after = saved.messages[saved.messages.length - added.length - 1]?.id ?? null;
-  const summary = toSummary(saved, previous.size + JSON.stringify(added).length);
+  // The token total is the document's running one (every save sets it): summing the history here would make an append cost its length.
+  const summary = { ...toSummary({ ...saved, messages: [] }, previous.size + JSON.stringify(added).length), messageCount: saved.messages.length, tokens: saved.context.tokensInUse };
   return { id: saved.id, base: saved.revision - 1, rev: saved.revision, after, ps: previous.status, h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context }, m: added, s: summary };
 }
 

@@ -349,7 +349,7 @@ export class FileStore
       if (base < 0) throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${id} must end its history; nothing was written`, { userError: false });
       await this.keys.beforeWrite();
       const rev = expectedRevision + 1;
-      const saved: Session = { ...session, version: SESSION_FORMAT_VERSION, revision: rev, messages: [...session.messages.slice(0, base), ...added] };
+      const saved: Session = { ...session, version: SESSION_FORMAT_VERSION, revision: rev, messages: session.messages.slice(0, base).concat(added) };
       this.watcher.noteOwn(id, rev);
       try {
         await this.log.append(recordOf(saved, added, stored));

@@ -1,3 +1,4 @@
+import { OpenclawError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import { effectiveStatus, toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
@@ -110,9 +111,27 @@ export class MemoryStore implements SessionStore, LockingStore, AppendingStore, 
     return structuredClone(doc);
   }
 
-  /** Saves an appended-to document (the whole document is kept here, so this is a commit). */
-  async appendMessages(session: Session, expectedRevision: number, _messages: readonly Message[]): Promise<Session> {
-    return this.commit({ session, expectedRevision, reason: "appended" });
+  /**
+   * Appends messages: only the new messages and the header are validated and
+   * copied in; the stored history is kept as it is (an append costs its own
+   * size, not the history's). Same revision rule as commit.
+   */
+  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
+    this.open();
+    assertValidId(session.id);
+    const added = await prepareMessages(session.id, messages);
+    const header = await prepareDocument({ ...session, messages: [] }, expectedRevision + 1);
+    this.checkRevision(session.id, expectedRevision);
+    const stored = this.data.docs.get(session.id) as Session;
+    if (session.messages.length !== stored.messages.length + added.length) {
+      throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${session.id} must end its history; nothing was written`, { userError: false });
+    }
+    const doc: Session = { ...header, messages: stored.messages.concat(added) };
+    this.data.docs.set(doc.id, doc);
+    this.data.sizes.set(doc.id, (this.data.sizes.get(doc.id) ?? 0) + Buffer.byteLength(JSON.stringify(added), "utf8"));
+    this.notify({ id: doc.id, key: doc.key, revision: doc.revision, reason: "appended" });
+    // The caller gets its own copies of what is new; the earlier messages are its own already.
+    return { ...structuredClone(header), messages: session.messages.slice(0, stored.messages.length).concat(structuredClone(added)) };
   }
 
   /** Removes the session and its pruned log; false when it did not exist. */

@@ -140,10 +140,11 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
 export async function appendDocument(ctx: WriteContext, session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
   const earlier = session.messages.slice(0, session.messages.length - messages.length);
   const part = await prepareDocument({ ...session, messages: [...messages] }, expectedRevision + 1);
-  // The stored messages are usually the manager's cached, frozen copies: shared, not cloned (an append must not cost O(history)).
-  const doc: Session = { ...part, messages: [...earlier.map((m) => (Object.isFrozen(m) ? m : structuredClone(m))), ...part.messages] };
+  // The stored messages are the caller's (the manager's cached, frozen copies): shared, not cloned or walked (an append must not cost O(history)).
+  const doc: Session = { ...part, messages: earlier.concat(part.messages) };
   await ctx.beforeWrite();
-  const cols = sessionColumns(doc, doc.messages, false, ctx.codec);
+  // Counted from the document's running total (every save sets it), not by summing the history.
+  const cols = { ...sessionColumns({ ...doc, messages: [] }, [], false, ctx.codec), messageCount: doc.messages.length, tokens: doc.context.tokensInUse };
   const rows = messageRows(part.messages, ctx.codec);
   const values: unknown[] = [
     doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,
