@@ -159,5 +159,34 @@ for (const { name, skip, shared } of backends) {
         ["user", "assistant"],
       );
     });
+
+    it("/hooks/inbound with one idempotencyKey sent to both gateways at once: the message stored once, one reply, the model asked once", async () => {
+      const senderId = `s${randomBytes(3).toString("hex")}`;
+      const payload = JSON.stringify({ channel: "telegram", senderId, text: "is the parcel out for delivery?", idempotencyKey: `hook-${randomBytes(6).toString("hex")}` });
+      const asked = upstream.requests.length;
+      upstream.replyDelayMs = 300;
+      let replies: Array<{ sessionId: string; reply: { id: string; content: string } }>;
+      try {
+        replies = await Promise.all(
+          [a, b].map(async (gw) => {
+            const res = await fetch(`${gw.url}/hooks/inbound`, { method: "POST", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: payload });
+            assert.equal(res.status, 200, await res.clone().text());
+            return (await res.json()) as { sessionId: string; reply: { id: string; content: string } };
+          }),
+        );
+      } finally {
+        upstream.replyDelayMs = 0;
+      }
+      const [x, y] = replies as [(typeof replies)[0], (typeof replies)[0]];
+      assert.equal(y.sessionId, x.sessionId);
+      assert.equal(y.reply.id, x.reply.id, "both calls return the one stored reply");
+      assert.equal(x.reply.content, "echo: is the parcel out for delivery?");
+      assert.equal(upstream.requests.length - asked, 1, "the model was asked once");
+      const s = await session(`dm:telegram:${senderId}`);
+      assert.deepEqual(
+        s.messages.map((m) => m.role),
+        ["user", "assistant"],
+      );
+    });
   });
 }
