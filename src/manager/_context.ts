@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.js";
 import type { Message, Session } from "../session/types.js";
-import type { ChangeReason, PrunedChange, SessionStore } from "../store/store.js";
+import type { ChangeReason, HeldLock, PrunedChange, SessionStore } from "../store/store.js";
 
 /** What every manager service may read: the store, the frozen config, the clock and ids. */
 export interface ManagerContext {
@@ -54,7 +54,7 @@ export interface SessionWriter {
   /** Takes note of a document a store primitive saved by itself (find-or-create): caches it and publishes its event. */
   adopt(session: Session, reason: ChangeReason): Session;
   /** Runs `fn` with the session's lock held where the store has one (in-process order otherwise). */
-  exclusive<T>(id: string, fn: () => Promise<T>, options?: WriteOptions): Promise<T>;
+  exclusive<T>(id: string, fn: (held: HeldLock | undefined) => Promise<T>, options?: WriteOptions): Promise<T>;
 }
 
 /** What the write path needs beyond the context: a saved document's derived fields. */

@@ -2,7 +2,7 @@ import { isOpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
 import type { Message, Session } from "../session/types.js";
 import { KeyedMutex, throwIfAborted } from "../store/_mutex.js";
-import { canAppend, canLock, canPeekRevision, type Commit, type SessionStore } from "../store/store.js";
+import { canAppend, canLock, canPeekRevision, type Commit, type HeldLock, type SessionStore } from "../store/store.js";
 import type { SessionCache } from "./_cache.js";
 import type { Change, Finalize, Mutation, SessionWriter, WriteOptions } from "./_context.js";
 import { notFound } from "./_refs.js";
@@ -20,7 +20,7 @@ const backoff = (attempt: number): Promise<void> => new Promise((resolve) => set
  * cached document, so the cache can never cause a lost update.
  */
 export class Writer implements SessionWriter {
-  private readonly local = new KeyedMutex({ reentrant: true });
+  private readonly local = new KeyedMutex();
 
   constructor(
     private readonly store: SessionStore,
@@ -56,7 +56,7 @@ export class Writer implements SessionWriter {
     assertValidId(id);
     return this.exclusive(
       id,
-      async () => {
+      async (held) => {
         const started = Date.now();
         for (let attempt = 1; ; attempt++) {
           throwIfAborted(options.signal);
@@ -72,7 +72,7 @@ export class Writer implements SessionWriter {
           }
           throwIfAborted(options.signal);
           try {
-            return await this.save(change, current.revision);
+            return await this.save(change, current.revision, held);
           } catch (err) {
             if (!isOpenclawError(err, "CONFLICT") || this.gaveUp(attempt, started)) throw err;
             this.cache.drop(id);
@@ -92,12 +92,12 @@ export class Writer implements SessionWriter {
   async replace(session: Session, pruned: readonly Message[], options: WriteOptions = {}): Promise<{ saved: Session; existed: boolean }> {
     return this.exclusive(
       session.id,
-      async () => {
+      async (held) => {
         const started = Date.now();
         for (let attempt = 1; ; attempt++) {
           const current = await this.fresh(session.id);
           try {
-            const saved = await this.save({ session, reason: "imported", pruned: { replace: pruned } }, current?.revision ?? null);
+            const saved = await this.save({ session, reason: "imported", pruned: { replace: pruned } }, current?.revision ?? null, held);
             return { saved, existed: current !== undefined };
           } catch (err) {
             if (!isOpenclawError(err, "CONFLICT") || this.gaveUp(attempt, started)) throw err;
@@ -112,9 +112,9 @@ export class Writer implements SessionWriter {
   async remove(id: string, options: WriteOptions = {}): Promise<boolean> {
     return this.exclusive(
       id,
-      async () => {
+      async (held) => {
         const key = this.cache.get(id)?.key ?? (await this.fresh(id))?.key ?? "";
-        const existed = await this.store.delete(id);
+        const existed = await this.store.delete(id, held);
         this.cache.drop(id);
         if (existed) this.events.publish({ id, key, revision: 0, reason: "deleted" }, "local");
         return existed;
@@ -129,14 +129,13 @@ export class Writer implements SessionWriter {
     return frozen;
   }
 
-  exclusive<T>(id: string, fn: () => Promise<T>, options: WriteOptions = {}): Promise<T> {
+  exclusive<T>(id: string, fn: (held: HeldLock | undefined) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     assertValidId(id);
     throwIfAborted(options.signal);
     const store = this.store;
     // In-process order first (cheap, and it keeps one process's writers from conflicting with each other).
     if (canLock(store)) return store.withLock(id, fn, options.signal);
-    if (this.local.holds(id)) return fn();
-    return this.local.run(id, fn, options.signal);
+    return this.local.run(id, () => fn(undefined), options.signal);
   }
 
   /** Whether the store still holds `doc`'s revision. */
@@ -156,16 +155,16 @@ export class Writer implements SessionWriter {
     return this.cache.set(loaded.session);
   }
 
-  private async save(change: Change, expectedRevision: number | null): Promise<Session> {
+  private async save(change: Change, expectedRevision: number | null, held?: HeldLock): Promise<Session> {
     const appending = change.appended !== undefined && change.pruned === undefined && expectedRevision !== null && canAppend(this.store);
     const base = appending && change.base?.revision === expectedRevision ? change.base : undefined;
     const session = this.finalize(change.session, base === undefined || change.appended === undefined ? undefined : { base, messages: change.appended });
     const store = this.store;
     let saved: Session;
     if (appending && change.appended !== undefined && expectedRevision !== null && canAppend(store)) {
-      saved = await store.appendMessages(session, expectedRevision, change.appended);
+      saved = await store.appendMessages(session, expectedRevision, change.appended, held);
     } else {
-      const commit: Commit = { session, expectedRevision, reason: change.reason, ...(change.pruned !== undefined ? { pruned: change.pruned } : {}) };
+      const commit: Commit = { session, expectedRevision, reason: change.reason, ...(change.pruned !== undefined ? { pruned: change.pruned } : {}), ...(held !== undefined ? { held } : {}) };
       saved = await store.commit(commit);
     }
     // An append built on a cached (frozen) base adds only new parts to freeze.

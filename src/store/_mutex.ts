@@ -1,43 +1,14 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { OpenclawError } from "../errors.js";
 
-interface Hold {
-  mutex: KeyedMutex;
-  key: string;
-  active: boolean;
-}
-
 /**
- * The holds of every re-entrant mutex in the current async context. One
- * store for all of them: while any AsyncLocalStorage is in use, Node runs
- * a hook for every promise the process creates, once per storage, so a
- * storage per mutex multiplied that cost.
- */
-const holdsHere = new AsyncLocalStorage<readonly Hold[]>();
-
-/**
- * Per-key FIFO mutex for one process. A re-entrant one (`reentrant: true`)
- * lets a caller already inside `run(key, ...)` in the same async context
- * see that through `holds(key)`, so a store method that locks internally
- * (put, delete) can be called from inside the caller's `withLock` without
- * deadlocking on itself. Tracking the context costs every promise the
- * process creates a hook, so only mutexes that need it ask for it.
+ * Per-key FIFO mutex for one process. Not re-entrant: a caller that needs to
+ * write inside its own hold passes the hold along explicitly (see the
+ * stores' HeldLock). Tracking holds through the async context instead
+ * (AsyncLocalStorage) would make Node run a hook for every promise the
+ * process creates.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
-  private readonly reentrant: boolean;
-
-  constructor(options: { reentrant?: boolean } = {}) {
-    this.reentrant = options.reentrant === true;
-  }
-
-  /** True when this mutex is re-entrant and the current async context is inside `run(key, ...)`, and that run has not finished. */
-  holds(key: string): boolean {
-    if (!this.reentrant) return false;
-    // A hold that has ended stays in contexts that escaped it (un-awaited
-    // promises); the active flag keeps those from skipping the lock later.
-    return (holdsHere.getStore() ?? []).some((h) => h.mutex === this && h.key === key && h.active);
-  }
 
   /**
    * Runs `fn` after every earlier caller for `key` has finished, in arrival
@@ -52,12 +23,10 @@ export class KeyedMutex {
     });
     const tail = previous.then(() => done);
     this.tails.set(key, tail);
-    const hold: Hold = { mutex: this, key, active: true };
     try {
       await (signal === undefined ? previous : abortable(previous, signal));
-      return await (this.reentrant ? holdsHere.run([...(holdsHere.getStore() ?? []), hold], fn) : fn());
+      return await fn();
     } finally {
-      hold.active = false;
       finish();
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }

@@ -1,5 +1,5 @@
 import { isOpenclawError, OpenclawError } from "../errors.js";
-import { canEncrypt, canLock, canMaintain, type SessionStore } from "./store.js";
+import { canEncrypt, canLock, canMaintain, type HeldLock, type SessionStore } from "./store.js";
 
 /** What {@link rekeySessions} did. */
 export interface RekeyReport {
@@ -41,11 +41,11 @@ export async function rekeySessions(store: SessionStore, writeKeyId: string, onP
 
 /** Rewrites one session as it stands (a new revision, same content); retried when another writer got in between. */
 async function rewrite(store: SessionStore, id: string): Promise<number> {
-  const once = async (): Promise<number> => {
+  const once = async (held?: HeldLock): Promise<number> => {
     const loaded = await store.get(id);
     if (loaded === undefined) return 0;
     const pruned = await store.readPruned(id);
-    await store.commit({ session: loaded.session, expectedRevision: loaded.session.revision, pruned: { replace: pruned }, reason: "edited" });
+    await store.commit({ session: loaded.session, expectedRevision: loaded.session.revision, pruned: { replace: pruned }, reason: "edited", ...(held !== undefined ? { held } : {}) });
     return pruned.length;
   };
   for (let attempt = 1; ; attempt++) {

@@ -49,6 +49,17 @@ export type PrunedChange =
   /** The whole new log (clear, retention, import); empty removes it. */
   | { replace: readonly Message[] };
 
+/**
+ * Proof, handed to {@link LockingStore.withLock}'s callback, that the caller
+ * holds a session's lock: a write given it runs inside that hold instead of
+ * taking the lock again (which would wait for itself). Passing it is how a
+ * write says "I hold the lock"; nothing tracks async call chains.
+ */
+export interface HeldLock {
+  /** The session (or lock name) held. */
+  readonly id: string;
+}
+
 /** One atomic write: the document at `expectedRevision + 1` plus its pruned-history change. */
 export interface Commit {
   /** The new document; its `revision` is ignored and set by the store. */
@@ -58,6 +69,8 @@ export interface Commit {
   pruned?: PrunedChange;
   /** Why, for change listeners; when absent, listeners get a reason inferred from the change (status, message count). */
   reason?: ChangeReason;
+  /** The session's lock, when the caller holds it (inside withLock). */
+  held?: HeldLock;
 }
 
 /**
@@ -80,8 +93,8 @@ export interface SessionStore {
    * saved document.
    */
   commit(change: Commit): Promise<Session>;
-  /** Removes a session and its pruned history; false when it did not exist. */
-  delete(id: string): Promise<boolean>;
+  /** Removes a session and its pruned history; false when it did not exist. `held`: the session's lock, when the caller holds it. */
+  delete(id: string, held?: HeldLock): Promise<boolean>;
   /** Lists summaries without parsing every document. */
   list(query?: ListQuery): Promise<ListPage>;
   /** The pruned-history log, oldest first, each id once. */
@@ -100,10 +113,11 @@ export interface SessionStore {
 export interface LockingStore {
   /**
    * Runs `fn` holding the id's lock; callers in one process run in arrival
-   * order. Re-entrant within one async call chain, so commit/delete (which
-   * lock by themselves) may be called inside it. `signal` abandons the wait.
+   * order. `fn` gets the {@link HeldLock}: commit, appendMessages and delete
+   * given it run inside this hold (without it they take the lock
+   * themselves, and would wait for it). `signal` abandons the wait.
    */
-  withLock<T>(id: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  withLock<T>(id: string, fn: (held: HeldLock) => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 /**
@@ -114,7 +128,7 @@ export interface LockingStore {
  * Fallback: commit the whole document.
  */
 export interface AppendingStore {
-  appendMessages(session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session>;
+  appendMessages(session: Session, expectedRevision: number, messages: readonly Message[], held?: HeldLock): Promise<Session>;
 }
 
 /** Result of {@link MaintainableStore.maintain}. */

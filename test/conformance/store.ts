@@ -429,9 +429,9 @@ export function storeConformance(name: string, open: OpenStore): void {
         const doc = await create(s, testSession());
         await Promise.all(
           Array.from({ length: 50 }, (_, n) =>
-            s.withLock(doc.id, async () => {
+            s.withLock(doc.id, async (held) => {
               const cur = (await s.get(doc.id))?.session ?? assert.fail("session vanished");
-              await save(s, { ...cur, messages: [...cur.messages, testMessage(`seq ${n}`)] }, cur.revision);
+              await s.commit({ session: { ...cur, messages: [...cur.messages, testMessage(`seq ${n}`)] }, expectedRevision: cur.revision, held });
             }),
           ),
         );
@@ -440,12 +440,19 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(final.revision, 51);
       });
 
-      it("withLock returns the callback's value, is re-entrant, and a throwing callback releases the lock", async (t) => {
+      it("withLock returns the callback's value, hands its hold to the writes inside it, and a throwing callback releases the lock", async (t) => {
         const s = await fresh();
         if (!canLock(s)) return t.skip("no locking");
         const doc = await create(s, testSession());
-        const result = await s.withLock(doc.id, () => s.withLock(doc.id, async () => (await save(s, { ...doc, channel: "nested" }, 1)).channel));
+        const result = await s.withLock(doc.id, async (held) => (await s.commit({ session: { ...doc, channel: "nested" }, expectedRevision: 1, held })).channel);
         assert.equal(result, "nested");
+        const m = testMessage("appended under the hold");
+        const appended = await s.withLock(doc.id, async (held) => {
+          const cur = (await s.get(doc.id))?.session ?? assert.fail("session vanished");
+          return canAppend(s) ? s.appendMessages({ ...cur, messages: [...cur.messages, m] }, cur.revision, [m], held) : s.commit({ session: { ...cur, messages: [...cur.messages, m] }, expectedRevision: cur.revision, held });
+        });
+        assert.equal(appended.messages.at(-1)?.content, "appended under the hold");
+        assert.equal(await s.withLock(doc.id, (held) => s.delete(doc.id, held)), true);
         await assert.rejects(s.withLock(doc.id, async () => Promise.reject(new Error("boom"))), /boom/);
         assert.equal(await s.withLock(doc.id, async () => 7), 7);
       });

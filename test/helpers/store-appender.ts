@@ -31,13 +31,13 @@ let n = Math.max(-1, ...sequence((await store.get(id))?.session)) + 1;
 while (n < count) {
   const now = new Date();
   const message: Message = { id: uuidv7(now.getTime(), randomBytes(10)), role: "user", content: `${tag}:${n}`, sender: tag, createdAt: now.toISOString(), tokens: 1, pinned: false };
-  await store.withLock(id, async () => {
+  await store.withLock(id, async (held) => {
     const loaded = await store.get(id);
     if (loaded === undefined) {
       const fresh = newSession({ id, key: `isolated:appender:${id}`, kind: "isolated", channel: "test", now });
-      await store.commit({ session: { ...fresh, status: "active", preferences: ballast, messages: [message] }, expectedRevision: null, reason: "created" });
+      await store.commit({ session: { ...fresh, status: "active", preferences: ballast, messages: [message] }, expectedRevision: null, reason: "created", held });
     } else {
-      await store.commit({ session: { ...loaded.session, messages: [...loaded.session.messages, message] }, expectedRevision: loaded.session.revision, reason: "appended" });
+      await store.commit({ session: { ...loaded.session, messages: [...loaded.session.messages, message] }, expectedRevision: loaded.session.revision, reason: "appended", held });
     }
   });
   process.stdout.write(`ack ${n}\n`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile, readdir, unlink, writeFile } from "node:fs/promises";
+import { readFile, readdir, unlink, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -33,6 +33,27 @@ describe("file store capabilities", () => {
       await store.commit({ session: doc, expectedRevision: 1 });
       assert.equal(await store.revisionOf(doc.id), 2);
       assert.equal(await store.revisionOf(testId()), null);
+    }));
+
+  it("a turn lease is not stored data: the size ignores it, delete removes its file, maintenance removes an orphan one", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      const before = await store.sizeOnDisk();
+      const lease = await store.turnLeases.acquire(doc.id, "gw-a", 60_000, new AbortController().signal);
+      assert.equal(await store.sizeOnDisk(), before, "a held lease does not change the size");
+      await store.turnLeases.release(lease);
+      const sessions = join(dir, "sessions");
+      assert.ok((await readdir(sessions)).includes(`${doc.id}.turn`));
+      await store.delete(doc.id);
+      assert.deepEqual((await readdir(sessions)).filter((n) => n.startsWith(doc.id) && !n.endsWith(".lock")), [], "delete leaves nothing of the session but its lock, which goes when released");
+
+      const orphan = join(sessions, `${testId()}.turn`);
+      await writeFile(orphan, "");
+      const old = new Date(Date.now() - 120_000);
+      await utimes(orphan, old, old);
+      assert.equal((await store.maintain({ dryRun: true })).leftoversRemoved, 1);
+      assert.equal((await store.maintain()).leftoversRemoved, 1);
+      assert.ok(!(await readdir(sessions)).some((n) => n.endsWith(".turn")));
     }));
 
   it("stats and findByIdPrefix answer from the index without parsing documents", () =>

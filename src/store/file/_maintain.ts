@@ -23,11 +23,21 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
   } catch (err) {
     throw storageError("list", layout.sessions, err);
   }
+  const names = new Set(entries.map((e) => e.name));
   let removed = 0;
   for (const entry of entries) {
     const name = entry.name;
     // A waiter's marker is refreshed while it waits; one this old was left by a waiter that died.
     if (entry.isFile() && (isTempFile(name) || wantNameOf(name) !== undefined)) {
+      const path = join(layout.sessions, name);
+      const st = await lstat(path).catch(ignoreMissing);
+      if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
+      if (!dryRun) await rm(path, { force: true });
+      removed++;
+      continue;
+    }
+    // A turn-lease file outlives nothing: one whose session is gone was left by a delete that crashed midway.
+    if (entry.isFile() && name.endsWith(".turn") && !names.has(`${name.slice(0, -".turn".length)}.json`)) {
       const path = join(layout.sessions, name);
       const st = await lstat(path).catch(ignoreMissing);
       if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
@@ -63,8 +73,8 @@ export async function bytesUnder(dir: string): Promise<number> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) total += await bytesUnder(path);
-    // Lock files and waiters' markers come and go with every burst of writes (a lease keeps one a moment longer); they are not stored data.
-    else if (entry.isFile() && lockNameOf(entry.name) === undefined && wantNameOf(entry.name) === undefined) total += (await lstat(path).catch(ignoreMissing))?.size ?? 0;
+    // Lock files, waiters' markers and turn leases come and go with every burst of writes and turns; they are not stored data.
+    else if (entry.isFile() && lockNameOf(entry.name) === undefined && wantNameOf(entry.name) === undefined && !entry.name.endsWith(".turn")) total += (await lstat(path).catch(ignoreMissing))?.size ?? 0;
   }
   return total;
 }

@@ -29,9 +29,10 @@ import type {
   StoreStats,
   StoreWarning,
   TurnLeases,
+  HeldLock,
 } from "../store.js";
 import { LeaseWakeups } from "../lease.js";
-import { fileLeases } from "./_leases.js";
+import { fileLeases, turnPath } from "./_leases.js";
 import { DocumentFiles } from "./_documents.js";
 import { ensureDir, fsyncDir } from "./_fs.js";
 import { DEFAULT_FOLD_BYTES, SessionIndex } from "./_index.js";
@@ -69,7 +70,9 @@ export class FileStore
   readonly dir: string;
   private readonly layout: Layout;
   private readonly warn: StoreWarning;
-  private readonly mutex = new KeyedMutex({ reentrant: true });
+  private readonly mutex = new KeyedMutex();
+  /** The holds of withLock callers running now, so a write given one runs inside it. */
+  private readonly held = new Map<string, HeldLock>();
   private readonly locks: FileLocks;
   private readonly docs: DocumentFiles;
   private readonly index: SessionIndex;
@@ -116,7 +119,7 @@ export class FileStore
         docs: this.docs,
         warn: this.warn,
         // Not through withLock: recovery runs inside ready(), which withLock awaits.
-        withLock: (id, fn) => (this.mutex.holds(id) ? fn() : this.mutex.run(id, () => this.locks.hold(id, fn))),
+        withLock: (id, fn) => this.mutex.run(id, () => this.locks.hold(id, fn)),
         lockGeneration: (id) => this.locks.generation(id),
         indexPut: (summary, ps) => this.index.safely(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer }, ps)),
       },
@@ -181,7 +184,7 @@ export class FileStore
     const replace = pruned !== undefined && "replace" in pruned ? await prepareMessages(doc.id, pruned.replace) : undefined;
     // Without a reason, none is recorded: a watcher infers it from the summaries it knows.
     const reason = change.reason ?? (expectedRevision === null ? "created" : undefined);
-    return this.withLock(doc.id, async () => {
+    return this.locked(doc.id, change.held, async () => {
       const before = await this.log.stored(doc.id);
       const stored = before?.revision ?? null;
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
@@ -213,20 +216,22 @@ export class FileStore
   }
 
   /** Removes the document and its pruned log; false when the document did not exist. */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, held?: HeldLock): Promise<boolean> {
     this.open();
     assertValidId(id);
-    return this.withLock(id, async () => {
+    return this.locked(id, held, async () => {
       const key = this.index.cachedKey(id);
       const before = await this.log.stored(id);
       this.log.forget(id);
       const existed = await this.docs.remove(id);
       this.log.reader.drop(id);
-      const pruned = this.layout.pruned(id);
-      try {
-        await rm(pruned, { force: true });
-      } catch (err) {
-        throw storageError("delete", pruned, err);
+      // The pruned log and the turn-lease file go with the document (a turn still running loses its lease and stops).
+      for (const path of [this.layout.pruned(id), turnPath(this.layout, id)]) {
+        try {
+          await rm(path, { force: true });
+        } catch (err) {
+          throw storageError("delete", path, err);
+        }
       }
       await fsyncDir(this.layout.sessions);
       if (existed) {
@@ -262,24 +267,42 @@ export class FileStore
 
   /**
    * Runs `fn` holding the session's lock across processes. Same-process
-   * callers queue in arrival order before touching the lock file; nested
-   * calls for an id already held in this async context run directly.
+   * callers queue in arrival order before touching the lock file; `fn` gets
+   * the hold, which commit, appendMessages and delete take to run inside it.
    * `signal` abandons the wait, in the queue or on another process's lock.
    */
-  async withLock<T>(id: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async withLock<T>(id: string, fn: (held: HeldLock) => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.open();
     assertValidId(id);
-    if (this.mutex.holds(id)) return fn();
     return this.mutex.run(
       id,
       async () => {
         // The store may have been closed while this caller waited its turn.
         this.open();
         await this.ready();
-        return this.locks.hold(id, fn, signal);
+        return this.locks.hold(
+          id,
+          async () => {
+            const held: HeldLock = Object.freeze({ id });
+            this.held.set(id, held);
+            try {
+              return await fn(held);
+            } finally {
+              if (this.held.get(id) === held) this.held.delete(id);
+            }
+          },
+          signal,
+        );
       },
       signal,
     );
+  }
+
+  /** Runs `fn` under the session's lock: inside the caller's hold when `held` is it, else taking the lock. */
+  private locked<T>(id: string, held: HeldLock | undefined, fn: () => Promise<T>): Promise<T> {
+    if (held === undefined) return this.withLock(id, fn);
+    if (this.held.get(id) !== held) throw new OpenclawError("INVALID_ARGUMENT", `a write to session ${id} claimed a lock that is not held; nothing was written`, { userError: false });
+    return fn();
   }
 
   /** Removes leftovers (old temp files, stale locks) and rebuilds the index; dryRun changes nothing. */
@@ -337,13 +360,13 @@ export class FileStore
    * session lock; CONFLICT when the stored revision, counting log records,
    * is not `expectedRevision`. The document is rewritten by a checkpoint.
    */
-  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
+  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[], held?: HeldLock): Promise<Session> {
     this.open();
     const id = session.id;
     assertValidId(id);
     const base = session.messages.length - messages.length;
     const added = await prepareMessages(id, messages);
-    return this.withLock(id, async () => {
+    return this.locked(id, held, async () => {
       const stored = await this.log.stored(id);
       if (stored?.revision !== expectedRevision) throw conflictError(id, stored?.revision ?? null, expectedRevision);
       if (base < 0) throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${id} must end its history; nothing was written`, { userError: false });
@@ -416,7 +439,6 @@ export class FileStore
   }
 
   private indexLocked<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.mutex.holds(INDEX_LOCK)) return fn();
     return this.mutex.run(INDEX_LOCK, () => this.locks.hold(INDEX_LOCK, fn));
   }
 }

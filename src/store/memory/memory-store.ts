@@ -7,6 +7,7 @@ import { KeyedMutex } from "../_mutex.js";
 import { LeaseWakeups, RecordLeases, type LeaseRecord } from "../lease.js";
 import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
 import type {
+  HeldLock,
   AppendingStore,
   Commit,
   ListPage,
@@ -43,7 +44,7 @@ export class MemoryData {
   /** Pruned-history logs by id. */
   readonly pruned = new Map<string, Message[]>();
   /** Locks shared by every instance, like a cross-process lock. */
-  readonly mutex = new KeyedMutex({ reentrant: true });
+  readonly mutex = new KeyedMutex();
   /** Change listeners of every instance. */
   readonly listeners = new Set<Listener>();
   /** Turn leases by session id, shared like the locks. */
@@ -160,12 +161,11 @@ export class MemoryStore implements SessionStore, LockingStore, AppendingStore, 
     return structuredClone(this.data.pruned.get(id) ?? []);
   }
 
-  /** Runs `fn` exclusively for `id` across every instance on this data, callers in arrival order; re-entrant. */
-  async withLock<T>(id: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /** Runs `fn` exclusively for `id` across every instance on this data, callers in arrival order (writes here never wait for the lock, so the hold needs no checking). */
+  async withLock<T>(id: string, fn: (held: HeldLock) => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.open();
     assertValidId(id);
-    if (this.data.mutex.holds(id)) return fn();
-    return this.data.mutex.run(id, fn, signal);
+    return this.data.mutex.run(id, () => fn(Object.freeze({ id })), signal);
   }
 
   /** Delivers changes made through other instances on the same data. */
