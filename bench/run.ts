@@ -1,7 +1,7 @@
 // Runs the benchmarks of BENCHMARKS.md and writes bench/results/latest.json.
 //   npm run bench                      default sizes (1k and 10k stores)
 //   npm run bench -- --full            adds the 100k store
-//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, summaries, search, encryption
+//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, lease, summaries, search, encryption
 // Sizes and repetitions come from BENCH_* variables (see BENCHMARKS.md).
 import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -19,11 +19,12 @@ import { routeAtScale } from "./routing.js";
 import { postgresScenario } from "./postgres.js";
 import { searchAtScale } from "./search.js";
 import { summaryQuality } from "./summaries.js";
+import { turnLeaseCost } from "./turn-lease.js";
 import { documentBytes, populate } from "./_populate.js";
 import { RSS_METHOD } from "./_spawn.js";
 import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
 
-const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "summaries", "search", "encryption"] as const;
+const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "lease", "summaries", "search", "encryption"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const args = process.argv.slice(2);
@@ -57,6 +58,10 @@ const params = {
   postgresListSizes: envSizes("BENCH_POSTGRES_LIST_SIZES", [1_000, 100_000]),
   encryptionAppends: envInt("BENCH_ENCRYPTION_APPENDS", 300),
   encryptionRounds: envInt("BENCH_ENCRYPTION_ROUNDS", 5),
+  leaseSessions: envInt("BENCH_LEASE_SESSIONS", 100),
+  leaseInFlight: envInt("BENCH_LEASE_IN_FLIGHT", 8),
+  leaseTurns: envInt("BENCH_LEASE_TURNS", 300),
+  leaseRounds: envInt("BENCH_LEASE_ROUNDS", 7),
 };
 
 /** The commit measured, marked dirty when the tree has uncommitted changes (read-only git queries). */
@@ -143,6 +148,23 @@ try {
         await client.connect();
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
       }
+    }
+  }
+  if (wants("lease")) {
+    log("9. turn lease (file store; PostgreSQL on a scratch schema of BENCH_POSTGRES_URL, dropped after)");
+    const sizes = { sessions: params.leaseSessions, inFlight: params.leaseInFlight, turns: params.leaseTurns, rounds: params.leaseRounds };
+    report(await turnLeaseCost(sizes, { name: "file" }));
+    const schema = `bench_lease_${process.pid}`;
+    const url = new URL(postgresUrl);
+    url.searchParams.set("schema", schema);
+    try {
+      const { openPostgresStore } = await import("../src/store/postgres/postgres-store.js");
+      report(await turnLeaseCost(sizes, { name: "postgres", store: () => openPostgresStore(url.toString(), { warn: () => {} }) }));
+    } finally {
+      const pg = (await import("pg")).default;
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
     }
   }
   if (wants("postgres")) {

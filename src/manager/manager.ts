@@ -1,38 +1,26 @@
-import { budgetFor, counterFor, sessionModel, type Budget } from "../context/budget.js";
-import type { BuiltContext, ContextUsage } from "../context/build.js";
-import type { SummarizerDeps } from "../context/summarizer.js";
-import type { Config } from "../config/schema.js";
 import type { Inbound } from "../routing/route.js";
-import { withDerived } from "../session/derived.js";
 import type { ExportEnvelope } from "../session/export.js";
-import { idRandomBytes, uuidv7 } from "../session/ids.js";
 import { parseKey } from "../session/keys.js";
 import { OpenclawError } from "../errors.js";
-import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
 import { decideTool, type ToolDecision } from "../session/tools.js";
 import type { JsonValue, Message, Session, SessionKind, ToolPolicy } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
-import { canProbeText, type ListPage } from "../store/store.js";
-import { deepFreeze, SessionCache } from "./_cache.js";
-import type { Finalize, ManagerContext, WriteOptions } from "./_context.js";
+import type { WriteOptions } from "./_context.js";
 import { validateMessage, type NewMessage } from "./_message.js";
-import { buildModule, compactAllModule, compactModule, statusModule, transferModule } from "./_lazy.js";
-import { listQuery, mergedHistory } from "./_list.js";
+import { compactAllModule, statusModule, transferModule } from "./_lazy.js";
 import { forkSession, type ForkOptions, type ForkResult } from "./fork.js";
-import { openParts, type ManagerLocation, type OpenedParts } from "./_open.js";
-import { assertPrefKey, notFound, resolveRef } from "./_refs.js";
-import { Writer } from "./_writer.js";
+import { openParts, type OpenedParts } from "./_open.js";
+import { ManagerReads } from "./_reads.js";
+import { assertPrefKey, notFound } from "./_refs.js";
 import { deleteAll, loadAll, refOf, selectForDelete, setArchived, type SessionRef } from "./admin.js";
-import { Appender, type AppendResult, type AppendTarget, type RecordOptions } from "./append.js";
+import type { AppendResult, AppendTarget, RecordOptions } from "./append.js";
 import type { CompactReport } from "./compact-all.js";
-import type { Compactor, FoldOutcome } from "./compact.js";
+import type { FoldOutcome } from "./compact.js";
 import { clearSession, deleteMessage, editSession } from "./edit.js";
-import { EventHub, type SessionListener } from "./events.js";
-import { Router } from "./routing.js";
 import { TurnKeeper } from "./turn.js";
 import type { StatusReport } from "./status.js";
 import type { ImportOptions, ImportReport } from "./transfer.js";
-import type { AppendOptions, ClearReport, ListOptions, OpenOptions, SessionEdit } from "./types.js";
+import type { AppendOptions, ClearReport, OpenOptions, SessionEdit } from "./types.js";
 export type { AppendOptions } from "./types.js";
 
 /**
@@ -43,162 +31,36 @@ export type { AppendOptions } from "./types.js";
  * update from another process is ever lost; loaded documents are cached and
  * reused only while the store still holds their revision.
  */
-export class SessionManager {
-  /** Where state and config were found. */
-  readonly location: ManagerLocation;
-  /** Config warnings met at open (unknown keys). */
-  readonly configWarnings: readonly string[];
-  /** Dotted config paths set by the file (the rest are defaults). */
-  readonly configFromFile: ReadonlySet<string>;
-
-  readonly #ctx: ManagerContext;
-  readonly #clock: () => Date;
-  readonly #writer: Writer;
-  readonly #events: EventHub;
-  readonly #router: Router;
-  readonly #deps: SummarizerDeps;
-  #compactor: Promise<Compactor> | undefined;
-  readonly #appender: Appender;
-  readonly #budget: Budget;
+export class SessionManager extends ManagerReads {
   #closed: Promise<void> | undefined;
   /** Turn leases, kept between back-to-back turns of a session (made on first use). */
   #turns: TurnKeeper | undefined;
 
-  private constructor({ store, config, location, warnings, fromFile, now, deps, warn }: OpenedParts) {
-    this.location = location;
-    this.configWarnings = warnings;
-    this.configFromFile = fromFile;
-    this.#clock = now;
-    const frozen = deepFreeze(config);
-    const ctx: ManagerContext = {
-      store,
-      config: frozen,
-      now,
-      newId: () => uuidv7(now().getTime(), idRandomBytes()),
-      cutoff: () => expiryCutoff(frozen.sessions.expirationMs, now()),
-      warn,
-    };
-    this.#ctx = ctx;
-    this.#budget = budgetFor(frozen);
-    const derived = { model: this.#budget.model, window: this.#budget.window };
-    const finalize: Finalize = (s, appended) => withDerived(s, derived, appended);
-    this.#events = new EventHub(store, now);
-    this.#writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.#events, finalize, frozen.storage.lockTimeoutMs);
-    this.#router = new Router(ctx, this.#writer, finalize);
-    this.#deps = deps;
-    this.#appender = new Appender(ctx, this.#writer, this.#router, (ref) => this.resolve(ref), async (s, o) => (await this.#compaction()).afterAppend(s, o));
+  private constructor(parts: OpenedParts) {
+    super(parts);
   }
 
-  /** The compaction service, built on first use. */
-  #compaction(): Promise<Compactor> {
-    this.#compactor ??= compactModule().then(({ Compactor }) => new Compactor(this.#ctx, this.#writer, this.#deps));
-    return this.#compactor;
-  }
 
   /** Loads the config, opens the store, and returns a ready manager. */
   static async open(options: OpenOptions = {}): Promise<SessionManager> {
     return new SessionManager(await openParts(options));
   }
 
-  /** The effective configuration (frozen). */
-  get config(): Config {
-    return this.#ctx.config;
-  }
-
-  /** The manager's current time (a test clock when one was given). */
-  now(): Date {
-    return this.#clock();
-  }
-
-  /**
-   * Calls `listener` for every change to a session: created, appended,
-   * edited, compacted, archived, unarchived, expired, cleared, imported,
-   * deleted, in order per session. Changes made by other processes arrive
-   * too where the store can tell. Returns the function that unsubscribes.
-   */
-  subscribe(listener: SessionListener): () => void {
-    return this.#events.subscribe(listener);
-  }
-
-  // ---- reading ----------------------------------------------------------
-
-  /**
-   * Resolves a reference — full id, unique id prefix (≥ 6 characters) or
-   * routing key (newest session with that key) — to a session id.
-   */
-  async resolve(ref: string, options: WriteOptions = {}): Promise<string> {
-    throwIfAborted(options.signal);
-    return resolveRef(this.#ctx.store, ref, this.#ctx.cutoff());
-  }
-
-  /** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
-  async resolveAll(refs: readonly string[]): Promise<string[]> {
-    const ids: string[] = [];
-    for (const ref of refs) ids.push(await this.resolve(ref));
-    return [...new Set(ids)];
-  }
-
-  /** Loads a session by reference, with its status evaluated now. The result is read-only (frozen). */
-  async get(ref: string, options: WriteOptions = {}): Promise<Session> {
-    const session = await this.#writer.load(await this.resolve(ref, options), options);
-    if (session === undefined) throw notFound(ref);
-    return evaluateExpiry(session, this.#ctx.config.sessions.expirationMs, this.now());
-  }
-
-  /** Loads a session and its stored size. */
-  async getWithSize(ref: string, options: WriteOptions = {}): Promise<{ session: Session; sizeBytes: number }> {
-    const id = await this.resolve(ref, options);
-    const loaded = await this.#ctx.store.get(id);
-    if (loaded === undefined) throw notFound(ref);
-    return { session: evaluateExpiry(loaded.session, this.#ctx.config.sessions.expirationMs, this.now()), sizeBytes: loaded.sizeBytes };
-  }
-
-  /** The folded messages of a session, oldest first. */
-  async prunedHistory(ref: string, options: WriteOptions = {}): Promise<Message[]> {
-    return this.#ctx.store.readPruned(await this.resolve(ref, options));
-  }
-
-  /**
-   * Every message of a session, oldest first: the pruned-history log, then
-   * the active history (a message in both after an interrupted fold appears
-   * once). What a client paging through a conversation sees: folding old
-   * turns into the summary never makes a message vanish from here.
-   */
-  async history(ref: string, options: WriteOptions = {}): Promise<Message[]> {
-    return mergedHistory(this.#ctx.store, await this.get(ref, options));
-  }
-
-  /** Removes one message (active or pruned) by id; returns it, or undefined when the session has no such message. */
-  async deleteMessage(ref: string, messageId: string, options: WriteOptions = {}): Promise<Message | undefined> {
-    return deleteMessage(this.#ctx, this.#writer, await this.resolve(ref, options), messageId, options);
-  }
-
-  /** False only when session `id` certainly holds no message containing `text` (plain, case-insensitive): search's cheap first test. */
-  async mayContain(id: string, text: string, options: { pruned?: boolean } = {}): Promise<boolean> {
-    return canProbeText(this.#ctx.store) ? this.#ctx.store.mayContain(id, text, options.pruned === true) : true;
-  }
-
-  /** Lists sessions, newest activity first; archived ones only when asked for. */
-  async list(options: ListOptions & WriteOptions = {}): Promise<ListPage> {
-    throwIfAborted(options.signal);
-    return this.#ctx.store.list(listQuery(options, this.now(), this.#ctx.cutoff()));
-  }
-
   // ---- writing ----------------------------------------------------------
 
   /** A new session with the history of `ref` up to a message (summary, pruned history, pinned and settings included); `ref` is only read. */
   async fork(ref: string, fork: ForkOptions = {}, options: WriteOptions = {}): Promise<ForkResult> {
-    return forkSession(this.#ctx, this.#writer, this.#router, await this.resolve(ref, options), fork, options);
+    return forkSession(this.ctx, this.writer, this.router, await this.resolve(ref, options), fork, options);
   }
 
   /** Creates a session for a routing key (isolated keys are unique by construction). */
   async create(input: { key: string; participants?: string[] }, options: WriteOptions = {}): Promise<Session> {
-    return this.#router.create(input.key, input.participants ?? [], options);
+    return this.router.create(input.key, input.participants ?? [], options);
   }
 
   /** The session an inbound message belongs to, created when needed; a key never has two live sessions. */
   async route(inbound: Inbound, options: WriteOptions = {}): Promise<Session> {
-    return (await this.#router.route(inbound, options)).session;
+    return (await this.router.route(inbound, options)).session;
   }
 
   /**
@@ -209,7 +71,7 @@ export class SessionManager {
    */
   async sessionForKey(key: string, options: WriteOptions & { participants?: readonly string[] } = {}): Promise<Session> {
     if (parseKey(key).kind === "isolated") throw new OpenclawError("INVALID_KEY", `isolated key ${JSON.stringify(key)} names a one-off session: use its id`);
-    return (await this.#router.routeKey(key, options.participants ?? [], options)).session;
+    return (await this.router.routeKey(key, options.participants ?? [], options)).session;
   }
 
   /**
@@ -219,7 +81,7 @@ export class SessionManager {
    * key), so two attempts racing on two gateways share one session.
    */
   async claimKey(key: string, options: WriteOptions = {}): Promise<Session> {
-    return (await this.#router.routeKey(key, [], options)).session;
+    return (await this.router.routeKey(key, [], options)).session;
   }
 
   /**
@@ -229,7 +91,7 @@ export class SessionManager {
    * when the lease is lost; `options.signal` abandons the wait (ABORTED).
    */
   async withTurn<T>(id: string, fn: (lost: AbortSignal) => Promise<T>, options: { holder: string; signal: AbortSignal }): Promise<T> {
-    this.#turns ??= new TurnKeeper(this.#ctx.store.turnLeases, { ttlMs: this.#ctx.config.storage.turnLeaseMs });
+    this.#turns ??= new TurnKeeper(this.ctx.store.turnLeases, { ttlMs: this.ctx.config.storage.turnLeaseMs });
     return this.#turns.run(id, fn, options);
   }
 
@@ -239,7 +101,7 @@ export class SessionManager {
    * session, and any compaction error (the message is stored regardless).
    */
   async record(target: AppendTarget, message: NewMessage, options: RecordOptions = {}): Promise<AppendResult> {
-    return this.#appender.append(target, message, options);
+    return this.appender.append(target, message, options);
   }
 
   /**
@@ -249,12 +111,12 @@ export class SessionManager {
    * are recorded in call order.
    */
   async append(ref: string, message: NewMessage, options: WriteOptions = {}): Promise<Session> {
-    return (await this.#appender.append({ ref }, message, options)).session;
+    return (await this.appender.append({ ref }, message, options)).session;
   }
 
   /** Checks a message, routes it to its session (created when needed) and records it. A refused message creates no session. */
   async appendRouted(inbound: Inbound, message: NewMessage, options: WriteOptions = {}): Promise<Session> {
-    return (await this.#appender.append({ inbound }, message, options)).session;
+    return (await this.appender.append({ inbound }, message, options)).session;
   }
 
   /** Routes an inbound user message and records it: the everyday path of a gateway. */
@@ -265,18 +127,23 @@ export class SessionManager {
 
   /** Checks a message as an append would (role, size, tool links, client id) without recording it; throws the same error. */
   checkMessage(message: NewMessage): void {
-    validateMessage(message, this.#ctx.config.sessions.maxMessageBytes);
+    validateMessage(message, this.ctx.config.sessions.maxMessageBytes);
+  }
+
+  /** Removes one message (active or pruned) by id; returns it, or undefined when the session has no such message. */
+  async deleteMessage(ref: string, messageId: string, options: WriteOptions = {}): Promise<Message | undefined> {
+    return deleteMessage(this.ctx, this.writer, await this.resolve(ref, options), messageId, options);
   }
 
   /** Removes messages, summary and pruned history in one commit; keeps id, key, preferences, tools and system prompts. */
   async clear(ref: string, options: WriteOptions = {}): Promise<ClearReport> {
-    return clearSession(this.#ctx, this.#writer, await this.resolve(ref), options);
+    return clearSession(this.ctx, this.writer, await this.resolve(ref), options);
   }
 
   /** Deletes a session and all its stored data; returns its id. */
   async delete(ref: string, options: WriteOptions = {}): Promise<string> {
     const id = await this.resolve(ref);
-    if (!(await this.#writer.remove(id, options))) throw notFound(ref);
+    if (!(await this.writer.remove(id, options))) throw notFound(ref);
     return id;
   }
 
@@ -286,33 +153,33 @@ export class SessionManager {
    * status, optionally idle for longer than `olderThanMs`.
    */
   async planDelete(selection: { refs: readonly string[] } | { status: "expired" | "archived"; olderThanMs?: number }): Promise<SessionRef[]> {
-    if ("refs" in selection) return (await loadAll(this.#ctx, this.#writer, await this.resolveAll(selection.refs))).map(refOf);
-    return selectForDelete(this.#ctx, selection.status, selection.olderThanMs);
+    if ("refs" in selection) return (await loadAll(this.ctx, this.writer, await this.resolveAll(selection.refs))).map(refOf);
+    return selectForDelete(this.ctx, selection.status, selection.olderThanMs);
   }
 
   /** Deletes planned sessions; returns those deleted (one deleted meanwhile by someone else is skipped). */
   async deleteSessions(targets: readonly SessionRef[], options: WriteOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<SessionRef[]> {
-    return deleteAll(this.#writer, targets, options);
+    return deleteAll(this.writer, targets, options);
   }
 
   /** Archives a session (read-only, out of the default list). */
   async archive(ref: string, options: WriteOptions = {}): Promise<Session> {
-    return (await setArchived(this.#ctx, this.#writer, [await this.resolve(ref)], "archive", options))[0] as Session;
+    return (await setArchived(this.ctx, this.writer, [await this.resolve(ref)], "archive", options))[0] as Session;
   }
 
   /** Brings an archived session back. */
   async unarchive(ref: string, options: WriteOptions = {}): Promise<Session> {
-    return (await setArchived(this.#ctx, this.#writer, [await this.resolve(ref)], "unarchive", options))[0] as Session;
+    return (await setArchived(this.ctx, this.writer, [await this.resolve(ref)], "unarchive", options))[0] as Session;
   }
 
   /** Archives or unarchives several sessions, all or none: nothing changes if any is already in the target state. */
   async setArchived(refs: readonly string[], action: "archive" | "unarchive", options: WriteOptions = {}): Promise<Session[]> {
-    return setArchived(this.#ctx, this.#writer, await this.resolveAll(refs), action, options);
+    return setArchived(this.ctx, this.writer, await this.resolveAll(refs), action, options);
   }
 
   /** Edits preferences, tool permissions and the system prompt in one save; every input is checked first. */
   async edit(ref: string, changes: SessionEdit, options: WriteOptions = {}): Promise<Session> {
-    return editSession(this.#ctx, this.#writer, await this.resolve(ref), changes, options);
+    return editSession(this.ctx, this.writer, await this.resolve(ref), changes, options);
   }
 
   /** Sets preferences (JSON values) and removes others in one save. */
@@ -348,14 +215,14 @@ export class SessionManager {
 
   /** Default tool policy of a kind, from config. */
   defaultTools(kind: SessionKind): ToolPolicy {
-    return structuredClone(this.#ctx.config.sessions.tools[kind]);
+    return structuredClone(this.ctx.config.sessions.tools[kind]);
   }
 
   /** Export document of the given references (each must exist), or of every session with `all`. */
   async exportSessions(refs: readonly string[] | "all", options: WriteOptions = {}): Promise<ExportEnvelope> {
-    const ids = refs === "all" ? (await this.#ctx.store.list({})).items.map((s) => s.id).reverse() : await this.resolveAll(refs);
+    const ids = refs === "all" ? (await this.ctx.store.list({})).items.map((s) => s.id).reverse() : await this.resolveAll(refs);
     const { exportSessions } = await transferModule();
-    return exportSessions(this.#ctx, this.#writer, ids, { ...options, requireAll: refs !== "all" });
+    return exportSessions(this.ctx, this.writer, ids, { ...options, requireAll: refs !== "all" });
   }
 
   /**
@@ -366,7 +233,7 @@ export class SessionManager {
    */
   async importSessions(envelope: ExportEnvelope, options: ImportOptions = {}): Promise<ImportReport> {
     const { importSessions } = await transferModule();
-    return importSessions(this.#ctx, this.#writer, envelope, options);
+    return importSessions(this.ctx, this.writer, envelope, options);
   }
 
   /** Expires, archives, folds and tidies sessions (those with work to do, or the given references). */
@@ -374,7 +241,7 @@ export class SessionManager {
     const ids = options.refs === undefined || options.refs.length === 0 ? undefined : await this.resolveAll(options.refs);
     const { refs: _refs, ...rest } = options;
     const { compactSessions } = await compactAllModule();
-    return compactSessions(this.#ctx, this.#writer, await this.#compaction(), { ...rest, ...(ids ? { ids } : {}) });
+    return compactSessions(this.ctx, this.writer, await this.compaction(), { ...rest, ...(ids ? { ids } : {}) });
   }
 
   /**
@@ -388,46 +255,19 @@ export class SessionManager {
       throw new OpenclawError("INVALID_ARGUMENT", `keep must be a whole number of messages, 0 or more (got ${String(options.keep)})`);
     }
     const session = await this.get(ref, options);
-    return (await this.#compaction()).fold(session, { ...options, force: true });
+    return (await this.compaction()).fold(session, { ...options, force: true });
   }
 
   /** Resolves once no background compaction is running. */
   async idle(): Promise<void> {
-    if (this.#compactor !== undefined) await (await this.#compactor).idle();
-  }
-
-  /**
-   * The model-ready message list of a session, within the budget of the model
-   * the turn goes to (`model`, else the session's `model` preference, else the
-   * gateway's or configured model); `instructions` are a caller's system text
-   * for this turn only, sent after the session's system prompts and counted.
-   */
-  async buildContext(ref: string, options: WriteOptions & { model?: string | undefined; instructions?: string | undefined } = {}): Promise<BuiltContext> {
-    const session = await this.get(ref, options);
-    const { buildContext } = await buildModule();
-    const model = options.model ?? sessionModel(this.#ctx.config, session.preferences);
-    const budget = model === this.#budget.model ? this.#budget : budgetFor(this.#ctx.config, model);
-    const counter = await counterFor(this.#ctx.config);
-    return buildContext(session, budget.budget, { counter, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
-  }
-
-  /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */
-  async contextUsage(ref: string | Session): Promise<ContextUsage> {
-    const session = typeof ref === "string" ? await this.get(ref) : ref;
-    const { contextUsage } = await buildModule();
-    return contextUsage(session, this.#budget.window, this.#budget.budget);
-  }
-
-  /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
-  async window(model?: string): Promise<Budget> {
-    return structuredClone(model === undefined ? this.#budget : budgetFor(this.#ctx.config, model));
+    if (this.compactor !== undefined) await (await this.compactor).idle();
   }
 
   /** Store-wide status; verbose adds per-session usage and memory. */
   async status(options: WriteOptions & { verbose?: boolean } = {}): Promise<StatusReport> {
     throwIfAborted(options.signal);
     const { statusReport } = await statusModule();
-    return statusReport(this.#ctx, this.#writer, this.location, options);
+    return statusReport(this.ctx, this.writer, this.location, options);
   }
 
   /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */
@@ -435,9 +275,9 @@ export class SessionManager {
     this.#closed ??= (async () => {
       // Leases kept between turns go back first, so other processes' turns need not wait for them to expire.
       await this.#turns?.close();
-      if (this.#compactor !== undefined) await (await this.#compactor).close();
-      this.#events.close();
-      await this.#ctx.store.close();
+      if (this.compactor !== undefined) await (await this.compactor).close();
+      this.events.close();
+      await this.ctx.store.close();
     })();
     return this.#closed;
   }

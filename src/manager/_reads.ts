@@ -1,0 +1,185 @@
+import { budgetFor, counterFor, sessionModel, type Budget } from "../context/budget.js";
+import type { BuiltContext, ContextUsage } from "../context/build.js";
+import type { SummarizerDeps } from "../context/summarizer.js";
+import type { Config } from "../config/schema.js";
+import { withDerived } from "../session/derived.js";
+import { idRandomBytes, uuidv7 } from "../session/ids.js";
+import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
+import type { Message, Session } from "../session/types.js";
+import { throwIfAborted } from "../store/_mutex.js";
+import { canProbeText, type ListPage } from "../store/store.js";
+import { deepFreeze, SessionCache } from "./_cache.js";
+import type { Finalize, ManagerContext, WriteOptions } from "./_context.js";
+import { buildModule, compactModule } from "./_lazy.js";
+import { listQuery, mergedHistory } from "./_list.js";
+import type { ManagerLocation, OpenedParts } from "./_open.js";
+import { notFound, resolveRef } from "./_refs.js";
+import { Writer } from "./_writer.js";
+import { Appender } from "./append.js";
+import type { Compactor } from "./compact.js";
+import { EventHub, type SessionListener } from "./events.js";
+import { Router } from "./routing.js";
+import type { ListOptions } from "./types.js";
+
+/**
+ * The session manager's services and its reading half: how the services
+ * are wired (each sees a narrow context, never the manager), references
+ * resolved, sessions loaded and listed, contexts built. SessionManager
+ * adds the writes.
+ */
+export abstract class ManagerReads {
+  /** Where state and config were found. */
+  readonly location: ManagerLocation;
+  /** Config warnings met at open (unknown keys). */
+  readonly configWarnings: readonly string[];
+  /** Dotted config paths set by the file (the rest are defaults). */
+  readonly configFromFile: ReadonlySet<string>;
+
+  /** What the services see: store, config, clock, ids, warnings. */
+  protected readonly ctx: ManagerContext;
+  protected readonly clock: () => Date;
+  protected readonly writer: Writer;
+  protected readonly events: EventHub;
+  protected readonly router: Router;
+  protected readonly deps: SummarizerDeps;
+  protected compactor: Promise<Compactor> | undefined;
+  protected readonly appender: Appender;
+  protected readonly budget: Budget;
+
+  protected constructor({ store, config, location, warnings, fromFile, now, deps, warn }: OpenedParts) {
+    this.location = location;
+    this.configWarnings = warnings;
+    this.configFromFile = fromFile;
+    this.clock = now;
+    const frozen = deepFreeze(config);
+    const ctx: ManagerContext = {
+      store,
+      config: frozen,
+      now,
+      newId: () => uuidv7(now().getTime(), idRandomBytes()),
+      cutoff: () => expiryCutoff(frozen.sessions.expirationMs, now()),
+      warn,
+    };
+    this.ctx = ctx;
+    this.budget = budgetFor(frozen);
+    const derived = { model: this.budget.model, window: this.budget.window };
+    const finalize: Finalize = (s, appended) => withDerived(s, derived, appended);
+    this.events = new EventHub(store, now);
+    this.writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.events, finalize, frozen.storage.lockTimeoutMs);
+    this.router = new Router(ctx, this.writer, finalize);
+    this.deps = deps;
+    this.appender = new Appender(ctx, this.writer, this.router, (ref) => this.resolve(ref), async (s, o) => (await this.compaction()).afterAppend(s, o));
+  }
+
+  /** The compaction service, built on first use. */
+  protected compaction(): Promise<Compactor> {
+    this.compactor ??= compactModule().then(({ Compactor }) => new Compactor(this.ctx, this.writer, this.deps));
+    return this.compactor;
+  }
+
+  /** The effective configuration (frozen). */
+  get config(): Config {
+    return this.ctx.config;
+  }
+
+  /** The manager's current time (a test clock when one was given). */
+  now(): Date {
+    return this.clock();
+  }
+
+  /**
+   * Calls `listener` for every change to a session: created, appended,
+   * edited, compacted, archived, unarchived, expired, cleared, imported,
+   * deleted, in order per session. Changes made by other processes arrive
+   * too where the store can tell. Returns the function that unsubscribes.
+   */
+  subscribe(listener: SessionListener): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  // ---- reading ----------------------------------------------------------
+
+  /**
+   * Resolves a reference — full id, unique id prefix (≥ 6 characters) or
+   * routing key (newest session with that key) — to a session id.
+   */
+  async resolve(ref: string, options: WriteOptions = {}): Promise<string> {
+    throwIfAborted(options.signal);
+    return resolveRef(this.ctx.store, ref, this.ctx.cutoff());
+  }
+
+  /** Resolves several references, failing on the first that matches nothing; duplicates collapse. */
+  async resolveAll(refs: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const ref of refs) ids.push(await this.resolve(ref));
+    return [...new Set(ids)];
+  }
+
+  /** Loads a session by reference, with its status evaluated now. The result is read-only (frozen). */
+  async get(ref: string, options: WriteOptions = {}): Promise<Session> {
+    const session = await this.writer.load(await this.resolve(ref, options), options);
+    if (session === undefined) throw notFound(ref);
+    return evaluateExpiry(session, this.ctx.config.sessions.expirationMs, this.now());
+  }
+
+  /** Loads a session and its stored size. */
+  async getWithSize(ref: string, options: WriteOptions = {}): Promise<{ session: Session; sizeBytes: number }> {
+    const id = await this.resolve(ref, options);
+    const loaded = await this.ctx.store.get(id);
+    if (loaded === undefined) throw notFound(ref);
+    return { session: evaluateExpiry(loaded.session, this.ctx.config.sessions.expirationMs, this.now()), sizeBytes: loaded.sizeBytes };
+  }
+
+  /** The folded messages of a session, oldest first. */
+  async prunedHistory(ref: string, options: WriteOptions = {}): Promise<Message[]> {
+    return this.ctx.store.readPruned(await this.resolve(ref, options));
+  }
+
+  /**
+   * Every message of a session, oldest first: the pruned-history log, then
+   * the active history (a message in both after an interrupted fold appears
+   * once). What a client paging through a conversation sees: folding old
+   * turns into the summary never makes a message vanish from here.
+   */
+  async history(ref: string, options: WriteOptions = {}): Promise<Message[]> {
+    return mergedHistory(this.ctx.store, await this.get(ref, options));
+  }
+
+  /** False only when session `id` certainly holds no message containing `text` (plain, case-insensitive): search's cheap first test. */
+  async mayContain(id: string, text: string, options: { pruned?: boolean } = {}): Promise<boolean> {
+    return canProbeText(this.ctx.store) ? this.ctx.store.mayContain(id, text, options.pruned === true) : true;
+  }
+
+  /** Lists sessions, newest activity first; archived ones only when asked for. */
+  async list(options: ListOptions & WriteOptions = {}): Promise<ListPage> {
+    throwIfAborted(options.signal);
+    return this.ctx.store.list(listQuery(options, this.now(), this.ctx.cutoff()));
+  }
+
+  /**
+   * The model-ready message list of a session, within the budget of the model
+   * the turn goes to (`model`, else the session's `model` preference, else the
+   * gateway's or configured model); `instructions` are a caller's system text
+   * for this turn only, sent after the session's system prompts and counted.
+   */
+  async buildContext(ref: string, options: WriteOptions & { model?: string | undefined; instructions?: string | undefined } = {}): Promise<BuiltContext> {
+    const session = await this.get(ref, options);
+    const { buildContext } = await buildModule();
+    const model = options.model ?? sessionModel(this.ctx.config, session.preferences);
+    const budget = model === this.budget.model ? this.budget : budgetFor(this.ctx.config, model);
+    const counter = await counterFor(this.ctx.config);
+    return buildContext(session, budget.budget, { counter, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
+  }
+
+  /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */
+  async contextUsage(ref: string | Session): Promise<ContextUsage> {
+    const session = typeof ref === "string" ? await this.get(ref) : ref;
+    const { contextUsage } = await buildModule();
+    return contextUsage(session, this.budget.window, this.budget.budget);
+  }
+
+  /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
+  async window(model?: string): Promise<Budget> {
+    return structuredClone(model === undefined ? this.budget : budgetFor(this.ctx.config, model));
+  }
+}
