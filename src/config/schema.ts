@@ -203,6 +203,25 @@ export const configSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
+  /** What the model is sent beyond the session's own rules. */
+  context: z
+    .object({
+      /** Tool results older than the recent turns are sent cut (head and tail) or cleared; the stored history keeps them whole. */
+      toolResults: z
+        .object(
+          {
+            /** The tool results of this many most recent turns are sent whole. */
+            keepTurns: intAtLeast(0).default(3),
+            /** An older result longer than this many characters is sent as its head and tail, this long together (0: none is cut). */
+            softTrimChars: intAtLeast(0).default(4000),
+            /** Older results are replaced by a one-line placeholder instead of being cut. */
+            hardClear: z.boolean({ error: "expected true or false" }).default(false),
+          },
+          { error: 'expected {"keepTurns": n, "softTrimChars": n, "hardClear": true|false}' },
+        )
+        .prefault({}),
+    })
+    .prefault({}),
   /** Windows of models the built-in table does not know, or corrections to it, by model name as sent upstream. */
   models: z
     .record(

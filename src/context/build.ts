@@ -1,7 +1,10 @@
 import { OpenclawError } from "../errors.js";
 import type { Message, MessageRole, Session } from "../session/types.js";
+import { trimOldToolResults, type ToolResultPolicy, type TrimmedResult } from "./_tool-results.js";
 import { groupTurns, groupUnits, sendCost, type Unit } from "./_turns.js";
 import { clampToTokens, estimateTokens, senderLabel, type TokenCounter } from "./tokens.js";
+
+export type { ToolResultPolicy, TrimmedResult } from "./_tool-results.js";
 
 /** A tool call in the OpenAI chat shape. */
 export interface ChatToolCall {
@@ -25,6 +28,8 @@ export interface BuildOptions {
   counter?: Pick<TokenCounter, "countMessage">;
   /** A caller's system text for this call only (a client's system prompt): sent right after the session's system prompts, counted like them, never stored. */
   instructions?: string;
+  /** Tool results older than the recent turns are sent cut or cleared (`context.toolResults`); absent: sent whole. */
+  toolResults?: ToolResultPolicy;
 }
 
 /** What {@link buildContext} chose, with the token cost of each part (from cached counts). */
@@ -46,6 +51,10 @@ export interface BuiltContext {
   droppedPinned: number;
   /** True when not even the whole latest turn fitted. */
   latestTurnPartial: boolean;
+  /** Tool results sent shorter than stored (only those sent), oldest first. */
+  trimmed: TrimmedResult[];
+  /** Tokens those results would have cost whole, less what they cost as sent. */
+  trimmedTokensSaved: number;
 }
 
 /** Prefix of the system note that carries the rolling summary. */
@@ -103,6 +112,7 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
   }
   let left = budgetTokens - systemTokens;
   const turns = groupTurns(groupUnits(session.messages));
+  const shortened = options.toolResults === undefined ? [] : trimOldToolResults(turns, options.toolResults, options.counter);
   const chosen = new Set<Unit>();
   const take = (u: Unit): void => {
     chosen.add(u);
@@ -198,6 +208,8 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
   };
   const recentTurns = turns.filter((t, i) => i >= firstRecentTurn && t.units.some((u) => chosen.has(u))).length;
   const latestTurnDropped = latest !== undefined && !latest.units.some((u) => chosen.has(u) && u.sendable.length > 0);
+  const sent = new Set(included);
+  const trimmed = shortened.filter((r) => sent.has(r.messageId));
   return {
     messages: out,
     tokens: parts.system + parts.summary + parts.pinned + parts.recent,
@@ -209,6 +221,8 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
     summary: summaryState,
     droppedPinned,
     latestTurnPartial,
+    trimmed,
+    trimmedTokensSaved: trimmed.reduce((n, r) => n + r.storedTokens - r.sentTokens, 0),
   };
 }
 

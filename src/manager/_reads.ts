@@ -168,7 +168,8 @@ export abstract class ManagerReads {
     const model = options.model ?? sessionModel(this.ctx.config, session.preferences);
     const budget = model === this.budget.model ? this.budget : budgetFor(this.ctx.config, model);
     const counter = await counterFor(this.ctx.config);
-    return buildContext(session, budget.budget, { counter, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
+    const toolResults = this.ctx.config.context.toolResults;
+    return buildContext(session, budget.budget, { counter, toolResults, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
   }
 
   /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { BuiltContext, ChatMessage } from "../../context/build.js";
+import type { BuiltContext, ChatMessage, TrimmedResult } from "../../context/build.js";
 import type { Session } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { colors, formatInt, heading, keyValues, plural, print, printJson, table, visible, warn } from "../_render.js";
@@ -22,6 +22,8 @@ export interface ContextMessage {
   /** Id of the stored history message (system prompts and the summary note have none). */
   messageId: string | null;
   message: ChatMessage;
+  /** Set for a tool result sent shorter than stored (context.toolResults); `tokens` is then what is sent. */
+  trimmed: TrimmedResult | null;
 }
 
 /** What `sessions context --json` prints. */
@@ -40,6 +42,8 @@ export interface ContextReport {
   droppedPinned: number;
   latestTurnPartial: boolean;
   latestTurnDropped: boolean;
+  /** Old tool results sent cut or cleared, and the tokens that saved. */
+  toolResults: { trimmed: number; cleared: number; tokensSaved: number };
   messages: ContextMessage[];
 }
 
@@ -71,13 +75,15 @@ export function contextReport(
   const byId = new Map(session.messages.map((msg) => [msg.id, msg]));
   const prompts = session.systemPrompts.length;
   const hasSummary = built.summary === "full" || built.summary === "truncated";
+  const cut = new Map(built.trimmed.map((t) => [t.messageId, t]));
   const messages = built.messages.map((message, index): ContextMessage => {
-    if (index < prompts) return { index, part: "system", role: message.role, tokens: session.systemPrompts[index]?.tokens ?? null, messageId: null, message };
-    if (hasSummary && index === prompts) return { index, part: "summary", role: message.role, tokens: built.parts.summary, messageId: null, message };
+    if (index < prompts) return { index, part: "system", role: message.role, tokens: session.systemPrompts[index]?.tokens ?? null, messageId: null, message, trimmed: null };
+    if (hasSummary && index === prompts) return { index, part: "summary", role: message.role, tokens: built.parts.summary, messageId: null, message, trimmed: null };
     const h = index - prompts - (hasSummary ? 1 : 0);
     const id = built.included[h] ?? null;
     const stored = id === null ? undefined : byId.get(id);
-    return { index, part: h < built.pinnedIncluded ? "pinned" : "recent", role: message.role, tokens: stored?.tokens ?? null, messageId: id, message };
+    const trimmed = (id === null ? undefined : cut.get(id)) ?? null;
+    return { index, part: h < built.pinnedIncluded ? "pinned" : "recent", role: message.role, tokens: trimmed?.sentTokens ?? stored?.tokens ?? null, messageId: id, message, trimmed };
   });
   return {
     id: session.id,
@@ -90,6 +96,11 @@ export function contextReport(
     droppedPinned: built.droppedPinned,
     latestTurnPartial: built.latestTurnPartial,
     latestTurnDropped: built.latestTurnDropped,
+    toolResults: {
+      trimmed: built.trimmed.filter((t) => t.mode === "trimmed").length,
+      cleared: built.trimmed.filter((t) => t.mode === "cleared").length,
+      tokensSaved: built.trimmedTokensSaved,
+    },
     messages,
   };
 }
@@ -106,6 +117,7 @@ function printHuman(r: ContextReport): void {
       ["parts", `system ${formatInt(p.system)} · summary ${formatInt(p.summary)} · pinned ${formatInt(p.pinned)} · recent ${formatInt(p.recent)}`],
       ["summary", r.summary === "none" ? "none" : r.summary === "full" ? "sent whole" : r.summary === "truncated" ? colors.yellow("truncated to fit") : colors.yellow("dropped (over budget)")],
       ["dropped", droppedText(r)],
+      ["tool results", toolResultsText(r)],
     ]),
   );
   print();
@@ -119,9 +131,20 @@ function printHuman(r: ContextReport): void {
     visible(m.role),
     m.tokens === null ? "-" : formatInt(m.tokens),
     m.messageId === null ? "-" : visible(m.messageId),
-    describe(m.message),
+    (m.trimmed === null ? "" : colors.yellow(trimmedMark(m.trimmed))) + describe(m.message),
   ]);
   print(table(["#", "PART", "ROLE", "TOKENS", "MESSAGE", "CONTENT"], rows, ["right", "left", "left", "right", "left", "left"]));
+}
+
+function toolResultsText(r: ContextReport): string {
+  const t = r.toolResults;
+  if (t.trimmed + t.cleared === 0) return "sent whole";
+  const what = [t.trimmed > 0 ? `${plural(t.trimmed, "older result")} cut to head and tail` : "", t.cleared > 0 ? `${plural(t.cleared, "older result")} cleared` : ""].filter((x) => x !== "");
+  return `${what.join(", ")}: ${formatInt(t.tokensSaved)} tokens saved (the stored history keeps them whole)`;
+}
+
+function trimmedMark(t: TrimmedResult): string {
+  return `[${t.mode} ${formatInt(t.storedChars)} → ${formatInt(t.sentChars)} chars, ${formatInt(t.storedTokens)} → ${formatInt(t.sentTokens)} tokens] `;
 }
 
 function droppedText(r: ContextReport): string {

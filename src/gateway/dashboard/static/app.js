@@ -232,7 +232,7 @@ async function renderSession(id) {
     h("div", { class: "legend" }, ...["system", "summary", "pinned", "recent"].map((c) => h("span", {}, h("i", { style: `background:var(--${c})` }), c))),
     h("p", {}, `Stored: ${fmt(t.total)} tokens (${usage.percentOfWindow} % of the window)`),
     bar(stored, usage.window, `stored: system ${t.system}, summary ${t.summary}, pinned ${t.pinned}, recent ${t.messages} tokens`),
-    built ? h("p", {}, `Sent to the model: ${fmt(built.tokens)} tokens · summary ${built.summary} · ${built.droppedTurns} turn(s) dropped${built.droppedPinned ? ` · ${built.droppedPinned} pinned dropped` : ""}`) : h("p", { class: "error" }, ctx.problem ?? "The context cannot be built."),
+    built ? h("p", {}, `Sent to the model: ${fmt(built.tokens)} tokens · summary ${built.summary} · ${built.droppedTurns} turn(s) dropped${built.droppedPinned ? ` · ${built.droppedPinned} pinned dropped` : ""}${built.trimmed?.length ? ` · ${built.trimmed.length} old tool result(s) cut, ${fmt(built.trimmedTokensSaved)} tokens saved` : ""}`) : h("p", { class: "error" }, ctx.problem ?? "The context cannot be built."),
     built ? bar(sent, usage.window, `sent: system ${built.parts.system}, summary ${built.parts.summary}, pinned ${built.parts.pinned}, recent ${built.parts.recent} tokens`) : null,
     h("p", {}, `Compactions: ${usage.compactions}${usage.lastCompactedAt ? `, last ${relTime(usage.lastCompactedAt)}` : ""}`),
     usage.lastSummarizerError ? h("p", { class: "error" }, `Last summarizer error${doc.context.lastSummarizerErrorAt ? ` (${relTime(doc.context.lastSummarizerErrorAt)})` : ""}: ${usage.lastSummarizerError}`) : null,
