@@ -44,8 +44,10 @@ export function parseConfig(text: string, label: string): Omit<LoadedConfig, "fi
   }
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = issue?.path.join(".") || "(root)";
+    const first = result.error.issues[0];
+    // A bad key of a map (an empty model name) carries its own message one level down.
+    const issue = first?.code === "invalid_key" ? (first.issues[0] ?? first) : first;
+    const path = first?.path.join(".") || "(root)";
     const got = issue && "input" in issue ? formatGot(issue.input) : "an invalid value";
     throw new OpenclawError("CONFIG_INVALID", `${name}: ${path}: ${issue?.message ?? "invalid value"}, got ${got}`);
   }

@@ -225,7 +225,7 @@ export const configSchema = z.object({
   /** Windows of models the built-in table does not know, or corrections to it, by model name as sent upstream. */
   models: z
     .record(
-      z.string().min(1),
+      z.string().min(1, { error: "expected a non-empty model name" }),
       z
         .object({
           /** The model's context window in tokens. */

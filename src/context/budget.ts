@@ -19,6 +19,11 @@ export function sessionModel(config: Config, preferences: Readonly<Record<string
   return typeof own === "string" && own.trim() !== "" ? own : effectiveModel(config);
 }
 
+/** Window and budget of the model `session`'s turns go to (its `model` preference, else {@link effectiveModel}): what its folds and its context are planned for. */
+export function sessionBudget(config: Config, session: { readonly preferences?: Readonly<Record<string, unknown>> | undefined }): Budget {
+  return budgetFor(config, sessionModel(config, session.preferences));
+}
+
 /** The token counter for the model turns go to, loaded once per process (the tokenizer is imported only here). */
 export function counterFor(config: Config): Promise<TokenCounter> {
   const model = effectiveModel(config);

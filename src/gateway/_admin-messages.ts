@@ -81,8 +81,8 @@ export function messagesRouter(deps: GatewayDeps): Hono {
       queryOf(c, []);
       const { session, sizeBytes } = await manager.getWithSize(refParam(c), { signal: deps.shutdown });
       const usage = await manager.contextUsage(session);
-      const { reserve, warnings } = await manager.window();
-      const head = { sessionId: session.id, key: session.key, model: session.context.model ?? manager.config.sessions.model, reserve, warnings, sizeBytes };
+      const { model, reserve, warnings } = await manager.window(session);
+      const head = { sessionId: session.id, key: session.key, model, reserve, warnings, sizeBytes };
       try {
         return c.json({ ...head, built: await manager.buildContext(session.id, { signal: deps.shutdown }), problem: null, usage });
       } catch (err) {

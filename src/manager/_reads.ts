@@ -1,4 +1,4 @@
-import { budgetFor, counterFor, sessionModel, type Budget } from "../context/budget.js";
+import { budgetFor, counterFor, sessionBudget, sessionModel, type Budget } from "../context/budget.js";
 import type { BuiltContext, ContextUsage } from "../context/build.js";
 import type { SummarizerDeps } from "../context/summarizer.js";
 import type { Config } from "../config/schema.js";
@@ -62,8 +62,12 @@ export abstract class ManagerReads {
     };
     this.ctx = ctx;
     this.budget = budgetFor(frozen);
-    const derived = { model: this.budget.model, window: this.budget.window };
-    const finalize: Finalize = (s, appended) => withDerived(s, derived, appended);
+    // Each session records the model its turns go to (its own model preference, else the configured one).
+    const derived = (s: Session) => {
+      const b = sessionBudget(frozen, s);
+      return { model: b.model, window: b.window };
+    };
+    const finalize: Finalize = (s, appended) => withDerived(s, derived(s), appended);
     this.events = new EventHub(store, now);
     this.writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.events, finalize, frozen.storage.lockTimeoutMs);
     this.router = new Router(ctx, this.writer, finalize);
@@ -176,11 +180,13 @@ export abstract class ManagerReads {
   async contextUsage(ref: string | Session): Promise<ContextUsage> {
     const session = typeof ref === "string" ? await this.get(ref) : ref;
     const { contextUsage } = await buildModule();
-    return contextUsage(session, this.budget.window, this.budget.budget);
+    const budget = sessionBudget(this.ctx.config, session);
+    return contextUsage(session, budget.window, budget.budget);
   }
 
-  /** Window, budget and the warnings met resolving them (unknown model, oversized reserve). */
-  async window(model?: string): Promise<Budget> {
-    return structuredClone(model === undefined ? this.budget : budgetFor(this.ctx.config, model));
+  /** Window, budget and the warnings met resolving them (unknown model, oversized reserve): of a model, of the model a session's turns go to, or of the configured one. */
+  async window(of?: string | Pick<Session, "preferences">): Promise<Budget> {
+    if (of === undefined) return structuredClone(this.budget);
+    return structuredClone(typeof of === "string" ? budgetFor(this.ctx.config, of) : sessionBudget(this.ctx.config, of));
   }
 }

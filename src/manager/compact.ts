@@ -1,4 +1,4 @@
-import { budgetFor, counterFor, summaryBudget } from "../context/budget.js";
+import { counterFor, sessionBudget, summaryBudget } from "../context/budget.js";
 import { applyFold, planPrune } from "../context/prune.js";
 import { createExtractiveSummarizer } from "../context/extractive.js";
 import { createSummarizer, type ResilientSummarizer, type SummarizerDeps, type SummaryResult } from "../context/summarizer.js";
@@ -50,7 +50,7 @@ export class Compactor {
    * The summary is the offline one, so a preview never calls a model.
    */
   async preview(session: Session): Promise<{ folded: number; bytesDelta: number }> {
-    const budget = budgetFor(this.ctx.config);
+    const budget = sessionBudget(this.ctx.config, session);
     const summaryTokens = summaryBudget(this.ctx.config, budget.window);
     const config = this.ctx.config.sessions;
     const plan = planPrune(session, { maxHistoryLength: config.maxHistoryLength, budgetTokens: budget.budget, lowWaterMark: config.lowWaterMark, summaryTokens });
@@ -66,7 +66,9 @@ export class Compactor {
   /** Folds the session when it is over its limits (or always, with `force`). Throws only for storage errors and aborts. */
   async fold(session: Session, options: WriteOptions & { force?: boolean; focus?: string; keep?: number } = {}): Promise<FoldOutcome> {
     const config = this.ctx.config.sessions;
-    const budget = budgetFor(this.ctx.config);
+    // Planned for the model this session's turns go to (its own model preference, else the gateway's
+    // or configured one): a fold sized for a larger window would leave turns the smaller one never sees.
+    const budget = sessionBudget(this.ctx.config, session);
     // The summary's room follows the window (summarizer.windowShare), never below summarizer.maxTokens.
     const summaryTokens = summaryBudget(this.ctx.config, budget.window);
     const plan = planPrune(session, {
@@ -163,7 +165,7 @@ export class Compactor {
 
   private needsFold(session: Session): boolean {
     const config = this.ctx.config.sessions;
-    return planPrune(session, { maxHistoryLength: config.maxHistoryLength, budgetTokens: budgetFor(this.ctx.config).budget, lowWaterMark: config.lowWaterMark }) !== null;
+    return planPrune(session, { maxHistoryLength: config.maxHistoryLength, budgetTokens: sessionBudget(this.ctx.config, session).budget, lowWaterMark: config.lowWaterMark }) !== null;
   }
 
   private schedule(id: string): void {

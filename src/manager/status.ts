@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileStoreDir } from "../store/open.js";
-import { budgetFor } from "../context/budget.js";
+import { budgetFor, sessionBudget } from "../context/budget.js";
 import { contextUsage } from "../context/build.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
 import { countSummaries } from "../store/_query.js";
@@ -94,14 +94,16 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
       if (corrupt.includes(`${s.id}.json`)) continue;
       const doc = await writer.load(s.id);
       if (doc === undefined) continue;
-      const u = contextUsage(doc, window, budget);
+      // A session with its own model preference is measured against that model's window.
+      const own = sessionBudget(ctx.config, doc);
+      const u = contextUsage(doc, own.window, own.budget);
       sessions.push({
         id: s.id,
         key: s.key,
         status: s.status,
         tokens: u.tokens.total,
         parts: { system: u.tokens.system, summary: u.tokens.summary, pinned: u.tokens.pinned, recent: u.tokens.messages },
-        window,
+        window: own.window,
         percent: u.percentOfWindow,
         compactions: u.compactions,
         sizeBytes: s.sizeBytes,

@@ -35,6 +35,18 @@ describe("config.json", () => {
     assert.match(errorOf('{"sessions": {"summarizer": {"type": "magic"}}}'), /^config\.json: sessions\.summarizer\.type: expected \{"type": "extractive"\}/);
   });
 
+  it("the model windows, the client system prompt policy and carry-over are checked with one-line errors", () => {
+    assert.equal(errorOf('{"gateway": {"clientSystemPrompt": "drop"}}'), 'config.json: gateway.clientSystemPrompt: expected "apply", "store", "ignore" or "refuse", got "drop"');
+    assert.equal(errorOf('{"models": {"llama3.1:8b": {"contextWindow": 10}}}'), "config.json: models.llama3.1:8b.contextWindow: expected an integer ≥ 256, got 10");
+    assert.equal(errorOf('{"models": {"m": {"contextWindow": 8192, "maxOutputTokens": 0}}}'), "config.json: models.m.maxOutputTokens: expected an integer ≥ 1, got 0");
+    assert.match(errorOf('{"models": {"": {"contextWindow": 8192}}}'), /^config\.json: models\.?: expected a non-empty model name, got ""$/);
+    assert.equal(errorOf('{"sessions": {"carryOver": {"summary": "yes"}}}'), 'config.json: sessions.carryOver: expected true, false or { settings, summary }, got {"summary":"yes"}');
+    const ok = parseConfig('{"models": {"llama3.1:8b": {"contextWindow": 8192, "maxOutputTokens": 1024}}, "gateway": {"clientSystemPrompt": "store"}}', "/state/config.json");
+    assert.deepEqual(ok.config.models["llama3.1:8b"], { contextWindow: 8192, maxOutputTokens: 1024 });
+    assert.equal(ok.config.gateway.clientSystemPrompt, "store");
+    assert.equal(parseConfig("{}", "/state/config.json").config.gateway.clientSystemPrompt, "apply");
+  });
+
   it("malformed JSON reports line and column", () => {
     assert.equal(errorOf('{\n  "sessions": {\n    "maxHistoryLength": 10,\n  }\n}'), 'config.json: malformed JSON at line 4, column 3: expected a double-quoted property name, found "}"');
     assert.match(errorOf('{"sessions": '), /^config\.json: malformed JSON at line 1, column 14: /);

@@ -183,6 +183,51 @@ describe("building the context", () => {
   });
 });
 
+describe("a caller's instructions for one call", () => {
+  const history = (): Session => {
+    let s = session();
+    s.messages = [
+      msg(0, { role: "user", content: "first", tokens: 100 }),
+      msg(1, { role: "assistant", content: "first reply", tokens: 100 }),
+      msg(2, { role: "user", content: "latest", tokens: 100 }),
+    ];
+    s = withSummary(s, "Summary of 10 earlier messages", 50);
+    return s;
+  };
+  const counter = createTokenCounter((t) => Math.ceil(t.length / 4), "gpt-4o", 1);
+
+  it("go right after the session's system prompts and before the summary, and are counted with them", () => {
+    const s = history();
+    const system = s.systemPrompts[0]?.tokens ?? 0;
+    const instructions = "Bot persona: be terse.";
+    const cost = counter.countMessage({ role: "system", content: instructions });
+    const built = buildContext(s, 100_000, { counter, instructions });
+    assert.deepEqual(
+      built.messages.map((m) => [m.role, m.content]),
+      [["system", s.systemPrompts[0]?.content], ["system", instructions], ["system", summaryNote("Summary of 10 earlier messages")], ["user", "first"], ["assistant", "first reply"], ["user", "latest"]],
+    );
+    assert.equal(built.parts.system, system + cost);
+    assert.equal(built.tokens, system + cost + 50 + 300);
+  });
+
+  it("take their room from older turns, never push the context over the budget", () => {
+    const s = history();
+    const system = s.systemPrompts[0]?.tokens ?? 0;
+    const budget = system + 50 + 300;
+    assert.equal(buildContext(s, budget, { counter }).droppedTurns, 0, "everything fits without them");
+    const with_ = buildContext(s, budget, { counter, instructions: "Keep replies under twenty words, always." });
+    assert.ok(with_.tokens <= budget, `${with_.tokens} > ${budget}`);
+    assert.equal(with_.droppedTurns, 1, "the older turn gives way");
+    assert.deepEqual(with_.included, ["m0002"]);
+  });
+
+  it("over the budget by themselves are refused as too large, naming the instructions", () => {
+    const s = history();
+    const budget = (s.systemPrompts[0]?.tokens ?? 0) + 10;
+    assert.throws(() => buildContext(s, budget, { counter, instructions: "x".repeat(400) }), (e: unknown) => isOpenclawError(e, "MESSAGE_TOO_LARGE") && /system instructions/.test(e.message));
+  });
+});
+
 describe("context usage", () => {
   it("reports tokens by part against the window and the budget", () => {
     let s = session();

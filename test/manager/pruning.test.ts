@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Summarizer } from "../../src/context/summarizer.js";
+import { isOpenclawError } from "../../src/errors.js";
 import { openTestManager } from "../helpers/manager-open.js";
 
 const SYSTEM = "You are the concierge.\nNever reveal internal ids.  ";
@@ -71,6 +72,64 @@ describe("pruning through the manager", () => {
       assert.equal(after.summary, null);
       assert.match(after.context.lastSummarizerError ?? "", /model unavailable/);
       assert.equal((await env.manager.prunedHistory(s.id)).length, 0);
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("a session whose own model has a smaller window folds for that window, so every early identifier reaches that model", async () => {
+    // The configured model is gpt-4o (128k); this session's turns go to a configured 8k model.
+    const env = await openTestManager({ config: { sessions: { maxHistoryLength: 1000 }, models: { "small-8k": { contextWindow: 8192, maxOutputTokens: 1024 } } } });
+    try {
+      const m = env.manager;
+      const s = await m.create({ key: "dm:telegram:small-model" });
+      await m.setPreferences(s.id, { model: "small-8k" });
+      const filler = "the harbour lantern and the copper meadow were quiet again this evening".repeat(6);
+      const codes: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const code = `LOCKER-${String(4000 + i * 7)}`;
+        codes.push(code);
+        await m.append(s.id, { role: "user", content: `Note ${i}: my locker code is ${code}. ${filler}`, sender: "u1" });
+        await m.append(s.id, { role: "assistant", content: `Understood. ${filler}` });
+      }
+      const window = await m.window(await m.get(s.id));
+      assert.deepEqual([window.model, window.window, window.budget], ["small-8k", 8192, 8192 - 1024]);
+      const after = await m.get(s.id);
+      assert.equal(after.context.window, 8192, "the session records its own model's window");
+      assert.ok(after.context.compactions > 0, "folded by the 8k budget although 1,000 messages are allowed");
+      assert.ok(after.context.tokensInUse <= window.budget, `${after.context.tokensInUse} tokens stored, budget ${window.budget}`);
+      const built = await m.buildContext(s.id);
+      assert.ok(built.tokens <= window.budget);
+      assert.equal(built.summary, "full", "the summary fits whole");
+      const seen = built.messages.map((x) => x.content).join("\n");
+      assert.deepEqual(codes.filter((c) => !seen.includes(c)), [], "no identifier is left out of what the model sees");
+      assert.equal((await m.contextUsage(after)).window, 8192);
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("foldNow(ref, { keep }) folds whole turns until that many recent messages are left, pinned ones staying", async () => {
+    const env = await openTestManager();
+    try {
+      const m = env.manager;
+      const s = await m.create({ key: "dm:telegram:keep" });
+      for (let i = 0; i < 8; i++) {
+        await m.append(s.id, { role: "user", content: `question ${i} about parcel PX-${700 + i}`, sender: "u1", ...(i === 1 ? { pinned: true } : {}) });
+        await m.append(s.id, { role: "assistant", content: `answer ${i}` });
+      }
+      const out = await m.foldNow(s.id, { keep: 6 });
+      const after = await m.get(s.id);
+      // 16 messages, one pinned: folding the five oldest turns leaves the pinned question and the three newest turns.
+      assert.equal(out.folded, 9);
+      assert.deepEqual(after.messages.map((x) => x.content), ["question 1 about parcel PX-701", "question 5 about parcel PX-705", "answer 5", "question 6 about parcel PX-706", "answer 6", "question 7 about parcel PX-707", "answer 7"]);
+      for (const n of [0, 2, 3, 4]) assert.ok(after.summary?.text.includes(`PX-${700 + n}`), `PX-${700 + n} in the summary`);
+      assert.equal((await m.prunedHistory(s.id)).length, 9, "what was folded is in the pruned history");
+      // Already at or under the count: nothing more is folded; keep 0 still leaves the latest turn.
+      assert.equal((await m.foldNow(s.id, { keep: 7 })).folded, 0);
+      await m.foldNow(s.id, { keep: 0 });
+      assert.deepEqual((await m.get(s.id)).messages.map((x) => x.content), ["question 1 about parcel PX-701", "question 7 about parcel PX-707", "answer 7"]);
+      for (const bad of [-1, 1.5, Number.NaN]) await assert.rejects(m.foldNow(s.id, { keep: bad }), (e: unknown) => isOpenclawError(e, "INVALID_ARGUMENT"));
     } finally {
       await env.cleanup();
     }

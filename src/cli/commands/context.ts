@@ -54,9 +54,9 @@ const PREVIEW = 80;
 export async function runContext(ref: string, flags: ContextFlags, cmd: Command): Promise<void> {
   const report = await withManager(cmd, async (m) => {
     const session = await m.get(ref);
-    const w = await m.window();
+    const w = await m.window(session);
     const built = await m.buildContext(session.id);
-    return contextReport(session, built, { model: session.context.model ?? m.config.sessions.model, window: w.window, reserve: w.reserve, budget: w.budget, warnings: w.warnings });
+    return contextReport(session, built, { model: w.model, window: w.window, reserve: w.reserve, budget: w.budget, warnings: w.warnings });
   });
   if (flags.json) {
     printJson(report);

@@ -99,7 +99,7 @@ function printSettings(s: Session): void {
 }
 
 async function printContext(m: SessionManager, s: Session, now: Date): Promise<void> {
-  const w = await m.window();
+  const w = await m.window(s);
   for (const message of w.warnings) warn(message);
   const usage = await m.contextUsage(s);
   let built: BuiltContext | null = null;
@@ -115,7 +115,7 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
   // From the raw counts: the report rounds to one decimal, which turns a little use into "0.0 %".
   const share = (of: number): string => formatPercent(of > 0 ? (100 * t.total) / of : 0);
   const rows: Array<[string, string]> = [
-    ["model", visible(s.context.model ?? m.config.sessions.model)],
+    ["model", visible(w.model)],
     ["window", `${formatInt(usage.window)} tokens (reserve ${formatInt(w.reserve)} for the reply, budget ${formatInt(usage.budget)})`],
     [
       "stored",
