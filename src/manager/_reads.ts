@@ -4,7 +4,8 @@ import type { SummarizerDeps } from "../context/summarizer.js";
 import type { Config } from "../config/schema.js";
 import { withDerived } from "../session/derived.js";
 import { idRandomBytes, uuidv7 } from "../session/ids.js";
-import { evaluateExpiry, expiryCutoff } from "../session/lifecycle.js";
+import { expiryCutoff } from "../session/lifecycle.js";
+import { evaluateReset, hostTimeZone, longestIdleMs, policyFor, resetAt, type ResetPolicy } from "../session/reset.js";
 import type { Message, Session } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
 import { canProbeText, type ListPage } from "../store/store.js";
@@ -52,12 +53,16 @@ export abstract class ManagerReads {
     this.configFromFile = fromFile;
     this.clock = now;
     const frozen = deepFreeze(config);
+    const expiryMs = longestIdleMs(frozen.sessions);
+    const zone = hostTimeZone();
     const ctx: ManagerContext = {
       store,
       config: frozen,
       now,
       newId: () => uuidv7(now().getTime(), idRandomBytes()),
-      cutoff: () => expiryCutoff(frozen.sessions.expirationMs, now()),
+      cutoff: () => expiryCutoff(expiryMs, now()),
+      expiryMs,
+      resetPolicy: (s) => policyFor(frozen.sessions, s, zone),
       warn,
     };
     this.ctx = ctx;
@@ -123,7 +128,7 @@ export abstract class ManagerReads {
   async get(ref: string, options: WriteOptions = {}): Promise<Session> {
     const session = await this.writer.load(await this.resolve(ref, options), options);
     if (session === undefined) throw notFound(ref);
-    return evaluateExpiry(session, this.ctx.config.sessions.expirationMs, this.now());
+    return evaluateReset(session, this.ctx.resetPolicy(session), this.now());
   }
 
   /** Loads a session and its stored size. */
@@ -131,7 +136,14 @@ export abstract class ManagerReads {
     const id = await this.resolve(ref, options);
     const loaded = await this.ctx.store.get(id);
     if (loaded === undefined) throw notFound(ref);
-    return { session: evaluateExpiry(loaded.session, this.ctx.config.sessions.expirationMs, this.now()), sizeBytes: loaded.sizeBytes };
+    return { session: evaluateReset(loaded.session, this.ctx.resetPolicy(loaded.session), this.now()), sizeBytes: loaded.sizeBytes };
+  }
+
+  /** The reset policy a session follows, and when it resets under it (null: never; an archived or expired one does not). */
+  resetOf(session: Pick<Session, "key" | "channel" | "status" | "createdAt" | "lastActivityAt">): { policy: ResetPolicy; at: string | null } {
+    const policy = this.ctx.resetPolicy(session);
+    const live = session.status === "active" || session.status === "created";
+    return { policy, at: live ? (resetAt(session, policy)?.toISOString() ?? null) : null };
   }
 
   /** The folded messages of a session, oldest first. */

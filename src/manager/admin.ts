@@ -21,7 +21,7 @@ export async function loadAll(ctx: ManagerContext, writer: SessionWriter, ids: r
   for (const id of ids) {
     const s = await writer.load(id, options);
     if (s === undefined) throw notFound(id);
-    out.push(evaluateExpiry(s, ctx.config.sessions.expirationMs, ctx.now()));
+    out.push(evaluateExpiry(s, ctx.expiryMs, ctx.now()));
   }
   return out;
 }
@@ -41,7 +41,7 @@ export async function setArchived(ctx: ManagerContext, writer: SessionWriter, id
     for (const s of sessions) {
       // A key has at most one live session: bringing one back must not make a second
       // (one that comes back expired is not live, and cannot clash).
-      if (unarchive(s, ctx.config.sessions.expirationMs, ctx.now()).status === "expired") continue;
+      if (unarchive(s, ctx.expiryMs, ctx.now()).status === "expired") continue;
       const live = (await ctx.store.list({ key: s.key, statuses: ["created", "active"], expiryCutoff: ctx.cutoff() })).items.find((x) => x.id !== s.id);
       const other = live?.id ?? keys.get(s.key);
       if (other !== undefined) {
@@ -56,7 +56,7 @@ export async function setArchived(ctx: ManagerContext, writer: SessionWriter, id
   const done: Session[] = [];
   for (const id of ids) {
     throwIfAborted(options.signal);
-    const expirationMs = ctx.config.sessions.expirationMs;
+    const expirationMs = ctx.expiryMs;
     done.push(
       await writer.mutate(
         id,

@@ -1,6 +1,7 @@
 import type { Inbound } from "../routing/route.js";
 import { routeTarget } from "../routing/route.js";
 import { assertWritable, markActivity } from "../session/lifecycle.js";
+import { evaluateReset } from "../session/reset.js";
 import { OpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
 import type { Message, Session } from "../session/types.js";
@@ -95,7 +96,7 @@ export class Appender {
         // Routing chose this session for this message while it was live; the time the write then
         // took (a slow store, a busy machine) must not turn that choice into an expiry error.
         // A session marked expired or archived meanwhile is still refused (0: no time-based expiry).
-        assertWritable(s, "ref" in target ? this.ctx.config.sessions.expirationMs : 0, now);
+        assertWritable("ref" in target ? evaluateReset(s, this.ctx.resetPolicy(s), now) : s, 0, now);
         existing = built.clientId === undefined ? undefined : s.messages.find((m) => m.clientId === built.clientId);
         if (existing !== undefined) return undefined;
         // Stored, then folded out of the active history (by another writer's compaction, say) before this retry.

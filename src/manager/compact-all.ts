@@ -47,7 +47,8 @@ export interface CompactOptions extends WriteOptions {
  * are loaded.
  */
 export async function compactSessions(ctx: ManagerContext, writer: SessionWriter, compactor: Compactor, options: CompactOptions = {}): Promise<CompactReport> {
-  const config = ctx.config.sessions;
+  // Idle expiry as every reset policy agrees on it; daily resets are applied at routing.
+  const config = { ...ctx.config.sessions, expirationMs: ctx.expiryMs };
   const dryRun = options.dryRun === true;
   const store = ctx.store;
   const bytesBefore = canSize(store) ? await store.sizeOnDisk() : null;

@@ -7,6 +7,7 @@ import type { Session } from "../session/types.js";
 import { KeyedMutex } from "../store/_mutex.js";
 import { canLock, canRoute } from "../store/store.js";
 import { effectiveStatus } from "../session/lifecycle.js";
+import { resetAt } from "../session/reset.js";
 import { counterFor } from "../context/budget.js";
 import type { Config } from "../config/schema.js";
 import type { Finalize, ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
@@ -21,7 +22,7 @@ export function carryOverOf(value: Config["sessions"]["carryOver"]): { settings:
 
 /** Why routing started a new session. */
 export interface Started {
-  reason: "first message" | "previous session expired" | "previous session archived";
+  reason: "first message" | "previous session expired" | "previous session archived" | "previous session reset" | "reset by command";
   /** The key's previous session, when there was one. */
   previousId: string | null;
   /** True when its preferences, tool policy and system prompts were carried over. */
@@ -95,7 +96,53 @@ export class Router {
   async routeKey(given: string, participants: readonly string[], options: WriteOptions = {}): Promise<Routed> {
     const key = normalizeKey(given);
     const known = await this.remembered(key, options);
-    if (known !== undefined) return { session: known, created: false };
+    let reset: Started["reason"] | undefined;
+    if (known !== undefined) {
+      if (!this.resetDue(known)) return { session: known, created: false };
+      await this.expire(known, "policy", options);
+      reset = "previous session reset";
+    }
+    return this.fresh(key, participants, reset, options);
+  }
+
+  /**
+   * Ends a key's live session now (`/new`, `/reset`) and routes the key to a
+   * fresh one, with carry-over as after an expiry. Two resets racing end one
+   * session and share the next.
+   */
+  async reset(session: Session, options: WriteOptions = {}): Promise<Routed> {
+    await this.expire(session, "now", options);
+    return this.fresh(session.key, session.participants, "reset by command", options);
+  }
+
+  /** True when the session's reset policy says it is due now (daily, or an idle window shorter than the store's). */
+  private resetDue(session: Session): boolean {
+    if (session.status !== "active" && session.status !== "created") return false;
+    const at = resetAt(session, this.ctx.resetPolicy(session));
+    return at !== null && at.getTime() <= this.ctx.now().getTime();
+  }
+
+  /**
+   * Marks a live session expired, as of when its policy made it due or now.
+   * Checked again on the stored document: a session another writer ended
+   * meanwhile is left as it is.
+   */
+  private async expire(session: Session, when: "policy" | "now", options: WriteOptions): Promise<void> {
+    this.live.delete(session.key);
+    await this.writer.mutate(
+      session.id,
+      (s) => {
+        if (s.status !== "active" && s.status !== "created") return undefined;
+        const now = this.ctx.now();
+        const at = when === "now" ? now : resetAt(s, this.ctx.resetPolicy(s));
+        if (at === null || at.getTime() > now.getTime()) return undefined;
+        return { session: { ...s, status: "expired", expiredAt: at.toISOString(), updatedAt: now.toISOString() }, reason: "expired" };
+      },
+      options,
+    );
+  }
+
+  private async fresh(key: string, participants: readonly string[], reset: Started["reason"] | undefined, options: WriteOptions): Promise<Routed> {
     const store = this.ctx.store;
     let started: Started = { reason: "first message", previousId: null, carriedOver: false };
     const make = async (): Promise<Session> => {
@@ -105,7 +152,7 @@ export class Router {
       if (previous === undefined) return this.finalize(draft);
       const expired = previous.status !== "archived";
       const carry = carryOverOf(this.ctx.config.sessions.carryOver);
-      started = { reason: expired ? "previous session expired" : "previous session archived", previousId: previous.id, carriedOver: carry.settings || (carry.summary && previous.summary !== null) };
+      started = { reason: reset ?? (expired ? "previous session expired" : "previous session archived"), previousId: previous.id, carriedOver: carry.settings || (carry.summary && previous.summary !== null) };
       let next = draft;
       if (carry.settings) next = { ...next, preferences: structuredClone(previous.preferences), tools: structuredClone(previous.tools), systemPrompts: structuredClone(previous.systemPrompts) };
       if (carry.summary && previous.summary !== null && previous.summary.text.trim() !== "") {
@@ -117,7 +164,13 @@ export class Router {
       }
       return this.finalize(next);
     };
-    const r = await this.claim(key, make, options);
+    let r = await this.claim(key, make, options);
+    // The store finds sessions live by the idle expiry all policies share; a daily reset or a shorter idle window is applied here.
+    for (let i = 0; i < 3 && !r.created && this.resetDue(r.session); i++) {
+      await this.expire(r.session, "policy", options);
+      reset = "previous session reset";
+      r = await this.claim(key, make, options);
+    }
     this.remember(key, r.session.id);
     return r.created ? { ...r, started } : r;
   }

@@ -92,13 +92,13 @@ export async function importSessions(ctx: ManagerContext, writer: SessionWriter,
   // The stored live sessions go first, so the imported one can take the key's claim.
   for (const [id, { key, by }] of plan.archive) {
     throwIfAborted(options.signal);
-    await writer.mutate(id, (s) => (s.status === "archived" ? undefined : { session: archive(evaluateExpiry(s, ctx.config.sessions.expirationMs, ctx.now()), ctx.now()), reason: "archived" }), options);
+    await writer.mutate(id, (s) => (s.status === "archived" ? undefined : { session: archive(evaluateExpiry(s, ctx.expiryMs, ctx.now()), ctx.now()), reason: "archived" }), options);
     report.archivedLive.push({ id, key, replacedBy: by });
   }
   for (const id of plan.expire) {
     throwIfAborted(options.signal);
     await writer.mutate(id, (s) => {
-      const expired = evaluateExpiry(s, ctx.config.sessions.expirationMs, ctx.now());
+      const expired = evaluateExpiry(s, ctx.expiryMs, ctx.now());
       return expired === s ? undefined : { session: expired, reason: "expired" };
     }, options);
   }

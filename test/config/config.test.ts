@@ -92,3 +92,25 @@ describe("default config", () => {
     assert.deepEqual(defaultConfig(), configSchema.parse({}));
   });
 });
+
+describe("config.json: reset policies and in-chat commands", () => {
+  it("a wrong time zone, an unknown mode or hour is a one-line error naming the key", () => {
+    assert.equal(
+      errorOf('{"sessions": {"reset": {"mode": "daily", "timezone": "Mars/Olympus"}}}'),
+      'config.json: sessions.reset.timezone: unknown time zone "Mars/Olympus": expected an IANA time zone such as Europe/Berlin or America/New_York, got "Mars/Olympus"',
+    );
+    assert.equal(errorOf('{"sessions": {"reset": {"mode": "weekly"}}}'), 'config.json: sessions.reset.mode: expected "daily", "idle" or "never", got "weekly"');
+    assert.equal(errorOf('{"sessions": {"resetByKind": {"group": {"atHour": 24}}}}'), "config.json: sessions.resetByKind.group.atHour: expected an hour from 0 to 23, got 24");
+    assert.equal(errorOf('{"sessions": {"resetByChannel": {"discord": {"idleMinutes": 0}}}}'), "config.json: sessions.resetByChannel.discord.idleMinutes: expected an integer ≥ 1, got 0");
+    assert.equal(errorOf('{"sessions": {"commands": {"status": "no"}}}'), 'config.json: sessions.commands.status: expected true or false, got "no"');
+    assert.equal(errorOf('{"sessions": {"commands": {"groupSenders": "admins"}}}'), 'config.json: sessions.commands.groupSenders: expected "*" or an array of sender ids, got "admins"');
+  });
+
+  it("valid policies load; commands are on by default", () => {
+    const r = parseConfig('{"sessions": {"reset": {"mode": "daily", "atHour": 5, "timezone": "Europe/Berlin", "idleMinutes": 120}, "resetByKind": {"thread": {"mode": "never"}}, "resetByChannel": {"discord": {"mode": "idle", "idleMinutes": 60}}}}', "/x/config.json");
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.config.sessions.reset, { mode: "daily", atHour: 5, timezone: "Europe/Berlin", idleMinutes: 120 });
+    assert.deepEqual(r.config.sessions.resetByChannel, { discord: { mode: "idle", idleMinutes: 60 } });
+    assert.deepEqual(r.config.sessions.commands, { enabled: true, new: true, reset: true, compact: true, status: true, groupSenders: "*" });
+  });
+});

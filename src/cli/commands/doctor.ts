@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { longestIdleMs } from "../../session/reset.js";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { redactStoreUri } from "../../config/redact.js";
@@ -62,7 +63,7 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
       if (fix) await store.maintain();
     }
     const now = new Date();
-    const cutoff = expiryCutoff(config.sessions.expirationMs, now);
+    const cutoff = expiryCutoff(longestIdleMs(config.sessions), now);
     for (const double of await findDoubleLive(store, cutoff)) problems.push(await doubleLiveProblem(store, double, fix, now));
     const summaries = (await store.list({ expiryCutoff: cutoff })).items;
     let read = 0;

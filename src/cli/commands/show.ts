@@ -5,6 +5,7 @@ import { isOpenclawError } from "../../errors.js";
 import type { SessionManager } from "../../manager/manager.js";
 import type { Message, Session } from "../../session/types.js";
 import { withManager } from "../_context.js";
+import { describePolicy } from "../../session/reset.js";
 import {
   colors,
   formatBytes,
@@ -38,8 +39,10 @@ export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Prom
   await withManager(cmd, async (m) => {
     const { session, sizeBytes } = await m.getWithSize(ref);
     const pruned = flags.all ? await m.prunedHistory(session.id) : undefined;
+    const reset = m.resetOf(session);
     if (flags.json) {
-      printJson(pruned === undefined ? session : { ...session, prunedHistory: pruned });
+      const resetInfo = { reset: { at: reset.at, policy: reset.policy } };
+      printJson(pruned === undefined ? { ...session, ...resetInfo } : { ...session, ...resetInfo, prunedHistory: pruned });
       return;
     }
     const now = m.now();
@@ -52,6 +55,7 @@ export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Prom
         ["participants", session.participants.length > 0 ? visible(session.participants.join(", ")) : colors.dim("none")],
         ["created", timestamp(session.createdAt, now)],
         ["last activity", timestamp(session.lastActivityAt, now)],
+        ["resets", reset.at === null ? colors.dim(session.status === "active" || session.status === "created" ? `never (${describePolicy(reset.policy)})` : "no (not live)") : `${timestamp(reset.at, now)} ${colors.dim(`(${describePolicy(reset.policy)})`)}`],
         ["updated", timestamp(session.updatedAt, now)],
         ["size on disk", formatBytes(sizeBytes)],
       ]),

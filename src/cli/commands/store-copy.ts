@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { longestIdleMs } from "../../session/reset.js";
 import { redactStoreUri } from "../../config/redact.js";
 import { OpenclawError } from "../../errors.js";
 import { locateSettings, storeOptions } from "../../manager/_open.js";
@@ -48,7 +49,7 @@ export async function runStoreCopy(flags: StoreCopyFlags, cmd: Command): Promise
       ...(flags.dryRun ? { dryRun: true } : {}),
       skipExisting: flags.skipExisting === true,
       clashes,
-      expirationMs: config.sessions.expirationMs,
+      expirationMs: longestIdleMs(config.sessions),
       onProgress: (done, total) => bar.update(done, total),
     });
   } finally {
