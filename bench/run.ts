@@ -20,6 +20,7 @@ import { postgresScenario } from "./postgres.js";
 import { searchAtScale } from "./search.js";
 import { summaryQuality } from "./summaries.js";
 import { turnLeaseCost } from "./turn-lease.js";
+import { gatewayLeaseCost } from "./gateway-lease.js";
 import { documentBytes, populate } from "./_populate.js";
 import { RSS_METHOD } from "./_spawn.js";
 import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
@@ -62,6 +63,7 @@ const params = {
   leaseInFlight: envInt("BENCH_LEASE_IN_FLIGHT", 8),
   leaseTurns: envInt("BENCH_LEASE_TURNS", 300),
   leaseRounds: envInt("BENCH_LEASE_ROUNDS", 7),
+  leaseRequests: envInt("BENCH_LEASE_REQUESTS", 600),
 };
 
 /** The commit measured, marked dirty when the tree has uncommitted changes (read-only git queries). */
@@ -153,18 +155,27 @@ try {
   if (wants("lease")) {
     log("9. turn lease (file store; PostgreSQL on a scratch schema of BENCH_POSTGRES_URL, dropped after)");
     const sizes = { sessions: params.leaseSessions, inFlight: params.leaseInFlight, turns: params.leaseTurns, rounds: params.leaseRounds };
+    const gwSizes = { sessions: params.leaseSessions, inFlight: params.leaseInFlight, requests: params.leaseRequests, rounds: params.leaseRounds };
     report(await turnLeaseCost(sizes, { name: "file" }));
-    const schema = `bench_lease_${process.pid}`;
-    const url = new URL(postgresUrl);
-    url.searchParams.set("schema", schema);
+    report(await gatewayLeaseCost(gwSizes, { name: "file", uri: () => undefined }));
+    const schemas: string[] = [];
+    const schemaUri = (name: string) => {
+      const schema = `bench_lease_${name}_${process.pid}`;
+      schemas.push(schema);
+      const url = new URL(postgresUrl);
+      url.searchParams.set("schema", schema);
+      return url.toString();
+    };
     try {
       const { openPostgresStore } = await import("../src/store/postgres/postgres-store.js");
-      report(await turnLeaseCost(sizes, { name: "postgres", store: () => openPostgresStore(url.toString(), { warn: () => {} }) }));
+      report(await turnLeaseCost(sizes, { name: "postgres", store: () => openPostgresStore(schemaUri("manager"), { warn: () => {} }) }));
+      report(await gatewayLeaseCost(gwSizes, { name: "postgres", uri: (variant) => schemaUri(`gw_${variant}`) }));
     } finally {
       const pg = (await import("pg")).default;
       const client = new pg.Client({ connectionString: postgresUrl });
       await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
+      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await client.end();
     }
   }
   if (wants("postgres")) {

@@ -92,8 +92,9 @@ export async function turnLeaseCost(sizes: TurnLeaseSizes, backend: { name: stri
         baseline: without,
         baselineLabel: "same turns without the lease",
         ratio: withLease / without,
-        goal: "≥ 0.9× (the lease costs ≤ 10 %)",
-        met: withLease / without >= 0.9,
+        // The goal is set on gateway turns (the gateway rows); this is the lease's largest possible share.
+        goal: "report",
+        met: null,
         extra: { rounds: sizes.rounds, turnsPerRound: sizes.turns, leasedMin: sig(Math.min(...leased)), leasedMax: sig(Math.max(...leased)), bareMin: sig(Math.min(...bare)), bareMax: sig(Math.max(...bare)) },
       });
     }

@@ -23,8 +23,8 @@ export interface GatewayProcess {
 /** The token tests use. */
 export const TEST_TOKEN = "test-token-0123456789abcdef";
 
-/** Starts `openclaw gateway --port 0 --json` on a fresh state dir with `config`; resolves once it is listening. */
-export async function startGatewayProcess(config: unknown, options: { env?: Record<string, string>; args?: string[]; stateDir?: string } = {}): Promise<GatewayProcess> {
+/** Starts `openclaw gateway --port 0 --json` on a fresh state dir with `config`; resolves once it is listening. `nodeArgs` go to node before the CLI (e.g. `--import`). */
+export async function startGatewayProcess(config: unknown, options: { env?: Record<string, string>; args?: string[]; stateDir?: string; nodeArgs?: string[] } = {}): Promise<GatewayProcess> {
   const home = await mkdtemp(join(tmpdir(), "openclaw-gw-"));
   const stateDir = options.stateDir ?? join(home, "state");
   await mkdir(stateDir, { recursive: true });
@@ -32,7 +32,7 @@ export async function startGatewayProcess(config: unknown, options: { env?: Reco
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OPENCLAW_")) env[k] = v;
   Object.assign(env, { HOME: home, NO_COLOR: "1", OPENCLAW_GATEWAY_TOKEN: TEST_TOKEN }, options.env ?? {});
-  const child = spawn(process.execPath, [CLI, "--state-dir", stateDir, "gateway", "--port", "0", "--json", ...(options.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, "--state-dir", stateDir, "gateway", "--port", "0", "--json", ...(options.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   let first: Record<string, unknown> = {};
   child.stderr?.on("data", (d: Buffer) => (err += d.toString("utf8")));
