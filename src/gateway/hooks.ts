@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { NewMessage } from "../manager/_message.js";
 import type { Inbound } from "../routing/route.js";
+import { assertSegment } from "../session/keys.js";
 import type { ToolCall } from "../session/types.js";
 import type { GatewayDeps } from "./_deps.js";
 import { badRequest, readJson } from "./_http.js";
@@ -8,7 +9,7 @@ import { guarded, onlyFields } from "./_admin-params.js";
 import { credentialName, senderKey } from "./_rate-limit.js";
 import { noteSessions } from "./_request-log.js";
 
-const INBOUND_FIELDS = ["channel", "senderId", "groupId", "threadId", "text", "idempotencyKey"] as const;
+const INBOUND_FIELDS = ["kind", "name", "run", "channel", "senderId", "groupId", "threadId", "text", "idempotencyKey"] as const;
 
 /** A channel message as `POST /hooks/inbound` takes it. */
 export interface InboundHook {
@@ -43,12 +44,27 @@ export function parseInbound(body: Record<string, unknown>): InboundHook {
     if (v === "") throw badRequest(`${name} must not be empty`);
     return v;
   };
+  const kind = field("kind", false) ?? "message";
+  if (kind !== "message" && kind !== "hook" && kind !== "job") throw badRequest(`kind must be "message", "hook" or "job", not ${JSON.stringify(kind).slice(0, 40)}`);
+  const text = field("text", true) as string;
+  const idempotencyKey = field("idempotencyKey", false);
+  if (kind !== "message") {
+    // A webhook or job run is its own conversation: never a user's DM or a group's.
+    // Checked here, since the name is the default sender too and its error should name it.
+    const name = assertSegment(`${kind} name`, field("name", true));
+    const run = field("run", false);
+    if (kind === "hook" && run !== undefined) throw badRequest('run only applies with kind "job"');
+    for (const f of ["groupId", "threadId"] as const) if (body[f] !== undefined && body[f] !== null) throw badRequest(`${f} does not apply with kind "${kind}"`);
+    const channel = field("channel", false) ?? kind;
+    const senderId = field("senderId", false) ?? name;
+    const inbound: Inbound = kind === "hook" ? { channel, senderId, hook: name } : { channel, senderId, job: { name, ...(run !== undefined ? { run } : {}) } };
+    return { inbound, text, idempotencyKey };
+  }
+  for (const f of ["name", "run"] as const) if (body[f] !== undefined && body[f] !== null) throw badRequest(`${f} only applies with kind "hook" or "job"`);
   const channel = field("channel", true) as string;
   const senderId = field("senderId", true) as string;
   const groupId = field("groupId", false);
   const threadId = field("threadId", false);
-  const text = field("text", true) as string;
-  const idempotencyKey = field("idempotencyKey", false);
   return {
     inbound: { channel, senderId, ...(groupId !== undefined ? { groupId } : {}), ...(threadId !== undefined ? { threadId } : {}) },
     text,
@@ -60,6 +76,8 @@ export function parseInbound(body: Record<string, unknown>): InboundHook {
  * Channel ingress under `/hooks`. `POST /inbound` routes a channel message
  * like `sessions append` does (DM per user per channel, shared group,
  * thread), asks the model with the session's context and stores both sides.
+ * `kind: "hook"` goes to the hook's own session (`hook:<name>`), `kind:
+ * "job"` to a fresh session per run (`job:<name>:<run>`).
  * A repeated `idempotencyKey` stores nothing twice and returns the reply
  * given the first time.
  */

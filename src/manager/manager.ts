@@ -1,6 +1,6 @@
 import type { Inbound } from "../routing/route.js";
 import type { ExportEnvelope } from "../session/export.js";
-import { parseKey } from "../session/keys.js";
+import { parseKey, taskKeyKind } from "../session/keys.js";
 import { OpenclawError } from "../errors.js";
 import { decideTool, type ToolDecision } from "../session/tools.js";
 import type { JsonValue, Message, Session, SessionKind, ToolPolicy } from "../session/types.js";
@@ -70,7 +70,7 @@ export class SessionManager extends ManagerReads {
    * one session made on purpose, never found by key.
    */
   async sessionForKey(key: string, options: WriteOptions & { participants?: readonly string[] } = {}): Promise<Session> {
-    if (parseKey(key).kind === "isolated") throw new OpenclawError("INVALID_KEY", `isolated key ${JSON.stringify(key)} names a one-off session: use its id`);
+    if (parseKey(key).kind === "isolated" && taskKeyKind(key) === null) throw new OpenclawError("INVALID_KEY", `isolated key ${JSON.stringify(key)} names a one-off session: use its id`);
     return (await this.router.routeKey(key, options.participants ?? [], options)).session;
   }
 

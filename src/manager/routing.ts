@@ -1,5 +1,5 @@
 import { routeTarget, type Inbound } from "../routing/route.js";
-import { normalizeKey } from "../session/keys.js";
+import { normalizeKey, taskKeyKind } from "../session/keys.js";
 import { routeLockId } from "../session/ids.js";
 import { parseKey } from "../session/keys.js";
 import { newSession } from "../session/new.js";
@@ -63,7 +63,7 @@ export class Router {
       id: this.ctx.newId(),
       key,
       kind: parsed.kind,
-      channel: parsed.kind === "isolated" ? "isolated" : parsed.channel,
+      channel: parsed.kind === "isolated" ? (taskKeyKind(key) ?? "isolated") : parsed.channel,
       participants: [...participants],
       tools: structuredClone(this.ctx.config.sessions.tools[parsed.kind]),
       now: this.ctx.now(),

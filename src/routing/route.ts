@@ -1,5 +1,5 @@
 import { OpenclawError } from "../errors.js";
-import { assertSegment, channelName, dmKey, groupKey, isolatedKey, threadKey } from "../session/keys.js";
+import { assertSegment, channelName, dmKey, groupKey, hookKey, isolatedKey, jobKey, threadKey } from "../session/keys.js";
 import type { SessionKind } from "../session/types.js";
 
 /** An inbound message's addressing, as a channel adapter reports it. */
@@ -12,6 +12,10 @@ export interface Inbound {
   threadId?: string;
   /** Set to start an isolated session for a specialised task; never shared. */
   isolated?: string;
+  /** Set for a webhook: the hook's own session (one per hook name, apart from every conversation). */
+  hook?: string;
+  /** Set for a job run: a fresh session per run (`run`, or a new id when absent). */
+  job?: { name: string; run?: string | undefined };
 }
 
 /** Where a message goes: a routing key, and whether a new session must be created regardless. */
@@ -44,6 +48,16 @@ export function linkedPerson(links: IdentityLinks, channel: string, userId: stri
 export function routeTarget(inbound: Inbound, links: IdentityLinks, newId: () => string): RouteTarget {
   const channel = channelName(inbound.channel);
   assertSegment("sender id", inbound.senderId);
+  const task = [inbound.isolated !== undefined && "isolated", inbound.hook !== undefined && "hook", inbound.job !== undefined && "job"].filter((x) => x !== false);
+  if (task.length > 1) throw new OpenclawError("INVALID_ARGUMENT", `give one of ${task.join(", ")}: a message goes to one session`);
+  if (task.length === 1 && (inbound.groupId !== undefined || inbound.threadId !== undefined)) {
+    throw new OpenclawError("INVALID_ARGUMENT", `a ${task[0]} session cannot also be a group or thread session: give either ${task[0]} or groupId/threadId`);
+  }
+  if (inbound.hook !== undefined) return { key: hookKey(inbound.hook), kind: "isolated", channel: "hook", alwaysNew: false };
+  if (inbound.job !== undefined) {
+    const run = inbound.job.run;
+    return { key: jobKey(inbound.job.name, run ?? newId()), kind: "isolated", channel: "job", alwaysNew: run === undefined };
+  }
   if (inbound.isolated !== undefined) {
     if (inbound.groupId !== undefined) {
       throw new OpenclawError("INVALID_ARGUMENT", "an isolated session cannot also be a group session: give either isolated or groupId");

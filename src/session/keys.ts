@@ -44,6 +44,30 @@ export function isolatedKey(name: string, id: string): string {
   return `isolated:${assertSegment("isolated task name", name)}:${assertSegment("id", id)}`;
 }
 
+/** Routing key of a hook's session: one per hook name, kept apart from every conversation. */
+export function hookKey(name: string): string {
+  return `hook:${assertSegment("hook name", name)}`;
+}
+
+/** Routing key of one run of a job: every run gets a fresh session. */
+export function jobKey(name: string, run: string): string {
+  return `job:${assertSegment("job name", name)}:${assertSegment("run id", run)}`;
+}
+
+/** "hook" or "job" for the keys of webhook and job sessions (isolated sessions the key finds again); null for others. */
+export function taskKeyKind(key: string): "hook" | "job" | null {
+  return key.startsWith("hook:") ? "hook" : key.startsWith("job:") ? "job" : null;
+}
+
+// hook:<name> and job:<name>:<run>: isolated sessions, found again by their key.
+function parseTaskKey(key: string): ParsedKey | undefined {
+  const parts = key.split(":");
+  const ok = (seg: string | undefined): seg is string => seg !== undefined && SEGMENT_RE.test(seg) && seg !== "." && seg !== "..";
+  if (parts[0] === "hook" && parts.length === 2 && ok(parts[1])) return { kind: "isolated", channel: "hook", subject: parts[1], thread: null };
+  if (parts[0] === "job" && parts.length === 3 && ok(parts[1]) && ok(parts[2])) return { kind: "isolated", channel: parts[1], subject: parts[2], thread: null };
+  return undefined;
+}
+
 /** What a routing key says about its session. */
 export interface ParsedKey {
   kind: SessionKind;
@@ -59,9 +83,14 @@ export function parseKey(key: unknown): ParsedKey {
   const bad = () =>
     new OpenclawError(
       "INVALID_KEY",
-      `invalid routing key ${describe(key)}: expected dm:<channel>:<userId>, group:<channel>:<groupId> or isolated:<name>:<id>, optionally followed by :thread:<id>`,
+      `invalid routing key ${describe(key)}: expected dm:<channel>:<userId>, group:<channel>:<groupId> or isolated:<name>:<id>, optionally followed by :thread:<id>, or hook:<name>, job:<name>:<run>`,
     );
   if (typeof key !== "string" || key.length > MAX_KEY_LENGTH) throw bad();
+  if (taskKeyKind(key) !== null) {
+    const task = parseTaskKey(key);
+    if (task === undefined) throw bad();
+    return task;
+  }
   const parts = key.split(":");
   if (parts.length !== 3 && parts.length !== 5) throw bad();
   const [kind, channel, subject, threadWord, thread] = parts;
@@ -84,5 +113,5 @@ export function normalizeKey(key: string): string {
 
 /** True when `s` looks like a routing key (so a ref is resolved as a key, not an id prefix). */
 export function looksLikeKey(s: string): boolean {
-  return /^(dm|group|isolated):/.test(s);
+  return /^(dm|group|isolated|hook|job):/.test(s);
 }

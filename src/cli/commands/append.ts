@@ -16,6 +16,12 @@ export interface AppendFlags {
   group?: { channel: string; id: string };
   from?: string;
   isolated?: string;
+  /** A webhook's own session (hook:NAME). */
+  hook?: string;
+  /** A job run's session (job:NAME:RUN). */
+  job?: string;
+  /** With --job: the run id (default: a new one, so a new session). */
+  run?: string;
   session?: string;
   role: "user" | "assistant" | "system" | "tool";
   /** With --role tool: the id of the call this result answers. */
@@ -83,15 +89,21 @@ export function appendResult(r: AppendResult): Record<string, unknown> {
 }
 
 function target(flags: AppendFlags): Inbound | null {
-  const given = [flags.dm && "--dm", flags.group && "--group", flags.isolated !== undefined && "--isolated", flags.session !== undefined && "--session"].filter(
-    (x): x is string => typeof x === "string",
-  );
+  const given = [
+    flags.dm && "--dm",
+    flags.group && "--group",
+    flags.isolated !== undefined && "--isolated",
+    flags.hook !== undefined && "--hook",
+    flags.job !== undefined && "--job",
+    flags.session !== undefined && "--session",
+  ].filter((x): x is string => typeof x === "string");
   if (given.length !== 1) {
     const what = given.length === 0 ? "no target given" : `${given.join(" and ")} given together`;
-    throw new UsageError(`${what}: use exactly one of --dm CHANNEL:USER, --group CHANNEL:GROUP --from USER, --isolated NAME, --session REF`);
+    throw new UsageError(`${what}: use exactly one of --dm CHANNEL:USER, --group CHANNEL:GROUP --from USER, --isolated NAME, --hook NAME, --job NAME [--run ID], --session REF`);
   }
+  if (flags.run !== undefined && flags.job === undefined) throw new UsageError("--run only applies with --job");
   if (flags.group !== undefined && flags.from === undefined) throw new UsageError("--group needs --from USER: the member who sent the message");
-  if (flags.from !== undefined && (flags.dm !== undefined || flags.isolated !== undefined)) {
+  if (flags.from !== undefined && (flags.dm !== undefined || flags.isolated !== undefined || flags.hook !== undefined || flags.job !== undefined)) {
     throw new UsageError("--from only applies with --group or --session");
   }
   if (flags.thread !== undefined && flags.dm === undefined && flags.group === undefined) throw new UsageError("--thread only applies with --dm or --group");
@@ -99,6 +111,8 @@ function target(flags: AppendFlags): Inbound | null {
   if (flags.dm !== undefined) return { channel: flags.dm.channel, senderId: flags.dm.id, ...thread };
   if (flags.group !== undefined) return { channel: flags.group.channel, senderId: flags.from ?? "", groupId: flags.group.id, ...thread };
   if (flags.isolated !== undefined) return { channel: CLI_IDENTITY, senderId: CLI_IDENTITY, isolated: flags.isolated };
+  if (flags.hook !== undefined) return { channel: "hook", senderId: CLI_IDENTITY, hook: flags.hook };
+  if (flags.job !== undefined) return { channel: "job", senderId: CLI_IDENTITY, job: { name: flags.job, ...(flags.run !== undefined ? { run: flags.run } : {}) } };
   return null;
 }
 
