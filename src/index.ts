@@ -8,6 +8,9 @@ export type { SessionRef } from "./manager/admin.js";
 export type { CompactReport, CompactAction } from "./manager/compact-all.js";
 export type { FoldOutcome } from "./manager/compact.js";
 export type { StatusReport } from "./manager/status.js";
+export type { UsageGrouping, UsageOptions, UsageReport, UsageRow, UsageFigures } from "./manager/usage.js";
+export type { ReplyUsage } from "./session/usage.js";
+export type { RecordOptions } from "./manager/append.js";
 export type { ForkOptions, ForkResult } from "./manager/fork.js";
 export type { ImportOptions, ImportReport } from "./manager/transfer.js";
 export type { ClashPolicy } from "./session/live-keys.js";
@@ -22,10 +25,12 @@ export type {
   JsonValue,
   Message,
   MessageRole,
+  MessageUsage,
   Session,
   SessionKind,
   SessionStatus,
   SessionSummary,
+  SessionUsage,
   Summary,
   SystemPrompt,
   ToolCall,
@@ -60,6 +65,6 @@ export type { Key, KeySource } from "./store/encryption.js";
 export { rekeySessions } from "./store/rekey.js";
 export type { RekeyReport } from "./store/rekey.js";
 export { MemoryStore, MemoryData } from "./store/memory/memory-store.js";
-export type { ChatMessage, BuiltContext, ContextUsage } from "./context/build.js";
+export type { ChatMessage, BuiltContext, ContextUsage, ToolResultPolicy, TrimmedResult } from "./context/build.js";
 export type { Summarizer, SummarizeInput } from "./context/summarizer.js";
 export type { ExportEnvelope, ExportedSession } from "./session/export.js";

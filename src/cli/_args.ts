@@ -50,3 +50,12 @@ export function portNumber(value: string): number {
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("expected a port number from 0 to 65535");
   return n;
 }
+
+/** Option parser for `INPUT:OUTPUT` token counts (a model call's usage). */
+export function tokenPair(value: string): { input: number; output: number } {
+  const m = /^(\d+):(\d+)$/.exec(value.trim());
+  const input = Number(m?.[1]);
+  const output = Number(m?.[2]);
+  if (m === null || !Number.isSafeInteger(input) || !Number.isSafeInteger(output)) throw new InvalidArgumentError("expected INPUT:OUTPUT token counts, e.g. 1200:300");
+  return { input, output };
+}

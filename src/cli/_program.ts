@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
-import { channelPair, collect, intAtLeast, parseDuration } from "./_args.js";
+import { channelPair, collect, intAtLeast, parseDuration, tokenPair } from "./_args.js";
 import type { AppendFlags } from "./commands/append.js";
 import { addExamples } from "./_examples.js";
 import type { ForkFlags } from "./commands/fork.js";
@@ -19,6 +19,7 @@ import type { SearchFlags } from "./commands/search.js";
 import type { SetFlags } from "./commands/set.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { StatusFlags } from "./commands/status.js";
+import type { UsageFlags } from "./commands/usage.js";
 import type { StoreCopyFlags } from "./commands/store-copy.js";
 import type { StoreRekeyFlags } from "./commands/store-rekey.js";
 
@@ -79,6 +80,15 @@ export function buildProgram(): Command {
     .option("-v, --verbose", "add per-session context usage, the largest sessions and memory use")
     .addOption(jsonOption())
     .action(async (opts: StatusFlags, cmd: Command) => (await import("./commands/status.js")).runStatus(opts, cmd));
+
+  program
+    .command("usage")
+    .description("tokens the sessions' model calls used (input, output, total), by channel, day or session")
+    .addOption(new Option("--by <grouping>", "group by channel, day (UTC) or session").choices(["channel", "day", "session"]).default("channel"))
+    .option("--since <duration>", "only model calls in the last DURATION (30m, 12h, 7d)", parseDuration)
+    .option("--limit <n>", "at most N rows (default 50)", intAtLeast(1))
+    .addOption(jsonOption())
+    .action(async (opts: UsageFlags, cmd: Command) => (await import("./commands/usage.js")).runUsage(opts, cmd));
 
   const gateway = program
     .command("gateway")
@@ -221,6 +231,7 @@ function addWriteCommands(sessions: Command): void {
     .option("--thread <id>", "with --dm or --group: the thread ID inside it (key …:thread:ID)")
     .option("--pin", "pin the message: it is never folded into the summary")
     .option("--client-id <id>", "the sender's id for this message: repeating the command with the same id stores it once")
+    .option("--usage <input:output>", "with --role assistant: the tokens the model call used (added to the session's usage)", tokenPair)
     .addOption(jsonOption())
     .action(async (text: string, opts: AppendFlags, cmd: Command) => (await import("./commands/append.js")).runAppend(text, opts, cmd));
 

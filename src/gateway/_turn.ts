@@ -105,19 +105,25 @@ export class TurnRunner {
       }
       const { signal, dispose } = linkedSignal([req.signal, lost]);
       let reply: Awaited<ReturnType<TurnRunner["ask"]>>;
+      let sentTokens: number;
       try {
         // Instructions go after the session's own system prompts, inside the budget.
         const context = await this.manager.buildContext(id, { signal, instructions: req.instructions });
+        sentTokens = context.tokens;
         const messages = context.messages as ChatCompletionMessageParam[];
         reply = await this.ask(model, messages, { ...req, signal });
       } finally {
         dispose();
       }
       throwIfAborted(lost);
+      // Counted with the reply, in its write: the upstream's figures, or the session's own count of what was sent when it gave none.
+      const u = reply.usage;
+      // A figure that is not a whole count (an odd upstream) is treated as missing, never as a reason to lose the reply.
+      const usage = u === null ? { contextTokens: sentTokens } : { input: tokenCount(u.prompt_tokens), output: tokenCount(u.completion_tokens), total: tokenCount(u.total_tokens), contextTokens: sentTokens };
       const saved = await this.manager.record(
         { ref: id },
         { role: "assistant", content: reply.content, sender: null, ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}) },
-        req.replyId === undefined ? { signal: lost } : { messageId: req.replyId, signal: lost },
+        req.replyId === undefined ? { signal: lost, usage } : { messageId: req.replyId, signal: lost, usage },
       );
       return {
         session: saved.session,
@@ -200,6 +206,10 @@ export class TurnRunner {
     }
     return { content, toolCalls: calls.filter((c) => c.id !== "" && c.name !== ""), finishReason, usage };
   }
+}
+
+function tokenCount(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
 function instructionsOf(req: TurnRequest): ChatCompletionMessageParam[] {

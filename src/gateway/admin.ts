@@ -6,16 +6,28 @@ import { auditTrail, noteAudit } from "./_audit.js";
 import { noteSessions } from "./_request-log.js";
 import { eventsHandler } from "./_admin-events.js";
 import { messagesRouter } from "./_admin-messages.js";
-import { flagParam, guarded, queryOf } from "./_admin-params.js";
+import { choiceParam, flagParam, guarded, queryOf, textParam } from "./_admin-params.js";
+import { badRequest } from "./_http.js";
+import { USAGE_GROUPINGS } from "../manager/usage.js";
 import { readJsonText } from "./_http.js";
 import { forHttp, sessionsRouter } from "./_admin-sessions.js";
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `since` as the CLI takes it (30m, 12h, 7d, 2w), in milliseconds. */
+function durationMs(raw: string): number {
+  const m = /^(\d{1,9})([smhdw])$/.exec(raw);
+  const ms = m === null ? 0 : Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? 0);
+  if (ms <= 0) throw badRequest(`since must be a duration such as 30m, 12h or 7d, got ${JSON.stringify(raw)}`);
+  return ms;
+}
 
 /**
  * The admin API under `/admin` (behind the bearer token): the CLI's
  * operations over HTTP with its rules and its `--json` shapes — sessions
  * (list, show, edit, delete, messages, context, clear, compact, archive,
  * unarchive, export), import (with the CLI's flags as query parameters:
- * overwrite, skipExisting, asArchived, replaceLive), status — and the
+ * overwrite, skipExisting, asArchived, replaceLive), status, usage — and the
  * change-event stream.
  */
 export function adminRouter(deps: GatewayDeps): Hono {
@@ -51,6 +63,17 @@ export function adminRouter(deps: GatewayDeps): Hono {
       const verbose = flagParam(queryOf(c, ["verbose"]), "verbose");
       const report = await manager.status({ verbose, signal: deps.shutdown });
       return c.json({ ...report, stateDirSource: manager.location.stateDirSource, configPathSource: manager.location.configPathSource });
+    }),
+  );
+
+  app.get(
+    "/usage",
+    guarded(async (c) => {
+      const q = queryOf(c, ["by", "since"]);
+      const by = choiceParam(q, "by", USAGE_GROUPINGS);
+      const since = textParam(q, "since");
+      const sinceMs = since === undefined ? undefined : durationMs(since);
+      return c.json(await manager.usage({ ...(by !== undefined ? { by } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}), signal: deps.shutdown }));
     }),
   );
 

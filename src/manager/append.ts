@@ -5,6 +5,7 @@ import { evaluateReset } from "../session/reset.js";
 import { OpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
 import type { Message, Session } from "../session/types.js";
+import { addUsage, checkReplyUsage, measureCall, type ReplyUsage } from "../session/usage.js";
 import { KeyedMutex } from "../store/_mutex.js";
 import { counterFor, messageTokenLimit } from "../context/budget.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
@@ -34,6 +35,8 @@ export interface AppendResult {
 export interface RecordOptions extends WriteOptions {
   /** The new message's id (a fresh UUID the caller made); default: one made here. */
   messageId?: string;
+  /** For an assistant reply: the tokens its model call used (missing counts are estimated and marked so); added to the session's totals in the same write. */
+  usage?: ReplyUsage;
 }
 
 /** Runs after a saved append; never throws (failures are recorded on the session). */
@@ -60,6 +63,10 @@ export class Appender {
     // Checked before anything is routed or created: a refused message leaves no trace.
     validateMessage(message, this.ctx.config.sessions.maxMessageBytes);
     if (options.messageId !== undefined) assertValidId(options.messageId);
+    if (options.usage !== undefined) {
+      if (message.role !== "assistant") throw new OpenclawError("INVALID_ARGUMENT", `usage belongs to an assistant reply, not a ${message.role} message; nothing was recorded`);
+      checkReplyUsage(options.usage);
+    }
     let queue: string | undefined;
     if ("ref" in target) queue = `ref:${target.ref}`;
     else {
@@ -89,6 +96,7 @@ export class Appender {
     }
     let existing: Message | undefined;
     let folded = false;
+    let stored = built;
     const session = await this.writer.mutate(
       id,
       async (s) => {
@@ -106,7 +114,14 @@ export class Appender {
         if (options.messageId !== undefined && s.messages.some((m) => m.id === built.id)) throw new OpenclawError("ALREADY_EXISTS", `session ${id} already has a message ${built.id}`);
         if (built.toolCallId !== undefined) await this.assertCallKnown(s, built.toolCallId);
         const participants = built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
-        return { session: { ...markActivity(s, now), participants, messages: s.messages.concat([built]) }, reason: "appended", appended: [built], base: s };
+        let context = s.context;
+        stored = built;
+        if (options.usage !== undefined) {
+          const call = measureCall(options.usage, built.tokens, s.context.tokensInUse);
+          stored = { ...built, usage: call.usage };
+          context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
+        }
+        return { session: { ...markActivity(s, now), participants, context, messages: s.messages.concat([stored]) }, reason: "appended", appended: [stored], base: s };
       },
       options,
     );
@@ -115,7 +130,7 @@ export class Appender {
       const first = (await this.ctx.store.readPruned(id)).findLast((m) => m.clientId === built.clientId);
       return { session, message: first ?? built, duplicate: true, created: false, started: null };
     }
-    return { session, message: built, duplicate: false, created, started };
+    return { session, message: stored, duplicate: false, created, started };
   }
 
   /**

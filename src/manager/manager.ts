@@ -19,6 +19,7 @@ import type { FoldOutcome } from "./compact.js";
 import { clearSession, deleteMessage, editSession } from "./edit.js";
 import { TurnKeeper } from "./turn.js";
 import type { StatusReport } from "./status.js";
+import type { UsageOptions, UsageReport } from "./usage.js";
 import type { ImportOptions, ImportReport } from "./transfer.js";
 import type { AppendOptions, ClearReport, OpenOptions, SessionEdit } from "./types.js";
 export type { AppendOptions } from "./types.js";
@@ -268,6 +269,12 @@ export class SessionManager extends ManagerReads {
     throwIfAborted(options.signal);
     const { statusReport } = await statusModule();
     return statusReport(this.ctx, this.writer, this.location, options);
+  }
+
+  /** Tokens the sessions' model calls used, by channel, day or session, all time or over the last `sinceMs`. */
+  async usage(options: UsageOptions = {}): Promise<UsageReport> {
+    const { usageReport } = await import("./usage.js");
+    return usageReport(this.ctx, this.writer, options);
   }
 
   /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */

@@ -35,6 +35,8 @@ export interface StatusReport {
   model: string;
   window: number;
   budget: number;
+  /** Tokens the sessions' model calls used, all time (the sessions' running totals). */
+  usage: { input: number; output: number; total: number; turns: number; estimatedTurns: number };
   verbose?: {
     sessions: Array<{
       id: string;
@@ -46,6 +48,8 @@ export interface StatusReport {
       percent: number;
       compactions: number;
       sizeBytes: number;
+      /** Tokens the session's model calls used; null before the first. */
+      used: number | null;
     }>;
     largest: Array<Pick<SessionSummary, "id" | "key" | "sizeBytes" | "messageCount">>;
     /** Documents that do not parse as sessions (read, not moved); empty where the store cannot check. */
@@ -81,6 +85,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     model,
     window,
     budget,
+    usage: await usageTotals(ctx),
   };
   if (options.verbose) {
     const top = options.top ?? 10;
@@ -107,6 +112,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
         percent: u.percentOfWindow,
         compactions: u.compactions,
         sizeBytes: s.sizeBytes,
+        used: doc.context.usage?.total ?? null,
       });
     }
     const all = await store.list({ expiryCutoff: cutoff });
@@ -118,6 +124,21 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     report.verbose = { sessions, largest, corrupt, memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal } };
   }
   return report;
+}
+
+// Read off the summaries, which carry each session's running totals: no document is opened.
+async function usageTotals(ctx: ManagerContext): Promise<StatusReport["usage"]> {
+  const out = { input: 0, output: 0, total: 0, turns: 0, estimatedTurns: 0 };
+  for (const s of (await ctx.store.list({})).items) {
+    const u = s.usage;
+    if (u === undefined) continue;
+    out.input += u.input;
+    out.output += u.output;
+    out.total += u.total;
+    out.turns += u.turns;
+    out.estimatedTurns += u.estimatedTurns;
+  }
+  return out;
 }
 
 // Files the file store moved aside as corrupt; null for backends without a quarantine.

@@ -106,5 +106,6 @@ export function toSummary(session: Session, sizeBytes: number): SessionSummary {
     archivedAt: session.archivedAt,
     revision: session.revision,
     sizeBytes,
+    ...(session.context.usage !== undefined ? { usage: session.context.usage } : {}),
   };
 }

@@ -16,6 +16,29 @@ export const toolCallSchema = z.object({
   arguments: z.string(),
 });
 
+/** Tokens one model call used, on the assistant message it produced. */
+export const messageUsageSchema = z.object({
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** True when the upstream reported no usage and these are the session's own counts. */
+  estimated: z.boolean().optional(),
+});
+
+/** Running totals of the tokens a session's model calls used. */
+export const sessionUsageSchema = z.object({
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** Model calls counted. */
+  turns: z.number().int().nonnegative(),
+  /** Of those, calls whose usage was estimated (the upstream reported none). */
+  estimatedTurns: z.number().int().nonnegative(),
+  /** Tokens of the context sent with the last call (the upstream's prompt tokens, else the session's count). */
+  lastContextTokens: z.number().int().nonnegative(),
+  lastTurnAt: isoDate.nullable(),
+});
+
 /** One message of the active history or of the pruned-history log. */
 export const messageSchema = z.object({
   id: z.string().min(1).max(64),
@@ -31,6 +54,8 @@ export const messageSchema = z.object({
   toolCallId: z.string().min(1).max(256).optional(),
   /** The sender's own id for this message; a retried append with the same id stores nothing twice. */
   clientId: z.string().min(1).max(256).optional(),
+  /** For an assistant reply: the tokens the model call that produced it used. */
+  usage: messageUsageSchema.optional(),
 });
 
 /** A system prompt: never pruned, never summarised. */
@@ -77,6 +102,8 @@ export const contextStateSchema = z.object({
    * another writer folded its first copy out of the active history meanwhile.
    */
   foldedClientIds: z.array(z.string().min(1).max(256)).max(256).optional(),
+  /** Tokens the session's model calls used; absent until the first recorded call. */
+  usage: sessionUsageSchema.optional(),
 });
 
 /** The persisted session document, current format. Validated on every read and before every write. */

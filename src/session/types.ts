@@ -2,7 +2,9 @@ import type { z } from "zod";
 import type {
   contextStateSchema,
   messageSchema,
+  messageUsageSchema,
   sessionSchema,
+  sessionUsageSchema,
   summarySchema,
   systemPromptSchema,
   toolCallSchema,
@@ -25,6 +27,10 @@ export type Summary = z.infer<typeof summarySchema>;
 export type ToolPolicy = z.infer<typeof toolPolicySchema>;
 /** Context-window state. */
 export type ContextState = z.infer<typeof contextStateSchema>;
+/** Tokens one model call used. */
+export type MessageUsage = z.infer<typeof messageUsageSchema>;
+/** Running token totals of a session's model calls. */
+export type SessionUsage = z.infer<typeof sessionUsageSchema>;
 /** A whole session document. */
 export type Session = z.infer<typeof sessionSchema>;
 
@@ -46,4 +52,6 @@ export interface SessionSummary {
   revision: number;
   /** Bytes of the session document on disk (0 for stores without files). */
   sizeBytes: number;
+  /** Tokens the session's model calls used; absent before the first (and in index entries written before usage was kept). */
+  usage?: SessionUsage;
 }

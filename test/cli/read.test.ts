@@ -60,7 +60,7 @@ test("list prints an aligned table with relative times", async (t) => {
   await seed(sb, MIXED);
   const r = await sb.ok(["sessions", "list", "--limit", "3"]);
   const lines = r.stdout.trimEnd().split("\n");
-  assert.match(lines[0] ?? "", /^REF\s+KEY\s+KIND\s+STATUS\s+MSGS\s+TOKENS\s+LAST ACTIVITY$/);
+  assert.match(lines[0] ?? "", /^REF\s+KEY\s+KIND\s+STATUS\s+MSGS\s+TOKENS\s+USED\s+LAST ACTIVITY$/);
   const keyColumn = (lines[0] ?? "").indexOf("KEY");
   for (const line of lines.slice(1, 4)) assert.match(line.slice(keyColumn), /^(dm|group):/, `column not aligned: ${line}`);
   assert.match(lines[1] ?? "", /group:slack:C024BE91L .*1 min ago$/);

@@ -32,6 +32,8 @@ export interface FakeUpstream {
   stallAfterChunks: number | undefined;
   /** Milliseconds a chat request waits before it is answered at all (a slow model), read when it arrives. */
   replyDelayMs: number;
+  /** When true, replies carry no usage (as some upstreams send none). */
+  omitUsage: boolean;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export interface FakeUpstream {
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   const requests: UpstreamRequest[] = [];
   const open = new Set<ServerResponse>();
-  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, ids: undefined, stallAfterChunks: undefined, replyDelayMs: 0, close: async () => {} };
+  const state: FakeUpstream = { baseUrl: "", requests, chunkDelayMs: 0, failWith: undefined, ids: undefined, stallAfterChunks: undefined, replyDelayMs: 0, omitUsage: false, close: async () => {} };
   // Pending slow replies, cut short on close so no timer outlives the server.
   const delays = new Set<() => void>();
   const pause = (ms: number): Promise<void> =>
@@ -97,7 +99,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const stall = state.stallAfterChunks;
     if (body.stream !== true) {
       const message = toolCall ? { role: "assistant", content: null, tool_calls: [toolCall] } : { role: "assistant", content: text };
-      const json = JSON.stringify({ id, object: "chat.completion", created: 1, model: body.model, choices: [{ index: 0, message, finish_reason: toolCall ? "tool_calls" : "stop" }], usage });
+      const json = JSON.stringify({ id, object: "chat.completion", created: 1, model: body.model, choices: [{ index: 0, message, finish_reason: toolCall ? "tool_calls" : "stop" }], ...(state.omitUsage ? {} : { usage }) });
       if (stall !== undefined) res.writeHead(200, { "content-type": "application/json" }).write(json.slice(0, json.length >> 1));
       else res.writeHead(200, { "content-type": "application/json" }).end(json);
       return;
@@ -124,7 +126,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       }
       send(chunk({}, "stop"));
     }
-    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) send({ id, object: "chat.completion.chunk", created: 1, model: body.model, choices: [], usage });
+    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage && !state.omitUsage) send({ id, object: "chat.completion.chunk", created: 1, model: body.model, choices: [], usage });
     if (stall === undefined) res.end("data: [DONE]\n\n");
   };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -32,6 +32,8 @@ export interface AppendFlags {
   thread?: string;
   pin?: boolean;
   clientId?: string;
+  /** With --role assistant: the model call's usage, INPUT:OUTPUT tokens. */
+  usage?: { input: number; output: number };
   json?: boolean;
 }
 
@@ -48,14 +50,15 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
     ...(flags.clientId !== undefined ? { clientMessageId: flags.clientId } : {}),
     ...toolFields(flags),
   };
+  const options = flags.usage === undefined ? {} : { usage: flags.usage };
   const result = await withManager(cmd, async (m) => {
     if (inbound === null) {
       const message: NewMessage = { role: flags.role, content, sender: flags.from ?? null, ...extra };
-      return m.record({ ref: flags.session ?? "" }, message);
+      return m.record({ ref: flags.session ?? "" }, message, options);
     }
     // An implicit sender (the DM's user, "cli") only speaks for user messages; --from is always honoured.
     const sender = flags.from ?? (flags.role === "user" ? inbound.senderId : null);
-    return m.record({ inbound }, { role: flags.role, content, sender, ...extra });
+    return m.record({ inbound }, { role: flags.role, content, sender, ...extra }, options);
   });
   if (result.compactionError !== null) warn(`${result.compactionError}; the message is stored`);
   const started = result.started;

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { shortRef } from "../../session/ids.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
 import { withManager } from "../_context.js";
+import { usedCell } from "../_tokens-used.js";
 import { colors, paintStatus, plural, print, printJson, relativeTime, table, visible } from "../_render.js";
 
 /** Flags of `sessions list`. */
@@ -32,6 +33,7 @@ export function listItem(s: SessionSummary): Record<string, unknown> {
     expiredAt: s.expiredAt,
     archivedAt: s.archivedAt,
     sizeBytes: s.sizeBytes,
+    usage: s.usage ?? null,
   };
 }
 
@@ -62,8 +64,8 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
     return;
   }
   const now = new Date();
-  const rows = page.items.map((s) => [visible(shortRef(s.id)), visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, relativeTime(s.lastActivityAt, now)]);
-  print(table(["REF", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "left"]));
+  const rows = page.items.map((s) => [visible(shortRef(s.id)), visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, usedCell(s.usage), relativeTime(s.lastActivityAt, now)]);
+  print(table(["REF", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "USED", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "right", "left"]));
   const shown =
     offset > 0
       ? `${offset + 1}–${offset + page.items.length} of ${plural(page.total, "session")} (newest activity first)`

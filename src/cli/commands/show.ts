@@ -6,6 +6,7 @@ import type { SessionManager } from "../../manager/manager.js";
 import type { Message, Session } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { describePolicy } from "../../session/reset.js";
+import { usageLine } from "../_tokens-used.js";
 import {
   colors,
   formatBytes,
@@ -58,6 +59,7 @@ export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Prom
         ["resets", reset.at === null ? colors.dim(session.status === "active" || session.status === "created" ? `never (${describePolicy(reset.policy)})` : "no (not live)") : `${timestamp(reset.at, now)} ${colors.dim(`(${describePolicy(reset.policy)})`)}`],
         ["updated", timestamp(session.updatedAt, now)],
         ["size on disk", formatBytes(sizeBytes)],
+        ["tokens used", usageLine(session.context.usage)],
       ]),
     );
     print();

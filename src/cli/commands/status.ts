@@ -31,6 +31,7 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
       ["sessions", formatInt(report.total)],
       ["by status", byStatus],
       ["by kind", byKind],
+      ["tokens used", usedLine(report.usage)],
       ...(quarantined !== null && quarantined > 0 ? [["problems", colors.yellow(`${plural(quarantined, "corrupt session file")} in sessions/quarantine/ (openclaw doctor tells what to do)`)] as [string, string]] : []),
     ]),
   );
@@ -40,8 +41,8 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   print(`${heading("context usage")} ${colors.dim("(sessions not archived, newest activity first)")}`);
   if (v.sessions.length === 0) print(colors.dim("  none"));
   else {
-    const rows = v.sessions.map((s) => [visible(s.id), visible(s.key), paintStatus(s.status), `${formatInt(s.tokens)} / ${formatInt(s.window)}`, formatPercent(s.percent), formatBytes(s.sizeBytes)]);
-    print(table(["ID", "KEY", "STATUS", "TOKENS / WINDOW", "USED", "SIZE"], rows, ["left", "left", "left", "right", "right", "right"]));
+    const rows = v.sessions.map((s) => [visible(s.id), visible(s.key), paintStatus(s.status), `${formatInt(s.tokens)} / ${formatInt(s.window)}`, formatPercent(s.percent), s.used === null ? "-" : formatInt(s.used), formatBytes(s.sizeBytes)]);
+    print(table(["ID", "KEY", "STATUS", "TOKENS / WINDOW", "USED", "TOKENS USED", "SIZE"], rows, ["left", "left", "left", "right", "right", "right", "right"]));
   }
   print();
   print(heading("largest on disk"));
@@ -55,6 +56,12 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   print();
   print(heading("memory (this process)"));
   print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
+}
+
+function usedLine(u: StatusReport["usage"]): string {
+  if (u.turns === 0) return "no model call recorded yet";
+  const estimated = u.estimatedTurns > 0 ? ` (${formatInt(u.estimatedTurns)} estimated)` : "";
+  return `${formatInt(u.input)} in · ${formatInt(u.output)} out · ${formatInt(u.total)} total over ${plural(u.turns, "model call")}${estimated} (openclaw usage breaks it down)`;
 }
 
 function storeLine(report: StatusReport): string {

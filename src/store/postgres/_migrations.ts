@@ -197,4 +197,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE turn_leases SET UNLOGGED`,
     ],
   },
+  {
+    version: 7,
+    name: "token usage beside the header",
+    statements: [
+      // The session's usage totals, kept by the database from the header every
+      // write already sends (context.usage is never sealed), so list and the
+      // usage report read them without parsing headers and no write statement
+      // changes. NULL until the session records its first model call.
+      `ALTER TABLE sessions ADD COLUMN usage json GENERATED ALWAYS AS (header->'context'->'usage') STORED`,
+    ],
+  },
 ];

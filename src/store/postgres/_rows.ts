@@ -1,5 +1,5 @@
 import { sessionTokens } from "../../session/derived.js";
-import type { Message, Session, SessionStatus, SessionSummary } from "../../session/types.js";
+import type { Message, Session, SessionStatus, SessionSummary, SessionUsage } from "../../session/types.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 
 /** A session's columns, ready as query parameters (see the INSERT and UPDATE in _sql.ts). */
@@ -105,6 +105,8 @@ export interface SummaryRow {
   archived_at: string | null;
   revision: number;
   size_bytes: string;
+  /** The header's context.usage (null before the first model call); absent from rows read by older statements. */
+  usage?: SessionUsage | null;
 }
 
 /** The summary of a row, its status as seen at `cutoffMs` (null: as stored). */
@@ -125,6 +127,7 @@ export function toSummaryRow(r: SummaryRow, cutoffMs: number | null): SessionSum
     archivedAt: r.archived_at,
     revision: r.revision,
     sizeBytes: Number(r.size_bytes),
+    ...(r.usage !== undefined && r.usage !== null ? { usage: r.usage } : {}),
   };
 }
 

@@ -134,6 +134,7 @@ async function renderList() {
       h("td", {}, s.kind), h("td", {}, s.channel),
       h("td", {}, h("span", { class: `status ${s.status}` }, s.status)),
       h("td", { class: "num" }, fmt(s.messageCount)),
+      h("td", { class: "num", title: s.usage ? `${fmt(s.usage.input)} in · ${fmt(s.usage.output)} out over ${fmt(s.usage.turns)} model call(s)` : "no model call yet" }, usedText(s.usage)),
       h("td", {}, bar([["used", s.tokens]], state.window, `${pct.toFixed(1)} % of the context window`), h("span", { class: "sr-only" }, `${pct.toFixed(1)} %`)),
       h("td", { title: s.lastActivityAt }, relTime(s.lastActivityAt)),
     );
@@ -141,8 +142,8 @@ async function renderList() {
   state.fresh.clear();
   const table = h("table", {},
     h("caption", { class: "sr-only" }, "Sessions, newest activity first"),
-    h("thead", {}, h("tr", {}, ...["Key", "Kind", "Channel", "Status"].map((t) => h("th", { scope: "col" }, t)), h("th", { scope: "col", class: "num" }, "Messages"), h("th", { scope: "col" }, "Context"), h("th", { scope: "col" }, "Last activity"))),
-    h("tbody", { id: "rows" }, rows.length > 0 ? rows : h("tr", {}, h("td", { colspan: 7 }, "No session matches."))),
+    h("thead", {}, h("tr", {}, ...["Key", "Kind", "Channel", "Status"].map((t) => h("th", { scope: "col" }, t)), h("th", { scope: "col", class: "num" }, "Messages"), h("th", { scope: "col", class: "num" }, "Tokens used"), h("th", { scope: "col" }, "Context"), h("th", { scope: "col" }, "Last activity"))),
+    h("tbody", { id: "rows" }, rows.length > 0 ? rows : h("tr", {}, h("td", { colspan: 8 }, "No session matches."))),
   );
   const prev = h("button", { type: "button", disabled: state.offset === 0 }, "Previous");
   const next = h("button", { type: "button", disabled: !page.hasMore }, "Next");
@@ -180,6 +181,11 @@ async function fetchPage() {
   }
   page.tokensInUse = page.sessions.reduce((n, s) => n + s.tokens, 0);
   return page;
+}
+
+// Total tokens a session's model calls used; "~" when some were estimated.
+function usedText(u) {
+  return u && u.turns > 0 ? `${u.estimatedTurns > 0 ? "~" : ""}${fmt(u.total)}` : "–";
 }
 
 // ---- session page -------------------------------------------------------
@@ -234,6 +240,7 @@ async function renderSession(id) {
     bar(stored, usage.window, `stored: system ${t.system}, summary ${t.summary}, pinned ${t.pinned}, recent ${t.messages} tokens`),
     built ? h("p", {}, `Sent to the model: ${fmt(built.tokens)} tokens · summary ${built.summary} · ${built.droppedTurns} turn(s) dropped${built.droppedPinned ? ` · ${built.droppedPinned} pinned dropped` : ""}${built.trimmed?.length ? ` · ${built.trimmed.length} old tool result(s) cut, ${fmt(built.trimmedTokensSaved)} tokens saved` : ""}`) : h("p", { class: "error" }, ctx.problem ?? "The context cannot be built."),
     built ? bar(sent, usage.window, `sent: system ${built.parts.system}, summary ${built.parts.summary}, pinned ${built.parts.pinned}, recent ${built.parts.recent} tokens`) : null,
+    h("p", { id: "tokens-used" }, doc.context.usage ? `Tokens used: ${fmt(doc.context.usage.input)} in · ${fmt(doc.context.usage.output)} out · ${fmt(doc.context.usage.total)} total over ${fmt(doc.context.usage.turns)} model call(s)${doc.context.usage.estimatedTurns ? ` (${doc.context.usage.estimatedTurns} estimated)` : ""} · last context ${fmt(doc.context.usage.lastContextTokens)} tokens` : "Tokens used: no model call recorded yet"),
     h("p", {}, `Compactions: ${usage.compactions}${usage.lastCompactedAt ? `, last ${relTime(usage.lastCompactedAt)}` : ""}`),
     usage.lastSummarizerError ? h("p", { class: "error" }, `Last summarizer error${doc.context.lastSummarizerErrorAt ? ` (${relTime(doc.context.lastSummarizerErrorAt)})` : ""}: ${usage.lastSummarizerError}`) : null,
   );
