@@ -1,7 +1,7 @@
 // Runs the benchmarks of BENCHMARKS.md and writes bench/results/latest.json.
 //   npm run bench                      default sizes (1k and 10k stores)
 //   npm run bench -- --full            adds the 100k store
-//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, lease, summaries, search, encryption
+//   npm run bench -- --only=list,cli   a subset: cli, list, append, context, memory, compact, gateway, postgres, lease, summaries, search, encryption, toolresults
 // Sizes and repetitions come from BENCH_* variables (see BENCHMARKS.md).
 import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -12,6 +12,7 @@ import { encryptionCost } from "./encryption.js";
 import { cliStart, type EmptyListTimes } from "./cli-start.js";
 import { compactAtScale } from "./compact.js";
 import { contextBuild } from "./context.js";
+import { toolResultSavings } from "./tool-results.js";
 import { gatewayThroughput } from "./gateway.js";
 import { listAtScale } from "./list.js";
 import { holdSessions } from "./memory.js";
@@ -25,7 +26,7 @@ import { documentBytes, populate } from "./_populate.js";
 import { RSS_METHOD } from "./_spawn.js";
 import { envInt, envSizes, machine, renderTable, scratch, show, type Row } from "./_util.js";
 
-const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "lease", "summaries", "search", "encryption"] as const;
+const SCENARIOS = ["cli", "list", "append", "context", "memory", "compact", "gateway", "postgres", "lease", "summaries", "search", "encryption", "toolresults"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const args = process.argv.slice(2);
@@ -50,6 +51,7 @@ const params = {
   concurrentSessions: envInt("BENCH_CONCURRENT_SESSIONS", 100),
   appendsPerSession: envInt("BENCH_APPENDS_PER_SESSION", 10),
   contextIterations: envInt("BENCH_CONTEXT_ITERATIONS", 5_000),
+  toolResultTurns: envInt("BENCH_TOOL_RESULT_TURNS", 40),
   memorySessions: envInt("BENCH_MEMORY_SESSIONS", 10_000),
   compactSessions: envInt("BENCH_COMPACT_SESSIONS", 10_000),
   populateParallel: envInt("BENCH_POPULATE_PARALLEL", 16),
@@ -128,6 +130,10 @@ try {
   if (wants("context")) {
     log("4. context build");
     report(await contextBuild(params.contextIterations));
+  }
+  if (wants("toolresults")) {
+    log("12. tool results in the context");
+    report(await toolResultSavings(params.toolResultTurns));
   }
   if (wants("memory")) {
     log("6. memory");
