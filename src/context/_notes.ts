@@ -189,9 +189,18 @@ function topicWords(n: Note): { words: Set<string>; names: Set<string> } {
   return topics.remember(n.text, () => computeTopicWords(n));
 }
 
+// One opener: a short clause ending in a comma, semicolon or colon.
+const OPENER = /^[^,;:]{1,30}[,;:]\s+(?=\S)/u;
+
 function computeTopicWords(n: Note): { words: Set<string>; names: Set<string> } {
-  // Openers such as "Before I forget," or "Sorry," say nothing about the subject.
-  let text = n.text.replace(/^(?:[^,;:]{1,30}[,;:]\s+){1,3}(?=\S)/u, (lead) => (n.ids.some((i) => lead.includes(i.value)) || lead.split(/\s+/).length > 8 ? lead : ""));
+  // Openers such as "Before I forget," or "Sorry," say nothing about the subject. Taken one at a
+  // time, so "Work stuff: Actually, the hotel is X, …" loses its openers and keeps its subject.
+  let text = n.text;
+  for (let i = 0; i < 3; i++) {
+    const lead = OPENER.exec(text)?.[0];
+    if (lead === undefined || n.ids.some((id) => lead.includes(id.value)) || lead.split(/\s+/).length > 8) break;
+    text = text.slice(lead.length);
+  }
   for (const id of n.ids) text = text.split(id.value).join(" ");
   const words = new Set((text.toLowerCase().match(/\p{L}{3,}/gu) ?? []).filter((w) => !FILLER_WORDS.has(w) && !SHORT_WORDS.has(w)));
   // Capitalised words not opening a sentence or clause: places and people that tell two facts apart.
@@ -221,7 +230,11 @@ export function findUpdates(notes: readonly Note[]): Map<Note, Note> {
   const strong = [...notes].filter(hasStrongId).sort((a, b) => a.order - b.order);
   for (const n of strong) {
     const update = n.rolled !== true && isUpdate(n.text);
-    if (update) {
+    // "…, not X", "use Y instead of X": the update names the value it replaces, which says
+    // which earlier statement it is about more surely than any wording.
+    const named = update ? namedOld(n, seen, out) : undefined;
+    if (named !== undefined) out.set(named, n);
+    else if (update) {
       const mine = topicWords(n);
       let best: Note | undefined;
       let bestScore = 0;
@@ -260,6 +273,27 @@ export function findUpdates(notes: readonly Note[]): Map<Note, Note> {
     bySlot.set(`any\u0000${slot}`, n);
   }
   return out;
+}
+
+// Words that put the value after them aside: "not X", "instead of X", "changed from X to …".
+const CONTRAST = /(?:\bnot|\binstead of|\brather than|\bin place of|\breplac(?:ing|es|ed)|\bfrom|\bwas|\bno longer)\s+(?:the\s+|old\s+|previous\s+)*$/i;
+
+/**
+ * The latest current note whose value `later` names as the one it replaces
+ * ("Actually, the hotel is KP3153Q, not ZBZ-032-FH"), when `later` brings a
+ * new value of the same kind; undefined otherwise.
+ */
+function namedOld(later: Note, seen: readonly Note[], gone: ReadonlyMap<Note, Note>): Note | undefined {
+  for (const id of later.ids) {
+    if (!isStrongKind(id.kind)) continue;
+    const at = later.text.indexOf(id.value);
+    if (at < 0 || !CONTRAST.test(later.text.slice(Math.max(0, at - 40), at))) continue;
+    for (let i = seen.length - 1; i >= 0; i--) {
+      const e = seen[i] as Note;
+      if (!gone.has(e) && e.ids.some((x) => x.value === id.value) && replaces(later, e)) return e;
+    }
+  }
+  return undefined;
 }
 
 /** Notes an explicit later update replaced (see {@link findUpdates}). */
@@ -312,7 +346,13 @@ const FAMILY: Partial<Record<IdentifierKind, string>> = { reference: "code", fli
 
 /** The strong kinds `later` shares with `earlier` through a new value ("host" for two host names). */
 function sharedKinds(later: Note, earlier: Note): Set<IdentifierKind> {
-  return new Set(later.ids.filter((f) => isStrongKind(f.kind) && earlier.ids.some((e) => e.kind === f.kind && e.value !== f.value)).map((f) => f.kind));
+  const out = new Set<IdentifierKind>();
+  for (const f of later.ids) {
+    if (!isStrongKind(f.kind)) continue;
+    // A code's kind is a guess from its shape (see FAMILY): its peers are the codes of any shape.
+    for (const e of earlier.ids) if (e.value !== f.value && sameFamily(e.kind, f.kind)) out.add(e.kind).add(f.kind);
+  }
+  return out;
 }
 
 /**

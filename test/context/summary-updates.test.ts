@@ -134,6 +134,60 @@ describe("summary facts and explicit updates", () => {
     assert.match(text, /\[user alice\] The courier's pickup number for the wardrobe is PU-55120\./);
   });
 
+  for (const [seed, phrasing] of [[31, 0], [32, 1], [33, 2]] as const) {
+    it(`an update that names the value it replaces ("…, not X", "instead of X") replaces that statement, whatever its wording (seed ${seed})`, () => {
+      const r = prng(seed);
+      const sites = SITES.slice(0, 6);
+      const first = new Map(sites.map((s) => [s, code(r, "PL")]));
+      // Statements worded unlike the update: only the named old value ties them together.
+      const messages: Message[] = sites.map((s, i) => msg(i, { role: "user", content: `The padlock on the ${s} storage cage came back as ${first.get(s)}.` }));
+      const target = r.pick(sites);
+      const old = first.get(target) ?? "?";
+      const fresh = code(r, "PL");
+      const update = [
+        `Two things: sorry, the lock is actually ${fresh}, not ${old}.`,
+        `Use ${fresh} instead of ${old} from now on.`,
+        `Heads up: the cage lock changed from ${old} to ${fresh}.`,
+      ][phrasing] as string;
+      messages.push(msg(messages.length, { role: "user", content: update }));
+      const text = roll(messages);
+      const shown = current(text);
+      assert.ok(shown.some((l) => l.includes(fresh)), text);
+      assert.ok(!shown.some((l) => l.includes(old) && !l.includes(fresh)), `old value shown as current\n${text}`);
+      for (const s of sites) if (s !== target) assert.ok(shown.some((l) => l.includes(first.get(s) ?? "?")), `${s} lost\n${text}`);
+    });
+  }
+
+  it("naming an old value without an update cue replaces nothing", () => {
+    const messages = [
+      msg(0, { role: "user", content: "The Brno cage padlock is PL-1111A." }),
+      msg(1, { role: "user", content: "The Graz cage padlock is PL-2222B, not PL-1111A like Brno." }),
+    ];
+    const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
+    assert.ok(current(text).some((l) => l.includes("PL-1111A") && !l.includes("PL-2222B")), text);
+    assert.doesNotMatch(text, /\(was /);
+  });
+
+  it("openers before an update are passed over one by one, so the subject after them still matches", () => {
+    const messages = [
+      msg(0, { role: "user", content: "The confirmation for the Graz locker came back as LK-1000A." }),
+      msg(1, { role: "user", content: "The confirmation for the Split locker came back as LK-3000C." }),
+      msg(2, { role: "user", content: "Two things: actually, the Graz locker is LK-2000B, OK?" }),
+    ];
+    const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
+    assert.ok(text.includes("(was LK-1000A)"), text);
+    assert.ok(current(text).some((l) => l.includes("LK-3000C")), text);
+  });
+
+  it("a code replaced by one of another shape is still the same thing's code", () => {
+    // "LK-4471" reads as a reference, "QX4410" as a flight number: both are codes.
+    const messages = ["Namur", "Brno", "Graz", "Espoo"].map((site, i) => msg(i, { role: "user", content: `Stash the ${site} kit in bin LK-${4471 + i * 111}.` }));
+    messages.push(msg(4, { role: "user", content: "Update: the Namur storage changed to QX4410." }));
+    const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
+    assert.ok(text.includes("(was LK-4471)"), text);
+    for (const other of ["LK-4582", "LK-4693", "LK-4804"]) assert.ok(current(text).some((l) => l.includes(other)), text);
+  });
+
   it("under pressure, replaced values go before any current identifier", () => {
     const r = prng(3);
     const messages: Message[] = [];
