@@ -39,6 +39,16 @@ export interface PrunePlan {
 }
 
 /**
+ * Whether the history is over either limit, from the running token total
+ * the store keeps (`context.tokensInUse`: system prompts, summary and
+ * active messages): constant time, so an append that folds nothing never
+ * walks its history. planPrune decides the same from a full count.
+ */
+export function foldDue(session: Pick<Session, "messages" | "context">, limits: Pick<PruneLimits, "maxHistoryLength" | "budgetTokens">): boolean {
+  return session.messages.length > limits.maxHistoryLength || session.context.tokensInUse > limits.budgetTokens;
+}
+
+/**
  * Chooses the oldest whole turns to fold, or null when the history is within
  * both limits (and not forced) or nothing can be folded. Pinned messages and
  * the tool groups they belong to stay; a tool call never leaves without its

@@ -1,5 +1,5 @@
 import { counterFor, sessionBudget, summaryBudget } from "../context/budget.js";
-import { applyFold, planPrune } from "../context/prune.js";
+import { applyFold, foldDue, planPrune } from "../context/prune.js";
 import { createExtractiveSummarizer } from "../context/extractive.js";
 import { createSummarizer, type ResilientSummarizer, type SummarizerDeps, type SummaryResult } from "../context/summarizer.js";
 import { isOpenclawError } from "../errors.js";
@@ -15,6 +15,9 @@ export interface FoldOutcome {
   /** Set when a summarizer failed (fallback used) or every summarizer failed (nothing folded). */
   error: string | null;
 }
+
+/** How long close() lets background folds finish before aborting them. */
+export const CLOSE_DRAIN_MS = 2_000;
 
 const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "unknown error";
 
@@ -123,8 +126,9 @@ export class Compactor {
    * queue ("background"). Never throws: the append is already safe.
    */
   async afterAppend(session: Session, options: WriteOptions = {}): Promise<{ session: Session; error: string | null }> {
+    if (!this.needsFold(session)) return { session, error: null };
     if (this.ctx.config.sessions.compaction.mode === "background") {
-      if (this.needsFold(session)) this.schedule(session.id);
+      this.schedule(session.id);
       return { session, error: null };
     }
     try {
@@ -152,8 +156,18 @@ export class Compactor {
     );
   }
 
-  /** Stops background folds (aborting their summarizers) and waits for them to settle. */
-  async close(): Promise<void> {
+  /**
+   * Lets background folds finish for up to `drainMs` (a command-line append
+   * closes right after recording, and its fold should still happen), then
+   * aborts the rest (their summarizers) and waits for them to settle. An
+   * aborted fold changes nothing: the messages stay in the history.
+   */
+  async close(drainMs = CLOSE_DRAIN_MS): Promise<void> {
+    if (this.running.size > 0 && drainMs > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+      clearTimeout(timer);
+    }
     this.closing.abort(new Error("the manager is closing"));
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
@@ -164,8 +178,7 @@ export class Compactor {
   }
 
   private needsFold(session: Session): boolean {
-    const config = this.ctx.config.sessions;
-    return planPrune(session, { maxHistoryLength: config.maxHistoryLength, budgetTokens: sessionBudget(this.ctx.config, session).budget, lowWaterMark: config.lowWaterMark }) !== null;
+    return foldDue(session, { maxHistoryLength: this.ctx.config.sessions.maxHistoryLength, budgetTokens: sessionBudget(this.ctx.config, session).budget });
   }
 
   private schedule(id: string): void {

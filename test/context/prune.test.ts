@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applyFold, planPrune } from "../../src/context/prune.js";
+import { applyFold, foldDue, planPrune } from "../../src/context/prune.js";
 import { createSummarizer } from "../../src/context/summarizer.js";
 import { loadTokenCounter } from "../../src/context/tokens.js";
 import { isOpenclawError } from "../../src/errors.js";
+import { withDerived } from "../../src/session/derived.js";
 import type { Message, Session } from "../../src/session/types.js";
 import { call, msg, orphans, prng, randomHistory, session } from "../helpers/context-fixtures.js";
 
@@ -176,3 +177,26 @@ describe("pruning, property", () => {
     }
   });
 });
+
+describe("the fold decision", () => {
+  it("from the running token total it says fold exactly when a full count would, over random histories", () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = prng(seed);
+      const s0 = session();
+      s0.messages = randomHistory(r, r.int(1, 60), { pinChance: 0, maxTokens: r.pick([50, 500]) });
+      if (r.chance(0.3)) s0.summary = summaryOf(r.int(10, 2_000));
+      // The total the store keeps, as every save sets it.
+      const s = withDerived(s0, { model: "gpt-4o", window: 128_000 });
+      const limits = { maxHistoryLength: r.int(1, 200), budgetTokens: r.int(500, 40_000), lowWaterMark: 0.5 };
+      const overLength = s.messages.length > limits.maxHistoryLength;
+      const total = s.systemPrompts.reduce((n, p) => n + p.tokens, 0) + (s.summary?.tokens ?? 0) + s.messages.reduce((n, m) => n + m.tokens, 0);
+      assert.equal(foldDue(s, limits), overLength || total > limits.budgetTokens, `seed ${seed}`);
+      // planPrune folds only when the decision says so.
+      if (!foldDue(s, limits)) assert.equal(planPrune(s, limits), null, `seed ${seed}`);
+    }
+  });
+});
+
+function summaryOf(tokens: number): NonNullable<Session["summary"]> {
+  return { text: "Summary.", tokens, throughMessageId: "m0", messageCount: 1, updatedAt: "2025-01-01T00:00:00.000Z", summarizer: "extractive" };
+}
