@@ -16,6 +16,7 @@ import type { GatewayFlags } from "./commands/gateway.js";
 import type { ImportFlags } from "./commands/import.js";
 import type { ListFlags } from "./commands/list.js";
 import type { SearchFlags } from "./commands/search.js";
+import type { RescopeFlags } from "./commands/rescope.js";
 import type { SetFlags } from "./commands/set.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { StatusFlags } from "./commands/status.js";
@@ -229,6 +230,9 @@ function addWriteCommands(sessions: Command): void {
     .option("--call-id <id>", "with --role tool: the id of the tool call this result answers")
     .option("--tool-call <name-and-args...>", "with --role assistant: NAME ARGS_JSON, a tool call to record (repeatable; give the text first or end the pairs with another option)", collect)
     .option("--thread <id>", "with --dm or --group: the thread ID inside it (key …:thread:ID)")
+    .option("--account <id>", "with --dm or --group: the bot account that received the message (sessions.dmScope per-account-channel-peer keys DMs by it)")
+    .option("--display-name <name>", "with --dm or --group: the sender's display name (kept in the session's origin)")
+    .option("--subject <text>", "with --dm or --group: the group's subject (kept in the session's origin)")
     .option("--pin", "pin the message: it is never folded into the summary")
     .option("--client-id <id>", "the sender's id for this message: repeating the command with the same id stores it once")
     .option("--usage <input:output>", "with --role assistant: the tokens the model call used (added to the session's usage)", tokenPair)
@@ -293,6 +297,13 @@ function addMaintenanceCommands(sessions: Command): void {
     .action(async (file: string, refs: string[], opts: ImportFlags, cmd: Command) =>
       (await import("./commands/import.js")).runImport(file, refs, opts, cmd),
     );
+
+  sessions
+    .command("rescope")
+    .description("move live DM sessions to the keys sessions.dmScope and sessions.identityLinks make now; sessions meeting on one key merge (the key's live or most recent session keeps it, the others are archived)")
+    .option("--dry-run", "show what would move, merge or be archived; change nothing")
+    .addOption(jsonOption())
+    .action(async (opts: RescopeFlags, cmd: Command) => (await import("./commands/rescope.js")).runRescope(opts, cmd));
 
   sessions
     .command("archive")

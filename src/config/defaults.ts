@@ -15,6 +15,7 @@ const DEFAULTS: Config = {
     retainPrunedHistory: "all",
     maxMessageBytes: 1_048_576,
     maxMessageTokens: "auto",
+    dmScope: "per-channel-peer",
     identityLinks: {},
     tools: {
       dm: { allow: ["*"], deny: [] },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { gatewayAuth } from "./_auth.js";
+import { dmScope, identityLinks } from "./_routing.js";
 
 /** Every scope a gateway credential can hold. */
 export { SCOPE_NAMES } from "./_auth.js";
@@ -170,10 +171,10 @@ export const configSchema = z.object({
       maxMessageBytes: intAtLeast(1).default(1_048_576),
       /** Largest message accepted, in tokens: "auto" = half the context budget, so the latest turn always fits beside the summary. */
       maxMessageTokens: z.union([z.literal("auto"), z.number().int({ error: MSG_TOKENS }).min(16, { error: MSG_TOKENS })], { error: MSG_TOKENS }).default("auto"),
-      /** Opt-in: canonical person id → channel identities ("telegram:123") whose DMs share one session. */
-      identityLinks: z
-        .record(z.string(), z.array(z.string().regex(/^[^:\s]+:[^\s]+$/, { error: 'expected "channel:userId"' }), { error: 'expected an array of "channel:userId"' }), { error: "expected an object of person id → identities" })
-        .default({}),
+      /** How DMs are grouped: "per-channel-peer" (one session per channel and person), "main" (all share one), "per-peer" (one per person across channels), "per-account-channel-peer" (per bot account too). */
+      dmScope,
+      /** Opt-in: canonical person id → channel identities ("telegram:123") that are that person: their DMs share a session across channels. */
+      identityLinks,
       /** Default tool permissions per session kind. */
       tools: z
         .object({

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { RateLimitsConfig } from "../config/schema.js";
 import { OpenclawError } from "../errors.js";
-import { parseKey } from "../session/keys.js";
+import { parseKey, peerOfKey } from "../session/keys.js";
 import type { Credential } from "./_credential.js";
 import { SESSION_HEADERS } from "./_target.js";
 
@@ -125,7 +125,7 @@ export function headerSender(c: Context): string | undefined {
   if (key !== undefined && key !== "") {
     try {
       const parsed = parseKey(key);
-      const who = sender ?? (parsed.kind === "dm" ? parsed.subject : undefined);
+      const who = sender ?? peerOfKey(parsed) ?? undefined;
       return who === undefined ? undefined : senderKey(parsed.channel, who);
     } catch {
       // An invalid key is refused by the route with its own message.

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { Inbound } from "../routing/route.js";
-import { parseKey } from "../session/keys.js";
+import { parseKey, peerOfKey } from "../session/keys.js";
 import { credentialOf, forbidden } from "./_auth.js";
 import { hasScope } from "./_credential.js";
 import { badRequest } from "./_http.js";
@@ -15,6 +15,9 @@ export const SESSION_HEADERS = {
   sender: "x-openclaw-sender",
   group: "x-openclaw-group",
   thread: "x-openclaw-thread",
+  account: "x-openclaw-account",
+  displayName: "x-openclaw-display-name",
+  subject: "x-openclaw-subject",
 } as const;
 
 /**
@@ -45,19 +48,32 @@ function namedTarget(c: Context): { target: SessionTarget | undefined; sender: s
   const sender = h(SESSION_HEADERS.sender);
   const group = h(SESSION_HEADERS.group);
   const thread = h(SESSION_HEADERS.thread);
+  const account = h(SESSION_HEADERS.account);
+  // Display names and subjects may hold any text; a header carries it percent-encoded (UTF-8).
+  const displayName = decoded(SESSION_HEADERS.displayName, h(SESSION_HEADERS.displayName));
+  const subject = decoded(SESSION_HEADERS.subject, h(SESSION_HEADERS.subject));
   if (key !== undefined) {
-    if (channel !== undefined || group !== undefined || thread !== undefined) {
+    if (channel !== undefined || group !== undefined || thread !== undefined || account !== undefined) {
       throw badRequest(`give either ${SESSION_HEADERS.key} or ${SESSION_HEADERS.channel} + ${SESSION_HEADERS.sender}, not both`);
     }
     const parsed = parseKey(key);
     if (parsed.kind === "isolated") throw badRequest(`${SESSION_HEADERS.key}: isolated keys are reserved for one-off sessions; use a dm:… or group:… key`);
-    const implied = parsed.kind === "dm" ? parsed.subject : null;
+    const implied = peerOfKey(parsed);
     return { target: { key }, sender: sender ?? implied };
   }
-  if (channel === undefined && sender === undefined && group === undefined && thread === undefined) return { target: undefined, sender: null };
+  if (channel === undefined && sender === undefined && group === undefined && thread === undefined && account === undefined) return { target: undefined, sender: null };
   if (channel === undefined || sender === undefined) throw badRequest(`${SESSION_HEADERS.channel} and ${SESSION_HEADERS.sender} go together`);
-  return {
-    target: { inbound: { channel, senderId: sender, ...(group !== undefined ? { groupId: group } : {}), ...(thread !== undefined ? { threadId: thread } : {}) } },
-    sender,
-  };
+  const optional = { groupId: group, threadId: thread, accountId: account, displayName, subject };
+  const inbound: Inbound = { channel, senderId: sender };
+  for (const [name, value] of Object.entries(optional)) if (value !== undefined) Object.assign(inbound, { [name]: value });
+  return { target: { inbound }, sender };
+}
+
+function decoded(header: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw badRequest(`${header}: not valid percent-encoded UTF-8`);
+  }
 }

@@ -91,8 +91,11 @@ export class TurnRunner {
       const stored: Message[] = [];
       let last: Message | undefined;
       // Recorded even when the caller has gone meanwhile (as on a disconnect mid-turn); only losing the lease stops it.
+      // The address the request came from keeps the session's origin and participants current.
+      const target = req.target;
+      const via = target !== undefined && "inbound" in target ? { via: target.inbound } : {};
       for (const m of req.input) {
-        const r = await this.manager.record({ ref: id }, m, { signal: lost });
+        const r = await this.manager.record({ ref: id, ...via }, m, { signal: lost });
         if (!r.duplicate) stored.push(r.message);
         last = r.message;
       }

@@ -9,7 +9,7 @@ import { guarded, onlyFields } from "./_admin-params.js";
 import { credentialName, senderKey } from "./_rate-limit.js";
 import { noteSessions } from "./_request-log.js";
 
-const INBOUND_FIELDS = ["kind", "name", "run", "channel", "senderId", "groupId", "threadId", "text", "idempotencyKey"] as const;
+const INBOUND_FIELDS = ["kind", "name", "run", "channel", "senderId", "groupId", "threadId", "accountId", "displayName", "subject", "text", "idempotencyKey"] as const;
 
 /** A channel message as `POST /hooks/inbound` takes it. */
 export interface InboundHook {
@@ -63,13 +63,12 @@ export function parseInbound(body: Record<string, unknown>): InboundHook {
   for (const f of ["name", "run"] as const) if (body[f] !== undefined && body[f] !== null) throw badRequest(`${f} only applies with kind "hook" or "job"`);
   const channel = field("channel", true) as string;
   const senderId = field("senderId", true) as string;
-  const groupId = field("groupId", false);
-  const threadId = field("threadId", false);
-  return {
-    inbound: { channel, senderId, ...(groupId !== undefined ? { groupId } : {}), ...(threadId !== undefined ? { threadId } : {}) },
-    text,
-    idempotencyKey,
-  };
+  const inbound: Inbound = { channel, senderId };
+  for (const name of ["groupId", "threadId", "accountId", "displayName", "subject"] as const) {
+    const value = field(name, false);
+    if (value !== undefined) inbound[name] = value;
+  }
+  return { inbound, text, idempotencyKey };
 }
 
 /**

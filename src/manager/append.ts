@@ -10,10 +10,16 @@ import { KeyedMutex } from "../store/_mutex.js";
 import { counterFor, messageTokenLimit } from "../context/budget.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
-import type { Router, Started } from "./routing.js";
+import { mergeOrigin, originOf, participantOf, type Router, type Started } from "./routing.js";
+import { parseKey } from "../session/keys.js";
 
-/** Where an append goes: an existing session by reference, or wherever an inbound message routes. */
-export type AppendTarget = { ref: string } | { inbound: Inbound };
+/**
+ * Where an append goes: an existing session by reference, or wherever an
+ * inbound message routes. A reference may name the inbound address the
+ * message came from (`via`), so the session's origin and participants follow
+ * it as if it had been routed.
+ */
+export type AppendTarget = { ref: string; via?: Inbound } | { inbound: Inbound };
 
 /** What an append did. */
 export interface AppendResult {
@@ -70,7 +76,7 @@ export class Appender {
     let queue: string | undefined;
     if ("ref" in target) queue = `ref:${target.ref}`;
     else {
-      const t = routeTarget(target.inbound, this.ctx.config.sessions.identityLinks, () => this.ctx.newId());
+      const t = routeTarget(target.inbound, this.ctx.config.sessions.identityLinks, () => this.ctx.newId(), this.ctx.config.sessions.dmScope);
       queue = t.alwaysNew ? undefined : `key:${t.key}`;
     }
     const record = () => this.record(target, message, options);
@@ -95,8 +101,8 @@ export class Appender {
       started = routed.started ?? null;
     }
     let existing: Message | undefined;
-    let folded = false;
     let stored = built;
+    let folded = false;
     const session = await this.writer.mutate(
       id,
       async (s) => {
@@ -113,15 +119,19 @@ export class Appender {
         // Not CONFLICT: that code means "retry", and no retry can make this id free.
         if (options.messageId !== undefined && s.messages.some((m) => m.id === built.id)) throw new OpenclawError("ALREADY_EXISTS", `session ${id} already has a message ${built.id}`);
         if (built.toolCallId !== undefined) await this.assertCallKnown(s, built.toolCallId);
-        const participants = built.sender !== null && !s.participants.includes(built.sender) ? [...s.participants, built.sender] : s.participants;
+        const inbound = "inbound" in target ? target.inbound : target.via;
+        // A linked identity takes part as its person; the message keeps the sender it came from.
+        const who = inbound !== undefined && built.sender === inbound.senderId ? participantOf(inbound, this.ctx.config.sessions.identityLinks) : built.sender;
+        const participants = who !== null && !s.participants.includes(who) ? [...s.participants, who] : s.participants;
         let context = s.context;
-        stored = built;
+        stored = inbound !== undefined && spansChannels(s.key) ? { ...built, channel: inbound.channel.toLowerCase() } : built;
         if (options.usage !== undefined) {
           const call = measureCall(options.usage, built.tokens, s.context.tokensInUse);
-          stored = { ...built, usage: call.usage };
+          stored = { ...stored, usage: call.usage };
           context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
         }
-        return { session: { ...markActivity(s, now), participants, context, messages: s.messages.concat([stored]) }, reason: "appended", appended: [stored], base: s };
+        const origin = inbound === undefined ? {} : { origin: mergeOrigin(s.origin, originOf(inbound)) };
+        return { session: { ...markActivity(s, now), participants, ...origin, context, messages: s.messages.concat([stored]) }, reason: "appended", appended: [stored], base: s };
       },
       options,
     );
@@ -147,6 +157,12 @@ export class Appender {
       `the tool result answers call ${JSON.stringify(callId)}, which session ${s.id} does not hold: record the assistant message with that tool call first; nothing was recorded`,
     );
   }
+}
+
+/** True for a DM key shared across channels (dm:main, dm:peer:…, dm:linked:…), whose messages say which channel each came on. */
+function spansChannels(key: string): boolean {
+  const parsed = parseKey(key);
+  return parsed.kind === "dm" && (parsed.channel === "main" || parsed.channel === "peer" || parsed.channel === "linked");
 }
 
 /**

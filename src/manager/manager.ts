@@ -20,6 +20,7 @@ import { clearSession, deleteMessage, editSession } from "./edit.js";
 import { TurnKeeper } from "./turn.js";
 import type { StatusReport } from "./status.js";
 import type { UsageOptions, UsageReport } from "./usage.js";
+import type { RescopeReport } from "./rescope.js";
 import type { ImportOptions, ImportReport } from "./transfer.js";
 import type { AppendOptions, ClearReport, OpenOptions, SessionEdit } from "./types.js";
 export type { AppendOptions } from "./types.js";
@@ -275,6 +276,11 @@ export class SessionManager extends ManagerReads {
   async usage(options: UsageOptions = {}): Promise<UsageReport> {
     const { usageReport } = await import("./usage.js");
     return usageReport(this.ctx, this.writer, options);
+  }
+
+  /** Moves (or, when another keeps the key, archives) live DM sessions whose key no longer matches `sessions.dmScope` and the identity links; `dryRun` only plans. */
+  async rescope(options: WriteOptions & { dryRun?: boolean } = {}): Promise<RescopeReport> {
+    return (await import("./rescope.js")).rescope(this.ctx, this.writer, options);
   }
 
   /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */

@@ -1,9 +1,9 @@
-import { routeTarget, type Inbound } from "../routing/route.js";
-import { normalizeKey, taskKeyKind } from "../session/keys.js";
+import { linkedPerson, routeTarget, type Inbound } from "../routing/route.js";
+import { normalizeKey, parentKey, taskKeyKind } from "../session/keys.js";
 import { routeLockId } from "../session/ids.js";
 import { parseKey } from "../session/keys.js";
 import { newSession } from "../session/new.js";
-import type { Session } from "../session/types.js";
+import type { Origin, Session } from "../session/types.js";
 import { KeyedMutex } from "../store/_mutex.js";
 import { canLock, canRoute } from "../store/store.js";
 import { effectiveStatus } from "../session/lifecycle.js";
@@ -20,6 +20,26 @@ export function carryOverOf(value: Config["sessions"]["carryOver"]): { settings:
   return typeof value === "boolean" ? { settings: value, summary: value } : value;
 }
 
+/** The origin an inbound message describes: its channel, and the account, display name and subject it names. */
+export function originOf(inbound: Inbound): Origin {
+  return {
+    channel: inbound.channel.toLowerCase(),
+    ...(inbound.accountId !== undefined ? { account: inbound.accountId } : {}),
+    ...(inbound.displayName !== undefined ? { displayName: inbound.displayName } : {}),
+    ...(inbound.subject !== undefined ? { subject: inbound.subject } : {}),
+  };
+}
+
+/** A session's origin after an inbound message: what the message names replaces what was known, the rest stays. */
+export function mergeOrigin(known: Origin | undefined, next: Origin): Origin {
+  return { ...known, ...next };
+}
+
+/** The participant an inbound sender counts as: the linked person when the identity is linked, else the sender id. */
+export function participantOf(inbound: Inbound, links: Config["sessions"]["identityLinks"]): string {
+  return linkedPerson(links, inbound.channel, inbound.senderId) ?? inbound.senderId;
+}
+
 /** Why routing started a new session. */
 export interface Started {
   reason: "first message" | "previous session expired" | "previous session archived" | "previous session reset" | "reset by command";
@@ -27,6 +47,8 @@ export interface Started {
   previousId: string | null;
   /** True when its preferences, tool policy and system prompts were carried over. */
   carriedOver: boolean;
+  /** For a thread's first session: the parent session whose preferences, tool policy and system prompts it took. */
+  parentId?: string;
 }
 
 /** A routed session and whether routing created it. */
@@ -81,10 +103,12 @@ export class Router {
    * old one stays readable.
    */
   async route(inbound: Inbound, options: WriteOptions = {}): Promise<Routed> {
-    const target = routeTarget(inbound, this.ctx.config.sessions.identityLinks, () => this.ctx.newId());
-    const participants = [inbound.senderId];
-    if (target.alwaysNew) return { session: await this.create(target.key, participants, options), created: true };
-    return this.routeKey(target.key, participants, options);
+    const sessions = this.ctx.config.sessions;
+    const target = routeTarget(inbound, sessions.identityLinks, () => this.ctx.newId(), sessions.dmScope);
+    const participants = [participantOf(inbound, sessions.identityLinks)];
+    const origin = originOf(inbound);
+    if (target.alwaysNew) return { session: await this.writer.create({ ...this.draft(target.key, participants), origin }, options), created: true };
+    return this.routeKey(target.key, participants, options, origin);
   }
 
   /**
@@ -93,7 +117,7 @@ export class Router {
    * archived carries over that session's preferences, tool policy and system
    * prompts (`sessions.carryOver`), so what an operator set is not lost.
    */
-  async routeKey(given: string, participants: readonly string[], options: WriteOptions = {}): Promise<Routed> {
+  async routeKey(given: string, participants: readonly string[], options: WriteOptions = {}, origin?: Origin): Promise<Routed> {
     const key = normalizeKey(given);
     const known = await this.remembered(key, options);
     let reset: Started["reason"] | undefined;
@@ -102,7 +126,7 @@ export class Router {
       await this.expire(known, "policy", options);
       reset = "previous session reset";
     }
-    return this.fresh(key, participants, reset, options);
+    return this.fresh(key, participants, reset, options, origin);
   }
 
   /**
@@ -112,7 +136,7 @@ export class Router {
    */
   async reset(session: Session, options: WriteOptions = {}): Promise<Routed> {
     await this.expire(session, "now", options);
-    return this.fresh(session.key, session.participants, "reset by command", options);
+    return this.fresh(session.key, session.participants, "reset by command", options, session.origin);
   }
 
   /** True when the session's reset policy says it is due now (daily, or an idle window shorter than the store's). */
@@ -142,14 +166,20 @@ export class Router {
     );
   }
 
-  private async fresh(key: string, participants: readonly string[], reset: Started["reason"] | undefined, options: WriteOptions): Promise<Routed> {
+  private async fresh(key: string, participants: readonly string[], reset: Started["reason"] | undefined, options: WriteOptions, origin: Origin | undefined): Promise<Routed> {
     const store = this.ctx.store;
     let started: Started = { reason: "first message", previousId: null, carriedOver: false };
     const make = async (): Promise<Session> => {
-      const draft = this.draft(key, participants);
+      const draft: Session = { ...this.draft(key, participants), ...(origin !== undefined ? { origin } : {}) };
       const previousId = (await store.list({ key, limit: 1 })).items[0]?.id;
       const previous = previousId === undefined ? undefined : await this.writer.load(previousId, options);
-      if (previous === undefined) return this.finalize(draft);
+      if (previous === undefined) {
+        const parent = await this.parentOf(key, options);
+        if (parent === undefined) return this.finalize(draft);
+        // A thread's first session goes on as its parent conversation is set up.
+        started = { reason: "first message", previousId: null, carriedOver: true, parentId: parent.id };
+        return this.finalize({ ...draft, preferences: structuredClone(parent.preferences), tools: structuredClone(parent.tools), systemPrompts: structuredClone(parent.systemPrompts) });
+      }
       const expired = previous.status !== "archived";
       const carry = carryOverOf(this.ctx.config.sessions.carryOver);
       started = { reason: reset ?? (expired ? "previous session expired" : "previous session archived"), previousId: previous.id, carriedOver: carry.settings || (carry.summary && previous.summary !== null) };
@@ -173,6 +203,14 @@ export class Router {
     }
     this.remember(key, r.session.id);
     return r.created ? { ...r, started } : r;
+  }
+
+  /** The newest session of a thread key's parent key (live or not: its settings are what the operator set); undefined for other keys. */
+  private async parentOf(key: string, options: WriteOptions): Promise<Session | undefined> {
+    const parent = parentKey(key);
+    if (parent === null) return undefined;
+    const id = (await this.ctx.store.list({ key: parent, limit: 1 })).items[0]?.id;
+    return id === undefined ? undefined : this.writer.load(id, options);
   }
 
   /**

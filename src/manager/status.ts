@@ -10,6 +10,7 @@ import { redactStoreUri } from "../config/redact.js";
 import type { StoreLocation } from "../config/locate.js";
 import type { ManagerLocation } from "./_open.js";
 import type { ManagerContext, SessionWriter } from "./_context.js";
+import { mismatchedKeys } from "./rescope.js";
 
 /** Store-wide figures for `openclaw status`. */
 export interface StatusReport {
@@ -37,6 +38,8 @@ export interface StatusReport {
   budget: number;
   /** Tokens the sessions' model calls used, all time (the sessions' running totals). */
   usage: { input: number; output: number; total: number; turns: number; estimatedTurns: number };
+  /** `sessions.dmScope`, and the live DM sessions whose key does not match it or the identity links (`sessions rescope` moves them). */
+  dmScope: { scope: string; mismatched: Array<Pick<SessionSummary, "id" | "key">> };
   verbose?: {
     sessions: Array<{
       id: string;
@@ -86,6 +89,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     window,
     budget,
     usage: await usageTotals(ctx),
+    dmScope: { scope: ctx.config.sessions.dmScope, mismatched: (await mismatchedKeys(ctx)).map((s) => ({ id: s.id, key: s.key })) },
   };
   if (options.verbose) {
     const top = options.top ?? 10;

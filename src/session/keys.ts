@@ -29,6 +29,33 @@ export function dmKey(channel: string, userId: string): string {
   return `dm:${channelName(channel)}:${assertSegment("user id", userId)}`;
 }
 
+/** How direct messages are grouped into sessions (`sessions.dmScope`). */
+export type DmScope = "main" | "per-peer" | "per-channel-peer" | "per-account-channel-peer";
+
+/** Every DM scope, the default first. */
+export const DM_SCOPES: readonly DmScope[] = ["per-channel-peer", "main", "per-peer", "per-account-channel-peer"];
+
+/**
+ * Words a DM key holds where a channel name would be, so no real channel
+ * may take them: `dm:main`, `dm:peer:<id>`, `dm:linked:<person>`.
+ */
+export const RESERVED_DM_CHANNELS: readonly string[] = ["main", "peer", "linked"];
+
+/** Routing key of the one DM session every sender shares (scope "main"). */
+export const MAIN_DM_KEY = "dm:main";
+
+/** Routing key of a person's DM session across channels (scope "per-peer"). */
+export function peerKey(peer: string): string {
+  return `dm:peer:${assertSegment("user id", peer)}`;
+}
+
+/** Routing key of a DM session per bot account, channel and person (scope "per-account-channel-peer"). */
+export function accountDmKey(channel: string, account: string, userId: string): string {
+  // "thread" would make the key read as a thread of dm:<channel>.
+  if (account === "thread") throw new OpenclawError("INVALID_KEY", `invalid account id "thread": the word is reserved in routing keys`);
+  return `dm:${channelName(channel)}:${assertSegment("account id", account)}:${assertSegment("user id", userId)}`;
+}
+
 /** Routing key of a group session, shared by everyone in the group. */
 export function groupKey(channel: string, groupId: string): string {
   return `group:${channelName(channel)}:${assertSegment("group id", groupId)}`;
@@ -71,11 +98,13 @@ function parseTaskKey(key: string): ParsedKey | undefined {
 /** What a routing key says about its session. */
 export interface ParsedKey {
   kind: SessionKind;
-  /** Channel for dm/group keys; the task name for isolated keys. */
+  /** Channel for dm/group keys ("main", "peer" or "linked" for DM keys across channels); the task name for isolated keys. */
   channel: string;
-  /** User id, group id or isolated id. */
+  /** User id, group id or isolated id; "main" for the shared DM key. */
   subject: string;
   thread: string | null;
+  /** The bot account of a per-account DM key; absent on every other key. */
+  account?: string;
 }
 
 /** Parses and validates a routing key; throws INVALID_KEY with the expected shapes. */
@@ -83,7 +112,7 @@ export function parseKey(key: unknown): ParsedKey {
   const bad = () =>
     new OpenclawError(
       "INVALID_KEY",
-      `invalid routing key ${describe(key)}: expected dm:<channel>:<userId>, group:<channel>:<groupId> or isolated:<name>:<id>, optionally followed by :thread:<id>, or hook:<name>, job:<name>:<run>`,
+      `invalid routing key ${describe(key)}: expected dm:<channel>:<userId>, dm:<channel>:<account>:<userId>, dm:main, dm:peer:<id>, group:<channel>:<groupId> or isolated:<name>:<id>, optionally followed by :thread:<id>, or hook:<name>, job:<name>:<run>`,
     );
   if (typeof key !== "string" || key.length > MAX_KEY_LENGTH) throw bad();
   if (taskKeyKind(key) !== null) {
@@ -91,15 +120,45 @@ export function parseKey(key: unknown): ParsedKey {
     if (task === undefined) throw bad();
     return task;
   }
-  const parts = key.split(":");
-  if (parts.length !== 3 && parts.length !== 5) throw bad();
-  const [kind, channel, subject, threadWord, thread] = parts;
+  const all = key.split(":");
+  // A thread suffix is the last two parts; what is left is the parent's key.
+  const threaded = all.length >= 4 && all[all.length - 2] === "thread";
+  const parts = threaded ? all.slice(0, -2) : all;
+  const thread = threaded ? (all[all.length - 1] as string) : null;
+  const kind = parts[0];
   if (kind !== "dm" && kind !== "group" && kind !== "isolated") throw bad();
-  if (parts.length === 5 && threadWord !== "thread") throw bad();
-  for (const seg of parts.length === 5 ? [channel, subject, thread] : [channel, subject]) {
-    if (seg === undefined || !SEGMENT_RE.test(seg) || seg === "." || seg === "..") throw bad();
+  // dm:main is the one two-part key; only DM keys may name an account (four parts).
+  const main = kind === "dm" && parts.length === 2 && parts[1] === "main";
+  const withAccount = kind === "dm" && parts.length === 4 && parts[1] !== "main" && parts[1] !== "peer";
+  if (!main && parts.length !== 3 && !withAccount) throw bad();
+  // "main" names the shared key alone: dm:main:<x> would read as a user of a channel called main.
+  if (kind === "dm" && !main && parts[1] === "main") throw bad();
+  for (const seg of [...parts.slice(1), ...(thread !== null ? [thread] : [])]) {
+    if (!SEGMENT_RE.test(seg) || seg === "." || seg === "..") throw bad();
   }
-  return { kind, channel: channel as string, subject: subject as string, thread: thread ?? null };
+  if (main) return { kind, channel: "main", subject: "main", thread };
+  if (withAccount) return { kind, channel: parts[1] as string, subject: parts[3] as string, thread, account: parts[2] as string };
+  return { kind, channel: parts[1] as string, subject: parts[2] as string, thread };
+}
+
+/** The DM scope a key was made under; undefined for group and isolated keys. */
+export function scopeOfKey(parsed: ParsedKey): DmScope | undefined {
+  if (parsed.kind !== "dm") return undefined;
+  if (parsed.channel === "main") return "main";
+  if (parsed.channel === "peer") return "per-peer";
+  return parsed.account !== undefined ? "per-account-channel-peer" : "per-channel-peer";
+}
+
+/** The person a DM key is for (a user id or a linked person's id); null for the shared `dm:main` and non-DM keys. */
+export function peerOfKey(parsed: ParsedKey): string | null {
+  if (parsed.kind !== "dm" || scopeOfKey(parsed) === "main") return null;
+  return parsed.subject;
+}
+
+/** The key of a thread's parent conversation; null for a key that is no thread. */
+export function parentKey(key: string): string | null {
+  const parsed = parseKey(key);
+  return parsed.thread === null ? null : key.slice(0, key.length - `:thread:${parsed.thread}`.length);
 }
 
 /** A routing key as routing writes it: validated, the channel of a dm or group key lower-cased. */

@@ -56,6 +56,8 @@ export const messageSchema = z.object({
   clientId: z.string().min(1).max(256).optional(),
   /** For an assistant reply: the tokens the model call that produced it used. */
   usage: messageUsageSchema.optional(),
+  /** The channel it came in on, kept where the session spans channels (dm:main, dm:peer:…, dm:linked:…). */
+  channel: z.string().min(1).max(128).optional(),
 });
 
 /** A system prompt: never pruned, never summarised. */
@@ -106,6 +108,18 @@ export const contextStateSchema = z.object({
   usage: sessionUsageSchema.optional(),
 });
 
+/** Where a session's conversation takes place, as its latest inbound message described it. */
+export const originSchema = z.object({
+  /** The channel (for a DM across channels: the one it last came in on). */
+  channel: z.string().min(1).max(128),
+  /** The bot account that received it, when the channel has several. */
+  account: z.string().min(1).max(128).optional(),
+  /** The sender's display name. */
+  displayName: z.string().min(1).max(256).optional(),
+  /** The group's subject or title. */
+  subject: z.string().min(1).max(256).optional(),
+});
+
 /** The persisted session document, current format. Validated on every read and before every write. */
 export const sessionSchema = z.object({
   version: z.literal(SESSION_FORMAT_VERSION),
@@ -130,6 +144,10 @@ export const sessionSchema = z.object({
   /** Messages folded into the summary that the pruned-history log holds. */
   prunedCount: z.number().int().nonnegative(),
   context: contextStateSchema,
+  /** Where the conversation takes place; absent on sessions no inbound message reached. */
+  origin: originSchema.optional(),
+  /** A name an operator gave the session. */
+  label: z.string().min(1).max(256).optional(),
 });
 
 

@@ -3,6 +3,7 @@ import type {
   contextStateSchema,
   messageSchema,
   messageUsageSchema,
+  originSchema,
   sessionSchema,
   sessionUsageSchema,
   summarySchema,
@@ -31,6 +32,8 @@ export type ContextState = z.infer<typeof contextStateSchema>;
 export type MessageUsage = z.infer<typeof messageUsageSchema>;
 /** Running token totals of a session's model calls. */
 export type SessionUsage = z.infer<typeof sessionUsageSchema>;
+/** Where a session's conversation takes place. */
+export type Origin = z.infer<typeof originSchema>;
 /** A whole session document. */
 export type Session = z.infer<typeof sessionSchema>;
 

@@ -30,6 +30,12 @@ export interface AppendFlags {
   toolCall?: string[];
   /** With --dm or --group: the thread inside it. */
   thread?: string;
+  /** With --dm or --group: the bot account that received the message. */
+  account?: string;
+  /** With --dm or --group: the sender's display name, kept in the session's origin. */
+  displayName?: string;
+  /** With --group: the group's subject, kept in the session's origin. */
+  subject?: string;
   pin?: boolean;
   clientId?: string;
   /** With --role assistant: the model call's usage, INPUT:OUTPUT tokens. */
@@ -109,8 +115,15 @@ function target(flags: AppendFlags): Inbound | null {
   if (flags.from !== undefined && (flags.dm !== undefined || flags.isolated !== undefined || flags.hook !== undefined || flags.job !== undefined)) {
     throw new UsageError("--from only applies with --group or --session");
   }
-  if (flags.thread !== undefined && flags.dm === undefined && flags.group === undefined) throw new UsageError("--thread only applies with --dm or --group");
-  const thread = flags.thread !== undefined ? { threadId: flags.thread } : {};
+  for (const [flag, value] of [["--thread", flags.thread], ["--account", flags.account], ["--display-name", flags.displayName], ["--subject", flags.subject]] as const) {
+    if (value !== undefined && flags.dm === undefined && flags.group === undefined) throw new UsageError(`${flag} only applies with --dm or --group`);
+  }
+  const thread = {
+    ...(flags.thread !== undefined ? { threadId: flags.thread } : {}),
+    ...(flags.account !== undefined ? { accountId: flags.account } : {}),
+    ...(flags.displayName !== undefined ? { displayName: flags.displayName } : {}),
+    ...(flags.subject !== undefined ? { subject: flags.subject } : {}),
+  };
   if (flags.dm !== undefined) return { channel: flags.dm.channel, senderId: flags.dm.id, ...thread };
   if (flags.group !== undefined) return { channel: flags.group.channel, senderId: flags.from ?? "", groupId: flags.group.id, ...thread };
   if (flags.isolated !== undefined) return { channel: CLI_IDENTITY, senderId: CLI_IDENTITY, isolated: flags.isolated };

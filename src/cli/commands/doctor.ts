@@ -10,6 +10,7 @@ import { inspectFiles, type FileProblem } from "../../store/file/_doctor.js";
 import { fileStoreDir, openStore } from "../../store/open.js";
 import { archiveOlderLive, findDoubleLive, type DoubleLive } from "../../store/live-repair.js";
 import { canMaintain, type SessionStore } from "../../store/store.js";
+import { keyMatchesScope } from "../../routing/scope.js";
 import { globalFlags } from "../_context.js";
 import { colors, plural, print, printJson, visible } from "../_render.js";
 
@@ -66,6 +67,16 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
     const cutoff = expiryCutoff(longestIdleMs(config.sessions), now);
     for (const double of await findDoubleLive(store, cutoff)) problems.push(await doubleLiveProblem(store, double, fix, now));
     const summaries = (await store.list({ expiryCutoff: cutoff })).items;
+    const { dmScope, identityLinks } = config.sessions;
+    const offScope = summaries.filter((s) => (s.status === "created" || s.status === "active") && !keyMatchesScope(s.key, dmScope, identityLinks));
+    if (offScope.length > 0) {
+      // Not fixed here: where they go (moved, merged, archived) is the operator's call.
+      problems.push({
+        file: `sessions.dmScope "${dmScope}"`,
+        problem: `${plural(offScope.length, "live session")} keyed otherwise, where no message routes any more (${offScope.slice(0, 3).map((s) => s.key).join(", ")}${offScope.length > 3 ? ", …" : ""})`,
+        action: "openclaw sessions rescope --dry-run shows how they would move, merge or be archived; without --dry-run it applies that",
+      });
+    }
     let read = 0;
     for (const s of summaries) {
       if (corrupt.has(s.id)) continue;

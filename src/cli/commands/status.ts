@@ -32,6 +32,7 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
       ["by status", byStatus],
       ["by kind", byKind],
       ["tokens used", usedLine(report.usage)],
+      ["dm scope", scopeLine(report)],
       ...(quarantined !== null && quarantined > 0 ? [["problems", colors.yellow(`${plural(quarantined, "corrupt session file")} in sessions/quarantine/ (openclaw doctor tells what to do)`)] as [string, string]] : []),
     ]),
   );
@@ -62,6 +63,12 @@ function usedLine(u: StatusReport["usage"]): string {
   if (u.turns === 0) return "no model call recorded yet";
   const estimated = u.estimatedTurns > 0 ? ` (${formatInt(u.estimatedTurns)} estimated)` : "";
   return `${formatInt(u.input)} in · ${formatInt(u.output)} out · ${formatInt(u.total)} total over ${plural(u.turns, "model call")}${estimated} (openclaw usage breaks it down)`;
+}
+
+function scopeLine(report: StatusReport): string {
+  const n = report.dmScope.mismatched.length;
+  if (n === 0) return visible(report.dmScope.scope);
+  return `${visible(report.dmScope.scope)} ${colors.yellow(`(${plural(n, "live session")} keyed otherwise; openclaw sessions rescope --dry-run shows how they would move)`)}`;
 }
 
 function storeLine(report: StatusReport): string {

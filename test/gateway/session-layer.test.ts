@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Session } from "../../src/session/types.js";
+import { runCli } from "../helpers/cli-run.js";
+import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
+import { testStoreUri } from "../helpers/test-store.js";
+
+// DM scopes, identity links, threads and origins through the gateway, on the
+// backend under test (OPENCLAW_TEST_STORE), as a channel bot would use them.
+
+type Reply = { sessionId: string; key: string };
+
+describe("gateway: DM scope, identities, threads and origins", () => {
+  let upstream: FakeUpstream;
+  let gw: GatewayProcess;
+  const storeUri = testStoreUri();
+  const store = storeUri === undefined ? [] : ["--store", storeUri];
+
+  before(async () => {
+    upstream = await startFakeUpstream();
+    gw = await startGatewayProcess({
+      sessions: { dmScope: "per-account-channel-peer", identityLinks: { "person-1": ["telegram:123", "discord:987"] } },
+      gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } },
+      ...(storeUri !== undefined ? { storage: { uri: storeUri } } : {}),
+    });
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await upstream.close();
+  });
+
+  const hook = async (body: Record<string, unknown>): Promise<Reply> => {
+    const r = await fetch(`${gw.url}/hooks/inbound`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${gw.token}` }, body: JSON.stringify(body) });
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    return JSON.parse(text) as Reply;
+  };
+  const chat = async (headers: Record<string, string>, content: string): Promise<{ status: number; sessionId: string | null; body: string }> => {
+    const r = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${gw.token}`, ...headers },
+      body: JSON.stringify({ model: "fake-model", messages: [{ role: "user", content }] }),
+    });
+    return { status: r.status, sessionId: r.headers.get("x-openclaw-session-id"), body: await r.text() };
+  };
+  const show = async (ref: string): Promise<Session> => {
+    const r = await runCli(["--state-dir", gw.stateDir, ...store, "sessions", "show", ref, "--json"], gw.home);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Session;
+  };
+
+  it("x-openclaw-account and accountId key DMs per bot account", async () => {
+    const viaHeader = await chat({ "x-openclaw-channel": "telegram", "x-openclaw-sender": "42", "x-openclaw-account": "support-bot" }, "hello support");
+    assert.equal(viaHeader.status, 200, viaHeader.body);
+    const viaHook = await hook({ channel: "telegram", senderId: "42", accountId: "sales-bot", text: "hello sales" });
+    assert.equal(viaHook.key, "dm:telegram:sales-bot:42");
+    const support = await show("dm:telegram:support-bot:42");
+    assert.equal(support.id, viaHeader.sessionId);
+    assert.notEqual(support.id, viaHook.sessionId);
+    assert.equal(support.origin?.account, "support-bot");
+    const noAccount = await hook({ channel: "telegram", senderId: "42", text: "no account" });
+    assert.equal(noAccount.key, "dm:telegram:default:42");
+  });
+
+  it("an account header beside a session key is refused", async () => {
+    const r = await chat({ "x-openclaw-session-key": "dm:telegram:support-bot:42", "x-openclaw-account": "support-bot" }, "hi");
+    assert.equal(r.status, 400, r.body);
+  });
+
+  it("a session key of any scope shape names its session", async () => {
+    const r = await chat({ "x-openclaw-session-key": "dm:telegram:support-bot:42" }, "by key");
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.sessionId, (await show("dm:telegram:support-bot:42")).id);
+  });
+});
