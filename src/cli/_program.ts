@@ -236,6 +236,7 @@ function addWriteCommands(sessions: Command): void {
     .option("--pin", "pin the message: it is never folded into the summary")
     .option("--client-id <id>", "the sender's id for this message: repeating the command with the same id stores it once")
     .option("--usage <input:output>", "with --role assistant: the tokens the model call used (added to the session's usage)", tokenPair)
+    .option("--no-commands", 'record a message such as "/new" or "/status" as it is instead of running it as an in-chat command')
     .addOption(jsonOption())
     .action(async (text: string, opts: AppendFlags, cmd: Command) => (await import("./commands/append.js")).runAppend(text, opts, cmd));
 

@@ -1,6 +1,8 @@
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { OpenclawError } from "../errors.js";
+import { randomUUID } from "node:crypto";
 import type { NewMessage } from "../manager/_message.js";
+import type { CommandOutcome } from "../manager/append.js";
 import type { SessionManager } from "../manager/manager.js";
 import type { ChatBody, ModelClient } from "../model/client.js";
 import type { Message, Session, ToolCall } from "../session/types.js";
@@ -43,6 +45,8 @@ export interface TurnResult {
   reply: { id: string; content: string; toolCalls: ToolCall[]; createdAt: string };
   finishReason: string;
   usage: Usage | null;
+  /** Set when the input was an in-chat command: answered by the session layer, the model was not asked. */
+  command?: CommandOutcome;
 }
 
 /** The error for a model endpoint with no upstream configured. */
@@ -90,12 +94,15 @@ export class TurnRunner {
     return this.queue.run(id, async (lost) => {
       const stored: Message[] = [];
       let last: Message | undefined;
+      // A turn whose only input is a user message may be an in-chat command, answered without the model.
+      const commands = req.input.length === 1 && req.input[0]?.role === "user";
       // Recorded even when the caller has gone meanwhile (as on a disconnect mid-turn); only losing the lease stops it.
       // The address the request came from keeps the session's origin and participants current.
       const target = req.target;
       const via = target !== undefined && "inbound" in target ? { via: target.inbound } : {};
       for (const m of req.input) {
-        const r = await this.manager.record({ ref: id, ...via }, m, { signal: lost });
+        const r = await this.manager.record({ ref: id, ...via }, m, { signal: lost, commands });
+        if (r.command !== undefined) return commandTurn(r.session, r.command, req.replyId);
         if (!r.duplicate) stored.push(r.message);
         last = r.message;
       }
@@ -213,6 +220,24 @@ export class TurnRunner {
 
 function tokenCount(v: unknown): number | undefined {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
+
+/**
+ * The turn of an in-chat command: its answer as the reply, no usage (no
+ * model was asked). The reply is not stored; its id is the session's latest
+ * stored reply when it has one, so a Responses client continuing from this
+ * response continues the session as it stands.
+ */
+function commandTurn(session: Session, command: CommandOutcome, replyId: string | undefined): TurnResult {
+  const latest = session.messages.findLast((m) => m.role === "assistant");
+  return {
+    session,
+    input: [],
+    reply: { id: latest?.id ?? replyId ?? randomUUID(), content: command.reply, toolCalls: [], createdAt: new Date().toISOString() },
+    finishReason: "stop",
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    command,
+  };
 }
 
 function instructionsOf(req: TurnRequest): ChatCompletionMessageParam[] {

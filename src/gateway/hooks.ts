@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { NewMessage } from "../manager/_message.js";
+import type { CommandOutcome } from "../manager/append.js";
 import type { Inbound } from "../routing/route.js";
 import { assertSegment } from "../session/keys.js";
 import type { ToolCall } from "../session/types.js";
@@ -25,6 +26,8 @@ export interface InboundReply {
   reply: { id: string; content: string; toolCalls: ToolCall[] };
   /** True when the idempotency key named a message already received: nothing new was stored for it. */
   duplicate: boolean;
+  /** Set when the text was an in-chat command (`/new`, `/reset`, `/compact`, `/status`): answered without the model, not stored. */
+  command?: CommandOutcome;
 }
 
 /**
@@ -97,7 +100,8 @@ export function hooksRouter(deps: GatewayDeps): Hono {
         sessionId: session.id,
         key: session.key,
         reply: { id: r.reply.id, content: r.reply.content, toolCalls: r.reply.toolCalls },
-        duplicate: r.input.length === 0,
+        duplicate: r.command === undefined && r.input.length === 0,
+        ...(r.command !== undefined ? { command: r.command } : {}),
       };
       return c.json(body);
     }),

@@ -35,6 +35,25 @@ export interface AppendResult {
   started: Started | null;
   /** Set when compaction after the append failed; the message is stored all the same. */
   compactionError: string | null;
+  /**
+   * Set when the message was an in-chat command (`sessions.commands`): it was
+   * answered here, not stored; `message` is the command as received and
+   * `session` the session it leaves current (a fresh one after /new).
+   */
+  command?: CommandOutcome;
+}
+
+/** What an in-chat command did, and the answer to give the user. */
+export interface CommandOutcome {
+  name: "new" | "reset" | "compact" | "status";
+  /** The answer, as the assistant would give it. */
+  reply: string;
+  /** `/new <model>`: the model the new session talks to. */
+  model?: string;
+  /** `/new`, `/reset`: the session that ended (null when the key had none live). */
+  previousId?: string | null;
+  /** `/compact`: messages folded into the summary. */
+  folded?: number;
 }
 
 /** Options of one append: a caller that must name the message before it exists (a streamed reply) gives its id. */
@@ -43,6 +62,8 @@ export interface RecordOptions extends WriteOptions {
   messageId?: string;
   /** For an assistant reply: the tokens its model call used (missing counts are estimated and marked so); added to the session's totals in the same write. */
   usage?: ReplyUsage;
+  /** False records a user message that looks like an in-chat command as an ordinary message (default true: `sessions.commands` applies). */
+  commands?: boolean;
 }
 
 /** Runs after a saved append; never throws (failures are recorded on the session). */

@@ -40,6 +40,8 @@ export interface AppendFlags {
   clientId?: string;
   /** With --role assistant: the model call's usage, INPUT:OUTPUT tokens. */
   usage?: { input: number; output: number };
+  /** False (--no-commands): a message such as "/new" is recorded as it is, not run as an in-chat command. */
+  commands?: boolean;
   json?: boolean;
 }
 
@@ -60,12 +62,14 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
   const result = await withManager(cmd, async (m) => {
     if (inbound === null) {
       const message: NewMessage = { role: flags.role, content, sender: flags.from ?? null, ...extra };
-      return m.record({ ref: flags.session ?? "" }, message, options);
+      return m.record({ ref: flags.session ?? "" }, message, { ...options, commands: flags.commands !== false });
     }
     // An implicit sender (the DM's user, "cli") only speaks for user messages; --from is always honoured.
     const sender = flags.from ?? (flags.role === "user" ? inbound.senderId : null);
-    return m.record({ inbound }, { role: flags.role, content, sender, ...extra }, options);
+    return m.record({ inbound }, { role: flags.role, content, sender, ...extra }, { ...options, commands: flags.commands !== false });
   });
+  // The command's answer goes to stderr, so stdout stays the session id a script reads.
+  if (result.command !== undefined) process.stderr.write(`${visible(result.command.reply, true)}\n`);
   if (result.compactionError !== null) warn(`${result.compactionError}; the message is stored`);
   const started = result.started;
   if (started !== null && started.previousId !== null) {
@@ -94,6 +98,7 @@ export function appendResult(r: AppendResult): Record<string, unknown> {
     // The ids a tool result must name with --call-id.
     ...(calls !== undefined ? { toolCalls: calls } : {}),
     ...(r.started !== null ? { started: r.started } : {}),
+    ...(r.command !== undefined ? { command: r.command } : {}),
   };
 }
 

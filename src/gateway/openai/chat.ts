@@ -79,6 +79,8 @@ export function chatRouter(deps: GatewayDeps): Hono {
       const created = Math.floor(Date.now() / 1000);
       if (!stream) {
         const r = await deps.turns.run(request);
+        // After /new or /reset the key's fresh session is the one to name.
+        if (r.session !== undefined) headers["x-openclaw-session-id"] = r.session.id;
         for (const [k, v] of Object.entries(headers)) c.header(k, v);
         return c.json(completion(r, requested, created));
       }

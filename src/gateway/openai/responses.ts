@@ -79,10 +79,14 @@ export function responsesRouter(deps: GatewayDeps): Hono {
       const headers: Record<string, string> = sessionId === undefined ? {} : { "x-openclaw-session-id": sessionId };
       if (!stream) {
         const r = await deps.turns.run(request);
+        // After /new or /reset the response belongs to the key's fresh session.
+        const moved = r.session !== undefined && r.session.id !== sessionId ? r.session.id : undefined;
+        if (moved !== undefined) headers["x-openclaw-session-id"] = moved;
         for (const [k, v] of Object.entries(headers)) c.header(k, v);
         const end = endOf(r.finishReason);
         const output = outputOf(r.reply, end.status === "completed" ? "completed" : "incomplete");
-        return c.json(responseBody(frame, responseIdFor(frame, r.reply.id), { ...end, output, usage: r.usage }));
+        const f = moved === undefined ? frame : { ...frame, sessionId: moved };
+        return c.json(responseBody(f, responseIdFor(f, r.reply.id), { ...end, output, usage: r.usage }));
       }
       return streamEvents(
         c,
