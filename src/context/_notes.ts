@@ -48,6 +48,9 @@ export interface Note {
   rolled?: boolean;
 }
 
+/** First words of a summary a key's new session took over from its previous one (the line ends "…, last active T):"). */
+export const CARRIED_MARK = "Carried over from the previous session of this key (";
+
 /** Header line: "Summary of N earlier messages (FROM to TO):". */
 export const HEADER = /^Summary of (\d+) earlier messages? \((?:(\S+) to |up to )(\S+)\):$/;
 
@@ -118,13 +121,17 @@ export interface ParsedSummary {
  * is lost to the next roll.
  */
 export function parseSummary(text: string): ParsedSummary {
-  const rows = text.split("\n");
+  let rows = text.split("\n");
+  // A carried-over summary's first line becomes one "Who and what" line; an older one it rolled is dropped, so carrying over again and again adds nothing.
+  const carried = rows[0]?.startsWith(CARRIED_MARK) === true ? (rows[0] ?? "").trim().replace(/:$/, "") : null;
+  if (carried !== null) rows = rows.slice(1);
   const head = HEADER.exec(rows[0]?.trim() ?? "");
   const structured = head !== null || rows.some((r) => TITLE_TO_SECTION.has(r.trim().replace(/^#+\s*/, "").toLowerCase()));
   const notes: Note[] = [];
   let order = 0;
+  if (carried !== null) notes.push({ section: "about", label: "", text: carried, ids: findIdentifiers(carried), order: order++, was: [], rolled: true });
   if (!structured) {
-    for (const s of splitSentences(text)) {
+    for (const s of splitSentences(rows.join("\n"))) {
       const ids = findIdentifiers(s);
       notes.push({ section: ids.length > 0 ? "facts" : "notes", label: "", text: s, ids, order: order++, was: [], rolled: true });
     }
@@ -142,7 +149,7 @@ export function parseSummary(text: string): ParsedSummary {
     const body = row.replace(/^(?:[-*•]|\d+[.)])\s+/, "");
     const label = /^\[[^\]]*\]/.exec(body)?.[0] ?? "";
     const { text: rest, was } = splitWas(body.slice(label.length).trim());
-    if (rest === "") continue;
+    if (rest === "" || (carried !== null && rest.startsWith(CARRIED_MARK))) continue;
     const ids = findIdentifiers(rest);
     // An identifier-only line of the earlier format stays a fact.
     const target = section === "notes" && ids.length > 0 && head === null ? "facts" : section;

@@ -62,8 +62,8 @@ export const SUMMARY_NOTE_PREFIX = "Summary of earlier conversation:\n";
 const TRUNCATION_MARK = "\n[summary truncated to fit the context window]";
 const OPENAI_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
-// A summary that opens with its own header ("Summary of 40 earlier messages …") needs no second one.
-const OWN_HEADER = /^Summary of \d+ earlier messages?\b/;
+// A summary that opens with its own header ("Summary of 40 earlier messages …"), or with a carry-over line then that header, needs no second one.
+const OWN_HEADER = /^(?:Carried over from the previous session of this key \([^\n]*\n)?Summary of \d+ earlier messages?\b/;
 
 /** True for the system note {@link summaryNote} makes, whichever header it opens with. */
 export function isSummaryNote(content: string): boolean {

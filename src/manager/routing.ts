@@ -8,12 +8,10 @@ import { KeyedMutex } from "../store/_mutex.js";
 import { canLock, canRoute } from "../store/store.js";
 import { effectiveStatus } from "../session/lifecycle.js";
 import { resetAt } from "../session/reset.js";
-import { counterFor } from "../context/budget.js";
+import { counterFor, sessionBudget, summaryBudget } from "../context/budget.js";
 import type { Config } from "../config/schema.js";
 import type { Finalize, ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 
-/** First words of a summary a new session took over from its key's previous one. */
-export const CARRIED_MARK = "Carried over from the previous session of this key (";
 
 /** `sessions.carryOver` as its two switches: `true`/`false` set both. */
 export function carryOverOf(value: Config["sessions"]["carryOver"]): { settings: boolean; summary: boolean } {
@@ -139,6 +137,13 @@ export class Router {
     return this.fresh(session.key, session.participants, "reset by command", options, session.origin);
   }
 
+  /** The summary `next` starts with when carrying over `previous`'s, sized for the window of `next`'s model. */
+  private async carried(previous: Session, next: Session): Promise<Session["summary"]> {
+    const config = this.ctx.config;
+    const [{ carriedSummary }, counter] = await Promise.all([import("../context/carry.js"), counterFor(config)]);
+    return carriedSummary(previous, { maxTokens: summaryBudget(config, sessionBudget(config, next).window), counter, now: this.ctx.now() });
+  }
+
   /** True when the session's reset policy says it is due now (daily, or an idle window shorter than the store's). */
   private resetDue(session: Session): boolean {
     if (session.status !== "active" && session.status !== "created") return false;
@@ -182,16 +187,13 @@ export class Router {
       }
       const expired = previous.status !== "archived";
       const carry = carryOverOf(this.ctx.config.sessions.carryOver);
-      started = { reason: reset ?? (expired ? "previous session expired" : "previous session archived"), previousId: previous.id, carriedOver: carry.settings || (carry.summary && previous.summary !== null) };
       let next = draft;
       if (carry.settings) next = { ...next, preferences: structuredClone(previous.preferences), tools: structuredClone(previous.tools), systemPrompts: structuredClone(previous.systemPrompts) };
-      if (carry.summary && previous.summary !== null && previous.summary.text.trim() !== "") {
-        // Marked, so neither the model nor a reader takes it for this session's own history.
-        const text = `${CARRIED_MARK}${previous.id}, last active ${previous.lastActivityAt}):\n${previous.summary.text}`;
-        const counter = await counterFor(this.ctx.config);
-        const { summaryNote } = await import("../context/build.js");
-        next = { ...next, summary: { ...previous.summary, text, tokens: counter.countMessage({ role: "system", content: summaryNote(text) }), throughMessageId: null } };
-      }
+      // The previous session's summary with its unfolded messages rolled in, marked, so neither the
+      // model nor a reader takes it for this session's own history.
+      const summary = carry.summary ? await this.carried(previous, next) : null;
+      if (summary !== null) next = { ...next, summary };
+      started = { reason: reset ?? (expired ? "previous session expired" : "previous session archived"), previousId: previous.id, carriedOver: carry.settings || summary !== null };
       return this.finalize(next);
     };
     let r = await this.claim(key, make, options);

@@ -47,11 +47,12 @@ describe("gateway: reset policies", () => {
     const fresh = await post({ channel: "telegram", senderId: "42", text: "morning" });
     assert.equal(fresh.key, "dm:telegram:42");
     assert.notEqual(fresh.sessionId, dm.id);
-    // Carried over: the model is asked with the previous session's system prompt, not its messages.
-    assert.deepEqual(upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]), [
-      ["system", "You are terse."],
-      ["user", "morning"],
-    ]);
+    // Carried over: the model is asked with the previous session's system prompt and a summary of what it said, not its messages.
+    const sent = upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]) ?? [];
+    assert.deepEqual(sent.map(([role]) => role), ["system", "system", "user"]);
+    assert.deepEqual([sent[0], sent[2]], [["system", "You are terse."], ["user", "morning"]]);
+    assert.match(String(sent[1]?.[1]), new RegExp(`^Carried over from the previous session of this key \\(${dm.id}, [^\\n]*\\nSummary of 2 earlier messages`));
+    assert.match(String(sent[1]?.[1]), /order #1000/);
     const same = await post({ channel: "slack", senderId: "alice", groupId: "C1", text: "still here" });
     assert.equal(same.sessionId, group.id);
 

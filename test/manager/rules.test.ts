@@ -118,6 +118,57 @@ describe("a key's next session after expiry", () => {
     }
   });
 
+  it("what the previous session said after its last fold is carried over too, so a short session that never folded is not forgotten", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 60_000 } } });
+    try {
+      const m = env.manager;
+      const inbound = { channel: "slack", senderId: "brief" };
+      const first = await m.receive(inbound, "Please note my parking permit is PP-55813.");
+      await m.record({ ref: first.id }, { role: "assistant", content: "Noted." });
+      assert.equal((await m.get(first.id)).summary, null, "the short session never folded");
+      env.advance(120_000);
+      const next = await m.record({ inbound }, { role: "user", content: "What was my permit again?", sender: "brief" });
+      assert.equal(next.started?.carriedOver, true);
+      const summary = next.session.summary;
+      assert.ok(summary !== null);
+      assert.ok(summary.text.startsWith(`Carried over from the previous session of this key (${first.id}`), summary.text);
+      assert.ok(summary.text.includes("PP-55813"), summary.text);
+      assert.equal(summary.messageCount, 2);
+      const built = await m.buildContext(next.session.id);
+      const note = built.messages.find((x) => x.role === "system" && x.content.includes("PP-55813"))?.content ?? "";
+      assert.equal(note.match(/Summary of /g)?.length, 1, `one header\n${note}`);
+      assert.ok(note.startsWith("Carried over from the previous session of this key ("), note);
+      // The previous session itself is unchanged: nothing was folded out of it.
+      assert.equal((await m.get(first.id)).messages.length, 2);
+    } finally {
+      await env.cleanup();
+    }
+  });
+
+  it("carried over again and again, a key's facts stay under one header and one carry-over line per generation at most", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 60_000, maxHistoryLength: 6, lowWaterMark: 0.5 } } });
+    try {
+      const m = env.manager;
+      const inbound = { channel: "telegram", senderId: "regular" };
+      const codes: string[] = [];
+      let id = "";
+      for (let generation = 0; generation < 4; generation++) {
+        const code = `BADGE-${3100 + generation * 17}`;
+        codes.push(code);
+        const r = await m.record({ inbound }, { role: "user", content: `Today my visitor badge is ${code}.`, sender: "regular" });
+        id = r.session.id;
+        for (let i = 0; i < 8; i++) await m.receive(inbound, `Small talk ${generation}.${i}, nothing much.`);
+        env.advance(120_000);
+      }
+      const text = (await m.get(id)).summary?.text ?? "";
+      for (const c of codes.slice(0, -1)) assert.ok(text.includes(c), `${c} kept\n${text}`);
+      assert.equal(text.match(/^Summary of /gm)?.length, 1, text);
+      assert.ok((text.match(/Carried over from the previous session/g)?.length ?? 0) <= 2, text);
+    } finally {
+      await env.cleanup();
+    }
+  });
+
   it("sessions.carryOver { summary: false } carries the settings but not the summary", async () => {
     const env = await openTestManager({ config: { sessions: { expirationMs: 60_000, maxHistoryLength: 4, lowWaterMark: 0.5, carryOver: { summary: false } } } });
     try {
