@@ -10,6 +10,7 @@ export type { FoldOutcome } from "./manager/compact.js";
 export type { StatusReport } from "./manager/status.js";
 export type { UsageGrouping, UsageOptions, UsageReport, UsageRow, UsageFigures } from "./manager/usage.js";
 export type { ReplyUsage } from "./session/usage.js";
+export type { PruneOptions, PruneReport, PruneTarget, PruneReason, RetentionPolicy } from "./manager/retention.js";
 export type { RecordOptions } from "./manager/append.js";
 export type { ForkOptions, ForkResult } from "./manager/fork.js";
 export type { ImportOptions, ImportReport } from "./manager/transfer.js";

@@ -15,6 +15,7 @@ import { portNumber } from "./_args.js";
 import type { GatewayFlags } from "./commands/gateway.js";
 import type { ImportFlags } from "./commands/import.js";
 import type { ListFlags } from "./commands/list.js";
+import type { PruneFlags } from "./commands/prune.js";
 import type { SearchFlags } from "./commands/search.js";
 import type { RescopeFlags } from "./commands/rescope.js";
 import type { SetFlags } from "./commands/set.js";
@@ -305,6 +306,17 @@ function addMaintenanceCommands(sessions: Command): void {
     .option("--dry-run", "show what would move, merge or be archived; change nothing")
     .addOption(jsonOption())
     .action(async (opts: RescopeFlags, cmd: Command) => (await import("./commands/rescope.js")).runRescope(opts, cmd));
+
+  sessions
+    .command("prune")
+    .description("delete what the retention rules (sessions.maintenance) select, oldest first; never a live session")
+    .option("--dry-run", "list what would be deleted, delete nothing")
+    .option("--backup <file>", "export the sessions to FILE (atomically, mode 0600) before deleting them")
+    .option("--archived-after <duration>", "delete sessions archived longer than DURATION (default: sessions.maintenance.deleteArchivedAfter)", parseDuration)
+    .option("--expired-after <duration>", "delete sessions expired longer than DURATION (default: sessions.maintenance.deleteExpiredAfter)", parseDuration)
+    .option("--max-sessions <n>", "keep at most N sessions, deleting the oldest archived or expired ones (default: sessions.maintenance.maxSessions)", intAtLeast(1))
+    .addOption(jsonOption())
+    .action(async (opts: PruneFlags, cmd: Command) => (await import("./commands/prune.js")).runPrune(opts, cmd));
 
   sessions
     .command("archive")

@@ -12,6 +12,7 @@ const DEFAULTS: Config = {
     lowWaterMark: 0.75,
     tokenSafetyFactor: 1.1,
     archiveAfterMs: 7 * 86_400_000,
+    maintenance: { deleteArchivedAfter: null, deleteExpiredAfter: null, maxSessions: null, intervalMs: 3_600_000 },
     retainPrunedHistory: "all",
     maxMessageBytes: 1_048_576,
     maxMessageTokens: "auto",

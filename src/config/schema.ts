@@ -19,6 +19,22 @@ const toolPolicy = z.object({
 
 const SHARE = "expected a number from 0 to 0.5";
 
+const AGE = 'expected a duration such as "30d", "12h" or "90m", milliseconds as an integer ≥ 0, or null (never)';
+const AGE_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** A retention age: "30d"-style text or milliseconds, kept as milliseconds; null turns the rule off. */
+const retentionAge = z.union(
+  [
+    z.null(),
+    z.number({ error: AGE }).int({ error: AGE }).min(0, { error: AGE }),
+    z
+      .string({ error: AGE })
+      .regex(/^\d{1,9}[smhdw]$/, { error: AGE })
+      .transform((v) => Number(v.slice(0, -1)) * (AGE_UNIT_MS[v.slice(-1)] ?? 0)),
+  ],
+  { error: AGE },
+);
+
 /** How big the rolling summary may grow: a floor, and a share of the window up to a cap. */
 const summarySize = {
   /** The summary's size in tokens when the window is small; it is never budgeted below this. */
@@ -165,6 +181,22 @@ export const configSchema = z.object({
       tokenSafetyFactor: z.number({ error: "expected a number between 1 and 3" }).min(1, { error: "expected a number between 1 and 3" }).max(3, { error: "expected a number between 1 and 3" }).default(1.1),
       /** How long an expired session stays before `compact` archives it. */
       archiveAfterMs: intAtLeast(0).default(7 * 86_400_000),
+      /** Retention: which sessions are deleted, oldest first, by the gateway on a schedule and by `sessions prune`; never a live one. Off by default. */
+      maintenance: z
+        .object(
+          {
+            /** An archived session is deleted this long after it was archived; null: never. */
+            deleteArchivedAfter: retentionAge.default(null),
+            /** An expired session is deleted this long after it expired; null: never. */
+            deleteExpiredAfter: retentionAge.default(null),
+            /** At most this many sessions are kept: the oldest archived and expired ones go first; null: no limit. */
+            maxSessions: z.union([z.null(), intAtLeast(1)], { error: "expected an integer ≥ 1, or null (no limit)" }).default(null),
+            /** How often the gateway applies it. */
+            intervalMs: intAtLeast(1000).default(3_600_000),
+          },
+          { error: 'expected {"deleteArchivedAfter": "30d", "deleteExpiredAfter": "7d", "maxSessions": n}' },
+        )
+        .prefault({}),
       /** Folded messages kept in the pruned-history log: "all" or a maximum count. */
       retainPrunedHistory: z.union([z.literal("all"), z.number().int({ error: RETAIN }).min(0, { error: RETAIN })], { error: RETAIN }).default("all"),
       /** Largest message accepted, in bytes of UTF-8. */

@@ -9,6 +9,7 @@ import { createApp } from "./app.js";
 import { EventLog } from "./_events.js";
 import { createGatewayLog, type GatewayLog } from "./_log.js";
 import { TurnRunner } from "./_turn.js";
+import { startMaintenance } from "./_maintenance.js";
 
 export { createGatewayLog, type GatewayLog, type GatewayLogOptions } from "./_log.js";
 
@@ -85,6 +86,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       reject(new OpenclawError("INVALID_ARGUMENT", `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err })),
     );
   });
+  // Retention runs beside the requests, through the manager like any admin change.
+  const maintenance = startMaintenance(manager, log, shutdown.signal);
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
@@ -103,6 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await stopped;
         clearTimeout(timer);
         shutdown.abort(new Error("the gateway is shutting down"));
+        await maintenance.stop();
         events.close();
       })();
       return closing;

@@ -56,6 +56,12 @@ export interface SessionWriter {
   replace(session: Session, pruned: readonly Message[], options?: WriteOptions): Promise<{ saved: Session; existed: boolean }>;
   /** Deletes a session; false when it did not exist. */
   remove(id: string, options?: WriteOptions): Promise<boolean>;
+  /**
+   * Deletes a session only if `keep` finds no reason to keep its current
+   * document (read under the session's lock, deleted at that revision):
+   * the reason, or null when deleted; "gone" when it did not exist.
+   */
+  removeUnless(id: string, keep: (current: Session) => string | null, options?: WriteOptions): Promise<string | null>;
   /** Takes note of a document a store primitive saved by itself (find-or-create): caches it and publishes its event. */
   adopt(session: Session, reason: ChangeReason): Session;
   /** Runs `fn` with the session's lock held where the store has one (in-process order otherwise). */

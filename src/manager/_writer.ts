@@ -123,6 +123,24 @@ export class Writer implements SessionWriter {
     );
   }
 
+  async removeUnless(id: string, keep: (current: Session) => string | null, options: WriteOptions = {}): Promise<string | null> {
+    return this.exclusive(
+      id,
+      async (held) => {
+        const current = await this.fresh(id);
+        if (current === undefined) return "gone";
+        const why = keep(current);
+        if (why !== null) return why;
+        // At the revision checked: a store without locks may have a writer in another process between the read and here.
+        if (!(await this.store.delete(id, held, current.revision))) return "changed meanwhile";
+        this.cache.drop(id);
+        this.events.publish({ id, key: current.key, revision: 0, reason: "deleted" }, "local");
+        return null;
+      },
+      options,
+    );
+  }
+
   adopt(session: Session, reason: Change["reason"]): Session {
     const frozen = this.cache.set(session);
     this.events.publish({ id: session.id, key: session.key, revision: session.revision, reason }, "local");

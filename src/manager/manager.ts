@@ -22,6 +22,7 @@ import { ChatCommands } from "./chat-commands.js";
 import type { StatusReport } from "./status.js";
 import type { UsageOptions, UsageReport } from "./usage.js";
 import type { RescopeReport } from "./rescope.js";
+import type { PruneOptions, PruneReport } from "./retention.js";
 import type { ImportOptions, ImportReport } from "./transfer.js";
 import type { AppendOptions, ClearReport, OpenOptions, SessionEdit } from "./types.js";
 export type { AppendOptions } from "./types.js";
@@ -300,6 +301,12 @@ export class SessionManager extends ManagerReads {
   /** Moves (or, when another keeps the key, archives) live DM sessions whose key no longer matches `sessions.dmScope` and the identity links; `dryRun` only plans. */
   async rescope(options: WriteOptions & { dryRun?: boolean } = {}): Promise<RescopeReport> {
     return (await import("./rescope.js")).rescope(this.ctx, this.writer, options);
+  }
+
+  /** Deletes what the retention rules (sessions.maintenance, or `policy`) select, oldest first, never a live session; `dryRun` only reports. */
+  async prune(options: PruneOptions = {}): Promise<PruneReport> {
+    const { pruneSessions } = await import("./retention.js");
+    return pruneSessions(this.ctx, this.writer, options);
   }
 
   /** Stops background work (aborting a running summarizer), stops events and releases the store. Idempotent. */

@@ -93,8 +93,14 @@ export interface SessionStore {
    * saved document.
    */
   commit(change: Commit): Promise<Session>;
-  /** Removes a session and its pruned history; false when it did not exist. `held`: the session's lock, when the caller holds it. */
-  delete(id: string, held?: HeldLock): Promise<boolean>;
+  /**
+   * Removes a session and its pruned history; false when it did not exist.
+   * `held`: the session's lock, when the caller holds it. `expectedRevision`:
+   * remove it only while this is its stored revision (false, nothing
+   * removed, otherwise), so a check made on a read cannot be outrun by a
+   * writer in another process.
+   */
+  delete(id: string, held?: HeldLock, expectedRevision?: number): Promise<boolean>;
   /** Lists summaries without parsing every document. */
   list(query?: ListQuery): Promise<ListPage>;
   /** The pruned-history log, oldest first, each id once. */

@@ -28,3 +28,20 @@ describe("config: context.toolResults", () => {
     assert.equal(errorOf('{"context": {"toolResults": 3}}'), 'config.json: context.toolResults: expected {"keepTurns": n, "softTrimChars": n, "hardClear": true|false}, got 3');
   });
 });
+
+describe("config: sessions.maintenance", () => {
+  it("is off by default, takes durations as text or milliseconds, and null", () => {
+    assert.deepEqual(parseConfig("{}", "/x/config.json").config.sessions.maintenance, { deleteArchivedAfter: null, deleteExpiredAfter: null, maxSessions: null, intervalMs: 3_600_000 });
+    const r = parseConfig('{"sessions": {"maintenance": {"deleteArchivedAfter": "30d", "deleteExpiredAfter": 3600000, "maxSessions": 500, "intervalMs": 60000}}}', "/x/config.json");
+    assert.deepEqual(r.config.sessions.maintenance, { deleteArchivedAfter: 30 * 86_400_000, deleteExpiredAfter: 3_600_000, maxSessions: 500, intervalMs: 60_000 });
+    assert.equal(parseConfig('{"sessions": {"maintenance": {"deleteExpiredAfter": "12h"}}}', "/x/config.json").config.sessions.maintenance.deleteExpiredAfter, 12 * 3_600_000);
+  });
+
+  it("a wrong value is one line naming the key", () => {
+    const age = 'expected a duration such as "30d", "12h" or "90m", milliseconds as an integer ≥ 0, or null (never)';
+    assert.equal(errorOf('{"sessions": {"maintenance": {"deleteArchivedAfter": "30 days"}}}'), `config.json: sessions.maintenance.deleteArchivedAfter: ${age}, got "30 days"`);
+    assert.equal(errorOf('{"sessions": {"maintenance": {"deleteExpiredAfter": -1}}}'), `config.json: sessions.maintenance.deleteExpiredAfter: ${age}, got -1`);
+    assert.equal(errorOf('{"sessions": {"maintenance": {"maxSessions": 0}}}'), "config.json: sessions.maintenance.maxSessions: expected an integer ≥ 1, got 0");
+    assert.equal(errorOf('{"sessions": {"maintenance": {"intervalMs": 10}}}'), "config.json: sessions.maintenance.intervalMs: expected an integer ≥ 1000, got 10");
+  });
+});

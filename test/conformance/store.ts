@@ -150,6 +150,17 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(await s.delete(testId()), false);
       });
 
+      it("delete with an expected revision removes nothing once the revision moved on", async () => {
+        const s = await fresh();
+        const doc = await save(s, testSession(), null);
+        const moved = await s.commit({ session: { ...doc, channel: "moved" }, expectedRevision: 1 });
+        assert.equal(await s.delete(doc.id, undefined, 1), false);
+        assert.equal((await s.get(doc.id))?.session.channel, "moved", "still there");
+        assert.equal(await s.delete(doc.id, undefined, moved.revision), true);
+        assert.equal(await s.get(doc.id), undefined);
+        assert.equal(await s.delete(doc.id, undefined, moved.revision), false);
+      });
+
       it("a deleted id can be created again from scratch", async () => {
         const s = await fresh();
         const doc = await save(s, testSession(), null);

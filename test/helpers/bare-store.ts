@@ -1,4 +1,4 @@
-import type { Commit, ListPage, ListQuery, Loaded, SessionStore, TurnLeases } from "../../src/store/store.js";
+import type { Commit, HeldLock, ListPage, ListQuery, Loaded, SessionStore, TurnLeases } from "../../src/store/store.js";
 import { MemoryData, MemoryStore } from "../../src/store/memory/memory-store.js";
 import type { Message, Session } from "../../src/session/types.js";
 
@@ -21,8 +21,8 @@ export class BareStore implements SessionStore {
   commit(change: Commit): Promise<Session> {
     return this.inner.commit(change);
   }
-  delete(id: string): Promise<boolean> {
-    return this.inner.delete(id);
+  delete(id: string, held?: HeldLock, expectedRevision?: number): Promise<boolean> {
+    return this.inner.delete(id, held, expectedRevision);
   }
   list(query?: ListQuery): Promise<ListPage> {
     return this.inner.list(query);

@@ -216,10 +216,11 @@ export class FileStore
   }
 
   /** Removes the document and its pruned log; false when the document did not exist. */
-  async delete(id: string, held?: HeldLock): Promise<boolean> {
+  async delete(id: string, held?: HeldLock, expectedRevision?: number): Promise<boolean> {
     this.open();
     assertValidId(id);
     return this.locked(id, held, async () => {
+      if (expectedRevision !== undefined && (await this.revisionOf(id)) !== expectedRevision) return false;
       const key = this.index.cachedKey(id);
       const before = await this.log.stored(id);
       this.log.forget(id);

@@ -136,10 +136,11 @@ export class MemoryStore implements SessionStore, LockingStore, AppendingStore, 
   }
 
   /** Removes the session and its pruned log; false when it did not exist. */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, _held?: HeldLock, expectedRevision?: number): Promise<boolean> {
     this.open();
     assertValidId(id);
     const doc = this.data.docs.get(id);
+    if (expectedRevision !== undefined && doc?.revision !== expectedRevision) return false;
     this.data.pruned.delete(id);
     this.data.sizes.delete(id);
     const existed = this.data.docs.delete(id);

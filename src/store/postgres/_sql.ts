@@ -137,10 +137,10 @@ export const appendStatement = (notify: boolean): string => `WITH s AS (
   )${notify ? ", n AS (SELECT pg_notify($17, $18) FROM s)" : ""}
   SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted${notify ? ", (SELECT count(*) FROM n)::int AS notified" : ""}`;
 
-/** A deletion in one statement: the session, its messages and its pruned log. Returns the key when it existed. */
-export const DELETE_SESSION = `WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING key),
-  dm AS (DELETE FROM messages WHERE session_id = $1),
-  dp AS (DELETE FROM pruned WHERE session_id = $1)
+/** A deletion in one statement: the session, its messages and its pruned log, only at revision $2 when given. Returns the key when it was removed. */
+export const DELETE_SESSION = `WITH d AS (DELETE FROM sessions WHERE id = $1 AND ($2::int IS NULL OR revision = $2::int) RETURNING id, key),
+  dm AS (DELETE FROM messages WHERE session_id IN (SELECT id FROM d)),
+  dp AS (DELETE FROM pruned WHERE session_id IN (SELECT id FROM d))
   SELECT d.key FROM d`;
 
 /** The newest live session of a key at a cutoff (epoch ms; null: nothing expires), as every backend picks it. */

@@ -7,6 +7,7 @@ import { closedError } from "../_document.js";
 import { checkKeyIds, ContentCodec, type Keyring } from "../_crypto.js";
 import { validateListQuery } from "../_query.js";
 import type {
+  HeldLock,
   AppendingStore,
   Commit,
   DescribedStore,
@@ -166,10 +167,10 @@ export class PostgresStore
   }
 
   /** Removes the session, its messages and pruned log; false when it did not exist. */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, _held?: HeldLock, expectedRevision?: number): Promise<boolean> {
     assertValidId(id);
     return this.write("delete a session", async () => {
-      const [row] = (await this.pool.query<{ key: string }>(sql.DELETE_SESSION, [id])).rows;
+      const [row] = (await this.pool.query<{ key: string }>(sql.DELETE_SESSION, [id, expectedRevision ?? null])).rows;
       if (row === undefined) return false;
       this.writes.notify(id, row.key, 0, "deleted");
       return true;
