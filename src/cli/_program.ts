@@ -148,6 +148,26 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action(async (opts: StoreRekeyFlags, cmd: Command) => (await import("./commands/store-rekey.js")).runStoreRekey(opts, cmd));
 
+  const identities = program.command("identities").description("people whose channel identities share one DM session (sessions.identityLinks in config.json)");
+  identities
+    .command("list")
+    .description("each person, their identities, and the DM key they share under sessions.dmScope")
+    .addOption(jsonOption())
+    .action(async (opts: JsonFlag, cmd: Command) => (await import("./commands/identities.js")).runIdentitiesList(opts, cmd));
+  identities
+    .command("link")
+    .description("link channel identities to a person (created when new); an identity belongs to one person")
+    .argument("<person>", "the person's id (A-Z a-z 0-9 _ . @ + = -)")
+    .argument("<identities...>", "channel:userId, e.g. telegram:42 slack:U123")
+    .addOption(jsonOption())
+    .action(async (person: string, ids: string[], opts: JsonFlag, cmd: Command) => (await import("./commands/identities.js")).runIdentitiesLink(person, ids, opts, cmd));
+  identities
+    .command("unlink")
+    .description("unlink identities (channel:userId), or a person and all their identities (a bare person id)")
+    .argument("<targets...>", "channel:userId or person id")
+    .addOption(jsonOption())
+    .action(async (targets: string[], opts: JsonFlag, cmd: Command) => (await import("./commands/identities.js")).runIdentitiesUnlink(targets, opts, cmd));
+
   const config = program.command("config").description("show or check the configuration");
   config
     .command("show")

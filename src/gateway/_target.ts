@@ -5,8 +5,8 @@ import { credentialOf, forbidden } from "./_auth.js";
 import { hasScope } from "./_credential.js";
 import { badRequest } from "./_http.js";
 
-/** How a gateway request names its session: an id or id prefix, a routing key (found or created), or an inbound address (routed). */
-export type SessionTarget = { ref: string } | { key: string } | { inbound: Inbound };
+/** How a gateway request names its session: an id or id prefix (`via`: the inbound address it was routed from), a routing key (found or created), or an inbound address (routed). */
+export type SessionTarget = { ref: string; via?: Inbound } | { key: string } | { inbound: Inbound };
 
 /** Headers that name the session of an OpenAI-compatible request. */
 export const SESSION_HEADERS = {

@@ -99,7 +99,8 @@ export class TurnRunner {
       // Recorded even when the caller has gone meanwhile (as on a disconnect mid-turn); only losing the lease stops it.
       // The address the request came from keeps the session's origin and participants current.
       const target = req.target;
-      const via = target !== undefined && "inbound" in target ? { via: target.inbound } : {};
+      const from = target === undefined ? undefined : "inbound" in target ? target.inbound : "via" in target ? target.via : undefined;
+      const via = from !== undefined ? { via: from } : {};
       for (const m of req.input) {
         const r = await this.manager.record({ ref: id, ...via }, m, { signal: lost, commands });
         if (r.command !== undefined) return commandTurn(r.session, r.command, req.replyId);

@@ -73,4 +73,15 @@ describe("gateway: DM scope, identities, threads and origins", () => {
     assert.equal(r.status, 200, r.body);
     assert.equal(r.sessionId, (await show("dm:telegram:support-bot:42")).id);
   });
+
+  it("linked identities share one DM session through hooks and /v1; participants show the person", async () => {
+    const a = await hook({ channel: "telegram", senderId: "123", accountId: "bot", text: "from telegram" });
+    const b = await chat({ "x-openclaw-channel": "discord", "x-openclaw-sender": "987", "x-openclaw-account": "bot" }, "from discord");
+    assert.equal(b.status, 200, b.body);
+    assert.equal(a.key, "dm:linked:bot:person-1");
+    assert.equal(b.sessionId, a.sessionId);
+    const doc = await show(a.sessionId);
+    assert.deepEqual(doc.participants, ["person-1"]);
+    assert.deepEqual(doc.messages.filter((m) => m.role === "user").map((m) => [m.sender, m.channel]), [["123", "telegram"], ["987", "discord"]]);
+  });
 });

@@ -75,7 +75,8 @@ export function chatRouter(deps: GatewayDeps): Hono {
         if (current !== clientSystem) await deps.manager.setSystemPrompt(id, clientSystem);
       }
       const instructions = policy === "apply" && clientSystem !== "" ? clientSystem : undefined;
-      const request = { target: id === undefined ? undefined : { ref: id }, input, options: upstreamOptions(body), instructions, signal };
+      const via = target !== undefined && "inbound" in target ? { via: target.inbound } : {};
+      const request = { target: id === undefined ? undefined : { ref: id, ...via }, input, options: upstreamOptions(body), instructions, signal };
       const created = Math.floor(Date.now() / 1000);
       if (!stream) {
         const r = await deps.turns.run(request);
