@@ -191,8 +191,22 @@ export function zonedHour(y: number, m: number, d: number, hour: number, zone: s
   return asUtc - before;
 }
 
+// Routing asks for the same session's reset on every message: a few Intl calls each, so the answers are kept (bounded).
+const boundaries = new Map<string, number>();
+const BOUNDARIES_KEPT = 4096;
+
 /** The first instant strictly after `ms` at which `zone`'s wall clock shows `hour`:00. */
 export function nextHourAfter(ms: number, hour: number, zone: string): number {
+  const key = `${ms}|${hour}|${zone}`;
+  const known = boundaries.get(key);
+  if (known !== undefined) return known;
+  const t = firstHourAfter(ms, hour, zone);
+  if (boundaries.size >= BOUNDARIES_KEPT) boundaries.clear();
+  boundaries.set(key, t);
+  return t;
+}
+
+function firstHourAfter(ms: number, hour: number, zone: string): number {
   const start = wall(ms, zone);
   for (let i = 0; i < 3; i++) {
     const day = new Date(Date.UTC(start.y, start.m - 1, start.d + i));

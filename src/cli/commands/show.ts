@@ -40,12 +40,12 @@ export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Prom
   await withManager(cmd, async (m) => {
     const { session, sizeBytes } = await m.getWithSize(ref);
     const pruned = flags.all ? await m.prunedHistory(session.id) : undefined;
-    const reset = m.resetOf(session);
     if (flags.json) {
-      const resetInfo = { reset: { at: reset.at, policy: reset.policy } };
-      printJson(pruned === undefined ? { ...session, ...resetInfo } : { ...session, ...resetInfo, prunedHistory: pruned });
+      // The stored document, as the admin API returns it; when it resets is in the text view.
+      printJson(pruned === undefined ? session : { ...session, prunedHistory: pruned });
       return;
     }
+    const reset = m.resetOf(session);
     const now = m.now();
     print(`${heading("session")} ${visible(session.id)}  ${colors.cyan(visible(session.key))}`);
     print(
