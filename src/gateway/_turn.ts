@@ -122,7 +122,8 @@ export class TurnRunner {
         const context = await this.manager.buildContext(id, { signal, instructions: req.instructions });
         sentTokens = context.tokens;
         const messages = context.messages as ChatCompletionMessageParam[];
-        reply = await this.ask(model, messages, { ...req, signal });
+        // Asked of the model the context was sized for: the session's own (`/new <model>`) or the configured one.
+        reply = await this.ask(model, messages, { ...req, signal }, context.model === model.model ? undefined : context.model);
       } finally {
         dispose();
       }
@@ -188,10 +189,10 @@ export class TurnRunner {
     };
   }
 
-  private async ask(model: ModelClient, messages: ChatCompletionMessageParam[], req: TurnRequest): Promise<{ content: string; toolCalls: ToolCall[]; finishReason: string; usage: Usage | null }> {
+  private async ask(model: ModelClient, messages: ChatCompletionMessageParam[], req: TurnRequest, name?: string): Promise<{ content: string; toolCalls: ToolCall[]; finishReason: string; usage: Usage | null }> {
     const body: ChatBody = { ...req.options, messages };
     if (req.onChunk === undefined) {
-      const done = await model.complete(body, req.signal);
+      const done = await model.complete(body, req.signal, name);
       const choice = done.choices[0];
       const toolCalls = (choice?.message.tool_calls ?? []).flatMap((c) => (c.type === "function" ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : []));
       return { content: choice?.message.content ?? "", toolCalls, finishReason: choice?.finish_reason ?? "stop", usage: usageOf(done.usage) };
@@ -200,7 +201,7 @@ export class TurnRunner {
     let finishReason = "stop";
     let usage: Usage | null = null;
     const calls: Array<{ id: string; name: string; arguments: string }> = [];
-    for await (const chunk of await model.stream(body, req.signal)) {
+    for await (const chunk of await model.stream(body, req.signal, name)) {
       const choice = chunk.choices[0];
       if (choice !== undefined) {
         content += choice.delta.content ?? "";

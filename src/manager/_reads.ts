@@ -178,14 +178,16 @@ export abstract class ManagerReads {
    * gateway's or configured model); `instructions` are a caller's system text
    * for this turn only, sent after the session's system prompts and counted.
    */
-  async buildContext(ref: string, options: WriteOptions & { model?: string | undefined; instructions?: string | undefined } = {}): Promise<BuiltContext> {
+  async buildContext(ref: string, options: WriteOptions & { model?: string | undefined; instructions?: string | undefined } = {}): Promise<BuiltContext & { model: string }> {
     const session = await this.get(ref, options);
     const { buildContext } = await buildModule();
     const model = options.model ?? sessionModel(this.ctx.config, session.preferences);
     const budget = model === this.budget.model ? this.budget : budgetFor(this.ctx.config, model);
     const counter = await counterFor(this.ctx.config);
     const toolResults = this.ctx.config.context.toolResults;
-    return buildContext(session, budget.budget, { counter, toolResults, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
+    const built = buildContext(session, budget.budget, { counter, toolResults, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
+    // The model it was built for goes with it, so the caller asks that model and no other.
+    return Object.assign(built, { model });
   }
 
   /** Tokens by part, window and % used, from cached counts (no tokenizer needed). */

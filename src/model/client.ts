@@ -38,10 +38,10 @@ export type ChatBody = Omit<ChatCompletionCreateParamsNonStreaming, "model" | "s
 export interface ModelClient {
   /** The upstream model name. */
   readonly model: string;
-  /** One chat completion. Throws UPSTREAM (with the status when there was one) or ABORTED. */
-  complete(body: ChatBody, signal?: AbortSignal): Promise<ChatCompletion>;
+  /** One chat completion, to `model` when given (a session's own model) else the configured one. Throws UPSTREAM (with the status when there was one) or ABORTED. */
+  complete(body: ChatBody, signal?: AbortSignal, model?: string): Promise<ChatCompletion>;
   /** A streamed chat completion (usage in the last chunk when the server gives it). Same errors as complete, also while iterating. */
-  stream(body: ChatBody, signal?: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
+  stream(body: ChatBody, signal?: AbortSignal, model?: string): Promise<AsyncIterable<ChatCompletionChunk>>;
 }
 
 /** A stream silent for this long is cut off when the settings do not say otherwise. */
@@ -127,8 +127,8 @@ export async function createModelClient(settings: ModelSettings, deps: ModelDeps
 
   return {
     model: settings.model,
-    complete(body, signal) {
-      const payload = JSON.stringify({ ...body, model: settings.model, stream: false });
+    complete(body, signal, model) {
+      const payload = JSON.stringify({ ...body, model: model ?? settings.model, stream: false });
       return exchange(payload, signal, false, async (res, attempt) => {
         const text = await res.body.text();
         try {
@@ -139,8 +139,8 @@ export async function createModelClient(settings: ModelSettings, deps: ModelDeps
         }
       });
     },
-    stream(body, signal) {
-      const payload = JSON.stringify({ ...body, model: settings.model, stream: true, stream_options: { include_usage: true } });
+    stream(body, signal, model) {
+      const payload = JSON.stringify({ ...body, model: model ?? settings.model, stream: true, stream_options: { include_usage: true } });
       return exchange(payload, signal, true, async (res, attempt) => {
         attempt.keepForBody();
         return chunks(res.body, attempt, signal);

@@ -101,17 +101,19 @@ describe("gateway: a configured 8k model, and a session on a smaller model of it
   it("never sends the 8k model more than its budget, and every code stated stays in what it is sent", async () => {
     const budget = 8192 - 1024;
     const { codes, longest, last } = await chat("dm:test:llama-8k", 40, budget);
+    assert.equal(upstream.requests.at(-1)?.body.model, "llama3.1:8b");
     // 40 turns of ~500 tokens each way are far past the budget: the budget bounded what was sent.
     assert.ok(longest > budget / 2, `longest request ${longest} tokens`);
     assert.deepEqual(codes.filter((c) => !last.includes(c)), [], "every code is in the summary or the recent turns");
   });
 
-  it("a session whose own model is smaller is sent no more than that model's budget", async () => {
+  it("a session on a model of its own asks that model, sent no more than its budget", async () => {
     await client.chat.completions.create({ model: "llama3.1:8b", messages: [{ role: "user", content: "hello" }] }, session("dm:test:tiny"));
     const set = await runCli(["--state-dir", gw.stateDir, "sessions", "set", "dm:test:tiny", "--pref", "model=tiny-4k"], gw.home);
     assert.equal(set.code, 0, set.stderr);
     const budget = 4096 - 512;
     const { codes, longest, last } = await chat("dm:test:tiny", 25, budget);
+    assert.equal(upstream.requests.at(-1)?.body.model, "tiny-4k", "the turn goes to the session's model");
     assert.ok(longest > budget / 2, `longest request ${longest} tokens`);
     assert.deepEqual(codes.filter((c) => !last.includes(c)), [], "every code is in the summary or the recent turns");
     const shown = await runCli(["--state-dir", gw.stateDir, "sessions", "context", "dm:test:tiny", "--json"], gw.home);
