@@ -27,7 +27,7 @@ function durationMs(raw: string): number {
  * operations over HTTP with its rules and its `--json` shapes — sessions
  * (list, show, edit, delete, messages, context, clear, compact, archive,
  * unarchive, export), import (with the CLI's flags as query parameters:
- * overwrite, skipExisting, asArchived, replaceLive), status, usage — and the
+ * overwrite, skipExisting, asArchived, replaceLive), status, usage, prune — and the
  * change-event stream.
  */
 export function adminRouter(deps: GatewayDeps): Hono {
@@ -63,6 +63,18 @@ export function adminRouter(deps: GatewayDeps): Hono {
       const verbose = flagParam(queryOf(c, ["verbose"]), "verbose");
       const report = await manager.status({ verbose, signal: deps.shutdown });
       return c.json({ ...report, stateDirSource: manager.location.stateDirSource, configPathSource: manager.location.configPathSource });
+    }),
+  );
+
+  app.post(
+    "/prune",
+    guarded(async (c) => {
+      // `sessions prune --json` over HTTP, with the config's rules (no overrides: the rules are the operator's).
+      const dryRun = flagParam(queryOf(c, ["dryRun"]), "dryRun");
+      noteAudit(c, { dryRun });
+      const report = await manager.prune({ dryRun, signal: deps.shutdown });
+      noteSessions(c, report.deleted.map((t) => ({ id: t.id, key: t.key })));
+      return c.json({ ...report, count: report.deleted.length });
     }),
   );
 

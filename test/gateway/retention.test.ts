@@ -98,6 +98,11 @@ describe("gateway: retention on a schedule", () => {
       assert.equal(audit.rule, "deleteArchivedAfter");
       const list = await admin<{ sessions: Array<{ id: string }> }>("/sessions?status=all");
       assert.deepEqual(list.sessions.map((s) => s.id), [ids.live], "the live session is never deleted");
+      // The same rules on demand: nothing left to delete, and the live session is not selected.
+      const res = await fetch(`${gw.url}/admin/prune?dryRun=1`, { method: "POST", headers: { authorization: `Bearer ${gw.token}` } });
+      assert.equal(res.status, 200);
+      const report = (await res.json()) as { dryRun: boolean; count: number; total: number };
+      assert.deepEqual([report.dryRun, report.count, report.total], [true, 0, 1]);
     } finally {
       abort.abort();
       await reading;
