@@ -84,4 +84,18 @@ describe("gateway: DM scope, identities, threads and origins", () => {
     assert.deepEqual(doc.participants, ["person-1"]);
     assert.deepEqual(doc.messages.filter((m) => m.role === "user").map((m) => [m.sender, m.channel]), [["123", "telegram"], ["987", "discord"]]);
   });
+
+  it("x-openclaw-thread gives a thread its own session under its parent, asked with the parent's system prompt", async () => {
+    const parent = await hook({ channel: "slack", senderId: "U1", groupId: "C1", text: "the main conversation" });
+    const set = await runCli(["--state-dir", gw.stateDir, ...store, "sessions", "set", parent.sessionId, "--system", "Answer like a pirate."], gw.home);
+    assert.equal(set.code, 0, set.stderr);
+    const r = await chat({ "x-openclaw-channel": "slack", "x-openclaw-sender": "U2", "x-openclaw-group": "C1", "x-openclaw-thread": "T5" }, "in the thread");
+    assert.equal(r.status, 200, r.body);
+    const thread = await show(r.sessionId ?? "");
+    assert.equal(thread.key, "group:slack:C1:thread:T5");
+    const sent = upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]);
+    assert.deepEqual(sent, [["system", "Answer like a pirate."], ["user", "[U2]: in the thread"]], "the thread has the parent's settings, not its history");
+    const byHook = await hook({ channel: "slack", senderId: "U3", groupId: "C1", threadId: "T5", text: "same thread" });
+    assert.equal(byHook.sessionId, thread.id);
+  });
 });

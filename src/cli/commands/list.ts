@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { shortRef } from "../../session/ids.js";
+import { nestThreads } from "../../session/threads.js";
+import { parentKey } from "../../session/keys.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { usedCell } from "../_tokens-used.js";
@@ -22,6 +24,8 @@ export function listItem(s: SessionSummary): Record<string, unknown> {
     id: s.id,
     ref: shortRef(s.id),
     key: s.key,
+    // A thread names its parent conversation's key, so a client can list it under it.
+    parentKey: parentOf(s.key),
     kind: s.kind,
     channel: s.channel,
     status: s.status,
@@ -35,6 +39,14 @@ export function listItem(s: SessionSummary): Record<string, unknown> {
     sizeBytes: s.sizeBytes,
     usage: s.usage ?? null,
   };
+}
+
+function parentOf(key: string): string | null {
+  try {
+    return parentKey(key);
+  } catch {
+    return null;
+  }
 }
 
 /** Sessions shown when --limit is not given. */
@@ -64,7 +76,8 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
     return;
   }
   const now = new Date();
-  const rows = page.items.map((s) => [visible(shortRef(s.id)), visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, usedCell(s.usage), relativeTime(s.lastActivityAt, now)]);
+  // Threads are listed under their parent conversation when it is on the page.
+  const rows = nestThreads(page.items).map((s) => [visible(shortRef(s.id)), s.nested ? `  └ ${visible(s.key.slice((s.parentKey ?? "").length + 1))}` : visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, usedCell(s.usage), relativeTime(s.lastActivityAt, now)]);
   print(table(["REF", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "USED", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "right", "left"]));
   const shown =
     offset > 0

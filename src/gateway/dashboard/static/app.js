@@ -127,10 +127,13 @@ async function renderList() {
     state.offset = 0;
     render();
   });
-  const rows = page.sessions.map((s) => {
+  const rows = nestThreads(page.sessions).map((s) => {
     const pct = state.window > 0 ? (100 * s.tokens) / state.window : 0;
+    const keyCell = s.nested
+      ? h("td", { class: "thread" }, "↳ ", h("a", { href: `#/s/${s.id}`, title: s.key }, s.key.slice(s.parentKey.length + 1)))
+      : h("td", {}, h("a", { href: `#/s/${s.id}` }, s.key));
     return h("tr", { class: state.fresh.has(s.id) ? "fresh" : "" },
-      h("td", {}, h("a", { href: `#/s/${s.id}` }, s.key)),
+      keyCell,
       h("td", {}, s.kind), h("td", {}, s.channel),
       h("td", {}, h("span", { class: `status ${s.status}` }, s.status)),
       h("td", { class: "num" }, fmt(s.messageCount)),
@@ -159,6 +162,23 @@ function tile(n, label) {
 
 function select(name, label, values, anyLabel) {
   return h("label", {}, label, h("select", { name }, ...values.map((v) => h("option", { value: v, selected: state.filters[name] === v }, v === "" ? anyLabel : v))));
+}
+
+/** The page with each thread right under its parent conversation's row when that is on the page too (as `sessions list` shows them). */
+function nestThreads(sessions) {
+  const listed = new Set(sessions.map((s) => s.key));
+  const under = new Map();
+  for (const s of sessions) if (s.parentKey && listed.has(s.parentKey)) under.set(s.parentKey, [...(under.get(s.parentKey) ?? []), s]);
+  const out = [];
+  const placed = new Set();
+  for (const s of sessions) {
+    if (s.parentKey && listed.has(s.parentKey)) continue;
+    out.push({ ...s, nested: false });
+    if (placed.has(s.key)) continue;
+    placed.add(s.key);
+    for (const t of under.get(s.key) ?? []) out.push({ ...t, nested: true });
+  }
+  return out;
 }
 
 /** One page of sessions; a key filter pages on the client over the matching sessions. */
