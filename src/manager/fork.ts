@@ -1,6 +1,6 @@
 import { OpenclawError } from "../errors.js";
 import { isolatedKey, normalizeKey, parseKey } from "../session/keys.js";
-import type { Session } from "../session/types.js";
+import type { Message, Session } from "../session/types.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import { notFound } from "./_refs.js";
 import type { Router } from "./routing.js";
@@ -35,7 +35,8 @@ export interface ForkResult {
 export async function forkSession(ctx: ManagerContext, writer: SessionWriter, router: Router, id: string, fork: ForkOptions, options: WriteOptions = {}): Promise<ForkResult> {
   const source = await writer.load(id, options);
   if (source === undefined) throw notFound(id);
-  const pruned = (await ctx.store.readPruned(id)).filter((m) => !source.messages.some((a) => a.id === m.id));
+  // The fork made no model call: the source's usage stays the source's, or every report would count it twice.
+  const pruned = (await ctx.store.readPruned(id)).filter((m) => !source.messages.some((a) => a.id === m.id)).map(withoutUsage);
   let messages = source.messages;
   if (fork.at !== undefined) {
     const at = fork.at;
@@ -64,8 +65,9 @@ export async function forkSession(ctx: ManagerContext, writer: SessionWriter, ro
       lastActivityAt: now,
       expiredAt: null,
       archivedAt: null,
-      messages: structuredClone(messages),
+      messages: structuredClone(messages).map(withoutUsage),
       prunedCount: pruned.length,
+      context: withoutTotals(structuredClone(source.context)),
     });
   let session: Session;
   if (parsed.kind === "isolated") {
@@ -86,4 +88,15 @@ function forkKey(given: string | undefined, id: string): string {
   const key = normalizeKey(given);
   if (parseKey(key).kind === "isolated") throw new OpenclawError("INVALID_KEY", `give an isolated fork as isolated:<name>, not a full key: ${JSON.stringify(given)}`);
   return key;
+}
+
+function withoutUsage(m: Message): Message {
+  if (m.usage === undefined) return m;
+  const { usage: _usage, ...rest } = m;
+  return rest;
+}
+
+function withoutTotals(c: Session["context"]): Session["context"] {
+  const { usage: _usage, ...rest } = c;
+  return rest;
 }

@@ -103,6 +103,21 @@ describe("usage accounting", () => {
     }
   });
 
+  it("a fork starts with no usage of its own, so reports do not count the source's calls twice", async () => {
+    const env = await openTestManager({ config: { sessions: { expirationMs: 0 } } });
+    try {
+      const m = env.manager;
+      const source = await turn(m, "telegram", "k", "question", { input: 70, output: 7 });
+      const fork = await m.fork(source.session.id);
+      assert.equal(fork.session.context.usage, undefined);
+      assert.ok(fork.session.messages.every((x) => x.usage === undefined));
+      assert.equal((await m.usage({ by: "day" })).totals.total, 77);
+      assert.equal((await m.usage()).totals.total, 77);
+    } finally {
+      await env.cleanup();
+    }
+  });
+
   it("replies folded into the summary still count in the day report", async () => {
     const env = await openTestManager({ config: { sessions: { maxHistoryLength: 4, expirationMs: 0 } } });
     try {
