@@ -1,6 +1,7 @@
-import { counterFor, sessionBudget, summaryBudget } from "../context/budget.js";
+import { counterFor, effectiveModel, sessionBudget, summaryBudget } from "../context/budget.js";
 import { applyFold, foldDue, planPrune } from "../context/prune.js";
 import { createExtractiveSummarizer } from "../context/extractive.js";
+import { createThreadedExtractiveSummarizer, type ThreadedSummarizer } from "../context/extractive-thread.js";
 import { createSummarizer, type ResilientSummarizer, type SummarizerDeps, type SummaryResult } from "../context/summarizer.js";
 import { isOpenclawError } from "../errors.js";
 import type { Session } from "../session/types.js";
@@ -30,6 +31,7 @@ const oneLine = (err: unknown): string => (err instanceof Error ? err.message : 
  */
 export class Compactor {
   private summarizer: ResilientSummarizer | undefined;
+  private threaded: ThreadedSummarizer | undefined;
   /** Background folds by session id; `again` asks for one more pass after the current one. */
   private readonly running = new Map<string, { done: Promise<void>; again: boolean }>();
   private readonly closing = new AbortController();
@@ -40,9 +42,17 @@ export class Compactor {
     private readonly deps: SummarizerDeps,
   ) {}
 
-  /** The configured summarizer (with its extractive fallback), built on first use. */
+  /**
+   * The configured summarizer (with its extractive fallback), built on first
+   * use. The extractive one runs on a worker thread, so a fold's CPU is not
+   * taken from the thread that answers requests.
+   */
   private summarizerFor(): ResilientSummarizer {
-    this.summarizer ??= createSummarizer(this.ctx.config.sessions.summarizer, this.deps);
+    if (this.summarizer === undefined) {
+      const config = this.ctx.config;
+      if (this.deps.fallback === undefined) this.threaded = createThreadedExtractiveSummarizer({ model: effectiveModel(config), safetyFactor: config.sessions.tokenSafetyFactor });
+      this.summarizer = createSummarizer(config.sessions.summarizer, this.threaded === undefined ? this.deps : { ...this.deps, fallback: this.threaded });
+    }
     return this.summarizer;
   }
 
@@ -170,6 +180,7 @@ export class Compactor {
     }
     this.closing.abort(new Error("the manager is closing"));
     await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.threaded?.close();
   }
 
   /** Waits until no background fold is running (tests, graceful shutdown). */
