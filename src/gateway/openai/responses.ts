@@ -103,7 +103,9 @@ export function responsesRouter(deps: GatewayDeps): Hono {
             await events.fail(err);
             return;
           }
-          await events.finish(r);
+          // A /new or /reset streamed nothing yet: its response belongs to the key's fresh session.
+          const moved = !events.started && r.session !== undefined && r.session.id !== sessionId;
+          await (moved && r.session !== undefined ? new ResponseEvents(sse, { ...frame, sessionId: r.session.id }, replyId) : events).finish(r);
         },
         { headers },
       );
