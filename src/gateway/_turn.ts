@@ -76,6 +76,9 @@ export function noModel(): OpenclawError {
  */
 export class TurnRunner {
   private readonly queue: TurnQueue;
+  private readonly log: GatewayLog | undefined;
+  /** Sessions' own models already looked up, so an unknown one is warned about once, not every turn. */
+  private readonly checkedModels = new Set<string>();
 
   constructor(
     private readonly manager: SessionManager,
@@ -83,6 +86,7 @@ export class TurnRunner {
     options: { queue?: TurnQueueLimits; shutdown?: AbortSignal; log?: GatewayLog } = {},
   ) {
     this.queue = new TurnQueue(manager, options.queue ?? manager.config.gateway.turnQueue, options.shutdown ?? new AbortController().signal, options.log);
+    this.log = options.log;
   }
 
   /** Runs one turn. */
@@ -123,7 +127,9 @@ export class TurnRunner {
         sentTokens = context.tokens;
         const messages = context.messages as ChatCompletionMessageParam[];
         // Asked of the model the context was sized for: the session's own (`/new <model>`) or the configured one.
-        reply = await this.ask(model, messages, { ...req, signal }, context.model === model.model ? undefined : context.model);
+        const own = context.model === model.model ? undefined : context.model;
+        if (own !== undefined) await this.checkModel(own);
+        reply = await this.ask(model, messages, { ...req, signal }, own);
       } finally {
         dispose();
       }
@@ -145,6 +151,15 @@ export class TurnRunner {
         usage: reply.usage,
       };
     });
+  }
+
+  /** Logs, once per model, the warnings met finding a session's own model's window (unknown: planned at 8k), as the start-up does for the configured one. */
+  private async checkModel(name: string): Promise<void> {
+    if (this.checkedModels.has(name)) return;
+    // Names come from chat (`/new <model>`): bounded, at worst a warning is repeated.
+    if (this.checkedModels.size >= 1000) this.checkedModels.clear();
+    this.checkedModels.add(name);
+    for (const message of (await this.manager.window(name)).warnings) this.log?.warn({ event: "warning" }, message);
   }
 
   private async answered(id: string, inputId: string): Promise<TurnResult | undefined> {

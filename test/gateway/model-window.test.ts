@@ -29,7 +29,7 @@ describe("gateway: the window is the window of the model the turn goes to", () =
     // A warning line of the gateway's (JSON) log; stderr is another pipe than the ready line, so wait for it.
     const warned = /"event":"warning".*unknown context window for model \\"tiny-local-model\\": assuming 8192 tokens/;
     const deadline = Date.now() + 10_000;
-    while (!warned.test(gw.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (gw.stderr().match(warned) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.match(gw.stderr(), warned);
     const res = await fetch(`${gw.url}/admin/status`, { headers: { authorization: `Bearer ${gw.token}` } });
     const status = (await res.json()) as { model: string; window: number; budget: number };
@@ -120,5 +120,22 @@ describe("gateway: a configured 8k model, and a session on a smaller model of it
     assert.equal(shown.code, 0, shown.stderr);
     const report = JSON.parse(shown.stdout) as { model: string; window: number; budget: number };
     assert.deepEqual([report.model, report.window, report.budget], ["tiny-4k", 4096, budget]);
+  });
+
+  it("a session on a model nobody configured is planned at 8k, and the gateway warns once", async () => {
+    await client.chat.completions.create({ model: "llama3.1:8b", messages: [{ role: "user", content: "hello" }] }, session("dm:test:mystery"));
+    const set = await runCli(["--state-dir", gw.stateDir, "sessions", "set", "dm:test:mystery", "--pref", "model=mystery-model-7"], gw.home);
+    assert.equal(set.code, 0, set.stderr);
+    for (const text of ["one", "two"]) await client.chat.completions.create({ model: "llama3.1:8b", messages: [{ role: "user", content: text }] }, session("dm:test:mystery"));
+    assert.equal(upstream.requests.at(-1)?.body.model, "mystery-model-7");
+    const warned = /"event":"warning".*unknown context window for model \\"mystery-model-7\\": assuming 8192 tokens/g;
+    // A log line, written on its own pipe: waited for, not assumed there.
+    const deadline = Date.now() + 10_000;
+    while (gw.stderr().match(warned) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(gw.stderr().match(warned)?.length, 1, gw.stderr());
+    const shown = await runCli(["--state-dir", gw.stateDir, "sessions", "context", "dm:test:mystery", "--json"], gw.home);
+    const report = JSON.parse(shown.stdout) as { window: number; warnings: string[] };
+    assert.equal(report.window, 8192);
+    assert.match(report.warnings.join("\n"), /unknown context window for model "mystery-model-7"/);
   });
 });
