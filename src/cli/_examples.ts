@@ -24,6 +24,8 @@ const EXAMPLES: Record<string, readonly string[]> = {
     "openclaw sessions import backup.json dm:telegram:43 --replace-live",
     "openclaw sessions export --all | openclaw --store postgres://db/openclaw sessions import -",
   ],
+  "sessions prune": ["openclaw sessions prune --dry-run", "openclaw sessions prune --archived-after 30d --backup pruned.json", "openclaw sessions prune --max-sessions 10000 --json"],
+  usage: ["openclaw usage", "openclaw usage --by day --since 7d", "openclaw usage --by session --since 24h --json"],
   "sessions archive": ["openclaw sessions archive dm:telegram:42 group:slack:C1"],
   "sessions unarchive": ["openclaw sessions unarchive dm:telegram:42"],
   "sessions compact": ["openclaw sessions compact --dry-run", "openclaw sessions compact dm:telegram:42 --now --focus \"the refund\""],

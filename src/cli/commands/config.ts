@@ -104,7 +104,8 @@ function flatten(obj: Record<string, unknown>, prefix: string, fromFile: Readonl
 function readable(path: string, value: unknown): string {
   const raw = JSON.stringify(value);
   if (typeof value !== "number") return raw;
-  if (path.endsWith("Ms")) return `${raw} ${colors.dim(`(${formatDuration(value)})`)}`;
+  // Retention ages are durations too, though the key does not say so (they take "30d" in the file).
+  if (path.endsWith("Ms") || path.endsWith("After")) return `${raw} ${colors.dim(`(${formatDuration(value)})`)}`;
   if (path.endsWith("Bytes")) return `${raw} ${colors.dim(`(${formatBytes(value)})`)}`;
   return raw;
 }
