@@ -20,6 +20,7 @@ import { Appender } from "./append.js";
 import type { Compactor } from "./compact.js";
 import { EventHub, type SessionListener } from "./events.js";
 import { Router } from "./routing.js";
+import { ChatCommands } from "./chat-commands.js";
 import type { ListOptions } from "./types.js";
 
 /**
@@ -44,6 +45,7 @@ export abstract class ManagerReads {
   protected readonly router: Router;
   protected readonly deps: SummarizerDeps;
   protected compactor: Promise<Compactor> | undefined;
+  protected commands: ChatCommands | undefined;
   protected readonly appender: Appender;
   protected readonly budget: Budget;
 
@@ -78,6 +80,18 @@ export abstract class ManagerReads {
     this.router = new Router(ctx, this.writer, finalize);
     this.deps = deps;
     this.appender = new Appender(ctx, this.writer, this.router, (ref) => this.resolve(ref), async (s, o) => (await this.compaction()).afterAppend(s, o));
+  }
+
+  /** The in-chat command service (`/new`, `/reset`, `/compact`, `/status`), built on first use. */
+  protected chatCommands(): ChatCommands {
+    this.commands ??= new ChatCommands(this.ctx, this.writer, this.router, {
+      resolve: (ref, o) => this.resolve(ref, o),
+      get: (id, o) => this.get(id, o),
+      foldNow: async (id, o) => (await this.compaction()).fold(await this.get(id, o), { ...o, force: true }),
+      usage: (s) => this.contextUsage(s),
+      resetOf: (s) => this.resetOf(s),
+    });
+    return this.commands;
   }
 
   /** The compaction service, built on first use. */

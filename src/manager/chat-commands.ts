@@ -38,7 +38,8 @@ export class ChatCommands {
 
   /** The command `message` is for `target`, when commands apply to it; null: record it as a message. */
   async commandOf(target: AppendTarget, message: NewMessage, options: WriteOptions = {}): Promise<ChatCommand | null> {
-    if (message.role !== "user") return null;
+    // The everyday message is not a command: told by its first characters, without copying it.
+    if (message.role !== "user" || !/^\s*\//.test(message.content)) return null;
     const command = parseCommand(message.content);
     if (command === null) return null;
     const settings = this.ctx.config.sessions.commands;

@@ -18,7 +18,6 @@ import type { CompactReport } from "./compact-all.js";
 import type { FoldOutcome } from "./compact.js";
 import { clearSession, deleteMessage, editSession } from "./edit.js";
 import { TurnKeeper } from "./turn.js";
-import { ChatCommands } from "./chat-commands.js";
 import type { StatusReport } from "./status.js";
 import type { UsageOptions, UsageReport } from "./usage.js";
 import type { RescopeReport } from "./rescope.js";
@@ -39,7 +38,6 @@ export class SessionManager extends ManagerReads {
   #closed: Promise<void> | undefined;
   /** Turn leases, kept between back-to-back turns of a session (made on first use). */
   #turns: TurnKeeper | undefined;
-  #commands: ChatCommands | undefined;
 
   private constructor(parts: OpenedParts) {
     super(parts);
@@ -106,24 +104,8 @@ export class SessionManager extends ManagerReads {
    * session, and any compaction error (the message is stored regardless).
    */
   async record(target: AppendTarget, message: NewMessage, options: RecordOptions = {}): Promise<AppendResult> {
-    if (options.commands !== false && message.role === "user" && message.content.trimStart().startsWith("/")) {
-      const commands = this.#chatCommands();
-      const command = await commands.commandOf(target, message, options);
-      if (command !== null) return commands.run(target, message, command, options);
-    }
-    return this.appender.append(target, message, options);
-  }
-
-  /** The in-chat command service, made on first use. */
-  #chatCommands(): ChatCommands {
-    this.#commands ??= new ChatCommands(this.ctx, this.writer, this.router, {
-      resolve: (ref, o) => this.resolve(ref, o),
-      get: (id, o) => this.get(id, o),
-      foldNow: (id, o) => this.foldNow(id, o),
-      usage: (s) => this.contextUsage(s),
-      resetOf: (s) => this.resetOf(s),
-    });
-    return this.#commands;
+    const command = options.commands === false ? null : await this.chatCommands().commandOf(target, message, options);
+    return command === null ? this.appender.append(target, message, options) : this.chatCommands().run(target, message, command, options);
   }
 
   /**
