@@ -93,3 +93,42 @@ describe("gateway: in-chat commands are answered by the gateway, in each API's s
     assert.deepEqual([shown.id, shown.preferences.model], [body.sessionId, "gpt-4o-mini"], "the model chosen with /new is carried over");
   });
 });
+
+describe("gateway: in-chat commands turned off, or from a group sender not allowed, go to the model as messages", () => {
+  let upstream: FakeUpstream;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    upstream = await startFakeUpstream();
+    gw = await startGatewayProcess({
+      sessions: { commands: { status: false, groupSenders: ["alice"] } },
+      gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } },
+    });
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await upstream.close();
+  });
+
+  it("answers by the model what is not a command here, and by itself what is", async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.token, maxRetries: 0 });
+    const off = await client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "/status" }] }, { headers: { "x-openclaw-session-key": "dm:telegram:7" } });
+    assert.equal(off.choices[0]?.message.content, "echo: /status");
+    const hook = (senderId: string, text: string) =>
+      fetch(`${gw.url}/hooks/inbound`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${gw.token}` },
+        body: JSON.stringify({ channel: "slack", groupId: "C1", senderId, text }),
+      }).then(async (r) => {
+        assert.equal(r.status, 200);
+        return (await r.json()) as { sessionId: string; reply: { content: string }; command?: { name: string } };
+      });
+    const carol = await hook("carol", "/reset");
+    assert.deepEqual([carol.reply.content, carol.command], ["echo: [carol]: /reset", undefined], "carol may not: her text went to the model");
+    const asked = upstream.requests.length;
+    const alice = await hook("alice", "/reset");
+    assert.equal(alice.command?.name, "reset");
+    assert.notEqual(alice.sessionId, carol.sessionId);
+    assert.equal(upstream.requests.length, asked, "alice's command did not reach the model");
+  });
+});
