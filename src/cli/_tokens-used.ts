@@ -1,8 +1,8 @@
-import type { SessionUsage } from "../session/types.js";
+import type { SessionUsage, UsageTotals } from "../session/types.js";
 import { formatInt, plural } from "./_render.js";
 
 /** The list column: total tokens used, `~` in front when some calls were estimated, `-` before the first call. */
-export function usedCell(u: SessionUsage | undefined): string {
+export function usedCell(u: UsageTotals | undefined): string {
   if (u === undefined || u.turns === 0) return "-";
   return `${u.estimatedTurns > 0 ? "~" : ""}${formatInt(u.total)}`;
 }

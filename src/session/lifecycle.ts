@@ -1,7 +1,7 @@
 import { OpenclawError } from "../errors.js";
 import { sessionTokens } from "./derived.js";
 export { sessionTokens } from "./derived.js";
-import type { Session, SessionStatus, SessionSummary } from "./types.js";
+import { usageTotals, type Session, type SessionStatus, type SessionSummary } from "./types.js";
 
 /** The instant before which a created/active session counts as expired; null when nothing expires. */
 export function expiryCutoff(expirationMs: number, now: Date): string | null {
@@ -106,6 +106,6 @@ export function toSummary(session: Session, sizeBytes: number): SessionSummary {
     archivedAt: session.archivedAt,
     revision: session.revision,
     sizeBytes,
-    ...(session.context.usage !== undefined ? { usage: session.context.usage } : {}),
+    ...(session.context.usage !== undefined ? { usage: usageTotals(session.context.usage) } : {}),
   };
 }

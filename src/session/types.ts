@@ -32,6 +32,13 @@ export type ContextState = z.infer<typeof contextStateSchema>;
 export type MessageUsage = z.infer<typeof messageUsageSchema>;
 /** Running token totals of a session's model calls. */
 export type SessionUsage = z.infer<typeof sessionUsageSchema>;
+/** The totals a listing carries (the index holds one per session, so only what list and the usage report read). */
+export type UsageTotals = Pick<SessionUsage, "input" | "output" | "total" | "turns" | "estimatedTurns">;
+
+/** The listing's share of a session's usage. */
+export function usageTotals(u: UsageTotals): UsageTotals {
+  return { input: u.input, output: u.output, total: u.total, turns: u.turns, estimatedTurns: u.estimatedTurns };
+}
 /** Where a session's conversation takes place. */
 export type Origin = z.infer<typeof originSchema>;
 /** A whole session document. */
@@ -56,5 +63,5 @@ export interface SessionSummary {
   /** Bytes of the session document on disk (0 for stores without files). */
   sizeBytes: number;
   /** Tokens the session's model calls used; absent before the first (and in index entries written before usage was kept). */
-  usage?: SessionUsage;
+  usage?: UsageTotals;
 }

@@ -1,5 +1,5 @@
 import { sessionTokens } from "../../session/derived.js";
-import type { Message, Session, SessionStatus, SessionSummary, SessionUsage } from "../../session/types.js";
+import { usageTotals, type Message, type Session, type SessionStatus, type SessionSummary, type SessionUsage } from "../../session/types.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 
 /** A session's columns, ready as query parameters (see the INSERT and UPDATE in _sql.ts). */
@@ -127,7 +127,7 @@ export function toSummaryRow(r: SummaryRow, cutoffMs: number | null): SessionSum
     archivedAt: r.archived_at,
     revision: r.revision,
     sizeBytes: Number(r.size_bytes),
-    ...(r.usage !== undefined && r.usage !== null ? { usage: r.usage } : {}),
+    ...(r.usage !== undefined && r.usage !== null ? { usage: usageTotals(r.usage) } : {}),
   };
 }
 
