@@ -31,11 +31,10 @@ import type {
   TurnLeases,
   HeldLock,
 } from "../store.js";
-import { LeaseWakeups } from "../lease.js";
-import { fileLeases, turnPath } from "./_leases.js";
+import { turnPath } from "./_leases.js";
 import { DocumentFiles } from "./_documents.js";
 import { ensureDir, fsyncDir } from "./_fs.js";
-import { DEFAULT_FOLD_BYTES, SessionIndex } from "./_index.js";
+import type { SessionIndex } from "./_index.js";
 import { FileLocks } from "./_lock.js";
 import { bytesUnder, maintainFiles } from "./_maintain.js";
 import { INDEX_LOCK, Layout } from "./_paths.js";
@@ -43,13 +42,13 @@ import { appendPrunedLog, readPrunedLog, replacePrunedLog } from "./_pruned.js";
 import { TextProbe } from "./_probe.js";
 import { findOrCreateLiveLocked } from "./_routing.js";
 import { routeLockId } from "../../session/ids.js";
-import { DEFAULT_WATCH_INTERVAL_MS, IndexWatcher } from "./_watch.js";
-import { DEFAULT_CHECKPOINT_MS, SessionLog } from "./_checkpoint.js";
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_LOCK_MS, positive, type FileStoreOptions } from "./_options.js";
 import { overlay, pendingFresh } from "./_overlay.js";
 import { recordOf } from "./_log-format.js";
-import { ContentCodec } from "../_crypto.js";
-import { KeyFile } from "./_keys.js";
+import type { KeyFile } from "./_keys.js";
+import type { SessionLog } from "./_checkpoint.js";
+import type { FileStoreOptions } from "./_options.js";
+import type { IndexWatcher } from "./_watch.js";
+import { wireFileStore } from "./_wiring.js";
 
 export type { FileStoreOptions } from "./_options.js";
 
@@ -88,44 +87,14 @@ export class FileStore
   private readonly keys: KeyFile;
 
   constructor(options: FileStoreOptions) {
-    if (typeof options.dir !== "string" || options.dir.trim() === "") {
-      throw new OpenclawError("INVALID_ARGUMENT", "file store: dir must name the state directory");
-    }
-    this.dir = options.dir;
-    this.layout = new Layout(options.dir);
-    this.turnLeases = fileLeases(this.layout, (id, fn) => this.withLock(id, fn), new LeaseWakeups());
-    this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
-    this.locks = new FileLocks(this.layout, {
-      lockTimeoutMs: positive("lockTimeoutMs", options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS),
-      staleLockMs: positive("staleLockMs", options.staleLockMs, DEFAULT_STALE_LOCK_MS),
-    });
-    const codec = new ContentCodec(options.keyring);
-    this.keys = new KeyFile(this.layout, this.dir, codec, options.rekeying === true);
-    this.docs = new DocumentFiles(this.layout, this.warn, codec);
-    const foldBytes = positive("journalFoldBytes", options.journalFoldBytes, DEFAULT_FOLD_BYTES);
-    this.index = new SessionIndex(this.layout, (fn) => this.indexLocked(fn), this.docs, this.warn, foldBytes);
-    this.watcher = new IndexWatcher({
-      layout: this.layout,
-      index: this.index,
+    const parts = wireFileStore(options, {
       writer: this.writer,
-      intervalMs: positive("watchIntervalMs", options.watchIntervalMs, DEFAULT_WATCH_INTERVAL_MS),
-      warn: this.warn,
+      withLock: (id, fn) => this.withLock(id, fn),
       ready: () => this.ready(),
-      followLog: () => this.log.reader.catchUp(),
+      indexLocked: (fn) => this.indexLocked(fn),
+      runLocked: (id, fn) => this.mutex.run(id, fn),
     });
-    this.log = new SessionLog(
-      {
-        layout: this.layout,
-        docs: this.docs,
-        warn: this.warn,
-        // Not through withLock: recovery runs inside ready(), which withLock awaits.
-        withLock: (id, fn) => this.mutex.run(id, () => this.locks.hold(id, fn)),
-        lockGeneration: (id) => this.locks.generation(id),
-        indexPut: (summary, ps) => this.index.safely(summary.id, () => this.index.recordPut(summary, { r: "appended", w: this.writer }, ps)),
-      },
-      positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
-    );
-    this.log.reader.listen((record, own) => this.watcher.record(record, own));
+    ({ dir: this.dir, layout: this.layout, warn: this.warn, locks: this.locks, keys: this.keys, docs: this.docs, index: this.index, watcher: this.watcher, log: this.log, turnLeases: this.turnLeases } = parts);
   }
 
   /** Creates the directories (0700) and an empty index if needed; every method awaits it. */
