@@ -130,7 +130,13 @@ export function createThreadedExtractiveSummarizer(counter: { model: string; saf
     async close() {
       const w = starter;
       failAll("closed");
-      if (w !== undefined) await w.terminate();
+      if (w === undefined) return;
+      // terminate() of a thread still starting settles only once it is up (hundreds of ms from
+      // the sources), and the ending thread keeps nothing alive meanwhile: without a timer of our
+      // own, a process awaiting close() as its last work exits with that await unsettled.
+      let keep: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([w.terminate(), new Promise<void>((resolve) => (keep = setTimeout(resolve, 5_000)))]);
+      clearTimeout(keep);
     },
   };
 }
