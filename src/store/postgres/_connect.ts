@@ -1,4 +1,7 @@
+import type { Pool, PoolClient } from "pg";
 import { OpenclawError } from "../../errors.js";
+import type { Keyring } from "../_crypto.js";
+import type { StoreWarning } from "../store.js";
 
 /** What the store needs from its URI, the credentials kept apart from everything printable. */
 export interface Target {
@@ -58,4 +61,35 @@ export function scrub(text: string, secrets: readonly string[]): string {
   for (const s of secrets) out = out.split(s).join("[redacted]");
   // Whatever still looks like a URL with user info loses it too.
   return out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, "$1[redacted]@");
+}
+
+/** What the PostgreSQL backend takes of the store options (the rest apply to other backends). */
+export interface PostgresStoreOptions {
+  /** Receives one-line reports of problems worked around (the change listener reconnecting). */
+  warn?: StoreWarning;
+  /** Most connections the pool keeps open (default {@link DEFAULT_POOL_MAX}); the change listener holds one more while anyone watches. */
+  poolMax?: number;
+  /** Seals content with these keys (see OpenStoreOptions.keyring). */
+  keyring?: Keyring;
+  /** Accepts a write key the store does not record yet (a rekey). */
+  rekeying?: boolean;
+}
+
+/** Connections a store keeps open unless `poolMax` says otherwise. */
+export const DEFAULT_POOL_MAX = 10;
+
+/** Settings of every connection: the URI, the schema as search_path, a name operators can see in pg_stat_activity (the URI may set another). */
+export interface ConnectionConfig {
+  connectionString: string;
+  options: string;
+  application_name: string;
+}
+
+/** The connection settings of a store on `target`. */
+export const connectionConfig = (target: Target): ConnectionConfig => ({ connectionString: target.connectionString, options: `-c search_path=${target.schema}`, application_name: "openclaw" });
+
+/** The encryption key ids the store records, or null when it records none (a store never encrypted). */
+export async function readKeyIds(db: Pool | PoolClient): Promise<string[] | null> {
+  const ids = (await db.query<{ key_id: string }>("SELECT key_id FROM encryption_keys ORDER BY key_id")).rows.map((r) => r.key_id);
+  return ids.length === 0 ? null : ids;
 }

@@ -4,7 +4,7 @@ import { OpenclawError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { closedError } from "../_document.js";
-import { checkKeyIds, ContentCodec, type Keyring } from "../_crypto.js";
+import { checkKeyIds, ContentCodec } from "../_crypto.js";
 import { validateListQuery } from "../_query.js";
 import type {
   HeldLock,
@@ -27,10 +27,9 @@ import type {
   StoreChange,
   StoreDescription,
   StoreStats,
-  StoreWarning,
   TurnLeases,
 } from "../store.js";
-import { parseTarget, type Target } from "./_connect.js";
+import { connectionConfig, DEFAULT_POOL_MAX, parseTarget, readKeyIds, type ConnectionConfig, type PostgresStoreOptions, type Target } from "./_connect.js";
 import { isConnectionFault, storeError } from "./_errors.js";
 import { PostgresLeases } from "./_leases.js";
 import { migrate } from "./_migrate.js";
@@ -38,32 +37,10 @@ import { ChangeListener } from "./_notify.js";
 import { NotifyOutbox } from "./_outbox.js";
 import { changePayload, toSummaryRow, type SummaryRow } from "./_rows.js";
 import * as sql from "./_sql.js";
+import { inTransaction } from "./_tx.js";
 import { appendDocument, commitDocument, createLive, type WriteContext } from "./_write.js";
 
-
-/** What the PostgreSQL backend takes of the store options (the rest apply to other backends). */
-export interface PostgresStoreOptions {
-  /** Receives one-line reports of problems worked around (the change listener reconnecting). */
-  warn?: StoreWarning;
-  /** Most connections the pool keeps open (default {@link DEFAULT_POOL_MAX}); the change listener holds one more while anyone watches. */
-  poolMax?: number;
-  /** Seals content with these keys (see OpenStoreOptions.keyring). */
-  keyring?: Keyring;
-  /** Accepts a write key the store does not record yet (a rekey). */
-  rekeying?: boolean;
-}
-
-/** Connections a store keeps open unless `poolMax` says otherwise. */
-export const DEFAULT_POOL_MAX = 10;
-
-/** Settings of every connection: the URI, the schema as search_path, a name operators can see in pg_stat_activity (the URI may set another). */
-interface ConnectionConfig {
-  connectionString: string;
-  options: string;
-  application_name: string;
-}
-
-const connectionConfig = (target: Target): ConnectionConfig => ({ connectionString: target.connectionString, options: `-c search_path=${target.schema}`, application_name: "openclaw" });
+export { DEFAULT_POOL_MAX, type PostgresStoreOptions } from "./_connect.js";
 
 const cutoffMs = (cutoff: string | null | undefined): number | null => (cutoff === undefined || cutoff === null ? null : Date.parse(cutoff));
 
@@ -378,22 +355,8 @@ export class PostgresStore
     return storeError(err, action, this.target.location, this.target.secrets);
   }
 
-  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: unknown;
-    try {
-      await client.query("BEGIN");
-      const result = await fn(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      if (isConnectionFault(err)) broken = err;
-      else await client.query("ROLLBACK").catch((e: unknown) => (broken = e));
-      throw err;
-    } finally {
-      // A connection that failed is destroyed, not handed to the next caller.
-      client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
-    }
+  private tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 }
 
@@ -426,9 +389,4 @@ export async function openPostgresStore(uri: string, options: PostgresStoreOptio
     throw storeError(err, "open the store", target.location, target.secrets);
   }
   return new PostgresStore((config) => new pg.Client(config), pool, target, options);
-}
-
-async function readKeyIds(db: Pool | PoolClient): Promise<string[] | null> {
-  const ids = (await db.query<{ key_id: string }>("SELECT key_id FROM encryption_keys ORDER BY key_id")).rows.map((r) => r.key_id);
-  return ids.length === 0 ? null : ids;
 }
