@@ -6,7 +6,6 @@ import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { closedError, conflictError, oneLine, prepareDocument, prepareMessages } from "../_document.js";
 import { SESSION_FORMAT_VERSION } from "../../session/types.js";
-import { KeyedMutex } from "../_mutex.js";
 import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
 import type {
   AppendingStore,
@@ -48,6 +47,7 @@ import type { KeyFile } from "./_keys.js";
 import type { SessionLog } from "./_checkpoint.js";
 import type { FileStoreOptions } from "./_options.js";
 import type { IndexWatcher } from "./_watch.js";
+import { SessionLocks } from "./_session-locks.js";
 import { wireFileStore } from "./_wiring.js";
 
 export type { FileStoreOptions } from "./_options.js";
@@ -69,9 +69,8 @@ export class FileStore
   readonly dir: string;
   private readonly layout: Layout;
   private readonly warn: StoreWarning;
-  private readonly mutex = new KeyedMutex();
-  /** The holds of withLock callers running now, so a write given one runs inside it. */
-  private readonly held = new Map<string, HeldLock>();
+  /** Sessions' locks: the in-process queue, the lock files, and the holds writes present. */
+  private readonly sessionLocks: SessionLocks;
   private readonly locks: FileLocks;
   private readonly docs: DocumentFiles;
   private readonly index: SessionIndex;
@@ -92,9 +91,13 @@ export class FileStore
       withLock: (id, fn) => this.withLock(id, fn),
       ready: () => this.ready(),
       indexLocked: (fn) => this.indexLocked(fn),
-      runLocked: (id, fn) => this.mutex.run(id, fn),
+      runLocked: (id, fn) => this.sessionLocks.queue(id, fn),
     });
     ({ dir: this.dir, layout: this.layout, warn: this.warn, locks: this.locks, keys: this.keys, docs: this.docs, index: this.index, watcher: this.watcher, log: this.log, turnLeases: this.turnLeases } = parts);
+    this.sessionLocks = new SessionLocks(this.locks, async () => {
+      this.open();
+      await this.ready();
+    });
   }
 
   /** Creates the directories (0700) and an empty index if needed; every method awaits it. */
@@ -153,7 +156,7 @@ export class FileStore
     const replace = pruned !== undefined && "replace" in pruned ? await prepareMessages(doc.id, pruned.replace) : undefined;
     // Without a reason, none is recorded: a watcher infers it from the summaries it knows.
     const reason = change.reason ?? (expectedRevision === null ? "created" : undefined);
-    return this.locked(doc.id, change.held, async () => {
+    return this.sessionLocks.within(doc.id, change.held, async () => {
       const before = await this.log.stored(doc.id);
       const stored = before?.revision ?? null;
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
@@ -188,7 +191,7 @@ export class FileStore
   async delete(id: string, held?: HeldLock, expectedRevision?: number): Promise<boolean> {
     this.open();
     assertValidId(id);
-    return this.locked(id, held, async () => {
+    return this.sessionLocks.within(id, held, async () => {
       if (expectedRevision !== undefined && (await this.revisionOf(id)) !== expectedRevision) return false;
       const key = this.index.cachedKey(id);
       const before = await this.log.stored(id);
@@ -244,35 +247,7 @@ export class FileStore
   async withLock<T>(id: string, fn: (held: HeldLock) => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.open();
     assertValidId(id);
-    return this.mutex.run(
-      id,
-      async () => {
-        // The store may have been closed while this caller waited its turn.
-        this.open();
-        await this.ready();
-        return this.locks.hold(
-          id,
-          async () => {
-            const held: HeldLock = Object.freeze({ id });
-            this.held.set(id, held);
-            try {
-              return await fn(held);
-            } finally {
-              if (this.held.get(id) === held) this.held.delete(id);
-            }
-          },
-          signal,
-        );
-      },
-      signal,
-    );
-  }
-
-  /** Runs `fn` under the session's lock: inside the caller's hold when `held` is it, else taking the lock. */
-  private locked<T>(id: string, held: HeldLock | undefined, fn: () => Promise<T>): Promise<T> {
-    if (held === undefined) return this.withLock(id, fn);
-    if (this.held.get(id) !== held) throw new OpenclawError("INVALID_ARGUMENT", `a write to session ${id} claimed a lock that is not held; nothing was written`, { userError: false });
-    return fn();
+    return this.sessionLocks.hold(id, fn, signal);
   }
 
   /** Removes leftovers (old temp files, stale locks) and rebuilds the index; dryRun changes nothing. */
@@ -336,7 +311,7 @@ export class FileStore
     assertValidId(id);
     const base = session.messages.length - messages.length;
     const added = await prepareMessages(id, messages);
-    return this.locked(id, held, async () => {
+    return this.sessionLocks.within(id, held, async () => {
       const stored = await this.log.stored(id);
       if (stored?.revision !== expectedRevision) throw conflictError(id, stored?.revision ?? null, expectedRevision);
       if (base < 0) throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${id} must end its history; nothing was written`, { userError: false });
@@ -409,7 +384,7 @@ export class FileStore
   }
 
   private indexLocked<T>(fn: () => Promise<T>): Promise<T> {
-    return this.mutex.run(INDEX_LOCK, () => this.locks.hold(INDEX_LOCK, fn));
+    return this.sessionLocks.queue(INDEX_LOCK, () => this.locks.hold(INDEX_LOCK, fn));
   }
 }
 
