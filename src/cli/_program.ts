@@ -273,6 +273,7 @@ function addWriteCommands(sessions: Command): void {
     .option("--remove-deny <pattern>", "remove PATTERN from the deny list (repeatable)", collect)
     .option("--reset-tools", "set the tool permissions back to the config default for the session's kind")
     .option("--system <text>", 'replace the system prompt ("" removes it)')
+    .option("--label <text>", 'name the session: shown by list and the dashboard, matched by search ("" removes it)')
     .addOption(jsonOption())
     .action(async (ref: string, opts: SetFlags, cmd: Command) => (await import("./commands/set.js")).runSet(ref, opts, cmd));
 

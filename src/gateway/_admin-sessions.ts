@@ -15,7 +15,7 @@ export const MAX_COUNT = 1e9;
 
 const STATUSES: readonly (SessionStatus | "all")[] = ["created", "active", "expired", "archived", "all"];
 const KINDS: readonly SessionKind[] = ["dm", "group", "isolated"];
-const EDIT_FIELDS = ["set", "unset", "allow", "deny", "removeAllow", "removeDeny", "system"] as const;
+const EDIT_FIELDS = ["set", "unset", "allow", "deny", "removeAllow", "removeDeny", "system", "label"] as const;
 
 /**
  * `/sessions` and `/sessions/{ref}` (list, show, edit, delete) and the
@@ -164,12 +164,13 @@ export function editOf(body: Record<string, unknown>): SessionEdit {
   const removeAllow = optStrings(body, "removeAllow") ?? [];
   const removeDeny = optStrings(body, "removeDeny") ?? [];
   const system = optString(body, "system");
-  if (Object.keys(set).length + unset.length + allow.length + deny.length + removeAllow.length + removeDeny.length === 0 && system === undefined) {
+  const label = optString(body, "label");
+  if (Object.keys(set).length + unset.length + allow.length + deny.length + removeAllow.length + removeDeny.length === 0 && system === undefined && label === undefined) {
     throw badRequest(`nothing to change: give ${EDIT_FIELDS.join(", ")}`);
   }
   for (const key of unset) if (key in set) throw badRequest(`preference ${key} is both set and unset`);
   for (const p of allow) if (deny.includes(p)) throw badRequest(`tool pattern ${p} is both allowed and denied`);
-  return { set, unset, allow, deny, removeAllow, removeDeny, ...(system !== undefined ? { system } : {}) };
+  return { set, unset, allow, deny, removeAllow, removeDeny, ...(system !== undefined ? { system } : {}), ...(label !== undefined ? { label } : {}) };
 }
 
 /** Which parts of a session an edit touches, by name (preference names, never values), for the audit trail. */
@@ -179,6 +180,7 @@ function changedFields(e: SessionEdit): string[] {
   for (const k of e.unset ?? []) out.push(`unset:${k}`);
   if ((e.allow?.length ?? 0) + (e.deny?.length ?? 0) + (e.removeAllow?.length ?? 0) + (e.removeDeny?.length ?? 0) > 0) out.push("tools");
   if (e.system !== undefined) out.push("system");
+  if (e.label !== undefined) out.push("label");
   return out;
 }
 

@@ -151,8 +151,12 @@ export class Appender {
           stored = { ...stored, usage: call.usage };
           context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
         }
-        const origin = inbound === undefined ? {} : { origin: mergeOrigin(s.origin, originOf(inbound)) };
-        return { session: { ...markActivity(s, now), participants, ...origin, context, messages: s.messages.concat([stored]) }, reason: "appended", appended: [stored], base: s };
+        const origin = inbound === undefined ? s.origin : mergeOrigin(s.origin, originOf(inbound, s.kind));
+        const session = { ...markActivity(s, now), participants, ...(origin !== undefined ? { origin } : {}), context, messages: s.messages.concat([stored]) };
+        // An append may change only the header fields the store's append keeps (times, status, participants, context):
+        // a new origin (a renamed group, another channel) is rare, and saved with the whole document.
+        if (origin !== s.origin) return { session, reason: "appended" };
+        return { session, reason: "appended", appended: [stored], base: s };
       },
       options,
     );

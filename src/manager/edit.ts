@@ -49,6 +49,7 @@ export async function editSession(ctx: ManagerContext, writer: SessionWriter, id
   const tools = { allow: changes.allow ?? [], deny: changes.deny ?? [], removeAllow: changes.removeAllow ?? [], removeDeny: changes.removeDeny ?? [] };
   for (const p of [...tools.allow, ...tools.deny, ...tools.removeAllow, ...tools.removeDeny]) assertToolPattern(p);
   if (changes.system !== undefined && typeof changes.system !== "string") throw new OpenclawError("INVALID_ARGUMENT", "the system prompt must be text");
+  if (changes.label !== undefined) assertLabel(changes.label);
   const at = ctx.now().toISOString();
   let prompts: Session["systemPrompts"] | undefined;
   if (changes.system !== undefined) {
@@ -61,13 +62,22 @@ export async function editSession(ctx: ManagerContext, writer: SessionWriter, id
       assertNotArchived(s);
       const preferences = { ...s.preferences, ...structuredClone(set) };
       for (const k of unset) delete preferences[k];
+      const { label: _old, ...rest } = s;
+      const labelled = changes.label === undefined ? s : changes.label === "" ? rest : { ...s, label: changes.label };
       return {
-        session: { ...s, preferences, tools: editPolicy(s.tools, tools), ...(prompts !== undefined ? { systemPrompts: prompts } : {}), updatedAt: at },
+        session: { ...labelled, preferences, tools: editPolicy(s.tools, tools), ...(prompts !== undefined ? { systemPrompts: prompts } : {}), updatedAt: at },
         reason: "edited",
       };
     },
     options,
   );
+}
+
+/** A label is shown in lists and terminals: text of 1-256 characters with no control characters ("" removes it). */
+function assertLabel(label: unknown): void {
+  if (typeof label !== "string" || label.length > 256 || /\p{Cc}/u.test(label) || (label !== "" && label.trim() === "")) {
+    throw new OpenclawError("INVALID_ARGUMENT", `invalid label ${JSON.stringify(String(label).slice(0, 40))}: use 1-256 characters, no control characters ("" removes the label); nothing was changed`);
+  }
 }
 
 /**

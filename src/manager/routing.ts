@@ -18,19 +18,26 @@ export function carryOverOf(value: Config["sessions"]["carryOver"]): { settings:
   return typeof value === "boolean" ? { settings: value, summary: value } : value;
 }
 
-/** The origin an inbound message describes: its channel, and the account, display name and subject it names. */
-export function originOf(inbound: Inbound): Origin {
+/**
+ * The origin an inbound message describes for a session of `kind`: its
+ * channel and account, and what names the conversation: the person's display
+ * name for a DM, the subject for a group (a group member's own name would
+ * change with every speaker).
+ */
+export function originOf(inbound: Inbound, kind: Session["kind"]): Origin {
   return {
     channel: inbound.channel.toLowerCase(),
     ...(inbound.accountId !== undefined ? { account: inbound.accountId } : {}),
-    ...(inbound.displayName !== undefined ? { displayName: inbound.displayName } : {}),
-    ...(inbound.subject !== undefined ? { subject: inbound.subject } : {}),
+    ...(kind === "dm" && inbound.displayName !== undefined ? { displayName: inbound.displayName } : {}),
+    ...(kind === "group" && inbound.subject !== undefined ? { subject: inbound.subject } : {}),
   };
 }
 
-/** A session's origin after an inbound message: what the message names replaces what was known, the rest stays. */
+/** A session's origin after an inbound message: what the message names replaces what was known, the rest stays; the same object when nothing changed. */
 export function mergeOrigin(known: Origin | undefined, next: Origin): Origin {
-  return { ...known, ...next };
+  const merged: Origin = { ...known, ...next };
+  const same = known !== undefined && Object.keys(merged).length === Object.keys(known).length && (Object.keys(merged) as Array<keyof Origin>).every((k) => merged[k] === known[k]);
+  return same ? known : merged;
 }
 
 /** The participant an inbound sender counts as: the linked person when the identity is linked, else the sender id. */
@@ -104,7 +111,7 @@ export class Router {
     const sessions = this.ctx.config.sessions;
     const target = routeTarget(inbound, sessions.identityLinks, () => this.ctx.newId(), sessions.dmScope);
     const participants = [participantOf(inbound, sessions.identityLinks)];
-    const origin = originOf(inbound);
+    const origin = originOf(inbound, target.kind);
     if (target.alwaysNew) return { session: await this.writer.create({ ...this.draft(target.key, participants), origin }, options), created: true };
     return this.routeKey(target.key, participants, options, origin);
   }

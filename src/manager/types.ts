@@ -35,6 +35,8 @@ export interface SessionEdit {
   removeDeny?: string[];
   /** Replaces the system prompt; "" removes it. */
   system?: string;
+  /** Names the session (shown in lists, matched by search); "" removes the label. */
+  label?: string;
 }
 
 /** Filters of {@link SessionManager.list}. */

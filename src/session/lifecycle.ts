@@ -107,5 +107,7 @@ export function toSummary(session: Session, sizeBytes: number): SessionSummary {
     revision: session.revision,
     sizeBytes,
     ...(session.context.usage !== undefined ? { usage: usageTotals(session.context.usage) } : {}),
+    ...(session.label !== undefined ? { label: session.label } : {}),
+    ...(session.origin !== undefined ? { origin: session.origin } : {}),
   };
 }

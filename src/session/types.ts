@@ -64,4 +64,8 @@ export interface SessionSummary {
   sizeBytes: number;
   /** Tokens the session's model calls used; absent before the first (and in index entries written before usage was kept). */
   usage?: UsageTotals;
+  /** The label an operator gave the session; absent when none. */
+  label?: string;
+  /** Where the conversation takes place (channel, account, display name, subject); absent before an inbound message. */
+  origin?: Origin;
 }

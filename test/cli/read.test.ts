@@ -60,12 +60,12 @@ test("list prints an aligned table with relative times", async (t) => {
   await seed(sb, MIXED);
   const r = await sb.ok(["sessions", "list", "--limit", "3"]);
   const lines = r.stdout.trimEnd().split("\n");
-  assert.match(lines[0] ?? "", /^REF\s+KEY\s+KIND\s+STATUS\s+MSGS\s+TOKENS\s+USED\s+LAST ACTIVITY$/);
+  assert.match(lines[0] ?? "", /^REF\s+KEY\s+KIND\s+STATUS\s+MSGS\s+TOKENS\s+USED\s+LAST ACTIVITY\s+LABEL \/ ORIGIN$/);
   const keyColumn = (lines[0] ?? "").indexOf("KEY");
   for (const line of lines.slice(1, 4)) assert.match(line.slice(keyColumn), /^(dm|group):/, `column not aligned: ${line}`);
-  assert.match(lines[1] ?? "", /group:slack:C024BE91L .*1 min ago$/);
-  assert.match(lines[2] ?? "", /dm:telegram:42 .*5 min ago$/);
-  assert.match(lines[3] ?? "", /dm:discord:987 .*30 min ago$/);
+  assert.match(lines[1] ?? "", /group:slack:C024BE91L .*1 min ago\s+-$/);
+  assert.match(lines[2] ?? "", /dm:telegram:42 .*5 min ago\s+-$/);
+  assert.match(lines[3] ?? "", /dm:discord:987 .*30 min ago\s+-$/);
   assert.match(lines[4] ?? "", /^3 of 4 sessions/);
   assert.doesNotMatch(r.stdout, /\x1b\[/, "no colour when NO_COLOR is set and stdout is a pipe");
 });

@@ -74,7 +74,7 @@ test("sessions search --include-pruned also reads the pruned history", async (t)
   const id = env.sessions[0]?.id ?? "";
   // The pruned log holds messages 0–2, the active history 0–1: "order #1002" is only in the pruned log.
   const without = await sb.json<SearchJson>(["sessions", "search", "order #1002"]);
-  assert.deepEqual(without, { hits: [], count: 0, sessionsSearched: 1, complete: true });
+  assert.deepEqual(without, { hits: [], count: 0, sessionsSearched: 1, complete: true, sessions: [] });
   const withPruned = await sb.json<SearchJson>(["sessions", "search", "order #1002", "--include-pruned"]);
   assert.equal(withPruned.count, 1);
   assert.equal(withPruned.hits[0]?.sessionId, id);

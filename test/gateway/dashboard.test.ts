@@ -126,4 +126,27 @@ describe("dashboard in a real browser", () => {
       await fresh.close();
     }
   });
+
+  it("lists a thread under its parent and shows labels and origins", async (t) => {
+    const hook = async (body: Record<string, unknown>) => {
+      const res = await fetch(`${gw.url}/hooks/inbound`, { method: "POST", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      assert.equal(res.status, 200, await res.clone().text());
+      return (await res.json()) as { sessionId: string };
+    };
+    const team = await hook({ channel: "web", senderId: "erin", groupId: "team", subject: "Release crew", text: "team chat" });
+    await hook({ channel: "web", senderId: "erin", groupId: "team", threadId: "T1", text: "a side thread" });
+    await say("dm:web:frank", "frank is newer than both");
+    const patched = await fetch(`${gw.url}/admin/sessions/${team.sessionId}`, { method: "PATCH", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: JSON.stringify({ label: "Crew room" }) });
+    assert.equal(patched.status, 200);
+    const view = await browser.newPage();
+    t.after(() => view.close());
+    await view.goto(`${gw.url}/#token=${encodeURIComponent(OPS_TOKEN)}`);
+    await view.getByRole("link", { name: "dm:web:frank" }).waitFor();
+    const rows = view.locator("#rows tr");
+    const texts = await rows.allTextContents();
+    const at = texts.findIndex((t) => t.startsWith("group:web:team"));
+    assert.ok(at >= 0, texts.join("\n"));
+    assert.match(texts[at] ?? "", /Crew room · Release crew · web$/);
+    assert.match(texts[at + 1] ?? "", /^↳ thread:T1/, "the thread is the row under its parent");
+  });
 });

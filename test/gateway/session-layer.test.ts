@@ -98,4 +98,26 @@ describe("gateway: DM scope, identities, threads and origins", () => {
     const byHook = await hook({ channel: "slack", senderId: "U3", groupId: "C1", threadId: "T5", text: "same thread" });
     assert.equal(byHook.sessionId, thread.id);
   });
+
+  it("display name and subject headers (percent-encoded UTF-8) and hook fields become the session's origin; the admin API sets a label", async () => {
+    const r = await chat({ "x-openclaw-channel": "whatsapp", "x-openclaw-sender": "4917", "x-openclaw-group": "G1", "x-openclaw-display-name": encodeURIComponent("Zoë"), "x-openclaw-subject": encodeURIComponent("Family 👪") }, "hi all");
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual((await show(r.sessionId ?? "")).origin, { channel: "whatsapp", subject: "Family 👪" });
+    const dm = await chat({ "x-openclaw-channel": "whatsapp", "x-openclaw-sender": "4917", "x-openclaw-display-name": encodeURIComponent("Zoë") }, "just us");
+    assert.equal(dm.status, 200, dm.body);
+    assert.deepEqual((await show(dm.sessionId ?? "")).origin, { channel: "whatsapp", displayName: "Zoë" }, "a DM is named by the person's display name");
+    const viaHook = await hook({ channel: "whatsapp", senderId: "4918", groupId: "G1", subject: "Family (renamed)", text: "hello" });
+    assert.equal(viaHook.sessionId, r.sessionId);
+    assert.equal((await show(viaHook.sessionId)).origin?.subject, "Family (renamed)", "a renamed group's subject is stored");
+    const bad = await chat({ "x-openclaw-channel": "whatsapp", "x-openclaw-sender": "4917", "x-openclaw-display-name": "%E0%A4%A" }, "hi");
+    assert.equal(bad.status, 400, bad.body);
+
+    const admin = (path: string, init: RequestInit = {}) => fetch(`${gw.url}${path}`, { ...init, headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" } });
+    const patched = await admin(`/admin/sessions/${viaHook.sessionId}`, { method: "PATCH", body: JSON.stringify({ label: "Family chat" }) });
+    assert.equal(patched.status, 200, await patched.clone().text());
+    assert.equal(((await patched.json()) as Session).label, "Family chat");
+    const listed = (await (await admin("/admin/sessions?kind=group")).json()) as { sessions: Array<{ id: string; label: string | null; origin: { subject?: string } | null }> };
+    const row = listed.sessions.find((s) => s.id === viaHook.sessionId);
+    assert.deepEqual([row?.label, row?.origin?.subject], ["Family chat", "Family (renamed)"]);
+  });
 });

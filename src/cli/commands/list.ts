@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { shortRef } from "../../session/ids.js";
 import { nestThreads } from "../../session/threads.js";
+import { originText } from "../../session/origin.js";
 import { parentKey } from "../../session/keys.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
 import { withManager } from "../_context.js";
@@ -38,6 +39,8 @@ export function listItem(s: SessionSummary): Record<string, unknown> {
     archivedAt: s.archivedAt,
     sizeBytes: s.sizeBytes,
     usage: s.usage ?? null,
+    label: s.label ?? null,
+    origin: s.origin ?? null,
   };
 }
 
@@ -47,6 +50,13 @@ function parentOf(key: string): string | null {
   } catch {
     return null;
   }
+}
+
+// The operator's label first, then where the conversation takes place.
+function nameCell(s: SessionSummary): string {
+  const origin = originText(s.origin);
+  if (s.label === undefined) return origin === "" ? "-" : colors.dim(visible(origin));
+  return origin === "" ? visible(s.label) : `${visible(s.label)} ${colors.dim(visible(`(${origin})`))}`;
 }
 
 /** Sessions shown when --limit is not given. */
@@ -77,8 +87,8 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
   }
   const now = new Date();
   // Threads are listed under their parent conversation when it is on the page.
-  const rows = nestThreads(page.items).map((s) => [visible(shortRef(s.id)), s.nested ? `  └ ${visible(s.key.slice((s.parentKey ?? "").length + 1))}` : visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, usedCell(s.usage), relativeTime(s.lastActivityAt, now)]);
-  print(table(["REF", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "USED", "LAST ACTIVITY"], rows, ["left", "left", "left", "left", "right", "right", "right", "left"]));
+  const rows = nestThreads(page.items).map((s) => [visible(shortRef(s.id)), s.nested ? `  └ ${visible(s.key.slice((s.parentKey ?? "").length + 1))}` : visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, usedCell(s.usage), relativeTime(s.lastActivityAt, now), nameCell(s)]);
+  print(table(["REF", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "USED", "LAST ACTIVITY", "LABEL / ORIGIN"], rows, ["left", "left", "left", "left", "right", "right", "right", "left", "left"]));
   const shown =
     offset > 0
       ? `${offset + 1}–${offset + page.items.length} of ${plural(page.total, "session")} (newest activity first)`

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { isOpenclawError } from "../../errors.js";
 import type { SessionManager } from "../../manager/manager.js";
 import type { Message, SessionKind, SessionStatus, SessionSummary } from "../../session/types.js";
+import { namesOf } from "../../session/origin.js";
 import { withManager } from "../_context.js";
 import { colors, plural, print, printJson, relativeTime, table, visible } from "../_render.js";
 import { UsageError } from "../_usage.js";
@@ -29,6 +30,15 @@ export interface SearchHit {
   pruned: boolean;
   /** The line holding the match, trimmed to a window around it. */
   line: string;
+}
+
+/** A session whose label, sender display name or group subject matches. */
+export interface NameHit {
+  sessionId: string;
+  key: string;
+  field: "label" | "displayName" | "subject";
+  value: string;
+  lastActivityAt: string;
 }
 
 /** Hits shown when --limit is not given. */
@@ -155,17 +165,47 @@ export async function search(
   return { hits, total, sessionsSearched, complete: true };
 }
 
+/**
+ * Sessions whose label or origin (display name, group subject) matches,
+ * newest activity first, at most `limit`. Read from the listing alone (the
+ * index keeps both), so no document is parsed.
+ */
+export async function searchNames(m: SessionManager, re: RegExp, flags: SearchFlags): Promise<NameHit[]> {
+  const limit = flags.limit ?? DEFAULT_SEARCH_LIMIT;
+  const out: NameHit[] = [];
+  for (let offset = 0; out.length < limit; offset += PAGE) {
+    const page = await m.list({
+      ...(flags.status !== undefined ? { status: flags.status } : {}),
+      ...(flags.kind !== undefined ? { kind: flags.kind } : {}),
+      ...(flags.channel !== undefined ? { channel: flags.channel } : {}),
+      limit: PAGE,
+      offset,
+    });
+    for (const s of page.items) {
+      const hit = namesOf(s).find((n) => re.test(n.value));
+      if (hit !== undefined && out.length < limit) out.push({ sessionId: s.id, key: s.key, ...hit, lastActivityAt: s.lastActivityAt });
+    }
+    if (page.items.length < PAGE) break;
+  }
+  return out;
+}
+
 /** `openclaw sessions search`. */
 export async function runSearch(text: string, flags: SearchFlags, cmd: Command): Promise<void> {
   const re = matcher(text, flags.regex === true);
-  const { hits, total, sessionsSearched, complete } = await withManager(cmd, (m) => search(m, re, flags, flags.regex === true ? undefined : text));
+  const { hits, total, sessionsSearched, complete, named } = await withManager(cmd, async (m) => ({ ...(await search(m, re, flags, flags.regex === true ? undefined : text)), named: await searchNames(m, re, flags) }));
   if (flags.json) {
-    printJson({ hits, count: hits.length, sessionsSearched, complete });
+    printJson({ hits, count: hits.length, sessionsSearched, complete, sessions: named });
     return;
+  }
+  if (named.length > 0) {
+    const label = { label: "label", displayName: "display name", subject: "subject" } as const;
+    print(table(["SESSION", "KEY", "MATCHED", "TEXT"], named.map((n) => [visible(n.sessionId), visible(n.key), label[n.field], visible(n.value)])));
+    print();
   }
   const searched = `${plural(sessionsSearched, "session")} searched${flags.includePruned ? " (with pruned history)" : ""}`;
   if (hits.length === 0) {
-    print(`no matches; ${searched}`);
+    print(named.length > 0 ? `no message matches; ${searched}` : `no matches; ${searched}`);
     return;
   }
   const now = new Date();

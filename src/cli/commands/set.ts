@@ -14,6 +14,8 @@ export interface SetFlags {
   removeDeny?: string[];
   resetTools?: boolean;
   system?: string;
+  /** Names the session; "" removes the label. */
+  label?: string;
   json?: boolean;
 }
 
@@ -27,8 +29,8 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
   const removeDeny = flags.removeDeny ?? [];
   const reset = flags.resetTools === true;
   const toolEdits = allow.length + deny.length + removeAllow.length + removeDeny.length;
-  if (Object.keys(set).length === 0 && unset.length === 0 && toolEdits === 0 && !reset && flags.system === undefined) {
-    throw new UsageError("nothing to change: give --pref, --unset-pref, --allow-tool, --deny-tool, --remove-allow, --remove-deny, --reset-tools or --system");
+  if (Object.keys(set).length === 0 && unset.length === 0 && toolEdits === 0 && !reset && flags.system === undefined && flags.label === undefined) {
+    throw new UsageError("nothing to change: give --pref, --unset-pref, --allow-tool, --deny-tool, --remove-allow, --remove-deny, --reset-tools, --system or --label");
   }
   if (reset && toolEdits > 0) throw new UsageError("--reset-tools cannot be combined with --allow-tool, --deny-tool, --remove-allow or --remove-deny");
   for (const p of removeAllow) if (allow.includes(p)) throw new UsageError(`tool pattern ${p} is both allowed and removed from the allow list`);
@@ -41,10 +43,10 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
     const current = reset || unset.length > 0 ? await m.get(ref) : undefined;
     notSet = current === undefined ? [] : unset.filter((k) => !Object.hasOwn(current.preferences, k));
     const tools = reset && current !== undefined ? resetEdit(m.defaultTools(current.kind), current.tools) : { allow, deny, removeAllow, removeDeny };
-    return m.edit(ref, { set, unset, ...tools, ...(flags.system !== undefined ? { system: flags.system } : {}) });
+    return m.edit(ref, { set, unset, ...tools, ...(flags.system !== undefined ? { system: flags.system } : {}), ...(flags.label !== undefined ? { label: flags.label } : {}) });
   });
   if (flags.json) {
-    printJson({ id: session.id, key: session.key, preferences: session.preferences, tools: session.tools, systemPrompts: session.systemPrompts, notSet });
+    printJson({ id: session.id, key: session.key, label: session.label ?? null, preferences: session.preferences, tools: session.tools, systemPrompts: session.systemPrompts, notSet });
     return;
   }
   const changes: string[] = [];
@@ -58,6 +60,7 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
   if (removeDeny.length > 0) changes.push(`removed from deny ${visible(removeDeny.join(", "))}`);
   if (reset) changes.push(`reset tools to the ${visible(session.kind)} default`);
   if (flags.system !== undefined) changes.push(flags.system === "" ? "removed the system prompt" : "replaced the system prompt");
+  if (flags.label !== undefined) changes.push(flags.label === "" ? "removed the label" : `labelled ${visible(JSON.stringify(flags.label))}`);
   print(`updated ${visible(session.id)} ${colors.cyan(visible(session.key))}: ${changes.join("; ")}`);
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { originText } from "../../session/origin.js";
 import { unansweredToolCalls } from "../../session/tools.js";
 import type { BuiltContext } from "../../context/build.js";
 import { isOpenclawError } from "../../errors.js";
@@ -50,8 +51,10 @@ export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Prom
     print(`${heading("session")} ${visible(session.id)}  ${colors.cyan(visible(session.key))}`);
     print(
       keyValues([
+        ...(session.label !== undefined ? [["label", visible(session.label)] as [string, string]] : []),
         ["kind", visible(session.kind)],
         ["channel", visible(session.channel)],
+        ...(session.origin !== undefined ? [["origin", visible(originText(session.origin))] as [string, string]] : []),
         ["status", paintStatus(session.status) + statusNote(session, now)],
         ["participants", session.participants.length > 0 ? visible(session.participants.join(", ")) : colors.dim("none")],
         ["created", timestamp(session.createdAt, now)],

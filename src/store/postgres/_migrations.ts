@@ -208,4 +208,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE sessions ADD COLUMN usage json GENERATED ALWAYS AS (header->'context'->'usage') STORED`,
     ],
   },
+  {
+    version: 8,
+    name: "label and origin beside the header",
+    statements: [
+      // As usage: kept by the database from the header (neither is sealed),
+      // so list and search show and match them without parsing headers.
+      `ALTER TABLE sessions ADD COLUMN label text GENERATED ALWAYS AS (header->>'label') STORED`,
+      `ALTER TABLE sessions ADD COLUMN origin json GENERATED ALWAYS AS (header->'origin') STORED`,
+    ],
+  },
 ];

@@ -1,5 +1,5 @@
 import { sessionTokens } from "../../session/derived.js";
-import { usageTotals, type Message, type Session, type SessionStatus, type SessionSummary, type SessionUsage } from "../../session/types.js";
+import { usageTotals, type Message, type Origin, type Session, type SessionStatus, type SessionSummary, type SessionUsage } from "../../session/types.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 
 /** A session's columns, ready as query parameters (see the INSERT and UPDATE in _sql.ts). */
@@ -107,6 +107,9 @@ export interface SummaryRow {
   size_bytes: string;
   /** The header's context.usage (null before the first model call); absent from rows read by older statements. */
   usage?: SessionUsage | null;
+  /** The header's label and origin (null when absent); absent from rows read by older statements. */
+  label?: string | null;
+  origin?: Origin | null;
 }
 
 /** The summary of a row, its status as seen at `cutoffMs` (null: as stored). */
@@ -128,6 +131,8 @@ export function toSummaryRow(r: SummaryRow, cutoffMs: number | null): SessionSum
     revision: r.revision,
     sizeBytes: Number(r.size_bytes),
     ...(r.usage !== undefined && r.usage !== null ? { usage: usageTotals(r.usage) } : {}),
+    ...(r.label !== undefined && r.label !== null ? { label: r.label } : {}),
+    ...(r.origin !== undefined && r.origin !== null ? { origin: r.origin } : {}),
   };
 }
 

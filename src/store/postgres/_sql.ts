@@ -8,7 +8,7 @@ const SIZE = "header_bytes + message_bytes + greatest(message_count - 1, 0)";
 
 /** Columns of a summary (see SummaryRow). */
 export const SUMMARY_COLUMNS = `id, key, kind, channel, status, message_count, tokens, created_at, updated_at, last_activity_at,
-  last_activity_ms, expired_at, archived_at, revision, ${SIZE} AS size_bytes, usage`;
+  last_activity_ms, expired_at, archived_at, revision, ${SIZE} AS size_bytes, usage, label, origin`;
 
 /** One whole document: header, revision, size and its messages in order, read in one snapshot. */
 export const GET_DOCUMENT = `SELECT s.header, s.summary, ${SIZE} AS size_bytes,

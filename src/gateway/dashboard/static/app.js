@@ -111,7 +111,7 @@ async function renderList() {
     select("status", "Status", ["", "created", "active", "expired", "archived", "all"], "not archived"),
     select("kind", "Kind", ["", "dm", "group", "isolated"], "any"),
     h("label", {}, "Channel", h("input", { name: "channel", value: state.filters.channel, placeholder: "any" })),
-    h("label", {}, "Key contains", h("input", { name: "q", value: state.filters.q, placeholder: "e.g. telegram:42", type: "search" })),
+    h("label", {}, "Key or name contains", h("input", { name: "q", value: state.filters.q, placeholder: "e.g. telegram:42 or Alice", type: "search" })),
     h("button", { type: "submit" }, "Apply"),
   );
   // Kept in the state as they are edited, so a live re-render never undoes a choice not yet applied.
@@ -140,13 +140,14 @@ async function renderList() {
       h("td", { class: "num", title: s.usage ? `${fmt(s.usage.input)} in · ${fmt(s.usage.output)} out over ${fmt(s.usage.turns)} model call(s)` : "no model call yet" }, usedText(s.usage)),
       h("td", {}, bar([["used", s.tokens]], state.window, `${pct.toFixed(1)} % of the context window`), h("span", { class: "sr-only" }, `${pct.toFixed(1)} %`)),
       h("td", { title: s.lastActivityAt }, relTime(s.lastActivityAt)),
+      h("td", { class: "name" }, s.label ?? "", s.origin ? h("span", { class: "origin" }, `${s.label ? " · " : ""}${originText(s.origin)}`) : ""),
     );
   });
   state.fresh.clear();
   const table = h("table", {},
     h("caption", { class: "sr-only" }, "Sessions, newest activity first"),
-    h("thead", {}, h("tr", {}, ...["Key", "Kind", "Channel", "Status"].map((t) => h("th", { scope: "col" }, t)), h("th", { scope: "col", class: "num" }, "Messages"), h("th", { scope: "col", class: "num" }, "Tokens used"), h("th", { scope: "col" }, "Context"), h("th", { scope: "col" }, "Last activity"))),
-    h("tbody", { id: "rows" }, rows.length > 0 ? rows : h("tr", {}, h("td", { colspan: 8 }, "No session matches."))),
+    h("thead", {}, h("tr", {}, ...["Key", "Kind", "Channel", "Status"].map((t) => h("th", { scope: "col" }, t)), h("th", { scope: "col", class: "num" }, "Messages"), h("th", { scope: "col", class: "num" }, "Tokens used"), h("th", { scope: "col" }, "Context"), h("th", { scope: "col" }, "Last activity"), h("th", { scope: "col" }, "Label / origin"))),
+    h("tbody", { id: "rows" }, rows.length > 0 ? rows : h("tr", {}, h("td", { colspan: 9 }, "No session matches."))),
   );
   const prev = h("button", { type: "button", disabled: state.offset === 0 }, "Previous");
   const next = h("button", { type: "button", disabled: !page.hasMore }, "Next");
@@ -162,6 +163,13 @@ function tile(n, label) {
 
 function select(name, label, values, anyLabel) {
   return h("label", {}, label, h("select", { name }, ...values.map((v) => h("option", { value: v, selected: state.filters[name] === v }, v === "" ? anyLabel : v))));
+}
+
+/** A session's origin in one line, as `sessions list` shows it: who or what, then the channel (and account). */
+function originText(o) {
+  const who = o.subject ?? o.displayName;
+  const where = o.account ? `${o.channel}/${o.account}` : o.channel;
+  return who ? `${who} · ${where}` : where;
 }
 
 /** The page with each thread right under its parent conversation's row when that is on the page too (as `sessions list` shows them). */
@@ -192,7 +200,9 @@ async function fetchPage() {
   if (f.q) {
     q.set("limit", "100000");
     const all = await api(`/admin/sessions?${q}`);
-    const hits = all.sessions.filter((s) => s.key.toLowerCase().includes(f.q.toLowerCase()));
+    const q = f.q.toLowerCase();
+    // The key, the label and the origin's names all find a session.
+    const hits = all.sessions.filter((s) => [s.key, s.label, s.origin?.displayName, s.origin?.subject].some((t) => typeof t === "string" && t.toLowerCase().includes(q)));
     page = { sessions: hits.slice(state.offset, state.offset + PAGE), total: hits.length, hasMore: state.offset + PAGE < hits.length };
   } else {
     q.set("limit", String(PAGE));
@@ -239,6 +249,12 @@ async function renderSession(id) {
   if (doc.status === "archived") act("Unarchive", () => post("unarchive"));
   else act("Archive", () => post("archive"));
   act("Export", () => download(doc));
+  act("Label…", async () => {
+    const label = prompt(`Label for ${doc.key} (empty removes it)`, doc.label ?? "");
+    if (label === null) return;
+    await api(`/admin/sessions/${doc.id}`, { method: "PATCH", body: { label } });
+    await renderSession(doc.id);
+  });
   act("Delete", async () => {
     if (!confirm(`Delete ${doc.key} and all its history? This cannot be undone.`)) return;
     await api(`/admin/sessions/${doc.id}`, { method: "DELETE" });
@@ -246,7 +262,7 @@ async function renderSession(id) {
   }, "danger");
 
   const meta = h("dl", { class: "meta" },
-    ...[["Key", doc.key], ["Id", doc.id], ["Kind", doc.kind], ["Channel", doc.channel], ["Status", doc.status], ["Participants", doc.participants.join(", ") || "none"],
+    ...[...(doc.label ? [["Label", doc.label]] : []), ["Key", doc.key], ["Id", doc.id], ["Kind", doc.kind], ["Channel", doc.channel], ...(doc.origin ? [["Origin", originText(doc.origin)]] : []), ["Status", doc.status], ["Participants", doc.participants.join(", ") || "none"],
       ["Created", `${doc.createdAt} (${relTime(doc.createdAt)})`], ["Last activity", `${doc.lastActivityAt} (${relTime(doc.lastActivityAt)})`], ["Size", bytes(ctx.sizeBytes ?? 0)]]
       .flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
   );
