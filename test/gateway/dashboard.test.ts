@@ -127,7 +127,7 @@ describe("dashboard in a real browser", () => {
     }
   });
 
-  it("lists a thread under its parent and shows labels and origins", async (t) => {
+  it("lists a thread under its parent, shows labels and origins, and finds a session by its label", async (t) => {
     const hook = async (body: Record<string, unknown>) => {
       const res = await fetch(`${gw.url}/hooks/inbound`, { method: "POST", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
       assert.equal(res.status, 200, await res.clone().text());
@@ -148,5 +148,10 @@ describe("dashboard in a real browser", () => {
     assert.ok(at >= 0, texts.join("\n"));
     assert.match(texts[at] ?? "", /Crew room · Release crew · web$/);
     assert.match(texts[at + 1] ?? "", /^↳ thread:T1/, "the thread is the row under its parent");
+    await view.getByLabel("Key or name contains").fill("crew room");
+    await view.getByRole("button", { name: "Apply" }).click();
+    await view.getByRole("link", { name: "dm:web:frank" }).waitFor({ state: "detached" });
+    await view.getByRole("link", { name: "group:web:team", exact: true }).waitFor();
+    assert.equal(await rows.count(), 1, "the filter finds the session by its label");
   });
 });

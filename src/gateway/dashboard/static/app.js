@@ -200,9 +200,9 @@ async function fetchPage() {
   if (f.q) {
     q.set("limit", "100000");
     const all = await api(`/admin/sessions?${q}`);
-    const q = f.q.toLowerCase();
+    const needle = f.q.toLowerCase();
     // The key, the label and the origin's names all find a session.
-    const hits = all.sessions.filter((s) => [s.key, s.label, s.origin?.displayName, s.origin?.subject].some((t) => typeof t === "string" && t.toLowerCase().includes(q)));
+    const hits = all.sessions.filter((s) => [s.key, s.label, s.origin?.displayName, s.origin?.subject].some((t) => typeof t === "string" && t.toLowerCase().includes(needle)));
     page = { sessions: hits.slice(state.offset, state.offset + PAGE), total: hits.length, hasMore: state.offset + PAGE < hits.length };
   } else {
     q.set("limit", String(PAGE));
