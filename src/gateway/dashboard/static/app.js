@@ -1,6 +1,7 @@
 // The dashboard: a small module with no framework and no build step. Every
 // piece of text from the server goes into the page through textContent, never
 // as HTML, and no element gets an inline handler (the CSP forbids both).
+import { nestThreads, originText } from "/assets/names.js";
 const TOKEN_KEY = "openclaw.gateway.token";
 const PAGE = 25;
 const view = document.getElementById("view");
@@ -163,30 +164,6 @@ function tile(n, label) {
 
 function select(name, label, values, anyLabel) {
   return h("label", {}, label, h("select", { name }, ...values.map((v) => h("option", { value: v, selected: state.filters[name] === v }, v === "" ? anyLabel : v))));
-}
-
-/** A session's origin in one line, as `sessions list` shows it: who or what, then the channel (and account). */
-function originText(o) {
-  const who = o.subject ?? o.displayName;
-  const where = o.account ? `${o.channel}/${o.account}` : o.channel;
-  return who ? `${who} · ${where}` : where;
-}
-
-/** The page with each thread right under its parent conversation's row when that is on the page too (as `sessions list` shows them). */
-function nestThreads(sessions) {
-  const listed = new Set(sessions.map((s) => s.key));
-  const under = new Map();
-  for (const s of sessions) if (s.parentKey && listed.has(s.parentKey)) under.set(s.parentKey, [...(under.get(s.parentKey) ?? []), s]);
-  const out = [];
-  const placed = new Set();
-  for (const s of sessions) {
-    if (s.parentKey && listed.has(s.parentKey)) continue;
-    out.push({ ...s, nested: false });
-    if (placed.has(s.key)) continue;
-    placed.add(s.key);
-    for (const t of under.get(s.key) ?? []) out.push({ ...t, nested: true });
-  }
-  return out;
 }
 
 /** One page of sessions; a key filter pages on the client over the matching sessions. */
