@@ -4,6 +4,7 @@ import { singleToken } from "../../gateway/token-file.js";
 import type { GatewayLog } from "../../gateway/server.js";
 import { globalFlags } from "../_context.js";
 import { print } from "../_render.js";
+import { bannerJson, bannerLines, gatewayBanner } from "./_gateway-banner.js";
 
 /** Flags of `openclaw gateway`. */
 export interface GatewayFlags {
@@ -61,22 +62,11 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     throw err;
   }
   log.info({ event: "start", url: gateway.url, auth: config.auth.mode, pid: process.pid }, `listening on ${gateway.url}`);
-  // The dashboard reads a token in the fragment, which never leaves the browser.
-  const dashboard = `${gateway.url}/`;
-  const fresh = single?.created === true ? single.token : undefined;
-  // One line first either way: scripts wait for it to know the gateway is ready.
-  if (flags.json) {
-    print(JSON.stringify({ url: gateway.url, dashboard, auth: config.auth.mode, ...(fresh !== undefined ? { token: fresh } : {}), ...(single?.path !== undefined ? { tokenFile: single.path } : {}) }));
-  } else {
-    print(`listening on ${gateway.url}`);
-    if (fresh !== undefined) {
-      print(`generated a gateway token, kept in ${single?.path ?? "the state dir"} (shown this once; \`openclaw gateway token\` shows it again):`);
-      print(`  ${fresh}`);
-      print(`dashboard: ${dashboard}#token=${encodeURIComponent(fresh)}`);
-    } else {
-      print(`dashboard: ${dashboard}${config.auth.mode === "none" ? "" : " (sign in with the gateway token; `openclaw gateway token` shows the generated one)"}`);
-    }
-  }
+  const budget = await manager.window();
+  const banner = gatewayBanner({ url: gateway.url, config: manager.config, single, window: budget, store: manager.location.store });
+  // One block (or one JSON line) either way: scripts wait for its first line to know the gateway is ready.
+  if (flags.json) print(JSON.stringify(bannerJson(banner)));
+  else for (const line of bannerLines(banner)) print(line);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
