@@ -1,7 +1,7 @@
 import type { TokenCounter } from "../context/tokens.js";
 import { OpenclawError } from "../errors.js";
 import { describe } from "../session/ids.js";
-import { assertSegment } from "../session/keys.js";
+import { assertId } from "../session/keys.js";
 import type { Message, MessageRole, ToolCall } from "../session/types.js";
 
 /** A message to record. */
@@ -34,7 +34,7 @@ export function validateMessage(message: NewMessage, maxBytes: number): void {
     throw new OpenclawError("INVALID_ARGUMENT", `the ${message.role} message is empty or only whitespace; nothing was recorded`);
   }
   if (message.content.includes("\u0000")) throw new OpenclawError("INVALID_ARGUMENT", "message content contains a NUL character; nothing was recorded");
-  if (message.sender !== undefined && message.sender !== null) assertSegment("sender", message.sender);
+  if (message.sender !== undefined && message.sender !== null) assertId("sender", message.sender);
   if (message.clientMessageId !== undefined && (typeof message.clientMessageId !== "string" || !/^[\x21-\x7e]{1,256}$/.test(message.clientMessageId))) {
     throw new OpenclawError("INVALID_ARGUMENT", `invalid client message id ${describe(message.clientMessageId)}: use 1-256 printable ASCII characters without spaces`);
   }

@@ -1,5 +1,5 @@
 import { OpenclawError } from "../errors.js";
-import { assertSegment, channelName } from "../session/keys.js";
+import { assertId, assertSegment, channelName } from "../session/keys.js";
 import type { IdentityLinks } from "./route.js";
 
 // What `openclaw identities link|unlink` do to `sessions.identityLinks`, as
@@ -10,7 +10,7 @@ export function identityOf(text: string): string {
   const colon = text.indexOf(":");
   if (colon <= 0 || colon === text.length - 1) throw new OpenclawError("INVALID_ARGUMENT", `invalid identity ${JSON.stringify(text.slice(0, 60))}: give it as channel:userId, e.g. telegram:42`);
   const channel = channelName(text.slice(0, colon));
-  const user = assertSegment("user id", text.slice(colon + 1));
+  const user = assertId("user id", text.slice(colon + 1));
   return `${channel}:${user}`;
 }
 

@@ -1,5 +1,5 @@
 import { OpenclawError } from "../errors.js";
-import { accountDmKey, assertSegment, channelName, dmKey, groupKey, hookKey, isolatedKey, jobKey, MAIN_DM_KEY, peerKey, RESERVED_DM_CHANNELS, threadKey, type DmScope } from "../session/keys.js";
+import { accountDmKey, assertId, channelName, dmKey, groupKey, hookKey, isolatedKey, jobKey, MAIN_DM_KEY, peerKey, RESERVED_DM_CHANNELS, threadKey, type DmScope } from "../session/keys.js";
 import type { SessionKind } from "../session/types.js";
 
 /** An inbound message's addressing, as a channel adapter reports it. */
@@ -76,8 +76,8 @@ export function dmKeyFor(scope: DmScope, channel: string, senderId: string, acco
  */
 export function routeTarget(inbound: Inbound, links: IdentityLinks, newId: () => string, scope: DmScope = "per-channel-peer"): RouteTarget {
   const channel = channelName(inbound.channel);
-  assertSegment("sender id", inbound.senderId);
-  if (inbound.accountId !== undefined) assertSegment("account id", inbound.accountId);
+  assertId("sender id", inbound.senderId);
+  if (inbound.accountId !== undefined) assertId("account id", inbound.accountId);
   for (const [what, text] of [["display name", inbound.displayName], ["subject", inbound.subject]] as const) {
     // Shown in lists and terminals: no control characters, and short.
     if (text !== undefined && (text.length === 0 || text.length > 256 || /\p{Cc}/u.test(text))) {

@@ -6,7 +6,41 @@ import type { SessionKind } from "./types.js";
 // to a conservative alphabet means a key can never smuggle separators,
 // whitespace, control characters or path syntax.
 const SEGMENT_RE = /^[A-Za-z0-9_.@+=-]{1,128}$/;
-const MAX_KEY_LENGTH = 512;
+// Peer ids (users, groups, threads, accounts) come from chat platforms whose ids
+// hold ':', '!', '/', '#' or '~' (Matrix `@alice:matrix.org`, Teams `29:1abc`,
+// web `user/1`). '%' stays out so the escape of ':' inside a key is reversible,
+// and a '.' or '..' path part stays out so no id ever reads as a path.
+const ID_RE = /^[A-Za-z0-9_.@+=:!/#~-]{1,128}$/;
+// An id inside a key: ':' separates a key's parts, so it is written %3A there.
+const KEY_ID_RE = /^(?:[A-Za-z0-9_.@+=!/#~-]|%3A)+$/;
+const MAX_KEY_LENGTH = 2048;
+
+/** The characters a peer id (user, group, thread or account id) may hold, as error messages and docs name them. */
+export const ID_ALPHABET = "A-Z a-z 0-9 _ . @ + = - : ! / # ~";
+
+function isId(value: unknown): value is string {
+  return typeof value === "string" && ID_RE.test(value) && !value.split("/").some((p) => p === "." || p === "..");
+}
+
+/** Throws INVALID_KEY unless `value` is a valid peer id: a user, group, thread or account id as chat platforms give them. */
+export function assertId(what: string, value: unknown): string {
+  if (!isId(value)) {
+    throw new OpenclawError("INVALID_KEY", `invalid ${what} ${describe(value)}: use 1-128 characters from ${ID_ALPHABET}, with no "." or ".." path part`);
+  }
+  return value;
+}
+
+/** A peer id as a key holds it: ':' written %3A, so the key's parts stay apart. */
+function keyId(what: string, value: unknown): string {
+  return assertId(what, value).replaceAll(":", "%3A");
+}
+
+/** The peer id a key part holds, or undefined when the part is not one. */
+function idOfKeyPart(part: string): string | undefined {
+  if (!KEY_ID_RE.test(part)) return undefined;
+  const id = part.replaceAll("%3A", ":");
+  return isId(id) ? id : undefined;
+}
 
 /** Throws INVALID_KEY unless `value` is a valid key segment (channel, user, group, thread or task name). */
 export function assertSegment(what: string, value: unknown): string {
@@ -26,7 +60,7 @@ export function channelName(value: unknown): string {
 
 /** Routing key of a direct-message session: one per user per channel. */
 export function dmKey(channel: string, userId: string): string {
-  return `dm:${channelName(channel)}:${assertSegment("user id", userId)}`;
+  return `dm:${channelName(channel)}:${keyId("user id", userId)}`;
 }
 
 /** How direct messages are grouped into sessions (`sessions.dmScope`). */
@@ -46,24 +80,24 @@ export const MAIN_DM_KEY = "dm:main";
 
 /** Routing key of a person's DM session across channels (scope "per-peer"). */
 export function peerKey(peer: string): string {
-  return `dm:peer:${assertSegment("user id", peer)}`;
+  return `dm:peer:${keyId("user id", peer)}`;
 }
 
 /** Routing key of a DM session per bot account, channel and person (scope "per-account-channel-peer"). */
 export function accountDmKey(channel: string, account: string, userId: string): string {
   // "thread" would make the key read as a thread of dm:<channel>.
   if (account === "thread") throw new OpenclawError("INVALID_KEY", `invalid account id "thread": the word is reserved in routing keys`);
-  return `dm:${channelName(channel)}:${assertSegment("account id", account)}:${assertSegment("user id", userId)}`;
+  return `dm:${channelName(channel)}:${keyId("account id", account)}:${keyId("user id", userId)}`;
 }
 
 /** Routing key of a group session, shared by everyone in the group. */
 export function groupKey(channel: string, groupId: string): string {
-  return `group:${channelName(channel)}:${assertSegment("group id", groupId)}`;
+  return `group:${channelName(channel)}:${keyId("group id", groupId)}`;
 }
 
 /** Routing key of a thread: its own session under the parent key. */
 export function threadKey(parentKey: string, threadId: string): string {
-  return `${parentKey}:thread:${assertSegment("thread id", threadId)}`;
+  return `${parentKey}:thread:${keyId("thread id", threadId)}`;
 }
 
 /** Routing key of an isolated session; `id` makes every one unique. */
@@ -133,12 +167,21 @@ export function parseKey(key: unknown): ParsedKey {
   if (!main && parts.length !== 3 && !withAccount) throw bad();
   // "main" names the shared key alone: dm:main:<x> would read as a user of a channel called main.
   if (kind === "dm" && !main && parts[1] === "main") throw bad();
-  for (const seg of [...parts.slice(1), ...(thread !== null ? [thread] : [])]) {
+  const plain = (seg: string): string => {
     if (!SEGMENT_RE.test(seg) || seg === "." || seg === "..") throw bad();
-  }
-  if (main) return { kind, channel: "main", subject: "main", thread };
-  if (withAccount) return { kind, channel: parts[1] as string, subject: parts[3] as string, thread, account: parts[2] as string };
-  return { kind, channel: parts[1] as string, subject: parts[2] as string, thread };
+    return seg;
+  };
+  // Channels and isolated names keep the narrow alphabet; peer ids are unescaped.
+  const id = (seg: string): string => {
+    const got = kind === "isolated" ? plain(seg) : idOfKeyPart(seg);
+    if (got === undefined) throw bad();
+    return got;
+  };
+  const threadId = thread !== null ? id(thread) : null;
+  if (main) return { kind, channel: "main", subject: "main", thread: threadId };
+  const channel = plain(parts[1] as string);
+  if (withAccount) return { kind, channel, subject: id(parts[3] as string), thread: threadId, account: id(parts[2] as string) };
+  return { kind, channel, subject: id(parts[2] as string), thread: threadId };
 }
 
 /** The DM scope a key was made under; undefined for group and isolated keys. */
@@ -158,7 +201,7 @@ export function peerOfKey(parsed: ParsedKey): string | null {
 /** The key of a thread's parent conversation; null for a key that is no thread. */
 export function parentKey(key: string): string | null {
   const parsed = parseKey(key);
-  return parsed.thread === null ? null : key.slice(0, key.length - `:thread:${parsed.thread}`.length);
+  return parsed.thread === null ? null : key.slice(0, key.lastIndexOf(":thread:"));
 }
 
 /** A routing key as routing writes it: validated, the channel of a dm or group key lower-cased. */

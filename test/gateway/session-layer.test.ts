@@ -74,6 +74,23 @@ describe("gateway: DM scope, identities, threads and origins", () => {
     assert.equal(r.sessionId, (await show("dm:telegram:support-bot:42")).id);
   });
 
+  it("Matrix, Teams and web ids pass as sender and group headers and inside a session key; a path-like id is refused", async () => {
+    const matrix = await chat({ "x-openclaw-channel": "matrix", "x-openclaw-sender": "@alice:matrix.org", "x-openclaw-group": "!room:matrix.org" }, "room");
+    assert.equal(matrix.status, 200, matrix.body);
+    assert.equal((await show(matrix.sessionId ?? "")).key, "group:matrix:!room%3Amatrix.org");
+    const byKey = await chat({ "x-openclaw-session-key": "group:matrix:!room%3Amatrix.org" }, "again");
+    assert.equal(byKey.sessionId, matrix.sessionId);
+    const teams = await chat({ "x-openclaw-session-key": "dm:ms-teams:29%3A1abc" }, "teams");
+    assert.equal(teams.status, 200, teams.body);
+    const web = await chat({ "x-openclaw-channel": "web", "x-openclaw-sender": "user/1", "x-openclaw-account": "site" }, "web");
+    assert.equal(web.status, 200, web.body);
+    assert.equal((await show(web.sessionId ?? "")).key, "dm:web:site:user/1");
+    for (const headers of [{ "x-openclaw-channel": "web", "x-openclaw-sender": "../../x" }, { "x-openclaw-session-key": "dm:web:../../x" }]) {
+      const bad = await chat(headers, "x");
+      assert.equal(bad.status, 400, bad.body);
+    }
+  });
+
   it("linked identities share one DM session through hooks and /v1; participants show the person", async () => {
     const a = await hook({ channel: "telegram", senderId: "123", accountId: "bot", text: "from telegram" });
     const b = await chat({ "x-openclaw-channel": "discord", "x-openclaw-sender": "987", "x-openclaw-account": "bot" }, "from discord");

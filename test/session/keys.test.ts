@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isOpenclawError } from "../../src/errors.js";
 import { isValidId, uuidv7 } from "../../src/session/ids.js";
-import { dmKey, groupKey, isolatedKey, parseKey, threadKey } from "../../src/session/keys.js";
+import { dmKey, groupKey, ID_ALPHABET, isolatedKey, parentKey, parseKey, threadKey } from "../../src/session/keys.js";
 
 describe("routing keys and ids", () => {
   it("builds the documented key shapes", () => {
@@ -17,11 +17,33 @@ describe("routing keys and ids", () => {
     assert.deepEqual(parseKey("dm:telegram:-100123"), { kind: "dm", channel: "telegram", subject: "-100123", thread: null });
   });
 
-  for (const hostile of ["../../etc/passwd", "dm:../..:x", "dm:telegram:a/b", "dm:telegram:a\u0000b", "dm:telegram", "x:y:z", "dm:t:" + "a".repeat(600), "dm:telegram:42:other:1", ""]) {
+  for (const hostile of ["../../etc/passwd", "dm:../..:x", "dm:telegram:a/../b", "dm:web:%2e%2e", "dm:web:a%b", "dm:telegram:a\u0000b", "dm:telegram", "x:y:z", "dm:t:" + "a".repeat(600), "dm:telegram:42:other:1", ""]) {
     it(`refuses the hostile or malformed key ${JSON.stringify(hostile.slice(0, 30))}`, () => {
       assert.throws(() => parseKey(hostile), (e) => isOpenclawError(e, "INVALID_KEY") && !e.message.includes("\n"));
     });
   }
+
+  it("accepts the ids real chat platforms use, and parses them back unchanged", () => {
+    const cases: Array<[string, string, string]> = [
+      ["matrix", "@alice:matrix.org", "dm:matrix:@alice%3Amatrix.org"],
+      ["ms-teams", "29:1abc", "dm:ms-teams:29%3A1abc"],
+      ["web", "user/1", "dm:web:user/1"],
+    ];
+    for (const [channel, id, key] of cases) {
+      assert.equal(dmKey(channel, id), key);
+      assert.deepEqual(parseKey(key), { kind: "dm", channel, subject: id, thread: null });
+    }
+    const room = threadKey(groupKey("matrix", "!room:matrix.org"), "$ev:x".replace("$", "~"));
+    assert.equal(room, "group:matrix:!room%3Amatrix.org:thread:~ev%3Ax");
+    assert.deepEqual(parseKey(room), { kind: "group", channel: "matrix", subject: "!room:matrix.org", thread: "~ev:x" });
+    assert.equal(parentKey(room), "group:matrix:!room%3Amatrix.org");
+  });
+
+  it("refuses ids that could read as a path or break a key, with one line naming the alphabet", () => {
+    for (const bad of ["../../x", "a/./b", "..", "a%3Ab", "a b", "a\u202eb", "x".repeat(129)]) {
+      assert.throws(() => dmKey("web", bad), (e) => isOpenclawError(e, "INVALID_KEY") && !e.message.includes("\n") && e.message.includes(ID_ALPHABET));
+    }
+  });
 
   it("refuses hostile segments when building keys", () => {
     assert.throws(() => dmKey("telegram", "../x"), (e) => isOpenclawError(e, "INVALID_KEY"));
