@@ -97,6 +97,7 @@ export function buildProgram(): Command {
     .description("serve the sessions over HTTP: an OpenAI-compatible API, an admin API and the dashboard")
     .option("--host <host>", "address to bind (default: gateway.host, 127.0.0.1)")
     .option("--port <port>", "port to listen on, 0 for any free port (default: gateway.port, 18789)", portNumber)
+    .option("--model <name>", "echo: the built-in offline model (not for production); another name: that model on gateway.model's upstream")
     .addOption(new Option("--log-format <format>", "log lines on stderr: json (one object a line) or pretty (default: gateway.log.format, else pretty on a terminal, json otherwise)").choices(["json", "pretty"]))
     .addOption(new Option("--log-level <level>", "least severe level logged (default: gateway.log.level, info)").choices(["debug", "info", "warn", "error", "silent"]))
     .addOption(jsonOption())

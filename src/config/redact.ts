@@ -29,7 +29,7 @@ export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.gateway.auth.token !== undefined) copy.gateway.auth.token = REDACTED;
   for (const c of copy.gateway.auth.tokens ?? []) if (c.token !== undefined) c.token = REDACTED;
-  if (copy.gateway.model !== undefined) copy.gateway.model.baseUrl = redactUrl(copy.gateway.model.baseUrl);
+  if (copy.gateway.model !== undefined && copy.gateway.model.provider !== "echo") copy.gateway.model.baseUrl = redactUrl(copy.gateway.model.baseUrl);
   if (copy.storage.uri !== undefined) copy.storage.uri = redactStoreUri(copy.storage.uri);
   if (copy.sessions.summarizer.type === "openai-compatible") copy.sessions.summarizer.baseUrl = redactUrl(copy.sessions.summarizer.baseUrl);
   return copy;

@@ -63,7 +63,16 @@ const openaiSummarizer = z.object({
   identifiers: z.enum(["strict", "off"], { error: 'expected "strict" or "off"' }).default("strict"),
 });
 
+/** The built-in offline model: replies with a summary of the last user message and the context; for trying the gateway, never for production. */
+const echoModel = z.object({
+  provider: z.literal("echo"),
+  /** The name clients see in /v1/models. */
+  model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }).default("echo"),
+});
+
 const upstreamModel = z.object({
+  /** An OpenAI-compatible server (the default when absent). */
+  provider: z.literal("openai-compatible").optional(),
   baseUrl: z.url({ error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
   model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }),
   /** Name of the environment variable that holds the API key (never the key itself). */
@@ -268,8 +277,10 @@ export const configSchema = z.object({
       port: z.number({ error: PORT }).int({ error: PORT }).min(0, { error: PORT }).max(65535, { error: PORT }).default(18789),
       /** Credentials and scopes (see _auth.ts). */
       auth: gatewayAuth,
-      /** The upstream model the gateway asks; without it, model endpoints answer 503. */
-      model: upstreamModel.optional(),
+      /** The upstream model the gateway asks, or the built-in echo model; without it, model endpoints answer 503. */
+      model: z
+        .discriminatedUnion("provider", [echoModel, upstreamModel], { error: 'expected "provider": "openai-compatible" (with baseUrl and model) or "echo" (the built-in offline model, not for production)' })
+        .optional(),
       /** Largest request body accepted, in bytes. */
       maxBodyBytes: intAtLeast(1024).default(8 * 1_048_576),
       /** System/developer messages a chat-completions request carries: "apply" sends them for that turn only (after the session's own system prompts, counted in the budget), "store" makes them the session's system prompt, "ignore" drops them, "refuse" answers 400. */

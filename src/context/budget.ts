@@ -9,8 +9,10 @@ const counters = new Map<string, Promise<TokenCounter>>();
  * upstream model when one is configured (that is what the window must fit),
  * else `sessions.model`.
  */
-export function effectiveModel(config: Pick<Config, "sessions"> & { gateway?: { model?: { model: string } | undefined } }): string {
-  return config.gateway?.model?.model ?? config.sessions.model;
+export function effectiveModel(config: Pick<Config, "sessions"> & { gateway?: { model?: { model: string; provider?: string | undefined } | undefined } }): string {
+  const model = config.gateway?.model;
+  // The echo model has no window of its own: sessions are planned as for `sessions.model`.
+  return model === undefined || model.provider === "echo" ? config.sessions.model : model.model;
 }
 
 /** The model a session's turns go to: its `model` preference (set by `/new <model>` and the like) when it is a name, else {@link effectiveModel}. */

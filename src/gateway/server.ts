@@ -68,7 +68,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   }
   const auth = buildAuth(config.auth, options.token);
-  const model = config.model === undefined ? undefined : await createModelClient(config.model, options.modelDeps ?? {});
+  const model =
+    config.model === undefined
+      ? undefined
+      : config.model.provider === "echo"
+        ? (await import("../model/echo.js")).createEchoModel(config.model.model)
+        : await createModelClient(config.model, options.modelDeps ?? {});
   const shutdown = new AbortController();
   const draining = new AbortController();
   const log = options.log ?? (await createGatewayLog());

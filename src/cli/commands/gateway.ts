@@ -13,6 +13,8 @@ export interface GatewayFlags {
   json?: boolean;
   logFormat?: "json" | "pretty";
   logLevel?: "debug" | "info" | "warn" | "error" | "silent";
+  /** "echo": the built-in offline model; another name: that model on the configured upstream. */
+  model?: string;
 }
 
 /**
@@ -34,9 +36,10 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   const plain = () => early.splice(0).forEach((m) => process.stderr.write(`warning: ${m}\n`));
   let manager;
   try {
+    const where = { ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}) };
     manager = await SessionManager.open({
-      ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}),
-      ...(g.config !== undefined ? { configPath: g.config } : {}),
+      ...where,
+      ...(flags.model !== undefined ? { config: await withModel(where, flags.model, warnLine) } : {}),
       ...(g.store !== undefined ? { storeUri: g.store } : {}),
       warn: warnLine,
     });
@@ -55,6 +58,7 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     const format = flags.logFormat ?? config.log.format ?? (process.stderr.isTTY ? "pretty" : "json");
     log = await createGatewayLog({ format, level: flags.logLevel ?? config.log.level });
     for (const m of early.splice(0)) warnLine(m);
+    if (config.model?.provider === "echo") warnLine(`the model is the built-in echo model: it repeats the last user message and the context size, with no upstream; for trying the gateway, not for production`);
     gateway = await startGateway({ manager, host: flags.host ?? config.host, port: flags.port ?? config.port, token: single?.token, log });
   } catch (err) {
     plain();
@@ -80,6 +84,18 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   await gateway.close();
   await manager.close();
   log.info({ event: "stopped" }, "stopped");
+}
+
+/** The config file's settings with `gateway.model` replaced as `--model` says. */
+async function withModel(where: { stateDir?: string; configPath?: string }, name: string, warn: (m: string) => void): Promise<unknown> {
+  const { locateSettings } = await import("../../manager/_open.js");
+  const { config, warnings } = await locateSettings(where);
+  for (const w of warnings) warn(w);
+  const current = config.gateway.model;
+  if (name === "echo") config.gateway.model = { provider: "echo", model: "echo" };
+  else if (current !== undefined && current.provider !== "echo") current.model = name;
+  else throw new OpenclawError("INVALID_ARGUMENT", `--model ${JSON.stringify(name)} needs an upstream: set gateway.model.baseUrl in config.json, or use --model echo (the built-in offline model)`);
+  return config;
 }
 
 /**
