@@ -13,19 +13,31 @@ function colourWanted(): boolean {
 // C0 controls, DEL and C1 controls: anything a terminal may act on rather than show.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const SHORT: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+// Invisible and reordering characters: bidi embeddings, overrides and isolates
+// (U+202E shows "gnp.exe" as "exe.png"), zero-width spaces and joiners, the BOM.
+const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+const PICTOGRAPH = /\p{Extended_Pictographic}/u;
 
 /**
  * Makes control characters of stored text visible (`\x1b`, `\r`, `\x9b` …) so
  * text written by chat users cannot move the cursor, retitle the window or
- * clear an operator's terminal. With `multiline`, newlines and tabs are kept:
- * for bodies that are meant to be shown over several lines. Apply it to
+ * clear an operator's terminal; bidi controls and zero-width characters become
+ * `\u202e`-style escapes so text cannot hide or reorder itself. With
+ * `multiline`, newlines and tabs are kept: for bodies that are meant to be
+ * shown over several lines. Apply it to
  * stored text before colouring, never to `--json` output.
  */
 export function visible(text: string, multiline = false): string {
-  return text.replace(CONTROL, (c) => {
-    if (multiline && (c === "\n" || c === "\t")) return c;
-    return SHORT[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  });
+  return text
+    .replace(CONTROL, (c) => {
+      if (multiline && (c === "\n" || c === "\t")) return c;
+      return SHORT[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+    })
+    .replace(INVISIBLE, (c: string, at: number, all: string) => {
+      // A joiner between two pictographs builds one emoji (👨‍👩‍👧): it is shown, not hidden.
+      if (c === "\u200d" && PICTOGRAPH.test(all.slice(Math.max(0, at - 2), at)) && PICTOGRAPH.test(all.slice(at + 1, at + 3))) return c;
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    });
 }
 
 /** Writes one line (or block) to stdout. */

@@ -78,3 +78,35 @@ test("human-readable output makes stored control characters visible; --json keep
   const setJson = await sb.json<{ preferences: Record<string, unknown> }>(["sessions", "set", "group:slack:C1", "--pref", `tone=${PAYLOAD}`]);
   assert.equal(setJson.preferences.tone, PAYLOAD, "set --json is exact");
 });
+
+// Characters that hide or reorder text on screen: "gnp.exe" after U+202E reads "exe.png".
+const BIDI = "photo \u202egnp.exe";
+const HIDDEN = `a\u200bb\u2066c\u2069\ufeffd`;
+// The joiner (U+200D) is left out: inside an emoji sequence it is shown as is.
+const INVISIBLE_RAW = /[\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+test("show, list, search and context escape bidi controls and zero-width characters; stored text is unchanged", async (t) => {
+  const sb = await sandbox(t);
+  const text = `cr\rhere ${BIDI} ${HIDDEN} family 👨\u200d👩\u200d👧`;
+  await sb.ok(["sessions", "append", "--dm", "telegram:7", text]);
+  await sb.ok(["sessions", "set", "dm:telegram:7", "--label", `label ${BIDI}`]);
+  const outputs: Array<[string, string]> = [];
+  for (const args of [["sessions", "show", "dm:telegram:7"], ["sessions", "list"], ["sessions", "search", "photo"], ["sessions", "search", "label"], ["sessions", "context", "dm:telegram:7"]]) {
+    const r = await sb.run(args);
+    assertSafe(r, args.join(" "));
+    assert.equal(INVISIBLE_RAW.exec(r.stdout), null, `${args.join(" ")} holds a raw invisible character: ${JSON.stringify(r.stdout)}`);
+    outputs.push([args.join(" "), r.stdout]);
+  }
+  const [show, list, search, searchLabel, context] = outputs.map(([, out]) => out) as [string, string, string, string, string];
+  for (const [what, out] of [["show", show], ["search", search], ["context", context]] as const) {
+    assert.ok(out.includes("photo \\u202egnp.exe"), `${what} shows U+202E escaped: ${out}`);
+    assert.ok(out.includes("a\\u200bb\\u2066c\\u2069\\ufeffd"), `${what} shows zero-width and isolate characters escaped`);
+  }
+  assert.ok(show.includes("👨\u200d👩\u200d👧"), "a joiner inside an emoji sequence is kept");
+  assert.ok(list.includes("label photo \\u202egnp.exe"), `list shows the label escaped: ${list}`);
+  assert.ok(searchLabel.includes("\\u202e"), `search shows a matched label escaped: ${searchLabel}`);
+  assert.ok(show.includes("cr\\rhere") && search.includes("cr\\rhere"), "search escapes a carriage return as show does");
+  const doc = await sb.json<Session>(["sessions", "show", "dm:telegram:7"]);
+  assert.equal(doc.messages[0]?.content, text, "--json keeps the message exactly");
+  assert.equal(doc.label, `label ${BIDI}`);
+});

@@ -73,7 +73,8 @@ export function matchLine(content: string, re: RegExp): string | undefined {
   const lineEnd = nl === -1 ? content.length : nl;
   const start = Math.max(lineStart, at - WINDOW);
   const end = Math.min(lineEnd, at + Math.max(m[0].length, 1) + WINDOW);
-  const body = content.slice(start, end).replace(/\r/g, "");
+  // A carriage return is kept for visible() to show escaped, as `show` does.
+  const body = content.slice(start, end);
   return `${start > lineStart ? "…" : ""}${body}${end < lineEnd ? "…" : ""}`;
 }
 
