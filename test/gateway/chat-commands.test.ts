@@ -4,6 +4,11 @@ import OpenAI from "openai";
 import { runCli } from "../helpers/cli-run.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
+import { testStoreUri } from "../helpers/test-store.js";
+
+// On the backend under test (OPENCLAW_TEST_STORE): the CLI calls share the gateway's config, so its store.
+const storeUri = testStoreUri();
+const backend = storeUri === undefined ? {} : { storage: { uri: storeUri } };
 
 describe("gateway: in-chat commands are answered by the gateway, in each API's shape, without the upstream", () => {
   let upstream: FakeUpstream;
@@ -18,7 +23,7 @@ describe("gateway: in-chat commands are answered by the gateway, in each API's s
 
   before(async () => {
     upstream = await startFakeUpstream();
-    gw = await startGatewayProcess({ gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } } });
+    gw = await startGatewayProcess({ gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } }, ...backend });
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.token, maxRetries: 0 });
     // A conversation to act on, recorded without any model.
     for (let i = 0; i < 6; i++) {
@@ -103,6 +108,7 @@ describe("gateway: in-chat commands turned off, or from a group sender not allow
     gw = await startGatewayProcess({
       sessions: { commands: { status: false, groupSenders: ["alice"] } },
       gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } },
+      ...backend,
     });
   });
   after(async () => {

@@ -2,6 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
+import { testStoreUri } from "../helpers/test-store.js";
+
+// On the backend under test (OPENCLAW_TEST_STORE): the CLI calls share the gateway's config, so its store.
+const storeUri = testStoreUri();
+const backend = storeUri === undefined ? {} : { storage: { uri: storeUri } };
 
 type Reply = { sessionId: string; key: string; reply: { content: string } };
 
@@ -19,7 +24,7 @@ describe("gateway: POST /hooks/inbound with kind hook and job", () => {
 
   before(async () => {
     upstream = await startFakeUpstream();
-    gw = await startGatewayProcess({ gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } } });
+    gw = await startGatewayProcess({ gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } }, ...backend });
   });
   after(async () => {
     assert.equal(await gw.stop(), 0);

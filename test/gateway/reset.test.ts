@@ -6,6 +6,11 @@ import { fixtureExport } from "../helpers/cli-fixtures.js";
 import { runCli } from "../helpers/cli-run.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
+import { testStoreUri } from "../helpers/test-store.js";
+
+// On the backend under test (OPENCLAW_TEST_STORE): the CLI calls share the gateway's config, so its store.
+const storeUri = testStoreUri();
+const backend = storeUri === undefined ? {} : { storage: { uri: storeUri } };
 
 type Reply = { sessionId: string; key: string; reply: { content: string } };
 
@@ -20,6 +25,7 @@ describe("gateway: reset policies", () => {
     gw = await startGatewayProcess({
       sessions: { reset: { mode: "daily", atHour: hour, timezone: "UTC" }, resetByKind: { group: { mode: "never" } } },
       gateway: { model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 } },
+      ...backend,
     });
   });
   after(async () => {
