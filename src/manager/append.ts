@@ -10,7 +10,7 @@ import { KeyedMutex } from "../store/_mutex.js";
 import { counterFor, messageTokenLimit } from "../context/budget.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
-import { mergeOrigin, originOf, participantOf, type Router, type Started } from "./routing.js";
+import { mergeOrigin, originOf, participantOf, sharedByAll, type Router, type Started } from "./routing.js";
 import { parseKey } from "../session/keys.js";
 
 /**
@@ -151,7 +151,7 @@ export class Appender {
           stored = { ...stored, usage: call.usage };
           context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
         }
-        const origin = inbound === undefined ? s.origin : mergeOrigin(s.origin, originOf(inbound, s.kind));
+        const origin = inbound === undefined || (s.origin !== undefined && sharedByAll(s.key)) ? s.origin : mergeOrigin(s.origin, originOf(inbound, s.key));
         const session = { ...markActivity(s, now), participants, ...(origin !== undefined ? { origin } : {}), context, messages: s.messages.concat([stored]) };
         // An append may change only the header fields the store's append keeps (times, status, participants, context):
         // a new origin (a renamed group, another channel) is rare, and saved with the whole document.

@@ -19,18 +19,27 @@ export function carryOverOf(value: Config["sessions"]["carryOver"]): { settings:
 }
 
 /**
- * The origin an inbound message describes for a session of `kind`: its
+ * The origin an inbound message describes for the session of `key`: its
  * channel and account, and what names the conversation: the person's display
  * name for a DM, the subject for a group (a group member's own name would
- * change with every speaker).
+ * change with every speaker). The DM everyone shares (`dm:main`) is named by
+ * no one person.
  */
-export function originOf(inbound: Inbound, kind: Session["kind"]): Origin {
+export function originOf(inbound: Inbound, key: string): Origin {
+  const parsed = parseKey(key);
+  const shared = sharedByAll(key);
   return {
     channel: inbound.channel.toLowerCase(),
     ...(inbound.accountId !== undefined ? { account: inbound.accountId } : {}),
-    ...(kind === "dm" && inbound.displayName !== undefined ? { displayName: inbound.displayName } : {}),
-    ...(kind === "group" && inbound.subject !== undefined ? { subject: inbound.subject } : {}),
+    ...(parsed.kind === "dm" && !shared && inbound.displayName !== undefined ? { displayName: inbound.displayName } : {}),
+    ...(parsed.kind === "group" && inbound.subject !== undefined ? { subject: inbound.subject } : {}),
   };
+}
+
+/** True for the DM session every sender shares, whose origin stays the first message's (it would change with every speaker). */
+export function sharedByAll(key: string): boolean {
+  const parsed = parseKey(key);
+  return parsed.kind === "dm" && parsed.channel === "main";
 }
 
 /** A session's origin after an inbound message: what the message names replaces what was known, the rest stays; the same object when nothing changed. */
@@ -111,7 +120,7 @@ export class Router {
     const sessions = this.ctx.config.sessions;
     const target = routeTarget(inbound, sessions.identityLinks, () => this.ctx.newId(), sessions.dmScope);
     const participants = [participantOf(inbound, sessions.identityLinks)];
-    const origin = originOf(inbound, target.kind);
+    const origin = originOf(inbound, target.key);
     if (target.alwaysNew) return { session: await this.writer.create({ ...this.draft(target.key, participants), origin }, options), created: true };
     return this.routeKey(target.key, participants, options, origin);
   }

@@ -54,6 +54,7 @@ describe("DM scope", () => {
     assert.equal(s.key, "dm:main");
     assert.deepEqual(s.messages.map((x) => [x.sender, x.channel]), [["alice", "telegram"], ["bob", "slack"]]);
     assert.deepEqual(s.participants, ["alice", "bob"]);
+    assert.deepEqual(s.origin, { channel: "telegram" }, "the shared session keeps its first origin: no one person names it");
     assert.equal((await m.get("dm:main")).id, s.id, "dm:main is a key a ref can name");
   });
 
