@@ -127,6 +127,33 @@ describe("dashboard in a real browser", () => {
     }
   });
 
+  it("marks bidi controls and zero-width characters in messages and labels instead of letting them hide or reorder text", async (t) => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json", "x-openclaw-session-key": "dm:web:grace" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "invoice \u202egnp.exe and a\u200bb, family 👨\u200d👩\u200d👧" }] }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const id = res.headers.get("x-openclaw-session-id") ?? "";
+    const patched = await fetch(`${gw.url}/admin/sessions/${id}`, { method: "PATCH", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: JSON.stringify({ label: "pay \u202etxt.exe" }) });
+    assert.equal(patched.status, 200);
+    const view = await browser.newPage();
+    t.after(() => view.close());
+    await view.goto(`${gw.url}/#token=${encodeURIComponent(OPS_TOKEN)}`);
+    await view.getByRole("link", { name: "dm:web:grace" }).waitFor();
+    const row = (await view.locator("#rows tr", { hasText: "dm:web:grace" }).textContent()) ?? "";
+    assert.ok(row.includes("pay U+202Etxt.exe") && !row.includes("\u202e"), `the label is marked: ${row}`);
+    await view.getByRole("link", { name: "dm:web:grace" }).click();
+    await view.getByRole("heading", { name: "Context" }).waitFor();
+    const messages = view.locator("#messages");
+    const text = (await messages.textContent()) ?? "";
+    assert.ok(text.includes("invoice U+202Egnp.exe and aU+200Bb"), `the message is marked: ${text}`);
+    assert.ok(!/[\u200b\u202e]/.test(text), "no raw hidden character reaches the page");
+    assert.ok(text.includes("👨\u200d👩\u200d👧"), "a joiner inside an emoji sequence is kept");
+    assert.ok((await messages.locator(".invisible-char").count()) >= 2, "each hidden character is a marked element");
+    assert.equal(await messages.locator(".invisible-char").first().getAttribute("title"), "hidden character U+202E");
+  });
+
   it("lists a thread under its parent, shows labels and origins, and finds a session by its label", async (t) => {
     const hook = async (body: Record<string, unknown>) => {
       const res = await fetch(`${gw.url}/hooks/inbound`, { method: "POST", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -2,6 +2,7 @@
 // piece of text from the server goes into the page through textContent, never
 // as HTML, and no element gets an inline handler (the CSP forbids both).
 import { nestThreads, originText } from "/assets/names.js";
+import { visibleText } from "/assets/text.js";
 const TOKEN_KEY = "openclaw.gateway.token";
 const PAGE = 25;
 const view = document.getElementById("view");
@@ -19,7 +20,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === "style") el.style.cssText = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : visibleText(String(c)));
   return el;
 }
 
