@@ -3,15 +3,15 @@ import type { Config } from "./schema.js";
 /** What a secret is shown as. */
 export const REDACTED = "[redacted]";
 
-/** A URL with its user info and query values hidden (either may carry credentials). */
+// Query parameters that carry credentials (libpq's password, sslpassword, an api key or token …).
+const SECRET_PARAM = /pass|secret|token|key|auth|cred|sig/i;
+
+/** A URL with its secrets hidden: the password and credential-like query values; the user name and the rest stay readable. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.username !== "" || u.password !== "") {
-      u.username = REDACTED;
-      u.password = "";
-    }
-    for (const k of [...u.searchParams.keys()]) u.searchParams.set(k, REDACTED);
+    if (u.password !== "") u.password = REDACTED;
+    for (const k of [...u.searchParams.keys()]) if (SECRET_PARAM.test(k)) u.searchParams.set(k, REDACTED);
     return decodeURI(u.toString());
   } catch {
     return url;

@@ -106,6 +106,7 @@ test("show, list, search and context escape bidi controls and zero-width charact
   assert.ok(list.includes("label photo \\u202egnp.exe"), `list shows the label escaped: ${list}`);
   assert.ok(searchLabel.includes("\\u202e"), `search shows a matched label escaped: ${searchLabel}`);
   assert.ok(show.includes("cr\\rhere") && search.includes("cr\\rhere"), "search escapes a carriage return as show does");
+  assert.match(context, /\(< 0\.1 % of the budget\)/, "a small non-zero share reads < 0.1 %, not 0.0 %");
   const doc = await sb.json<Session>(["sessions", "show", "dm:telegram:7"]);
   assert.equal(doc.messages[0]?.content, text, "--json keeps the message exactly");
   assert.equal(doc.label, `label ${BIDI}`);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { BuiltContext, ChatMessage, TrimmedResult } from "../../context/build.js";
 import type { Session } from "../../session/types.js";
 import { withManager } from "../_context.js";
-import { colors, formatInt, heading, keyValues, plural, print, printJson, table, visible, warn } from "../_render.js";
+import { colors, formatInt, formatPercent, heading, keyValues, plural, print, printJson, table, visible, warn } from "../_render.js";
 
 /** Flags of `sessions context`. */
 export interface ContextFlags {
@@ -107,7 +107,7 @@ export function contextReport(
 
 function printHuman(r: ContextReport): void {
   const p = r.parts;
-  const share = r.budget > 0 ? ` (${((100 * r.tokens) / r.budget).toFixed(1)} % of the budget)` : "";
+  const share = r.budget > 0 ? ` (${formatPercent((100 * r.tokens) / r.budget)} of the budget)` : "";
   print(`${heading("context")} ${visible(r.id)}  ${colors.cyan(visible(r.key))}`);
   print(
     keyValues([

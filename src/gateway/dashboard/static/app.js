@@ -131,6 +131,7 @@ async function renderList() {
   });
   const rows = nestThreads(page.sessions).map((s) => {
     const pct = state.window > 0 ? (100 * s.tokens) / state.window : 0;
+    const share = pct > 0 && pct < 0.1 ? "< 0.1 %" : `${pct.toFixed(1)} %`;
     const keyCell = s.nested
       ? h("td", { class: "thread" }, "↳ ", h("a", { href: `#/s/${s.id}`, title: s.key }, s.key.slice(s.parentKey.length + 1)))
       : h("td", {}, h("a", { href: `#/s/${s.id}` }, s.key));
@@ -140,7 +141,7 @@ async function renderList() {
       h("td", {}, h("span", { class: `status ${s.status}` }, s.status)),
       h("td", { class: "num" }, fmt(s.messageCount)),
       h("td", { class: "num", title: s.usage ? `${fmt(s.usage.input)} in · ${fmt(s.usage.output)} out over ${fmt(s.usage.turns)} model call(s)` : "no model call yet" }, usedText(s.usage)),
-      h("td", {}, bar([["used", s.tokens]], state.window, `${pct.toFixed(1)} % of the context window`), h("span", { class: "sr-only" }, `${pct.toFixed(1)} %`)),
+      h("td", {}, bar([["used", s.tokens]], state.window, `${share} of the context window`), h("span", { class: "sr-only" }, share)),
       h("td", { title: s.lastActivityAt }, relTime(s.lastActivityAt)),
       h("td", { class: "name" }, s.label ?? "", s.origin ? h("span", { class: "origin" }, `${s.label ? " · " : ""}${originText(s.origin)}`) : ""),
     );
@@ -250,7 +251,7 @@ async function renderSession(id) {
     h("h2", { id: "ctx-h" }, "Context"),
     h("p", {}, `Window ${fmt(usage.window)} tokens · reply reserve ${fmt(reserve)} · budget ${fmt(usage.budget)}`),
     h("div", { class: "legend" }, ...["system", "summary", "pinned", "recent"].map((c) => h("span", {}, h("i", { style: `background:var(--${c})` }), c))),
-    h("p", {}, `Stored: ${fmt(t.total)} tokens (${usage.percentOfWindow} % of the window)`),
+    h("p", {}, `Stored: ${fmt(t.total)} tokens (${usage.percentOfWindow === 0 && t.total > 0 ? "< 0.1" : usage.percentOfWindow} % of the window)`),
     bar(stored, usage.window, `stored: system ${t.system}, summary ${t.summary}, pinned ${t.pinned}, recent ${t.messages} tokens`),
     built ? h("p", {}, `Sent to the model: ${fmt(built.tokens)} tokens · summary ${built.summary} · ${built.droppedTurns} turn(s) dropped${built.droppedPinned ? ` · ${built.droppedPinned} pinned dropped` : ""}${built.trimmed?.length ? ` · ${built.trimmed.length} old tool result(s) cut, ${fmt(built.trimmedTokensSaved)} tokens saved` : ""}`) : h("p", { class: "error" }, ctx.problem ?? "The context cannot be built."),
     built ? bar(sent, usage.window, `sent: system ${built.parts.system}, summary ${built.parts.summary}, pinned ${built.parts.pinned}, recent ${built.parts.recent} tokens`) : null,
