@@ -6,11 +6,15 @@ export const REDACTED = "[redacted]";
 // Query parameters that carry credentials (libpq's password, sslpassword, an api key or token …).
 const SECRET_PARAM = /pass|secret|token|key|auth|cred|sig/i;
 
-/** A URL with its secrets hidden: the password and credential-like query values; the user name and the rest stay readable. */
+/** A URL with its secrets hidden: user info that holds a password, and credential-like query values; a URL without them is shown as given. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password !== "") u.password = REDACTED;
+    // With a password, the user name goes too (it is half of the credential); without one there is nothing to hide.
+    if (u.password !== "") {
+      u.username = REDACTED;
+      u.password = "";
+    }
     for (const k of [...u.searchParams.keys()]) if (SECRET_PARAM.test(k)) u.searchParams.set(k, REDACTED);
     return decodeURI(u.toString());
   } catch {

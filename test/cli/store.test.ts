@@ -71,15 +71,15 @@ test("config show hides the credentials of storage.uri and keeps the rest readab
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ storage: { uri: "postgres://openclaw:pg-pass-77@db.internal:5433/sessions?sslmode=require&password=qq-99" } }));
   for (const args of [["config", "show"], ["config", "show", "--json"]]) {
     const r = await sb.ok(args);
-    for (const secret of ["pg-pass-77", "qq-99"]) assert.ok(!r.stdout.includes(secret), `${args.join(" ")} leaks ${secret}`);
-    assert.match(r.stdout, /openclaw:\[redacted\]@db\.internal:5433\/sessions\?sslmode=require&password=\[redacted\]/, "only the secrets are hidden");
+    for (const secret of ["pg-pass-77", "qq-99", "openclaw:"]) assert.ok(!r.stdout.includes(secret), `${args.join(" ")} leaks ${secret}`);
+    assert.match(r.stdout, /\[redacted\]@db\.internal:5433\/sessions\?sslmode=require&password=\[redacted\]/, "only the secrets are hidden");
   }
 });
 
 test("store copy shows a URI with no password as given: only secrets are redacted", () => {
   assert.equal(redactStoreUri("postgres://openclaw@db.internal:5432/sessions?sslmode=require"), "postgres://openclaw@db.internal:5432/sessions?sslmode=require");
   assert.equal(redactStoreUri("postgres://db.internal/sessions"), "postgres://db.internal/sessions");
-  assert.equal(redactStoreUri("postgres://u:pw@h/db?sslpassword=x&application_name=a"), "postgres://u:[redacted]@h/db?sslpassword=[redacted]&application_name=a");
+  assert.equal(redactStoreUri("postgres://u:pw@h/db?sslpassword=x&application_name=a"), "postgres://[redacted]@h/db?sslpassword=[redacted]&application_name=a");
 });
 
 test("store copy moves every session with its pruned history, verifies it, and is safe to re-run", async (t) => {
