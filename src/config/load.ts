@@ -52,6 +52,8 @@ export function parseConfig(text: string, label: string): Omit<LoadedConfig, "fi
     throw new OpenclawError("CONFIG_INVALID", `${name}: ${path}: ${issue?.message ?? "invalid value"}, got ${got}`);
   }
   const warnings: string[] = [];
+  // An empty file is more often a truncated write or a slip than a wish for the defaults: they apply, said out loud.
+  if (text.trim() === "") warnings.push(`${name}: the file is empty, so every setting has its default (write {} to say so on purpose)`);
   const fromFile = new Set<string>();
   walkUnknown(raw as Record<string, unknown>, result.data as unknown as Record<string, unknown>, "", name, warnings, fromFile);
   return { config: result.data, warnings, fromFile };

@@ -86,6 +86,14 @@ describe("config.json", () => {
 });
 
 describe("default config", () => {
+  it("an empty config.json gives the defaults with a warning that says so; {} gives them silently", () => {
+    for (const text of ["", "  \n"]) {
+      const empty = parseConfig(text, "/state/config.json");
+      assert.deepEqual(empty.warnings, ["config.json: the file is empty, so every setting has its default (write {} to say so on purpose)"]);
+    }
+    assert.deepEqual(parseConfig("{}", "/state/config.json").warnings, []);
+  });
+
   it("the zod-free defaults equal what the schema gives for an empty file", async () => {
     const { defaultConfig } = await import("../../src/config/defaults.js");
     const { configSchema } = await import("../../src/config/schema.js");
