@@ -174,7 +174,8 @@ test("compact expires, archives and folds; --dry-run changes nothing; reports by
   assert.deepEqual(await exportAll(), before, "a dry run changes nothing");
 
   const human = await sb.ok(["sessions", "compact"]);
-  assert.match(human.stdout, /^\S+ dm:telegram:old: mark expired, archive$/m);
+  assert.match(human.stdout, /^\S+ dm:telegram:old: archive$/m, "a session long expired is not said to be marked expired");
+  assert.match(human.stdout, /^\S+ dm:telegram:stale: mark expired$/m);
   assert.match(human.stdout, /^compacted 4 sessions; 3 sessions changed \(2 expired, 1 archived, \d+ messages folded\); [\d.]+ (B|KiB) → [\d.]+ (B|KiB); /m);
   const long = await sb.json<Session>(["sessions", "show", "dm:telegram:long"]);
   assert.ok(long.messages.length <= 10, `history folded to ${long.messages.length}`);

@@ -32,7 +32,8 @@ export async function runCompact(refs: string[], flags: CompactFlags, cmd: Comma
   const would = report.dryRun ? "would " : "";
   for (const a of report.actions) {
     const what: string[] = [];
-    if (a.expired) what.push(`${would}mark expired`);
+    // A session expired long enough to be archived is already expired to its reader: archiving is the news.
+    if (a.expired && !a.archived) what.push(`${would}mark expired`);
     if (a.archived) what.push(`${would}archive`);
     if (a.folded > 0) what.push(`${would}fold ${plural(a.folded, "message")} into the summary`);
     if (a.error !== null) what.push(colors.red(`summarizer failed: ${visible(a.error)}`));
