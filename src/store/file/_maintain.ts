@@ -27,17 +27,10 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
   let removed = 0;
   for (const entry of entries) {
     const name = entry.name;
-    // A waiter's marker is refreshed while it waits; one this old was left by a waiter that died.
-    if (entry.isFile() && (isTempFile(name) || wantNameOf(name) !== undefined)) {
-      const path = join(layout.sessions, name);
-      const st = await lstat(path).catch(ignoreMissing);
-      if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
-      if (!dryRun) await rm(path, { force: true });
-      removed++;
-      continue;
-    }
-    // A turn-lease file outlives nothing: one whose session is gone was left by a delete that crashed midway.
-    if (entry.isFile() && name.endsWith(".turn") && !names.has(`${name.slice(0, -".turn".length)}.json`)) {
+    // A waiter's marker is refreshed while it waits; one this old was left by a waiter that died. A
+    // turn-lease file outlives nothing: one whose session is gone was left by a delete that crashed midway.
+    const orphanTurn = name.endsWith(".turn") && !names.has(`${name.slice(0, -".turn".length)}.json`);
+    if (entry.isFile() && (isTempFile(name) || wantNameOf(name) !== undefined || orphanTurn)) {
       const path = join(layout.sessions, name);
       const st = await lstat(path).catch(ignoreMissing);
       if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
