@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { OpenclawError } from "../errors.js";
 import type { SessionManager } from "../manager/manager.js";
-import { createModelClient, type ModelDeps } from "../model/client.js";
+import { createModelClient, type ModelClient, type ModelDeps } from "../model/client.js";
 import { buildAuth } from "./_auth.js";
 import { createApp } from "./app.js";
 import { EventLog } from "./_events.js";
@@ -72,7 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     config.model === undefined
       ? undefined
       : config.model.provider === "echo"
-        ? (await import("../model/echo.js")).createEchoModel(config.model.model)
+        ? await echoModel(config.model.model)
         : await createModelClient(config.model, options.modelDeps ?? {});
   const shutdown = new AbortController();
   const draining = new AbortController();
@@ -117,4 +117,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
   };
+}
+
+/** The built-in echo model, counting usage with the context layer's estimate. */
+async function echoModel(name: string): Promise<ModelClient> {
+  const [{ createEchoModel }, { estimateTokens, MESSAGE_OVERHEAD_TOKENS }] = await Promise.all([import("../model/echo.js"), import("../context/tokens.js")]);
+  return createEchoModel({ text: estimateTokens, perMessage: MESSAGE_OVERHEAD_TOKENS }, name);
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { estimateTokens, MESSAGE_OVERHEAD_TOKENS } from "../context/tokens.js";
 import type { ChatBody, ModelClient } from "./client.js";
 
 /** Longest part of the user's message quoted back. */
@@ -13,14 +12,22 @@ function textOf(content: ChatCompletionMessageParam["content"]): string {
   return content.map((p) => ("text" in p && typeof p.text === "string" ? p.text : "")).join("");
 }
 
+/** How the echo model counts tokens for its usage figures (the caller's estimate: this layer has no tokenizer). */
+export interface EchoTokenCount {
+  /** Tokens of a text. */
+  text: (text: string) => number;
+  /** Tokens each message adds beyond its text. */
+  perMessage: number;
+}
+
 /** The reply and its usage for `messages`: no network, no randomness beyond the ids. */
-function answer(messages: readonly ChatCompletionMessageParam[]): { content: string; usage: ChatCompletion["usage"] & object } {
+function answer(messages: readonly ChatCompletionMessageParam[], count: EchoTokenCount): { content: string; usage: ChatCompletion["usage"] & object } {
   const last = [...messages].reverse().find((m) => m.role === "user");
   const said = textOf(last?.content ?? "").replace(/\s+/g, " ").trim();
   const quote = said.length > QUOTE_CHARS ? `${said.slice(0, QUOTE_CHARS)}…` : said;
-  const prompt = messages.reduce((n, m) => n + MESSAGE_OVERHEAD_TOKENS + estimateTokens(textOf(m.content ?? "")), 0);
+  const prompt = messages.reduce((n, m) => n + count.perMessage + count.text(textOf(m.content ?? "")), 0);
   const content = `echo: ${quote === "" ? "(no user message)" : quote} [context: ${messages.length} message${messages.length === 1 ? "" : "s"}, ~${prompt} tokens; built-in echo model, not for production]`;
-  const completion = estimateTokens(content);
+  const completion = count.text(content);
   return { content, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } };
 }
 
@@ -30,13 +37,13 @@ function answer(messages: readonly ChatCompletionMessageParam[]): { content: str
  * usage, so the gateway and dashboard can be tried without an upstream.
  * Tool definitions are ignored; it never calls a tool.
  */
-export function createEchoModel(name = "echo"): ModelClient {
+export function createEchoModel(count: EchoTokenCount, name = "echo"): ModelClient {
   const created = () => Math.floor(Date.now() / 1000);
   return {
     model: name,
     async complete(body: ChatBody, signal?: AbortSignal, model?: string): Promise<ChatCompletion> {
       signal?.throwIfAborted();
-      const { content, usage } = answer(body.messages);
+      const { content, usage } = answer(body.messages, count);
       return {
         id: `chatcmpl-${randomUUID()}`,
         object: "chat.completion",
@@ -48,7 +55,7 @@ export function createEchoModel(name = "echo"): ModelClient {
     },
     async stream(body: ChatBody, signal?: AbortSignal, model?: string): Promise<AsyncIterable<ChatCompletionChunk>> {
       signal?.throwIfAborted();
-      const { content, usage } = answer(body.messages);
+      const { content, usage } = answer(body.messages, count);
       const frame = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk" as const, created: created(), model: model ?? name };
       // A few pieces, cut at spaces, so clients see a real stream.
       const pieces = content.match(/\S+\s*/g) ?? [content];
