@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { OpenclawError } from "../errors.js";
+import { writeFileAtomic } from "./files.js";
 import { parseConfig } from "./load.js";
 
 /**
@@ -26,18 +26,5 @@ export async function editConfigFile(path: string, change: (raw: Record<string, 
   const next = `${JSON.stringify(raw, null, 2)}\n`;
   parseConfig(next, path);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    const handle = await open(temp, "wx", 0o600);
-    try {
-      await handle.writeFile(next, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw new OpenclawError("STORAGE", `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err, userError: false });
-  }
+  await writeFileAtomic(path, next);
 }
