@@ -25,7 +25,7 @@ try {
   after(() => cluster?.stop());
 } catch (err) {
   const reason = `no throwaway PostgreSQL cluster to stop and restart: ${err instanceof Error ? err.message : String(err)}; install PostgreSQL's server binaries`;
-  if (process.env.CI === "true") throw new Error(reason);
+  if (process.env.CI === "true") throw new Error(reason, { cause: err });
   skip = reason;
 }
 

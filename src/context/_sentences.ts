@@ -46,10 +46,10 @@ function startsSentence(rest: string): boolean {
 /** True when the word before a period is an abbreviation or an initial, so the period does not end the sentence. */
 function isAbbreviation(before: string): boolean {
   const word = /(\S+)$/.exec(before)?.[1] ?? "";
-  const bare = word.replace(/^["'“‘(\[]+/, "").toLowerCase();
+  const bare = word.replace(/^["'“‘([]+/, "").toLowerCase();
   if (bare === "") return false;
   if (ABBREVIATIONS.has(bare)) return true;
   // Single initials ("J. Smith") and dotted acronyms ("U.S.A").
-  if (/^\p{Lu}$/u.test(word.replace(/^["'“‘(\[]+/, ""))) return true;
+  if (/^\p{Lu}$/u.test(word.replace(/^["'“‘([]+/, ""))) return true;
   return /^(?:\p{L}\.)+\p{L}$/u.test(bare);
 }

@@ -105,7 +105,6 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
       }
       if (overLength) {
         const outcome = await compactor.fold(current, options);
-        current = outcome.session;
         action.folded = outcome.folded;
         action.error = outcome.error;
       } else if (options.ids !== undefined) {

@@ -175,7 +175,7 @@ export async function acquirePostgres(options: AcquireOptions = { envUrl: proces
   try {
     return await startThrowawayCluster();
   } catch (err) {
-    throw new Error(`no server on ${new URL(local).host} (${localWhy}) and no throwaway cluster (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`no server on ${new URL(local).host} (${localWhy}) and no throwaway cluster (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
 }
 
@@ -219,7 +219,7 @@ export async function withPostgresDatabase(): Promise<PostgresTestDatabase | { s
     server = await shared;
   } catch (err) {
     const reason = `no PostgreSQL server for the tests: ${err instanceof Error ? err.message : String(err)}; set OPENCLAW_TEST_POSTGRES_URL or install PostgreSQL`;
-    if (process.env.CI === "true") throw new Error(reason);
+    if (process.env.CI === "true") throw new Error(reason, { cause: err });
     return { skip: reason };
   }
   const name = `openclaw_test_${process.pid}_${randomBytes(4).toString("hex")}`;

@@ -132,7 +132,7 @@ export class FileLocks {
     if (held === undefined) return undefined;
     // Its idle timer stays armed: it gives back only a lock that is leased, not one in use.
     this.leases.delete(name);
-    let ours = false;
+    let ours: boolean;
     try {
       // Still our file: not broken as stale while this process was paused, nor removed by hand.
       ours = statSync(path, { throwIfNoEntry: false })?.ino === held.ino;
