@@ -18,8 +18,8 @@ export function ownedKey(kind: OwnedKind, id: string, credential: Credential): s
   return isolatedKey(kind, `${id}@${credential.name}`);
 }
 
-/** The credential name a session's key records as its creator through /v1, or undefined for any other session. */
-export function ownerOf(key: string): string | undefined {
+/** What a session's key says of a session /v1 created: which kind, and the credential that created it; undefined for any other session. */
+export function ownedBy(key: string): { kind: OwnedKind; owner: string } | undefined {
   let parsed;
   try {
     parsed = parseKey(key);
@@ -28,7 +28,12 @@ export function ownerOf(key: string): string | undefined {
   }
   if (parsed.kind !== "isolated" || parsed.thread !== null || (parsed.channel !== "conversation" && parsed.channel !== "response")) return undefined;
   const at = parsed.subject.lastIndexOf("@");
-  return at < 0 ? undefined : parsed.subject.slice(at + 1);
+  return at < 0 ? undefined : { kind: parsed.channel, owner: parsed.subject.slice(at + 1) };
+}
+
+/** The credential name a session's key records as its creator through /v1, or undefined for any other session. */
+export function ownerOf(key: string): string | undefined {
+  return ownedBy(key)?.owner;
 }
 
 /** True when `credential` may open `session` through /v1, to read or (`write`) to change or continue it. */

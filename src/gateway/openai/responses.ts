@@ -7,15 +7,16 @@ import { credentialOf } from "../_auth.js";
 import type { Credential } from "../_credential.js";
 import type { GatewayDeps } from "../_deps.js";
 import { badRequest, errorResponse, optBool, optString, readJson } from "../_http.js";
-import { noteError } from "../_request-log.js";
+import { noteError, noteSessions } from "../_request-log.js";
 import { streamEvents } from "../_sse.js";
 import { noModel, type TurnRequest, type TurnResult } from "../_turn.js";
 import { conversationParam, loadConversation } from "./_conversation.js";
 import { freshId, parseResponseId } from "./_ids.js";
 import { fromItems } from "./_items.js";
 import { responsesOptions } from "./_options.js";
-import { mayOpen, ownedKey } from "./_owner.js";
+import { mayOpen, ownedBy, ownedKey } from "./_owner.js";
 import { endOf, frameOf, outputOf, responseBody, responseIdFor } from "./_response.js";
+import { deletedReplies, DELETED_PREF, loadResponse, storedResponseBody } from "./_stored.js";
 import { ResponseEvents } from "./_stream.js";
 
 /**
@@ -35,6 +36,11 @@ import { ResponseEvents } from "./_stream.js";
  *   and the response id cannot be continued. With a conversation or a
  *   previous response, `store: false` records all the same: the session is
  *   the conversation's memory.
+ *
+ * `GET /v1/responses/{id}` reads a stored response back from its session
+ * and `DELETE` deletes it (see _stored.ts and deleteResponse); both answer
+ * the same 404 for an id that is not one, names nothing stored, or names a
+ * session the credential may not open.
  *
  * Only the input items given are recorded: with a conversation or a previous
  * response those are the new ones (what the Agents SDK sends). `instructions`
@@ -113,7 +119,46 @@ export function responsesRouter(deps: GatewayDeps): Hono {
       return errorResponse(c, err);
     }
   });
+  app.get("/responses/:id", async (c) => {
+    try {
+      // Only a background response streams on retrieve, and this gateway makes none.
+      if (c.req.query("stream") === "true") throw badRequest("stream is only for background responses, which this gateway does not make; retrieve without stream");
+      const stored = await loadResponse(deps.manager, c.req.param("id"), { credential: credentialOf(c), write: false, signal: c.req.raw.signal });
+      noteSessions(c, [stored.session]);
+      c.header("x-openclaw-session-id", stored.session.id);
+      return c.json(storedResponseBody(stored, deps.model?.model ?? deps.manager.config.sessions.model));
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
+  app.delete("/responses/:id", async (c) => {
+    try {
+      const id = c.req.param("id");
+      const access = { credential: credentialOf(c), write: true, signal: c.req.raw.signal };
+      const { session } = await loadResponse(deps.manager, id, access);
+      noteSessions(c, [session]);
+      // Read again inside the session's turn, so a turn or another delete running meanwhile is seen.
+      await deps.turns.exclusive(session.id, () => deleteResponse(deps, id, access));
+      return c.json({ id, object: "response", deleted: true });
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
   return app;
+}
+
+/**
+ * Deletes a stored response. A response session (one `POST /v1/responses`
+ * made) left with no other response goes whole: nothing could reach its
+ * messages any more. Otherwise the reply stays in the history, which later
+ * turns were built on, and is marked deleted (see _stored.ts).
+ */
+async function deleteResponse(deps: GatewayDeps, id: string, access: { credential: Credential; write: boolean; signal: AbortSignal }): Promise<void> {
+  const { session, history, reply } = await loadResponse(deps.manager, id, access);
+  const deleted = deletedReplies(session);
+  const others = history.some((m) => m.role === "assistant" && m.id !== reply.id && !deleted.has(m.id));
+  if (ownedBy(session.key)?.kind === "response" && !others) await deps.manager.delete(session.id);
+  else await deps.manager.edit(session.id, { set: { [DELETED_PREF]: [...deleted, reply.id] } });
 }
 
 /** The session a request runs in; undefined when it is stateless. */
@@ -150,7 +195,7 @@ async function previousSession(deps: GatewayDeps, responseId: string, credential
   } catch (err) {
     throw isOpenclawError(err, "NOT_FOUND") ? missing : err;
   }
-  if (!mayOpen(credential, session, true)) throw missing;
+  if (!mayOpen(credential, session, true) || deletedReplies(session).has(parsed.replyId)) throw missing;
   const isReply = (m: Message) => m.id === parsed.replyId && m.role === "assistant";
   // The active history first: the reply a client continues is nearly always still there.
   if (!session.messages.some(isReply) && !(await deps.manager.prunedHistory(session.id)).some(isReply)) throw missing;
