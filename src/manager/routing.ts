@@ -93,10 +93,10 @@ export class Router {
   ) {}
 
   /** A new, unsaved session document for `key`, with the config's default tools for its kind. */
-  draft(key: string, participants: readonly string[]): Session {
+  draft(key: string, participants: readonly string[], id: string = this.ctx.newId()): Session {
     const parsed = parseKey(key);
     return newSession({
-      id: this.ctx.newId(),
+      id,
       key,
       kind: parsed.kind,
       channel: parsed.kind === "isolated" ? (taskKeyKind(key) ?? "isolated") : parsed.channel,
@@ -118,10 +118,12 @@ export class Router {
    */
   async route(inbound: Inbound, options: WriteOptions = {}): Promise<Routed> {
     const sessions = this.ctx.config.sessions;
-    const target = routeTarget(inbound, sessions.identityLinks, () => this.ctx.newId(), sessions.dmScope);
+    // A key made for one new session (isolated, or a job run with no id) carries that session's own id.
+    let fresh: string | undefined;
+    const target = routeTarget(inbound, sessions.identityLinks, () => (fresh ??= this.ctx.newId()), sessions.dmScope);
     const participants = [participantOf(inbound, sessions.identityLinks)];
     const origin = originOf(inbound, target.key);
-    if (target.alwaysNew) return { session: await this.writer.create({ ...this.draft(target.key, participants), origin }, options), created: true };
+    if (target.alwaysNew) return { session: await this.writer.create({ ...this.draft(target.key, participants, fresh), origin }, options), created: true };
     return this.routeKey(target.key, participants, options, origin);
   }
 

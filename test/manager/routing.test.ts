@@ -77,6 +77,19 @@ describe("routing through the manager", () => {
     assert.equal(i1.kind, "isolated");
   });
 
+  it("an isolated session's key ends with its own session id; a key made otherwise still resolves", async () => {
+    const s = await env.manager.route({ channel: "cli", senderId: "op", isolated: "report" });
+    assert.equal(s.key, `isolated:report:${s.id}`);
+    assert.equal(await env.manager.resolve(s.key), s.id);
+    const job = await env.manager.route({ channel: "cli", senderId: "op", job: { name: "nightly" } });
+    assert.equal(job.key, `job:nightly:${job.id}`);
+    // Stores written before kept a random id there: such keys are still read and found.
+    const older = await env.manager.create({ key: "isolated:report:0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000" });
+    assert.notEqual(older.id, "0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000");
+    assert.equal(await env.manager.resolve("isolated:report:0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000"), older.id);
+    assert.equal((await env.manager.get(older.id)).key, "isolated:report:0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000");
+  });
+
   it("a message for an expired key starts a fresh session and the old one stays intact", async () => {
     const old = await env.manager.receive({ channel: "telegram", senderId: "exp" }, "first life");
     env.advance(DAY + 1);
