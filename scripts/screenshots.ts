@@ -1,4 +1,4 @@
-// Regenerates the dashboard screenshots shown in the README (docs/*.png):
+// Regenerates the dashboard screenshots shown in docs/gateway.md (docs/*.png):
 //   npm run build && node --import tsx scripts/screenshots.ts
 // Starts a fake upstream model and a gateway on a throw-away state dir,
 // writes a few conversations through the API, and photographs both pages.
