@@ -3,9 +3,50 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const shared = ["console", "URL", "URLSearchParams", "AbortController", "AbortSignal", "TextEncoder", "TextDecoder", "structuredClone", "queueMicrotask", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "fetch", "Response", "Request", "Headers", "performance", "crypto"];
+const shared = [
+  "console",
+  "URL",
+  "URLSearchParams",
+  "AbortController",
+  "AbortSignal",
+  "TextEncoder",
+  "TextDecoder",
+  "structuredClone",
+  "queueMicrotask",
+  "setTimeout",
+  "clearTimeout",
+  "setInterval",
+  "clearInterval",
+  "fetch",
+  "Response",
+  "Request",
+  "Headers",
+  "performance",
+  "crypto",
+];
 const node = [...shared, "process", "Buffer", "global", "globalThis", "setImmediate", "clearImmediate"];
-const browser = [...shared, "window", "document", "location", "history", "navigator", "localStorage", "sessionStorage", "EventSource", "Event", "CustomEvent", "HTMLElement", "Node", "requestAnimationFrame", "matchMedia", "FormData", "TextDecoderStream", "alert", "confirm", "prompt"];
+const browser = [
+  ...shared,
+  "window",
+  "document",
+  "location",
+  "history",
+  "navigator",
+  "localStorage",
+  "sessionStorage",
+  "EventSource",
+  "Event",
+  "CustomEvent",
+  "HTMLElement",
+  "Node",
+  "requestAnimationFrame",
+  "matchMedia",
+  "FormData",
+  "TextDecoderStream",
+  "alert",
+  "confirm",
+  "prompt",
+];
 const readonly = (names) => Object.fromEntries(names.map((n) => [n, "readonly"]));
 
 export default tseslint.config(
