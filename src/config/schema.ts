@@ -35,6 +35,8 @@ const retentionAge = z.union(
   { error: AGE },
 );
 
+const ONE_OFF = 'expected a duration of at least a minute such as "1h" or "24h", milliseconds as an integer ≥ 60000, or null (one-off sessions expire as any other)';
+
 /** How big the rolling summary may grow: a floor, and a share of the window up to a cap. */
 const summarySize = {
   /** The summary's size in tokens when the window is small; it is never budgeted below this. */
@@ -303,6 +305,13 @@ export const configSchema = z.object({
           format: z.enum(["json", "pretty"], { error: 'expected "json" or "pretty"' }).optional(),
           /** Least severe level written. */
           level: z.enum(["debug", "info", "warn", "error", "silent"], { error: 'expected "debug", "info", "warn", "error" or "silent"' }).default("info"),
+        })
+        .prefault({}),
+      /** The Responses API (`/v1/responses`). */
+      responses: z
+        .object({
+          /** A one-off session (a request that continued nothing, not continued since) expires this long after its last activity, sooner if the normal policy says so, and retention then deletes it; null: it lives as any other session. */
+          oneOffTtl: retentionAge.refine((v) => v === null || v >= 60_000, { error: ONE_OFF }).default(86_400_000),
         })
         .prefault({}),
       /** Bounds on the turns waiting for one session: past either, a request is answered 429 with Retry-After. */

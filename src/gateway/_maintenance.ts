@@ -1,6 +1,6 @@
 import { isOpenclawError } from "../errors.js";
 import type { SessionManager } from "../manager/manager.js";
-import { retentionOn, type PruneTarget } from "../manager/retention.js";
+import { retentionOn, retentionPolicyOf, type PruneTarget } from "../manager/retention.js";
 import type { GatewayLog } from "./_log.js";
 
 /** A running retention schedule. */
@@ -10,7 +10,8 @@ export interface MaintenanceSchedule {
 }
 
 /**
- * Applies `sessions.maintenance` at start and every `intervalMs` (never two
+ * Applies `sessions.maintenance` (and the one-off Responses sessions' end,
+ * `gateway.responses.oneOffTtl`) at start and every `intervalMs` (never two
  * runs at once), when any rule is on. Each deletion is an `audit` log line
  * (op "prune", credential null: the gateway itself) besides its `deleted`
  * event; each run that deleted or kept something ends with a
@@ -18,7 +19,7 @@ export interface MaintenanceSchedule {
  */
 export function startMaintenance(manager: SessionManager, log: GatewayLog, shutdown: AbortSignal): MaintenanceSchedule {
   const config = manager.config.sessions.maintenance;
-  if (!retentionOn(config)) return { stop: async () => undefined };
+  if (!retentionOn(retentionPolicyOf(manager.config))) return { stop: async () => undefined };
   let running: Promise<void> | undefined;
   const audit = (t: PruneTarget): void =>
     log.info({ event: "audit", requestId: null, credential: null, op: "prune", sessions: [{ id: t.id, key: t.key }], rule: t.reason, status: t.status, lastActivityAt: t.lastActivityAt, result: "ok" }, `prune ${t.key}: ok`);

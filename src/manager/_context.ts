@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import type { ResetPolicy } from "../session/reset.js";
+import type { PolicySubject, ResetPolicy } from "../session/reset.js";
 import type { Message, Session } from "../session/types.js";
 import type { ChangeReason, HeldLock, PrunedChange, SessionStore } from "../store/store.js";
 
@@ -17,7 +17,7 @@ export interface ManagerContext {
   /** Idle expiry every reset policy agrees on, in ms (0: none); the store evaluates it on read. */
   readonly expiryMs: number;
   /** The reset policy a session follows (sessions.reset and its overrides). */
-  resetPolicy(session: Pick<Session, "key" | "channel">): ResetPolicy;
+  resetPolicy(session: PolicySubject): ResetPolicy;
   /** Reports a problem worked around (never thrown). */
   warn(message: string): void;
 }

@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import { withDerived } from "../session/derived.js";
 import { idRandomBytes, uuidv7 } from "../session/ids.js";
 import { expiryCutoff } from "../session/lifecycle.js";
-import { evaluateReset, hostTimeZone, longestIdleMs, policyFor, resetAt, type ResetPolicy } from "../session/reset.js";
+import { evaluateReset, hostTimeZone, longestIdleMs, policyFor, resetAt, withOneOffTtl, type PolicySubject, type ResetPolicy } from "../session/reset.js";
 import type { Message, Session } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
 import { canProbeText, type ListPage } from "../store/store.js";
@@ -64,7 +64,7 @@ export abstract class ManagerReads {
       newId: () => uuidv7(now().getTime(), idRandomBytes()),
       cutoff: () => expiryCutoff(expiryMs, now()),
       expiryMs,
-      resetPolicy: (s) => policyFor(frozen.sessions, s, zone),
+      resetPolicy: (s) => withOneOffTtl(policyFor(frozen.sessions, s, zone), s, frozen.gateway.responses.oneOffTtl),
       warn,
     };
     this.ctx = ctx;
@@ -154,7 +154,7 @@ export abstract class ManagerReads {
   }
 
   /** The reset policy a session follows, and when it resets under it (null: never; an archived or expired one does not). */
-  resetOf(session: Pick<Session, "key" | "channel" | "status" | "createdAt" | "lastActivityAt">): { policy: ResetPolicy; at: string | null } {
+  resetOf(session: PolicySubject & Pick<Session, "status" | "createdAt" | "lastActivityAt">): { policy: ResetPolicy; at: string | null } {
     const policy = this.ctx.resetPolicy(session);
     const live = session.status === "active" || session.status === "created";
     return { policy, at: live ? (resetAt(session, policy)?.toISOString() ?? null) : null };

@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { effectiveStatus, evaluateExpiry } from "../session/lifecycle.js";
+import { evaluateReset, isOneOff, resetAt } from "../session/reset.js";
 import type { ExportEnvelope } from "../session/export.js";
 import type { Session, SessionSummary } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
@@ -7,11 +8,11 @@ import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js"
 import type { SessionRef } from "./admin.js";
 import { transferModule } from "./_lazy.js";
 
-/** The retention rules (`sessions.maintenance`); null turns a rule off. */
-export type RetentionPolicy = Pick<Config["sessions"]["maintenance"], "deleteArchivedAfter" | "deleteExpiredAfter" | "maxSessions">;
+/** The retention rules (`sessions.maintenance`, and `gateway.responses.oneOffTtl` for one-off Responses sessions); null turns a rule off. */
+export type RetentionPolicy = Pick<Config["sessions"]["maintenance"], "deleteArchivedAfter" | "deleteExpiredAfter" | "maxSessions"> & Pick<Config["gateway"]["responses"], "oneOffTtl">;
 
 /** Which rule selected a session. */
-export type PruneReason = "deleteArchivedAfter" | "deleteExpiredAfter" | "maxSessions";
+export type PruneReason = "deleteArchivedAfter" | "deleteExpiredAfter" | "maxSessions" | "oneOffTtl";
 
 /** A session retention deletes (or would), and why. */
 export interface PruneTarget extends SessionRef {
@@ -54,9 +55,10 @@ function expiredAt(s: SessionSummary, expiryMs: number): number {
 /**
  * The sessions the rules select, oldest activity first: archived ones
  * archived longer than deleteArchivedAfter, expired ones expired longer
- * than deleteExpiredAfter, then, while more than maxSessions would remain,
- * the oldest other archived or expired ones. Live sessions are never
- * selected.
+ * than deleteExpiredAfter, expired one-off Responses sessions (their expiry
+ * is their end: nothing can continue them) when oneOffTtl is on, then,
+ * while more than maxSessions would remain, the oldest other archived or
+ * expired ones. Live sessions are never selected.
  */
 export function selectForRetention(items: readonly SessionSummary[], policy: RetentionPolicy, now: Date, expiryMs: number): { targets: PruneTarget[]; overMax: number } {
   const t = now.getTime();
@@ -65,6 +67,7 @@ export function selectForRetention(items: readonly SessionSummary[], policy: Ret
   for (const s of items) {
     if (s.status === "archived" && policy.deleteArchivedAfter !== null && Date.parse(s.archivedAt ?? s.lastActivityAt) + policy.deleteArchivedAfter <= t) chosen.set(s.id, ref(s, "deleteArchivedAfter"));
     if (s.status === "expired" && policy.deleteExpiredAfter !== null && expiredAt(s, expiryMs) + policy.deleteExpiredAfter <= t) chosen.set(s.id, ref(s, "deleteExpiredAfter"));
+    else if (s.status === "expired" && policy.oneOffTtl !== null && isOneOff(s)) chosen.set(s.id, ref(s, "oneOffTtl"));
   }
   const oldestFirst = [...items].sort((a, b) => Date.parse(a.lastActivityAt) - Date.parse(b.lastActivityAt) || (a.id < b.id ? -1 : 1));
   let overMax = 0;
@@ -83,8 +86,10 @@ export function selectForRetention(items: readonly SessionSummary[], policy: Ret
 
 /** Why the current document must be kept although it was selected: it is live now, or no longer what was selected. */
 function keepReason(current: Session, target: PruneTarget, ctx: ManagerContext): string | null {
-  const status = evaluateExpiry(current, ctx.expiryMs, ctx.now()).status;
+  const now = ctx.now();
+  const status = evaluateReset(evaluateExpiry(current, ctx.expiryMs, now), ctx.resetPolicy(current), now).status;
   if (LIVE.has(status)) return `it is ${status} now`;
+  if (target.reason === "oneOffTtl" && !isOneOff(current)) return "it was continued since it was selected";
   if (target.reason === "deleteArchivedAfter" && status !== "archived") return `it is ${status} now, not archived`;
   if (current.lastActivityAt !== target.lastActivityAt) return "it had activity since it was selected";
   return null;
@@ -97,11 +102,18 @@ function keepReason(current: Session, target: PruneTarget, ctx: ManagerContext):
  * live meanwhile is kept. Each deletion is a `deleted` event.
  */
 export async function pruneSessions(ctx: ManagerContext, writer: SessionWriter, options: PruneOptions = {}): Promise<PruneReport> {
-  const policy: RetentionPolicy = { ...pick(ctx.config.sessions.maintenance), ...options.policy };
+  const policy: RetentionPolicy = { ...retentionPolicyOf(ctx.config), ...options.policy };
   const all = (await ctx.store.list({ expiryCutoff: ctx.cutoff() })).items;
-  // The list's statuses are as of its cutoff; checked once more per session before it goes.
+  // The list's statuses are as of its cutoff (the idle expiry every policy shares); each
+  // session's own policy (a daily reset, a shorter idle window, a one-off's) is applied here.
+  // Checked once more per session before it goes.
   const cutoff = ctx.cutoff();
-  const items = all.map((s) => ({ ...s, status: effectiveStatus(s, cutoff) }));
+  const now = ctx.now();
+  const items = all.map((s): SessionSummary => {
+    const status = effectiveStatus(s, cutoff);
+    const at = LIVE.has(status) ? resetAt(s, ctx.resetPolicy(s)) : null;
+    return at !== null && at.getTime() <= now.getTime() ? { ...s, status: "expired", expiredAt: at.toISOString() } : { ...s, status };
+  });
   const { targets, overMax } = selectForRetention(items, policy, ctx.now(), ctx.expiryMs);
   const report: PruneReport = { dryRun: options.dryRun === true, policy, total: all.length, deleted: [], skipped: [], overMax };
   if (options.dryRun === true || targets.length === 0) {
@@ -124,11 +136,13 @@ export async function pruneSessions(ctx: ManagerContext, writer: SessionWriter, 
   return report;
 }
 
-function pick(m: Config["sessions"]["maintenance"]): RetentionPolicy {
-  return { deleteArchivedAfter: m.deleteArchivedAfter, deleteExpiredAfter: m.deleteExpiredAfter, maxSessions: m.maxSessions };
+/** The retention rules a configuration sets. */
+export function retentionPolicyOf(config: Config): RetentionPolicy {
+  const m = config.sessions.maintenance;
+  return { deleteArchivedAfter: m.deleteArchivedAfter, deleteExpiredAfter: m.deleteExpiredAfter, maxSessions: m.maxSessions, oneOffTtl: config.gateway.responses.oneOffTtl };
 }
 
 /** True when any rule is on. */
 export function retentionOn(policy: RetentionPolicy): boolean {
-  return policy.deleteArchivedAfter !== null || policy.deleteExpiredAfter !== null || policy.maxSessions !== null;
+  return policy.deleteArchivedAfter !== null || policy.deleteExpiredAfter !== null || policy.maxSessions !== null || policy.oneOffTtl !== null;
 }

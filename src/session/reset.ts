@@ -67,6 +67,35 @@ export function resetKindOf(key: string): ResetKind {
   }
 }
 
+/**
+ * What a session's policy is chosen by: its key and channel, and, for a
+ * one-off Responses session, how many model calls it made (a document
+ * counts them in `context.usage`, an index entry in `usage`).
+ */
+export type PolicySubject = Pick<SessionSummary, "key" | "channel"> & { context?: { usage?: { turns: number } | undefined }; usage?: { turns: number } | undefined };
+
+/** The key prefix of the sessions `POST /v1/responses` makes for a request that continues nothing (`isolated:response:<id>@<credential>`). */
+export const RESPONSE_SESSION_PREFIX = "isolated:response:";
+
+/**
+ * True for a one-off Responses session: one `POST /v1/responses` made for a
+ * request that continued nothing, with at most one model call so far (a
+ * second means a client continued it). A session whose calls were never
+ * counted is not taken for one.
+ */
+export function isOneOff(s: PolicySubject): boolean {
+  const turns = s.context !== undefined ? s.context.usage?.turns : s.usage?.turns;
+  return s.key.startsWith(RESPONSE_SESSION_PREFIX) && turns !== undefined && turns <= 1;
+}
+
+/** `policy` for a one-off Responses session: it also resets after `ttlMs` idle (never later than `policy` says); other sessions' policy as it is. */
+export function withOneOffTtl(policy: ResetPolicy, s: PolicySubject, ttlMs: number | null): ResetPolicy {
+  if (ttlMs === null || !isOneOff(s)) return policy;
+  const ttl = ttlMs / MINUTE_MS;
+  if (policy.mode !== "never" && policy.idleMinutes !== null && policy.idleMinutes <= ttl) return policy;
+  return { ...policy, mode: policy.mode === "never" ? "idle" : policy.mode, idleMinutes: ttl };
+}
+
 /** The policy a session follows: `resetByChannel` beats `resetByKind`, which beats `sessions.reset` (fields left out come from the one below). */
 export function policyFor(config: ResetConfig, session: Pick<SessionSummary, "key" | "channel">, hostZone: string): ResetPolicy {
   const idleFromExpiry = config.expirationMs > 0 ? config.expirationMs / MINUTE_MS : null;

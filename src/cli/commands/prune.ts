@@ -18,6 +18,7 @@ const RULE = {
   deleteArchivedAfter: "archived longer than sessions.maintenance.deleteArchivedAfter",
   deleteExpiredAfter: "expired longer than sessions.maintenance.deleteExpiredAfter",
   maxSessions: "over sessions.maintenance.maxSessions, oldest first",
+  oneOffTtl: "a one-off Responses session past gateway.responses.oneOffTtl",
 } as const;
 
 /** `openclaw sessions prune`: applies the retention rules now. */
@@ -48,8 +49,10 @@ export async function runPrune(flags: PruneFlags, cmd: Command): Promise<void> {
 
 function printSummary(r: PruneReport, flags: PruneFlags, line: (verb: string, t: PruneTarget) => string): void {
   const p = r.policy;
-  if (p.deleteArchivedAfter === null && p.deleteExpiredAfter === null && p.maxSessions === null) {
+  // With only the one-off Responses rule on, a run that found nothing says retention is off as before.
+  if (p.deleteArchivedAfter === null && p.deleteExpiredAfter === null && p.maxSessions === null && (p.oneOffTtl === null || r.deleted.length + r.skipped.length === 0)) {
     print("retention is off: set sessions.maintenance (deleteArchivedAfter, deleteExpiredAfter, maxSessions) or give --archived-after, --expired-after or --max-sessions");
+    if (p.oneOffTtl !== null) print(colors.dim("no expired one-off Responses session to delete (gateway.responses.oneOffTtl)"));
     return;
   }
   if (r.dryRun) for (const t of r.deleted) print(line("would delete", t));

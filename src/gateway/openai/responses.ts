@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
-import { isOpenclawError } from "../../errors.js";
+import { isOpenclawError, OpenclawError } from "../../errors.js";
 import type { NewMessage } from "../../manager/_message.js";
 import type { Message, Session } from "../../session/types.js";
 import { credentialOf } from "../_auth.js";
@@ -31,7 +31,10 @@ import { ResponseEvents } from "./_stream.js";
  * - A `chat` credential opens only sessions it created (see _owner.ts).
  * - neither: the exchange still gets a session of its own (an isolated key),
  *   because the Agents SDK chains calls that look stateless with
- *   `previousResponseId` and the response id must lead somewhere. Only
+ *   `previousResponseId` and the response id must lead somewhere. Until it
+ *   is continued, such a one-off session expires after
+ *   `gateway.responses.oneOffTtl` and retention deletes it (see
+ *   session/reset.ts, isOneOff); once continued it lives as any session. Only
  *   `store: false` makes the request truly stateless: nothing is recorded
  *   and the response id cannot be continued. With a conversation or a
  *   previous response, `store: false` records all the same: the session is
@@ -196,6 +199,8 @@ async function previousSession(deps: GatewayDeps, responseId: string, credential
     throw isOpenclawError(err, "NOT_FOUND") ? missing : err;
   }
   if (!mayOpen(credential, session, true) || deletedReplies(session).has(parsed.replyId)) throw missing;
+  // Said plainly rather than as the session's own error, which speaks of routing keys.
+  if (session.status === "expired") throw new OpenclawError("SESSION_EXPIRED", `Previous response with id '${responseId}' has expired and can no longer be continued: send the conversation so far as input, without previous_response_id.`);
   const isReply = (m: Message) => m.id === parsed.replyId && m.role === "assistant";
   // The active history first: the reply a client continues is nearly always still there.
   if (!session.messages.some(isReply) && !(await deps.manager.prunedHistory(session.id)).some(isReply)) throw missing;
