@@ -65,7 +65,9 @@ describe("gateway: retrieving and deleting stored responses through the official
     assert.equal(got.previous_response_id, null);
     assert.equal(got.conversation, null);
     assert.equal(got.error, null);
-    assert.ok(Math.abs(got.created_at - created.created_at) <= 1, `created_at ${got.created_at} vs ${created.created_at}`);
+    // Read back as the time its input was recorded: within the create call, to the second.
+    const [from, to, done] = [created.created_at, created.completed_at ?? Infinity, got.completed_at ?? -1];
+    assert.ok(from <= got.created_at && got.created_at <= done && done <= to, `created_at ${got.created_at}, completed_at ${done}; the create call ran ${from}-${to}`);
   });
 
   it("a response further down a chain names the one before it; one in a conversation names its conversation", async () => {
