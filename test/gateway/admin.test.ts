@@ -174,6 +174,13 @@ describe("gateway: admin API answers like the CLI's --json", () => {
     await refused(`/admin/sessions/dm:telegram:42/messages?before=${history[3]?.id}&after=${history[1]?.id}`, 400);
     await refused("/admin/sessions/dm:telegram:42/messages?limit=0", 400);
     await refused("/admin/sessions/dm:telegram:42/messages?offset=-1", 400);
+    // A window by offset and limit, as the dashboard pages folded messages; past the end is an empty page.
+    const window = await call<Page>("/admin/sessions/dm:telegram:42/messages?offset=2&limit=3");
+    assert.deepEqual([window.messages, window.offset, window.count, window.total, window.hasMore], [history.slice(2, 5), 2, 3, 8, true]);
+    const beyond = await call<Page>("/admin/sessions/dm:telegram:42/messages?offset=20&limit=3");
+    assert.deepEqual([beyond.messages, beyond.offset, beyond.hasMore], [[], 8, false]);
+    assert.match(await refused("/admin/sessions/dm:telegram:42/messages?limit=abc", 400), /^limit must be an integer from 1 to /);
+    assert.match(await refused("/admin/sessions/dm:telegram:42/messages?offset=1.5", 400), /^offset must be an integer from 0 to .*, got "1.5"$/);
   });
 
   it("GET /admin/sessions/{ref}/context is the manager's context and usage", async () => {

@@ -40,11 +40,12 @@ export function activityView() {
     const perMin = 60 / data.bucketSeconds;
     const all = data.buckets;
     const sum = (f) => all.reduce((n, b) => n + (b[f] ?? 0), 0);
-    const latest = slots.at(-1);
+    // The slot `now` falls in is still filling: the rate is the one before it.
+    const latest = slots.at(-2);
     const lastTimed = [...all].reverse().find((b) => b.latencyP50Ms !== null || b.latencyP95Ms !== null);
     const caption = (title, value) => h("figcaption", {}, h("span", { class: "l" }, title), h("span", { class: "n" }, value));
     turns.replaceChildren(
-      caption("Turns", `${fmt(Math.round((latest?.turns ?? 0) * perMin))}/min now · ${fmt(sum("turns"))} in the hour${sum("errors") > 0 ? `, ${fmt(sum("errors"))} failed` : ""}`),
+      caption("Turns", `${fmt(Math.round((latest?.turns ?? 0) * perMin))}/min in the last ${data.bucketSeconds === 60 ? "minute" : `${data.bucketSeconds} s`} · ${fmt(sum("turns"))} in the hour${sum("errors") > 0 ? `, ${fmt(sum("errors"))} failed` : ""}`),
       bars([["ok", slots.map((b) => (b ? b.turns - b.errors : 0))], ["failed", slots.map((b) => b?.errors ?? 0)]],
         slots.map((b) => (b ? `${clock(b)}: ${fmt(b.turns)} turns, ${fmt(b.errors)} failed` : "")), `turns per ${data.bucketSeconds} s over the last hour`),
     );
@@ -68,10 +69,12 @@ export function activityView() {
       try {
         draw(await api("/admin/activity"));
         element.hidden = false;
+        element.dataset.state = "live";
       } catch (err) {
         if (err?.status === 404) {
           gone = true;
           element.hidden = true;
+          element.dataset.state = "absent";
           return;
         }
         // Signed out: the login form is up. Anything else: keep the last picture and ask again later.

@@ -33,7 +33,7 @@ export function messagesCard(doc, folded) {
   const activeList = h("ol", { class: "messages", id: "messages", start: doc.prunedCount + 1, "aria-label": "Active messages, oldest first" },
     ...doc.messages.map((m) => message(m, results)));
   return h("section", { class: "card", "aria-labelledby": "msg-h" },
-    h("h2", { id: "msg-h" }, `Messages (${doc.messages.length} active, ${doc.prunedCount} folded)`),
+    h("h2", { id: "msg-h" }, `Messages (${fmt(doc.messages.length)} active, ${fmt(doc.prunedCount)} folded)`),
     doc.prunedCount > 0 ? foldedBlock(doc, folded, results) : null,
     activeList,
   );
