@@ -56,14 +56,19 @@ function onEvent(e) {
   }, 250);
 }
 
+// Renders overlap (a live update during a click): only the latest may draw, or a slow old answer would replace a newer page.
+let renders = 0;
+
 async function render() {
   if (!token()) return showLogin();
+  const seq = ++renders;
+  const current = () => seq === renders;
   try {
     const route = location.hash;
-    if (route.startsWith("#/s/")) await renderSession(view, decodeURIComponent(route.slice(4)), { again: render });
-    else await renderList(view, { extra: activity.element, again: render });
+    if (route.startsWith("#/s/")) await renderSession(view, decodeURIComponent(route.slice(4)), { again: render, current });
+    else await renderList(view, { extra: activity.element, again: render, current });
   } catch (err) {
-    if (err instanceof Unauthorized) return;
+    if (err instanceof Unauthorized || !current()) return;
     view.replaceChildren(h("p", { class: "error", role: "alert" }, err.message), h("p", {}, h("a", { href: "#/" }, "← Sessions")));
   }
 }

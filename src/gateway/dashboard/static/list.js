@@ -11,9 +11,10 @@ export function markFresh(id) {
   state.fresh.add(id);
 }
 
-/** Renders the sessions page into `view`; `extra` (the live view) goes between the counts and the filters, `again` renders the page anew. */
-export async function renderList(view, { extra = null, again }) {
+/** Renders the sessions page into `view`; `extra` (the live view) goes between the counts and the filters, `again` renders the page anew, `current` says whether this render is still the latest. */
+export async function renderList(view, { extra = null, again, current = () => true }) {
   const [status, page] = await Promise.all([api("/admin/status"), fetchPage()]);
+  if (!current()) return;
   state.window = status.window;
   const tiles = h(
     "div",

@@ -15,13 +15,15 @@ const summaryOpen = new Map();
 
 /**
  * Renders a session's page into `view`; `again` renders it anew (after an
- * action). Marks `session-data` when every answer is in and `session-ready`
- * once the page is laid out, measured as `session-render`.
+ * action), `current` says whether this render is still the latest. Marks
+ * `session-data` when every answer is in and `session-ready` once the page
+ * is laid out, measured as `session-render`.
  */
-export async function renderSession(view, id, { again }) {
+export async function renderSession(view, id, { again, current = () => true }) {
   const ref = encodeURIComponent(id);
   // The folded page needs the session's folded count; the context does not wait for either.
   const [[doc, folded], ctx] = await Promise.all([api(`/admin/sessions/${ref}`).then(async (d) => [d, await foldedFetch(d)]), api(`/admin/sessions/${ref}/context`)]);
+  if (!current()) return;
   performance.mark("session-data");
   const usage = ctx.usage;
   const built = ctx.built;
