@@ -83,10 +83,7 @@ describe("dashboard with a long session", () => {
     state = await tempDir("openclaw-dash-");
     id = await seed(state.dir);
     upstream = await startFakeUpstream();
-    gw = await startGatewayProcess(
-      { sessions: { contextWindow: WINDOW, reserveTokens: 4096 }, gateway: { model: { baseUrl: upstream.baseUrl, model: "m", maxRetries: 0 } } },
-      { stateDir: state.dir },
-    );
+    gw = await startGatewayProcess({ sessions: { contextWindow: WINDOW, reserveTokens: 4096 }, gateway: { model: { baseUrl: upstream.baseUrl, model: "m", maxRetries: 0 } } }, { stateDir: state.dir });
     browser = await launchBrowser();
   });
   after(async () => {

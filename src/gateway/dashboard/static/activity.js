@@ -28,8 +28,7 @@ export function activityView() {
   const turns = h("figure", { class: "chart", id: "activity-turns" });
   const latency = h("figure", { class: "chart", id: "activity-latency" });
   const tokens = h("figure", { class: "chart", id: "activity-tokens" });
-  const element = h("section", { class: "card activity", id: "activity", "aria-labelledby": "act-h", hidden: true },
-    h("h2", { id: "act-h" }, "Last hour"), h("div", { class: "charts" }, turns, latency, tokens));
+  const element = h("section", { class: "card activity", id: "activity", "aria-labelledby": "act-h", hidden: true }, h("h2", { id: "act-h" }, "Last hour"), h("div", { class: "charts" }, turns, latency, tokens));
   let timer = null;
   let running = false;
   let gone = false;
@@ -45,18 +44,39 @@ export function activityView() {
     const lastTimed = [...all].reverse().find((b) => b.latencyP50Ms !== null || b.latencyP95Ms !== null);
     const caption = (title, value) => h("figcaption", {}, h("span", { class: "l" }, title), h("span", { class: "n" }, value));
     turns.replaceChildren(
-      caption("Turns", `${fmt(Math.round((latest?.turns ?? 0) * perMin))}/min in the last ${data.bucketSeconds === 60 ? "minute" : `${data.bucketSeconds} s`} · ${fmt(sum("turns"))} in the hour${sum("errors") > 0 ? `, ${fmt(sum("errors"))} failed` : ""}`),
-      bars([["ok", slots.map((b) => (b ? b.turns - b.errors : 0))], ["failed", slots.map((b) => b?.errors ?? 0)]],
-        slots.map((b) => (b ? `${clock(b)}: ${fmt(b.turns)} turns, ${fmt(b.errors)} failed` : "")), `turns per ${data.bucketSeconds} s over the last hour`),
+      caption(
+        "Turns",
+        `${fmt(Math.round((latest?.turns ?? 0) * perMin))}/min in the last ${data.bucketSeconds === 60 ? "minute" : `${data.bucketSeconds} s`} · ${fmt(sum("turns"))} in the hour${sum("errors") > 0 ? `, ${fmt(sum("errors"))} failed` : ""}`,
+      ),
+      bars(
+        [
+          ["ok", slots.map((b) => (b ? b.turns - b.errors : 0))],
+          ["failed", slots.map((b) => b?.errors ?? 0)],
+        ],
+        slots.map((b) => (b ? `${clock(b)}: ${fmt(b.turns)} turns, ${fmt(b.errors)} failed` : "")),
+        `turns per ${data.bucketSeconds} s over the last hour`,
+      ),
     );
     latency.replaceChildren(
       caption("Latency", `p50 ${ms(lastTimed?.latencyP50Ms)} · p95 ${ms(lastTimed?.latencyP95Ms)}`),
-      lines([["p95", slots.map((b) => b?.latencyP95Ms ?? null)], ["p50", slots.map((b) => b?.latencyP50Ms ?? null)]], "turn latency p50 and p95 over the last hour"),
+      lines(
+        [
+          ["p95", slots.map((b) => b?.latencyP95Ms ?? null)],
+          ["p50", slots.map((b) => b?.latencyP50Ms ?? null)],
+        ],
+        "turn latency p50 and p95 over the last hour",
+      ),
     );
     tokens.replaceChildren(
       caption("Tokens", `${fmt(sum("promptTokens") + sum("completionTokens"))} in the hour (${fmt(sum("promptTokens"))} prompt · ${fmt(sum("completionTokens"))} completion)`),
-      bars([["prompt", slots.map((b) => b?.promptTokens ?? 0)], ["completion", slots.map((b) => b?.completionTokens ?? 0)]],
-        slots.map((b) => (b ? `${clock(b)}: ${fmt(b.promptTokens)} prompt, ${fmt(b.completionTokens)} completion tokens` : "")), "prompt and completion tokens over the last hour"),
+      bars(
+        [
+          ["prompt", slots.map((b) => b?.promptTokens ?? 0)],
+          ["completion", slots.map((b) => b?.completionTokens ?? 0)],
+        ],
+        slots.map((b) => (b ? `${clock(b)}: ${fmt(b.promptTokens)} prompt, ${fmt(b.completionTokens)} completion tokens` : "")),
+        "prompt and completion tokens over the last hour",
+      ),
     );
   };
 

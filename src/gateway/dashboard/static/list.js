@@ -25,7 +25,9 @@ export async function renderList(view, { extra = null, again, current = () => tr
     tile(status.sizeOnDisk === null ? "n/a" : bytes(status.sizeOnDisk), "store size"),
     tile(fmt(page.tokensInUse), "tokens in use (this page)"),
   );
-  const filters = h("form", { class: "filters", id: "filters", role: "search", "aria-label": "Filter sessions" },
+  const filters = h(
+    "form",
+    { class: "filters", id: "filters", role: "search", "aria-label": "Filter sessions" },
     select("status", "Status", ["", "created", "active", "expired", "archived", "all"], "not archived"),
     select("kind", "Kind", ["", "dm", "group", "isolated"], "any"),
     h("label", {}, "Channel", h("input", { name: "channel", value: state.filters.channel, placeholder: "any" })),
@@ -47,12 +49,13 @@ export async function renderList(view, { extra = null, again, current = () => tr
   });
   const rows = nestThreads(page.sessions).map((s) => {
     const pct = share(s.tokens, state.window);
-    const keyCell = s.nested
-      ? h("td", { class: "thread" }, "↳ ", h("a", { href: `#/s/${s.id}`, title: s.key }, s.key.slice(s.parentKey.length + 1)))
-      : h("td", {}, h("a", { href: `#/s/${s.id}` }, s.key));
-    return h("tr", { class: state.fresh.has(s.id) ? "fresh" : "" },
+    const keyCell = s.nested ? h("td", { class: "thread" }, "↳ ", h("a", { href: `#/s/${s.id}`, title: s.key }, s.key.slice(s.parentKey.length + 1))) : h("td", {}, h("a", { href: `#/s/${s.id}` }, s.key));
+    return h(
+      "tr",
+      { class: state.fresh.has(s.id) ? "fresh" : "" },
       keyCell,
-      h("td", {}, s.kind), h("td", {}, s.channel),
+      h("td", {}, s.kind),
+      h("td", {}, s.channel),
       h("td", {}, h("span", { class: `status ${s.status}` }, s.status)),
       h("td", { class: "num" }, fmt(s.messageCount)),
       h("td", { class: "num", title: s.usage ? `${fmt(s.usage.input)} in · ${fmt(s.usage.output)} out over ${fmt(s.usage.turns)} model call(s)` : "no model call yet" }, usedText(s.usage)),
@@ -62,15 +65,36 @@ export async function renderList(view, { extra = null, again, current = () => tr
     );
   });
   state.fresh.clear();
-  const table = h("table", {},
+  const table = h(
+    "table",
+    {},
     h("caption", { class: "sr-only" }, "Sessions, newest activity first"),
-    h("thead", {}, h("tr", {}, ...["Key", "Kind", "Channel", "Status"].map((t) => h("th", { scope: "col" }, t)), h("th", { scope: "col", class: "num" }, "Messages"), h("th", { scope: "col", class: "num" }, "Tokens used"), h("th", { scope: "col" }, "Context"), h("th", { scope: "col" }, "Last activity"), h("th", { scope: "col" }, "Label / origin"))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ...["Key", "Kind", "Channel", "Status"].map((t) => h("th", { scope: "col" }, t)),
+        h("th", { scope: "col", class: "num" }, "Messages"),
+        h("th", { scope: "col", class: "num" }, "Tokens used"),
+        h("th", { scope: "col" }, "Context"),
+        h("th", { scope: "col" }, "Last activity"),
+        h("th", { scope: "col" }, "Label / origin"),
+      ),
+    ),
     h("tbody", { id: "rows" }, rows.length > 0 ? rows : h("tr", {}, h("td", { colspan: 9 }, "No session matches."))),
   );
   const prev = h("button", { type: "button", disabled: state.offset === 0 }, "Previous");
   const next = h("button", { type: "button", disabled: !page.hasMore }, "Next");
-  prev.addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); again(); });
-  next.addEventListener("click", () => { state.offset += PAGE; again(); });
+  prev.addEventListener("click", () => {
+    state.offset = Math.max(0, state.offset - PAGE);
+    again();
+  });
+  next.addEventListener("click", () => {
+    state.offset += PAGE;
+    again();
+  });
   const shown = page.sessions.length === 0 ? "0" : `${state.offset + 1}–${state.offset + page.sessions.length}`;
   view.replaceChildren(h("h1", {}, "Sessions"), tiles, extra, filters, table, h("nav", { class: "pager", "aria-label": "Pages" }, prev, h("span", {}, `${shown} of ${fmt(page.total)}`), next));
 }

@@ -30,9 +30,10 @@ async function fetchFolded(doc, from) {
 /** The messages card; `folded` is what foldedFetch gave. */
 export function messagesCard(doc, folded) {
   const results = toolResults(doc.messages);
-  const activeList = h("ol", { class: "messages", id: "messages", start: doc.prunedCount + 1, "aria-label": "Active messages, oldest first" },
-    ...doc.messages.map((m) => message(m, results)));
-  return h("section", { class: "card", "aria-labelledby": "msg-h" },
+  const activeList = h("ol", { class: "messages", id: "messages", start: doc.prunedCount + 1, "aria-label": "Active messages, oldest first" }, ...doc.messages.map((m) => message(m, results)));
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "msg-h" },
     h("h2", { id: "msg-h" }, `Messages (${fmt(doc.messages.length)} active, ${fmt(doc.prunedCount)} folded)`),
     doc.prunedCount > 0 ? foldedBlock(doc, folded, results) : null,
     activeList,
@@ -70,9 +71,12 @@ function foldedBlock(doc, first, activeResults) {
     }
     const { offset, messages } = page;
     const last = offset + messages.length;
-    const jump = h("form", { class: "jump" },
+    const jump = h(
+      "form",
+      { class: "jump" },
       h("label", {}, "Jump to message ", h("input", { name: "at", type: "number", min: 1, max: total, required: true, inputmode: "numeric", size: 6 })),
-      h("button", { type: "submit" }, "Go"));
+      h("button", { type: "submit" }, "Go"),
+    );
     jump.addEventListener("submit", (e) => {
       e.preventDefault();
       const at = Number(new FormData(jump).get("at"));
@@ -80,8 +84,13 @@ function foldedBlock(doc, first, activeResults) {
     });
     const results = new Map([...toolResults(messages), ...activeResults]);
     block.replaceChildren(
-      h("nav", { class: "pager folded-pager", "aria-label": "Folded messages" },
-        button("Hide earlier messages", () => { shownFrom.delete(doc.id); draw(null); }),
+      h(
+        "nav",
+        { class: "pager folded-pager", "aria-label": "Folded messages" },
+        button("Hide earlier messages", () => {
+          shownFrom.delete(doc.id);
+          draw(null);
+        }),
         button("Start", () => go(0), { disabled: offset === 0 }),
         button(`${FOLDED_PAGE} earlier`, () => go(Math.max(0, offset - FOLDED_PAGE)), { disabled: offset === 0 }),
         h("span", { id: "folded-range" }, messages.length === 0 ? `none of ${fmt(total)} folded` : `folded ${fmt(offset + 1)}–${fmt(last)} of ${fmt(total)}`),
@@ -102,7 +111,9 @@ function toolResults(messages) {
 
 function message(m, results) {
   const who = `${m.role}${m.sender ? ` · ${m.sender}` : ""} · ${m.tokens} tokens${m.pinned ? " · pinned" : ""}${m.pruned ? " · folded" : ""} · ${relTime(m.createdAt)}`;
-  return h("li", { class: `msg${m.pruned ? " pruned" : ""}`, "data-id": m.id },
+  return h(
+    "li",
+    { class: `msg${m.pruned ? " pruned" : ""}`, "data-id": m.id },
     h("div", { class: "who" }, who),
     m.content ? h("div", { class: "text" }, m.content) : null,
     ...(m.toolCalls ?? []).map((c) => h("div", { class: "call" }, `→ ${c.name}(${c.arguments})`, results.has(c.id) ? `\n← ${results.get(c.id).content}` : "\n← (no result yet)")),

@@ -56,34 +56,90 @@ export async function renderSession(view, id, { again, current = () => true }) {
     await api(`/admin/sessions/${doc.id}`, { method: "PATCH", body: { label } });
     await again();
   });
-  act("Delete", async () => {
-    if (!confirm(`Delete ${doc.key} and all its history? This cannot be undone.`)) return;
-    await api(`/admin/sessions/${doc.id}`, { method: "DELETE" });
-    location.hash = "#/";
-  }, "danger");
-
-  const meta = h("dl", { class: "meta" },
-    ...[...(doc.label ? [["Label", doc.label]] : []), ["Key", doc.key], ["Id", doc.id], ["Kind", doc.kind], ["Channel", doc.channel], ...(doc.origin ? [["Origin", originText(doc.origin)]] : []), ["Status", doc.status], ["Participants", doc.participants.join(", ") || "none"],
-      ["Created", `${doc.createdAt} (${relTime(doc.createdAt)})`], ["Last activity", `${doc.lastActivityAt} (${relTime(doc.lastActivityAt)})`], ["Size", bytes(ctx.sizeBytes ?? 0)]]
-      .flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+  act(
+    "Delete",
+    async () => {
+      if (!confirm(`Delete ${doc.key} and all its history? This cannot be undone.`)) return;
+      await api(`/admin/sessions/${doc.id}`, { method: "DELETE" });
+      location.hash = "#/";
+    },
+    "danger",
   );
-  const stored = [["system", t.system, "system"], ["summary", t.summary, "summary"], ["pinned", t.pinned, "pinned"], ["recent", t.messages, "recent"]];
-  const sent = built ? [["system", built.parts.system, "system"], ["summary", built.parts.summary, "summary"], ["pinned", built.parts.pinned, "pinned"], ["recent", built.parts.recent, "recent"]] : [];
-  const context = h("section", { class: "card", "aria-labelledby": "ctx-h" },
+
+  const meta = h(
+    "dl",
+    { class: "meta" },
+    ...[
+      ...(doc.label ? [["Label", doc.label]] : []),
+      ["Key", doc.key],
+      ["Id", doc.id],
+      ["Kind", doc.kind],
+      ["Channel", doc.channel],
+      ...(doc.origin ? [["Origin", originText(doc.origin)]] : []),
+      ["Status", doc.status],
+      ["Participants", doc.participants.join(", ") || "none"],
+      ["Created", `${doc.createdAt} (${relTime(doc.createdAt)})`],
+      ["Last activity", `${doc.lastActivityAt} (${relTime(doc.lastActivityAt)})`],
+      ["Size", bytes(ctx.sizeBytes ?? 0)],
+    ].flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+  );
+  const stored = [
+    ["system", t.system, "system"],
+    ["summary", t.summary, "summary"],
+    ["pinned", t.pinned, "pinned"],
+    ["recent", t.messages, "recent"],
+  ];
+  const sent = built
+    ? [
+        ["system", built.parts.system, "system"],
+        ["summary", built.parts.summary, "summary"],
+        ["pinned", built.parts.pinned, "pinned"],
+        ["recent", built.parts.recent, "recent"],
+      ]
+    : [];
+  const context = h(
+    "section",
+    { class: "card", "aria-labelledby": "ctx-h" },
     h("h2", { id: "ctx-h" }, "Context"),
     h("p", {}, `Window ${fmt(usage.window)} tokens · reply reserve ${fmt(reserve)} · budget ${fmt(usage.budget)}`),
     h("div", { class: "legend" }, ...["system", "summary", "pinned", "recent"].map((c) => h("span", {}, h("i", { style: `background:var(--${c})` }), c))),
     h("p", {}, `Stored: ${fmt(t.total)} tokens (${share(t.total, usage.window)} of the window)`),
     bar(stored, usage.window, "stored"),
-    built ? h("p", {}, `Sent to the model: ${fmt(built.tokens)} tokens · summary ${built.summary} · ${built.droppedTurns} turn(s) dropped${built.droppedPinned ? ` · ${built.droppedPinned} pinned dropped` : ""}${built.trimmed?.length ? ` · ${built.trimmed.length} old tool result(s) cut, ${fmt(built.trimmedTokensSaved)} tokens saved` : ""}`) : h("p", { class: "error" }, ctx.problem ?? "The context cannot be built."),
+    built
+      ? h(
+          "p",
+          {},
+          `Sent to the model: ${fmt(built.tokens)} tokens · summary ${built.summary} · ${built.droppedTurns} turn(s) dropped${built.droppedPinned ? ` · ${built.droppedPinned} pinned dropped` : ""}${built.trimmed?.length ? ` · ${built.trimmed.length} old tool result(s) cut, ${fmt(built.trimmedTokensSaved)} tokens saved` : ""}`,
+        )
+      : h("p", { class: "error" }, ctx.problem ?? "The context cannot be built."),
     built ? bar(sent, usage.window, "sent") : null,
-    h("p", { id: "tokens-used" }, doc.context.usage ? `Tokens used: ${fmt(doc.context.usage.input)} in · ${fmt(doc.context.usage.output)} out · ${fmt(doc.context.usage.total)} total over ${fmt(doc.context.usage.turns)} model call(s)${doc.context.usage.estimatedTurns ? ` (${doc.context.usage.estimatedTurns} estimated)` : ""} · last context ${fmt(doc.context.usage.lastContextTokens)} tokens` : "Tokens used: no model call recorded yet"),
+    h(
+      "p",
+      { id: "tokens-used" },
+      doc.context.usage
+        ? `Tokens used: ${fmt(doc.context.usage.input)} in · ${fmt(doc.context.usage.output)} out · ${fmt(doc.context.usage.total)} total over ${fmt(doc.context.usage.turns)} model call(s)${doc.context.usage.estimatedTurns ? ` (${doc.context.usage.estimatedTurns} estimated)` : ""} · last context ${fmt(doc.context.usage.lastContextTokens)} tokens`
+        : "Tokens used: no model call recorded yet",
+    ),
     h("p", {}, `Compactions: ${usage.compactions}${usage.lastCompactedAt ? `, last ${relTime(usage.lastCompactedAt)}` : ""}`),
     usage.lastSummarizerError ? h("p", { class: "error" }, `Last summarizer error${doc.context.lastSummarizerErrorAt ? ` (${relTime(doc.context.lastSummarizerErrorAt)})` : ""}: ${usage.lastSummarizerError}`) : null,
   );
-  const settings = h("section", { class: "card", "aria-labelledby": "set-h" }, h("h2", { id: "set-h" }, "Preferences, tools and system prompts"),
-    h("table", {}, h("caption", { class: "sr-only" }, "Preferences"), h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Preference"), h("th", { scope: "col" }, "Value"))),
-      h("tbody", {}, ...(Object.keys(doc.preferences).length === 0 ? [h("tr", {}, h("td", { colspan: 2 }, "No preferences set."))] : Object.entries(doc.preferences).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", {}, JSON.stringify(v))))))),
+  const settings = h(
+    "section",
+    { class: "card", "aria-labelledby": "set-h" },
+    h("h2", { id: "set-h" }, "Preferences, tools and system prompts"),
+    h(
+      "table",
+      {},
+      h("caption", { class: "sr-only" }, "Preferences"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Preference"), h("th", { scope: "col" }, "Value"))),
+      h(
+        "tbody",
+        {},
+        ...(Object.keys(doc.preferences).length === 0
+          ? [h("tr", {}, h("td", { colspan: 2 }, "No preferences set."))]
+          : Object.entries(doc.preferences).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", {}, JSON.stringify(v))))),
+      ),
+    ),
     h("p", {}, `Tools allowed: ${doc.tools.allow.join(", ") || "none"} · denied: ${doc.tools.deny.join(", ") || "none"}`),
     ...doc.systemPrompts.map((p) => h("div", { class: "msg" }, h("div", { class: "who" }, `system prompt · ${p.tokens} tokens`), h("div", { class: "text" }, p.content))),
   );
@@ -98,7 +154,7 @@ export async function renderSession(view, id, { again, current = () => true }) {
 function summaryCard(doc) {
   const head = h("h2", { id: "sum-h" }, "Summary");
   const card = h("section", { class: "card", "aria-labelledby": "sum-h" }, head);
-  if (!doc.summary) return card.append(h("p", {}, "No summary yet.")), card;
+  if (!doc.summary) return (card.append(h("p", {}, "No summary yet.")), card);
   const text = doc.summary.text;
   // Long lines wrap: about 120 characters make one more line on screen.
   const lines = text.split("\n").reduce((n, line) => n + Math.max(1, Math.ceil(line.length / 120)), 0);
