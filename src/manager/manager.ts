@@ -1,6 +1,7 @@
 import type { Inbound } from "../routing/route.js";
 import type { ExportEnvelope } from "../session/export.js";
 import { parseKey, taskKeyKind } from "../session/keys.js";
+import { assertValidId } from "../session/ids.js";
 import { OpenclawError } from "../errors.js";
 import { decideTool, type ToolDecision } from "../session/tools.js";
 import type { JsonValue, Message, Session, SessionKind, ToolPolicy } from "../session/types.js";
@@ -56,9 +57,9 @@ export class SessionManager extends ManagerReads {
     return forkSession(this.ctx, this.writer, this.router, await this.resolve(ref, options), fork, options);
   }
 
-  /** Creates a session for a routing key (isolated keys are unique by construction). */
-  async create(input: { key: string; participants?: string[] }, options: WriteOptions = {}): Promise<Session> {
-    return this.router.create(input.key, input.participants ?? [], options);
+  /** Creates a session for a routing key (isolated keys are unique by construction); `id` (a fresh UUID) lets a caller put the session's own id in its key. */
+  async create(input: { key: string; participants?: string[]; id?: string }, options: WriteOptions = {}): Promise<Session> {
+    return this.router.create(input.key, input.participants ?? [], options, input.id === undefined ? undefined : assertValidId(input.id));
   }
 
   /** The session an inbound message belongs to, created when needed; a key never has two live sessions. */

@@ -107,8 +107,8 @@ export class Router {
   }
 
   /** Creates a session for a routing key (isolated keys are unique by construction). */
-  async create(key: string, participants: readonly string[], options: WriteOptions = {}): Promise<Session> {
-    return this.writer.create(this.draft(key, participants), options);
+  async create(key: string, participants: readonly string[], options: WriteOptions = {}, id?: string): Promise<Session> {
+    return this.writer.create(this.draft(key, participants, id), options);
   }
 
   /**

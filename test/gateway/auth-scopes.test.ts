@@ -87,7 +87,8 @@ describe("gateway: scoped credentials and who may open which session", () => {
 
   it("a chat token opens only the conversations it created; DM sessions only with route or admin scope", async () => {
     const mine = await alice.conversations.create({ items: [{ role: "user", content: "alice's note" }] });
-    assert.match((await show(uuidOf(mine.id.slice(5)))).key, /^isolated:conversation:.+@alice$/);
+    // The key carries the session's own id and its creator.
+    assert.equal((await show(uuidOf(mine.id.slice(5)))).key, `isolated:conversation:${uuidOf(mine.id.slice(5))}@alice`);
     assert.equal((await alice.conversations.items.list(mine.id)).data.length, 1);
     await assert.rejects(bob.conversations.retrieve(mine.id), OpenAI.NotFoundError);
     await assert.rejects(bob.conversations.items.list(mine.id), OpenAI.NotFoundError);
@@ -109,7 +110,7 @@ describe("gateway: scoped credentials and who may open which session", () => {
   it("previous_response_id must name a reply its session produced, in a session the caller may open", async () => {
     const first = await alice.responses.create({ model: "m", input: "remember ORD-7" });
     const session = await show(uuidOf(first.id.slice(5, 37)));
-    assert.match(session.key, /^isolated:response:.+@alice$/);
+    assert.equal(session.key, `isolated:response:${session.id}@alice`);
     const user = session.messages.find((m) => m.role === "user");
     assert.ok(user);
     const forged = [

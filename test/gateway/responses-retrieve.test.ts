@@ -70,6 +70,14 @@ describe("gateway: retrieving and deleting stored responses through the official
     assert.ok(from <= got.created_at && got.created_at <= done && done <= to, `created_at ${got.created_at}, completed_at ${done}; the create call ran ${from}-${to}`);
   });
 
+  it("a streamed response is retrieved under the id the stream announced, with the same items", async () => {
+    const stream = alice.responses.stream({ model: "fake-model", input: "streamed words here" });
+    const final = await stream.finalResponse();
+    const got = await alice.responses.retrieve(final.id);
+    assert.equal(got.output_text, "echo: streamed words here");
+    assert.deepEqual(got.output.map((i) => i.id), final.output.map((i) => i.id));
+  });
+
   it("a response further down a chain names the one before it; one in a conversation names its conversation", async () => {
     const first = await alice.responses.create({ model: "fake-model", input: "one" });
     const second = await alice.responses.create({ model: "fake-model", input: "two", previous_response_id: first.id });

@@ -88,6 +88,10 @@ describe("routing through the manager", () => {
     assert.notEqual(older.id, "0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000");
     assert.equal(await env.manager.resolve("isolated:report:0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000"), older.id);
     assert.equal((await env.manager.get(older.id)).key, "isolated:report:0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000");
+    // A caller that makes the key itself may give the id to put in it.
+    const id = "0190aaaa-bbbb-7ccc-8ddd-eeeeffff0001";
+    assert.equal((await env.manager.create({ key: `isolated:named:${id}`, id })).id, id);
+    await assert.rejects(env.manager.create({ key: "isolated:named:x", id: "not-a-uuid" }), { code: "INVALID_ID" });
   });
 
   it("a message for an expired key starts a fresh session and the old one stays intact", async () => {

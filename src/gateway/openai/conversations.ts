@@ -59,7 +59,8 @@ export function conversationsRouter(deps: GatewayDeps): Hono {
       const messages = body.items === undefined || body.items === null ? [] : fromItems(body.items, "items");
       const metadata = metadataOf(body.metadata, "metadata");
       for (const m of messages) manager.checkMessage(m);
-      const session = await manager.create({ key: ownedKey("conversation", freshId(), credentialOf(c)) });
+      const id = freshId();
+      const session = await manager.create({ key: ownedKey("conversation", id, credentialOf(c)), id });
       noteSessions(c, [session]);
       if (messages.length > 0) await deps.turns.exclusive(session.id, () => recordAll(deps, session.id, messages));
       const saved = metadata !== undefined && Object.keys(metadata).length > 0 ? await manager.edit(session.id, { set: { [METADATA_PREF]: metadata } }) : await manager.get(session.id);

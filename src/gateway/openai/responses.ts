@@ -174,7 +174,10 @@ async function sessionFor(
   if (req.conversation !== undefined) return (await loadConversation(deps.manager, req.conversation, { credential, write: true, signal })).id;
   if (req.previous !== undefined) return (await previousSession(deps, req.previous, credential, signal)).id;
   if (!req.store) return undefined;
-  if (req.idem === undefined) return (await deps.manager.create({ key: ownedKey("response", freshId(), credential) }, { signal })).id;
+  if (req.idem === undefined) {
+    const id = freshId();
+    return (await deps.manager.create({ key: ownedKey("response", id, credential), id }, { signal })).id;
+  }
   // Keyed by the credential and the idempotency key, so the client's retry of a request whose answer
   // was lost lands in the same session, and another credential's same key never does.
   // Found or created atomically in the store: attempts racing on two gateways share one session.
