@@ -206,6 +206,42 @@ describe("dashboard with a long session", () => {
     assert.match((await page.locator("#activity-tokens figcaption").textContent()) ?? "", new RegExp(`${(prompt + completion).toLocaleString("en-US")} in the hour`));
   });
 
+  it("asks /admin/activity again every ten seconds while the page is visible, and not while it is hidden", async (t) => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    t.after(() => page.close());
+    let asked = 0;
+    const waiting: (() => void)[] = [];
+    const nextAsk = () => new Promise<void>((resolve) => waiting.push(resolve));
+    await page.route("**/admin/activity", (route) => {
+      asked++;
+      for (const resolve of waiting.splice(0)) resolve();
+      return route.fulfill({ json: activity(Date.now()) });
+    });
+    // Requests reach the routes in the order the page sends them: one sent after the polls shows every poll has been counted.
+    await page.route("**/health", (route) => route.continue());
+    const settled = () => page.evaluate("fetch('/health').then((r) => r.status)");
+    await page.clock.install();
+    await page.goto(`${gw.url}/#token=${encodeURIComponent(gw.token)}`);
+    await page.locator('#activity[data-state="live"]').waitFor();
+    await page.clock.pauseAt(Date.now() + 1000);
+    const base = asked;
+    let next = nextAsk();
+    await page.clock.runFor(10_000);
+    await next;
+    await settled();
+    assert.equal(asked, base + 1, "one more after ten seconds");
+    const setVisibility = (state: string) =>
+      page.evaluate(`Object.defineProperty(document, "visibilityState", { configurable: true, get: () => ${JSON.stringify(state)} }); document.dispatchEvent(new Event("visibilitychange"))`);
+    await setVisibility("hidden");
+    await page.clock.runFor(60_000);
+    await settled();
+    assert.equal(asked, base + 1, "none while the page is hidden");
+    next = nextAsk();
+    await setVisibility("visible");
+    await next;
+    assert.equal(asked, base + 2, "asked at once on coming back");
+  });
+
   it("hides the live view when the gateway has no /admin/activity", async (t) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     t.after(() => page.close());
