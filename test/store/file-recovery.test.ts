@@ -130,8 +130,14 @@ describe("file store corruption", () => {
     }));
 });
 
-/** Outlasts a lock's lease (given back after 25 ms idle). */
-const leaseOver = (): Promise<void> => new Promise((r) => setTimeout(r, 100));
+/** Resolves once the lock file at `path` is gone: a lease is given back after its idle time (1 s); fails after 5 s. */
+async function givenBack(path: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (await exists(path)) {
+    if (Date.now() > deadline) assert.fail(`${path} was not given back within 5 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe("file store locks", () => {
   it("a held lock names its holder and is removed on release", () =>
@@ -143,8 +149,7 @@ describe("file store locks", () => {
         assert.equal(info.hostname, hostname());
         assert.ok(!Number.isNaN(Date.parse(info.createdAt)));
       });
-      await leaseOver();
-      assert.ok(!(await exists(lockFile(dir, id))));
+      await givenBack(lockFile(dir, id));
     }));
 
   it("back-to-back operations keep one lock file, given back after a short idle time", () =>
@@ -154,8 +159,7 @@ describe("file store locks", () => {
       for (let i = 0; i < 5; i++) await store.withLock(id, async () => inos.push((await stat(lockFile(dir, id))).ino));
       assert.equal(new Set(inos).size, 1, "the lock file was recreated between operations");
       assert.ok(await exists(lockFile(dir, id)), "leased between operations");
-      await leaseOver();
-      assert.ok(!(await exists(lockFile(dir, id))), "given back once idle");
+      await givenBack(lockFile(dir, id));
     }));
 
   it("a leased lock is given back at once when another store instance waits for it", () =>
@@ -194,8 +198,7 @@ describe("file store locks", () => {
       const started = Date.now();
       assert.equal(await store.withLock(id, async () => "got it"), "got it");
       assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
-      await leaseOver();
-      assert.ok(!(await exists(lockFile(dir, id))));
+      await givenBack(lockFile(dir, id));
     }));
 
   it("an abandoned breaker does not stop a dead process's lock from being recovered", () =>

@@ -24,6 +24,8 @@ export interface LogHost {
   withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
   /** The generation of the session's lock while held (see FileLocks.generation), else undefined. */
   lockGeneration(id: string): number | undefined;
+  /** The generation of the session's lock while held or leased by this instance (see FileLocks.keptGeneration), else undefined. */
+  keptGeneration(id: string): number | undefined;
   /** Records a checkpointed document's summary in the index, with the status it had before. */
   indexPut(summary: SessionSummary, ps: SessionStatus): Promise<void>;
 }
@@ -78,8 +80,10 @@ export class SessionLog {
   async stored(id: string): Promise<Stored | null> {
     const generation = this.host.lockGeneration(id);
     const known = this.known.get(id);
-    if (known !== undefined && generation !== undefined && known.generation === generation) return { ...known.stored };
-    this.known.delete(id);
+    // Without an operation holding the lock, what the last holder learnt is still true while this instance keeps the lock leased.
+    if (known !== undefined && known.generation === (generation ?? this.host.keptGeneration(id))) return { ...known.stored };
+    // A look without the lock neither trusts nor changes what a holder learnt.
+    if (generation !== undefined) this.known.delete(id);
     this.reader.catchUp();
     const head = await this.host.docs.head(id);
     if (head === null) return null;

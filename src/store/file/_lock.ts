@@ -1,30 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { fchmodSync, fstatSync, futimes, openSync, statSync, unlinkSync } from "node:fs";
 import { lstat, mkdir, rmdir, unlink } from "node:fs/promises";
-import { hostname } from "node:os";
-import { OpenclawError, storageError } from "../../errors.js";
+import { storageError } from "../../errors.js";
 import { throwIfAborted } from "../_mutex.js";
 import { DIR_MODE, FILE_MODE, closeQuietly, errnoOf, ignoreMissing, readSmallSync, sleep, writeAll } from "./_fs.js";
 import type { Layout } from "./_paths.js";
-import { INDEX_LOCK } from "./_paths.js";
+import { HOST, parseInfo, timeoutError, type LockInfo, type LockState } from "./_lock-info.js";
 import { pidAlive } from "./_pid.js";
 import { fresh, touch } from "./_want.js";
-
-/** What a lock file holds: who took it and when. `token` tells our own lock from a successor's. */
-export interface LockInfo {
-  pid: number;
-  hostname: string;
-  createdAt: string;
-  token?: string;
-}
-
-/** A lock file as found on disk. */
-export interface LockState {
-  raw: string;
-  info: LockInfo | undefined;
-  ino: number;
-  mtimeMs: number;
-}
 
 /** Timing of the cross-process lock. */
 export interface LockTiming {
@@ -38,9 +21,18 @@ const MAX_DELAY_MS = 50;
 const BREAKER_STALE_MS = 5_000;
 /** Window between creating a lock file and writing its content; an empty lock older than this is abandoned. */
 const UNWRITTEN_GRACE_MS = 2_000;
-const HOST = hostname();
-/** A lease ends this long after its last use with nothing queued: back-to-back operations keep the file, a pause gives it back. */
-const LEASE_IDLE_MS = 25;
+/**
+ * A lease ends this long after its last use: a session written again within
+ * it (a chat's next turn, a gateway's sessions in round robin) keeps its
+ * lock file, so it pays no create, no removal and no re-read of what other
+ * processes may have written meanwhile. A waiter does not wait this long:
+ * leases are looked over every WANT_POLL_MS and a wanted one is given back.
+ */
+const LEASE_IDLE_MS = 1_000;
+/** How often idle leases are looked over for waiters: one stat of the store-wide marker while none waits. */
+const WANT_POLL_MS = 20;
+/** Idle leases kept at most, per store instance; past it the least recently used is given back (each holds a descriptor). */
+const MAX_IDLE_LEASES = 256;
 /** A lease is never reused past this age, so a process writing flat out still recreates its lock now and then. */
 const LEASE_MAX_MS = 2_000;
 /** Longest a holder that gave a wanted lock back holds off before taking it again: a waiter's longest sleep, with margin. */
@@ -81,6 +73,8 @@ export class FileLocks {
   /** When the store-wide waiter marker was last looked at (Date.now()), and whether it was fresh then. */
   private anyCheckedAt = Number.NEGATIVE_INFINITY;
   private anyWaiter = false;
+  /** Looks idle leases over for waiters while there are any. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly layout: Layout,
@@ -114,11 +108,26 @@ export class FileLocks {
     return this.inUse.get(name)?.generation;
   }
 
+  /** The generation of lock `name` while in use or leased by this instance and still its file (not broken as stale meanwhile); else undefined. */
+  keptGeneration(name: string): number | undefined {
+    const inUse = this.inUse.get(name);
+    if (inUse !== undefined) return inUse.generation;
+    const leased = this.leases.get(name);
+    if (leased === undefined) return undefined;
+    try {
+      return statSync(leased.path, { throwIfNoEntry: false })?.ino === leased.ino ? leased.generation : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Gives back every leased lock now (close, maintenance, process exit). */
   releaseLeases(): void {
     for (const held of this.leases.values()) this.release(held);
     this.leases.clear();
     leasing.delete(this);
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   /**
@@ -155,7 +164,8 @@ export class FileLocks {
   /**
    * Keeps the lock file after an operation instead of removing it, because
    * creating and removing it are metadata changes every next fdatasync pays
-   * for; it is given back after LEASE_IDLE_MS unused, at once when another
+   * for, and a lock kept needs no re-read of the session's state; it is
+   * given back after LEASE_IDLE_MS unused, within WANT_POLL_MS when another
    * process waits for it, and is never reused past LEASE_MAX_MS.
    */
   private lease(held: Held): void {
@@ -176,13 +186,42 @@ export class FileLocks {
       }, LEASE_IDLE_MS);
       held.idle.unref();
     } else held.idle.refresh();
+    this.leases.delete(held.name);
     this.leases.set(held.name, held);
+    if (this.leases.size > MAX_IDLE_LEASES) {
+      // Least recently used first: reuse() takes a lease out and lease() puts it back at the end.
+      const [oldest, lru] = this.leases.entries().next().value as [string, Held];
+      this.leases.delete(oldest);
+      this.release(lru);
+    }
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(), WANT_POLL_MS);
+      this.sweeper.unref();
+    }
     leasing.add(this);
     if (!exitHook) {
       exitHook = true;
       process.once("exit", () => {
         for (const locks of leasing) locks.releaseLeases();
       });
+    }
+  }
+
+  /** Gives back every idle lease another process (or store instance) waits for; stops looking once no lease is left. */
+  private sweep(): void {
+    if (this.leases.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.anyWaiter = fresh(this.layout.anyWant, now);
+    this.anyCheckedAt = now;
+    if (!this.anyWaiter) return;
+    for (const [name, held] of [...this.leases]) {
+      if (!fresh(this.layout.want(name), now)) continue;
+      this.leases.delete(name);
+      this.release(held);
     }
   }
 
@@ -360,26 +399,4 @@ export class FileLocks {
       // Already gone.
     }
   }
-}
-
-function parseInfo(raw: string): LockInfo | undefined {
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (typeof v !== "object" || v === null) return undefined;
-    const o = v as Record<string, unknown>;
-    if (!Number.isSafeInteger(o.pid) || typeof o.hostname !== "string" || typeof o.createdAt !== "string") return undefined;
-    return { pid: o.pid as number, hostname: o.hostname, createdAt: o.createdAt, ...(typeof o.token === "string" ? { token: o.token } : {}) };
-  } catch {
-    return undefined;
-  }
-}
-
-function timeoutError(name: string, state: LockState): OpenclawError {
-  const what = name === INDEX_LOCK ? "the session index" : `session ${name}`;
-  const info = state.info;
-  const who =
-    info === undefined
-      ? "an unknown process"
-      : `process ${info.pid}${info.hostname === HOST ? "" : ` on ${info.hostname}`} since ${info.createdAt}`;
-  return new OpenclawError("LOCK_TIMEOUT", `${what} is locked by ${who}; retry, or run \`openclaw sessions compact\` if that process is gone`);
 }

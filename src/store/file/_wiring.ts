@@ -72,6 +72,7 @@ export function wireFileStore(options: FileStoreOptions, hooks: FileStoreHooks):
       warn,
       withLock: (id, fn) => hooks.runLocked(id, () => locks.hold(id, fn)),
       lockGeneration: (id) => locks.generation(id),
+      keptGeneration: (id) => locks.keptGeneration(id),
       indexPut: (summary, ps) => index.safely(summary.id, () => index.recordPut(summary, { r: "appended", w: hooks.writer }, ps)),
     },
     positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
