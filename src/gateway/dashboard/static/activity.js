@@ -20,6 +20,21 @@ export function slotted(data, slots = 60) {
   return out;
 }
 
+/**
+ * Turns a minute over the last 60 seconds: the bucket under way is still
+ * filling, so the one before it counts for the part of its time the window
+ * still covers. One decimal below ten.
+ */
+export function ratePerMinute(data, slots) {
+  const size = data.bucketSeconds * 1000;
+  const last = slots.at(-1);
+  const prev = slots.at(-2);
+  const elapsed = last ? Math.min(1, Math.max(0, (Date.parse(data.now) - Date.parse(last.start)) / size)) : 1;
+  const turns = (last?.turns ?? 0) + (prev?.turns ?? 0) * (1 - elapsed);
+  const rate = (turns * 60) / data.bucketSeconds;
+  return rate < 10 ? Math.round(rate * 10) / 10 : Math.round(rate);
+}
+
 const clock = (b) => (b ? new Date(b.start).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }) : "");
 const ms = (n) => (n === null || n === undefined ? "–" : `${fmt(Math.round(n))} ms`);
 
@@ -36,18 +51,12 @@ export function activityView() {
 
   const draw = (data) => {
     const slots = slotted(data, Math.max(1, Math.round(3600 / data.bucketSeconds)));
-    const perMin = 60 / data.bucketSeconds;
     const all = data.buckets;
     const sum = (f) => all.reduce((n, b) => n + (b[f] ?? 0), 0);
-    // The slot `now` falls in is still filling: the rate is the one before it.
-    const latest = slots.at(-2);
     const lastTimed = [...all].reverse().find((b) => b.latencyP50Ms !== null || b.latencyP95Ms !== null);
     const caption = (title, value) => h("figcaption", {}, h("span", { class: "l" }, title), h("span", { class: "n" }, value));
     turns.replaceChildren(
-      caption(
-        "Turns",
-        `${fmt(Math.round((latest?.turns ?? 0) * perMin))}/min in the last ${data.bucketSeconds === 60 ? "minute" : `${data.bucketSeconds} s`} · ${fmt(sum("turns"))} in the hour${sum("errors") > 0 ? `, ${fmt(sum("errors"))} failed` : ""}`,
-      ),
+      caption("Turns", `${fmt(ratePerMinute(data, slots))}/min now · ${fmt(sum("turns"))} in the hour${sum("errors") > 0 ? `, ${fmt(sum("errors"))} failed` : ""}`),
       bars(
         [
           ["ok", slots.map((b) => (b ? b.turns - b.errors : 0))],
