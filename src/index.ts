@@ -1,7 +1,7 @@
 // Public API of the library.
 // Node's types come with these declarations (they name Buffer and NodeJS.ProcessEnv) instead of only through a dependency's reference to them.
 /// <reference types="node" preserve="true" />
-export { SessionManager, type AppendOptions } from "./manager/manager.js";
+export { SessionManager, type AppendOptions, type FoldTiming, type ManagerObserver, type StoreOp } from "./manager/manager.js";
 export type { ClearReport, ListOptions, OpenOptions, SessionEdit } from "./manager/types.js";
 export type { NewMessage } from "./manager/_message.js";
 export type { AppendResult, AppendTarget } from "./manager/append.js";

@@ -31,7 +31,7 @@ const DEFAULTS: Config = {
     compaction: { mode: "inline", timeoutMs: 120_000 },
     summarizer: { type: "extractive", maxTokens: 1200, windowShare: 0.1, maxShareTokens: 16_000 },
   },
-  gateway: { host: "127.0.0.1", port: 18789, auth: { mode: "token" }, maxBodyBytes: 8 * 1_048_576, clientSystemPrompt: "apply", allowedHosts: [], rateLimits: {}, requestTimeoutMs: 30_000, log: { level: "info" }, turnQueue: { maxWaitMs: 30_000, maxQueued: 16 }, responses: { oneOffTtl: 86_400_000 } },
+  gateway: { host: "127.0.0.1", port: 18789, auth: { mode: "token" }, maxBodyBytes: 8 * 1_048_576, clientSystemPrompt: "apply", allowedHosts: [], rateLimits: {}, requestTimeoutMs: 30_000, log: { level: "info" }, metrics: { public: false }, turnQueue: { maxWaitMs: 30_000, maxQueued: 16 }, responses: { oneOffTtl: 86_400_000 } },
   context: { toolResults: { keepTurns: 3, softTrimChars: 4000, hardClear: false } },
   models: {},
   storage: { poolMax: 10, lockTimeoutMs: 10_000, staleLockMs: 30_000, turnLeaseMs: 30_000 },

@@ -314,6 +314,12 @@ export const configSchema = z.object({
           oneOffTtl: retentionAge.refine((v) => v === null || v >= 60_000, { error: ONE_OFF }).default(86_400_000),
         })
         .prefault({}),
+      /** `GET /metrics` (Prometheus text): behind a credential with the admin:read scope unless `public` (for a scraper on a trusted network). */
+      metrics: z
+        .object({
+          public: z.boolean({ error: "expected true or false" }).default(false),
+        })
+        .prefault({}),
       /** Bounds on the turns waiting for one session: past either, a request is answered 429 with Retry-After. */
       turnQueue: z
         .object({

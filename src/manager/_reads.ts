@@ -8,7 +8,7 @@ import { expiryCutoff } from "../session/lifecycle.js";
 import { evaluateReset, hostTimeZone, longestIdleMs, policyFor, resetAt, withOneOffTtl, type PolicySubject, type ResetPolicy } from "../session/reset.js";
 import type { Message, Session } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
-import { canProbeText, type ListPage } from "../store/store.js";
+import { canPeekRevision, canProbeText, type ListPage } from "../store/store.js";
 import { deepFreeze, SessionCache } from "./_cache.js";
 import type { Finalize, ManagerContext, WriteOptions } from "./_context.js";
 import { buildModule, compactModule } from "./_lazy.js";
@@ -19,9 +19,13 @@ import { Writer } from "./_writer.js";
 import { Appender } from "./append.js";
 import type { Compactor } from "./compact.js";
 import { EventHub, type SessionListener } from "./events.js";
+import { Observers, type ManagerObserver } from "./_observers.js";
 import { Router } from "./routing.js";
 import { ChatCommands } from "./chat-commands.js";
 import type { ListOptions } from "./types.js";
+
+/** A well-formed id no session is ever given (ids are UUIDv7 with a timestamp), for probing the store. */
+const PROBE_ID = "00000000-0000-7000-8000-000000000000";
 
 /**
  * The session manager's services and its reading half: how the services
@@ -48,6 +52,8 @@ export abstract class ManagerReads {
   protected commands: ChatCommands | undefined;
   protected readonly appender: Appender;
   protected readonly budget: Budget;
+  /** Who hears the timings of store operations and folds (see {@link SessionManager.observe}). */
+  protected readonly observers = new Observers();
 
   protected constructor({ store, config, location, warnings, fromFile, now, deps, warn }: OpenedParts) {
     this.location = location;
@@ -76,7 +82,7 @@ export abstract class ManagerReads {
     };
     const finalize: Finalize = (s, appended) => withDerived(s, derived(s), appended);
     this.events = new EventHub(store, now);
-    this.writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.events, finalize, frozen.storage.lockTimeoutMs);
+    this.writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.events, finalize, frozen.storage.lockTimeoutMs, this.observers);
     this.router = new Router(ctx, this.writer, finalize);
     this.deps = deps;
     this.appender = new Appender(ctx, this.writer, this.router, (ref) => this.resolve(ref), async (s, o) => (await this.compaction()).afterAppend(s, o));
@@ -96,7 +102,7 @@ export abstract class ManagerReads {
 
   /** The compaction service, built on first use. */
   protected compaction(): Promise<Compactor> {
-    this.compactor ??= compactModule().then(({ Compactor }) => new Compactor(this.ctx, this.writer, this.deps));
+    this.compactor ??= compactModule().then(({ Compactor }) => new Compactor(this.ctx, this.writer, this.deps, this.observers));
     return this.compactor;
   }
 
@@ -118,6 +124,32 @@ export abstract class ManagerReads {
    */
   subscribe(listener: SessionListener): () => void {
     return this.events.subscribe(listener);
+  }
+
+  /**
+   * Adds an observer of the manager's work: how long each store read,
+   * revision check, commit and append took, and each fold. Returns the
+   * function that removes it.
+   */
+  observe(observer: ManagerObserver): () => void {
+    return this.observers.add(observer);
+  }
+
+  /** Sessions held in the document cache now (at most sessions.cacheSize). */
+  cachedSessions(): number {
+    return this.writer.cached;
+  }
+
+  /**
+   * Asks the store one cheap question (a revision, or a read, of an id that
+   * is never used): resolves when it answers, rejects with its error (CLOSED,
+   * STORE_UNAVAILABLE …) when it cannot. For readiness checks.
+   */
+  async probeStore(): Promise<{ backend: string }> {
+    const store = this.ctx.store;
+    if (canPeekRevision(store)) await store.revisionOf(PROBE_ID);
+    else await store.get(PROBE_ID);
+    return { backend: store.kind };
   }
 
   // ---- reading ----------------------------------------------------------

@@ -7,6 +7,7 @@ import type { SessionCache } from "./_cache.js";
 import type { Change, Finalize, Mutation, SessionWriter, WriteOptions } from "./_context.js";
 import { notFound } from "./_refs.js";
 import type { EventHub } from "./events.js";
+import { Observers } from "./_observers.js";
 
 /** Attempts of an optimistic write before a CONFLICT may reach the caller (it keeps trying until its time budget is spent too). */
 const MAX_ATTEMPTS = 8;
@@ -29,6 +30,8 @@ export class Writer implements SessionWriter {
     private readonly finalize: Finalize,
     /** How long optimistic writes keep retrying under contention, like a lock wait (storage.lockTimeoutMs). */
     private readonly retryForMs = 10_000,
+    /** Who hears how long the store took (the gateway's metrics). */
+    private readonly observers = new Observers(),
   ) {}
 
   // Several writers hammering one session can each lose many rounds in a row; giving up after a
@@ -37,12 +40,18 @@ export class Writer implements SessionWriter {
     return attempt >= MAX_ATTEMPTS && Date.now() - started >= this.retryForMs;
   }
 
+  /** Documents held in the cache now. */
+  get cached(): number {
+    return this.cache.size;
+  }
+
   async load(id: string, options: WriteOptions = {}): Promise<Session | undefined> {
     assertValidId(id);
     throwIfAborted(options.signal);
     const cached = this.cache.get(id);
     if (cached !== undefined && canPeekRevision(this.store)) {
-      const revision = await this.store.revisionOf(id);
+      const store = this.store;
+      const revision = await this.observers.time("revision", () => store.revisionOf(id));
       if (revision === cached.revision) return cached;
       if (revision === null) {
         this.cache.drop(id);
@@ -158,14 +167,15 @@ export class Writer implements SessionWriter {
 
   /** Whether the store still holds `doc`'s revision. */
   private async isCurrent(doc: Session): Promise<boolean> {
-    const revision = canPeekRevision(this.store) ? await this.store.revisionOf(doc.id) : ((await this.store.get(doc.id))?.session.revision ?? null);
+    const store = this.store;
+    const revision = canPeekRevision(store) ? await this.observers.time("revision", () => store.revisionOf(doc.id)) : ((await this.observers.time("get", () => store.get(doc.id)))?.session.revision ?? null);
     if (revision === doc.revision) return true;
     this.cache.drop(doc.id);
     return false;
   }
 
   private async fresh(id: string): Promise<Session | undefined> {
-    const loaded = await this.store.get(id);
+    const loaded = await this.observers.time("get", () => this.store.get(id));
     if (loaded === undefined) {
       this.cache.drop(id);
       return undefined;
@@ -180,10 +190,11 @@ export class Writer implements SessionWriter {
     const store = this.store;
     let saved: Session;
     if (appending && change.appended !== undefined && expectedRevision !== null && canAppend(store)) {
-      saved = await store.appendMessages(session, expectedRevision, change.appended, held);
+      const messages = change.appended;
+      saved = await this.observers.time("append", () => store.appendMessages(session, expectedRevision, messages, held));
     } else {
       const commit: Commit = { session, expectedRevision, reason: change.reason, ...(change.pruned !== undefined ? { pruned: change.pruned } : {}), ...(held !== undefined ? { held } : {}) };
-      saved = await store.commit(commit);
+      saved = await this.observers.time("commit", () => store.commit(commit));
     }
     // An append built on a cached (frozen) base adds only new parts to freeze.
     const frozen = base !== undefined && change.appended !== undefined ? this.cache.setAppended(saved, base) : this.cache.set(saved);

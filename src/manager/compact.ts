@@ -4,9 +4,10 @@ import { createExtractiveSummarizer } from "../context/extractive.js";
 import { createThreadedExtractiveSummarizer, type ThreadedSummarizer } from "../context/extractive-thread.js";
 import { createSummarizer, type ResilientSummarizer, type SummarizerDeps, type SummaryResult } from "../context/summarizer.js";
 import { isOpenclawError } from "../errors.js";
-import type { Session } from "../session/types.js";
+import type { Message, Session } from "../session/types.js";
 import { abortable, throwIfAborted } from "../store/_mutex.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
+import type { FoldTiming, Observers } from "./_observers.js";
 
 /** Outcome of folding one session. */
 export interface FoldOutcome {
@@ -40,6 +41,7 @@ export class Compactor {
     private readonly ctx: ManagerContext,
     private readonly writer: SessionWriter,
     private readonly deps: SummarizerDeps,
+    private readonly observers?: Observers,
   ) {}
 
   /**
@@ -93,6 +95,25 @@ export class Compactor {
       ...(options.keep !== undefined ? { keep: options.keep } : {}),
     });
     if (plan === null || plan.fold.length === 0) return { session, folded: 0, summarizer: null, error: null };
+    if (this.observers?.active !== true) return this.foldPlanned(session, plan.fold, summaryTokens, options);
+    const startedAt = Date.now();
+    const started = performance.now();
+    let outcome: FoldTiming["outcome"] = "error";
+    let folded = 0;
+    try {
+      const done = await this.foldPlanned(session, plan.fold, summaryTokens, options);
+      outcome = done.folded > 0 || done.error === null ? "ok" : "failed";
+      folded = done.folded;
+      return done;
+    } finally {
+      this.observers.fold({ sessionId: session.id, startedAt, ms: performance.now() - started, folded, outcome });
+    }
+  }
+
+  /** Summarizes `fold` and applies it in one commit, if the session still holds those messages. */
+  private async foldPlanned(session: Session, fold: Message[], summaryTokens: number, options: WriteOptions & { focus?: string }): Promise<FoldOutcome> {
+    const config = this.ctx.config.sessions;
+    const plan = { fold };
     const counter = await counterFor(this.ctx.config);
     const summarizer = this.summarizerFor();
     // A timer of our own rather than AbortSignal.timeout(), whose timer is unref'd: a summarizer

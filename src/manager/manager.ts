@@ -26,6 +26,7 @@ import type { PruneOptions, PruneReport } from "./retention.js";
 import type { ImportOptions, ImportReport } from "./transfer.js";
 import type { AppendOptions, ClearReport, OpenOptions, SessionEdit } from "./types.js";
 export type { AppendOptions } from "./types.js";
+export type { FoldTiming, ManagerObserver, StoreOp } from "./_observers.js";
 
 /**
  * The one entry point: routes, loads, changes and saves sessions through
