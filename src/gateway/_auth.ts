@@ -18,7 +18,7 @@ export interface AuthTable {
 }
 
 /** The surfaces behind auth; each asks for its own scope. */
-export type AuthArea = "v1" | "hooks" | "admin";
+export type AuthArea = "v1" | "hooks" | "admin" | "metrics";
 
 const EVERY_SCOPE: ReadonlySet<Scope> = new Set(ALL_SCOPES);
 
@@ -70,6 +70,7 @@ function match(table: AuthTable, presented: string): Credential | undefined {
 function scopesFor(area: AuthArea, method: string): readonly Scope[] {
   if (area === "v1") return ["chat", "route"];
   if (area === "hooks") return ["hooks"];
+  if (area === "metrics") return ["admin:read"];
   return method === "GET" || method === "HEAD" ? ["admin:read"] : ["admin:write"];
 }
 
@@ -95,7 +96,8 @@ export function authenticate(table: AuthTable, area: AuthArea): MiddlewareHandle
     c.set("credential", credential);
     const needed = scopesFor(area, c.req.method);
     if (!needed.some((s) => hasScope(credential, s))) {
-      return errorResponse(c, forbidden(credential, `${c.req.method} /${area}/… needs the ${needed.join(" or ")} scope`));
+      const where = area === "metrics" ? "/metrics" : `/${area}/…`;
+      return errorResponse(c, forbidden(credential, `${c.req.method} ${where} needs the ${needed.join(" or ")} scope`));
     }
     return next();
   };

@@ -3,6 +3,7 @@ import type { ModelClient } from "../model/client.js";
 import type { EventLog } from "./_events.js";
 import type { GatewayLog } from "./_log.js";
 import type { RateLimiter } from "./_rate-limit.js";
+import type { Telemetry } from "./_telemetry.js";
 import type { TurnRunner } from "./_turn.js";
 
 /** What every router of the gateway is given. */
@@ -22,4 +23,6 @@ export interface GatewayDeps {
   draining: AbortSignal;
   /** Per-credential and per-sender limits, when configured (routes that find their sender in the body check it themselves). */
   rateLimits?: RateLimiter | undefined;
+  /** Metrics, the activity log and traces (`/metrics`, `/admin/activity`); absent, those routes answer 503. */
+  telemetry?: Telemetry | undefined;
 }

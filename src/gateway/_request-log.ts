@@ -74,7 +74,7 @@ export function routeOf(c: Context): string | null {
  * Event streams are logged when they end (client gone, finished, or the
  * gateway shutting down), with the whole duration.
  */
-export function requestLog(log: GatewayLog): MiddlewareHandler {
+export function requestLog(log: GatewayLog, observe?: RequestObserver): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     const requestId = randomUUID();
@@ -85,12 +85,19 @@ export function requestLog(log: GatewayLog): MiddlewareHandler {
     c.header(REQUEST_ID_HEADER, requestId);
     const res = c.res;
     if (res.body !== null && (res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
-      c.res = onBodyEnd(res, (outcome) => write(log, c, { requestId, started, remote }, outcome));
+      c.res = onBodyEnd(res, (outcome) => {
+        write(log, c, { requestId, started, remote }, outcome);
+        observe?.(routeOf(c), c.res.status, performance.now() - started);
+      });
       return;
     }
     write(log, c, { requestId, started, remote }, undefined);
+    observe?.(routeOf(c), res.status, performance.now() - started);
   };
 }
+
+/** Hears of every request when it ends: its route pattern (null when none matched), status and milliseconds. */
+export type RequestObserver = (route: string | null, status: number, ms: number) => void;
 
 type StreamOutcome = "ended" | "cancelled" | "failed";
 
@@ -122,7 +129,7 @@ function write(log: GatewayLog, c: Context, at: { requestId: string; started: nu
   if (status >= 500 || (stream !== undefined && err !== undefined)) log.error({ ...fields, err: errorFields(err) }, msg);
   else if (status === 401 || status === 403) log.warn(fields, msg);
   // Health probes arrive every few seconds: kept out of the default level.
-  else if (route === "/health") log.debug(fields, msg);
+  else if (route === "/health" || route === "/ready" || route === "/metrics") log.debug(fields, msg);
   else log.info(fields, msg);
   // A 403 before any credential is the request guard's (it logs its own line); after one, a missing scope.
   if (status === 401 || (status === 403 && credential !== undefined)) {

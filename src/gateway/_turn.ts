@@ -9,6 +9,7 @@ import type { Message, Session, ToolCall } from "../session/types.js";
 import { linkedSignal, throwIfAborted } from "../store/_mutex.js";
 import type { GatewayLog } from "./_log.js";
 import type { SessionTarget } from "./_target.js";
+import type { Telemetry, TurnProbe } from "./_telemetry.js";
 import { TurnQueue, type TurnQueueLimits } from "./_turn-queue.js";
 
 /** Token usage as the upstream reported it. */
@@ -33,6 +34,8 @@ export interface TurnRequest {
   replyId?: string | undefined;
   /** Streaming: receives each upstream chunk as it arrives. */
   onChunk?: ((chunk: ChatCompletionChunk) => void | Promise<void>) | undefined;
+  /** The route pattern the turn came through, for metrics and traces (e.g. "/v1/chat/completions"). */
+  route?: string | undefined;
 }
 
 /** What a turn did. */
@@ -79,22 +82,31 @@ export class TurnRunner {
   private readonly log: GatewayLog | undefined;
   /** Sessions' own models already looked up, so an unknown one is warned about once, not every turn. */
   private readonly checkedModels = new Set<string>();
+  private readonly telemetry: Telemetry | undefined;
 
   constructor(
     private readonly manager: SessionManager,
     private readonly model: ModelClient | undefined,
-    options: { queue?: TurnQueueLimits; shutdown?: AbortSignal; log?: GatewayLog } = {},
+    options: { queue?: TurnQueueLimits; shutdown?: AbortSignal; log?: GatewayLog; telemetry?: Telemetry } = {},
   ) {
     this.queue = new TurnQueue(manager, options.queue ?? manager.config.gateway.turnQueue, options.shutdown ?? new AbortController().signal, options.log);
     this.log = options.log;
+    this.telemetry = options.telemetry;
   }
 
-  /** Runs one turn. */
+  /** Runs one turn (counted, timed and traced when the gateway observes itself). */
   async run(req: TurnRequest): Promise<TurnResult> {
     const model = this.model;
     if (model === undefined) throw noModel();
-    if (req.target === undefined) return this.stateless(model, req);
+    const telemetry = this.telemetry;
+    if (telemetry === undefined) return this.turn(model, req, undefined);
+    return telemetry.turn(req.route ?? "other", (probe) => this.turn(model, req, probe));
+  }
+
+  private async turn(model: ModelClient, req: TurnRequest, probe: TurnProbe | undefined): Promise<TurnResult> {
+    if (req.target === undefined) return this.stateless(model, req, probe);
     const id = await this.sessionOf(req.target, req.input, req.signal);
+    probe?.session(id);
     return this.queue.run(id, async (lost) => {
       const stored: Message[] = [];
       let last: Message | undefined;
@@ -119,7 +131,7 @@ export class TurnRunner {
         if (replay !== undefined) return replay;
       }
       const { signal, dispose } = linkedSignal([req.signal, lost]);
-      let reply: Awaited<ReturnType<TurnRunner["ask"]>>;
+      let reply: Reply;
       let sentTokens: number;
       try {
         // Instructions go after the session's own system prompts, inside the budget.
@@ -129,7 +141,7 @@ export class TurnRunner {
         // Asked of the model the context was sized for: the session's own (`/new <model>`) or the configured one.
         const own = context.model === model.model ? undefined : context.model;
         if (own !== undefined) await this.checkModel(own);
-        reply = await this.ask(model, messages, { ...req, signal }, own);
+        reply = await this.ask(model, messages, { ...req, signal }, own, probe);
       } finally {
         dispose();
       }
@@ -192,9 +204,9 @@ export class TurnRunner {
     return (await this.manager.route(target.inbound, { signal })).id;
   }
 
-  private async stateless(model: ModelClient, req: TurnRequest): Promise<TurnResult> {
+  private async stateless(model: ModelClient, req: TurnRequest, probe: TurnProbe | undefined): Promise<TurnResult> {
     const history: ChatCompletionMessageParam[] = req.input.map(toChatParam);
-    const reply = await this.ask(model, [...instructionsOf(req), ...history], req);
+    const reply = await this.ask(model, [...instructionsOf(req), ...history], req, undefined, probe);
     return {
       session: undefined,
       input: [],
@@ -204,14 +216,27 @@ export class TurnRunner {
     };
   }
 
-  private async ask(model: ModelClient, messages: ChatCompletionMessageParam[], req: TurnRequest, name?: string): Promise<{ content: string; toolCalls: ToolCall[]; finishReason: string; usage: Usage | null }> {
+  private async ask(model: ModelClient, messages: ChatCompletionMessageParam[], req: TurnRequest, name: string | undefined, probe: TurnProbe | undefined): Promise<Reply> {
+    const call = probe?.upstream(name ?? model.model);
+    try {
+      const reply = await this.exchange(model, messages, req, name);
+      call?.done(reply.model, reply.usage);
+      return reply;
+    } catch (err) {
+      call?.fail(err);
+      throw err;
+    }
+  }
+
+  private async exchange(model: ModelClient, messages: ChatCompletionMessageParam[], req: TurnRequest, name: string | undefined): Promise<Reply> {
     const body: ChatBody = { ...req.options, messages };
     if (req.onChunk === undefined) {
       const done = await model.complete(body, req.signal, name);
       const choice = done.choices[0];
       const toolCalls = (choice?.message.tool_calls ?? []).flatMap((c) => (c.type === "function" ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : []));
-      return { content: choice?.message.content ?? "", toolCalls, finishReason: choice?.finish_reason ?? "stop", usage: usageOf(done.usage) };
+      return { content: choice?.message.content ?? "", toolCalls, finishReason: choice?.finish_reason ?? "stop", usage: usageOf(done.usage), model: done.model };
     }
+    let answeredBy: string | undefined;
     let content = "";
     let finishReason = "stop";
     let usage: Usage | null = null;
@@ -229,10 +254,21 @@ export class TurnRunner {
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
       if (chunk.usage) usage = usageOf(chunk.usage);
+      answeredBy ??= chunk.model;
       await req.onChunk(chunk);
     }
-    return { content, toolCalls: calls.filter((c) => c.id !== "" && c.name !== ""), finishReason, usage };
+    return { content, toolCalls: calls.filter((c) => c.id !== "" && c.name !== ""), finishReason, usage, model: answeredBy };
   }
+}
+
+/** A model's answer to one call. */
+interface Reply {
+  content: string;
+  toolCalls: ToolCall[];
+  finishReason: string;
+  usage: Usage | null;
+  /** The model the upstream says answered, when it says. */
+  model: string | undefined;
 }
 
 function tokenCount(v: unknown): number | undefined {

@@ -92,7 +92,7 @@ export function hooksRouter(deps: GatewayDeps): Hono {
       deps.rateLimits?.check(credentialName(c), senderKey(inbound.channel, inbound.senderId));
       const message: NewMessage = { role: "user", content: text, sender: inbound.senderId, ...(idempotencyKey !== undefined ? { clientMessageId: idempotencyKey } : {}) };
       // Not aborted when the caller hangs up: the reply is stored and a retry gets it without asking the model again.
-      const r = await deps.turns.run({ target: { inbound }, input: [message], options: {}, signal: deps.shutdown });
+      const r = await deps.turns.run({ target: { inbound }, input: [message], options: {}, signal: deps.shutdown, route: "/hooks/inbound" });
       const session = r.session;
       if (session === undefined) throw new Error("a session turn returned no session");
       noteSessions(c, [session]);

@@ -10,6 +10,7 @@ import { EventLog } from "./_events.js";
 import { createGatewayLog, type GatewayLog } from "./_log.js";
 import { TurnRunner } from "./_turn.js";
 import { startMaintenance } from "./_maintenance.js";
+import { Telemetry } from "./_telemetry.js";
 
 export { createGatewayLog, type GatewayLog, type GatewayLogOptions } from "./_log.js";
 
@@ -78,10 +79,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const draining = new AbortController();
   const log = options.log ?? (await createGatewayLog());
   const events = new EventLog(manager);
-  const turns = new TurnRunner(manager, model, { queue: config.turnQueue, shutdown: shutdown.signal, log });
+  const telemetry = await Telemetry.start(manager);
+  const turns = new TurnRunner(manager, model, { queue: config.turnQueue, shutdown: shutdown.signal, log, telemetry });
   let bound: AddressInfo | undefined;
   const guard = { checkHost: isLoopback(options.host), allowedHosts: config.allowedHosts, bound: () => bound ?? { address: options.host, port: options.port } };
-  const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal }, auth, guard);
+  const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal, telemetry }, auth, guard);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions: receiveTimeouts(config.requestTimeoutMs) }, (info) => {
       bound = info;
@@ -112,6 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         clearTimeout(timer);
         shutdown.abort(new Error("the gateway is shutting down"));
         await maintenance.stop();
+        telemetry.stop();
         events.close();
       })();
       return closing;

@@ -140,6 +140,11 @@ export abstract class ManagerReads {
     return this.writer.cached;
   }
 
+  /** Sessions that would take a message now (created or active, not expired), counted by the store without loading any. */
+  async liveSessions(): Promise<number> {
+    return (await this.ctx.store.list({ statuses: ["created", "active"], expiryCutoff: this.ctx.cutoff(), limit: 0 })).total;
+  }
+
   /**
    * Asks the store one cheap question (a revision, or a read, of an id that
    * is never used): resolves when it answers, rejects with its error (CLOSED,

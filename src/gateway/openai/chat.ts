@@ -76,7 +76,7 @@ export function chatRouter(deps: GatewayDeps): Hono {
       }
       const instructions = policy === "apply" && clientSystem !== "" ? clientSystem : undefined;
       const via = target !== undefined && "inbound" in target ? { via: target.inbound } : {};
-      const request = { target: id === undefined ? undefined : { ref: id, ...via }, input, options: upstreamOptions(body), instructions, signal };
+      const request = { target: id === undefined ? undefined : { ref: id, ...via }, input, options: upstreamOptions(body), instructions, signal, route: "/v1/chat/completions" };
       const created = Math.floor(Date.now() / 1000);
       if (!stream) {
         const r = await deps.turns.run(request);

@@ -84,7 +84,7 @@ export function responsesRouter(deps: GatewayDeps): Hono {
       });
       // Named before the model answers, so streamed item ids are the ids the stored reply has.
       const replyId = freshId();
-      const request: TurnRequest = { target: sessionId === undefined ? undefined : { ref: sessionId }, input, options: options.upstream, instructions, signal, replyId };
+      const request: TurnRequest = { target: sessionId === undefined ? undefined : { ref: sessionId }, input, options: options.upstream, instructions, signal, replyId, route: "/v1/responses" };
       const headers: Record<string, string> = sessionId === undefined ? {} : { "x-openclaw-session-id": sessionId };
       if (!stream) {
         const r = await deps.turns.run(request);
