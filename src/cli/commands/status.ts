@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { StatusReport } from "../../manager/status.js";
+import type { GatewayProbe } from "../_gateway-probe.js";
 import { withManager } from "../_context.js";
-import { colors, plural, formatBytes, formatInt, formatPercent, heading, keyValues, paintStatus, print, printJson, table, visible } from "../_render.js";
+import { colors, plural, formatBytes, formatDuration, formatInt, formatPercent, heading, keyValues, paintStatus, print, printJson, table, visible } from "../_render.js";
 
 /** Flags of `openclaw status`. */
 export interface StatusFlags {
@@ -13,10 +14,16 @@ const SOURCE_LABEL = { flag: "from the command line", env: "from the environment
 
 /** `openclaw status`. */
 export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void> {
-  const { report, location } = await withManager(cmd, async (m) => ({ report: await m.status({ verbose: flags.verbose === true }), location: m.location }));
+  const verbose = flags.verbose === true;
+  const { report, location, probe } = await withManager(cmd, async (m) => {
+    // Asked while the store is read: a gateway that is not running costs at most its connect timeout.
+    const asking = verbose ? import("../_gateway-probe.js").then(({ probeGateway }) => probeGateway(m.config, m.location.stateDir)) : undefined;
+    return { report: await m.status({ verbose }), location: m.location, probe: await asking };
+  });
   const quarantined = report.quarantined;
   if (flags.json) {
-    printJson({ ...report, stateDirSource: location.stateDirSource, configPathSource: location.configPathSource });
+    const gateway = probe === undefined ? {} : probe.gateway !== null ? { gateway: probe.gateway } : { gateway: null, gatewayError: probe.error };
+    printJson({ ...report, stateDirSource: location.stateDirSource, configPathSource: location.configPathSource, ...gateway });
     return;
   }
   const byStatus = (Object.entries(report.byStatus) as Array<[string, number]>).map(([k, n]) => `${paintStatus(k)} ${formatInt(n)}`).join(" · ");
@@ -55,8 +62,31 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
     for (const name of v.corrupt) print(`  ${colors.yellow(visible(`sessions/${name}`))}`);
   }
   print();
-  print(heading("memory (this process)"));
+  if (probe !== undefined) printGateway(probe);
+  print(`${heading("memory")} ${colors.dim("(this CLI process)")}`);
   print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
+}
+
+/** The running gateway's own figures, or one line saying none was reached (the CLI's own figures follow either way). */
+function printGateway(probe: GatewayProbe): void {
+  const g = probe.gateway;
+  if (g === null) {
+    print(`${colors.yellow(visible(probe.error))}; the memory figures below are this CLI process's`);
+    print();
+    return;
+  }
+  print(`${heading("gateway")} at ${visible(g.url)} ${colors.dim(`(pid ${g.pid})`)}`);
+  const rate = (n: number) => (n === 0 ? "0" : n.toFixed(2).replace(/\.?0+$/, ""));
+  print(
+    keyValues([
+      ["rss", formatBytes(g.memory.rss)],
+      ["heap", `${formatBytes(g.memory.heapUsed)} used of ${formatBytes(g.memory.heapTotal)}`],
+      ["sessions cached", formatInt(g.sessionsCached)],
+      ["uptime", formatDuration(g.uptimeSeconds * 1000)],
+      ["turns/min", `${rate(g.turnsPerMinute.lastMinute)} over the last minute · ${rate(g.turnsPerMinute.lastHour)} over the last hour`],
+    ]),
+  );
+  print();
 }
 
 function usedLine(u: StatusReport["usage"]): string {
