@@ -11,6 +11,9 @@ export type TurnOutcome = "ok" | "command" | "error" | "aborted";
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 // A store operation is a file read or a query: sub-millisecond to a slow disk's second.
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+// Model names can come from chat (`/new <model>`): past this many, the rest share one label value.
+const MAX_MODELS = 50;
+
 // A fold is an offline summary (tens of milliseconds) or a model's (seconds to the compaction timeout).
 const FOLD_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -22,6 +25,8 @@ const FOLD_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
  * and prom-client's process metrics (event-loop lag, memory, CPU, GC).
  */
 export class GatewayMetrics {
+  private readonly models = new Set<string>();
+
   private constructor(
     private readonly registry: import("prom-client").Registry,
     private readonly m: {
@@ -102,8 +107,10 @@ export class GatewayMetrics {
     if (timed) this.m.requestSeconds.observe({ route }, ms / 1000);
   }
 
-  /** A model call ended; usage when the upstream reported it. */
-  upstream(model: string, ms: number, usage: { prompt: number; completion: number } | undefined): void {
+  /** A model call ended; usage when the upstream reported it. The first 50 model names are labels of their own, later ones "other". */
+  upstream(name: string, ms: number, usage: { prompt: number; completion: number } | undefined): void {
+    if (!this.models.has(name) && this.models.size < MAX_MODELS) this.models.add(name);
+    const model = this.models.has(name) ? name : "other";
     this.m.upstreamSeconds.observe({ model }, ms / 1000);
     if (usage !== undefined) {
       this.m.promptTokens.inc({ model }, usage.prompt);

@@ -84,15 +84,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let bound: AddressInfo | undefined;
   const guard = { checkHost: isLoopback(options.host), allowedHosts: config.allowedHosts, bound: () => bound ?? { address: options.host, port: options.port } };
   const app = createApp({ manager, model, turns, events, log, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal, draining: draining.signal, telemetry }, auth, guard);
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions: receiveTimeouts(config.requestTimeoutMs) }, (info) => {
-      bound = info;
-      resolve(s);
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions: receiveTimeouts(config.requestTimeoutMs) }, (info) => {
+        bound = info;
+        resolve(s);
+      });
+      s.once("error", (err: NodeJS.ErrnoException) =>
+        reject(new OpenclawError("INVALID_ARGUMENT", `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err })),
+      );
     });
-    s.once("error", (err: NodeJS.ErrnoException) =>
-      reject(new OpenclawError("INVALID_ARGUMENT", `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err })),
-    );
-  });
+  } catch (err) {
+    telemetry.stop();
+    throw err;
+  }
   // Retention runs beside the requests, through the manager like any admin change.
   const maintenance = startMaintenance(manager, log, shutdown.signal);
   const address = server.address() as AddressInfo;

@@ -9,6 +9,7 @@ import { SessionManager } from "../../src/manager/manager.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
 import { has, parseExposition, valueOf, type Sample } from "../helpers/prometheus.js";
+import { testStoreUri } from "../helpers/test-store.js";
 
 const READER = "reader-token-0123456789abcd";
 const CHATTER = "chatter-token-0123456789abc";
@@ -27,7 +28,9 @@ describe("gateway: GET /metrics", () => {
 
   before(async () => {
     upstream = await startFakeUpstream();
+    const storeUri = testStoreUri();
     gw = await startGatewayProcess({
+      ...(storeUri !== undefined ? { storage: { uri: storeUri } } : {}),
       // Three messages of history: turns fold. Two cached documents for three sessions: reads miss the cache.
       sessions: { maxHistoryLength: 3, cacheSize: 2 },
       gateway: {
