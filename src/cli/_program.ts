@@ -79,7 +79,7 @@ export function buildProgram(): Command {
   program
     .command("status")
     .description("state directory, store size, sessions by status and kind")
-    .option("-v, --verbose", "add per-session context usage, the largest sessions and memory use")
+    .option("-v, --verbose", "add per-session context usage, the largest sessions, the running gateway's figures and memory use")
     .addOption(jsonOption())
     .action(async (opts: StatusFlags, cmd: Command) => (await import("./commands/status.js")).runStatus(opts, cmd));
 

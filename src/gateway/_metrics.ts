@@ -76,11 +76,29 @@ export class GatewayMetrics {
       folds: new prom.Counter({ name: name("folds_total"), help: "Folds of old turns into a summary, by outcome (ok, failed, error)", labelNames: ["outcome"] as const, registers }),
       foldSeconds: new prom.Histogram({ name: name("fold_duration_seconds"), help: "Time a fold took, summarizer and commit included", buckets: FOLD_BUCKETS, registers }),
       httpErrors: new prom.Counter({ name: name("http_errors_total"), help: "Responses with a 4xx or 5xx status, by route pattern and status code", labelNames: ["route", "code"] as const, registers }),
-      requestSeconds: new prom.Histogram({ name: name("http_request_duration_seconds"), help: "Time from a request's arrival to its response's end, by route pattern", labelNames: ["route"] as const, buckets: REQUEST_BUCKETS, registers }),
-      upstreamSeconds: new prom.Histogram({ name: name("upstream_duration_seconds"), help: "Time a model call took (a streamed one to its last chunk), by model", labelNames: ["model"] as const, buckets: REQUEST_BUCKETS, registers }),
+      requestSeconds: new prom.Histogram({
+        name: name("http_request_duration_seconds"),
+        help: "Time from a request's arrival to its response's end, by route pattern",
+        labelNames: ["route"] as const,
+        buckets: REQUEST_BUCKETS,
+        registers,
+      }),
+      upstreamSeconds: new prom.Histogram({
+        name: name("upstream_duration_seconds"),
+        help: "Time a model call took (a streamed one to its last chunk), by model",
+        labelNames: ["model"] as const,
+        buckets: REQUEST_BUCKETS,
+        registers,
+      }),
       promptTokens: new prom.Counter({ name: name("upstream_prompt_tokens_total"), help: "Prompt tokens the upstream reported, by model", labelNames: ["model"] as const, registers }),
       completionTokens: new prom.Counter({ name: name("upstream_completion_tokens_total"), help: "Completion tokens the upstream reported, by model", labelNames: ["model"] as const, registers }),
-      storeSeconds: new prom.Histogram({ name: name("store_operation_duration_seconds"), help: "Time a store operation took, by operation (get, revision, commit, append)", labelNames: ["op"] as const, buckets: STORE_BUCKETS, registers }),
+      storeSeconds: new prom.Histogram({
+        name: name("store_operation_duration_seconds"),
+        help: "Time a store operation took, by operation (get, revision, commit, append)",
+        labelNames: ["op"] as const,
+        buckets: STORE_BUCKETS,
+        registers,
+      }),
     });
     return metrics;
   }

@@ -28,7 +28,10 @@ async function healthy(url: string): Promise<void> {
   }
 }
 
-type StatusJson = { gateway?: { url: string; pid: number; memory: { rss: number; heapUsed: number }; sessionsCached: number; uptimeSeconds: number; turnsPerMinute: { lastMinute: number; lastHour: number } } | null; gatewayError?: string };
+type StatusJson = {
+  gateway?: { url: string; pid: number; memory: { rss: number; heapUsed: number }; sessionsCached: number; uptimeSeconds: number; turnsPerMinute: { lastMinute: number; lastHour: number } } | null;
+  gatewayError?: string;
+};
 
 describe("status --verbose: the running gateway's own figures", () => {
   let gw: GatewayProcess;

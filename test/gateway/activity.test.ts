@@ -56,7 +56,7 @@ describe("activity log: the last hour of turns per minute", () => {
     // Seeded, so the sample is the same every run; two seeds, so the check is not tuned to one.
     for (const seed of [1, 7]) {
       let x = seed;
-      const random = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const random = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       const log = new ActivityLog(random);
       for (let i = 0; i < 5000; i++) log.record(T0 + 1000, turn(i % 1000));
       const b = log.report(T0 + 2000).buckets.at(-1);

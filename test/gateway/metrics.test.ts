@@ -67,7 +67,12 @@ describe("gateway: GET /metrics", () => {
     const before = await scrape();
     let prompt = 0;
     let completion = 0;
-    for (const [k, text] of [["dm:web:m-a", "one two"], ["dm:web:m-b", "three four five"], ["dm:web:m-c", "six"], ["dm:web:m-a", "seven eight"]] as const) {
+    for (const [k, text] of [
+      ["dm:web:m-a", "one two"],
+      ["dm:web:m-b", "three four five"],
+      ["dm:web:m-c", "six"],
+      ["dm:web:m-a", "seven eight"],
+    ] as const) {
       const r = await client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: text }] }, key(k));
       prompt += r.usage?.prompt_tokens ?? NaN;
       completion += r.usage?.completion_tokens ?? NaN;
@@ -89,7 +94,11 @@ describe("gateway: GET /metrics", () => {
     // A histogram's buckets are cumulative and end with +Inf, which holds every observation.
     const buckets = after.filter((s) => s.name === "openclaw_upstream_duration_seconds_bucket" && s.labels.model === "fake-model");
     assert.ok(buckets.length >= 5, "several buckets");
-    assert.deepEqual(buckets.map((b) => b.value), [...buckets.map((b) => b.value)].sort((a, b) => a - b), "cumulative");
+    assert.deepEqual(
+      buckets.map((b) => b.value),
+      [...buckets.map((b) => b.value)].sort((a, b) => a - b),
+      "cumulative",
+    );
     assert.equal(buckets.at(-1)?.labels.le, "+Inf");
     assert.equal(buckets.at(-1)?.value, valueOf(after, "openclaw_upstream_duration_seconds_count", { model: "fake-model" }));
     for (const op of ["append", "commit", "get"]) assert.ok(delta("openclaw_store_operation_duration_seconds_count", { op }) >= 1, `store op ${op} timed`);
@@ -143,7 +152,10 @@ describe("gateway: /metrics when gateway.metrics.public", () => {
       // Admin routes still need the token.
       assert.equal((await fetch(`${gateway.url}/admin/activity`)).status, 401);
       const { register } = await import("prom-client");
-      assert.deepEqual((await register.getMetricsAsJSON()).filter((m) => m.name.startsWith("openclaw_")), []);
+      assert.deepEqual(
+        (await register.getMetricsAsJSON()).filter((m) => m.name.startsWith("openclaw_")),
+        [],
+      );
     } finally {
       await gateway.close();
       await manager.close();

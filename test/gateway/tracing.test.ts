@@ -72,16 +72,19 @@ describe("gateway: OpenTelemetry spans of a turn, its model call and a fold", ()
     assert.equal(call.kind, SpanKind.CLIENT);
     assert.equal(call.parentSpanId, turn.spanId, "the model call is inside the turn");
     assert.equal(call.traceId, turn.traceId);
-    assert.deepEqual(pick(call, ["gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.model", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.system", "gen_ai.provider.name", "openclaw.session.id"]), {
-      "gen_ai.operation.name": "chat",
-      "gen_ai.request.model": "fake-model",
-      "gen_ai.response.model": "fake-model",
-      "gen_ai.usage.input_tokens": body.usage.prompt_tokens,
-      "gen_ai.usage.output_tokens": body.usage.completion_tokens,
-      "gen_ai.system": "openai",
-      "gen_ai.provider.name": "openai",
-      "openclaw.session.id": sessionId,
-    });
+    assert.deepEqual(
+      pick(call, ["gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.model", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.system", "gen_ai.provider.name", "openclaw.session.id"]),
+      {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "fake-model",
+        "gen_ai.response.model": "fake-model",
+        "gen_ai.usage.input_tokens": body.usage.prompt_tokens,
+        "gen_ai.usage.output_tokens": body.usage.completion_tokens,
+        "gen_ai.system": "openai",
+        "gen_ai.provider.name": "openai",
+        "openclaw.session.id": sessionId,
+      },
+    );
     assert.ok(call.startTime >= turn.startTime && (call.endTime ?? Infinity) <= (turn.endTime ?? 0), "the call's span lies within the turn's");
     assert.equal(call.status.code, SpanStatusCode.UNSET);
   });

@@ -1,5 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { context as contextApi, trace, TraceFlags, type Attributes, type AttributeValue, type Context, type Span, type SpanContext, type SpanOptions, type SpanStatus, type TimeInput, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import {
+  context as contextApi,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type AttributeValue,
+  type Context,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+  type SpanStatus,
+  type TimeInput,
+  type Tracer,
+  type TracerProvider,
+} from "@opentelemetry/api";
 
 /** A span as the in-memory provider recorded it. */
 export interface RecordedSpan {
