@@ -104,7 +104,7 @@ describe("README quickstart", () => {
       const url = /^listening on (http:\/\/\S+)$/.exec(banner[0] ?? "")?.[1];
       assert.ok(url !== undefined, `first line: ${banner[0]}`);
       const host = new URL(url).host;
-      await untilReady(`${url}/health`, 30_000);
+      await untilReady(`${url}/ready`, 30_000);
 
       // The start-up block the README shows is the one it prints, token, paths and port aside.
       const shown = /<!-- quickstart: gateway -->[\s\S]*?```console\n([\s\S]*?)\n```/.exec(README)?.[1];
