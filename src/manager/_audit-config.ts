@@ -185,6 +185,14 @@ export function configFindings(rawConfig: unknown, env: NodeJS.ProcessEnv, gener
       fix: `use https:// for ${u.where}, or reach ${url.host} through a loopback address (an SSH tunnel or a local TLS proxy)`,
     });
   }
+  if (exposed && obj(gateway.metrics).public === true) {
+    findings.push({
+      id: "metrics-public",
+      severity: "low",
+      message: `gateway.metrics.public serves /metrics without a token while the gateway listens on ${host}: anyone who reaches it sees its traffic, model names, token counts and memory`,
+      fix: "remove gateway.metrics.public and give the scraper a token with the admin:read scope in gateway.auth.tokens, or set gateway.host to 127.0.0.1",
+    });
+  }
   const storage = obj(raw.storage);
   if (exposed && storage.encryption === undefined) {
     findings.push({

@@ -70,6 +70,14 @@ test("security audit: auth mode none on another interface is a high finding; wit
   assert.ok(edited.findings.some((f) => f.id === "weak-token" && f.severity === "high" && f.message.includes("gateway-token")), JSON.stringify(edited.findings));
   assert.ok(!JSON.stringify(edited).includes("letmein-letmein"), "never shown");
 
+  // Metrics served without a token are a (low) finding only where other machines can reach them.
+  await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ gateway: { host: "192.168.1.20", metrics: { public: true } } }));
+  const metrics = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
+  assert.deepEqual(metrics.findings.find((f) => f.id === "metrics-public")?.severity, "low", JSON.stringify(metrics.findings));
+  await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ gateway: { metrics: { public: true } } }));
+  const loopback = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
+  assert.ok(!loopback.findings.some((f) => f.id === "metrics-public"), "on loopback it is the operator's own scraper");
+
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ gateway: { host: "0.0.0.0", auth: { mode: "none" } }, storage: { encryption: { keyEnv: "OPENCLAW_STORE_KEY" } } }));
   const off = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
   assert.deepEqual(off.findings.map((f) => [f.id, f.severity]), [["exposed-without-token", "high"]]);
