@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -65,6 +65,10 @@ async function untilReady(url: string, ms: number): Promise<void> {
 }
 
 describe("README quickstart", () => {
+  it("the built CLI is executable, so the openclaw that npm link puts on the PATH still runs after a rebuild", () => {
+    assert.equal(statSync(CLI).mode & 0o111, 0o111, `${CLI} is not executable: npm run build must keep its executable bit`);
+  });
+
   it("the gateway quickstart runs as written, offline with the echo model, in under two minutes", async () => {
     const started = Date.now();
     const blocks = quickstart();
