@@ -14,6 +14,7 @@ import { compactAtScale } from "./compact.js";
 import { contextBuild } from "./context.js";
 import { toolResultSavings } from "./tool-results.js";
 import { gatewayThroughput } from "./gateway.js";
+import { gatewayMemory } from "./gateway-memory.js";
 import { listAtScale } from "./list.js";
 import { holdSessions } from "./memory.js";
 import { routeAtScale } from "./routing.js";
@@ -58,6 +59,7 @@ const params = {
   populateCommitted: envInt("BENCH_POPULATE_COMMITTED", 5_000),
   gatewaySessions: envInt("BENCH_GATEWAY_SESSIONS", 100),
   gatewayRequests: envInt("BENCH_GATEWAY_REQUESTS", 3000),
+  gatewayMemorySessions: envInt("BENCH_GATEWAY_MEMORY_SESSIONS", full ? 100_000 : 5_000),
   postgresListSizes: envSizes("BENCH_POSTGRES_LIST_SIZES", [1_000, 100_000]),
   encryptionAppends: envInt("BENCH_ENCRYPTION_APPENDS", 300),
   encryptionRounds: envInt("BENCH_ENCRYPTION_ROUNDS", 5),
@@ -143,6 +145,7 @@ try {
   if (wants("gateway")) {
     log("7. gateway");
     report(await gatewayThroughput({ sessions: params.gatewaySessions, requests: params.gatewayRequests }));
+    report(await gatewayMemory(params.gatewayMemorySessions));
     // BENCH_GATEWAY_POSTGRES=1: the same scenario on a PostgreSQL schema of BENCH_POSTGRES_URL (dropped afterwards).
     if (process.env.BENCH_GATEWAY_POSTGRES === "1") {
       const schema = `bench_gateway_${process.pid}`;
