@@ -5,14 +5,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { register } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MessageChannel } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 
 const { port1, port2 } = new MessageChannel();
 const seen: string[] = [];
-port1.on("message", (url: string) => seen.push(url));
-port1.unref();
 register("./_lazy-hooks.mjs", import.meta.url, { data: { port: port2 }, transferList: [port2] });
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+// The hooks thread queues its report before it hands a resolution back, so once an import has settled every report
+// of it is already waiting here: read synchronously, none can arrive after the count is taken.
+const drain = (): void => {
+  for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) seen.push(m.message as string);
+};
 
 const dir = mkdtempSync(join(tmpdir(), "openclaw-adapters-lazy-"));
 try {
@@ -21,16 +23,16 @@ try {
   const session = await manager.receive({ channel: "web", senderId: "1" }, "hello");
   await manager.buildContext(session.id);
   await manager.close();
-  await settle();
+  drain();
   const library = seen.length;
   const { buildProgram } = await import("../../src/cli/_program.js");
   for (const argv of [["sessions", "append", "--dm", "web:2", "hi"], ["sessions", "list"], ["sessions", "context", "dm:web:2"], ["status"]]) {
     await buildProgram().parseAsync(["node", "openclaw", ...argv, "--state-dir", dir]);
   }
-  await settle();
+  drain();
   const cli = seen.length;
   await import("../../src/adapters/langchain/index.js");
-  await settle();
+  drain();
   console.log(JSON.stringify({ library, cli, adapter: seen.length }));
 } finally {
   rmSync(dir, { recursive: true, force: true });

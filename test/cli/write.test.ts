@@ -190,11 +190,12 @@ test("set and clear refuse an archived session with the same error append gives,
 
 test("after expiry, append says a new session was started and carries over what the operator set", async (t) => {
   const sb = await sandbox(t);
-  await mkdir(sb.stateDir, { recursive: true });
-  await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ sessions: { expirationMs: 1000 } }));
-  const id = (await sb.ok(["sessions", "append", "--dm", "telegram:88", "hello"])).stdout.trim();
+  // Last active five minutes ago: once expiry is cut to a minute, the session has expired without the test waiting.
+  const [seeded] = (await seed(sb, [{ key: "dm:telegram:88", idleMinutes: 5 }])).sessions;
+  const id = seeded!.id;
   await sb.ok(["sessions", "set", id, "--pref", "units=metric", "--deny-tool", "shell.*", "--system", "Be brief."]);
-  await new Promise((r) => setTimeout(r, 1200));
+  await mkdir(sb.stateDir, { recursive: true });
+  await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ sessions: { expirationMs: 60_000 } }));
   const r = await sb.run(["sessions", "append", "--dm", "telegram:88", "--json", "back"]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { id: string; started: { reason: string; previousId: string; carriedOver: boolean } };

@@ -167,14 +167,16 @@ describe("gateway: the Conversations API through the official openai client", ()
     upstream.chunkDelayMs = 40;
     try {
       const stream = await client.responses.create({ model: "fake-model", input: "slow words come one by one", conversation: conv.id, stream: true });
-      const iterating = (async () => {
-        for await (const _ of stream) {
-          // drain
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 60));
-      await client.conversations.items.create(conv.id, { items: [{ role: "user", content: "meanwhile" }] });
-      await iterating;
+      let added: Promise<unknown> | undefined;
+      let deltasAfter = 0;
+      for await (const event of stream) {
+        if (event.type !== "response.output_text.delta") continue;
+        // Sent as soon as the reply has begun, so it reaches the gateway while the turn runs.
+        if (added === undefined) added = client.conversations.items.create(conv.id, { items: [{ role: "user", content: "meanwhile" }] });
+        else deltasAfter++;
+      }
+      await added;
+      assert.ok(deltasAfter > 0, "the reply was still streaming when the item was sent");
     } finally {
       upstream.chunkDelayMs = 0;
     }

@@ -55,11 +55,12 @@ describe("gateway: turns under concurrency, disconnects and long conversations",
   });
 
   it("a client that disconnects mid-stream aborts the upstream call; its question stays, no partial answer is stored", async () => {
+    const question = "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20";
     upstream.chunkDelayMs = 50;
     try {
       const controller = new AbortController();
       const stream = await client.chat.completions.create(
-        { model: "m", stream: true, messages: [{ role: "user", content: "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20" }] },
+        { model: "m", stream: true, messages: [{ role: "user", content: question }] },
         { ...key("dm:load:gone"), signal: controller.signal },
       );
       let seen = 0;
@@ -74,12 +75,19 @@ describe("gateway: turns under concurrency, disconnects and long conversations",
     } finally {
       upstream.chunkDelayMs = 0;
     }
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await show(gw, "dm:load:gone");
-    assert.deepEqual(s.messages.map((m) => m.role), ["user"]);
-    // The session takes the next turn normally.
+    // The session takes the next turn normally. Its turns are serialised, so this one starts only after the aborted
+    // one has ended: anything that turn stored would sit before it.
     const next = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "again" }] }, key("dm:load:gone"));
     assert.equal(next.choices[0]?.message.content, "echo: again");
+    const s = await show(gw, "dm:load:gone");
+    assert.deepEqual(
+      s.messages.map((m) => [m.role, m.content]),
+      [
+        ["user", question],
+        ["user", "again"],
+        ["assistant", "echo: again"],
+      ],
+    );
   });
 
   it("a 1,000-turn conversation keeps every request within the window and every turn in export", { timeout: 240_000 }, async () => {

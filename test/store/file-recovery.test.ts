@@ -169,12 +169,18 @@ describe("file store locks", () => {
       try {
         // Keep the lease busy: each operation ends with the next one queued.
         let stop = false;
+        let leased!: () => void;
+        const holding = new Promise<void>((resolve) => (leased = resolve));
         const busy = (async () => {
-          while (!stop) await store.withLock(id, () => new Promise<void>((r) => setTimeout(r, 2)));
+          while (!stop)
+            await store.withLock(id, () => {
+              leased();
+              return new Promise<void>((r) => setTimeout(r, 2));
+            });
         })();
         let waited: number;
         try {
-          await new Promise((r) => setTimeout(r, 20));
+          await holding;
           const started = Date.now();
           assert.equal(await other.withLock(id, async () => "other"), "other");
           waited = Date.now() - started;

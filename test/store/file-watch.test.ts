@@ -27,8 +27,14 @@ async function withPair(fn: (a: FileStore, b: FileStore, dir: string) => Promise
   }
 }
 
-/** Collects what a store's watcher delivers. */
-function record(store: FileStore): { seen: StoreChange[]; stop: () => void; until: (n: number, ms?: number) => Promise<StoreChange[]> } {
+interface Recorded {
+  seen: StoreChange[];
+  stop: () => void;
+  until: (n: number, ms?: number) => Promise<StoreChange[]>;
+}
+
+/** Collects what a store's watcher delivers (from the moment watch() returns). */
+function record(store: FileStore): Recorded {
   const seen: StoreChange[] = [];
   const stop = store.watch((c) => seen.push(c));
   const until = async (n: number, ms = 5_000): Promise<StoreChange[]> => {
@@ -39,8 +45,20 @@ function record(store: FileStore): { seen: StoreChange[]; stop: () => void; unti
   return { seen, stop, until };
 }
 
-/** Lets several polls happen, so a change that should not arrive has had every chance to. */
-const settle = () => delay(100);
+/**
+ * Commits a fresh session from `writer` and waits until each of `watched` hears of it, then drops it from what they saw.
+ * Changes arrive in the order they were made, so one that has not arrived before this one never will; and once it has
+ * arrived, the watcher has taken its baseline. Either way it stands in for waiting long enough.
+ */
+async function sentinel(writer: FileStore, ...watched: Recorded[]): Promise<void> {
+  const counts = watched.map((w) => w.seen.length);
+  const marker = await writer.commit({ session: testSession(), expectedRevision: null });
+  for (const [i, w] of watched.entries()) {
+    const seen = await w.until((counts[i] ?? 0) + 1);
+    assert.equal(seen.at(-1)?.id, marker.id, `the marker change arrives, and last: ${JSON.stringify(seen)}`);
+    seen.pop();
+  }
+}
 
 describe("file store watch", () => {
   it("delivers another instance's changes with their reasons, and never the instance's own", () =>
@@ -55,7 +73,7 @@ describe("file store watch", () => {
       await b.delete(doc.id);
       await a.delete(mine.id);
       await watched.until(4);
-      await settle();
+      await sentinel(b, watched);
       assert.deepEqual(watched.seen, [
         { id: doc.id, key: doc.key, revision: 1, reason: "created" },
         { id: doc.id, key: doc.key, revision: 2, reason: "appended" },
@@ -69,7 +87,7 @@ describe("file store watch", () => {
     withPair(
       async (a, b) => {
         const watched = record(a);
-        await settle();
+        await sentinel(b, watched);
         for (let i = 0; i < 3; i++) await a.commit({ session: testSession(), expectedRevision: null });
         const doc = await b.commit({ session: testSession(), expectedRevision: null });
         await watched.until(1);
@@ -81,7 +99,7 @@ describe("file store watch", () => {
         await watched.until(4);
         await b.delete(doc.id);
         await watched.until(5);
-        await settle();
+        await sentinel(b, watched);
         assert.deepEqual(
           watched.seen.map((c) => [c.id, c.revision, c.reason]),
           [
@@ -101,8 +119,8 @@ describe("file store watch", () => {
     withPair(async (a, b, dir) => {
       const doc = await b.commit({ session: testSession(), expectedRevision: null });
       const watched = record(a);
-      await settle();
-      const summary = (await b.list()).items[0] ?? assert.fail("not listed");
+      await sentinel(b, watched);
+      const summary = (await b.list()).items.find((s) => s.id === doc.id) ?? assert.fail("not listed");
       await appendFile(join(dir, "sessions", "index.journal"), `${JSON.stringify({ op: "put", s: { ...summary, revision: 2, messageCount: 1 } })}\n`);
       await appendFile(join(dir, "sessions", "index.journal"), `${JSON.stringify({ op: "del", id: doc.id })}\n`);
       assert.deepEqual(await watched.until(2), [
@@ -112,22 +130,31 @@ describe("file store watch", () => {
     }));
 
   it("stops delivering once unsubscribed or closed, and several listeners each hear every change", () =>
-    withPair(async (a, b) => {
+    withPair(async (a, b, dir) => {
       const first = record(a);
       const second = record(a);
-      await settle();
+      await sentinel(b, first, second);
       const doc = await b.commit({ session: testSession(), expectedRevision: null });
       await first.until(1);
       await second.until(1);
       first.stop();
       await b.commit({ session: doc, expectedRevision: 1 });
       await second.until(2);
-      await settle();
+      await sentinel(b, second);
       assert.equal(first.seen.length, 1);
       assert.equal(second.seen.length, 2);
       await a.close();
-      await b.commit({ session: doc, expectedRevision: 2 });
-      await settle();
+      // A third instance hears the next change: the closed one, polling as often, had the same chance and stays silent.
+      const c = await openFileStore({ dir, warn: (m) => assert.fail(m), ...FAST });
+      try {
+        const third = record(c);
+        await sentinel(b, third);
+        await b.commit({ session: doc, expectedRevision: 2 });
+        assert.equal((await third.until(1)).length, 1);
+        await sentinel(b, third);
+      } finally {
+        await c.close();
+      }
       assert.equal(second.seen.length, 2);
     }));
 
@@ -136,7 +163,8 @@ describe("file store watch", () => {
     const store = await openFileStore({ dir, warn: (m) => assert.fail(m), ...FAST });
     try {
       const watched = record(store);
-      await settle();
+      const other = await openFileStore({ dir, warn: (m) => assert.fail(m), ...FAST });
+      await sentinel(other, watched).finally(() => other.close());
       const id = testId();
       const child = startAppender(dir, id, "p", 3);
       assert.equal(await child.exited, 0, child.stderr.join(""));

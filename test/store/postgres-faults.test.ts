@@ -83,7 +83,11 @@ else
         await admin.query("ROLLBACK");
         // Every idle connection killed too: the pool replaces them, no process crash.
         await db.admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'openclaw' AND datname = current_database()`);
-        await new Promise((r) => setTimeout(r, 50));
+        // A backend leaves pg_stat_activity as it exits, after closing its socket: by then the pool has been told.
+        await waitFor(async () => {
+          const r = await db.admin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'openclaw' AND datname = current_database()`);
+          return r[0]?.n === 0;
+        });
         assert.equal((await store.get(doc.id))?.session.revision, 1);
         const saved = await store.commit({ session: { ...doc, channel: "after" }, expectedRevision: 1 });
         assert.equal(saved.revision, 2);
