@@ -243,6 +243,25 @@ describe("dashboard with a long session", () => {
     assert.equal(asked, base + 2, "asked at once on coming back");
   });
 
+  it("shows the gateway's own turns, latency and tokens from its /admin/activity", async (t) => {
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json", "x-openclaw-session-key": `dm:web:live-${i}` },
+        body: JSON.stringify({ model: "m", messages: [{ role: "user", content: `turn ${i}: where is parcel TRK-${i}?` }] }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    }
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    t.after(() => page.close());
+    await page.goto(`${gw.url}/#token=${encodeURIComponent(gw.token)}`);
+    await page.locator('#activity[data-state="live"]').waitFor();
+    assert.match((await page.locator("#activity-turns figcaption").textContent()) ?? "", /· 3 in the hour$/, "the three turns this gateway served");
+    assert.ok((await page.locator("#activity-turns rect.ok").count()) >= 1);
+    assert.match((await page.locator("#activity-latency figcaption").textContent()) ?? "", /p50 [\d,]+ ms · p95 [\d,]+ ms/);
+    assert.match((await page.locator("#activity-tokens figcaption").textContent()) ?? "", /^Tokens[1-9][\d,]* in the hour/);
+  });
+
   it("hides the live view when the gateway has no /admin/activity", async (t) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     t.after(() => page.close());
