@@ -7,6 +7,7 @@ import { sessionSchema } from "../../src/session/schema.js";
 import { openFileStore } from "../../src/store/file/file-store.js";
 import { startAppender } from "../helpers/store-children.js";
 import { testId } from "../helpers/store-sessions.js";
+import { readOnDisk } from "../helpers/store-files.js";
 import { tempDir } from "../helpers/store-tmp.js";
 
 const KILLS = 24;
@@ -15,8 +16,7 @@ const BALLAST_BYTES = 2_000_000;
 
 /** Reads the raw document and checks it is whole and valid; returns the numbers stored for `tag`. */
 async function storedSequence(dir: string, id: string, tag: string): Promise<number[]> {
-  const raw = await readFile(join(dir, "sessions", `${id}.json`), "utf8");
-  const parsed = sessionSchema.safeParse(JSON.parse(raw));
+  const parsed = sessionSchema.safeParse((await readOnDisk(dir, id)).session);
   assert.ok(parsed.success, "the document on disk must always validate");
   return parsed.data.messages.filter((m) => m.content.startsWith(`${tag}:`)).map((m) => Number(m.content.slice(tag.length + 1)));
 }

@@ -7,6 +7,7 @@ import { FileStore, openFileStore } from "../../src/store/file/file-store.js";
 import { decodeFrames, recordOf } from "../../src/store/file/_log-format.js";
 import { LogWriter } from "../../src/store/file/_log.js";
 import { testMessage, testSession } from "../helpers/store-sessions.js";
+import { readOnDisk } from "../helpers/store-files.js";
 import { tempDir } from "../helpers/store-tmp.js";
 
 /** A pid that no process has (beyond Linux's pid_max), so its segments count as left by a dead writer. */
@@ -62,10 +63,10 @@ describe("file store append log", () => {
       assert.deepEqual((await b.get(doc.id))?.session.messages.map((m) => m.content), ["one", "two"]);
       assert.equal(await b.revisionOf(doc.id), 3);
       assert.equal((await b.list()).items[0]?.messageCount, 2);
-      const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      const onDisk = (await readOnDisk(dir, doc.id)).session;
       assert.equal(onDisk.messages.length, 0, "not checkpointed yet");
       await a.checkpoint();
-      const after = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      const after = (await readOnDisk(dir, doc.id)).session;
       assert.deepEqual([after.revision, after.messages.map((m) => m.content)], [3, ["one", "two"]]);
       assert.deepEqual(await segments(dir), [], "a fully checkpointed segment is removed");
       await a.close();
@@ -161,7 +162,7 @@ describe("file store append log", () => {
       const doc = await store.commit({ session: testSession(), expectedRevision: null });
       await appendAll(store, doc, ["a", "b", "c"]);
       await store.close();
-      const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      const onDisk = (await readOnDisk(dir, doc.id)).session;
       assert.deepEqual(onDisk.messages.map((m) => m.content), ["a", "b", "c"]);
       assert.deepEqual(await segments(dir), []);
     }));
@@ -171,7 +172,7 @@ describe("file store append log", () => {
       const doc = await crashAfter(dir, ["a", "b", "c"]);
       const warnings: string[] = [];
       const store = await openFileStore({ dir, warn: (m) => warnings.push(m) });
-      const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+      const onDisk = (await readOnDisk(dir, doc.id)).session;
       assert.deepEqual([onDisk.revision, onDisk.messages.map((m) => m.content)], [4, ["a", "b", "c"]]);
       assert.deepEqual(await segments(dir), []);
       assert.deepEqual(warnings, []);
@@ -223,7 +224,7 @@ describe("file store append log", () => {
         assert.ok(cur !== undefined);
         await appendAll(store, cur, ["d"]);
         await store.close();
-        const onDisk = JSON.parse(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8")) as Session;
+        const onDisk = (await readOnDisk(dir, doc.id)).session;
         assert.deepEqual(onDisk.messages.map((m) => m.content), ["a", "b", "d"]);
         assert.deepEqual(await segments(dir), []);
       }));

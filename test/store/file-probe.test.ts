@@ -34,8 +34,9 @@ it("the search probe rules a session out only when it certainly holds no match",
     // A document edited by hand with \u escapes is not trusted to the raw test.
     await b.close();
     stores.pop();
-    const path = join(dir, "sessions", `${doc.id}.json`);
+    const path = join(dir, "sessions", `${doc.id}.1.jsonl`);
     const text = await readFile(path, "utf8");
+    assert.match(text, /Friday/, "the messages are in the message file");
     await writeFile(path, text.replace("Friday", "\\u0046riday"));
     const c = await openFileStore({ dir, warn: () => {} });
     stores.push(c);

@@ -43,14 +43,18 @@ async function withStore(fn: (store: FileStore, dir: string, warnings: string[])
 }
 
 describe("file store layout", () => {
-  it("a document is compact JSON at sessions/<id>.json with version, id and revision first", () =>
+  it("a session is a compact header at sessions/<id>.json, version, id and revision first, and its messages one a line in sessions/<id>.<gen>.jsonl", () =>
     withStore(async (store, dir) => {
       const doc = await store.commit({ session: testSession({ messages: [testMessage("hi")] }), expectedRevision: null });
       const raw = await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8");
-      assert.ok(raw.startsWith(`{"version":2,"id":"${doc.id}","revision":1,`), raw.slice(0, 80));
+      assert.ok(raw.startsWith(`{"version":2,"id":"${doc.id}","revision":1,"messageFile":{"gen":1,`), raw.slice(0, 120));
       assert.ok(!raw.includes("\n"), "no pretty-printing");
-      assert.equal((await store.get(doc.id))?.sizeBytes, Buffer.byteLength(raw));
-      assert.equal((await store.list()).items[0]?.sizeBytes, Buffer.byteLength(raw));
+      assert.ok(!raw.includes('"messages"'), "the header holds no messages");
+      const lines = await readFile(join(dir, "sessions", `${doc.id}.1.jsonl`), "utf8");
+      assert.deepEqual(lines.split("\n"), [JSON.stringify(doc.messages[0]), ""]);
+      const size = Buffer.byteLength(raw) + Buffer.byteLength(lines);
+      assert.equal((await store.get(doc.id))?.sizeBytes, size);
+      assert.equal((await store.list()).items[0]?.sizeBytes, size);
     }));
 
   for (const umask of [0o000, 0o277]) {
@@ -161,6 +165,7 @@ describe("file store index", () => {
       try {
         const donor = await openFileStore({ dir: otherDir, warn: () => {} });
         const added = await donor.commit({ session: testSession({ lastActivityAt: "2025-03-01T00:00:00.000Z", messages: [testMessage("x")] }), expectedRevision: null });
+        await writeFile(join(dir, "sessions", `${added.id}.1.jsonl`), await readFile(join(otherDir, "sessions", `${added.id}.1.jsonl`)));
         await writeFile(join(dir, "sessions", `${added.id}.json`), await readFile(join(otherDir, "sessions", `${added.id}.json`)));
         await unlink(join(dir, "sessions", `${newest}.json`));
         const page = await store.list();

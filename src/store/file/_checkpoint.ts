@@ -1,13 +1,13 @@
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { toSummary } from "../../session/lifecycle.js";
+import { sessionTokens, toSummary } from "../../session/lifecycle.js";
 import type { Session, SessionStatus, SessionSummary } from "../../session/types.js";
 import { oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
 import type { DocumentFiles } from "./_documents.js";
 import { ensureDir, ignoreMissing } from "./_fs.js";
 import type { LogRecord } from "./_log-format.js";
-import { LogReader } from "./_log-reader.js";
+import { LogReader, type Pending } from "./_log-reader.js";
 import { LogWriter } from "./_log.js";
 import { pidAlive } from "./_pid.js";
 import type { Layout } from "./_paths.js";
@@ -130,16 +130,28 @@ export class SessionLog {
     await this.host.withLock(id, async () => {
       this.known.delete(id);
       this.reader.catchUp();
+      const discarded = (p: Pending): void =>
+        this.host.warn(
+          `sessions/log/${p.segment}: the record of revision ${p.record.rev} of session ${id} was not applied: sessions/${id}.json was changed since it was written (edited by hand?); the document's content was kept`,
+        );
+      // The split layout: the new messages are appended to the message file and the header replaced, whatever the history's length.
+      const header = await this.host.docs.readHeader(id);
+      if (header !== undefined) {
+        const { session, added, applied } = this.reader.replayHeader(header.session, header.file.last, discarded);
+        if (applied > 0) {
+          const { bytes, file } = await this.host.docs.append(header, session, added);
+          await this.host.indexPut({ ...toSummary(session, bytes), messageCount: file.count, tokens: sessionTokens(session) + file.tokens }, header.session.status);
+        }
+        this.reader.covered(id, session.revision);
+        return;
+      }
+      // A document holding its messages inline (the earlier layout) is read whole, and written in the split layout.
       const r = await this.host.docs.read(id);
       if (r.state !== "ok") {
         this.reader.drop(id);
         return;
       }
-      const { session, applied } = this.reader.replay(r.session, (p) =>
-        this.host.warn(
-          `sessions/log/${p.segment}: the record of revision ${p.record.rev} of session ${id} was not applied: sessions/${id}.json was changed since it was written (edited by hand?); the document's content was kept`,
-        ),
-      );
+      const { session, applied } = this.reader.replay(r.session, discarded);
       if (applied > 0) {
         const bytes = await this.host.docs.write(session);
         await this.host.indexPut(toSummary(session, bytes), r.session.status);

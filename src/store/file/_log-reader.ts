@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { storageError } from "../../errors.js";
-import type { Session } from "../../session/types.js";
+import type { Message, Session } from "../../session/types.js";
 import type { StoreWarning } from "../store.js";
 import { errnoOf } from "./_fs.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
@@ -125,6 +125,36 @@ export class LogReader {
       bytes += p.bytes;
     }
     return { session: cur, applied, bytes };
+  }
+
+  /**
+   * replay() for a header read without its messages (`last` is the id of its
+   * last message): the header after the records and the messages they add,
+   * for a checkpoint that appends them to the message file.
+   */
+  replayHeader(head: Session, last: string | null, onDiscard?: (p: Pending) => void): { session: Session; added: Message[]; applied: number } {
+    let cur: Session = { ...head, messages: [] };
+    let tail = last;
+    const seen = new Set<string>(last === null ? [] : [last]);
+    const added: Message[] = [];
+    let applied = 0;
+    for (const p of this.pending.get(head.id) ?? []) {
+      if (p.record.rev <= cur.revision || p.record.base !== cur.revision) continue;
+      if (p.record.after === tail) {
+        const fresh = p.record.m.filter((m) => !seen.has(m.id));
+        for (const m of fresh) {
+          seen.add(m.id);
+          added.push(m);
+        }
+        cur = applyRecord(cur, { ...p.record, m: [] });
+        tail = fresh.at(-1)?.id ?? tail;
+      } else {
+        cur = { ...cur, revision: p.record.rev };
+        onDiscard?.(p);
+      }
+      applied++;
+    }
+    return { session: cur, added, applied };
   }
 
   /** Forgets the records of `id` at or below `revision` (its document holds them). */

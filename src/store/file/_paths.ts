@@ -11,6 +11,7 @@ const LOCK_RE = /^(.+)\.lock$/;
 const BREAKER_RE = /^(.+)\.lock\.break$/;
 const WANT_RE = /^(.+)\.lock\.want$/;
 const TMP_RE = /^\..+\.tmp$/;
+const MESSAGES_RE = /^(.+)\.(\d{1,15})\.jsonl$/;
 
 /** Where every file of a file store lives; each accessor validates the id before building a path. */
 export class Layout {
@@ -42,6 +43,11 @@ export class Layout {
   /** The session document. */
   doc(id: string): string {
     return join(this.sessions, `${assertValidId(id)}.json`);
+  }
+
+  /** Generation `gen` of the session's message file (its active history, one stored message a line). */
+  messages(id: string, gen: number): string {
+    return join(this.sessions, messageFileName(assertValidId(id), gen));
   }
 
   /** The session's pruned-history log. */
@@ -78,6 +84,17 @@ function lockName(name: string): string {
 export function docIdOf(fileName: string): string | undefined {
   const id = DOC_RE.exec(fileName)?.[1];
   return id !== undefined && isValidId(id) ? id : undefined;
+}
+
+/** The name of generation `gen` of a session's message file. */
+export function messageFileName(id: string, gen: number): string {
+  return `${id}.${gen}.jsonl`;
+}
+
+/** The session id and generation a directory entry is a message file of, if any. */
+export function messageFileOf(fileName: string): { id: string; gen: number } | undefined {
+  const m = MESSAGES_RE.exec(fileName);
+  return m !== null && isValidId(m[1] as string) ? { id: m[1] as string, gen: Number(m[2]) } : undefined;
 }
 
 /** The lock name (session id or "index") a directory entry is the lock file of, if any. */

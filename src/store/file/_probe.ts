@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { pointerInHead } from "./_message-file.js";
 
 // A needle made only of these can neither contain nor straddle a JSON escape
 // (`\"`, `\\`, `\/`, `\n`, `\uXXXX`…), so its text appears in the raw bytes
@@ -30,6 +31,11 @@ export async function rawMayContain(path: string, needle: string, ifMissing: boo
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "ENOENT" ? ifMissing : true;
   }
+  return rawTextMayContain(raw, needle);
+}
+
+/** rawMayContain() of text already read. */
+function rawTextMayContain(raw: string, needle: string): boolean {
   // Sealed content cannot be looked at without its key: the caller reads (and decrypts) it.
   if (raw.includes("\\u") || raw.includes(SEALED)) return true;
   let re = patterns.get(needle);
@@ -53,7 +59,7 @@ export class TextProbe {
 
   constructor(
     private readonly log: () => ProbeLog,
-    private readonly layout: () => { doc(id: string): string; pruned(id: string): string },
+    private readonly layout: () => { doc(id: string): string; messages(id: string, gen: number): string; pruned(id: string): string },
   ) {}
 
   /** False only when session `id` certainly holds no `text`: no pending log record, and neither file has it. */
@@ -67,7 +73,17 @@ export class TextProbe {
     }
     if (log.sessionsWithRecords().includes(id)) return true;
     const layout = this.layout();
-    if (await rawMayContain(layout.doc(id), text, true)) return true;
+    let header: string;
+    try {
+      header = readFileSync(layout.doc(id), "utf8");
+    } catch {
+      // Missing or unreadable: for the full read to report.
+      return true;
+    }
+    if (rawTextMayContain(header, text)) return true;
+    // The split layout: the messages are in the message file the header names (lines past its committed length only add false hits).
+    const file = pointerInHead(header);
+    if (file !== undefined && file.bytes > 0 && (await rawMayContain(layout.messages(id, file.gen), text, true))) return true;
     return pruned && (await rawMayContain(layout.pruned(id), text, false));
   }
 }
