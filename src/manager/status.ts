@@ -145,12 +145,12 @@ async function usageTotals(ctx: ManagerContext): Promise<StatusReport["usage"]> 
   return out;
 }
 
-// Files the file store moved aside as corrupt; null for backends without a quarantine.
+// Session files the file store moved aside as corrupt (a message file moved with its header is not counted again); null for backends without a quarantine.
 async function quarantineCount(uri: string): Promise<number | null> {
   const dir = fileStoreDir(uri);
   if (dir === undefined) return null;
   try {
-    return (await readdir(join(dir, "sessions", "quarantine"))).length;
+    return (await readdir(join(dir, "sessions", "quarantine"))).filter((n) => !n.endsWith(".jsonl")).length;
   } catch {
     return 0;
   }

@@ -297,14 +297,15 @@ describe("encryption at rest: file store specifics", () => {
       const y = (await seedMarked(store)).session;
       await store.close();
       const path = (id: string) => join(dir, "sessions", `${id}.json`);
-      type Stored = { sealed: string; messages: { sealed: string }[] };
+      type Stored = { sealed: string; messageFile: { gen: number } };
       const docX = JSON.parse(await readFile(path(x.id), "utf8")) as Stored;
       const docY = JSON.parse(await readFile(path(y.id), "utf8")) as Stored;
-      // Another session's preferences and prompts, then another message's content within one session.
+      // Another session's preferences and prompts, then another message's content within one session (its message file).
       await writeFile(path(y.id), JSON.stringify({ ...docY, sealed: docX.sealed }));
-      const swapped = [...docX.messages];
+      const linesPath = join(dir, "sessions", `${x.id}.${docX.messageFile.gen}.jsonl`);
+      const swapped = (await readFile(linesPath, "utf8")).split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { sealed: string });
       [swapped[0], swapped[3]] = [{ ...(swapped[0] as { sealed: string }), sealed: (swapped[3] as { sealed: string }).sealed }, { ...(swapped[3] as { sealed: string }), sealed: (swapped[0] as { sealed: string }).sealed }];
-      await writeFile(path(x.id), JSON.stringify({ ...docX, messages: swapped }));
+      await writeFile(linesPath, swapped.map((m) => `${JSON.stringify(m)}\n`).join(""));
       const again = await openFileStore({ dir, warn: () => {}, keyring: new Keyring(A) });
       assert.equal(await code(again.get(y.id)), "STORAGE");
       assert.equal(await code(again.get(x.id)), "STORAGE");

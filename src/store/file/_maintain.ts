@@ -2,18 +2,19 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { storageError } from "../../errors.js";
 import type { MaintenanceReport } from "../store.js";
-import { errnoOf, ignoreMissing } from "./_fs.js";
+import { errnoOf, ignoreMissing, readHead } from "./_fs.js";
 import type { SessionIndex } from "./_index.js";
 import type { FileLocks } from "./_lock.js";
 import type { Layout } from "./_paths.js";
-import { breakerNameOf, isTempFile, lockNameOf, wantNameOf } from "./_paths.js";
+import { breakerNameOf, isTempFile, lockNameOf, messageFileOf, wantNameOf } from "./_paths.js";
+import { pointerInHead } from "./_message-file.js";
 
 /** A temp file younger than this may belong to a write in progress in another process. */
 const TEMP_MAX_AGE_MS = 60_000;
 
 /**
- * Removes what interrupted writers left (old temp files and waiters'
- * markers, stale locks and breakers), then rebuilds the index from the documents. With `dryRun`,
+ * Removes what interrupted writers left (old temp files, waiters'
+ * markers and message files no header names, stale locks and breakers), then rebuilds the index from the documents. With `dryRun`,
  * counts and names what it would do and changes nothing.
  */
 export async function maintainFiles(layout: Layout, locks: FileLocks, index: SessionIndex, dryRun: boolean): Promise<MaintenanceReport> {
@@ -30,7 +31,7 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
     // A waiter's marker is refreshed while it waits; one this old was left by a waiter that died. A
     // turn-lease file outlives nothing: one whose session is gone was left by a delete that crashed midway.
     const orphanTurn = name.endsWith(".turn") && !names.has(`${name.slice(0, -".turn".length)}.json`);
-    if (entry.isFile() && (isTempFile(name) || wantNameOf(name) !== undefined || orphanTurn)) {
+    if (entry.isFile() && (isTempFile(name) || wantNameOf(name) !== undefined || orphanTurn || orphanMessages(layout, name, names))) {
       const path = join(layout.sessions, name);
       const st = await lstat(path).catch(ignoreMissing);
       if (st === undefined || Date.now() - st.mtimeMs <= TEMP_MAX_AGE_MS) continue;
@@ -51,6 +52,26 @@ export async function maintainFiles(layout: Layout, locks: FileLocks, index: Ses
   if (dryRun) return { leftoversRemoved: removed, indexRebuilt: false, quarantined: await index.corruptDocuments() };
   const quarantined = await index.rebuild();
   return { leftoversRemoved: removed, indexRebuilt: true, quarantined };
+}
+
+/**
+ * True for a message file no header names: its session is gone, or a
+ * rewrite replaced it (or was cut short before its header). One whose
+ * header cannot be read is kept: it goes with that header to quarantine.
+ */
+function orphanMessages(layout: Layout, name: string, names: ReadonlySet<string>): boolean {
+  const file = messageFileOf(name);
+  if (file === undefined) return false;
+  if (!names.has(`${file.id}.json`)) return true;
+  let head;
+  try {
+    head = readHead(layout.doc(file.id), 4096);
+  } catch {
+    return false;
+  }
+  if (head === undefined) return true;
+  const named = pointerInHead(head.text);
+  return named !== undefined && named.gen !== file.gen;
 }
 
 /** Total bytes of the regular files under `dir` but lock files, symlinks not followed. */
