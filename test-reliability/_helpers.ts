@@ -126,7 +126,8 @@ export interface StoreView {
 }
 
 /**
- * Reads every session document as raw JSON and through a fresh FileStore
+ * Reads every session document as raw JSON (a header with the committed
+ * lines of its message file) and through a fresh FileStore
  * (full schema validation), with its pruned history, deduplicated the way
  * export does (the active copy wins).
  */
@@ -147,7 +148,14 @@ export async function readStore(stateDir: string): Promise<StoreView> {
     }
     if (id === undefined) continue;
     try {
-      JSON.parse(await readFile(join(sessionsDir, name), "utf8"));
+      const header = JSON.parse(await readFile(join(sessionsDir, name), "utf8")) as { messageFile?: { gen: number; bytes: number } };
+      // The split layout: the committed lines of the message file the header names must each parse (lines past them are an interrupted checkpoint's).
+      const file = header.messageFile;
+      if (file !== undefined && file.bytes > 0) {
+        const lines = (await readFile(join(sessionsDir, `${id}.${file.gen}.jsonl`))).subarray(0, file.bytes).toString("utf8").split("\n");
+        if (lines.pop() !== "") throw new Error("the committed bytes do not end a line");
+        for (const line of lines) JSON.parse(line);
+      }
     } catch {
       unparsable.push(name);
       continue;

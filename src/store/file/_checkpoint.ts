@@ -5,7 +5,7 @@ import type { Session, SessionStatus, SessionSummary } from "../../session/types
 import { oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
 import type { DocumentFiles } from "./_documents.js";
-import { ensureDir, ignoreMissing } from "./_fs.js";
+import { ensureDir, fsyncDir, ignoreMissing } from "./_fs.js";
 import type { LogRecord } from "./_log-format.js";
 import { LogReader, type Pending } from "./_log-reader.js";
 import { LogWriter } from "./_log.js";
@@ -185,6 +185,8 @@ export class SessionLog {
   async collect(): Promise<void> {
     this.reader.catchUp();
     const segments = this.reader.segmentList();
+    // Checkpoints leave their headers' renames to this flush: once per collection, before the first segment they empty goes.
+    let flushed = false;
     const newest = new Map<string, number>();
     for (const s of segments) newest.set(s.writer, Math.max(newest.get(s.writer) ?? 0, s.seq));
     for (const s of segments) {
@@ -202,6 +204,8 @@ export class SessionLog {
         if (!(await this.coveredAll(s.ids))) continue;
       }
       try {
+        if (!flushed) await fsyncDir(this.host.layout.sessions);
+        flushed = true;
         await unlink(join(this.host.layout.log, s.name)).catch(ignoreMissing);
       } catch (err) {
         this.host.warn(`sessions/log/${s.name}: could not remove a checkpointed segment (${describe(err)}); it is harmless and removed later`);

@@ -192,7 +192,8 @@ export class DocumentFiles {
       for (const m of added) tokens += m.tokens;
       file = { gen: file.gen, bytes: file.bytes + Buffer.byteLength(text, "utf8"), count: file.count + added.length, tokens, last: added.at(-1)?.id ?? file.last };
     }
-    return { bytes: (await this.writeHeader(session, file)) + file.bytes, file };
+    // The log keeps the records until the checkpoint's header is durable: its rename is flushed with the directory before a segment goes (SessionLog.collect).
+    return { bytes: (await this.writeHeader(session, file, false)) + file.bytes, file };
   }
 
   /** Removes the document and its message files; false when there was no document. */
@@ -213,12 +214,12 @@ export class DocumentFiles {
   }
 
   /** The header in its stored form, pointer first after the revision (see pointerInHead); returns its size. */
-  private async writeHeader(session: Session, file: MessageFile): Promise<number> {
+  private async writeHeader(session: Session, file: MessageFile, syncDir = true): Promise<number> {
     const { messages: _messages, ...rest } = session;
     const sealed = this.codec.sealHead(rest) as Obj;
     const header = { version: session.version, id: session.id, revision: session.revision, messageFile: file, ...sealed, summary: this.codec.sealSummary(session.summary, session.id) };
     const json = JSON.stringify(header);
-    await writeAtomic(this.layout.doc(session.id), json, session.id);
+    await writeAtomic(this.layout.doc(session.id), json, session.id, syncDir);
     return Buffer.byteLength(json, "utf8");
   }
 

@@ -83,10 +83,12 @@ export function tempPath(dir: string, stem: string): string {
 
 /**
  * Replaces `target` atomically: write a temp file in the same directory,
- * fsync, rename over the target, fsync the directory. On failure the target
- * is untouched and the temp file removed.
+ * fsync, rename over the target, fsync the directory (unless `syncDir` is
+ * false: the caller then flushes the directory before anything relies on the
+ * rename surviving a power loss). On failure the target is untouched and the
+ * temp file removed.
  */
-export async function writeAtomic(target: string, data: string, stem: string = basename(target)): Promise<void> {
+export async function writeAtomic(target: string, data: string, stem: string = basename(target), syncDir = true): Promise<void> {
   const dir = dirname(target);
   const tmp = tempPath(dir, stem);
   let fd: number | undefined;
@@ -107,7 +109,7 @@ export async function writeAtomic(target: string, data: string, stem: string = b
     }
     throw storageError("write", target, err);
   }
-  await fsyncDir(dir);
+  if (syncDir) await fsyncDir(dir);
 }
 
 /** A file's bytes (from `offset` on) with the identity they were read under. */
