@@ -22,7 +22,11 @@ export async function readOnDisk(dir: string, id: string): Promise<{ session: Se
   const pointer = value.messageFile;
   if (pointer === undefined) return { session: value, pointer, headerBytes: Buffer.byteLength(raw) };
   const data = pointer.bytes === 0 ? Buffer.alloc(0) : await readFile(join(dir, "sessions", `${id}.${pointer.gen}.jsonl`));
-  const lines = data.subarray(0, pointer.bytes).toString("utf8").split("\n").filter((l) => l !== "");
+  const lines = data
+    .subarray(0, pointer.bytes)
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "");
   const { messageFile: _, ...header } = value;
   return { session: { ...header, messages: lines.map((l) => JSON.parse(l) as Session["messages"][number]) }, pointer, headerBytes: Buffer.byteLength(raw) };
 }

@@ -110,7 +110,10 @@ describe("file store message files", () => {
       assert.equal(pointer?.count, inline.length + 1);
       const fresh = await openFileStore({ dir, warn: (m) => assert.fail(m) });
       const reread = (await fresh.get(V1_ID))?.session;
-      assert.deepEqual({ ...reread, messages: reread?.messages.slice(0, -1) }, { ...loaded.session, revision: 8, status: "active", messages: loaded.session.messages, updatedAt: reread?.updatedAt, lastActivityAt: reread?.lastActivityAt, context: reread?.context });
+      assert.deepEqual(
+        { ...reread, messages: reread?.messages.slice(0, -1) },
+        { ...loaded.session, revision: 8, status: "active", messages: loaded.session.messages, updatedAt: reread?.updatedAt, lastActivityAt: reread?.lastActivityAt, context: reread?.context },
+      );
       await fresh.close();
       await store.close();
     }));
@@ -127,7 +130,10 @@ describe("file store message files", () => {
       const again = await openFileStore({ dir, warn: (m) => warnings.push(m) });
       assert.equal(await again.get(doc.id), undefined);
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0] ?? "", new RegExp(`^sessions/${doc.id}\\.json: corrupt session file \\(${doc.id}\\.1\\.jsonl holds \\d+ bytes, fewer than the \\d+ its header counts\\); moved to sessions/quarantine/${doc.id}\\.json$`));
+      assert.match(
+        warnings[0] ?? "",
+        new RegExp(`^sessions/${doc.id}\\.json: corrupt session file \\(${doc.id}\\.1\\.jsonl holds \\d+ bytes, fewer than the \\d+ its header counts\\); moved to sessions/quarantine/${doc.id}\\.json$`),
+      );
       const quarantine = join(dir, "sessions", "quarantine");
       assert.deepEqual((await readdir(quarantine)).sort(), [`${doc.id}.json`, `${doc.id}.json.1.jsonl`]);
       assert.deepEqual(await sessionFiles(dir, doc.id), []);

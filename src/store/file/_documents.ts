@@ -14,10 +14,7 @@ import { messageLines, parsePointer, pointerInHead, readMessageLines, writeAt, t
 import { messageFileName, messageFileOf, type Layout } from "./_paths.js";
 
 /** Outcome of reading a session document. */
-export type DocRead =
-  | { state: "ok"; session: Session; bytes: number }
-  | { state: "absent" }
-  | { state: "corrupt"; reason: string; quarantinedAs: string | undefined };
+export type DocRead = { state: "ok"; session: Session; bytes: number } | { state: "absent" } | { state: "corrupt"; reason: string; quarantinedAs: string | undefined };
 
 /** A header read without its messages (see {@link DocumentFiles.readHeader}). */
 export interface HeaderRead {
