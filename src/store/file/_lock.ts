@@ -22,11 +22,8 @@ const BREAKER_STALE_MS = 5_000;
 /** Window between creating a lock file and writing its content; an empty lock older than this is abandoned. */
 const UNWRITTEN_GRACE_MS = 2_000;
 /**
- * A lease ends this long after its last use: a session written again within
- * it (a chat's next turn, a gateway's sessions in round robin) keeps its
- * lock file, so it pays no create, no removal and no re-read of what other
- * processes may have written meanwhile. A waiter does not wait this long:
- * leases are looked over every WANT_POLL_MS and a wanted one is given back.
+ * A lease ends this long after its last use: a session written again within it keeps its lock file (no create, no
+ * removal, no re-read of what others wrote). A waiter waits less: a wanted lease is given back within WANT_POLL_MS.
  */
 const LEASE_IDLE_MS = 1_000;
 /** How often idle leases are looked over for waiters: one stat of the store-wide marker while none waits. */
