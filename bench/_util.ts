@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { SessionManager } from "../src/manager/manager.js";
 import type { NewMessage } from "../src/manager/_message.js";
 import type { Message, Session } from "../src/session/types.js";
-import { canAppend, type SessionStore } from "../src/store/store.js";
+import { applyAppend, type SessionStore } from "../src/store/store.js";
 
 /** One line of the results table: a figure, its same-run baseline, their ratio and the goal. */
 export interface Row {
@@ -151,7 +151,7 @@ export async function warmUpFolds(manager: SessionManager, key: string, next: (i
   let pruned = 0;
   for (let i = 0; folds < 2; i++) {
     if (i >= 2_000) throw new Error(`the warm-up session never folded twice in ${i} appends: check the default limits`);
-    const session = await manager.append(id, next(i));
+    const session = (await manager.record({ ref: id }, next(i))).session;
     if (session.prunedCount > pruned) folds++;
     pruned = session.prunedCount;
   }
@@ -165,13 +165,14 @@ export async function warmUpFolds(manager: SessionManager, key: string, next: (i
  * the raw baseline's bytes can be made after it stops.
  */
 export async function appendThroughStore(store: SessionStore, start: Session, messages: readonly Message[]): Promise<Session[]> {
-  if (!canAppend(store)) throw new Error(`the ${store.kind} store has no append capability`);
   const saved: Session[] = [];
   let s = start;
   for (const m of messages) {
-    s = await store.appendMessages({ ...s, lastActivityAt: m.createdAt, updatedAt: m.createdAt, messages: [...s.messages, m] }, s.revision, [m]);
+    const { status, expiredAt, archivedAt, participants, context } = s;
+    const header = { status, updatedAt: m.createdAt, lastActivityAt: m.createdAt, expiredAt, archivedAt, participants, context };
     // Frozen, as the manager's cache holds it: a store may share such messages instead of copying them.
-    Object.freeze(s.messages.at(-1));
+    Object.freeze(m);
+    s = applyAppend(s, header, [m], (await store.appendMessages(s.id, s.revision, header, [m])).revision);
     saved.push(s);
   }
   return saved;

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { SessionManager } from "../src/manager/manager.js";
 import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
+import { toSummary } from "../src/session/lifecycle.js";
 import type { Message, Session } from "../src/session/types.js";
 import { openFileStore } from "../src/store/file/file-store.js";
 import { encodeRecord, recordOf } from "../src/store/file/_log-format.js";
@@ -21,7 +22,7 @@ function messagesAfter(template: Message, rng: Rng, count: number): Message[] {
 
 /** Each appended record's frame (same encoding), for the raw baseline: made after the clock stops. */
 function framesOf(saved: readonly Session[]): Buffer[] {
-  return saved.map((s) => encodeRecord(recordOf(s, s.messages.slice(-1), { status: s.status, size: 0 })));
+  return saved.map((s) => encodeRecord(recordOf({ summary: toSummary(s, 0), last: s.messages.at(-2)?.id ?? null }, s.revision, s, s.messages.slice(-1), { status: s.status, size: 0 })));
 }
 
 /**

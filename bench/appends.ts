@@ -76,7 +76,7 @@ export async function durableAppends(sizes: AppendSizes): Promise<Row[]> {
     const contents = Array.from({ length: sizes.single }, (_, i) => message(rng, i));
     const singleSaved: Session[] = [];
     let start = performance.now();
-    for (const m of contents) singleSaved.push(await manager.append(single.id, m));
+    for (const m of contents) singleSaved.push((await manager.record({ ref: single.id }, m)).session);
     const singleRate = sizes.single / ((performance.now() - start) / 1000);
     const singleDocs = singleSaved.map(bytesOf);
     const singleRaw = rawAppendRate(join(dir, "raw-single"), singleDocs);
@@ -96,7 +96,7 @@ export async function durableAppends(sizes: AppendSizes): Promise<Row[]> {
     start = performance.now();
     await Promise.all(
       ids.map(async (id, s) => {
-        for (const m of inputs[s] ?? []) concurrentSaved.push(await manager.append(id, m));
+        for (const m of inputs[s] ?? []) concurrentSaved.push((await manager.record({ ref: id }, m)).session);
       }),
     );
     const total = sizes.sessions * sizes.perSession;

@@ -31,7 +31,7 @@ export async function contextBuild(iterations: number): Promise<Row[]> {
     await manager.setSystemPrompt(created.id, "You are a helpful assistant. Keep order numbers and dates exact.");
     for (let i = 0; i < 100; i++) {
       const user = i % 2 === 0;
-      await manager.append(created.id, { role: user ? "user" : "assistant", content: chatText(rng, rng.int(6, 60)), sender: user ? "u1" : null, pinned: i === 10 || i === 40 });
+      await manager.record({ ref: created.id }, { role: user ? "user" : "assistant", content: chatText(rng, rng.int(6, 60)), sender: user ? "u1" : null, pinned: i === 10 || i === 40 });
     }
     const session = await manager.get(created.id);
     if (session.messages.length !== 100) throw new Error(`expected 100 messages, the session holds ${session.messages.length}`);

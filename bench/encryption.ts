@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { SessionManager } from "../src/manager/manager.js";
 import { idRandomBytes, uuidv7 } from "../src/session/ids.js";
+import { toSummary } from "../src/session/lifecycle.js";
 import type { Message, Session } from "../src/session/types.js";
 import { ContentCodec, keyIdOf } from "../src/store/_crypto.js";
 import { Keyring } from "../src/store/encryption.js";
@@ -26,10 +27,10 @@ async function appendRate(dir: string, keyring: Keyring | undefined, appends: nu
     const session = await manager.create({ key: "dm:bench:enc" });
     const contents = Array.from({ length: appends }, (_, i) => ({ role: i % 2 === 0 ? ("user" as const) : ("assistant" as const), content: chatText(rng, rng.int(6, 60)), sender: i % 2 === 0 ? "u1" : null }));
     // Warm-up outside the clock: the tokenizer and the append path.
-    for (const m of contents.slice(0, 20)) await manager.append(session.id, m);
+    for (const m of contents.slice(0, 20)) await manager.record({ ref: session.id }, m);
     const start = performance.now();
     const cpu = process.cpuUsage();
-    for (const m of contents) await manager.append(session.id, m);
+    for (const m of contents) await manager.record({ ref: session.id }, m);
     const used = process.cpuUsage(cpu);
     return { rate: appends / ((performance.now() - start) / 1000), cpuMicros: (used.user + used.system) / appends };
   } finally {
@@ -67,7 +68,7 @@ export async function encryptionCost(sizes: EncryptionSizes): Promise<Row[]> {
     let saved: Session;
     try {
       const s = await manager.create({ key: "dm:bench:frames" });
-      saved = await manager.append(s.id, { role: "user", content: chatText(rng, 40), sender: "u1" });
+      saved = (await manager.record({ ref: s.id }, { role: "user", content: chatText(rng, 40), sender: "u1" })).session;
     } finally {
       await manager.close();
     }
@@ -75,7 +76,7 @@ export async function encryptionCost(sizes: EncryptionSizes): Promise<Row[]> {
     // Each record a new message, as appends are: the codec reuses the sealed text of a message it has seen.
     const records = Array.from({ length: 22_000 }, (_, i) => {
       const m = { ...last, id: uuidv7(Date.now(), idRandomBytes()), content: `${last.content} ${i}` };
-      return recordOf({ ...saved, messages: [...saved.messages.slice(0, -1), m] }, [m], { status: saved.status, size: 0 });
+      return recordOf({ summary: toSummary(saved, 0), last: saved.messages.at(-2)?.id ?? null }, saved.revision, saved, [m], { status: saved.status, size: 0 });
     });
     const frameMicros = (seal: boolean): number => {
       const codec = new ContentCodec(keyring);

@@ -29,9 +29,9 @@ export async function toolResultSavings(turns: number): Promise<Row[]> {
       const s = await trimmedManager.receive({ channel: "bench", senderId: "u1" }, chatText(rng, rng.int(8, 30)));
       id = s.id;
       const calls = [0, 1].map((c) => ({ id: `call-${t}-${c}`, name: c === 0 ? "search_invoices" : "read_account", arguments: JSON.stringify({ q: chatText(rng, 3) }) }));
-      await trimmedManager.append(id, { role: "assistant", content: "", sender: null, toolCalls: calls });
-      for (const c of calls) await trimmedManager.append(id, { role: "tool", content: toolOutput(rng, rng.int(20, 120)), sender: null, toolCallId: c.id });
-      await trimmedManager.append(id, { role: "assistant", content: chatText(rng, rng.int(20, 60)), sender: null });
+      await trimmedManager.record({ ref: id }, { role: "assistant", content: "", sender: null, toolCalls: calls });
+      for (const c of calls) await trimmedManager.record({ ref: id }, { role: "tool", content: toolOutput(rng, rng.int(20, 120)), sender: null, toolCallId: c.id });
+      await trimmedManager.record({ ref: id }, { role: "assistant", content: chatText(rng, rng.int(20, 60)), sender: null });
     }
     const session = await trimmedManager.get(id);
     stored = session.messages.reduce((n, m) => n + m.tokens, 0);

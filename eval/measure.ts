@@ -99,7 +99,7 @@ export async function evaluate(c: EvalCase): Promise<EvalResult> {
     for (const m of corpus.messages) {
       clock.t += 45_000;
       const start = performance.now();
-      const s = await manager.append(created.id, { role: m.role, content: m.content, ...(m.role === "user" ? { sender: "user" } : {}) });
+      const s = (await manager.record({ ref: created.id }, { role: m.role, content: m.content, ...(m.role === "user" ? { sender: "user" } : {}) })).session;
       const ms = performance.now() - start;
       appendMs += ms;
       if (s.context.compactions > compactions) {

@@ -50,17 +50,14 @@ export type {
   ListPage,
   Loaded,
   LockingStore,
-  AppendingStore,
-  MaintainableStore,
-  SizedStore,
-  ObservableStore,
-  StatsStore,
-  PrefixStore,
-  RevisionStore,
-  RoutingStore,
   EncryptedStore,
+  HeaderChange,
+  Appended,
+  HeldLock,
+  MaintenanceReport,
+  StoreDescription,
 } from "./store/store.js";
-export { canLock, canAppend, canMaintain, canSize, canWatch, canCount, canFindPrefix, canPeekRevision, canRoute, canEncrypt } from "./store/store.js";
+export { canLock, canEncrypt, applyAppend } from "./store/store.js";
 export { openStore } from "./store/open.js";
 export type { OpenStoreOptions } from "./store/open.js";
 export { Keyring, loadKey, loadKeyring } from "./store/encryption.js";

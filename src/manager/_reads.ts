@@ -8,7 +8,7 @@ import { expiryCutoff } from "../session/lifecycle.js";
 import { evaluateReset, hostTimeZone, longestIdleMs, policyFor, resetAt, withOneOffTtl, type PolicySubject, type ResetPolicy } from "../session/reset.js";
 import type { Message, Session } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
-import { canPeekRevision, canProbeText, type ListPage } from "../store/store.js";
+import type { ListPage } from "../store/store.js";
 import { deepFreeze, SessionCache } from "./_cache.js";
 import type { Finalize, ManagerContext, WriteOptions } from "./_context.js";
 import { buildModule, compactModule } from "./_lazy.js";
@@ -146,14 +146,13 @@ export abstract class ManagerReads {
   }
 
   /**
-   * Asks the store one cheap question (a revision, or a read, of an id that
-   * is never used): resolves when it answers, rejects with its error (CLOSED,
+   * Asks the store one cheap question (the revision of an id that is never
+   * used): resolves when it answers, rejects with its error (CLOSED,
    * STORE_UNAVAILABLE …) when it cannot. For readiness checks.
    */
   async probeStore(): Promise<{ backend: string }> {
     const store = this.ctx.store;
-    if (canPeekRevision(store)) await store.revisionOf(PROBE_ID);
-    else await store.get(PROBE_ID);
+    await store.revisionOf(PROBE_ID);
     return { backend: store.kind };
   }
 
@@ -214,7 +213,7 @@ export abstract class ManagerReads {
 
   /** False only when session `id` certainly holds no message containing `text` (plain, case-insensitive): search's cheap first test. */
   async mayContain(id: string, text: string, options: { pruned?: boolean } = {}): Promise<boolean> {
-    return canProbeText(this.ctx.store) ? this.ctx.store.mayContain(id, text, options.pruned === true) : true;
+    return this.ctx.store.mayContain(id, text, options.pruned === true);
   }
 
   /** Lists sessions, newest activity first; archived ones only when asked for. */

@@ -3,7 +3,7 @@ import { OpenclawError } from "../errors.js";
 import { describe, isIdPrefix, isShortRef, isValidId, shortRef } from "../session/ids.js";
 import { looksLikeKey, normalizeKey } from "../session/keys.js";
 import type { SessionSummary } from "../session/types.js";
-import { canFindPrefix, type SessionStore } from "../store/store.js";
+import type { SessionStore } from "../store/store.js";
 
 /** NOT_FOUND error for a reference, worded as the CLI shows it. */
 export function notFound(ref: string): OpenclawError {
@@ -43,7 +43,7 @@ export async function resolveRef(store: SessionStore, ref: string, cutoff: strin
   }
   if (lower.length < 6) throw new OpenclawError("INVALID_ARGUMENT", `session id prefix ${describe(ref)} is too short: give at least 6 characters`);
   // Six shown at most, so asking for one more than that tells "ambiguous" without listing every match.
-  const matches = canFindPrefix(store) ? await store.findByIdPrefix(lower, 6) : (await store.list({})).items.filter((s) => s.id.startsWith(lower));
+  const matches = await store.findByIdPrefix(lower, 6);
   if (matches.length === 0) throw notFound(ref);
   if (matches.length > 1) {
     const shown = matches.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");

@@ -2,7 +2,7 @@ import { isOpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
 import type { Message, Session } from "../session/types.js";
 import { KeyedMutex, throwIfAborted } from "../store/_mutex.js";
-import { canAppend, canLock, canPeekRevision, type Commit, type HeldLock, type SessionStore } from "../store/store.js";
+import { canLock, type Commit, type HeaderChange, type HeldLock, type SessionStore } from "../store/store.js";
 import type { SessionCache } from "./_cache.js";
 import type { Change, Finalize, Mutation, SessionWriter, WriteOptions } from "./_context.js";
 import { notFound } from "./_refs.js";
@@ -49,7 +49,7 @@ export class Writer implements SessionWriter {
     assertValidId(id);
     throwIfAborted(options.signal);
     const cached = this.cache.get(id);
-    if (cached !== undefined && canPeekRevision(this.store)) {
+    if (cached !== undefined) {
       const store = this.store;
       const revision = await this.observers.time("revision", () => store.revisionOf(id));
       if (revision === cached.revision) return cached;
@@ -168,7 +168,7 @@ export class Writer implements SessionWriter {
   /** Whether the store still holds `doc`'s revision. */
   private async isCurrent(doc: Session): Promise<boolean> {
     const store = this.store;
-    const revision = canPeekRevision(store) ? await this.observers.time("revision", () => store.revisionOf(doc.id)) : ((await this.observers.time("get", () => store.get(doc.id)))?.session.revision ?? null);
+    const revision = await this.observers.time("revision", () => store.revisionOf(doc.id));
     if (revision === doc.revision) return true;
     this.cache.drop(doc.id);
     return false;
@@ -184,21 +184,29 @@ export class Writer implements SessionWriter {
   }
 
   private async save(change: Change, expectedRevision: number | null, held?: HeldLock): Promise<Session> {
-    const appending = change.appended !== undefined && change.pruned === undefined && expectedRevision !== null && canAppend(this.store);
-    const base = appending && change.base?.revision === expectedRevision ? change.base : undefined;
-    const session = this.finalize(change.session, base === undefined || change.appended === undefined ? undefined : { base, messages: change.appended });
-    const store = this.store;
+    const appended = change.pruned === undefined ? change.appended : undefined;
+    const base = appended !== undefined && change.base !== undefined && change.base.revision === expectedRevision ? change.base : undefined;
+    const session = this.finalize(change.session, base === undefined || appended === undefined ? undefined : { base, messages: appended });
     let saved: Session;
-    if (appending && change.appended !== undefined && expectedRevision !== null && canAppend(store)) {
-      const messages = change.appended;
-      saved = await this.observers.time("append", () => store.appendMessages(session, expectedRevision, messages, held));
+    const store = this.store;
+    if (base !== undefined && appended !== undefined) {
+      // Only the delta goes to the store; the saved document is the one built here, at the store's new revision.
+      const header = headerOf(session);
+      const { revision } = await this.observers.time("append", () => store.appendMessages(session.id, base.revision, header, appended, held));
+      saved = { ...session, revision };
     } else {
       const commit: Commit = { session, expectedRevision, reason: change.reason, ...(change.pruned !== undefined ? { pruned: change.pruned } : {}), ...(held !== undefined ? { held } : {}) };
       saved = await this.observers.time("commit", () => store.commit(commit));
     }
     // An append built on a cached (frozen) base adds only new parts to freeze.
-    const frozen = base !== undefined && change.appended !== undefined ? this.cache.setAppended(saved, base) : this.cache.set(saved);
+    const frozen = base !== undefined ? this.cache.setAppended(saved, base) : this.cache.set(saved);
     this.events.publish({ id: saved.id, key: saved.key, revision: saved.revision, reason: change.reason }, "local");
     return frozen;
   }
+}
+
+/** The header fields of `session` an append may change (see HeaderChange). */
+function headerOf(session: Session): HeaderChange {
+  const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = session;
+  return { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context };
 }

@@ -152,7 +152,7 @@ export class Appender {
           context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
         }
         const origin = inbound === undefined || (s.origin !== undefined && sharedByAll(s.key)) ? s.origin : mergeOrigin(s.origin, originOf(inbound, s.key));
-        const session = { ...markActivity(s, now), participants, ...(origin !== undefined ? { origin } : {}), context, messages: s.messages.concat([stored]) };
+        const session = { ...markActivity(s, now), participants, ...(origin !== undefined ? { origin } : {}), context, messages: withMessage(s.messages, stored) };
         // An append may change only the header fields the store's append keeps (times, status, participants, context):
         // a new origin (a renamed group, another channel) is rare, and saved with the whole document.
         if (origin !== s.origin) return { session, reason: "appended" };
@@ -200,4 +200,15 @@ function assertFitsContext(message: Message, limit: number): void {
     "MESSAGE_TOO_LARGE",
     `message is ${message.tokens} tokens, over the limit of ${limit} tokens (sessions.maxMessageTokens) so it could not reach the model whole; split it or raise the limit; nothing was recorded`,
   );
+}
+
+/**
+ * The history with `message` added at the end, as a new array: Array.from
+ * copies a frozen (cached) array at memory speed, where concat and spread
+ * take a slow path that made an append cost its history's length.
+ */
+function withMessage(history: readonly Message[], message: Message): Message[] {
+  const out = Array.from(history);
+  out.push(message);
+  return out;
 }

@@ -1,7 +1,6 @@
 import { dueForArchive, evaluateExpiry } from "../session/lifecycle.js";
 import type { SessionSummary } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
-import { canMaintain, canSize } from "../store/store.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import type { Compactor } from "./compact.js";
 
@@ -51,7 +50,7 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
   const config = { ...ctx.config.sessions, expirationMs: ctx.expiryMs };
   const dryRun = options.dryRun === true;
   const store = ctx.store;
-  const bytesBefore = canSize(store) ? await store.sizeOnDisk() : null;
+  const bytesBefore = await store.sizeOnDisk();
   const now = ctx.now();
   let considered: number;
   let ids: readonly string[];
@@ -113,9 +112,9 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
     }
     if (action.expired || action.archived || action.folded > 0 || action.error !== null) actions.push(action);
   }
-  const maint = canMaintain(store) ? await store.maintain({ dryRun }) : { leftoversRemoved: 0, indexRebuilt: false, quarantined: [] };
+  const maint = await store.maintain({ dryRun });
   // A dry run predicts the size from what each fold would write; the real run measures it.
-  const bytesAfter = !canSize(store) ? bytesBefore : dryRun ? (bytesBefore === null ? null : bytesBefore + predictedDelta) : await store.sizeOnDisk();
+  const bytesAfter = dryRun ? bytesBefore + predictedDelta : await store.sizeOnDisk();
   return { dryRun, sessions: considered, touched: actions.length, actions, bytesBefore, bytesAfter, leftoversRemoved: maint.leftoversRemoved, indexRebuilt: maint.indexRebuilt, quarantined: [...new Set([...unreadable.map((id) => `${id}.json`), ...maint.quarantined])] };
 }
 

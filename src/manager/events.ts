@@ -1,5 +1,4 @@
 import type { ChangeReason, SessionStore, StoreChange } from "../store/store.js";
-import { canWatch } from "../store/store.js";
 
 const MAX_TRACKED = 50_000;
 
@@ -38,7 +37,7 @@ export class EventHub {
   /** Adds a listener; returns the function that removes it. Other processes' changes are watched while anyone listens. */
   subscribe(listener: SessionListener): () => void {
     this.listeners.add(listener);
-    if (this.unwatch === undefined && canWatch(this.store)) {
+    if (this.unwatch === undefined) {
       this.unwatch = this.store.watch((change) => this.publish(change, "remote"));
     }
     return () => {

@@ -1,11 +1,9 @@
 import { linkedPerson, routeTarget, type Inbound } from "../routing/route.js";
 import { normalizeKey, parentKey, taskKeyKind } from "../session/keys.js";
-import { routeLockId } from "../session/ids.js";
 import { parseKey } from "../session/keys.js";
 import { newSession } from "../session/new.js";
 import type { Origin, Session } from "../session/types.js";
-import { KeyedMutex } from "../store/_mutex.js";
-import { canLock, canRoute } from "../store/store.js";
+import { throwIfAborted } from "../store/_mutex.js";
 import { effectiveStatus } from "../session/lifecycle.js";
 import { resetAt } from "../session/reset.js";
 import { counterFor, sessionBudget, summaryBudget } from "../context/budget.js";
@@ -83,7 +81,6 @@ export const LIVE_KEYS_REMEMBERED = 10_000;
  * of the whole document; what it remembers is only a hint, checked every time.
  */
 export class Router {
-  private readonly local = new KeyedMutex();
   private readonly live = new Map<string, string>();
 
   constructor(
@@ -265,22 +262,8 @@ export class Router {
    * live sessions, whatever other writers do meanwhile.
    */
   async claim(key: string, make: () => Promise<Session>, options: WriteOptions = {}): Promise<Routed> {
-    const store = this.ctx.store;
-    if (canRoute(store)) {
-      const r = await store.findOrCreateLive(key, this.ctx.cutoff(), make);
-      return r.created ? { session: this.writer.adopt(r.session, "created"), created: true } : { session: r.session, created: false };
-    }
-    const find = async (): Promise<Routed> => {
-      const hit = (await store.list({ key, limit: 1, expiryCutoff: this.ctx.cutoff() })).items[0];
-      if (hit !== undefined && (hit.status === "active" || hit.status === "created")) {
-        const session = await this.writer.load(hit.id, options);
-        if (session !== undefined) return { session, created: false };
-      }
-      return { session: await this.writer.create(await make(), options), created: true };
-    };
-    // Without a store primitive, routing is serialised per key: across processes with the
-    // store's lock where it has one, else within this process only.
-    if (canLock(store)) return store.withLock(routeLockId(key), find, options.signal);
-    return this.local.run(`key:${key}`, find, options.signal);
+    throwIfAborted(options.signal);
+    const r = await this.ctx.store.findOrCreateLive(key, this.ctx.cutoff(), make);
+    return r.created ? { session: this.writer.adopt(r.session, "created"), created: true } : { session: r.session, created: false };
   }
 }

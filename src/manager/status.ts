@@ -4,9 +4,7 @@ import { fileStoreDir } from "../store/open.js";
 import { budgetFor, sessionBudget } from "../context/budget.js";
 import { contextUsage } from "../context/build.js";
 import type { SessionKind, SessionStatus, SessionSummary } from "../session/types.js";
-import { countSummaries } from "../store/_query.js";
-import { canCount, canDescribe, canEncrypt, canMaintain, canSize } from "../store/store.js";
-import { redactStoreUri } from "../config/redact.js";
+import { canEncrypt } from "../store/store.js";
 import type { StoreLocation } from "../config/locate.js";
 import type { ManagerLocation } from "./_open.js";
 import type { ManagerContext, SessionWriter } from "./_context.js";
@@ -69,18 +67,18 @@ export interface StatusReport {
 export async function statusReport(ctx: ManagerContext, writer: SessionWriter, where: ManagerLocation, options: { verbose?: boolean; top?: number } = {}): Promise<StatusReport> {
   const store = ctx.store;
   const cutoff = ctx.cutoff();
-  const stats = canCount(store) ? await store.stats(cutoff) : countSummaries((await store.list({ expiryCutoff: cutoff })).items, cutoff);
+  const stats = await store.stats(cutoff);
   const { model, window, budget } = budgetFor(ctx.config);
-  const described = canDescribe(store) ? await store.describe() : undefined;
+  const described = await store.describe();
   const report: StatusReport = {
     stateDir: where.stateDir,
     configPath: where.configPath,
     store: store.kind,
-    storeLocation: described?.location ?? redactStoreUri(where.store.uri),
+    storeLocation: described.location,
     storeSource: where.store.source,
-    ...(described?.serverVersion !== undefined ? { serverVersion: described.serverVersion } : {}),
+    ...(described.serverVersion !== undefined ? { serverVersion: described.serverVersion } : {}),
     quarantined: await quarantineCount(where.store.uri),
-    sizeOnDisk: canSize(store) ? await store.sizeOnDisk() : null,
+    sizeOnDisk: await store.sizeOnDisk(),
     encryptionKeys: canEncrypt(store) ? await store.keyIds() : null,
     total: stats.total,
     byStatus: stats.byStatus,
@@ -95,7 +93,7 @@ export async function statusReport(ctx: ManagerContext, writer: SessionWriter, w
     const top = options.top ?? 10;
     // Reading every document is what verbose may afford; nothing is moved (doctor --fix does that),
     // so corrupt documents are found first and not loaded below.
-    const corrupt = canMaintain(store) ? (await store.maintain({ dryRun: true })).quarantined : [];
+    const corrupt = (await store.maintain({ dryRun: true })).quarantined;
     // Tokens by part need the documents; read a bounded number so status stays cheap on big stores.
     const recent = await store.list({ statuses: ["created", "active", "expired"], expiryCutoff: cutoff, limit: 20 });
     const sessions = [];

@@ -150,6 +150,8 @@ export const sessionSchema = z.object({
   label: z.string().min(1).max(256).optional(),
 });
 
+/** The header fields an append may change (see HeaderChange in the store contract), validated with the new messages instead of the whole document. */
+export const headerChangeSchema = sessionSchema.pick({ status: true, updatedAt: true, lastActivityAt: true, expiredAt: true, archivedAt: true, participants: true, context: true });
 
 /** Format 1: no summarizer error time, no client message ids. Read and upgraded, never written. */
 export const sessionSchemaV1 = sessionSchema.extend({

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { OpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
 import type { Message, Session, SessionSummary } from "../session/types.js";
-import type { ChangeReason } from "./store.js";
+import type { ChangeReason, HeaderChange } from "./store.js";
 import { SESSION_FORMAT_VERSION } from "../session/types.js";
 import { loadSchemas } from "../session/_schemas.js";
 
@@ -40,15 +40,29 @@ export async function prepareDocument(session: Session, revision: number): Promi
   return parsed.data;
 }
 
-/** Validates messages bound for a pruned-history log; returns fresh copies. */
-export async function prepareMessages(id: string, messages: readonly Message[]): Promise<Message[]> {
+/**
+ * Validates an append's delta, its header change and its messages (never the
+ * stored history), and returns fresh copies of both.
+ */
+export async function prepareAppend(id: string, header: HeaderChange, messages: readonly Message[]): Promise<{ header: HeaderChange; messages: Message[] }> {
+  assertValidId(id);
+  const { headerChangeSchema } = await loadSchemas();
+  const parsed = headerChangeSchema.safeParse(header);
+  if (!parsed.success) {
+    throw new OpenclawError("INVALID_ARGUMENT", `the header of an append to session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`, { userError: false });
+  }
+  return { header: parsed.data, messages: await prepareMessages(id, messages, "appended") };
+}
+
+/** Validates messages bound for a pruned-history log (or appended); returns fresh copies. */
+export async function prepareMessages(id: string, messages: readonly Message[], what: "pruned" | "appended" = "pruned"): Promise<Message[]> {
   const { messageSchema } = await loadSchemas();
   return messages.map((m, i) => {
     const parsed = messageSchema.safeParse(m);
     if (!parsed.success) {
       throw new OpenclawError(
         "INVALID_ARGUMENT",
-        `pruned message ${i} of session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`,
+        `${what} message ${i} of session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`,
         { userError: false },
       );
     }

@@ -1,5 +1,5 @@
 import { isOpenclawError, OpenclawError } from "../errors.js";
-import { canEncrypt, canLock, canMaintain, type HeldLock, type SessionStore } from "./store.js";
+import { canEncrypt, canLock, type HeldLock, type SessionStore } from "./store.js";
 
 /** What {@link rekeySessions} did. */
 export interface RekeyReport {
@@ -34,7 +34,7 @@ export async function rekeySessions(store: SessionStore, writeKeyId: string, onP
     onProgress?.(++done, ids.length);
   }
   // The file store's pending appends were sealed with the old key: written into their documents, their log segments go.
-  if (canMaintain(store)) await store.maintain();
+  await store.maintain();
   await store.recordKeyIds([writeKeyId]);
   return { sessions: ids.length, prunedMessages, before, after: [writeKeyId] };
 }

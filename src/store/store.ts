@@ -74,10 +74,49 @@ export interface Commit {
 }
 
 /**
- * The required core every backend implements; the conformance suite in
- * test/conformance/ states every rule. Everything else is an optional
- * capability below, detected by its type guard, each with the fallback the
- * manager uses when a backend lacks it.
+ * The header fields an append may change, and nothing else: the store keeps
+ * every other field (key, preferences, tools, system prompts, summary,
+ * origin, label…) as stored, and adds the message count itself.
+ */
+export interface HeaderChange {
+  status: SessionStatus;
+  updatedAt: string;
+  lastActivityAt: string;
+  expiredAt: string | null;
+  archivedAt: string | null;
+  participants: readonly string[];
+  /** The context state after the append, its running totals (tokensInUse, usage) already updated by the caller. */
+  context: Session["context"];
+}
+
+/** What an append stored. */
+export interface Appended {
+  /** The session's new revision (the base revision + 1). */
+  revision: number;
+}
+
+/**
+ * The storage contract. Every method here is required; the conformance
+ * suite in test/conformance/ (store.ts, leases.ts, and manager.ts through a
+ * manager) states and tests every rule, and a backend passes it through an
+ * initializer of a few lines (see test/store/memory.test.ts).
+ *
+ * A third-party backend implements all of it. Where a backend has nothing
+ * to do the honest answer is a trivial one: `maintain` an empty report,
+ * `mayContain` true (it cannot rule a session out cheaply), `describe` its
+ * kind and a location, `watch` a listener that only hears other instances
+ * on the same data (none, for a store no other instance can open). Two
+ * capabilities stay optional, detected by their type guards: cross-process
+ * locking ({@link LockingStore}, {@link canLock}: without it the manager
+ * writes optimistically and retries on CONFLICT, and serialises routing per
+ * key in-process) and encryption at rest ({@link EncryptedStore},
+ * {@link canEncrypt}: without it `store rekey` refuses the store).
+ *
+ * Rules every write follows: validate before writing, so a store never
+ * persists what its own reads would reject; a revision check (CONFLICT,
+ * nothing written, when the stored revision is not the expected one);
+ * `held` ({@link HeldLock}) means the caller holds the session's lock; every
+ * call after `close` rejects with CLOSED.
  */
 export interface SessionStore {
   /** Backend name, e.g. "file" or "memory". */
@@ -94,6 +133,19 @@ export interface SessionStore {
    */
   commit(change: Commit): Promise<Session>;
   /**
+   * Appends `messages` to the end of the session's history and applies
+   * `header`, at `baseRevision + 1`, without rewriting the document: the
+   * cost is the delta's, never the history's (nothing stored is read back,
+   * copied, validated or serialized again). Only the delta is validated.
+   * CONFLICT, nothing written, when the stored revision is not
+   * `baseRevision` (or the session is absent). Derived numbers are running
+   * totals: the message count grows by `messages.length`; tokens in use are
+   * the header's `context.tokensInUse`. `held`: as for commit. The caller
+   * builds the new document from the one it based the append on (see
+   * {@link applyAppend}); the store returns only the new revision.
+   */
+  appendMessages(id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[], held?: HeldLock): Promise<Appended>;
+  /**
    * Removes a session and its pruned history; false when it did not exist.
    * `held`: the session's lock, when the caller holds it. `expectedRevision`:
    * remove it only while this is its stored revision (false, nothing
@@ -105,6 +157,38 @@ export interface SessionStore {
   list(query?: ListQuery): Promise<ListPage>;
   /** The pruned-history log, oldest first, each id once. */
   readPruned(id: string): Promise<Message[]>;
+  /** The stored revision without loading the document, or null when absent (the manager reuses a cached document while it matches). */
+  revisionOf(id: string): Promise<number | null>;
+  /**
+   * The live (created or active, not expired at `expiryCutoff`) session of a
+   * routing key, created atomically from `create()` at revision 1 when there
+   * is none, so a key never has two live sessions even with writers in
+   * several processes; of several live ones, the newest id wins.
+   */
+  findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }>;
+  /** Store-wide counts by effective status and kind, without paging through every summary. */
+  stats(expiryCutoff: string | null): Promise<StoreStats>;
+  /** Summaries whose id starts with `prefix` (lower-case hex and dashes), at most `limit`. */
+  findByIdPrefix(prefix: string, limit: number): Promise<SessionSummary[]>;
+  /** Where the data lives, for `status`. */
+  describe(): Promise<StoreDescription>;
+  /** Removes leftovers and rebuilds derived data (an empty report when there is none); dryRun changes nothing. */
+  maintain(options?: { dryRun?: boolean }): Promise<MaintenanceReport>;
+  /** Bytes the store's sessions occupy (files on disk; stored JSON where there are no files). */
+  sizeOnDisk(): Promise<number>;
+  /**
+   * Delivers changes committed by other store instances on the same data
+   * (other processes or other opens), never this instance's own; returns
+   * the function that stops it.
+   */
+  watch(listener: (change: StoreChange) => void): () => void;
+  /**
+   * A cheap test before a full read, for search: false only when session
+   * `id` certainly holds no message whose text contains `text`
+   * case-insensitively (in its active history, and in its pruned history
+   * when `pruned`); true when it may, or when the store cannot tell cheaply.
+   */
+  mayContain(id: string, text: string, pruned: boolean): Promise<boolean>;
   /** Per-session turn leases shared by every process on the same data (see lease.ts). */
   readonly turnLeases: TurnLeases;
   /** Releases resources; every later call rejects with CLOSED. Idempotent. */
@@ -112,9 +196,23 @@ export interface SessionStore {
 }
 
 /**
- * Exclusive access to one session across every process sharing the store.
+ * The document an append produces from `base` (the document at the append's
+ * base revision): the header change applied, the messages added at the end,
+ * the new revision. Only the new parts are new objects; the earlier messages
+ * are `base`'s own.
+ */
+export function applyAppend(base: Session, header: HeaderChange, messages: readonly Message[], revision: number): Session {
+  // Array.from copies a frozen array at memcpy speed, where concat and spread take a slow path.
+  const all = Array.from(base.messages);
+  for (const m of messages) all.push(m);
+  return { ...base, ...header, participants: header.participants as string[], revision, messages: all };
+}
+
+/**
+ * Exclusive access to one session across every process sharing the store
+ * (optional: the PostgreSQL backend orders writers by its revision checks).
  * Fallback: the manager reads, changes and commits optimistically and, on
- * CONFLICT, reloads and retries.
+ * CONFLICT, reloads and retries; routing is serialised per key in-process.
  */
 export interface LockingStore {
   /**
@@ -126,18 +224,7 @@ export interface LockingStore {
   withLock<T>(id: string, fn: (held: HeldLock) => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
-/**
- * Appends messages without rewriting the document. `session` is the whole new
- * document: the stored one with `messages` added at the end and only its
- * header fields (status, times, participants, context) changed; the backend
- * may write just the delta. Same revision rule as commit.
- * Fallback: commit the whole document.
- */
-export interface AppendingStore {
-  appendMessages(session: Session, expectedRevision: number, messages: readonly Message[], held?: HeldLock): Promise<Session>;
-}
-
-/** Result of {@link MaintainableStore.maintain}. */
+/** Result of {@link SessionStore.maintain}. */
 export interface MaintenanceReport {
   /** Leftover temp files, stale locks and similar removed. */
   leftoversRemoved: number;
@@ -145,16 +232,6 @@ export interface MaintenanceReport {
   indexRebuilt: boolean;
   /** Documents moved to quarantine during the rebuild. */
   quarantined: string[];
-}
-
-/** Removes leftovers and rebuilds derived data. Fallback: nothing to maintain (an empty report). */
-export interface MaintainableStore {
-  maintain(options?: { dryRun?: boolean }): Promise<MaintenanceReport>;
-}
-
-/** Bytes the store occupies. Fallback: size unknown (null in reports). */
-export interface SizedStore {
-  sizeOnDisk(): Promise<number>;
 }
 
 /** A change committed to the store, as a change listener receives it. */
@@ -167,49 +244,11 @@ export interface StoreChange {
   reason: ChangeReason;
 }
 
-/**
- * Tells listeners about changes committed by other store instances (other
- * processes or other opens of the same data), never this instance's own.
- * Fallback: only changes made through this manager are seen.
- */
-export interface ObservableStore {
-  /** Starts delivering foreign changes to `listener`; returns the function that stops it. */
-  watch(listener: (change: StoreChange) => void): () => void;
-}
-
 /** Store-wide counts, by effective status and kind. */
 export interface StoreStats {
   total: number;
   byStatus: Record<SessionStatus, number>;
   byKind: Record<SessionKind, number>;
-}
-
-/** Counts without paging through every summary. Fallback: count a full list. */
-export interface StatsStore {
-  stats(expiryCutoff: string | null): Promise<StoreStats>;
-}
-
-/** Ids starting with a prefix. Fallback: filter a full list. */
-export interface PrefixStore {
-  /** Summaries whose id starts with `prefix` (lower-case hex and dashes), at most `limit`. */
-  findByIdPrefix(prefix: string, limit: number): Promise<SessionSummary[]>;
-}
-
-/** Cheap revision check, so a cached document can be reused. Fallback: no read cache (writes still use it, guarded by commit). */
-export interface RevisionStore {
-  /** The stored revision, or null when absent. */
-  revisionOf(id: string): Promise<number | null>;
-}
-
-/**
- * The live (created or active, not expired at `expiryCutoff`) session of a
- * routing key, created atomically when there is none, so a key never has two
- * live sessions even with writers in several processes.
- * Fallback: the manager serialises routing per key with `withLock` on a name
- * derived from the key, or in-process only when the store cannot lock.
- */
-export interface RoutingStore {
-  findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }>;
 }
 
 /** What a backend tells about itself for `status`. */
@@ -220,25 +259,6 @@ export interface StoreDescription {
   location: string;
   /** The server's version where there is a server (e.g. "PostgreSQL 15.19"). */
   serverVersion?: string;
-}
-
-/** Describes where the data lives. Fallback: the backend's kind alone. */
-export interface DescribedStore {
-  describe(): Promise<StoreDescription>;
-}
-
-/**
- * A cheap test before a full read, for search. Fallback: every session is
- * read.
- */
-export interface TextProbeStore {
-  /**
-   * False only when session `id` certainly holds no message whose text
-   * contains `text` case-insensitively (in its active history, and in its
-   * pruned history when `pruned`); true when it may, or when the store
-   * cannot tell cheaply.
-   */
-  mayContain(id: string, text: string, pruned: boolean): Promise<boolean>;
 }
 
 /**
@@ -258,25 +278,5 @@ const has = (store: object, method: string): boolean => typeof (store as Record<
 
 /** True when the store can lock a session across processes. */
 export const canLock = (s: SessionStore): s is SessionStore & LockingStore => has(s, "withLock");
-/** True when the store appends messages without rewriting the document. */
-export const canAppend = (s: SessionStore): s is SessionStore & AppendingStore => has(s, "appendMessages");
-/** True when the store has maintenance work (leftovers, an index). */
-export const canMaintain = (s: SessionStore): s is SessionStore & MaintainableStore => has(s, "maintain");
-/** True when the store knows its size. */
-export const canSize = (s: SessionStore): s is SessionStore & SizedStore => has(s, "sizeOnDisk");
-/** True when the store reports other instances' changes. */
-export const canWatch = (s: SessionStore): s is SessionStore & ObservableStore => has(s, "watch");
-/** True when the store counts by itself. */
-export const canCount = (s: SessionStore): s is SessionStore & StatsStore => has(s, "stats");
-/** True when the store looks ids up by prefix. */
-export const canFindPrefix = (s: SessionStore): s is SessionStore & PrefixStore => has(s, "findByIdPrefix");
-/** True when the store tells a revision without loading the document. */
-export const canPeekRevision = (s: SessionStore): s is SessionStore & RevisionStore => has(s, "revisionOf");
-/** True when the store finds or creates a key's live session atomically. */
-export const canRoute = (s: SessionStore): s is SessionStore & RoutingStore => has(s, "findOrCreateLive");
-/** True when the store describes itself. */
-export const canDescribe = (s: SessionStore): s is SessionStore & DescribedStore => has(s, "describe");
-/** True when the store can rule sessions out of a text search without reading them. */
-export const canProbeText = (s: SessionStore): s is SessionStore & TextProbeStore => has(s, "mayContain");
 /** True when the store records the keys of its encrypted content. */
 export const canEncrypt = (s: SessionStore): s is SessionStore & EncryptedStore => has(s, "keyIds");

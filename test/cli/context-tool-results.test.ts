@@ -20,9 +20,9 @@ test("sessions context shows which old tool results are sent cut, and the stored
   try {
     for (let n = 0; n < 3; n++) {
       const s = await m.receive({ channel: "telegram", senderId: "42" }, `question ${n}`);
-      const asked = await m.append(s.id, { role: "assistant", content: "", sender: null, toolCalls: [{ id: `call-${n}`, name: "query", arguments: "{}" }] });
-      await m.append(asked.id, { role: "tool", content: big(n), sender: null, toolCallId: `call-${n}` });
-      await m.append(asked.id, { role: "assistant", content: `answer ${n}`, sender: null });
+      const asked = (await m.record({ ref: s.id }, { role: "assistant", content: "", sender: null, toolCalls: [{ id: `call-${n}`, name: "query", arguments: "{}" }] })).session;
+      await m.record({ ref: asked.id }, { role: "tool", content: big(n), sender: null, toolCallId: `call-${n}` });
+      await m.record({ ref: asked.id }, { role: "assistant", content: `answer ${n}`, sender: null });
     }
   } finally {
     await m.close();

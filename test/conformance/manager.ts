@@ -4,7 +4,7 @@ import type { Summarizer } from "../../src/context/summarizer.js";
 import { SessionManager } from "../../src/manager/manager.js";
 import type { SessionEvent } from "../../src/manager/events.js";
 import { sessionTokens } from "../../src/session/derived.js";
-import { canLock, canRoute, canWatch, type SessionStore } from "../../src/store/store.js";
+import type { SessionStore } from "../../src/store/store.js";
 import { rejectsWith, type OpenStore } from "./store.js";
 
 const START = new Date("2026-03-01T10:00:00.000Z");
@@ -52,8 +52,8 @@ export function managerConformance(name: string, open: OpenStore): void {
         const b = second === undefined ? a : await second();
         const s = await a.create({ key: "dm:telegram:both" });
         await Promise.all([
-          ...Array.from({ length: 25 }, (_, i) => a.append(s.id, { role: "user", content: `a:${i}` })),
-          ...Array.from({ length: 25 }, (_, i) => b.append(s.id, { role: "user", content: `b:${i}` })),
+          ...Array.from({ length: 25 }, (_, i) => a.record({ ref: s.id }, { role: "user", content: `a:${i}` })),
+          ...Array.from({ length: 25 }, (_, i) => b.record({ ref: s.id }, { role: "user", content: `b:${i}` })),
         ]);
         const contents = (await a.get(s.id)).messages.map((m) => m.content);
         assert.equal(contents.length, 50);
@@ -65,9 +65,9 @@ export function managerConformance(name: string, open: OpenStore): void {
       }, { sessions: { maxHistoryLength: 1000 } }));
 
     it("two managers routing the first messages of one key at once create one session", () =>
-      withManagers(async (a, second, store) => {
-        // Without a lock or a find-or-create primitive, routing is serialised within one manager only (documented).
-        const b = second === undefined || (!canLock(store) && !canRoute(store)) ? a : await second();
+      withManagers(async (a, second) => {
+        // Every store finds or creates a key's live session atomically, so two managers share one.
+        const b = second === undefined ? a : await second();
         const inbound = { channel: "telegram", senderId: "first" };
         const sessions = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).receive(inbound, `hello ${i}`)));
         assert.equal(new Set(sessions.map((s) => s.id)).size, 1);
@@ -87,9 +87,9 @@ export function managerConformance(name: string, open: OpenStore): void {
         assert.equal(again.message.id, first.message.id);
         assert.deepEqual((await a.get(s.id)).messages.map((m) => m.content), ["pay invoice INV-7"]);
         const other = await a.create({ key: "dm:telegram:other" });
-        await a.append(other.id, { role: "user", content: "same id, other session", clientMessageId: "msg-1" });
+        await a.record({ ref: other.id }, { role: "user", content: "same id, other session", clientMessageId: "msg-1" });
         assert.equal((await a.get(other.id)).messages.length, 1, "client ids are scoped to their session");
-        await rejectsWith(a.append(s.id, { role: "user", content: "x", clientMessageId: "has space" }), "INVALID_ARGUMENT");
+        await rejectsWith(a.record({ ref: s.id }, { role: "user", content: "x", clientMessageId: "has space" }), "INVALID_ARGUMENT");
       }));
 
     it("a retry whose first copy another writer folded out of the active history meanwhile is still recognised; after a clear it is stored again", () =>
@@ -98,7 +98,7 @@ export function managerConformance(name: string, open: OpenStore): void {
         const s = await a.create({ key: "dm:telegram:folded-retry" });
         const first = await a.record({ ref: s.id }, { role: "user", content: "book flight BA249", clientMessageId: "msg-fold" });
         // The other writer's appends fold the first copy away before the client's retry arrives.
-        for (let i = 0; i < 6; i++) await b.append(s.id, { role: i % 2 ? "user" : "assistant", content: `turn ${i}`, clientMessageId: `t-${i}` });
+        for (let i = 0; i < 6; i++) await b.record({ ref: s.id }, { role: i % 2 ? "user" : "assistant", content: `turn ${i}`, clientMessageId: `t-${i}` });
         const before = await a.get(s.id);
         assert.ok(!before.messages.some((m) => m.clientId === "msg-fold"), "the first copy was folded");
         const again = await a.record({ ref: s.id }, { role: "user", content: "book flight BA249", clientMessageId: "msg-fold" });
@@ -115,7 +115,7 @@ export function managerConformance(name: string, open: OpenStore): void {
     it("derived fields are computed at every save: tokens in use, model and window", () =>
       withManagers(async (m) => {
         let s = await m.receive({ channel: "slack", senderId: "u1", groupId: "G1" }, "first message with REF-1");
-        for (let i = 0; i < 12; i++) s = await m.append(s.id, { role: i % 2 ? "user" : "assistant", content: `turn ${i} about ORDER-${i}` });
+        for (let i = 0; i < 12; i++) s = (await m.record({ ref: s.id }, { role: i % 2 ? "user" : "assistant", content: `turn ${i} about ORDER-${i}` })).session;
         s = await m.edit(s.id, { system: "Be brief." });
         const stored = await m.get(s.id);
         assert.ok(stored.summary !== null, "the history was folded");
@@ -142,7 +142,7 @@ export function managerConformance(name: string, open: OpenStore): void {
     it("a hanging summarizer is abandoned after the compaction timeout; the append resolves with its message stored", () =>
       withManagers(async (m) => {
         const s = await m.create({ key: "dm:telegram:hang" });
-        for (let i = 0; i < 3; i++) await m.append(s.id, { role: "user", content: `m${i}` });
+        for (let i = 0; i < 3; i++) await m.record({ ref: s.id }, { role: "user", content: `m${i}` });
         const r = await m.record({ ref: s.id }, { role: "user", content: "m3" });
         assert.match(r.compactionError ?? "", /timed out after 200 ms/);
         const stored = await m.get(s.id);
@@ -153,7 +153,7 @@ export function managerConformance(name: string, open: OpenStore): void {
     it("in the background a hanging summarizer never delays an append, and close() aborts it", () =>
       withManagers(async (m) => {
         const s = await m.create({ key: "dm:telegram:bg" });
-        for (let i = 0; i < 6; i++) await m.append(s.id, { role: "user", content: `m${i}` });
+        for (let i = 0; i < 6; i++) await m.record({ ref: s.id }, { role: "user", content: `m${i}` });
         assert.equal((await m.get(s.id)).messages.length, 6);
         const started = Date.now();
         await m.close();
@@ -163,7 +163,7 @@ export function managerConformance(name: string, open: OpenStore): void {
     it("background compaction folds after the append returns", () =>
       withManagers(async (m) => {
         const s = await m.create({ key: "dm:telegram:later" });
-        for (let i = 0; i < 8; i++) await m.append(s.id, { role: i % 2 ? "assistant" : "user", content: `note ${i} ID-${i}` });
+        for (let i = 0; i < 8; i++) await m.record({ ref: s.id }, { role: i % 2 ? "assistant" : "user", content: `note ${i} ID-${i}` });
         await m.idle();
         const folded = await m.get(s.id);
         assert.ok(folded.summary !== null);
@@ -175,7 +175,7 @@ export function managerConformance(name: string, open: OpenStore): void {
         const events: SessionEvent[] = [];
         const stop = m.subscribe((e) => events.push(e));
         const s = await m.receive({ channel: "telegram", senderId: "ev" }, "hello");
-        await m.append(s.id, { role: "assistant", content: "hi" });
+        await m.record({ ref: s.id }, { role: "assistant", content: "hi" });
         await m.edit(s.id, { set: { lang: "fr" } });
         await m.clear(s.id);
         await m.archive(s.id);
@@ -191,7 +191,7 @@ export function managerConformance(name: string, open: OpenStore): void {
     it("subscribers see the changes another instance makes, where the store can tell", async (t) => {
       const { store, reopen, cleanup } = await open();
       try {
-        if (!canWatch(store) || reopen === undefined) return t.skip("this store cannot report other instances' changes");
+        if (reopen === undefined) return t.skip("this store keeps no data another instance can open");
         const a = await SessionManager.open({ store, config: {}, warn: () => {} });
         const b = await SessionManager.open({ store: await reopen(), config: {}, warn: () => {} });
         const seen: SessionEvent[] = [];
@@ -199,7 +199,7 @@ export function managerConformance(name: string, open: OpenStore): void {
         // A server-backed store starts listening in the background; one call through it is the moment it is in place.
         await a.list();
         const s = await b.receive({ channel: "telegram", senderId: "far" }, "from elsewhere");
-        await b.append(s.id, { role: "assistant", content: "reply" });
+        await b.record({ ref: s.id }, { role: "assistant", content: "reply" });
         await waitFor(() => seen.length >= 2);
         assert.deepEqual(seen.map((e) => [e.type, e.revision, e.origin]), [["created", 1, "remote"], ["appended", 2, "remote"], ["appended", 3, "remote"]].slice(0, seen.length));
         assert.ok(seen.length >= 2);
@@ -215,7 +215,7 @@ export function managerConformance(name: string, open: OpenStore): void {
         const s = await m.create({ key: "dm:telegram:abort" });
         const controller = new AbortController();
         controller.abort(new Error("client went away"));
-        await rejectsWith(m.append(s.id, { role: "user", content: "never" }, { signal: controller.signal }), "ABORTED");
+        await rejectsWith(m.record({ ref: s.id }, { role: "user", content: "never" }, { signal: controller.signal }), "ABORTED");
         await rejectsWith(m.receive({ channel: "telegram", senderId: "abort2" }, "never", { signal: controller.signal }), "ABORTED");
         assert.equal((await m.get(s.id)).messages.length, 0);
         assert.equal((await m.list({ key: "dm:telegram:abort2" })).total, 0);
@@ -232,7 +232,7 @@ export function managerConformance(name: string, open: OpenStore): void {
       withManagers(async (m) => {
         const s = await m.create({ key: "dm:telegram:closed" });
         await m.close();
-        await rejectsWith(m.append(s.id, { role: "user", content: "late" }), "CLOSED");
+        await rejectsWith(m.record({ ref: s.id }, { role: "user", content: "late" }), "CLOSED");
       }));
   });
 }

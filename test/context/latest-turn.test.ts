@@ -27,7 +27,7 @@ describe("the latest user turn always reaches the model", () => {
       const big = oneMiB();
       assert.equal(Buffer.byteLength(big), MIB);
       const s = await env.manager.create({ key: "dm:web:u1" });
-      await assert.rejects(env.manager.append(s.id, { role: "user", content: big, sender: "u1" }), (e) => {
+      await assert.rejects(env.manager.record({ ref: s.id }, { role: "user", content: big, sender: "u1" }), (e) => {
         assert.ok(isOpenclawError(e, "MESSAGE_TOO_LARGE"), String(e));
         assert.match(e.message, /^message is \d+ tokens, over the limit of 61952 tokens \(sessions\.maxMessageTokens\) so it could not reach the model whole; split it or raise the limit; nothing was recorded$/);
         return true;
@@ -37,7 +37,7 @@ describe("the latest user turn always reaches the model", () => {
       await assert.rejects(env.manager.receive({ channel: "web", senderId: "u2" }, big), (e) => isOpenclawError(e, "MESSAGE_TOO_LARGE"));
       assert.equal((await env.manager.list()).total, 1);
       // A message under the limit goes through and is sent whole.
-      const ok = await env.manager.append(s.id, { role: "user", content: "Short question about RSV-8812-ZT?", sender: "u1" });
+      const ok = (await env.manager.record({ ref: s.id }, { role: "user", content: "Short question about RSV-8812-ZT?", sender: "u1" })).session;
       const built = await env.manager.buildContext(ok.id);
       assert.equal(built.latestTurnDropped, false);
       assert.equal(built.included.length, 1);
@@ -50,7 +50,7 @@ describe("the latest user turn always reaches the model", () => {
     const env = await openTestManager({ storeUri: "memory:", config: { sessions: { maxMessageTokens: 50 } } });
     try {
       const s = await env.manager.create({ key: "dm:web:u1" });
-      await assert.rejects(env.manager.append(s.id, { role: "user", content: "word ".repeat(200) }), /over the limit of 50 tokens \(sessions\.maxMessageTokens\)/);
+      await assert.rejects(env.manager.record({ ref: s.id }, { role: "user", content: "word ".repeat(200) }), /over the limit of 50 tokens \(sessions\.maxMessageTokens\)/);
     } finally {
       await env.cleanup();
     }

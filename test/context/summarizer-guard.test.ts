@@ -87,9 +87,9 @@ describe("openai-compatible summarizer: identifier policy", () => {
     });
     try {
       const s = await env.manager.create({ key: "dm:web:alice" });
-      for (const m of input.messages) await env.manager.append(s.id, { role: m.role, content: m.content });
-      await env.manager.append(s.id, { role: "assistant", content: "Anything else?" });
-      await env.manager.append(s.id, { role: "user", content: "No, thanks." });
+      for (const m of input.messages) await env.manager.record({ ref: s.id }, { role: m.role, content: m.content });
+      await env.manager.record({ ref: s.id }, { role: "assistant", content: "Anything else?" });
+      await env.manager.record({ ref: s.id }, { role: "user", content: "No, thanks." });
       const after = await env.manager.get(s.id);
       assert.match(after.context.lastSummarizerError ?? "", /summary rejected: it lost \d+ of \d+ identifiers/);
       assert.match(after.summary?.summarizer ?? "", /^extractive \(fallback: openai-compatible failed: .*summary rejected/);

@@ -31,7 +31,7 @@ describe("summary budget follows the window", () => {
     });
     try {
       const s = await env.manager.create({ key: "dm:web:u1" });
-      for (let i = 0; i < 6; i++) await env.manager.append(s.id, { role: i % 2 === 0 ? "user" : "assistant", content: `message ${i}` });
+      for (let i = 0; i < 6; i++) await env.manager.record({ ref: s.id }, { role: i % 2 === 0 ? "user" : "assistant", content: `message ${i}` });
       assert.ok(seen.length > 0);
       assert.equal(seen[0]?.maxTokens, 12_800);
     } finally {

@@ -1,11 +1,28 @@
-import type { Commit, HeldLock, ListPage, ListQuery, Loaded, SessionStore, TurnLeases } from "../../src/store/store.js";
+import type {
+  Appended,
+  Commit,
+  HeaderChange,
+  HeldLock,
+  ListPage,
+  ListQuery,
+  Loaded,
+  MaintenanceReport,
+  SessionStore,
+  StoreChange,
+  StoreDescription,
+  StoreStats,
+  TurnLeases,
+} from "../../src/store/store.js";
 import { MemoryData, MemoryStore } from "../../src/store/memory/memory-store.js";
-import type { Message, Session } from "../../src/session/types.js";
+import type { Message, Session, SessionSummary } from "../../src/session/types.js";
 
 /**
- * A backend with the required core only and no optional capability, so the
- * suites exercise every fallback of the manager. It keeps its data in memory,
- * shareable between instances like a store shared by several processes.
+ * A backend with the required contract only and neither optional
+ * capability (no cross-process lock, no encryption), so the suites exercise
+ * the manager's fallbacks for them: optimistic writes retried on CONFLICT,
+ * routing serialised by the store's find-or-create alone. It keeps its data
+ * in memory, shareable between instances like a store shared by several
+ * processes.
  */
 export class BareStore implements SessionStore {
   readonly kind = "bare";
@@ -21,17 +38,47 @@ export class BareStore implements SessionStore {
   commit(change: Commit): Promise<Session> {
     return this.inner.commit(change);
   }
+  appendMessages(id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[], held?: HeldLock): Promise<Appended> {
+    return this.inner.appendMessages(id, baseRevision, header, messages, held);
+  }
   delete(id: string, held?: HeldLock, expectedRevision?: number): Promise<boolean> {
     return this.inner.delete(id, held, expectedRevision);
   }
   list(query?: ListQuery): Promise<ListPage> {
     return this.inner.list(query);
   }
-  get turnLeases(): TurnLeases {
-    return this.inner.turnLeases;
-  }
   readPruned(id: string): Promise<Message[]> {
     return this.inner.readPruned(id);
+  }
+  revisionOf(id: string): Promise<number | null> {
+    return this.inner.revisionOf(id);
+  }
+  findOrCreateLive(key: string, expiryCutoff: string | null, create: () => Session | Promise<Session>): Promise<{ session: Session; created: boolean }> {
+    return this.inner.findOrCreateLive(key, expiryCutoff, create);
+  }
+  stats(expiryCutoff: string | null): Promise<StoreStats> {
+    return this.inner.stats(expiryCutoff);
+  }
+  findByIdPrefix(prefix: string, limit: number): Promise<SessionSummary[]> {
+    return this.inner.findByIdPrefix(prefix, limit);
+  }
+  async describe(): Promise<StoreDescription> {
+    return { ...(await this.inner.describe()), backend: this.kind };
+  }
+  maintain(options?: { dryRun?: boolean }): Promise<MaintenanceReport> {
+    return this.inner.maintain(options);
+  }
+  sizeOnDisk(): Promise<number> {
+    return this.inner.sizeOnDisk();
+  }
+  watch(listener: (change: StoreChange) => void): () => void {
+    return this.inner.watch(listener);
+  }
+  mayContain(id: string, text: string, pruned: boolean): Promise<boolean> {
+    return this.inner.mayContain(id, text, pruned);
+  }
+  get turnLeases(): TurnLeases {
+    return this.inner.turnLeases;
   }
   close(): Promise<void> {
     return this.inner.close();

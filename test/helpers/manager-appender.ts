@@ -9,7 +9,7 @@ const manager = await SessionManager.open({ stateDir, config: { sessions: { maxH
 const count = Number(countText);
 const pending: Promise<unknown>[] = [];
 for (let i = 0; i < count; i++) {
-  for (const id of ids) pending.push(manager.append(id, { role: "user", content: `${writer}:${i}`, sender: writer }));
+  for (const id of ids) pending.push(manager.record({ ref: id }, { role: "user", content: `${writer}:${i}`, sender: writer }));
 }
 await Promise.all(pending);
 await manager.close();

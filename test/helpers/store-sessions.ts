@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { uuidv7 } from "../../src/session/ids.js";
 import { newSession } from "../../src/session/new.js";
 import type { Message, Session, SessionKind } from "../../src/session/types.js";
+import { applyAppend, type HeaderChange, type HeldLock, type SessionStore } from "../../src/store/store.js";
 
 let clock = Date.parse("2025-01-01T00:00:00.000Z");
 
@@ -47,4 +48,21 @@ export function richSession(): Session {
     lastActivityAt: "2025-01-02T09:42:00.000Z",
     context: { model: "gpt-4o-mini", window: 128000, tokensInUse: 60, compactions: 1, lastCompactedAt: "2025-01-02T09:30:00.000Z", lastSummarizerError: null, lastSummarizerErrorAt: null },
   };
+}
+
+/** The header fields of `session` an append may change. */
+export function headerOf(session: Session): HeaderChange {
+  const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = session;
+  return { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context };
+}
+
+/**
+ * Appends `messages` to the stored `doc` through the store's delta append,
+ * with `changes` to its header; returns the document as a caller builds it
+ * from `doc` and the delta (what the store must now hold).
+ */
+export async function appendTo(store: SessionStore, doc: Session, messages: readonly Message[], changes: Partial<HeaderChange> = {}, held?: HeldLock): Promise<Session> {
+  const header = { ...headerOf(doc), ...changes };
+  const { revision } = await store.appendMessages(doc.id, doc.revision, header, messages, held);
+  return applyAppend(doc, header, messages, revision);
 }

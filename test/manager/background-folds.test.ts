@@ -11,7 +11,7 @@ test("closing right after an append lets its background fold finish: a one-shot 
   try {
     const s = await env.manager.create({ key: "dm:telegram:drain" });
     // The fifth message is over the limit: its fold is queued as the append returns, and close comes at once.
-    for (let i = 0; i < 5; i++) await env.manager.append(s.id, { role: i % 2 ? "assistant" : "user", content: `note ${i} about ORD-${1000 + i}` });
+    for (let i = 0; i < 5; i++) await env.manager.record({ ref: s.id }, { role: i % 2 ? "assistant" : "user", content: `note ${i} about ORD-${1000 + i}` });
     await env.manager.close();
     const again = await SessionManager.open({ stateDir: env.dir, config: background, warn: () => {}, ...(env.storeUri !== undefined ? { storeUri: env.storeUri } : {}) });
     try {

@@ -21,7 +21,7 @@ describe("compact", () => {
       // Appending under these limits would fold at once: write the long history through a manager with a higher limit.
       const loose = await SessionManager.open({ stateDir: env.dir, config: { sessions: { maxHistoryLength: 1000, expirationMs: DAY } }, now: () => m.now(), warn: () => {} });
       const busy = await loose.create({ key: "dm:telegram:busy" });
-      for (let i = 0; i < 130; i++) await loose.append(busy.id, { role: i % 2 ? "assistant" : "user", content: `line ${i} REF-${i}` });
+      for (let i = 0; i < 130; i++) await loose.record({ ref: busy.id }, { role: i % 2 ? "assistant" : "user", content: `line ${i} REF-${i}` });
       await loose.close();
       const stored = await openStore(`file:${env.dir}`, { warn: () => {} });
       const tmp = join(env.dir, "sessions", `.${busy.id}.999999.deadbeef.tmp`);

@@ -30,7 +30,7 @@ describe("many sessions at once", () => {
       const other = runChild(env, "B", 5, ids);
       const mine: Promise<unknown>[] = [];
       for (let i = 0; i < perSession; i++) {
-        for (const id of ids) mine.push(env.manager.append(id, { role: "user", content: `A:${i}`, sender: "A" }));
+        for (const id of ids) mine.push(env.manager.record({ ref: id }, { role: "user", content: `A:${i}`, sender: "A" }));
       }
       assert.equal(mine.length, 1000);
       await Promise.all([...mine, other]);

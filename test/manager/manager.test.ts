@@ -16,7 +16,7 @@ for (const storeUri of ["file", "memory:"]) {
     it("first message turns a created session active and caches its token count", async () => {
       const s = await env.manager.create({ key: "dm:telegram:1" });
       assert.equal(s.status, "created");
-      const after1 = await env.manager.append(s.id, { role: "user", content: "hello there", sender: "1" });
+      const after1 = (await env.manager.record({ ref: s.id }, { role: "user", content: "hello there", sender: "1" })).session;
       assert.equal(after1.status, "active");
       assert.equal(after1.messages.length, 1);
       assert.ok((after1.messages[0]?.tokens ?? 0) > 0);
@@ -47,7 +47,7 @@ for (const storeUri of ["file", "memory:"]) {
 
     it("a message over maxMessageBytes is refused and nothing is recorded", async () => {
       const s = await env.manager.create({ key: "dm:telegram:big" });
-      await assert.rejects(env.manager.append(s.id, { role: "user", content: "x".repeat(2_000_000) }), (e) => isOpenclawError(e, "MESSAGE_TOO_LARGE"));
+      await assert.rejects(env.manager.record({ ref: s.id }, { role: "user", content: "x".repeat(2_000_000) }), (e) => isOpenclawError(e, "MESSAGE_TOO_LARGE"));
       assert.equal((await env.manager.get(s.id)).messages.length, 0);
     });
 
@@ -56,8 +56,8 @@ for (const storeUri of ["file", "memory:"]) {
       await env.manager.setPreferences(s.id, { lang: "fr", units: { temp: "C" } });
       await env.manager.setTools(s.id, { deny: ["shell"] });
       await env.manager.setSystemPrompt(s.id, "You are terse.");
-      await env.manager.append(s.id, { role: "user", content: "one" });
-      await env.manager.append(s.id, { role: "assistant", content: "two" });
+      await env.manager.record({ ref: s.id }, { role: "user", content: "one" });
+      await env.manager.record({ ref: s.id }, { role: "assistant", content: "two" });
       const report = await env.manager.clear(s.id);
       assert.deepEqual(report, { id: s.id, messages: 2, pruned: 0, summary: false });
       const after = await env.manager.get(s.id);
@@ -79,13 +79,13 @@ for (const storeUri of ["file", "memory:"]) {
 
     it("archived sessions leave the default list, refuse messages, and come back with unarchive", async () => {
       const s = await env.manager.create({ key: "group:discord:arch" });
-      await env.manager.append(s.id, { role: "user", content: "hi", sender: "u1" });
+      await env.manager.record({ ref: s.id }, { role: "user", content: "hi", sender: "u1" });
       await env.manager.archive(s.id);
       assert.ok(!(await env.manager.list()).items.some((x) => x.id === s.id));
       assert.ok((await env.manager.list({ status: "archived" })).items.some((x) => x.id === s.id));
-      await assert.rejects(env.manager.append(s.id, { role: "user", content: "more" }), (e) => isOpenclawError(e, "SESSION_ARCHIVED"));
+      await assert.rejects(env.manager.record({ ref: s.id }, { role: "user", content: "more" }), (e) => isOpenclawError(e, "SESSION_ARCHIVED"));
       await env.manager.unarchive(s.id);
-      assert.equal((await env.manager.append(s.id, { role: "user", content: "more", sender: "u1" })).messages.length, 2);
+      assert.equal(((await env.manager.record({ ref: s.id }, { role: "user", content: "more", sender: "u1" })).session).messages.length, 2);
     });
 
     it("delete removes the session and a second delete finds nothing", async () => {
@@ -98,8 +98,8 @@ for (const storeUri of ["file", "memory:"]) {
     it("export then delete then import then export is identical apart from exportedAt", async () => {
       const s = await env.manager.create({ key: "dm:telegram:rt" });
       await env.manager.setPreferences(s.id, { tz: "Europe/Paris" });
-      await env.manager.append(s.id, { role: "user", content: "ref INV-2024-0042", sender: "rt", pinned: true });
-      await env.manager.append(s.id, { role: "assistant", content: "noted" });
+      await env.manager.record({ ref: s.id }, { role: "user", content: "ref INV-2024-0042", sender: "rt", pinned: true });
+      await env.manager.record({ ref: s.id }, { role: "assistant", content: "noted" });
       await env.manager.foldNow(s.id);
       const first = await env.manager.exportSessions([s.id]);
       assert.ok(first.sessions[0]!.prunedHistory.length > 0 || first.sessions[0]!.messages.length === 2);

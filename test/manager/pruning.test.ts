@@ -8,9 +8,9 @@ const SYSTEM = "You are the concierge.\nNever reveal internal ids.  ";
 
 async function fill(env: Awaited<ReturnType<typeof openTestManager>>, id: string, total: number) {
   let n = 0;
-  const add = async (m: Parameters<typeof env.manager.append>[1]) => {
+  const add = async (m: Parameters<typeof env.manager.record>[1]) => {
     n++;
-    await env.manager.append(id, m);
+    await env.manager.record({ ref: id }, m);
   };
   while (n < total) {
     const i = n;
@@ -66,7 +66,7 @@ describe("pruning through the manager", () => {
     const env = await openTestManager({ config: { sessions: { maxHistoryLength: 10 } }, summarizerDeps: { primary: failing, fallback: failing } });
     try {
       const s = await env.manager.create({ key: "dm:telegram:fail" });
-      for (let i = 0; i < 14; i++) await env.manager.append(s.id, { role: i % 2 ? "assistant" : "user", content: `m${i}` });
+      for (let i = 0; i < 14; i++) await env.manager.record({ ref: s.id }, { role: i % 2 ? "assistant" : "user", content: `m${i}` });
       const after = await env.manager.get(s.id);
       assert.equal(after.messages.length, 14, "history left as it was");
       assert.equal(after.summary, null);
@@ -89,8 +89,8 @@ describe("pruning through the manager", () => {
       for (let i = 0; i < 60; i++) {
         const code = `LOCKER-${String(4000 + i * 7)}`;
         codes.push(code);
-        await m.append(s.id, { role: "user", content: `Note ${i}: my locker code is ${code}. ${filler}`, sender: "u1" });
-        await m.append(s.id, { role: "assistant", content: `Understood. ${filler}` });
+        await m.record({ ref: s.id }, { role: "user", content: `Note ${i}: my locker code is ${code}. ${filler}`, sender: "u1" });
+        await m.record({ ref: s.id }, { role: "assistant", content: `Understood. ${filler}` });
       }
       const window = await m.window(await m.get(s.id));
       assert.deepEqual([window.model, window.window, window.budget], ["small-8k", 8192, 8192 - 1024]);
@@ -115,8 +115,8 @@ describe("pruning through the manager", () => {
       const m = env.manager;
       const s = await m.create({ key: "dm:telegram:keep" });
       for (let i = 0; i < 8; i++) {
-        await m.append(s.id, { role: "user", content: `question ${i} about parcel PX-${700 + i}`, sender: "u1", ...(i === 1 ? { pinned: true } : {}) });
-        await m.append(s.id, { role: "assistant", content: `answer ${i}` });
+        await m.record({ ref: s.id }, { role: "user", content: `question ${i} about parcel PX-${700 + i}`, sender: "u1", ...(i === 1 ? { pinned: true } : {}) });
+        await m.record({ ref: s.id }, { role: "assistant", content: `answer ${i}` });
       }
       const out = await m.foldNow(s.id, { keep: 6 });
       const after = await m.get(s.id);
@@ -139,7 +139,7 @@ describe("pruning through the manager", () => {
     const env = await openTestManager({ config: { sessions: { maxHistoryLength: 10, retainPrunedHistory: 3 } } });
     try {
       const s = await env.manager.create({ key: "dm:telegram:retain" });
-      for (let i = 0; i < 30; i++) await env.manager.append(s.id, { role: i % 2 ? "assistant" : "user", content: `m${i}` });
+      for (let i = 0; i < 30; i++) await env.manager.record({ ref: s.id }, { role: i % 2 ? "assistant" : "user", content: `m${i}` });
       const log = await env.manager.prunedHistory(s.id);
       assert.ok(log.length <= 3 && log.length > 0, `log has ${log.length}`);
     } finally {

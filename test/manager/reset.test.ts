@@ -29,7 +29,7 @@ describe("reset policies at routing", () => {
       assert.equal(m.resetOf(next.session).at, "2026-03-09T08:00:00.000Z");
       assert.equal(m.resetOf(old).at, null, "an expired session has no reset ahead");
       // A reference names a session, not a routing decision: the old one takes no more messages.
-      await assert.rejects(m.append(first.session.id, user("late")), /has expired and takes no new messages/);
+      await assert.rejects(m.record({ ref: first.session.id }, user("late")), /has expired and takes no new messages/);
     } finally {
       await env.cleanup();
     }

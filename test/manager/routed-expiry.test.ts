@@ -15,7 +15,7 @@ test("a message routed to a live session is recorded even when the write outlast
     assert.equal(first.session.messages.length, 1);
     // A reference names a session, not a routing decision: an expired one is still refused.
     t += 5000;
-    await assert.rejects(m.append(first.session.id, { role: "user", content: "late" }), /has expired and takes no new messages/);
+    await assert.rejects(m.record({ ref: first.session.id }, { role: "user", content: "late" }), /has expired and takes no new messages/);
     const next = await m.record({ inbound: { channel: "telegram", senderId: "1" } }, { role: "user", content: "back" });
     assert.notEqual(next.session.id, first.session.id);
     assert.equal(next.started?.reason, "previous session expired");

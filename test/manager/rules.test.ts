@@ -19,7 +19,7 @@ describe("lifecycle rules the README states", () => {
       const s = await m.receive({ channel: "telegram", senderId: "ro" }, "hello");
       await m.archive(s.id);
       const before = await m.get(s.id);
-      await rejectsWith(m.append(s.id, { role: "user", content: "more" }), "SESSION_ARCHIVED");
+      await rejectsWith(m.record({ ref: s.id }, { role: "user", content: "more" }), "SESSION_ARCHIVED");
       await rejectsWith(m.edit(s.id, { set: { units: "metric" } }), "SESSION_ARCHIVED", /archived and read-only: run "openclaw sessions unarchive/);
       await rejectsWith(m.setSystemPrompt(s.id, "Be brief."), "SESSION_ARCHIVED");
       await rejectsWith(m.clear(s.id), "SESSION_ARCHIVED");
@@ -211,10 +211,10 @@ describe("tool messages", () => {
     try {
       const m = env.manager;
       const s = await m.receive({ channel: "telegram", senderId: "tools" }, "look it up");
-      await rejectsWith(m.append(s.id, { role: "tool", content: "42", toolCallId: "call_unknown" }), "INVALID_ARGUMENT", /answers call "call_unknown", which session .* does not hold/);
+      await rejectsWith(m.record({ ref: s.id }, { role: "tool", content: "42", toolCallId: "call_unknown" }), "INVALID_ARGUMENT", /answers call "call_unknown", which session .* does not hold/);
       assert.equal((await m.get(s.id)).messages.length, 1);
-      await m.append(s.id, { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "lookup", arguments: "{}" }] });
-      await m.append(s.id, { role: "tool", content: "42", toolCallId: "call_1" });
+      await m.record({ ref: s.id }, { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "lookup", arguments: "{}" }] });
+      await m.record({ ref: s.id }, { role: "tool", content: "42", toolCallId: "call_1" });
       const built = await m.buildContext(s.id);
       assert.deepEqual(built.messages.map((x) => x.role), ["user", "assistant", "tool"], "the pair reaches the model");
     } finally {

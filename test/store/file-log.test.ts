@@ -6,7 +6,8 @@ import type { Session } from "../../src/session/types.js";
 import { FileStore, openFileStore } from "../../src/store/file/file-store.js";
 import { decodeFrames, recordOf } from "../../src/store/file/_log-format.js";
 import { LogWriter } from "../../src/store/file/_log.js";
-import { testMessage, testSession } from "../helpers/store-sessions.js";
+import { appendTo, headerOf, testMessage, testSession } from "../helpers/store-sessions.js";
+import { toSummary } from "../../src/session/lifecycle.js";
 import { readOnDisk } from "../helpers/store-files.js";
 import { tempDir } from "../helpers/store-tmp.js";
 
@@ -27,7 +28,7 @@ async function appendAll(store: FileStore, doc: Session, texts: string[]): Promi
   let cur = doc;
   for (const t of texts) {
     const m = testMessage(t);
-    cur = await store.appendMessages({ ...cur, status: "active", messages: [...cur.messages, m] }, cur.revision, [m]);
+    cur = await appendTo(store, cur, [m], { status: "active" });
   }
   return cur;
 }
@@ -139,7 +140,7 @@ describe("file store append log", () => {
       for (const text of ["one", "two"]) {
         const m = testMessage(text);
         const next: Session = { ...cur, revision: cur.revision + 1, messages: [...cur.messages, m] };
-        await writer.append(recordOf(next, [m], { status: cur.status, size: 0 }));
+        await writer.append(recordOf({ summary: toSummary(cur, 0), last: cur.messages.at(-1)?.id ?? null }, next.revision, headerOf(cur), [m], { status: cur.status, size: 0 }));
         cur = next;
       }
       const segment = writer.active;

@@ -6,7 +6,7 @@ import type { Session } from "../../src/session/types.js";
 import { openFileStore, type FileStore } from "../../src/store/file/file-store.js";
 import { inspectFiles } from "../../src/store/file/_doctor.js";
 import { readOnDisk } from "../helpers/store-files.js";
-import { testMessage, testSession } from "../helpers/store-sessions.js";
+import { appendTo, testMessage, testSession } from "../helpers/store-sessions.js";
 import { tempDir } from "../helpers/store-tmp.js";
 
 // The split layout: a small header `<id>.json` and the messages, one a line, in `<id>.<gen>.jsonl`.
@@ -25,7 +25,7 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 
 async function appendOne(store: FileStore, cur: Session, text: string): Promise<Session> {
   const m = testMessage(text);
-  return store.appendMessages({ ...cur, status: "active", messages: [...cur.messages, m] }, cur.revision, [m]);
+  return appendTo(store, cur, [m], { status: "active" });
 }
 
 const sessionFiles = async (dir: string, id: string) => (await readdir(join(dir, "sessions"))).filter((n) => n.startsWith(id) && /\.jsonl?$/.test(n)).sort();

@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { it } from "node:test";
 import { openFileStore } from "../../src/store/file/file-store.js";
-import { testMessage, testSession } from "../helpers/store-sessions.js";
+import { appendTo, testMessage, testSession } from "../helpers/store-sessions.js";
 import { tempDir } from "../helpers/store-tmp.js";
 
 it("the search probe rules a session out only when it certainly holds no match", async (t) => {
@@ -25,7 +25,7 @@ it("the search probe rules a session out only when it certainly holds no match",
     const b = await openFileStore({ dir, warn: () => {}, checkpointMs: 600_000 });
     stores.push(b);
     const m = testMessage("new parcel 1Z999AA10123456784");
-    await b.appendMessages({ ...doc, status: "active", messages: [...doc.messages, m] }, doc.revision, [m]);
+    await appendTo(b, doc, [m], { status: "active" });
     assert.doesNotMatch(await readFile(join(dir, "sessions", `${doc.id}.json`), "utf8"), /1Z999AA/, "the record is only in the log");
     // The log is looked at once per moment (100 ms): the clock moves past the last look instead of the test waiting.
     t.mock.timers.tick(150);

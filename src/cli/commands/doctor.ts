@@ -9,7 +9,7 @@ import { unansweredToolCalls } from "../../session/tools.js";
 import { inspectFiles, type FileProblem } from "../../store/file/_doctor.js";
 import { fileStoreDir, openStore } from "../../store/open.js";
 import { archiveOlderLive, findDoubleLive, type DoubleLive } from "../../store/live-repair.js";
-import { canMaintain, type SessionStore } from "../../store/store.js";
+import type { SessionStore } from "../../store/store.js";
 import { keyMatchesScope } from "../../routing/scope.js";
 import { globalFlags } from "../_context.js";
 import { colors, plural, print, printJson, visible } from "../_render.js";
@@ -54,15 +54,13 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
       quarantined = files.quarantined;
     }
     const corrupt = new Set<string>();
-    if (canMaintain(store)) {
-      const check = await store.maintain({ dryRun: true });
-      for (const name of check.quarantined) corrupt.add(name.replace(/\.json$/, ""));
-      for (const name of check.quarantined) problems.push({ file: `sessions/${name}`, problem: "corrupt: it does not parse as a session", action: "openclaw doctor --fix moves it to sessions/quarantine/; the other sessions are unaffected", ...(fix ? { fixed: true } : {}) });
-      if (check.leftoversRemoved > 0) {
-        problems.push({ file: "sessions/", problem: `${plural(check.leftoversRemoved, "leftover")} of interrupted writes (temp files, stale locks)`, action: "openclaw doctor --fix removes them", ...(fix ? { fixed: true } : {}) });
-      }
-      if (fix) await store.maintain();
+    const check = await store.maintain({ dryRun: true });
+    for (const name of check.quarantined) corrupt.add(name.replace(/\.json$/, ""));
+    for (const name of check.quarantined) problems.push({ file: `sessions/${name}`, problem: "corrupt: it does not parse as a session", action: "openclaw doctor --fix moves it to sessions/quarantine/; the other sessions are unaffected", ...(fix ? { fixed: true } : {}) });
+    if (check.leftoversRemoved > 0) {
+      problems.push({ file: "sessions/", problem: `${plural(check.leftoversRemoved, "leftover")} of interrupted writes (temp files, stale locks)`, action: "openclaw doctor --fix removes them", ...(fix ? { fixed: true } : {}) });
     }
+    if (fix) await store.maintain();
     const now = new Date();
     const cutoff = expiryCutoff(longestIdleMs(config.sessions), now);
     for (const double of await findDoubleLive(store, cutoff)) problems.push(await doubleLiveProblem(store, double, fix, now));

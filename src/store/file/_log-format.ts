@@ -1,6 +1,6 @@
 import { crc32 } from "node:zlib";
-import { toSummary } from "../../session/lifecycle.js";
-import type { Message, Session, SessionStatus, SessionSummary } from "../../session/types.js";
+import { usageTotals, type Message, type Session, type SessionStatus, type SessionSummary } from "../../session/types.js";
+import type { HeaderChange } from "../store.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 
 // A log record is one frame: u32 payload length, u32 CRC-32 of the payload
@@ -14,16 +14,8 @@ export const FRAME_HEADER = 8;
 /** A frame longer than this is damage, not a record (messages are limited far below it). */
 export const MAX_FRAME = 256 * 2 ** 20;
 
-/** The header fields an append may change, as the contract allows. */
-export interface AppendHeader {
-  status: SessionStatus;
-  updatedAt: string;
-  lastActivityAt: string;
-  expiredAt: string | null;
-  archivedAt: string | null;
-  participants: string[];
-  context: Session["context"];
-}
+/** The header fields an append may change, as the contract allows (HeaderChange). */
+export type AppendHeader = HeaderChange;
 
 /** One durable append: the messages added and the header after them, at revision `rev` built on `base`. */
 export interface LogRecord {
@@ -44,15 +36,30 @@ export interface LogRecord {
 }
 
 /**
- * The record of an append: `saved` is the document after it (at `base + 1`),
- * `added` its last messages, `previous` the status and size stored before.
+ * The record of an append at `rev` of the session whose summary and last
+ * message id `base` gives: `header` the header change, `added` the
+ * messages, `previous` the status and size stored before. Built from the
+ * delta alone: the summary's counts are running totals.
  */
-export function recordOf(saved: Session, added: Message[], previous: { status: SessionStatus; size: number }): LogRecord {
-  const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = saved;
-  const after = saved.messages[saved.messages.length - added.length - 1]?.id ?? null;
-  // The token total is the document's running one (every save sets it): summing the history here would make an append cost its length.
-  const summary = { ...toSummary({ ...saved, messages: [] }, previous.size + JSON.stringify(added).length), messageCount: saved.messages.length, tokens: saved.context.tokensInUse };
-  return { id: saved.id, base: saved.revision - 1, rev: saved.revision, after, ps: previous.status, h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context }, m: added, s: summary };
+export function recordOf(base: { summary: SessionSummary; last: string | null }, rev: number, header: AppendHeader, added: Message[], previous: { status: SessionStatus; size: number }): LogRecord {
+  const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = header;
+  const h: AppendHeader = { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context };
+  const { usage: _usage, ...rest } = base.summary;
+  const summary: SessionSummary = {
+    ...rest,
+    status,
+    updatedAt,
+    lastActivityAt,
+    expiredAt,
+    archivedAt,
+    revision: rev,
+    messageCount: base.summary.messageCount + added.length,
+    // The token total is the header's running one: summing the history here would make an append cost its length.
+    tokens: context.tokensInUse,
+    sizeBytes: previous.size + JSON.stringify(added).length,
+    ...(context.usage !== undefined ? { usage: usageTotals(context.usage) } : {}),
+  };
+  return { id: base.summary.id, base: rev - 1, rev, after: base.last, ps: previous.status, h, m: added, s: summary };
 }
 
 /** Encodes a record as one frame, its messages in their stored form (sealed when the codec encrypts). */
@@ -152,7 +159,7 @@ export function applyRecord(doc: Session, record: LogRecord): Session {
     lastActivityAt: h.lastActivityAt,
     expiredAt: h.expiredAt,
     archivedAt: h.archivedAt,
-    participants: h.participants,
+    participants: h.participants as string[],
     context: h.context,
     messages: added.length === 0 ? doc.messages : [...doc.messages, ...added],
     revision: record.rev,

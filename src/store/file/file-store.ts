@@ -4,31 +4,25 @@ import { OpenclawError, storageError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
-import { closedError, conflictError, oneLine, prepareDocument, prepareMessages } from "../_document.js";
-import { SESSION_FORMAT_VERSION } from "../../session/types.js";
+import { closedError, conflictError, oneLine, prepareAppend, prepareDocument, prepareMessages } from "../_document.js";
 import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
 import type {
-  AppendingStore,
+  Appended,
   Commit,
+  EncryptedStore,
+  HeaderChange,
+  HeldLock,
   ListPage,
   ListQuery,
   Loaded,
   LockingStore,
-  MaintainableStore,
   MaintenanceReport,
-  ObservableStore,
-  PrefixStore,
-  RevisionStore,
-  RoutingStore,
   SessionStore,
-  SizedStore,
-  StatsStore,
-  EncryptedStore,
   StoreChange,
+  StoreDescription,
   StoreStats,
   StoreWarning,
   TurnLeases,
-  HeldLock,
 } from "../store.js";
 import { turnPath } from "./_leases.js";
 import { DocumentFiles } from "./_documents.js";
@@ -45,6 +39,7 @@ import { overlay, pendingFresh } from "./_overlay.js";
 import { recordOf } from "./_log-format.js";
 import type { KeyFile } from "./_keys.js";
 import type { SessionLog } from "./_checkpoint.js";
+import { readTail, Tails } from "./_tails.js";
 import type { FileStoreOptions } from "./_options.js";
 import type { IndexWatcher } from "./_watch.js";
 import { SessionLocks } from "./_session-locks.js";
@@ -60,9 +55,7 @@ export type { FileStoreOptions } from "./_options.js";
  * documents shortly after; every read applies the records a document has
  * not absorbed yet.
  */
-export class FileStore
-  implements SessionStore, LockingStore, AppendingStore, MaintainableStore, SizedStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore, EncryptedStore
-{
+export class FileStore implements SessionStore, LockingStore, EncryptedStore {
   /** Backend name. */
   readonly kind = "file";
   /** The state directory this store was opened on. */
@@ -84,6 +77,7 @@ export class FileStore
   /** Turn leases as `sessions/<id>.turn` files, changed under the session lock. */
   readonly turnLeases: TurnLeases;
   private readonly keys: KeyFile;
+  private readonly tails = new Tails();
 
   constructor(options: FileStoreOptions) {
     const parts = wireFileStore(options, {
@@ -162,6 +156,7 @@ export class FileStore
       if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
       await this.keys.beforeWrite();
       this.log.forget(doc.id);
+      this.tails.drop(doc.id);
       // Folded messages go to the log first, flushed: a crash before the
       // document is written leaves them in both places, and the log keeps
       // each id once (export leaves out ids still in the document), so
@@ -196,6 +191,7 @@ export class FileStore
       const key = this.index.cachedKey(id);
       const before = await this.log.stored(id);
       this.log.forget(id);
+      this.tails.drop(id);
       const existed = await this.docs.remove(id);
       this.log.reader.drop(id);
       // The pruned log and the turn-lease file go with the document (a turn still running loses its lease and stops).
@@ -263,6 +259,12 @@ export class FileStore
     }
   }
 
+  /** The backend and its state directory, as a `file:` URI. */
+  async describe(): Promise<StoreDescription> {
+    this.open();
+    return { backend: this.kind, location: `file:${this.dir}` };
+  }
+
   /** Bytes of every file under `<dir>/sessions`, quarantine included. */
   async sizeOnDisk(): Promise<number> {
     this.open();
@@ -300,31 +302,32 @@ export class FileStore
   }
 
   /**
-   * Appends messages as one log record, durable when this resolves (its
-   * flush shared with every append waiting at the same moment), under the
-   * session lock; CONFLICT when the stored revision, counting log records,
-   * is not `expectedRevision`. The document is rewritten by a checkpoint.
+   * Appends messages as one log record holding only the delta, durable when
+   * this resolves (its flush shared with every append waiting at the same
+   * moment), under the session lock; CONFLICT when the stored revision,
+   * counting log records, is not `baseRevision`. The document is rewritten
+   * by a checkpoint.
    */
-  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[], held?: HeldLock): Promise<Session> {
+  async appendMessages(id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[], held?: HeldLock): Promise<Appended> {
     this.open();
-    const id = session.id;
-    assertValidId(id);
-    const base = session.messages.length - messages.length;
-    const added = await prepareMessages(id, messages);
+    const delta = await prepareAppend(id, header, messages);
     return this.sessionLocks.within(id, held, async () => {
       const stored = await this.log.stored(id);
-      if (stored?.revision !== expectedRevision) throw conflictError(id, stored?.revision ?? null, expectedRevision);
-      if (base < 0) throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${id} must end its history; nothing was written`, { userError: false });
+      if (stored?.revision !== baseRevision) throw conflictError(id, stored?.revision ?? null, baseRevision);
+      // The session's summary and last message id, remembered from the last append; read once otherwise.
+      const tail = this.tails.get(id, stored) ?? (await readTail(this.log, this.docs, id, stored));
       await this.keys.beforeWrite();
-      const rev = expectedRevision + 1;
-      const saved: Session = { ...session, version: SESSION_FORMAT_VERSION, revision: rev, messages: session.messages.slice(0, base).concat(added) };
-      this.watcher.noteOwn(id, rev);
+      const revision = baseRevision + 1;
+      const record = recordOf(tail, revision, delta.header, delta.messages, stored);
+      this.watcher.noteOwn(id, revision);
       try {
-        await this.log.append(recordOf(saved, added, stored));
+        await this.log.append(record);
       } finally {
-        this.watcher.ownDone(id, rev);
+        this.watcher.ownDone(id, revision);
       }
-      return saved;
+      const after = await this.log.stored(id);
+      if (after !== null) this.tails.set(id, { revision, size: after.size, summary: record.s, last: delta.messages.at(-1)?.id ?? tail.last });
+      return { revision };
     });
   }
 

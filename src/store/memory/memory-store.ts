@@ -1,27 +1,24 @@
-import { OpenclawError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import { effectiveStatus, toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
-import { appendUnique, closedError, conflictError, inferReason, prepareDocument, prepareMessages } from "../_document.js";
+import { appendUnique, closedError, conflictError, inferReason, prepareAppend, prepareDocument, prepareMessages } from "../_document.js";
 import { KeyedMutex } from "../_mutex.js";
 import { LeaseWakeups, RecordLeases, type LeaseRecord } from "../lease.js";
 import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
 import type {
-  HeldLock,
-  AppendingStore,
+  Appended,
   Commit,
+  HeaderChange,
+  HeldLock,
   ListPage,
   ListQuery,
   Loaded,
   LockingStore,
-  ObservableStore,
-  PrefixStore,
+  MaintenanceReport,
   PrunedChange,
-  RevisionStore,
-  RoutingStore,
   SessionStore,
-  StatsStore,
   StoreChange,
+  StoreDescription,
   StoreStats,
   TurnLeases,
 } from "../store.js";
@@ -56,10 +53,10 @@ export class MemoryData {
 /**
  * In-process store with the same observable rules as the file backend
  * (validation, revision checks, locking order), for tests and ephemeral use.
- * Nothing is shared with callers: documents are copied in and out. Every
- * optional capability but maintenance and size is implemented.
+ * Nothing is shared with callers: documents are copied in and out. It locks
+ * (across the instances on its data); it has nothing at rest to encrypt.
  */
-export class MemoryStore implements SessionStore, LockingStore, AppendingStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore {
+export class MemoryStore implements SessionStore, LockingStore {
   /** Backend name. */
   readonly kind = "memory";
   private closed = false;
@@ -113,26 +110,25 @@ export class MemoryStore implements SessionStore, LockingStore, AppendingStore, 
   }
 
   /**
-   * Appends messages: only the new messages and the header are validated and
-   * copied in; the stored history is kept as it is (an append costs its own
-   * size, not the history's). Same revision rule as commit.
+   * Appends messages: only the header change and the new messages are
+   * validated and copied in; the stored history grows in place (it is this
+   * store's own, never handed out), so an append costs its own size, not the
+   * history's. Same revision rule as commit.
    */
-  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
+  async appendMessages(id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[], _held?: HeldLock): Promise<Appended> {
     this.open();
-    assertValidId(session.id);
-    const added = await prepareMessages(session.id, messages);
-    const header = await prepareDocument({ ...session, messages: [] }, expectedRevision + 1);
-    this.checkRevision(session.id, expectedRevision);
-    const stored = this.data.docs.get(session.id) as Session;
-    if (session.messages.length !== stored.messages.length + added.length) {
-      throw new OpenclawError("INVALID_ARGUMENT", `the messages appended to session ${session.id} must end its history; nothing was written`, { userError: false });
-    }
-    const doc: Session = { ...header, messages: stored.messages.concat(added) };
-    this.data.docs.set(doc.id, doc);
-    this.data.sizes.set(doc.id, (this.data.sizes.get(doc.id) ?? 0) + Buffer.byteLength(JSON.stringify(added), "utf8"));
-    this.notify({ id: doc.id, key: doc.key, revision: doc.revision, reason: "appended" });
-    // The caller gets its own copies of what is new; the earlier messages are its own already.
-    return { ...structuredClone(header), messages: session.messages.slice(0, stored.messages.length).concat(structuredClone(added)) };
+    const delta = await prepareAppend(id, header, messages);
+    // No await between the check and the writes, so nothing can interleave.
+    this.checkRevision(id, baseRevision);
+    const stored = this.data.docs.get(id) as Session;
+    const revision = baseRevision + 1;
+    const history = stored.messages;
+    for (const m of delta.messages) history.push(m);
+    const doc: Session = { ...stored, ...delta.header, participants: [...delta.header.participants], revision, messages: history };
+    this.data.docs.set(id, doc);
+    this.data.sizes.set(id, (this.data.sizes.get(id) ?? 0) + Buffer.byteLength(JSON.stringify(delta.messages), "utf8"));
+    this.notify({ id, key: doc.key, revision, reason: "appended" });
+    return { revision };
   }
 
   /** Removes the session and its pruned log; false when it did not exist. */
@@ -211,6 +207,34 @@ export class MemoryStore implements SessionStore, LockingStore, AppendingStore, 
     this.store(doc);
     this.notify({ id: doc.id, key: doc.key, revision: doc.revision, reason: "created" });
     return { session: structuredClone(doc), created: true };
+  }
+
+  /** Where the data lives: this process's memory. */
+  async describe(): Promise<StoreDescription> {
+    this.open();
+    return { backend: this.kind, location: "memory:" };
+  }
+
+  /** Nothing to repair or rebuild: an empty report. */
+  async maintain(_options: { dryRun?: boolean } = {}): Promise<MaintenanceReport> {
+    this.open();
+    return { leftoversRemoved: 0, indexRebuilt: false, quarantined: [] };
+  }
+
+  /** Bytes of the stored documents as JSON (the sizes list reports) plus the pruned logs. */
+  async sizeOnDisk(): Promise<number> {
+    this.open();
+    let total = 0;
+    for (const n of this.data.sizes.values()) total += n;
+    for (const log of this.data.pruned.values()) total += Buffer.byteLength(JSON.stringify(log), "utf8");
+    return total;
+  }
+
+  /** Always true: a session is ruled out of a search only by reading it, which is what a search does next. */
+  async mayContain(id: string, _text: string, _pruned: boolean): Promise<boolean> {
+    this.open();
+    assertValidId(id);
+    return true;
   }
 
   /** Stops this instance; later calls reject with CLOSED. */

@@ -111,31 +111,37 @@ export const DELETE_PRUNED = `WITH d AS (DELETE FROM pruned WHERE session_id = $
 export const STORED_BYTES = `SELECT coalesce(sum(${SIZE} + pruned_bytes), 0)::bigint AS n FROM sessions`;
 
 /**
- * The append capability in one statement (so one round trip and its own
- * transaction): the header UPDATE guarded by the revision and the message
- * rows numbered after the stored ones, all or nothing; with `notify`, the
- * notification too ($17 channel, $18 payload). Returns one row whose
- * `updated` is 0 when the revision did not match.
+ * An append in one statement (so one round trip and its own transaction):
+ * the header row UPDATE guarded by the revision and the message rows
+ * numbered after the stored ones, all or nothing; with `notify`, the
+ * notification too ($15 channel, $16 instance). Only the delta travels:
+ * $9 holds the header fields an append changes, patched into the stored
+ * header in place (its key order kept, its other fields untouched) with
+ * `summary` left as null in its place; $10 is their JSON size, so the
+ * header's byte count moves by the difference. Returns one row whose
+ * `updated` is 0 when the revision did not match, with the session's key.
  */
 export const appendStatement = (notify: boolean): string => `WITH s AS (
     UPDATE sessions SET status = $3, updated_at = $4, last_activity_at = $5, last_activity_ms = $6, expired_at = $7, archived_at = $8,
-      revision = $2 + 1, message_count = $9, tokens = $10, header = $11::json,
-      -- header_bytes counts the summary (as the document holds it); a header that still
-      -- holds the summary (written before the summary had a column) hands it over.
-      header_bytes = $12 + CASE WHEN json_typeof(header->'summary') = 'object' THEN octet_length((header->'summary')::text) - 4 ELSE summary_bytes END,
+      revision = $2 + 1, message_count = message_count + cardinality($12::text[]), tokens = $11,
+      header = (SELECT json_object_agg(e.key, CASE WHEN e.key = 'summary' THEN 'null'::json ELSE coalesce(p.value, e.value) END ORDER BY e.ord)
+        FROM json_each(header) WITH ORDINALITY AS e(key, value, ord) LEFT JOIN json_each($9::json) AS p(key, value) ON p.key = e.key),
+      -- the fields replaced, measured as stored; the summary counts once wherever it is kept.
+      header_bytes = header_bytes + $10 - (SELECT coalesce(sum(octet_length(e.value::text)), 0) FROM json_each(header) AS e WHERE e.key IN (SELECT json_object_keys($9::json)))::int,
+      -- a header that still holds the summary (written before the summary had a column) hands it over.
       summary = CASE WHEN json_typeof(header->'summary') = 'object' THEN header->'summary' ELSE summary END,
       summary_bytes = CASE WHEN json_typeof(header->'summary') = 'object' THEN octet_length((header->'summary')::text) - 4 ELSE summary_bytes END,
-      next_seq = next_seq + cardinality($14::text[]), message_bytes = message_bytes + $13,
+      next_seq = next_seq + cardinality($12::text[]), message_bytes = message_bytes + $13,
       live_key = CASE WHEN $3 IN ('created', 'active') THEN live_key END
     WHERE id = $1 AND revision = $2
-    RETURNING id, next_seq - cardinality($14::text[]) AS first_seq
+    RETURNING id, key, revision, next_seq - cardinality($12::text[]) AS first_seq
   ), ins AS (
     INSERT INTO messages (session_id, seq, message_id, client_id, doc)
     SELECT s.id, s.first_seq + m.ord - 1, m.mid, m.cid, m.doc::json
-    FROM s, unnest($14::text[], $15::text[], $16::text[]) WITH ORDINALITY AS m(doc, mid, cid, ord)
+    FROM s, unnest($12::text[], $14::text[], $15::text[]) WITH ORDINALITY AS m(doc, mid, cid, ord)
     RETURNING 1
-  )${notify ? ", n AS (SELECT pg_notify($17, $18) FROM s)" : ""}
-  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT count(*) FROM ins)::int AS inserted${notify ? ", (SELECT count(*) FROM n)::int AS notified" : ""}`;
+  )${notify ? ", n AS (SELECT pg_notify($16, json_build_object('id', s.id, 'key', s.key, 'revision', s.revision, 'reason', 'appended', 'instance', $17::text)::text) FROM s)" : ""}
+  SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT key FROM s) AS key, (SELECT count(*) FROM ins)::int AS inserted${notify ? ", (SELECT count(*) FROM n)::int AS notified" : ""}`;
 
 /** A deletion in one statement: the session, its messages and its pruned log, only at revision $2 when given. Returns the key when it was removed. */
 export const DELETE_SESSION = `WITH d AS (DELETE FROM sessions WHERE id = $1 AND ($2::int IS NULL OR revision = $2::int) RETURNING id, key),

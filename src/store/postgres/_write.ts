@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { PoolClient } from "pg";
 import type { Message, Session } from "../../session/types.js";
-import { conflictError, inferReason, prepareDocument, prepareMessages } from "../_document.js";
-import type { ChangeReason, Commit, PrunedChange } from "../store.js";
+import { conflictError, inferReason, prepareAppend, prepareDocument, prepareMessages } from "../_document.js";
+import type { Appended, ChangeReason, Commit, HeaderChange, PrunedChange } from "../store.js";
 import type { ContentCodec } from "../_crypto.js";
 import { errorCode } from "./_errors.js";
 import { messageRows, sessionColumns, type MessageRows, type SessionColumns } from "./_rows.js";
@@ -27,6 +27,8 @@ export interface WriteContext {
    * undefined otherwise: the write calls `notify` after its commit.
    */
   inlineNotify(id: string, key: string, revision: number, reason: ChangeReason): Promise<[string, string] | undefined>;
+  /** As inlineNotify, for a statement that builds its own payload: the channel and this instance's id. */
+  inlineChannel(): Promise<[string, string] | undefined>;
 }
 
 const APPEND = sql.appendStatement(false);
@@ -132,29 +134,30 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
 }
 
 /**
- * The append capability: header columns and the new message rows under the
- * revision check, as one statement (with the notification when the store is
- * otherwise quiet). Only the header and the new messages are
- * validated and written; the stored messages are not sent again.
+ * An append: the header row patched with the header change and the new
+ * message rows inserted, under the revision check, as one statement (with
+ * the notification when the store is otherwise quiet). Only the delta is
+ * validated and sent; nothing stored is read back.
  */
-export async function appendDocument(ctx: WriteContext, session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
-  const earlier = session.messages.slice(0, session.messages.length - messages.length);
-  const part = await prepareDocument({ ...session, messages: [...messages] }, expectedRevision + 1);
-  // The stored messages are the caller's (the manager's cached, frozen copies): shared, not cloned or walked (an append must not cost O(history)).
-  const doc: Session = { ...part, messages: earlier.concat(part.messages) };
+export async function appendDelta(ctx: WriteContext, id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[]): Promise<Appended> {
+  const delta = await prepareAppend(id, header, messages);
   await ctx.beforeWrite();
-  // Counted from the document's running total (every save sets it), not by summing the history.
-  const cols = { ...sessionColumns({ ...doc, messages: [] }, [], false, ctx.codec), messageCount: doc.messages.length, tokens: doc.context.tokensInUse };
-  const rows = messageRows(part.messages, ctx.codec);
+  const h = delta.header;
+  // The header keeps the revision too. Key by key, as the patch replaces them: their sizes as JSON, so the header's byte count follows.
+  const patch = { ...h, revision: baseRevision + 1 };
+  const change = JSON.stringify(patch);
+  let changeBytes = 0;
+  for (const value of Object.values(patch)) changeBytes += Buffer.byteLength(JSON.stringify(value), "utf8");
+  const rows = messageRows(delta.messages, ctx.codec);
   const values: unknown[] = [
-    doc.id, expectedRevision, cols.status, cols.updatedAt, cols.lastActivityAt, cols.lastActivityMs, cols.expiredAt, cols.archivedAt,
-    cols.messageCount, cols.tokens, cols.header, cols.headerBytes, rows.bytes, rows.docs, rows.ids, rows.clientIds,
+    id, baseRevision, h.status, h.updatedAt, h.lastActivityAt, Date.parse(h.lastActivityAt), h.expiredAt, h.archivedAt,
+    change, changeBytes, h.context.tokensInUse, rows.docs, rows.bytes, rows.ids, rows.clientIds,
   ];
-  const inline = await ctx.inlineNotify(doc.id, doc.key, doc.revision, "appended");
-  const [r] = inline === undefined ? await ctx.query<{ updated: number }>(APPEND, values, "openclaw_append") : await ctx.query<{ updated: number }>(APPEND_NOTIFY, [...values, ...inline], "openclaw_append_notify");
-  if (r?.updated !== 1) throw conflictError(doc.id, await storedRevision(ctx, doc.id), expectedRevision);
-  if (inline === undefined) ctx.notify(doc.id, doc.key, doc.revision, "appended");
-  return doc;
+  const inline = await ctx.inlineChannel();
+  const [r] = inline === undefined ? await ctx.query<{ updated: number; key: string }>(APPEND, values, "openclaw_append_delta") : await ctx.query<{ updated: number; key: string }>(APPEND_NOTIFY, [...values, ...inline], "openclaw_append_delta_notify");
+  if (r?.updated !== 1) throw conflictError(id, await storedRevision(ctx, id), baseRevision);
+  if (inline === undefined) ctx.notify(id, r.key, baseRevision + 1, "appended");
+  return { revision: baseRevision + 1 };
 }
 
 /**

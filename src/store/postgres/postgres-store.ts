@@ -7,23 +7,16 @@ import { closedError } from "../_document.js";
 import { checkKeyIds, ContentCodec } from "../_crypto.js";
 import { validateListQuery } from "../_query.js";
 import type {
-  HeldLock,
-  AppendingStore,
+  Appended,
   Commit,
-  DescribedStore,
+  EncryptedStore,
+  HeaderChange,
+  HeldLock,
   ListPage,
   ListQuery,
   Loaded,
-  MaintainableStore,
   MaintenanceReport,
-  ObservableStore,
-  PrefixStore,
-  RevisionStore,
-  RoutingStore,
   SessionStore,
-  SizedStore,
-  StatsStore,
-  EncryptedStore,
   StoreChange,
   StoreDescription,
   StoreStats,
@@ -38,7 +31,7 @@ import { NotifyOutbox } from "./_outbox.js";
 import { changePayload, toSummaryRow, type SummaryRow } from "./_rows.js";
 import * as sql from "./_sql.js";
 import { inTransaction } from "./_tx.js";
-import { appendDocument, commitDocument, createLive, type WriteContext } from "./_write.js";
+import { appendDelta, commitDocument, createLive, type WriteContext } from "./_write.js";
 
 export { DEFAULT_POOL_MAX, type PostgresStoreOptions } from "./_connect.js";
 
@@ -51,9 +44,7 @@ const cutoffMs = (cutoff: string | null | undefined): number | null => (cutoff =
  * several instances are ordered by the revision check and the manager's
  * optimistic retries, which cost no extra round trip when nobody races.
  */
-export class PostgresStore
-  implements SessionStore, AppendingStore, ObservableStore, StatsStore, PrefixStore, RevisionStore, RoutingStore, DescribedStore, SizedStore, MaintainableStore, EncryptedStore
-{
+export class PostgresStore implements SessionStore, EncryptedStore {
   /** Backend name. */
   readonly kind = "postgres";
   private closed = false;
@@ -114,6 +105,11 @@ export class PostgresStore
         await this.outbox.idle();
         return [target.channel, changePayload(this.instance, id, key, revision, reason)];
       },
+      inlineChannel: async () => {
+        if (this.writing !== 1) return undefined;
+        await this.outbox.idle();
+        return [target.channel, this.instance];
+      },
     };
   }
 
@@ -137,10 +133,10 @@ export class PostgresStore
     return this.write("save a session", () => commitDocument(this.writes, change));
   }
 
-  /** Appends message rows and updates the header, under the revision check, in one statement. */
-  async appendMessages(session: Session, expectedRevision: number, messages: readonly Message[]): Promise<Session> {
-    assertValidId(session.id);
-    return this.write("append messages", () => appendDocument(this.writes, session, expectedRevision, messages));
+  /** Inserts the new message rows and patches the header row, under the revision check, in one statement. */
+  async appendMessages(id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[], _held?: HeldLock): Promise<Appended> {
+    assertValidId(id);
+    return this.write("append messages", () => appendDelta(this.writes, id, baseRevision, header, messages));
   }
 
   /** Removes the session, its messages and pruned log; false when it did not exist. */
@@ -286,6 +282,13 @@ export class PostgresStore
       }),
     );
     this.keysConfirmed = undefined;
+  }
+
+  /** Always true: telling would take a scan of the session's message rows, which is what a search does next. */
+  async mayContain(id: string, _text: string, _pruned: boolean): Promise<boolean> {
+    this.assertOpen();
+    assertValidId(id);
+    return true;
   }
 
   /** Nothing to repair: the database keeps its own indexes consistent and autovacuum reclaims space. */
