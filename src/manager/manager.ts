@@ -101,34 +101,29 @@ export class SessionManager extends ManagerReads {
   }
 
   /**
-   * Records one message and says what happened: the stored message, whether
-   * it was a retry of one already stored, whether routing started a new
-   * session, and any compaction error (the message is stored regardless).
+   * The write verb: records one message, in an existing session (`{ ref }`,
+   * optionally `via` the inbound address it came from) or wherever an
+   * inbound message routes (`{ inbound }`, creating the session when needed),
+   * and says what happened: the stored message, whether it was a retry of
+   * one already stored, whether routing started a new session, and any
+   * compaction error (the message is stored regardless). It refuses
+   * expired or archived sessions and oversized messages before anything is
+   * routed or created, counts tokens once, folds old turns when the history
+   * outgrows its limits, and records messages through one reference (or
+   * one routing key) in call order. A user message that is an in-chat
+   * command (`sessions.commands`) is answered, not stored, unless
+   * `commands: false`.
    */
   async record(target: AppendTarget, message: NewMessage, options: RecordOptions = {}): Promise<AppendResult> {
     const command = options.commands === false ? null : await this.chatCommands().commandOf(target, message, options);
     return command === null ? this.appender.append(target, message, options) : this.chatCommands().run(target, message, command, options);
   }
 
-  /**
-   * Records one message in an existing session: refuses expired/archived
-   * sessions and oversized messages, counts tokens once, and folds old turns
-   * when the history outgrows its limits. Appends through the same reference
-   * are recorded in call order.
-   */
-  async append(ref: string, message: NewMessage, options: WriteOptions = {}): Promise<Session> {
-    return (await this.appender.append({ ref }, message, options)).session;
-  }
-
-  /** Checks a message, routes it to its session (created when needed) and records it. A refused message creates no session. */
-  async appendRouted(inbound: Inbound, message: NewMessage, options: WriteOptions = {}): Promise<Session> {
-    return (await this.appender.append({ inbound }, message, options)).session;
-  }
-
   /** Routes an inbound user message and records it: the everyday path of a gateway. */
   async receive(inbound: Inbound, content: string, options: AppendOptions & { pinned?: boolean } = {}): Promise<Session> {
     const message: NewMessage = { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}), ...(options.clientMessageId !== undefined ? { clientMessageId: options.clientMessageId } : {}) };
-    return this.appendRouted(inbound, message, options);
+    // Sugar for record: an everyday message, so a leading "/" is text here, not an in-chat command.
+    return (await this.record({ inbound }, message, { ...options, commands: false })).session;
   }
 
   /** Checks a message as an append would (role, size, tool links, client id) without recording it; throws the same error. */
