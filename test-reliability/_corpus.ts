@@ -43,11 +43,11 @@ export async function goodStore(stateDir: string): Promise<GoodStore> {
   const ids: string[] = [];
   for (const user of ["alice", "bob", "carol"]) {
     const s = await manager.receive({ channel: "good", senderId: user }, `hello from ${user}, order INV-${user.length}`);
-    await manager.append(s.id, { role: "assistant", content: `noted, ${user}` });
+    await manager.record({ ref: s.id }, { role: "assistant", content: `noted, ${user}` });
     ids.push(s.id);
   }
   const first = ids[0] ?? "";
-  for (let i = 0; i < 4; i++) await manager.append(first, { role: i % 2 === 0 ? "user" : "assistant", content: `turn ${i}`, sender: i % 2 === 0 ? "alice" : null });
+  for (let i = 0; i < 4; i++) await manager.record({ ref: first }, { role: i % 2 === 0 ? "user" : "assistant", content: `turn ${i}`, sender: i % 2 === 0 ? "alice" : null });
   await manager.foldNow(first);
   await manager.close();
   return {

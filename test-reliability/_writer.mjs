@@ -53,7 +53,7 @@ async function writeOne(user) {
     await manager.receive({ channel: CHANNEL, senderId: user }, content);
   } else {
     const session = await manager.route({ channel: CHANNEL, senderId: user });
-    await manager.append(session.id, { role: "user", content, sender: user });
+    await manager.record({ ref: session.id }, { role: "user", content, sender: user });
   }
   // stdout is a pipe: the write is synchronous, so the ack is out before the next append starts.
   process.stdout.write(`ack ${user} ${n}\n`);

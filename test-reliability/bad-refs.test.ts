@@ -56,7 +56,7 @@ describe("bad-input corpus: hostile ids, references and keys", () => {
       for (const ref of hostile.refs) {
         const what = printable(ref);
         await refused(() => m.get(ref), `get ${what}`);
-        await refused(() => m.append(ref, { role: "user", content: "x" }), `append ${what}`);
+        await refused(() => m.record({ ref }, { role: "user", content: "x" }), `append ${what}`);
         await refused(() => m.delete(ref), `delete ${what}`);
         await refused(() => m.archive(ref), `archive ${what}`);
         await refused(() => m.unarchive(ref), `unarchive ${what}`);
@@ -96,8 +96,8 @@ describe("bad-input corpus: hostile ids, references and keys", () => {
           const code = await refused(() => m.receive(inbound, "hello"), `receive ${JSON.stringify(inbound).slice(0, 80)}`);
           assert.ok(code === "INVALID_KEY" || code === "INVALID_ARGUMENT", code);
         }
-        await refused(() => m.append(`dm:good:${seg}`, { role: "user", content: "x" }), `append to key with ${printable(seg)}`);
-        await refused(() => m.append("dm:good:alice", { role: "user", content: "x", sender: seg }), `sender ${printable(seg)}`);
+        await refused(() => m.record({ ref: `dm:good:${seg}` }, { role: "user", content: "x" }), `append to key with ${printable(seg)}`);
+        await refused(() => m.record({ ref: "dm:good:alice" }, { role: "user", content: "x", sender: seg }), `sender ${printable(seg)}`);
       }
       await m.close();
     }));

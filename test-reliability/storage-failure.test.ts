@@ -47,7 +47,7 @@ async function onTmpfs(t: TestContext, sizeKiB: number, fn: (mount: string, stat
 async function seed(stateDir: string): Promise<string> {
   const m = await SessionManager.open({ stateDir, config: {}, warn: (w) => assert.fail(w) });
   const s = await m.receive({ channel: "disk", senderId: "u1" }, "first message, ref INV-1");
-  await m.append(s.id, { role: "assistant", content: "first answer" });
+  await m.record({ ref: s.id }, { role: "assistant", content: "first answer" });
   await m.close();
   return s.id;
 }
@@ -69,7 +69,7 @@ function fill(path: string): void {
 async function libraryRefuses(stateDir: string, id: string, content: string, errno: string): Promise<void> {
   const m = await SessionManager.open({ stateDir, config: {}, warn: () => undefined });
   try {
-    await assert.rejects(m.append(id, { role: "user", content }), (err) => {
+    await assert.rejects(m.record({ ref: id }, { role: "user", content }), (err) => {
       assert.ok(isOpenclawError(err, "STORAGE"), String(err));
       assert.equal(err.userError, false);
       assert.ok(!err.message.includes("\n") && err.message.includes(errno), err.message);

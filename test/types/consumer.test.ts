@@ -26,7 +26,7 @@ export async function lastWords(store: SessionStore = new MemoryStore()): Promis
   const manager: SessionManager = await SessionManager.open({ store, config: {}, now: () => new Date(0) });
   try {
     const session: Session = await manager.create({ key: "dm:telegram:42" });
-    const messages: readonly Message[] = (await manager.append(session.id, { role: "user", content: "hello" })).messages;
+    const messages: readonly Message[] = (await manager.record({ ref: session.id }, { role: "user", content: "hello" })).session.messages;
     return messages.at(-1)?.content;
   } catch (err) {
     const code: ErrorCode | undefined = isOpenclawError(err) ? err.code : undefined;
