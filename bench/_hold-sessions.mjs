@@ -4,7 +4,8 @@
 // deployment runs), loads every session through SessionManager.get, keeps
 // them all in memory, and prints one JSON line of memory figures. With
 // --bare it loads no library code: it reads and JSON.parses the same
-// documents and holds the parsed objects, the floor for plain objects.
+// documents (a header with the lines of its message file) and holds the
+// parsed objects, the floor for plain objects.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import v8 from "node:v8";
@@ -30,7 +31,17 @@ if (bare) {
   const names = (await readdir(dir)).filter((n) => /^[0-9a-f-]{36}\.json$/.test(n));
   load = async () => {
     const held = [];
-    for (const n of names) held.push(JSON.parse(await readFile(join(dir, n), "utf8")));
+    for (const n of names) {
+      const doc = JSON.parse(await readFile(join(dir, n), "utf8"));
+      // A header names the message file holding its history: its first `bytes` bytes, one message a line.
+      const file = doc.messageFile;
+      if (file !== undefined) {
+        const lines = file.gen === 0 || file.bytes === 0 ? [] : (await readFile(join(dir, `${doc.id}.${file.gen}.jsonl`))).subarray(0, file.bytes).toString("utf8").split("\n");
+        doc.messages = lines.filter((l) => l !== "").map((l) => JSON.parse(l));
+        delete doc.messageFile;
+      }
+      held.push(doc);
+    }
     return held;
   };
 } else {
