@@ -50,7 +50,7 @@ const browser = [
 const readonly = (names) => Object.fromEntries(names.map((n) => [n, "readonly"]));
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "bench/results/", "coverage/"] },
+  { ignores: ["dist/", "node_modules/", "bench/results/", "coverage/", ".prof/", ".tmp/", "test-results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -123,11 +123,7 @@ export function makeSession(rng: Rng, now: Date, shape: SessionShape = {}): Sess
  * fsynced, indexed, as in production) from `parallel` concurrent writers,
  * which is much faster than replaying every message through durable appends.
  */
-export async function populate(
-  dir: string,
-  count: number,
-  options: { seed?: number; parallel?: number; shape?: SessionShape; onProgress?: (done: number) => void; bulk?: number } = {},
-): Promise<{ ms: number }> {
+export async function populate(dir: string, count: number, options: { seed?: number; parallel?: number; shape?: SessionShape; onProgress?: (done: number) => void; bulk?: number } = {}): Promise<{ ms: number }> {
   const rng = new Rng(options.seed ?? 42);
   const now = new Date();
   const started = performance.now();

@@ -50,7 +50,31 @@ function message(rng: Rng, i: number): { role: "user" | "assistant"; content: st
 function bytesOf(saved: Session): Buffer {
   const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = saved;
   const last = saved.messages.at(-1);
-  const payload = JSON.stringify({ id: saved.id, base: saved.revision - 1, rev: saved.revision, after: saved.messages.at(-2)?.id ?? null, ps: status, h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context }, m: [last], s: { id: saved.id, key: saved.key, kind: saved.kind, channel: saved.channel, status, messageCount: saved.messages.length, tokens: 0, createdAt: saved.createdAt, updatedAt, lastActivityAt, expiredAt, archivedAt, revision: saved.revision, sizeBytes: 0 } });
+  const payload = JSON.stringify({
+    id: saved.id,
+    base: saved.revision - 1,
+    rev: saved.revision,
+    after: saved.messages.at(-2)?.id ?? null,
+    ps: status,
+    h: { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context },
+    m: [last],
+    s: {
+      id: saved.id,
+      key: saved.key,
+      kind: saved.kind,
+      channel: saved.channel,
+      status,
+      messageCount: saved.messages.length,
+      tokens: 0,
+      createdAt: saved.createdAt,
+      updatedAt,
+      lastActivityAt,
+      expiredAt,
+      archivedAt,
+      revision: saved.revision,
+      sizeBytes: 0,
+    },
+  });
   return Buffer.concat([Buffer.alloc(8), Buffer.from(payload, "utf8")]);
 }
 

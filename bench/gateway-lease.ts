@@ -66,7 +66,14 @@ export async function gatewayLeaseCost(sizes: GatewayLeaseSizes, store: { name: 
         ratio,
         goal: "≥ 0.9× (the lease costs ≤ 10 %)",
         met: ratio >= 0.9,
-        extra: { rounds: sizes.rounds, requestsPerRound: sizes.requests, cpuUsLeased: sig(cpu(withLease)), cpuUsBare: sig(cpu(without)), leasedMin: sig(Math.min(...withLease.map((x) => x.rps))), bareMin: sig(Math.min(...without.map((x) => x.rps))) },
+        extra: {
+          rounds: sizes.rounds,
+          requestsPerRound: sizes.requests,
+          cpuUsLeased: sig(cpu(withLease)),
+          cpuUsBare: sig(cpu(without)),
+          leasedMin: sig(Math.min(...withLease.map((x) => x.rps))),
+          bareMin: sig(Math.min(...without.map((x) => x.rps))),
+        },
       },
     ];
   } finally {

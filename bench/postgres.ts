@@ -104,7 +104,17 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       const singleRate = sizes.single / ((performance.now() - start) / 1000);
       const singleRaw = await rawInserts(url, rawRows(singleSaved), 1);
       log(`  1 session: ${singleRate.toFixed(0)}/s vs raw ${singleRaw.toFixed(0)}/s`);
-      rows.push({ scenario: "8 postgres", case: `appends, 1 session (${sizes.single})`, figure: singleRate, unit: "appends/s", baseline: singleRaw, baselineLabel: "raw INSERT commits, 1 connection", ratio: singleRate / singleRaw, goal: "≥ 0.7× raw", met: singleRate / singleRaw >= 0.7 });
+      rows.push({
+        scenario: "8 postgres",
+        case: `appends, 1 session (${sizes.single})`,
+        figure: singleRate,
+        unit: "appends/s",
+        baseline: singleRaw,
+        baselineLabel: "raw INSERT commits, 1 connection",
+        ratio: singleRate / singleRaw,
+        goal: "≥ 0.7× raw",
+        met: singleRate / singleRaw >= 0.7,
+      });
 
       // The same through the store's append capability alone: what the statement and the driver cost.
       const begin = async (key: string) => manager.record({ ref: (await manager.create({ key })).id }, { role: "user", content: text() });
@@ -115,7 +125,17 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       const aloneRate = sizes.single / ((performance.now() - start) / 1000);
       const aloneRaw = await rawInserts(url, rawRows(aloneSaved), 1);
       log(`  1 session, store alone: ${aloneRate.toFixed(0)}/s vs raw ${aloneRaw.toFixed(0)}/s`);
-      rows.push({ scenario: "8 postgres", case: `appends, store alone, 1 session (${sizes.single})`, figure: aloneRate, unit: "appends/s", baseline: aloneRaw, baselineLabel: "raw INSERT commits, 1 connection", ratio: aloneRate / aloneRaw, goal: "report", met: null });
+      rows.push({
+        scenario: "8 postgres",
+        case: `appends, store alone, 1 session (${sizes.single})`,
+        figure: aloneRate,
+        unit: "appends/s",
+        baseline: aloneRaw,
+        baselineLabel: "raw INSERT commits, 1 connection",
+        ratio: aloneRate / aloneRaw,
+        goal: "report",
+        met: null,
+      });
 
       const ids: string[] = [];
       for (let s = 0; s < sizes.sessions; s++) ids.push((await manager.create({ key: `dm:bench:c${s}` })).id);
@@ -130,7 +150,17 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       const manyRate = many.length / ((performance.now() - start) / 1000);
       const manyRaw = await rawInserts(url, rawRows(many), CONNECTIONS);
       log(`  ${sizes.sessions} sessions: ${manyRate.toFixed(0)}/s vs raw ${manyRaw.toFixed(0)}/s`);
-      rows.push({ scenario: "8 postgres", case: `appends, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`, figure: manyRate, unit: "appends/s", baseline: manyRaw, baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`, ratio: manyRate / manyRaw, goal: "≥ 0.7× raw", met: manyRate / manyRaw >= 0.7 });
+      rows.push({
+        scenario: "8 postgres",
+        case: `appends, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`,
+        figure: manyRate,
+        unit: "appends/s",
+        baseline: manyRaw,
+        baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`,
+        ratio: manyRate / manyRaw,
+        goal: "≥ 0.7× raw",
+        met: manyRate / manyRaw >= 0.7,
+      });
 
       // The same sessions' worth through the store alone, each session one at a time, all at once over the pool.
       const starts: AppendResult[] = [];
@@ -141,7 +171,17 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
       const manyAloneRate = manyAlone.length / ((performance.now() - start) / 1000);
       const manyAloneRaw = await rawInserts(url, rawRows(manyAlone), CONNECTIONS);
       log(`  ${sizes.sessions} sessions, store alone: ${manyAloneRate.toFixed(0)}/s vs raw ${manyAloneRaw.toFixed(0)}/s`);
-      rows.push({ scenario: "8 postgres", case: `appends, store alone, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`, figure: manyAloneRate, unit: "appends/s", baseline: manyAloneRaw, baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`, ratio: manyAloneRate / manyAloneRaw, goal: "report", met: null });
+      rows.push({
+        scenario: "8 postgres",
+        case: `appends, store alone, ${sizes.sessions} sessions × ${sizes.perSession} over ${CONNECTIONS} connections`,
+        figure: manyAloneRate,
+        unit: "appends/s",
+        baseline: manyAloneRaw,
+        baselineLabel: `raw INSERT commits, ${CONNECTIONS} connections`,
+        ratio: manyAloneRate / manyAloneRaw,
+        goal: "report",
+        met: null,
+      });
     } finally {
       await manager.close();
     }
@@ -171,7 +211,18 @@ export async function postgresScenario(adminUrl: string, sizes: PostgresSizes, l
     const base = listTimes.get(small) ?? 0;
     for (const [n, ms] of listTimes) {
       if (n === small) continue;
-      rows.push({ scenario: "8 postgres", case: `sessions list default page (50), ${n.toLocaleString("en-US")} sessions`, figure: ms, unit: "ms", baseline: base, baselineLabel: `same at ${small.toLocaleString("en-US")} sessions`, ratio: ms / base, goal: "≤ 1.5× the small store", met: ms / base <= 1.5, extra: { runs: sizes.listRuns, smallMs: sig(base) } });
+      rows.push({
+        scenario: "8 postgres",
+        case: `sessions list default page (50), ${n.toLocaleString("en-US")} sessions`,
+        figure: ms,
+        unit: "ms",
+        baseline: base,
+        baselineLabel: `same at ${small.toLocaleString("en-US")} sessions`,
+        ratio: ms / base,
+        goal: "≤ 1.5× the small store",
+        met: ms / base <= 1.5,
+        extra: { runs: sizes.listRuns, smallMs: sig(base) },
+      });
     }
   } finally {
     await sql(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -190,11 +190,7 @@ try {
   if (wants("postgres")) {
     log("8. postgres (a scratch database on BENCH_POSTGRES_URL's server, dropped after)");
     report(
-      await postgresScenario(
-        postgresUrl,
-        { single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession, listSizes: params.postgresListSizes, listRuns: params.listRuns },
-        log,
-      ),
+      await postgresScenario(postgresUrl, { single: params.singleAppends, sessions: params.concurrentSessions, perSession: params.appendsPerSession, listSizes: params.postgresListSizes, listRuns: params.listRuns }, log),
     );
   }
   if (wants("search")) {

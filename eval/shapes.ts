@@ -11,10 +11,106 @@ type Rng = ReturnType<typeof rng>;
 const d = (r: Rng, n: number): string => Array.from({ length: n }, () => String(r.int(0, 9))).join("");
 const L = (r: Rng, n: number): string => Array.from({ length: n }, () => r.pick([..."ABCDEFGHJKLMNPQRSTUVWXYZ"])).join("");
 
-const CITIES = ["Lisbon", "Porto", "Berlin", "Leeds", "Osaka", "Denver", "Lyon", "Bergen", "Austin", "Krakow", "Seville", "Dublin", "Turin", "Quebec", "Perth", "Ghent", "Malmo", "Zagreb", "Tallinn", "Bilbao", "Oslo", "Nantes", "Geneva", "Vienna", "Riga", "Sofia", "Cork", "Utrecht", "Basel", "Bologna"];
-const BUGS = ["login", "checkout", "search", "export", "upload", "signup", "password reset", "dark mode", "invoice PDF", "push notification", "calendar sync", "avatar crop", "CSV import", "two-factor", "map tiles", "audio echo", "cart total", "coupon", "timezone", "sitemap", "webhook retry", "email digest"];
-const SERVICES = ["billing", "search", "chat", "reporting", "auth", "media", "payments", "inventory", "analytics", "mailer", "scheduler", "gateway", "catalog", "ledger", "metrics", "backup", "notifications", "geo", "pricing", "recommendations"];
-const VENDORS = ["Acme", "Globex", "Initech", "Hooli", "Umbrella", "Northwind", "Contoso", "Wonka", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Vandelay", "Pied Piper", "Aperture", "Gringotts", "Monarch", "Oscorp", "Duff"];
+const CITIES = [
+  "Lisbon",
+  "Porto",
+  "Berlin",
+  "Leeds",
+  "Osaka",
+  "Denver",
+  "Lyon",
+  "Bergen",
+  "Austin",
+  "Krakow",
+  "Seville",
+  "Dublin",
+  "Turin",
+  "Quebec",
+  "Perth",
+  "Ghent",
+  "Malmo",
+  "Zagreb",
+  "Tallinn",
+  "Bilbao",
+  "Oslo",
+  "Nantes",
+  "Geneva",
+  "Vienna",
+  "Riga",
+  "Sofia",
+  "Cork",
+  "Utrecht",
+  "Basel",
+  "Bologna",
+];
+const BUGS = [
+  "login",
+  "checkout",
+  "search",
+  "export",
+  "upload",
+  "signup",
+  "password reset",
+  "dark mode",
+  "invoice PDF",
+  "push notification",
+  "calendar sync",
+  "avatar crop",
+  "CSV import",
+  "two-factor",
+  "map tiles",
+  "audio echo",
+  "cart total",
+  "coupon",
+  "timezone",
+  "sitemap",
+  "webhook retry",
+  "email digest",
+];
+const SERVICES = [
+  "billing",
+  "search",
+  "chat",
+  "reporting",
+  "auth",
+  "media",
+  "payments",
+  "inventory",
+  "analytics",
+  "mailer",
+  "scheduler",
+  "gateway",
+  "catalog",
+  "ledger",
+  "metrics",
+  "backup",
+  "notifications",
+  "geo",
+  "pricing",
+  "recommendations",
+];
+const VENDORS = [
+  "Acme",
+  "Globex",
+  "Initech",
+  "Hooli",
+  "Umbrella",
+  "Northwind",
+  "Contoso",
+  "Wonka",
+  "Stark",
+  "Wayne",
+  "Tyrell",
+  "Cyberdyne",
+  "Soylent",
+  "Vandelay",
+  "Pied Piper",
+  "Aperture",
+  "Gringotts",
+  "Monarch",
+  "Oscorp",
+  "Duff",
+];
 
 interface Family {
   kind: string;
@@ -30,27 +126,55 @@ interface Family {
 }
 
 const FAMILIES: readonly Family[] = [
-  { kind: "hotel", names: CITIES, phrase: (n) => `the hotel in ${n}`,
+  {
+    kind: "hotel",
+    names: CITIES,
+    phrase: (n) => `the hotel in ${n}`,
     value: (r) => r.pick([`${L(r, 2)}${d(r, 4)}${L(r, 1)}`, `HB-${d(r, 5)}`, `${L(r, 3)}-${d(r, 3)}-${L(r, 2)}`]),
     say: ["My booking reference for {p} is {v}.", "{P} is booked under {v}.", "Reservation {v} is for {p}.", "The confirmation for {p} came back as {v}.", "For {p} the booking code is {v}."],
-    bare: ["My booking reference for the hotel is {v}.", "Another hotel booked, reference {v}."], bareSubject: "a hotel booking" },
-  { kind: "flight", names: CITIES, phrase: (n) => `the flight to ${n}`,
+    bare: ["My booking reference for the hotel is {v}.", "Another hotel booked, reference {v}."],
+    bareSubject: "a hotel booking",
+  },
+  {
+    kind: "flight",
+    names: CITIES,
+    phrase: (n) => `the flight to ${n}`,
     value: (r) => `${r.pick(["BA", "LH", "AF", "KL", "UA", "IB", "TP", "SK", "AY", "OS"])}${r.int(100, 2999)}`,
-    say: ["{P} is {v}.", "For {p} I'm on {v}.", "I booked {v}, that's {p}.", "We take {v} for {p}.", "Seat confirmed on {v} for {p}."] },
-  { kind: "ticket", names: BUGS, phrase: (n) => `the ${n} bug`,
+    say: ["{P} is {v}.", "For {p} I'm on {v}.", "I booked {v}, that's {p}.", "We take {v} for {p}.", "Seat confirmed on {v} for {p}."],
+  },
+  {
+    kind: "ticket",
+    names: BUGS,
+    phrase: (n) => `the ${n} bug`,
     value: (r) => r.pick([`OPS-${d(r, 4)}`, `BUG-${d(r, 4)}`, `WEB-${d(r, 3)}`, `#${r.int(1000, 99999)}`]),
     say: ["Ticket {v} tracks {p}.", "{P} is filed as {v}.", "We opened {v} for {p}.", "{v} is the ticket for {p}.", "Log anything about {p} under {v}."],
-    bare: ["Ticket {v} is another one from the support queue.", "Someone filed {v} this morning, no details yet."], bareSubject: "a support ticket" },
-  { kind: "server", names: SERVICES, phrase: (n) => `the ${n} server`,
+    bare: ["Ticket {v} is another one from the support queue.", "Someone filed {v} this morning, no details yet."],
+    bareSubject: "a support ticket",
+  },
+  {
+    kind: "server",
+    names: SERVICES,
+    phrase: (n) => `the ${n} server`,
     value: (r) => `${r.pick(["app", "db", "web", "worker", "edge"])}-${d(r, 2)}.${r.pick(["prod", "staging", "eu", "us"])}.${r.pick(["internal", "corp.net", "example.io"])}`,
     say: ["{P} is {v}.", "{P} runs on {v}.", "Point the deploy for {n} at {v}.", "The host for {n} is {v}.", "SSH into {v} for {p}."],
-    bare: ["The server that keeps failing is {v}.", "Another flaky box: {v}."], bareSubject: "a failing server" },
-  { kind: "invoice", names: VENDORS, phrase: (n) => `the ${n} invoice`,
+    bare: ["The server that keeps failing is {v}.", "Another flaky box: {v}."],
+    bareSubject: "a failing server",
+  },
+  {
+    kind: "invoice",
+    names: VENDORS,
+    phrase: (n) => `the ${n} invoice`,
     value: (r) => r.pick([`INV-2026-${d(r, 4)}`, `${L(r, 2)}-${d(r, 6)}`, `INV${d(r, 6)}`]),
-    say: ["{P} is {v}.", "Invoice {v} came from {n}.", "{P} has the number {v}.", "File {v} under {n}.", "{n} billed us on {v}."] },
-  { kind: "path", names: SERVICES, phrase: (n) => `the ${n} config`,
-    value: (r, n) => r.pick([`/srv/${n.replace(/\s/g, "-")}/conf/main-${d(r, 2)}.yaml`, `~/work/${n.replace(/\s/g, "-")}/settings-${d(r, 2)}.toml`, `/etc/${n.replace(/\s/g, "-")}/${r.pick(["app", "site", "local"])}-${d(r, 2)}.conf`]),
-    say: ["{P} lives in {v}.", "{P} is at {v}.", "I keep {p} in {v}.", "Edit {v} for {p}.", "{P} was saved as {v}."] },
+    say: ["{P} is {v}.", "Invoice {v} came from {n}.", "{P} has the number {v}.", "File {v} under {n}.", "{n} billed us on {v}."],
+  },
+  {
+    kind: "path",
+    names: SERVICES,
+    phrase: (n) => `the ${n} config`,
+    value: (r, n) =>
+      r.pick([`/srv/${n.replace(/\s/g, "-")}/conf/main-${d(r, 2)}.yaml`, `~/work/${n.replace(/\s/g, "-")}/settings-${d(r, 2)}.toml`, `/etc/${n.replace(/\s/g, "-")}/${r.pick(["app", "site", "local"])}-${d(r, 2)}.conf`]),
+    say: ["{P} lives in {v}.", "{P} is at {v}.", "I keep {p} in {v}.", "Edit {v} for {p}.", "{P} was saved as {v}."],
+  },
 ];
 
 // Explicit updates, the way people say them: each names the thing again.
@@ -58,13 +182,30 @@ const UPDATES = ["Correction: {p} is now {v}.", "{P} changed to {v}.", "Use {v} 
 
 const ACKS = ["ok", "thanks!", "got it", "sure", "👍", "cool, thanks", "perfect", "yep", "noted", "ok great", "alright", "ty"];
 const TALK = [
-  "My {w} {did} {o} {t}.", "Did you see {o}? My {w} {did} it {t}.", "Honestly {o} is all anyone talks about here.", "I'm a bit tired, {o} took longer than planned.",
-  "We might try {o} {t}, not sure yet.", "Random thought: {o} would be fun in summer.",
+  "My {w} {did} {o} {t}.",
+  "Did you see {o}? My {w} {did} it {t}.",
+  "Honestly {o} is all anyone talks about here.",
+  "I'm a bit tired, {o} took longer than planned.",
+  "We might try {o} {t}, not sure yet.",
+  "Random thought: {o} would be fun in summer.",
 ];
 const REPLY = ["That sounds lovely.", "Ha, {o} does that to people.", "Fair enough, rest up.", "Enjoy it!", "Good luck with {o}.", "That's a nice way to spend the time.", "Understood.", "Makes sense."];
 const WHO = ["sister", "neighbour", "boss", "flatmate", "cousin", "dad", "team lead", "dentist"];
 const DID = ["loved", "hated", "recommended", "finished", "started", "talked about", "complained about", "skipped"];
-const WHAT = ["the new bakery", "that cooking show", "the hiking trail", "a board game night", "the book club pick", "the office party", "a yoga class", "the long weekend", "the garden project", "the city marathon", "a pottery workshop", "the jazz festival"];
+const WHAT = [
+  "the new bakery",
+  "that cooking show",
+  "the hiking trail",
+  "a board game night",
+  "the book club pick",
+  "the office party",
+  "a yoga class",
+  "the long weekend",
+  "the garden project",
+  "the city marathon",
+  "a pottery workshop",
+  "the jazz festival",
+];
 const WHEN = ["yesterday", "last night", "this morning", "on Sunday", "for two hours", "for 45 minutes", "twice this week", "again"];
 
 function smallTalk(r: Rng): [string, string] {
@@ -77,7 +218,12 @@ function smallTalk(r: Rng): [string, string] {
 
 function fillShape(t: string, f: Family, name: string, value: string, old = ""): string {
   const p = f.phrase(name);
-  const s = t.replace("{P}", p.charAt(0).toUpperCase() + p.slice(1)).replace("{p}", p).replace("{n}", name).replace("{v}", value).replace("{old}", old);
+  const s = t
+    .replace("{P}", p.charAt(0).toUpperCase() + p.slice(1))
+    .replace("{p}", p)
+    .replace("{n}", name)
+    .replace("{v}", value)
+    .replace("{old}", old);
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 

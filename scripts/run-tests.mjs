@@ -33,9 +33,5 @@ if (files.length === 0) {
   console.error("error: no test files found");
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", ...files],
-  { stdio: "inherit", env: store === undefined ? process.env : { ...process.env, OPENCLAW_TEST_STORE: store } },
-);
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit", env: store === undefined ? process.env : { ...process.env, OPENCLAW_TEST_STORE: store } });
 process.exit(result.status ?? 1);

@@ -23,22 +23,7 @@ export { locateConfig, type ConfigLocation } from "./config/locate.js";
 export type { Inbound } from "./routing/route.js";
 export { isToolAllowed, decideTool, matchesPattern } from "./session/tools.js";
 export { dmKey, groupKey, isolatedKey, threadKey, parseKey } from "./session/keys.js";
-export type {
-  ContextState,
-  JsonValue,
-  Message,
-  MessageRole,
-  MessageUsage,
-  Session,
-  SessionKind,
-  SessionStatus,
-  SessionSummary,
-  SessionUsage,
-  Summary,
-  SystemPrompt,
-  ToolCall,
-  ToolPolicy,
-} from "./session/types.js";
+export type { ContextState, JsonValue, Message, MessageRole, MessageUsage, Session, SessionKind, SessionStatus, SessionSummary, SessionUsage, Summary, SystemPrompt, ToolCall, ToolPolicy } from "./session/types.js";
 export type {
   SessionStore,
   Commit,

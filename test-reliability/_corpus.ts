@@ -39,7 +39,13 @@ export interface GoodStore {
 
 /** Fills `stateDir` with three good sessions through the library. */
 export async function goodStore(stateDir: string): Promise<GoodStore> {
-  const manager = await SessionManager.open({ stateDir, config: {}, warn: (m) => { throw new Error(`unexpected warning: ${m}`); } });
+  const manager = await SessionManager.open({
+    stateDir,
+    config: {},
+    warn: (m) => {
+      throw new Error(`unexpected warning: ${m}`);
+    },
+  });
   const ids: string[] = [];
   for (const user of ["alice", "bob", "carol"]) {
     const s = await manager.receive({ channel: "good", senderId: user }, `hello from ${user}, order INV-${user.length}`);

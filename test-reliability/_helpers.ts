@@ -185,7 +185,9 @@ export async function checksums(dir: string): Promise<Map<string, string>> {
         out.set(`${relative(dir, p)}/`, "dir");
         await walk(p);
       } else {
-        const hash = createHash("sha256").update(await readFile(p)).digest("hex");
+        const hash = createHash("sha256")
+          .update(await readFile(p))
+          .digest("hex");
         out.set(relative(dir, p), `${hash} ${(await stat(p)).mtimeMs}`);
       }
     }

@@ -156,9 +156,17 @@ export function verifyStored(sessions: { key: string; history: Message[] }[], us
       const stored = contents.filter((c) => c.startsWith(prefix)).map((c) => Number(c.slice(prefix.length)));
       known += stored.length;
       // One loop per user and tag appends one message at a time and a restart resumes after the last stored one: 0..n, in order.
-      assert.deepEqual(stored, Array.from({ length: stored.length }, (_, i) => i), `${user}: writer ${tag}'s messages are not 0..n in order`);
+      assert.deepEqual(
+        stored,
+        Array.from({ length: stored.length }, (_, i) => i),
+        `${user}: writer ${tag}'s messages are not 0..n in order`,
+      );
       const ackedHere = acked.get(user) ?? [];
-      assert.deepEqual(ackedHere, [...ackedHere].sort((a, b) => a - b), `${user}: writer ${tag} acknowledged out of order`);
+      assert.deepEqual(
+        ackedHere,
+        [...ackedHere].sort((a, b) => a - b),
+        `${user}: writer ${tag} acknowledged out of order`,
+      );
       for (const n of ackedHere) assert.ok(n < stored.length, `${user}: acknowledged message ${tag}:${user}:${n} is missing`);
       if (clean) assert.equal(stored.length, ackedHere.length, `${user}: writer ${tag} ended cleanly but ${stored.length - ackedHere.length} of its stored messages were never acknowledged`);
       for (const m of history) if (m.content.startsWith(prefix)) assert.equal(m.clientId, `${tag}-${user}-${m.content.slice(prefix.length)}`, `${user}: ${m.content} lost its client id`);

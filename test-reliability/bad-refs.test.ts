@@ -107,14 +107,24 @@ describe("bad-input corpus: hostile ids, references and keys", () => {
       const cli = (args: string[]) => runCli(["--state-dir", stateDir, ...args], home);
       // NUL cannot travel in argv; those values are covered through the library above.
       for (const ref of hostile.refs.filter((r) => !r.includes("\u0000"))) {
-        for (const args of [["sessions", "show", ref], ["sessions", "append", "--session", ref, "hi"], ["sessions", "delete", ref], ["sessions", "export", ref]]) {
+        for (const args of [
+          ["sessions", "show", ref],
+          ["sessions", "append", "--session", ref, "hi"],
+          ["sessions", "delete", ref],
+          ["sessions", "export", ref],
+        ]) {
           const line = errorLine(await cli(args));
           assert.ok(line.length <= MAX_ERROR_CHARS + 7, `${args.join(" ").slice(0, 60)}: ${line.length}-character error`);
           assert.doesNotMatch(line, /unexpected/);
         }
       }
       for (const seg of hostile.segments.filter((s) => !s.includes("\u0000"))) {
-        for (const args of [["--dm", `${seg}:u1`], ["--dm", `good:${seg}`], ["--group", `good:${seg}`, "--from", "u1"], ["--isolated", seg]]) {
+        for (const args of [
+          ["--dm", `${seg}:u1`],
+          ["--dm", `good:${seg}`],
+          ["--group", `good:${seg}`, "--from", "u1"],
+          ["--isolated", seg],
+        ]) {
           const line = errorLine(await cli(["sessions", "append", ...args, "hello"]));
           assert.doesNotMatch(line, /unexpected/);
         }
@@ -128,7 +138,10 @@ describe("bad-input corpus: a 10 MB message", () => {
   it("is refused by the CLI with one line naming the limit, and nothing is written or created", () =>
     sandbox(async (stateDir, home, ids) => {
       const cli = (args: string[]) => runCli(["--state-dir", stateDir, ...args], home, big);
-      for (const args of [["sessions", "append", "--session", ids[0] ?? "", "-"], ["sessions", "append", "--dm", "big:u1", "-"]]) {
+      for (const args of [
+        ["sessions", "append", "--session", ids[0] ?? "", "-"],
+        ["sessions", "append", "--dm", "big:u1", "-"],
+      ]) {
         assert.match(errorLine(await cli(args)), /^error: message is 10485760 bytes, over the limit of 1048576 bytes \(sessions\.maxMessageBytes\); nothing was recorded$/);
       }
     }));

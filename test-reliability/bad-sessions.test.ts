@@ -34,9 +34,7 @@ describe("bad-input corpus: damaged session files", () => {
         const before = await good.sessionFiles();
         const bytes = corpusFile(entry.file);
         const sessions = join(stateDir, "sessions");
-        const warning = new RegExp(
-          `^warning: sessions/${BAD_ID}\\.json: corrupt session file \\(.*${escapeRe(entry.reason)}.*\\); moved to sessions/quarantine/(${BAD_ID}\\.json[^ ]*)$`,
-        );
+        const warning = new RegExp(`^warning: sessions/${BAD_ID}\\.json: corrupt session file \\(.*${escapeRe(entry.reason)}.*\\); moved to sessions/quarantine/(${BAD_ID}\\.json[^ ]*)$`);
 
         // Met by a direct read: the error says the session is corrupt and where the file went.
         await writeFile(join(sessions, `${BAD_ID}.json`), bytes);
@@ -90,14 +88,21 @@ describe("bad-input corpus: damaged session files", () => {
       assert.equal(exported.code, 0, exported.stderr);
       assert.deepEqual(warnings(exported.stderr), []);
       const [session] = (JSON.parse(exported.stdout) as { sessions: { prunedHistory: { content: string }[] }[] }).sessions;
-      assert.deepEqual(session?.prunedHistory.map((m) => m.content), ["Book a table for 4 at 19:30, ref INV-2024-0042"]);
+      assert.deepEqual(
+        session?.prunedHistory.map((m) => m.content),
+        ["Book a table for 4 at 19:30, ref INV-2024-0042"],
+      );
       // Earlier versions appended after such a line (a newline first): it is then a whole line that is not a message.
       await writeFile(log, `${corpusFile("pruned/torn-last-line.jsonl")}\n${corpusFile("pruned/torn-last-line.jsonl").toString("utf8").split("\n")[0] ?? ""}\n`);
       const again = await runCli(["--state-dir", stateDir, "sessions", "export", target], home);
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(warnings(again.stderr), [`warning: sessions/${target}.pruned.jsonl: line 2 is not a valid message (interrupted write?); skipped`]);
       const [kept] = (JSON.parse(again.stdout) as { sessions: { prunedHistory: { content: string }[] }[] }).sessions;
-      assert.deepEqual(kept?.prunedHistory.map((m) => m.content), ["Book a table for 4 at 19:30, ref INV-2024-0042"], "the same message twice is read once");
+      assert.deepEqual(
+        kept?.prunedHistory.map((m) => m.content),
+        ["Book a table for 4 at 19:30, ref INV-2024-0042"],
+        "the same message twice is read once",
+      );
       const after = new Map([...(await good.sessionFiles())].filter(([path]) => !path.startsWith(target)));
       assert.deepEqual(after, others);
     }));

@@ -50,7 +50,11 @@ async function contend(t: TestContext, seconds: number, paceMs: number): Promise
     const view = await readStore(dir);
     assert.deepEqual(view.unparsable, []);
     assert.deepEqual(view.warnings, []);
-    assert.deepEqual(view.sessions.map((s) => s.key).sort(), USERS.map((u) => `dm:rel:${u}`), "one session per routing key");
+    assert.deepEqual(
+      view.sessions.map((s) => s.key).sort(),
+      USERS.map((u) => `dm:rel:${u}`),
+      "one session per routing key",
+    );
     let total = 0;
     for (const user of USERS) {
       const session = view.sessions.find((s) => s.key === `dm:rel:${user}`) ?? assert.fail(`no session for ${user}`);
@@ -62,14 +66,16 @@ async function contend(t: TestContext, seconds: number, paceMs: number): Promise
         const prefix = `${tag}:${user}:`;
         const stored = contents.filter((c) => c.startsWith(prefix)).map((c) => Number(c.slice(prefix.length)));
         // Every writer finished cleanly, so what is stored is exactly what was acknowledged, in its order.
-        assert.deepEqual(stored, Array.from({ length: count }, (_, i) => i), `${user}: writer ${tag} lost, duplicated or reordered messages`);
+        assert.deepEqual(
+          stored,
+          Array.from({ length: count }, (_, i) => i),
+          `${user}: writer ${tag} lost, duplicated or reordered messages`,
+        );
       }
       assert.equal(contents.length, acked.g + acked.c + acked.x, `${user}: messages nobody sent`);
       total += contents.length;
     }
-    t.diagnostic(
-      `${total} messages in ${seconds} s (gateway pause ≤ ${paceMs} ms): gateway ${gateway.count()}, CLI-like ${cliLike.count()}, CLI ${[...cliAcked.values()].reduce((a, b) => a + b, 0)}`,
-    );
+    t.diagnostic(`${total} messages in ${seconds} s (gateway pause ≤ ${paceMs} ms): gateway ${gateway.count()}, CLI-like ${cliLike.count()}, CLI ${[...cliAcked.values()].reduce((a, b) => a + b, 0)}`);
 
     // The derived index agrees with the documents it was updated from under contention.
     const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });

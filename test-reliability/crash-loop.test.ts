@@ -33,7 +33,11 @@ function verify(view: StoreView, acked: Map<string, Set<number>>, round: number)
     assert.ok(sessions.length <= 1, `round ${round}: ${sessions.length} sessions for one DM key`);
     const stored = sequence(view, user);
     // A single writer appends one user's messages one at a time, so the stored numbers are exactly 0..max.
-    assert.deepEqual(stored, Array.from({ length: stored.length }, (_, i) => i), `round ${round}: ${user}'s history is not 0..n in order`);
+    assert.deepEqual(
+      stored,
+      Array.from({ length: stored.length }, (_, i) => i),
+      `round ${round}: ${user}'s history is not 0..n in order`,
+    );
     for (const n of acked.get(user) ?? []) assert.ok(n < stored.length, `round ${round}: acknowledged message ${user}:${n} is missing`);
   }
 }

@@ -66,7 +66,11 @@ describe("postgres contention: two manager processes append to the same sessions
       killedResent.push(...last.resent);
       // A message sent again with its client message id, by the same process or by a restarted one, is recognised and not stored again.
       assert.ok(steady.resent.length > 0, "the steady writer never sent a message again");
-      assert.deepEqual([...steady.resent.map((r) => `steady: ${r}`), ...killedResent.map((r) => `restarted: ${r}`)].filter((r) => !r.endsWith(" dup")), [], "a message sent again with the same client message id was stored again");
+      assert.deepEqual(
+        [...steady.resent.map((r) => `steady: ${r}`), ...killedResent.map((r) => `restarted: ${r}`)].filter((r) => !r.endsWith(" dup")),
+        [],
+        "a message sent again with the same client message id was stored again",
+      );
 
       const steadyExit = await steady.exited;
       assert.equal(steadyExit.code, 0, steady.stderr.join(""));
@@ -74,7 +78,11 @@ describe("postgres contention: two manager processes append to the same sessions
       assert.deepEqual(steady.stray, []);
       // The server stayed up: the only failure a caller may see is a CONFLICT after the manager's own retries.
       const errors = [...steady.errors.map((e) => `${e.code} ${e.message}`), ...killedErrors];
-      assert.deepEqual(errors.filter((e) => !e.startsWith("CONFLICT ")), [], "errors other than CONFLICT with the server up");
+      assert.deepEqual(
+        errors.filter((e) => !e.startsWith("CONFLICT ")),
+        [],
+        "errors other than CONFLICT with the server up",
+      );
 
       const view = await readPgStore(url);
       const { messages, switches } = verifyStored(view, USERS, [

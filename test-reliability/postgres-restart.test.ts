@@ -90,7 +90,7 @@ describe("postgres restart: the server stopped and started under manager process
         }
         await delay(OUTAGE_MS);
         // The outage lasts until the late process has tried to open the store, however slowly it started.
-        for (const until = Date.now() + 20_000; late !== undefined && late.errors.length === 0 && Date.now() < until; ) await delay(100);
+        for (const until = Date.now() + 20_000; late !== undefined && late.errors.length === 0 && Date.now() < until;) await delay(100);
         await cluster.resume();
         outages.push({ mode, from, to: Date.now() });
         t.diagnostic(`outage ${mode}: ${((Date.now() - from) / 1000).toFixed(1)} s, ${before} appends acknowledged before it`);
@@ -105,8 +105,14 @@ describe("postgres restart: the server stopped and started under manager process
           /^warning: session [0-9a-f-]{36}: compaction failed: cannot [a-z ]+: the postgres server at \S+ is unavailable \([^()]+\); retry once it is back; the message is stored$/,
           /^warning: postgres change notifications not sent \(cannot notify: the postgres server at \S+ is unavailable \([^()]+\); retry once it is back\); other instances see those changes on their next read$/,
         ];
-        for (const line of w.stderr.join("").split("\n").filter((l) => l !== "")) {
-          assert.ok(allowed.some((re) => re.test(line)), `a writer warned: ${line}`);
+        for (const line of w.stderr
+          .join("")
+          .split("\n")
+          .filter((l) => l !== "")) {
+          assert.ok(
+            allowed.some((re) => re.test(line)),
+            `a writer warned: ${line}`,
+          );
           assert.ok(!line.includes(password) && !line.includes(user), "credentials in a warning");
         }
         assert.deepEqual(w.stray, [], "a writer printed something unexpected");
@@ -114,14 +120,26 @@ describe("postgres restart: the server stopped and started under manager process
 
       const secrets = [user, password, `${user}:${password}`];
       assert.match(c.errors[0]?.message ?? "", /^cannot open the store: /, "the late writer's first error");
-      for (const [name, w] of [["a", a], ["b", b], ["c", c]] as const) {
+      for (const [name, w] of [
+        ["a", a],
+        ["b", b],
+        ["c", c],
+      ] as const) {
         const unavailable = w.errors.filter((e) => e.code === "STORE_UNAVAILABLE");
         // The only other failure a caller may see is a CONFLICT after the manager's own retries.
-        assert.deepEqual(w.errors.filter((e) => e.code !== "STORE_UNAVAILABLE" && e.code !== "CONFLICT"), [], `writer ${name}: unexpected errors`);
+        assert.deepEqual(
+          w.errors.filter((e) => e.code !== "STORE_UNAVAILABLE" && e.code !== "CONFLICT"),
+          [],
+          `writer ${name}: unexpected errors`,
+        );
         assert.ok(unavailable.length > 0, `writer ${name} saw no error while the server was down`);
         for (const e of unavailable) {
           // One line naming the action, the server (host, port, database, schema, no user) and what to do.
-          assert.match(e.message, /^cannot [a-z ]+: the postgres server at postgres:\/\/127\.0\.0\.1:\d+\/openclaw_rel_[0-9a-f]+\?schema=rel is unavailable \([^()\n]+\); retry once it is back$/, `writer ${name}: unclear error`);
+          assert.match(
+            e.message,
+            /^cannot [a-z ]+: the postgres server at postgres:\/\/127\.0\.0\.1:\d+\/openclaw_rel_[0-9a-f]+\?schema=rel is unavailable \([^()\n]+\); retry once it is back$/,
+            `writer ${name}: unclear error`,
+          );
           // A SQLSTATE comes with the server's words for it ("the database system is starting up"), never alone.
           assert.doesNotMatch(e.message, /\([0-9][0-9A-Z]{4}\)/, `writer ${name}: a bare SQLSTATE`);
           for (const s of secrets) assert.ok(!e.message.includes(s), `writer ${name}: an error shows the credentials: ${e.message}`);
@@ -133,13 +151,23 @@ describe("postgres restart: the server stopped and started under manager process
         }
         // Both outages were felt, and the writer carried on after each.
         for (const o of name === "c" ? outages.slice(-1) : outages) {
-          assert.ok(unavailable.some((e) => e.at >= o.from && e.at <= o.to + GRACE_MS), `writer ${name} saw no error during the ${o.mode} outage`);
-          assert.ok(w.ackTimes.some((at) => at > o.to), `writer ${name} acknowledged nothing after the ${o.mode} outage`);
+          assert.ok(
+            unavailable.some((e) => e.at >= o.from && e.at <= o.to + GRACE_MS),
+            `writer ${name} saw no error during the ${o.mode} outage`,
+          );
+          assert.ok(
+            w.ackTimes.some((at) => at > o.to),
+            `writer ${name} acknowledged nothing after the ${o.mode} outage`,
+          );
         }
         for (const s of secrets) assert.ok(!w.stderr.join("").includes(s));
         // Messages sent again with their client message id, some of them across an outage, are recognised and not stored again.
         if (name !== "c") assert.ok(w.resent.length > 0, `writer ${name} never sent a message again`);
-        assert.deepEqual(w.resent.filter((r) => !r.endsWith(" dup")), [], `writer ${name}: a message sent again with the same client message id was stored again`);
+        assert.deepEqual(
+          w.resent.filter((r) => !r.endsWith(" dup")),
+          [],
+          `writer ${name}: a message sent again with the same client message id was stored again`,
+        );
       }
 
       const view = await readPgStore(url);

@@ -84,8 +84,14 @@ async function libraryRefuses(stateDir: string, id: string, content: string, err
 async function intact(stateDir: string, id: string, contents: string[]): Promise<void> {
   const view = await readStore(stateDir);
   assert.deepEqual(view.warnings, []);
-  assert.deepEqual(view.sessions.find((s) => s.id === id)?.messages.map((m) => m.content), contents);
-  assert.deepEqual((await readdir(join(stateDir, "sessions"))).filter((n) => n.endsWith(".tmp") || n.endsWith(".lock")), []);
+  assert.deepEqual(
+    view.sessions.find((s) => s.id === id)?.messages.map((m) => m.content),
+    contents,
+  );
+  assert.deepEqual(
+    (await readdir(join(stateDir, "sessions"))).filter((n) => n.endsWith(".tmp") || n.endsWith(".lock")),
+    [],
+  );
 }
 
 const FULL = /^error: cannot (write|write lock|create lock|append to) \S+: ENOSPC \(disk full: free space and retry; the previous state is intact\)$/;

@@ -60,7 +60,10 @@ describe("architecture", () => {
   const graph = importGraph();
 
   it("no import cycles among src/ files, type-only imports included", () => {
-    assert.deepEqual(cycles(graph).map((c) => c.join(" → ")), []);
+    assert.deepEqual(
+      cycles(graph).map((c) => c.join(" → ")),
+      [],
+    );
   });
 
   it("imports only point down the layers", () => {
@@ -89,6 +92,9 @@ describe("architecture", () => {
   it("no service takes the whole SessionManager: only the shells import it", () => {
     const users = [...graph].filter(([, targets]) => targets.includes("manager/manager.ts")).map(([file]) => file);
     const shells = (f: string) => ["cli", "gateway", "adapters"].includes(layer(f)) || f === "index.ts";
-    assert.deepEqual(users.filter((f) => !shells(f)), []);
+    assert.deepEqual(
+      users.filter((f) => !shells(f)),
+      [],
+    );
   });
 });

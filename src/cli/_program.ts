@@ -28,7 +28,6 @@ import type { StoreRekeyFlags } from "./commands/store-rekey.js";
 // Only commander is loaded eagerly: every action imports its own module, so
 // `openclaw sessions list` never loads the code of `import` or `compact`.
 
-
 function version(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
@@ -318,9 +317,7 @@ function addMaintenanceCommands(sessions: Command): void {
     .option("--as-archived", "import a live session whose key already has another live session archived")
     .option("--replace-live", "archive the key's live session and import the session as the key's live one")
     .addOption(jsonOption())
-    .action(async (file: string, refs: string[], opts: ImportFlags, cmd: Command) =>
-      (await import("./commands/import.js")).runImport(file, refs, opts, cmd),
-    );
+    .action(async (file: string, refs: string[], opts: ImportFlags, cmd: Command) => (await import("./commands/import.js")).runImport(file, refs, opts, cmd));
 
   sessions
     .command("rescope")
@@ -363,7 +360,5 @@ function addMaintenanceCommands(sessions: Command): void {
     .option("--focus <text>", "with --now: extra instruction for the summary (used by the openai-compatible summarizer; the extractive one ignores it)")
     .option("--keep <n>", "with --now: fold whole turns until about N of the most recent messages are left (never fewer)")
     .addOption(jsonOption())
-    .action(async (refs: string[], opts: CompactFlags, cmd: Command) =>
-      (await import("./commands/compact.js")).runCompact(refs, opts, cmd),
-    );
+    .action(async (refs: string[], opts: CompactFlags, cmd: Command) => (await import("./commands/compact.js")).runCompact(refs, opts, cmd));
 }

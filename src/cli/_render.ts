@@ -141,7 +141,12 @@ export function formatBytes(n: number): string {
 /** A duration in milliseconds as a person says it: `1 d`, `2 h 30 min`, `10 s`, `250 ms`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
-  const units: Array<[string, number]> = [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], ["s", 1000]];
+  const units: Array<[string, number]> = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["min", 60_000],
+    ["s", 1000],
+  ];
   const parts: string[] = [];
   let rest = ms;
   for (const [name, size] of units) {

@@ -47,7 +47,12 @@ function report(err: unknown): number {
 
 // Exactly one line per error, whatever the message holds.
 function line(message: string): void {
-  const text = visible(message.replace(/^error:\s*/i, "").replace(/\s*\n\s*/g, " ").trim());
+  const text = visible(
+    message
+      .replace(/^error:\s*/i, "")
+      .replace(/\s*\n\s*/g, " ")
+      .trim(),
+  );
   process.stderr.write(`error: ${text}\n`);
 }
 

@@ -24,7 +24,10 @@ const credential = z
       .regex(/^[0-9a-fA-F]{64}$/, { error: "expected 64 hex digits (sha256 of the token)" })
       .optional(),
     /** Name of the environment variable that holds the token. */
-    tokenEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+    tokenEnv: z
+      .string({ error: "expected an environment variable name" })
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
+      .optional(),
     scopes: z.array(z.enum(SCOPE_NAMES, { error: `unknown scope: use ${SCOPE_NAMES.join(", ")}` }), { error: SCOPES }).min(1, { error: SCOPES }),
   })
   .strict()
@@ -35,7 +38,12 @@ const credential = z
       ctx.issues.push({ code: "custom", input: Object.keys(ctx.value), message: `credential "${ctx.value.name}" needs exactly one of token, tokenSha256 or tokenEnv` });
     }
     if (RESERVED.has(ctx.value.name)) {
-      ctx.issues.push({ code: "custom", input: ctx.value.name, path: ["name"], message: `"${ctx.value.name}" is reserved for ${ctx.value.name === "default" ? "gateway.auth.token" : 'auth mode "none"'}: pick another name` });
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value.name,
+        path: ["name"],
+        message: `"${ctx.value.name}" is reserved for ${ctx.value.name === "default" ? "gateway.auth.token" : 'auth mode "none"'}: pick another name`,
+      });
     }
   });
 

@@ -25,11 +25,7 @@ export function identityName(identity: string): string {
  * most, or routing could not tell whose session a message goes to.
  */
 export const identityLinks = z
-  .record(
-    z.string(),
-    z.array(z.string({ error: IDENTITY }).regex(/^[^:\s]+:[^\s]+$/, { error: IDENTITY }), { error: 'expected an array of "channel:userId"' }),
-    { error: "expected an object of person id → identities" },
-  )
+  .record(z.string(), z.array(z.string({ error: IDENTITY }).regex(/^[^:\s]+:[^\s]+$/, { error: IDENTITY }), { error: 'expected an array of "channel:userId"' }), { error: "expected an object of person id → identities" })
   .superRefine((links, ctx) => {
     const owner = new Map<string, string>();
     for (const [person, identities] of Object.entries(links)) {

@@ -2,7 +2,10 @@ import { z } from "zod";
 
 /** An integer of at least `min`, with the error saying so. */
 export const intAtLeast = (min: number) =>
-  z.number({ error: `expected an integer ≥ ${min}` }).int({ error: `expected an integer ≥ ${min}` }).min(min, { error: `expected an integer ≥ ${min}` });
+  z
+    .number({ error: `expected an integer ≥ ${min}` })
+    .int({ error: `expected an integer ≥ ${min}` })
+    .min(min, { error: `expected an integer ≥ ${min}` });
 
 /** True when Intl knows `zone` as a time zone. */
 function isTimeZone(zone: string): boolean {
@@ -32,7 +35,7 @@ export const resetPolicy = z.object(
     /** Minutes without a message after which the session resets (idle; with daily, whichever comes first). */
     idleMinutes: intAtLeast(1).optional(),
   },
-  { error: 'expected { mode, atHour, timezone, idleMinutes }' },
+  { error: "expected { mode, atHour, timezone, idleMinutes }" },
 );
 
 const COMMAND_SWITCH = "expected true or false";
@@ -52,9 +55,7 @@ export const chatCommands = z
       /** `/status`: the session's context use, model and age. */
       status: z.boolean({ error: COMMAND_SWITCH }).default(true),
       /** Who may use them in a group: "*" (anyone) or sender ids (`userId` or `channel:userId`); from anyone else they are plain messages. */
-      groupSenders: z
-        .union([z.literal("*"), z.array(z.string({ error: "expected a sender id" }).min(1, { error: "expected a sender id" }))], { error: 'expected "*" or an array of sender ids' })
-        .default("*"),
+      groupSenders: z.union([z.literal("*"), z.array(z.string({ error: "expected a sender id" }).min(1, { error: "expected a sender id" }))], { error: 'expected "*" or an array of sender ids' }).default("*"),
     },
     { error: "expected { enabled, new, reset, compact, status, groupSenders }" },
   )

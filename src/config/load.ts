@@ -68,14 +68,7 @@ function formatGot(input: unknown): string {
 // Keys of free-form maps (identityLinks) are data, not settings, so they are never "unknown".
 const FREE_FORM = new Set(["sessions.identityLinks"]);
 
-function walkUnknown(
-  raw: Record<string, unknown>,
-  parsed: Record<string, unknown>,
-  prefix: string,
-  name: string,
-  warnings: string[],
-  fromFile: Set<string>,
-): void {
+function walkUnknown(raw: Record<string, unknown>, parsed: Record<string, unknown>, prefix: string, name: string, warnings: string[], fromFile: Set<string>): void {
   for (const [k, v] of Object.entries(raw)) {
     const path = prefix === "" ? k : `${prefix}.${k}`;
     if (!(k in parsed)) {

@@ -6,7 +6,6 @@ import { chatCommands, intAtLeast, resetPolicy } from "./_session-policies.js";
 /** Every scope a gateway credential can hold. */
 export { SCOPE_NAMES } from "./_auth.js";
 
-
 const WINDOW = 'expected "auto" or an integer ≥ 1024';
 const RETAIN = 'expected "all" or an integer ≥ 0';
 const MSG_TOKENS = 'expected "auto" or an integer ≥ 16';
@@ -56,9 +55,17 @@ const openaiSummarizer = z.object({
   baseUrl: z.url({ error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
   model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }),
   /** Name of the environment variable that holds the API key (never the key itself). */
-  apiKeyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+  apiKeyEnv: z
+    .string({ error: "expected an environment variable name" })
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
+    .optional(),
   timeoutMs: intAtLeast(100).default(30_000),
-  maxRetries: z.number({ error: "expected an integer from 0 to 10" }).int({ error: "expected an integer from 0 to 10" }).min(0, { error: "expected an integer from 0 to 10" }).max(10, { error: "expected an integer from 0 to 10" }).default(2),
+  maxRetries: z
+    .number({ error: "expected an integer from 0 to 10" })
+    .int({ error: "expected an integer from 0 to 10" })
+    .min(0, { error: "expected an integer from 0 to 10" })
+    .max(10, { error: "expected an integer from 0 to 10" })
+    .default(2),
   ...summarySize,
   /** "strict": identifiers of the folded messages the model's summary lost are added back with their sentence; "off": the reply is kept as written. */
   identifiers: z.enum(["strict", "off"], { error: 'expected "strict" or "off"' }).default("strict"),
@@ -77,9 +84,17 @@ const upstreamModel = z.object({
   baseUrl: z.url({ error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
   model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }),
   /** Name of the environment variable that holds the API key (never the key itself). */
-  apiKeyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+  apiKeyEnv: z
+    .string({ error: "expected an environment variable name" })
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
+    .optional(),
   timeoutMs: intAtLeast(100).default(120_000),
-  maxRetries: z.number({ error: "expected an integer from 0 to 10" }).int({ error: "expected an integer from 0 to 10" }).min(0, { error: "expected an integer from 0 to 10" }).max(10, { error: "expected an integer from 0 to 10" }).default(2),
+  maxRetries: z
+    .number({ error: "expected an integer from 0 to 10" })
+    .int({ error: "expected an integer from 0 to 10" })
+    .min(0, { error: "expected an integer from 0 to 10" })
+    .max(10, { error: "expected an integer from 0 to 10" })
+    .default(2),
   /** A streamed reply silent this long (no byte after the head, or between two chunks) is cut off with a 502, freeing its session. */
   streamIdleTimeoutMs: intAtLeast(100).default(30_000),
 });
@@ -104,7 +119,10 @@ const encryption = z
   .object(
     {
       /** Name of the environment variable holding the key. */
-      keyEnv: z.string({ error: "expected an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
+      keyEnv: z
+        .string({ error: "expected an environment variable name" })
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
+        .optional(),
       /** Absolute path of a file (mode 0600) holding the key. */
       keyFile: z.string({ error: "expected an absolute path" }).startsWith("/", { error: "expected an absolute path" }).optional(),
     },
@@ -122,9 +140,7 @@ export const configSchema = z.object({
       /** Inactivity after which a session expires; 0 = never. */
       expirationMs: intAtLeast(0).default(86_400_000),
       /** Model window in tokens, or "auto" to take it from `model`. */
-      contextWindow: z
-        .union([z.literal("auto"), z.number().int({ error: WINDOW }).min(1024, { error: WINDOW })], { error: WINDOW })
-        .default("auto"),
+      contextWindow: z.union([z.literal("auto"), z.number().int({ error: WINDOW }).min(1024, { error: WINDOW })], { error: WINDOW }).default("auto"),
       /** The model the assistant talks to; "auto" resolves its window from this. */
       model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }).default("gpt-4o"),
       /** Tokens kept free for the model's reply. */
@@ -190,10 +206,7 @@ export const configSchema = z.object({
       reset: resetPolicy.optional(),
       /** Per-kind overrides of `reset` (a thread is its own kind here). */
       resetByKind: z
-        .object(
-          { dm: resetPolicy.optional(), group: resetPolicy.optional(), thread: resetPolicy.optional(), isolated: resetPolicy.optional() },
-          { error: "expected { dm, group, thread, isolated }" },
-        )
+        .object({ dm: resetPolicy.optional(), group: resetPolicy.optional(), thread: resetPolicy.optional(), isolated: resetPolicy.optional() }, { error: "expected { dm, group, thread, isolated }" })
         .default({}),
       /** Per-channel overrides of `reset` (they beat resetByKind). */
       resetByChannel: z.record(z.string(), resetPolicy, { error: "expected an object of channel → reset policy" }).default({}),
@@ -209,9 +222,7 @@ export const configSchema = z.object({
           timeoutMs: intAtLeast(100).default(120_000),
         })
         .prefault({}),
-      summarizer: z
-        .discriminatedUnion("type", [extractiveSummarizer, openaiSummarizer], { error: 'expected {"type": "extractive"} or {"type": "openai-compatible", ...}' })
-        .prefault({ type: "extractive" }),
+      summarizer: z.discriminatedUnion("type", [extractiveSummarizer, openaiSummarizer], { error: 'expected {"type": "extractive"} or {"type": "openai-compatible", ...}' }).prefault({ type: "extractive" }),
     })
     .prefault({}),
   gateway: z

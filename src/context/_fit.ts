@@ -35,13 +35,21 @@ export function compressText(text: string, ids: readonly FoundIdentifier[], max:
     if (last !== undefined && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
     else merged.push([s[0], s[1]]);
   }
-  return merged.map(([a, b]) => `${a > 0 ? "…" : ""}${text.slice(a, b).trim()}${b < text.length ? "…" : ""}`).join(" ").replace(/……/g, "…");
+  return merged
+    .map(([a, b]) => `${a > 0 ? "…" : ""}${text.slice(a, b).trim()}${b < text.length ? "…" : ""}`)
+    .join(" ")
+    .replace(/……/g, "…");
 }
 
 /** Shortens to at most `max` characters without splitting a surrogate pair; the ellipsis marks the cut. */
 export function clip(s: string, max: number): string {
   const chars = Array.from(s);
-  return chars.length <= max ? s : `${chars.slice(0, max - 1).join("").trimEnd()}…`;
+  return chars.length <= max
+    ? s
+    : `${chars
+        .slice(0, max - 1)
+        .join("")
+        .trimEnd()}…`;
 }
 
 function ranks(notes: readonly Note[]): Map<Note, Rank> {
@@ -113,10 +121,16 @@ export function fitSummary(header: string, notes: readonly Note[], maxTokens: nu
     // Sum of parts first: cheap, and close to the real count.
   }
   // Token boundaries can merge across lines, so confirm on the rendered text.
-  let text = renderSummary(header, notes.filter((n) => kept.has(n)));
+  let text = renderSummary(
+    header,
+    notes.filter((n) => kept.has(n)),
+  );
   while (count(text) > maxTokens && next < victims.length) {
     drop();
-    text = renderSummary(header, notes.filter((n) => kept.has(n)));
+    text = renderSummary(
+      header,
+      notes.filter((n) => kept.has(n)),
+    );
   }
   return text;
 }

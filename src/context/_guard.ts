@@ -50,7 +50,14 @@ export function guardSummary(reply: string, input: SummarizeInput, policy: Ident
   let restored = `${text}\n${TITLES.facts}\n${lines.join("\n")}`;
   if (count(restored) > input.maxTokens) {
     // Clauses that carry the identifiers are enough when room is short.
-    const short = [...added].map((n) => `- ${n.label !== "" ? `${n.label} ` : ""}${compressText(n.text, n.ids.filter((i) => missing.includes(i.value)), 90)}`);
+    const short = [...added].map(
+      (n) =>
+        `- ${n.label !== "" ? `${n.label} ` : ""}${compressText(
+          n.text,
+          n.ids.filter((i) => missing.includes(i.value)),
+          90,
+        )}`,
+    );
     restored = `${text}\n${TITLES.facts}\n${short.join("\n")}`;
   }
   if (count(restored) > input.maxTokens) {

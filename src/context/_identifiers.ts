@@ -9,8 +9,7 @@ const UNITS =
 
 /** Kinds of identifier; "weak" ones (plain quantities) matter less when a summary must shrink. */
 export type IdentifierKind =
-  | "url" | "email" | "uuid" | "code" | "mention" | "path" | "host" | "iban" | "card" | "phone" | "flight" | "reference"
-  | "money" | "date" | "time" | "ip" | "version" | "hash" | "number" | "quantity";
+  "url" | "email" | "uuid" | "code" | "mention" | "path" | "host" | "iban" | "card" | "phone" | "flight" | "reference" | "money" | "date" | "time" | "ip" | "version" | "hash" | "number" | "quantity";
 
 /** A pattern that needs an ASCII digit (`\d` matches no other) to match anything. */
 const DIGIT = 0;
@@ -87,7 +86,11 @@ export function findIdentifiers(text: string): FoundIdentifier[] {
   const known = memo.get(text);
   if (known !== undefined) return known.map((f) => ({ ...f }));
   const found = scan(text);
-  if (text.length <= 4096) memo.set(text, found.map((f) => ({ ...f })));
+  if (text.length <= 4096)
+    memo.set(
+      text,
+      found.map((f) => ({ ...f })),
+    );
   return found;
 }
 

@@ -28,10 +28,7 @@ const LEGACY: Record<string, SectionId> = {
   "Open questions:": "open",
   "Identifiers:": "facts",
 };
-const TITLE_TO_SECTION = new Map<string, SectionId>([
-  ...Object.entries(TITLES).map(([k, v]) => [v.toLowerCase(), k as SectionId] as const),
-  ...Object.entries(LEGACY).map(([k, v]) => [k.toLowerCase(), v] as const),
-]);
+const TITLE_TO_SECTION = new Map<string, SectionId>([...Object.entries(TITLES).map(([k, v]) => [v.toLowerCase(), k as SectionId] as const), ...Object.entries(LEGACY).map(([k, v]) => [k.toLowerCase(), v] as const)]);
 
 /** One line of the summary. */
 export interface Note {
@@ -54,8 +51,7 @@ export const CARRIED_MARK = "Carried over from the previous session of this key 
 /** Header line: "Summary of N earlier messages (FROM to TO):". */
 export const HEADER = /^Summary of (\d+) earlier messages? \((?:(\S+) to |up to )(\S+)\):$/;
 
-const DECISION =
-  /\b(?:decided|decide to|decision|agreed|agree to|we'll go|we will go|let's go with|let's use|going with|go with|settled on|chose|chosen|will use|approved|confirmed|booked|switched to|opted for)\b/i;
+const DECISION = /\b(?:decided|decide to|decision|agreed|agree to|we'll go|we will go|let's go with|let's use|going with|go with|settled on|chose|chosen|will use|approved|confirmed|booked|switched to|opted for)\b/i;
 const PENDING =
   /\b(?:remind me|to-?do|pending|follow up|follow-up|still need|needs? to be|waiting (?:for|on)|awaiting|next step|will send|i'll send|i will send|i'll check|i will check|please (?:send|check|call|book|cancel|update|remind)|can you (?:send|check|call|book|cancel|update|remind)|due (?:by|on)|by (?:monday|tuesday|wednesday|thursday|friday|tomorrow|the end of))\b/i;
 const PREFERENCE =
@@ -126,7 +122,16 @@ export function parseSummary(text: string): ParsedSummary {
   const carried = rows[0]?.startsWith(CARRIED_MARK) === true ? (rows[0] ?? "").trim().replace(/:$/, "") : null;
   if (carried !== null) rows = rows.slice(1);
   const head = HEADER.exec(rows[0]?.trim() ?? "");
-  const structured = head !== null || rows.some((r) => TITLE_TO_SECTION.has(r.trim().replace(/^#+\s*/, "").toLowerCase()));
+  const structured =
+    head !== null ||
+    rows.some((r) =>
+      TITLE_TO_SECTION.has(
+        r
+          .trim()
+          .replace(/^#+\s*/, "")
+          .toLowerCase(),
+      ),
+    );
   const notes: Note[] = [];
   let order = 0;
   if (carried !== null) notes.push({ section: "about", label: "", text: carried, ids: findIdentifiers(carried), order: order++, was: [], rolled: true });
@@ -158,10 +163,8 @@ export function parseSummary(text: string): ParsedSummary {
   return { own: head !== null, from: head?.[2] ?? null, notes };
 }
 
-const SLOT_IS =
-  /\b(?:the|my|our|your|his|her|their)\s+((?:[\p{L}\d'’-]+\s+){0,5}?[\p{L}\d'’-]+)\s+(?:is|are|was|were|has been|have been|will be)\s+(?:now\s+|still\s+)?/iu;
-const SLOT_CHANGED =
-  /\b(?:changed|moved|updated|raised|lowered|increased|reduced|set|bumped|rescheduled|replaced)\s+(?:the|my|our|your)\s+((?:[\p{L}\d'’-]+\s+){0,4}?[\p{L}\d'’-]+)\s+(?:to|from)\b/iu;
+const SLOT_IS = /\b(?:the|my|our|your|his|her|their)\s+((?:[\p{L}\d'’-]+\s+){0,5}?[\p{L}\d'’-]+)\s+(?:is|are|was|were|has been|have been|will be)\s+(?:now\s+|still\s+)?/iu;
+const SLOT_CHANGED = /\b(?:changed|moved|updated|raised|lowered|increased|reduced|set|bumped|rescheduled|replaced)\s+(?:the|my|our|your)\s+((?:[\p{L}\d'’-]+\s+){0,4}?[\p{L}\d'’-]+)\s+(?:to|from)\b/iu;
 
 /** What a fact is about ("budget", "delivery date"), so a later value for the same thing can supersede it. */
 export function slotOf(text: string): string | null {
@@ -178,9 +181,12 @@ const topics = new TextMemo<{ words: Set<string>; names: Set<string> }>(4096);
 
 // An explicit update: the speaker says the value changed or corrects it. A second statement of the
 // same shape without one of these is another thing of the same kind, never a replacement.
-const UPDATE_CUE =
-  /\b(?:now|changed|changing|moved|instead|no longer|correction|corrected|actually|rescheduled|updated?|switched|replaced|i meant|should (?:be|have been|read))\b/i;
-const FILLER_WORDS = new Set("that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update updated change changed changing moved instead actually longer rescheduled correction corrected switched replaced meant".split(" "));
+const UPDATE_CUE = /\b(?:now|changed|changing|moved|instead|no longer|correction|corrected|actually|rescheduled|updated?|switched|replaced|i meant|should (?:be|have been|read))\b/i;
+const FILLER_WORDS = new Set(
+  "that this with from have been will your what when where which there their about into just also then than they them were would could should please sorry update updated change changed changing moved instead actually longer rescheduled correction corrected switched replaced meant".split(
+    " ",
+  ),
+);
 
 // Three-letter words that say nothing about the subject ("bug", "fee", "app" do).
 const SHORT_WORDS = new Set("the and for but was not are you our its his her has had can may one two who why how all any out get got set put yes now new use per via off too she him they".split(" "));

@@ -12,7 +12,11 @@ const LINES: Record<ChatterKind, [string, string]> = {
   quantities: ["older remark with only a plain quantity", "older remarks with only a plain quantity"],
 };
 const KINDS = Object.keys(LINES) as ChatterKind[];
-const COUNTED = new RegExp(`^(\\d+) (${KINDS.flatMap((k) => LINES[k]).map((l) => l.replace(/\s/g, "\\s")).join("|")})$`);
+const COUNTED = new RegExp(
+  `^(\\d+) (${KINDS.flatMap((k) => LINES[k])
+    .map((l) => l.replace(/\s/g, "\\s"))
+    .join("|")})$`,
+);
 
 /** Running counts of messages left out of the summary, by kind. */
 export class ChatterCounts {
@@ -47,7 +51,11 @@ export function chatterKind(content: string): ChatterKind {
   return content.trim().split(/\s+/).length <= 6 ? "acknowledgement" : "smallTalk";
 }
 
-const STOP = new Set("about after again also because been before being could does from have here into just more most only other over same should some such than that their them then there these they this those through very what when where which while with would your yours will shall noted thanks thank got sure okay".split(" "));
+const STOP = new Set(
+  "about after again also because been before being could does from have here into just more most only other over same should some such than that their them then there these they this those through very what when where which while with would your yours will shall noted thanks thank got sure okay".split(
+    " ",
+  ),
+);
 
 function contentWords(text: string): Set<string> {
   return new Set((text.toLowerCase().match(/\p{L}{4,}/gu) ?? []).filter((w) => !STOP.has(w)));

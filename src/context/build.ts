@@ -106,8 +106,7 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
   if (systemTokens > budgetTokens) {
     throw new OpenclawError(
       "CONFIG_INVALID",
-      `the system prompts of session ${session.id} need ${systemTokens} tokens but the context budget is ${budgetTokens}: ` +
-        `raise sessions.contextWindow, lower sessions.reserveTokens, or shorten the system prompts`,
+      `the system prompts of session ${session.id} need ${systemTokens} tokens but the context budget is ${budgetTokens}: ` + `raise sessions.contextWindow, lower sessions.reserveTokens, or shorten the system prompts`,
     );
   }
   let left = budgetTokens - systemTokens;

@@ -117,10 +117,12 @@ export function createThreadedExtractiveSummarizer(counter: { model: string; saf
           reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
         };
         signal?.addEventListener("abort", onAbort, { once: true });
-        const settle = <T>(fn: (v: T) => void) => (v: T) => {
-          signal?.removeEventListener("abort", onAbort);
-          fn(v);
-        };
+        const settle =
+          <T>(fn: (v: T) => void) =>
+          (v: T) => {
+            signal?.removeEventListener("abort", onAbort);
+            fn(v);
+          };
         pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
         // Kept alive while a summary is owed: a command-line process waiting for its fold must not exit.
         w.ref();

@@ -11,7 +11,9 @@ export { splitSentences } from "./_sentences.js";
 
 const SHORT_ANSWER = /^\s*(?:yes|yeah|yep|no|nope|sure|ok|okay|correct|right|agreed|confirmed|exactly|absolutely|definitely|please do|go ahead)\b/i;
 const STOPWORDS = new Set(
-  "about above after again also because been before being below between could does doing down during each from further have having here into itself just more most much only other over same should some such than that their them then there these they this those through under until very what when where which while whom with would your yours shall will".split(" "),
+  "about above after again also because been before being below between could does doing down during each from further have having here into itself just more most much only other over same should some such than that their them then there these they this those through under until very what when where which while whom with would your yours shall will".split(
+    " ",
+  ),
 );
 const ANSWER_WINDOW = 50;
 // Remarks whose only figures are plain quantities ("for 3 hours") are kept for a while, then counted:
@@ -138,7 +140,7 @@ export function extractiveSummary(input: SummarizeInput): string {
   const total = (prev?.messageCount ?? 0) + input.messages.length;
   const times = input.messages.map((m) => m.createdAt).filter((t) => !Number.isNaN(Date.parse(t)));
   from ??= prev === null && times.length > 0 ? minute(times[0] ?? "") : null;
-  const to = times.length > 0 ? minute(times[times.length - 1] ?? "") : (prev?.updatedAt ? minute(prev.updatedAt) : "unknown");
+  const to = times.length > 0 ? minute(times[times.length - 1] ?? "") : prev?.updatedAt ? minute(prev.updatedAt) : "unknown";
   const noun = total === 1 ? "message" : "messages";
   const header = `Summary of ${total} earlier ${noun} (${from !== null ? `${from} to ` : "up to "}${to}):`;
   return fitSummary(header, current, input.maxTokens, count);

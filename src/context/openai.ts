@@ -28,7 +28,7 @@ export function summaryInstruction(maxTokens: number, focus?: string): string {
   const lines = [
     "You maintain the rolling summary of a conversation between users and an assistant.",
     "Merge the previous summary (if any) and the new messages into one updated summary that replaces the previous one; keep what still matters of the previous one.",
-    "Write these sections, each heading on its own line exactly as shown, each item a line starting with \"- \":",
+    'Write these sections, each heading on its own line exactly as shown, each item a line starting with "- ":',
     ...SECTION_ORDER.filter((s) => s !== "notes").map((s) => `${TITLES[s]} ${SECTION_HINTS[s]}`),
     "Keep every identifier exactly as written: order and ticket numbers, booking codes, flight numbers, phone numbers, IBANs, UUIDs, URLs, e-mail addresses, host names, file paths, versions, dates, times, amounts and numbers with their units.",
     "Give each identifier in the sentence or clause that says what it is, never as a bare token.",
@@ -59,7 +59,9 @@ export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig,
           client = undefined;
           throw err;
         });
-        reply = await (await client).complete(
+        reply = await (
+          await client
+        ).complete(
           {
             messages: [
               { role: "system", content: summaryInstruction(input.maxTokens, input.focus) },
@@ -74,7 +76,7 @@ export function createOpenAICompatibleSummarizer(config: OpenAICompatibleConfig,
         const why = err instanceof Error ? err.message : String(err);
         throw new OpenclawError("SUMMARIZER_FAILED", why, { userError: false });
       }
-    const content = replyContent(reply);
+      const content = replyContent(reply);
       if (content === undefined) throw failed(where, typeof reply === "string" ? "response is not JSON" : "response has no choices[0].message.content string");
       // Reasoning models served by Ollama or vLLM may prepend their thinking to the answer.
       const text = content.replace(/<think>[\s\S]*?<\/think>/g, "").trim();
@@ -113,10 +115,7 @@ function renderRequest(input: SummarizeInput, model: string): string {
   const roomChars = Math.max(0, roomTokens) * 3;
   const full = input.messages.map((m) => transcriptLine(m, Number.POSITIVE_INFINITY));
   const total = full.reduce((n, l) => n + l.length, 0);
-  const lines =
-    total <= roomChars
-      ? full
-      : input.messages.map((m) => transcriptLine(m, Math.max(200, Math.floor(roomChars / Math.max(1, input.messages.length)))));
+  const lines = total <= roomChars ? full : input.messages.map((m) => transcriptLine(m, Math.max(200, Math.floor(roomChars / Math.max(1, input.messages.length)))));
   return `Previous summary:\n${previous}\n\nNew messages (oldest first):\n${lines.join("\n")}`;
 }
 

@@ -45,8 +45,7 @@ export function createSummarizer(config: SummarizerSettings, deps: SummarizerDep
     primary = extractive;
     fallback = null;
   }
-  const summarizeWithFallback = (input: SummarizeInput, signal?: AbortSignal): Promise<SummaryResult> =>
-    runWithFallback(primary, fallback, input, signal);
+  const summarizeWithFallback = (input: SummarizeInput, signal?: AbortSignal): Promise<SummaryResult> => runWithFallback(primary, fallback, input, signal);
   return {
     name: primary.name,
     maxTokens: config.maxTokens,
@@ -56,12 +55,7 @@ export function createSummarizer(config: SummarizerSettings, deps: SummarizerDep
 }
 
 /** One-shot form of {@link createSummarizer}: builds the configured summarizer and folds `input` with fallback. */
-export function summarizeWithFallback(
-  config: SummarizerSettings,
-  input: SummarizeInput,
-  deps: SummarizerDeps = {},
-  signal?: AbortSignal,
-): Promise<SummaryResult> {
+export function summarizeWithFallback(config: SummarizerSettings, input: SummarizeInput, deps: SummarizerDeps = {}, signal?: AbortSignal): Promise<SummaryResult> {
   return createSummarizer(config, deps).summarizeWithFallback(input, signal);
 }
 
@@ -69,12 +63,7 @@ export function summarizeWithFallback(
  * Runs `primary`, then `fallback` if it fails; the fallback is skipped when the
  * caller aborted, since the caller no longer wants any result.
  */
-export async function runWithFallback(
-  primary: Summarizer,
-  fallback: Summarizer | null,
-  input: SummarizeInput,
-  signal?: AbortSignal,
-): Promise<SummaryResult> {
+export async function runWithFallback(primary: Summarizer, fallback: Summarizer | null, input: SummarizeInput, signal?: AbortSignal): Promise<SummaryResult> {
   let primaryError: string;
   try {
     return { text: await attempt(primary, input, signal), summarizer: primary.name };
@@ -93,11 +82,7 @@ export async function runWithFallback(
     const text = await attempt(fallback, input, signal);
     return { text, summarizer: `${fallback.name} (fallback: ${primaryError})`, fallbackError: primaryError };
   } catch (err) {
-    throw new OpenclawError(
-      "SUMMARIZER_FAILED",
-      `${primaryError}; fallback ${fallback.name} failed: ${reason(err)}; the history was left unchanged`,
-      { userError: false },
-    );
+    throw new OpenclawError("SUMMARIZER_FAILED", `${primaryError}; fallback ${fallback.name} failed: ${reason(err)}; the history was left unchanged`, { userError: false });
   }
 }
 

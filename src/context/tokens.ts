@@ -173,8 +173,7 @@ export function estimateTokens(text: string): number {
       // Case changes inside a run (camelCase, random keys) usually start a new token.
       const humps = run.match(/\p{Ll}\p{Lu}/gu)?.length ?? 0;
       n += Math.ceil(Buffer.byteLength(run, "utf8") / (c < 0x80 ? 4 : 2.5)) + humps;
-    }
-    else if (/\p{N}/u.test(run)) n += Math.ceil(run.length / 3);
+    } else if (/\p{N}/u.test(run)) n += Math.ceil(run.length / 3);
     else if (run === " ") n += 0;
     else if (/\s/.test(run)) n += 1;
     else n += Buffer.byteLength(run, "utf8") > 3 ? 2 : 1;

@@ -201,8 +201,6 @@ export function tokenBudget(window: number, reserveTokens: number): TokenBudget 
   return {
     budget: minimum,
     reserve: w - minimum,
-    warning:
-      `sessions.reserveTokens (${reserveTokens}) leaves less than a quarter of the ${w}-token window for the context; ` +
-      `using a budget of ${minimum} tokens: lower reserveTokens or raise sessions.contextWindow`,
+    warning: `sessions.reserveTokens (${reserveTokens}) leaves less than a quarter of the ${w}-token window for the context; ` + `using a budget of ${minimum} tokens: lower reserveTokens or raise sessions.contextWindow`,
   };
 }

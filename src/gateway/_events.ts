@@ -21,7 +21,10 @@ export class EventLog {
   private readonly listeners = new Set<(e: LoggedEvent) => void>();
   private readonly stop: () => void;
 
-  constructor(manager: SessionManager, private readonly capacity = 10_000) {
+  constructor(
+    manager: SessionManager,
+    private readonly capacity = 10_000,
+  ) {
     this.stop = manager.subscribe((event) => this.push(event));
   }
 

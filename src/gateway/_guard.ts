@@ -46,27 +46,24 @@ export function requestGuard(options: GuardOptions): MiddlewareHandler {
       return errorResponse(c, err);
     };
     if (options.checkHost && !hosts.has(host)) {
-      return refuse(
-        "host",
-        new OpenclawError("FORBIDDEN", `Host ${JSON.stringify(host.slice(0, 100))} is not a name of this gateway (${hosts.shown}): add it to gateway.allowedHosts if it is yours`),
-        { host },
-      );
+      return refuse("host", new OpenclawError("FORBIDDEN", `Host ${JSON.stringify(host.slice(0, 100))} is not a name of this gateway (${hosts.shown}): add it to gateway.allowedHosts if it is yours`), { host });
     }
     const changes = !SAFE_METHODS.has(c.req.method);
     if (changes || path === "/admin" || path.startsWith("/admin/")) {
       const site = c.req.header("sec-fetch-site");
       if (site !== undefined && site !== "same-origin" && site !== "none") {
-        return refuse(
-          "cross-site",
-          new OpenclawError("FORBIDDEN", `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 20)}): only this gateway's own pages may change it or read /admin`),
-          { secFetchSite: site },
-        );
+        return refuse("cross-site", new OpenclawError("FORBIDDEN", `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 20)}): only this gateway's own pages may change it or read /admin`), {
+          secFetchSite: site,
+        });
       }
       const origin = c.req.header("origin");
       if (origin !== undefined && !ownOrigin(origin, host, hosts)) {
         return refuse(
           "origin",
-          new OpenclawError("FORBIDDEN", `request from origin ${JSON.stringify(origin.slice(0, 100))} refused: only this gateway's own pages may change it or read /admin (a name it is served under belongs in gateway.allowedHosts)`),
+          new OpenclawError(
+            "FORBIDDEN",
+            `request from origin ${JSON.stringify(origin.slice(0, 100))} refused: only this gateway's own pages may change it or read /admin (a name it is served under belongs in gateway.allowedHosts)`,
+          ),
           { origin },
         );
       }

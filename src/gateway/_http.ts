@@ -41,7 +41,18 @@ export function classify(err: unknown): { status: ContentfulStatusCode; type: st
   // An upstream rate limit is the client's to back off from, as if we had said it.
   if (err.code === "UPSTREAM" && err.status === 429) status = 429;
   if (err.code === "UPSTREAM" && err.status === 503) status = 503;
-  const type = status === 401 ? "authentication_error" : status === 403 ? "permission_error" : status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : status === 404 ? "invalid_request_error" : "invalid_request_error";
+  const type =
+    status === 401
+      ? "authentication_error"
+      : status === 403
+        ? "permission_error"
+        : status === 429
+          ? "rate_limit_error"
+          : status >= 500
+            ? "server_error"
+            : status === 404
+              ? "invalid_request_error"
+              : "invalid_request_error";
   const code = err.code === "UNAUTHORIZED" ? "invalid_api_key" : err.code.toLowerCase();
   return { status, type, code, message: err.message };
 }

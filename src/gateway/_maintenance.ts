@@ -22,18 +22,23 @@ export function startMaintenance(manager: SessionManager, log: GatewayLog, shutd
   if (!retentionOn(retentionPolicyOf(manager.config))) return { stop: async () => undefined };
   let running: Promise<void> | undefined;
   const audit = (t: PruneTarget): void =>
-    log.info({ event: "audit", requestId: null, credential: null, op: "prune", sessions: [{ id: t.id, key: t.key }], rule: t.reason, status: t.status, lastActivityAt: t.lastActivityAt, result: "ok" }, `prune ${t.key}: ok`);
+    log.info(
+      { event: "audit", requestId: null, credential: null, op: "prune", sessions: [{ id: t.id, key: t.key }], rule: t.reason, status: t.status, lastActivityAt: t.lastActivityAt, result: "ok" },
+      `prune ${t.key}: ok`,
+    );
   const run = (): void => {
     if (running !== undefined || shutdown.aborted) return;
     running = (async () => {
       try {
         const r = await manager.prune({ signal: shutdown, onDeleted: audit });
-        for (const t of r.skipped) log.info({ event: "audit", requestId: null, credential: null, op: "prune", sessions: [{ id: t.id, key: t.key }], rule: t.reason, result: "KEPT", why: t.why }, `prune ${t.key}: kept (${t.why})`);
+        for (const t of r.skipped)
+          log.info({ event: "audit", requestId: null, credential: null, op: "prune", sessions: [{ id: t.id, key: t.key }], rule: t.reason, result: "KEPT", why: t.why }, `prune ${t.key}: kept (${t.why})`);
         if (r.deleted.length > 0 || r.skipped.length > 0 || r.overMax > 0) {
           log.info({ event: "maintenance", deleted: r.deleted.length, kept: r.skipped.length, total: r.total, overMax: r.overMax }, `maintenance: deleted ${r.deleted.length} of ${r.total} sessions`);
         }
       } catch (err) {
-        if (!shutdown.aborted) log.warn({ event: "maintenance_failed", code: isOpenclawError(err) ? err.code : "INTERNAL", err: err instanceof Error ? err.message : String(err) }, "maintenance run failed; the next run tries again");
+        if (!shutdown.aborted)
+          log.warn({ event: "maintenance_failed", code: isOpenclawError(err) ? err.code : "INTERNAL", err: err instanceof Error ? err.message : String(err) }, "maintenance run failed; the next run tries again");
       } finally {
         running = undefined;
       }

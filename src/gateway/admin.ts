@@ -45,7 +45,10 @@ export function adminRouter(deps: GatewayDeps): Hono {
       const [overwrite, skipExisting, asArchived, replaceLive] = (["overwrite", "skipExisting", "asArchived", "replaceLive"] as const).map((name) => flagParam(q, name));
       // The whole document is read and checked before the store is touched: a refused import writes nothing.
       const envelope = parseExport(await readJsonText(c, deps.maxBodyBytes, "the export document"), "request body");
-      noteSessions(c, envelope.sessions.map((s) => ({ id: s.id, key: s.key })));
+      noteSessions(
+        c,
+        envelope.sessions.map((s) => ({ id: s.id, key: s.key })),
+      );
       noteAudit(c, { overwrite });
       try {
         const clashes = clashPolicy({ asArchived: asArchived === true, replaceLive: replaceLive === true });
@@ -73,7 +76,10 @@ export function adminRouter(deps: GatewayDeps): Hono {
       const dryRun = flagParam(queryOf(c, ["dryRun"]), "dryRun");
       noteAudit(c, { dryRun });
       const report = await manager.prune({ dryRun, signal: deps.shutdown });
-      noteSessions(c, report.deleted.map((t) => ({ id: t.id, key: t.key })));
+      noteSessions(
+        c,
+        report.deleted.map((t) => ({ id: t.id, key: t.key })),
+      );
       return c.json({ ...report, count: report.deleted.length });
     }),
   );

@@ -63,18 +63,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { manager } = options;
   const config = manager.config.gateway;
   if (!isLoopback(options.host) && config.auth.mode === "none") {
-    throw new OpenclawError(
-      "CONFIG_INVALID",
-      `refusing to listen on ${options.host} without a token: gateway.auth.mode "none" is for loopback only; use mode "token" or bind 127.0.0.1`,
-    );
+    throw new OpenclawError("CONFIG_INVALID", `refusing to listen on ${options.host} without a token: gateway.auth.mode "none" is for loopback only; use mode "token" or bind 127.0.0.1`);
   }
   const auth = buildAuth(config.auth, options.token);
-  const model =
-    config.model === undefined
-      ? undefined
-      : config.model.provider === "echo"
-        ? await echoModel(config.model.model)
-        : await createModelClient(config.model, options.modelDeps ?? {});
+  const model = config.model === undefined ? undefined : config.model.provider === "echo" ? await echoModel(config.model.model) : await createModelClient(config.model, options.modelDeps ?? {});
   const shutdown = new AbortController();
   const draining = new AbortController();
   const log = options.log ?? (await createGatewayLog());
@@ -91,9 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         bound = info;
         resolve(s);
       });
-      s.once("error", (err: NodeJS.ErrnoException) =>
-        reject(new OpenclawError("INVALID_ARGUMENT", `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err })),
-      );
+      s.once("error", (err: NodeJS.ErrnoException) => reject(new OpenclawError("INVALID_ARGUMENT", `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err })));
     });
   } catch (err) {
     telemetry.stop();

@@ -5,8 +5,7 @@ import { looksLikeKey, normalizeKey } from "../session/keys.js";
 
 /** The store query of a manager list: archived sessions hidden unless asked for, activity window from `now`. */
 export function listQuery(options: ListOptions, now: Date, expiryCutoff: string | null): ListQuery {
-  const statuses: SessionStatus[] | undefined =
-    options.status === undefined ? ["created", "active", "expired"] : options.status === "all" ? undefined : [options.status];
+  const statuses: SessionStatus[] | undefined = options.status === undefined ? ["created", "active", "expired"] : options.status === "all" ? undefined : [options.status];
   const activeSince = options.activeWithinMinutes === undefined ? undefined : new Date(now.getTime() - options.activeWithinMinutes * 60_000).toISOString();
   return {
     ...(statuses ? { statuses } : {}),

@@ -85,7 +85,13 @@ export abstract class ManagerReads {
     this.writer = new Writer(store, new SessionCache(frozen.sessions.cacheSize), this.events, finalize, frozen.storage.lockTimeoutMs, this.observers);
     this.router = new Router(ctx, this.writer, finalize);
     this.deps = deps;
-    this.appender = new Appender(ctx, this.writer, this.router, (ref) => this.resolve(ref), async (s, o) => (await this.compaction()).afterAppend(s, o));
+    this.appender = new Appender(
+      ctx,
+      this.writer,
+      this.router,
+      (ref) => this.resolve(ref),
+      async (s, o) => (await this.compaction()).afterAppend(s, o),
+    );
   }
 
   /** The in-chat command service (`/new`, `/reset`, `/compact`, `/status`), built on first use. */

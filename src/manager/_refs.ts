@@ -25,7 +25,11 @@ export async function resolveRef(store: SessionStore, ref: string, cutoff: strin
   }
   if (isShortRef(ref)) {
     const lower = ref.toLowerCase();
-    return single(ref, (await store.list({ expiryCutoff: cutoff })).items.filter((s) => shortRef(s.id) === lower), "sessions share that short ref; use the full id");
+    return single(
+      ref,
+      (await store.list({ expiryCutoff: cutoff })).items.filter((s) => shortRef(s.id) === lower),
+      "sessions share that short ref; use the full id",
+    );
   }
   if (looksLikeKey(ref)) {
     const page = await store.list({ key: normalizeKey(ref), limit: 1, expiryCutoff: cutoff });
@@ -46,7 +50,10 @@ export async function resolveRef(store: SessionStore, ref: string, cutoff: strin
   const matches = await store.findByIdPrefix(lower, 6);
   if (matches.length === 0) throw notFound(ref);
   if (matches.length > 1) {
-    const shown = matches.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");
+    const shown = matches
+      .slice(0, 5)
+      .map((s) => `${s.id} (${s.key})`)
+      .join(", ");
     const count = matches.length > 5 ? "more than 5" : String(matches.length);
     throw new OpenclawError("AMBIGUOUS_REF", `session prefix "${ref}" is ambiguous: ${count} sessions match: ${shown}${matches.length > 5 ? ", ..." : ""}; give more characters`);
   }
@@ -58,7 +65,10 @@ function single(ref: string, hits: readonly SessionSummary[], why: string): stri
   const [first] = hits;
   if (first === undefined) throw notFound(ref);
   if (hits.length > 1) {
-    const shown = hits.slice(0, 5).map((s) => `${s.id} (${s.key})`).join(", ");
+    const shown = hits
+      .slice(0, 5)
+      .map((s) => `${s.id} (${s.key})`)
+      .join(", ");
     throw new OpenclawError("AMBIGUOUS_REF", `${JSON.stringify(ref)} is ambiguous: ${hits.length} ${why}: ${shown}${hits.length > 5 ? ", ..." : ""}`);
   }
   return first.id;
@@ -86,4 +96,3 @@ export function ensureDir(dir: string): void {
     throw new OpenclawError("STORAGE", `cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
 }
-

@@ -45,10 +45,7 @@ export async function setArchived(ctx: ManagerContext, writer: SessionWriter, id
       const live = (await ctx.store.list({ key: s.key, statuses: ["created", "active"], expiryCutoff: ctx.cutoff() })).items.find((x) => x.id !== s.id);
       const other = live?.id ?? keys.get(s.key);
       if (other !== undefined) {
-        throw new OpenclawError(
-          "ALREADY_EXISTS",
-          `cannot unarchive ${s.id}: session ${other} is already live for ${s.key}; archive ${other} first (a key has at most one live session); nothing was changed`,
-        );
+        throw new OpenclawError("ALREADY_EXISTS", `cannot unarchive ${s.id}: session ${other} is already live for ${s.key}; archive ${other} first (a key has at most one live session); nothing was changed`);
       }
       keys.set(s.key, s.id);
     }
@@ -60,10 +57,7 @@ export async function setArchived(ctx: ManagerContext, writer: SessionWriter, id
     done.push(
       await writer.mutate(
         id,
-        (s) =>
-          action === "archive"
-            ? { session: archive(evaluateExpiry(s, expirationMs, ctx.now()), ctx.now()), reason: "archived" }
-            : { session: unarchive(s, expirationMs, ctx.now()), reason: "unarchived" },
+        (s) => (action === "archive" ? { session: archive(evaluateExpiry(s, expirationMs, ctx.now()), ctx.now()), reason: "archived" } : { session: unarchive(s, expirationMs, ctx.now()), reason: "unarchived" }),
         options,
       ),
     );

@@ -115,7 +115,17 @@ export async function compactSessions(ctx: ManagerContext, writer: SessionWriter
   const maint = await store.maintain({ dryRun });
   // A dry run predicts the size from what each fold would write; the real run measures it.
   const bytesAfter = dryRun ? bytesBefore + predictedDelta : await store.sizeOnDisk();
-  return { dryRun, sessions: considered, touched: actions.length, actions, bytesBefore, bytesAfter, leftoversRemoved: maint.leftoversRemoved, indexRebuilt: maint.indexRebuilt, quarantined: [...new Set([...unreadable.map((id) => `${id}.json`), ...maint.quarantined])] };
+  return {
+    dryRun,
+    sessions: considered,
+    touched: actions.length,
+    actions,
+    bytesBefore,
+    bytesAfter,
+    leftoversRemoved: maint.leftoversRemoved,
+    indexRebuilt: maint.indexRebuilt,
+    quarantined: [...new Set([...unreadable.map((id) => `${id}.json`), ...maint.quarantined])],
+  };
 }
 
 /** True when a session, by its summary alone, may need compacting: expiry to record, archiving due, or a long history. */

@@ -45,7 +45,6 @@ export class SessionManager extends ManagerReads {
     super(parts);
   }
 
-
   /** Loads the config, opens the store, and returns a ready manager. */
   static async open(options: OpenOptions = {}): Promise<SessionManager> {
     return new SessionManager(await openParts(options));
@@ -121,7 +120,13 @@ export class SessionManager extends ManagerReads {
 
   /** Routes an inbound user message and records it: the everyday path of a gateway. */
   async receive(inbound: Inbound, content: string, options: AppendOptions & { pinned?: boolean } = {}): Promise<Session> {
-    const message: NewMessage = { role: "user", content, sender: inbound.senderId, ...(options.pinned ? { pinned: true } : {}), ...(options.clientMessageId !== undefined ? { clientMessageId: options.clientMessageId } : {}) };
+    const message: NewMessage = {
+      role: "user",
+      content,
+      sender: inbound.senderId,
+      ...(options.pinned ? { pinned: true } : {}),
+      ...(options.clientMessageId !== undefined ? { clientMessageId: options.clientMessageId } : {}),
+    };
     // Sugar for record: an everyday message, so a leading "/" is text here, not an in-chat command.
     return (await this.record({ inbound }, message, { ...options, commands: false })).session;
   }

@@ -82,11 +82,7 @@ export async function rescope(ctx: ManagerContext, writer: SessionWriter, option
 }
 
 async function archiveStep(ctx: ManagerContext, writer: SessionWriter, step: RescopeStep, options: WriteOptions): Promise<void> {
-  await writer.mutate(
-    step.id,
-    (s) => (s.status === "archived" ? undefined : { session: archive(s, ctx.now()), reason: "archived" }),
-    options,
-  );
+  await writer.mutate(step.id, (s) => (s.status === "archived" ? undefined : { session: archive(s, ctx.now()), reason: "archived" }), options);
 }
 
 async function moveStep(ctx: ManagerContext, writer: SessionWriter, step: RescopeStep, options: WriteOptions): Promise<void> {

@@ -122,7 +122,14 @@ export async function pruneSessions(ctx: ManagerContext, writer: SessionWriter, 
   }
   if (options.backup !== undefined) {
     const { exportSessions } = await transferModule();
-    await options.backup(await exportSessions(ctx, writer, targets.map((t) => t.id), { ...options, requireAll: false }));
+    await options.backup(
+      await exportSessions(
+        ctx,
+        writer,
+        targets.map((t) => t.id),
+        { ...options, requireAll: false },
+      ),
+    );
   }
   for (const target of targets) {
     throwIfAborted(options.signal);

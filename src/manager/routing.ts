@@ -10,7 +10,6 @@ import { counterFor, sessionBudget, summaryBudget } from "../context/budget.js";
 import type { Config } from "../config/schema.js";
 import type { Finalize, ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 
-
 /** `sessions.carryOver` as its two switches: `true`/`false` set both. */
 export function carryOverOf(value: Config["sessions"]["carryOver"]): { settings: boolean; summary: boolean } {
   return typeof value === "boolean" ? { settings: value, summary: value } : value;

@@ -97,10 +97,14 @@ export async function importSessions(ctx: ManagerContext, writer: SessionWriter,
   }
   for (const id of plan.expire) {
     throwIfAborted(options.signal);
-    await writer.mutate(id, (s) => {
-      const expired = evaluateExpiry(s, ctx.expiryMs, ctx.now());
-      return expired === s ? undefined : { session: expired, reason: "expired" };
-    }, options);
+    await writer.mutate(
+      id,
+      (s) => {
+        const expired = evaluateExpiry(s, ctx.expiryMs, ctx.now());
+        return expired === s ? undefined : { session: expired, reason: "expired" };
+      },
+      options,
+    );
   }
   let done = 0;
   for (const exported of sessions) {
@@ -123,7 +127,11 @@ export async function importSessions(ctx: ManagerContext, writer: SessionWriter,
  * live one takes and that has expired unsaid is marked expired first, so
  * a store that records each key's live session lets the imported one take it.
  */
-async function planLiveKeys(ctx: ManagerContext, sessions: readonly ExportedSession[], policy: ClashPolicy): Promise<{ asArchived: Map<string, string>; archive: Map<string, { key: string; by: string }>; expire: string[] }> {
+async function planLiveKeys(
+  ctx: ManagerContext,
+  sessions: readonly ExportedSession[],
+  policy: ClashPolicy,
+): Promise<{ asArchived: Map<string, string>; archive: Map<string, { key: string; by: string }>; expire: string[] }> {
   const cutoff = ctx.cutoff();
   const incoming: LiveCandidate[] = sessions.map((s) => ({ id: s.id, key: s.key, status: effectiveStatus(s, cutoff), lastActivityAt: s.lastActivityAt }));
   const keys = new Set(incoming.filter((s) => s.status === "created" || s.status === "active").map((s) => s.key));
@@ -159,7 +167,13 @@ function selectExported(sessions: readonly ExportedSession[], refs: readonly str
     else throw new OpenclawError("INVALID_ID", `invalid session reference ${describe(ref)}: expected an id, an id prefix of at least 6 characters, or a routing key such as dm:telegram:42`);
     if (hits.length === 0) throw new OpenclawError("NOT_FOUND", `no session in ${source} matches ${JSON.stringify(ref)}; nothing was written`);
     if (hits.length > 1 && !looksLikeKey(ref)) {
-      throw new OpenclawError("AMBIGUOUS_REF", `${JSON.stringify(ref)} is ambiguous in ${source}: ${hits.length} sessions match (${hits.slice(0, 5).map((s) => s.id).join(", ")}); give more characters; nothing was written`);
+      throw new OpenclawError(
+        "AMBIGUOUS_REF",
+        `${JSON.stringify(ref)} is ambiguous in ${source}: ${hits.length} sessions match (${hits
+          .slice(0, 5)
+          .map((s) => s.id)
+          .join(", ")}); give more characters; nothing was written`,
+      );
     }
     for (const s of hits) picked.add(s.id);
   }

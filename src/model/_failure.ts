@@ -92,7 +92,7 @@ export function errorCode(err: unknown): string | undefined {
   const own = (err as { code?: unknown } | null | undefined)?.code;
   if (typeof own === "string") return own;
   const first = (err as { errors?: unknown[] } | null | undefined)?.errors?.[0];
-  const inner = (first as { code?: unknown } | undefined)?.code ?? ((err as { cause?: { code?: unknown } } | undefined)?.cause?.code);
+  const inner = (first as { code?: unknown } | undefined)?.code ?? (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
   return typeof inner === "string" ? inner : undefined;
 }
 

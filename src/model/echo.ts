@@ -23,7 +23,9 @@ export interface EchoTokenCount {
 /** The reply and its usage for `messages`: no network, no randomness beyond the ids. */
 function answer(messages: readonly ChatCompletionMessageParam[], count: EchoTokenCount): { content: string; usage: ChatCompletion["usage"] & object } {
   const last = [...messages].reverse().find((m) => m.role === "user");
-  const said = textOf(last?.content ?? "").replace(/\s+/g, " ").trim();
+  const said = textOf(last?.content ?? "")
+    .replace(/\s+/g, " ")
+    .trim();
   const quote = said.length > QUOTE_CHARS ? `${said.slice(0, QUOTE_CHARS)}…` : said;
   const prompt = messages.reduce((n, m) => n + count.perMessage + count.text(textOf(m.content ?? "")), 0);
   const content = `echo: ${quote === "" ? "(no user message)" : quote} [context: ${messages.length} message${messages.length === 1 ? "" : "s"}, ~${prompt} tokens; built-in echo model, not for production]`;

@@ -78,7 +78,10 @@ export function routeTarget(inbound: Inbound, links: IdentityLinks, newId: () =>
   const channel = channelName(inbound.channel);
   assertId("sender id", inbound.senderId);
   if (inbound.accountId !== undefined) assertId("account id", inbound.accountId);
-  for (const [what, text] of [["display name", inbound.displayName], ["subject", inbound.subject]] as const) {
+  for (const [what, text] of [
+    ["display name", inbound.displayName],
+    ["subject", inbound.subject],
+  ] as const) {
     // Shown in lists and terminals: no control characters, and short.
     if (text !== undefined && (text.length === 0 || text.length > 256 || /\p{Cc}/u.test(text))) {
       throw new OpenclawError("INVALID_ARGUMENT", `invalid ${what} ${JSON.stringify(text.slice(0, 40))}: use 1-256 characters, no control characters`);

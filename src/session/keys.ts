@@ -45,10 +45,7 @@ function idOfKeyPart(part: string): string | undefined {
 /** Throws INVALID_KEY unless `value` is a valid key segment (channel, user, group, thread or task name). */
 export function assertSegment(what: string, value: unknown): string {
   if (typeof value !== "string" || !SEGMENT_RE.test(value) || value === "." || value === "..") {
-    throw new OpenclawError(
-      "INVALID_KEY",
-      `invalid ${what} ${describe(value)}: use 1-128 characters from A-Z a-z 0-9 _ . @ + = -`,
-    );
+    throw new OpenclawError("INVALID_KEY", `invalid ${what} ${describe(value)}: use 1-128 characters from A-Z a-z 0-9 _ . @ + = -`);
   }
   return value;
 }

@@ -13,10 +13,7 @@ export function expiryCutoff(expirationMs: number, now: Date): string | null {
  * Status as seen at `cutoff`: expiry is evaluated on read, so a stored
  * `active` session whose last activity is older than the cutoff is expired.
  */
-export function effectiveStatus(
-  s: Pick<SessionSummary, "status" | "lastActivityAt">,
-  cutoff: string | null,
-): SessionStatus {
+export function effectiveStatus(s: Pick<SessionSummary, "status" | "lastActivityAt">, cutoff: string | null): SessionStatus {
   if ((s.status === "active" || s.status === "created") && cutoff !== null && Date.parse(s.lastActivityAt) < Date.parse(cutoff)) {
     return "expired";
   }

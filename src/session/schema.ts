@@ -5,9 +5,7 @@ import { MESSAGE_ROLES, SESSION_FORMAT_VERSION, SESSION_KINDS, SESSION_STATUSES,
 // read paths that never validate a document (listing) do not load zod.
 
 const isoDate = z.iso.datetime({ offset: true });
-const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
-);
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
 
 /** A tool call requested by an assistant message. */
 export const toolCallSchema = z.object({

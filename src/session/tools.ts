@@ -5,7 +5,10 @@ const cache = new Map<string, RegExp>();
 function toRegExp(pattern: string): RegExp {
   let re = cache.get(pattern);
   if (re === undefined) {
-    const body = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+    const body = pattern
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*");
     re = new RegExp(`^${body}$`);
     cache.set(pattern, re);
   }
@@ -37,10 +40,7 @@ export function isToolAllowed(policy: ToolPolicy, toolName: string): boolean {
 }
 
 /** Adds and removes patterns; adding to one list removes the same pattern from the other so the last word counts. */
-export function editPolicy(
-  policy: ToolPolicy,
-  edit: { allow?: readonly string[]; deny?: readonly string[]; removeAllow?: readonly string[]; removeDeny?: readonly string[] },
-): ToolPolicy {
+export function editPolicy(policy: ToolPolicy, edit: { allow?: readonly string[]; deny?: readonly string[]; removeAllow?: readonly string[]; removeDeny?: readonly string[] }): ToolPolicy {
   let allow = [...policy.allow];
   let deny = [...policy.deny];
   for (const p of edit.allow ?? []) {

@@ -1,16 +1,5 @@
 import type { z } from "zod";
-import type {
-  contextStateSchema,
-  messageSchema,
-  messageUsageSchema,
-  originSchema,
-  sessionSchema,
-  sessionUsageSchema,
-  summarySchema,
-  systemPromptSchema,
-  toolCallSchema,
-  toolPolicySchema,
-} from "./schema.js";
+import type { contextStateSchema, messageSchema, messageUsageSchema, originSchema, sessionSchema, sessionUsageSchema, summarySchema, systemPromptSchema, toolCallSchema, toolPolicySchema } from "./schema.js";
 
 export { SESSION_FORMAT_VERSION, SESSION_KINDS, SESSION_STATUSES, MESSAGE_ROLES } from "./constants.js";
 export type { SessionKind, SessionStatus, MessageRole, JsonValue } from "./constants.js";

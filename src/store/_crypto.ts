@@ -269,9 +269,15 @@ export function checkKeyIds(location: string, recorded: readonly string[] | null
   }
   const missing = recorded.filter((id) => !keyring.has(id));
   if (missing.length > 0 && recorded.length > 1) {
-    throw new OpenclawError("ENCRYPTION_KEY", `${location} is between two keys (${recorded.join(", ")}: a rekey did not finish) and key ${missing.join(", ")} is not configured: run openclaw store rekey again with both keys; nothing was written`);
+    throw new OpenclawError(
+      "ENCRYPTION_KEY",
+      `${location} is between two keys (${recorded.join(", ")}: a rekey did not finish) and key ${missing.join(", ")} is not configured: run openclaw store rekey again with both keys; nothing was written`,
+    );
   }
   if (missing.length > 0 || (!rekeying && !recorded.includes(keyring.write.id))) {
-    throw new OpenclawError("ENCRYPTION_KEY", `the configured encryption key (id ${keyring.write.id}) is not the key of ${location} (id ${recorded.join(", ")}): configure the store's key, or rotate it with openclaw store rekey; nothing was written`);
+    throw new OpenclawError(
+      "ENCRYPTION_KEY",
+      `the configured encryption key (id ${keyring.write.id}) is not the key of ${location} (id ${recorded.join(", ")}): configure the store's key, or rotate it with openclaw store rekey; nothing was written`,
+    );
   }
 }

@@ -31,11 +31,7 @@ export async function prepareDocument(session: Session, revision: number): Promi
   const { sessionSchema } = await loadSchemas();
   const parsed = sessionSchema.safeParse({ ...session, version: SESSION_FORMAT_VERSION, revision });
   if (!parsed.success) {
-    throw new OpenclawError(
-      "INVALID_ARGUMENT",
-      `session ${session.id} is not a valid document (${describeIssues(parsed.error)}); it was not saved`,
-      { userError: false },
-    );
+    throw new OpenclawError("INVALID_ARGUMENT", `session ${session.id} is not a valid document (${describeIssues(parsed.error)}); it was not saved`, { userError: false });
   }
   return parsed.data;
 }
@@ -60,11 +56,7 @@ export async function prepareMessages(id: string, messages: readonly Message[], 
   return messages.map((m, i) => {
     const parsed = messageSchema.safeParse(m);
     if (!parsed.success) {
-      throw new OpenclawError(
-        "INVALID_ARGUMENT",
-        `${what} message ${i} of session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`,
-        { userError: false },
-      );
+      throw new OpenclawError("INVALID_ARGUMENT", `${what} message ${i} of session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`, { userError: false });
     }
     return parsed.data;
   });

@@ -111,8 +111,7 @@ export function countSummaries(source: Iterable<SessionSummary>, expiryCutoff: s
   const cutoffMs = expiryCutoff === null ? null : Date.parse(expiryCutoff);
   const stats: StoreStats = { total: 0, byStatus: { created: 0, active: 0, expired: 0, archived: 0 }, byKind: { dm: 0, group: 0, isolated: 0 } };
   for (const e of source) {
-    const s: SessionStatus =
-      (e.status === "active" || e.status === "created") && cutoffMs !== null && Date.parse(e.lastActivityAt) < cutoffMs ? "expired" : e.status;
+    const s: SessionStatus = (e.status === "active" || e.status === "created") && cutoffMs !== null && Date.parse(e.lastActivityAt) < cutoffMs ? "expired" : e.status;
     stats.total++;
     stats.byStatus[s]++;
     stats.byKind[e.kind]++;

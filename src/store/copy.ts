@@ -72,7 +72,12 @@ export async function copySessions(from: SessionStore, to: SessionStore, options
   const held = options.skipExisting === true ? new Set((await to.list()).items.map((s) => s.id)) : new Set<string>();
   const now = options.now ?? new Date();
   const expirationMs = options.expirationMs ?? 0;
-  const plan = await planLiveKeys(to, summaries.filter((s) => !held.has(s.id)), options.clashes ?? "refuse", expiryCutoff(expirationMs, now));
+  const plan = await planLiveKeys(
+    to,
+    summaries.filter((s) => !held.has(s.id)),
+    options.clashes ?? "refuse",
+    expiryCutoff(expirationMs, now),
+  );
   await settleTarget(to, plan, { now, expirationMs, dryRun: options.dryRun === true }, report);
   const expected = new Map<string, string>();
   let done = 0;

@@ -88,8 +88,16 @@ describe("agents adapter: the Agents SDK's run loop on an openclaw session", () 
       const total = stored.reduce((n, m) => n + m.tokens, 0);
       assert.ok(total > budget, `the conversation (${total} tokens) outgrew the budget, so pruning was needed`);
       assert.ok((await t.manager.get(id)).summary !== null);
-      assert.deepEqual(stored.filter((m) => m.role === "user").map((m) => m.content), said, "every user item is in the export, once");
-      assert.deepEqual(stored.filter((m) => m.role === "assistant" && m.content !== "").map((m) => m.content), replies, "every reply is in the export, once");
+      assert.deepEqual(
+        stored.filter((m) => m.role === "user").map((m) => m.content),
+        said,
+        "every user item is in the export, once",
+      );
+      assert.deepEqual(
+        stored.filter((m) => m.role === "assistant" && m.content !== "").map((m) => m.content),
+        replies,
+        "every reply is in the export, once",
+      );
       const calls = stored.flatMap((m) => (m.toolCalls ?? []).map((c) => c.id));
       const results = stored.flatMap((m) => (m.toolCallId !== undefined ? [m.toolCallId] : []));
       assert.equal(calls.length, 3);
@@ -123,7 +131,10 @@ describe("agents adapter: the Session interface", () => {
         ["function_call_result", "call_1", "shipped"],
         ["assistant", "it shipped"],
       ]);
-      assert.deepEqual(items.map((i) => ("id" in i ? i.id : undefined)), ["msg_u1", "msg_a1", undefined, undefined, "msg_a2"]);
+      assert.deepEqual(
+        items.map((i) => ("id" in i ? i.id : undefined)),
+        ["msg_u1", "msg_a1", undefined, undefined, "msg_a2"],
+      );
       assert.equal((items[2] as { arguments: string }).arguments, '{"order":"A1"}');
       // The assistant text and its call are one stored message, so they move together.
       const stored = (await t.manager.get(t.sessionId)).messages;
@@ -141,7 +152,12 @@ describe("agents adapter: the Session interface", () => {
       const batch = [user("hi", "msg_u1"), call("call_9"), result("call_9", "done"), reply("ok", "msg_a1")];
       await t.session.addItems(batch);
       await t.session.addItems(batch);
-      assert.deepEqual((await t.session.getItems()).map(brief), [["user", "hi"], ["function_call", "call_9", "lookup"], ["function_call_result", "call_9", "done"], ["assistant", "ok"]]);
+      assert.deepEqual((await t.session.getItems()).map(brief), [
+        ["user", "hi"],
+        ["function_call", "call_9", "lookup"],
+        ["function_call_result", "call_9", "done"],
+        ["assistant", "ok"],
+      ]);
       assert.equal((await t.manager.history(t.sessionId)).length, 4);
     } finally {
       await t.cleanup();
@@ -153,7 +169,11 @@ describe("agents adapter: the Session interface", () => {
     try {
       await t.session.addItems([user("a"), reply("b"), user("c"), call("call_2"), result("call_2", "r"), reply("d")]);
       assert.deepEqual((await t.session.getItems(2)).map(brief), [["assistant", "d"]]);
-      assert.deepEqual((await t.session.getItems(3)).map(brief), [["function_call", "call_2", "lookup"], ["function_call_result", "call_2", "r"], ["assistant", "d"]]);
+      assert.deepEqual((await t.session.getItems(3)).map(brief), [
+        ["function_call", "call_2", "lookup"],
+        ["function_call_result", "call_2", "r"],
+        ["assistant", "d"],
+      ]);
       assert.deepEqual(await t.session.getItems(0), []);
       assert.equal((await t.session.getItems(100)).length, 6);
     } finally {
@@ -167,9 +187,21 @@ describe("agents adapter: the Session interface", () => {
       assert.equal(await t.session.popItem(), undefined);
       await t.session.addItems([user("q", "msg_u1"), reply("let me look", "msg_a1"), call("call_a"), call("call_b")]);
       assert.deepEqual(brief((await t.session.popItem()) as AgentInputItem), ["function_call", "call_b", "lookup"]);
-      assert.deepEqual((await t.session.getItems()).map(brief), [["user", "q"], ["assistant", "let me look"], ["function_call", "call_a", "lookup"]], "a call still waiting for its result is shown");
+      assert.deepEqual(
+        (await t.session.getItems()).map(brief),
+        [
+          ["user", "q"],
+          ["assistant", "let me look"],
+          ["function_call", "call_a", "lookup"],
+        ],
+        "a call still waiting for its result is shown",
+      );
       const stored = (await t.manager.get(t.sessionId)).messages;
-      assert.deepEqual(stored[1]?.toolCalls?.map((c) => c.id), ["call_a"], "the message keeps its other call");
+      assert.deepEqual(
+        stored[1]?.toolCalls?.map((c) => c.id),
+        ["call_a"],
+        "the message keeps its other call",
+      );
       assert.deepEqual(brief((await t.session.popItem()) as AgentInputItem), ["function_call", "call_a", "lookup"]);
       const text = await t.session.popItem();
       assert.deepEqual(brief(text as AgentInputItem), ["assistant", "let me look"]);
@@ -186,9 +218,18 @@ describe("agents adapter: the Session interface", () => {
     const t = await open();
     try {
       await t.session.addItems([user("q"), call("call_x"), call("call_y"), result("call_x", "1")]);
-      assert.deepEqual((await t.session.getItems()).map(brief), [["user", "q"], ["function_call", "call_x", "lookup"], ["function_call", "call_y", "lookup"], ["function_call_result", "call_x", "1"]]);
+      assert.deepEqual((await t.session.getItems()).map(brief), [
+        ["user", "q"],
+        ["function_call", "call_x", "lookup"],
+        ["function_call", "call_y", "lookup"],
+        ["function_call_result", "call_x", "1"],
+      ]);
       await t.session.addItems([result("call_y", "2"), reply("done")]);
-      assert.deepEqual((await t.session.getItems()).map(brief).slice(-3), [["function_call_result", "call_x", "1"], ["function_call_result", "call_y", "2"], ["assistant", "done"]]);
+      assert.deepEqual((await t.session.getItems()).map(brief).slice(-3), [
+        ["function_call_result", "call_x", "1"],
+        ["function_call_result", "call_y", "2"],
+        ["assistant", "done"],
+      ]);
     } finally {
       await t.cleanup();
     }
@@ -244,7 +285,10 @@ describe("agents adapter: the Session interface", () => {
       await task.addItems([reply("found it")]);
       const taskId = await task.getSessionId();
       assert.notEqual(taskId, dmId);
-      assert.deepEqual((await task.getItems()).map(brief), [["user", "look this up"], ["assistant", "found it"]]);
+      assert.deepEqual((await task.getItems()).map(brief), [
+        ["user", "look this up"],
+        ["assistant", "found it"],
+      ]);
     } finally {
       await t.cleanup();
     }

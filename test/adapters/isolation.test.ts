@@ -24,7 +24,10 @@ describe("adapters: isolated behind their subpath exports", () => {
       peerDependenciesMeta: Record<string, { optional?: boolean }>;
       devDependencies: Record<string, string>;
     };
-    for (const [subpath, folder] of [["./agents", "agents"], ["./langchain", "langchain"]] as const) {
+    for (const [subpath, folder] of [
+      ["./agents", "agents"],
+      ["./langchain", "langchain"],
+    ] as const) {
       const entry = pkg.exports[subpath];
       assert.deepEqual(entry, { types: `./dist/adapters/${folder}/index.d.ts`, import: `./dist/adapters/${folder}/index.js` });
       assert.ok(existsSync(new URL(`src/adapters/${folder}/index.ts`, root)), `the build emits ${entry?.import} from src/adapters/${folder}/index.ts`);

@@ -91,10 +91,25 @@ describe("langchain adapter: RunnableWithMessageHistory on an openclaw session",
       const id = await history.getSessionId();
       const stored = exportedMessages(await t.manager.exportSessions([id]));
       assert.ok(stored.reduce((n, m) => n + m.tokens, 0) > budget, "the conversation outgrew the budget, so pruning was needed");
-      assert.deepEqual(stored.filter((m) => m.role === "user").map((m) => m.content), said, "every human message is in the export, once");
-      assert.deepEqual(stored.filter((m) => m.role === "assistant" && m.content !== "").map((m) => m.content), replies, "every reply is in the export, once");
-      assert.deepEqual(stored.flatMap((m) => (m.toolCalls ?? []).map((c) => c.id)), callIds);
-      assert.deepEqual(stored.flatMap((m) => (m.toolCallId !== undefined ? [m.toolCallId] : [])), callIds, "each result is stored once, under its call's id");
+      assert.deepEqual(
+        stored.filter((m) => m.role === "user").map((m) => m.content),
+        said,
+        "every human message is in the export, once",
+      );
+      assert.deepEqual(
+        stored.filter((m) => m.role === "assistant" && m.content !== "").map((m) => m.content),
+        replies,
+        "every reply is in the export, once",
+      );
+      assert.deepEqual(
+        stored.flatMap((m) => (m.toolCalls ?? []).map((c) => c.id)),
+        callIds,
+      );
+      assert.deepEqual(
+        stored.flatMap((m) => (m.toolCallId !== undefined ? [m.toolCallId] : [])),
+        callIds,
+        "each result is stored once, under its call's id",
+      );
       assert.equal(stored.filter((m) => m.role === "user")[0]?.sender, "u7");
     } finally {
       await t.cleanup();
@@ -125,8 +140,14 @@ describe("langchain adapter: the chat message history", () => {
         ["tool", "shipped", "call_1"],
         ["ai", "It shipped."],
       ]);
-      assert.deepEqual(messages.map((m) => m.id), ["h1", "a1", "t1", "a2"]);
-      assert.deepEqual((await t.manager.get(t.sessionId)).messages.map((m) => m.role), ["user", "assistant", "tool", "assistant"]);
+      assert.deepEqual(
+        messages.map((m) => m.id),
+        ["h1", "a1", "t1", "a2"],
+      );
+      assert.deepEqual(
+        (await t.manager.get(t.sessionId)).messages.map((m) => m.role),
+        ["user", "assistant", "tool", "assistant"],
+      );
     } finally {
       await t.cleanup();
     }
@@ -154,7 +175,11 @@ describe("langchain adapter: the chat message history", () => {
       await t.manager.setSystemPrompt(t.sessionId, "You are a concise assistant.");
       await t.history.addUserMessage("hello");
       await t.history.addAIMessage("hi there");
-      assert.deepEqual((await t.history.getMessages()).map(brief), [["system", "You are a concise assistant."], ["human", "hello"], ["ai", "hi there"]]);
+      assert.deepEqual((await t.history.getMessages()).map(brief), [
+        ["system", "You are a concise assistant."],
+        ["human", "hello"],
+        ["ai", "hi there"],
+      ]);
       assert.ok((await t.history.getMessages())[0] instanceof SystemMessage);
       await t.history.clear();
       assert.deepEqual((await t.history.getMessages()).map(brief), [["system", "You are a concise assistant."]]);

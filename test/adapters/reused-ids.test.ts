@@ -95,7 +95,9 @@ describe("adapters keep every reply when the upstream reuses its ids", () => {
           });
           const completion = await client.chat.completions.create({ model: "fake-model", messages, tools: [{ type: "function", function: { name: "lookup", parameters: {} } }] });
           const reply = completion.choices[0]?.message;
-          const tool_calls = (reply?.tool_calls ?? []).flatMap((c) => (c.type === "function" ? [{ type: "tool_call" as const, id: c.id, name: c.function.name, args: JSON.parse(c.function.arguments) as Record<string, unknown> }] : []));
+          const tool_calls = (reply?.tool_calls ?? []).flatMap((c) =>
+            c.type === "function" ? [{ type: "tool_call" as const, id: c.id, name: c.function.name, args: JSON.parse(c.function.arguments) as Record<string, unknown> }] : [],
+          );
           return new AIMessage({ content: reply?.content ?? "", id: completion.id, tool_calls });
         });
         const prompt = ChatPromptTemplate.fromMessages([["system", "Be terse."], new MessagesPlaceholder("history"), new MessagesPlaceholder("input")]);
@@ -137,12 +139,24 @@ describe("adapters store a retried reply once, and the same reply in a later tur
       await session.addItems(turn);
       await session.addItems(turn);
       await session.addItems([reply]);
-      assert.deepEqual((await t.manager.history(created.id)).map((m) => m.content), ["ping", "ok"], "a retry, whole or of the reply alone, stores nothing");
+      assert.deepEqual(
+        (await t.manager.history(created.id)).map((m) => m.content),
+        ["ping", "ok"],
+        "a retry, whole or of the reply alone, stores nothing",
+      );
       await session.addItems([{ type: "message", role: "user", content: "ping" } satisfies AgentInputItem]);
       await session.addItems([reply]);
       await session.addItems([reply]);
-      assert.deepEqual((await t.manager.history(created.id)).map((m) => m.content), ["ping", "ok", "ping", "ok"], "the next turn's reply under the same id is stored, once");
-      assert.deepEqual((await session.getItems()).map((i) => ("id" in i ? i.id : undefined)), ["msg_1", "chatcmpl-7", undefined, "chatcmpl-7"], "items come back with their own ids");
+      assert.deepEqual(
+        (await t.manager.history(created.id)).map((m) => m.content),
+        ["ping", "ok", "ping", "ok"],
+        "the next turn's reply under the same id is stored, once",
+      );
+      assert.deepEqual(
+        (await session.getItems()).map((i) => ("id" in i ? i.id : undefined)),
+        ["msg_1", "chatcmpl-7", undefined, "chatcmpl-7"],
+        "items come back with their own ids",
+      );
     } finally {
       await t.cleanup();
     }
@@ -157,11 +171,23 @@ describe("adapters store a retried reply once, and the same reply in a later tur
       await history.addMessages([new HumanMessage({ content: "ping", id: "h1" }), reply()]);
       await history.addMessages([new HumanMessage({ content: "ping", id: "h1" }), reply()]);
       await history.addMessage(reply());
-      assert.deepEqual((await t.manager.history(created.id)).map((m) => m.content), ["ping", "ok"], "a retry, whole or of the reply alone, stores nothing");
+      assert.deepEqual(
+        (await t.manager.history(created.id)).map((m) => m.content),
+        ["ping", "ok"],
+        "a retry, whole or of the reply alone, stores nothing",
+      );
       await history.addMessages([new HumanMessage("ping"), reply()]);
       await history.addMessage(reply());
-      assert.deepEqual((await t.manager.history(created.id)).map((m) => m.content), ["ping", "ok", "ping", "ok"], "the next turn's reply under the same id is stored, once");
-      assert.deepEqual((await history.getMessages()).map((m) => m.id), ["h1", "chatcmpl-7", undefined, "chatcmpl-7"], "messages come back with their own ids");
+      assert.deepEqual(
+        (await t.manager.history(created.id)).map((m) => m.content),
+        ["ping", "ok", "ping", "ok"],
+        "the next turn's reply under the same id is stored, once",
+      );
+      assert.deepEqual(
+        (await history.getMessages()).map((m) => m.id),
+        ["h1", "chatcmpl-7", undefined, "chatcmpl-7"],
+        "messages come back with their own ids",
+      );
     } finally {
       await t.cleanup();
     }

@@ -12,7 +12,11 @@ interface CompactJson {
 
 test("compact --dry-run predicts the size the real run reaches", async (t) => {
   const sb = await sandbox(t);
-  await seed(sb, [{ key: "dm:telegram:1", messages: 160 }, { key: "dm:telegram:2", messages: 240, summary: "earlier: order #1001 ships Friday" }, { key: "group:slack:C1", messages: 20 }]);
+  await seed(sb, [
+    { key: "dm:telegram:1", messages: 160 },
+    { key: "dm:telegram:2", messages: 240, summary: "earlier: order #1001 ships Friday" },
+    { key: "group:slack:C1", messages: 20 },
+  ]);
   const dry = await sb.json<CompactJson>(["sessions", "compact", "--dry-run"]);
   if (dry.bytesBefore === null) return t.skip("this store cannot tell its size");
   const folded = dry.actions.reduce((n, a) => n + a.folded, 0);
@@ -20,7 +24,11 @@ test("compact --dry-run predicts the size the real run reaches", async (t) => {
   const human = await sb.ok(["sessions", "compact", "--dry-run"]);
   assert.match(human.stdout, / → .* \(predicted\)/);
   const real = await sb.json<CompactJson>(["sessions", "compact"]);
-  assert.equal(real.actions.reduce((n, a) => n + a.folded, 0), folded, "the real run folds what the dry run said");
+  assert.equal(
+    real.actions.reduce((n, a) => n + a.folded, 0),
+    folded,
+    "the real run folds what the dry run said",
+  );
   const predicted = dry.bytesAfter as number;
   const reached = real.bytesAfter as number;
   const error = Math.abs(predicted - reached) / reached;

@@ -37,7 +37,11 @@ test("when the summarizer fails, every append still stores its message once and 
     const doc = await sb.json<Session>(["sessions", "show", id, "--all"]);
     const pruned = (doc as Session & { prunedHistory: Session["messages"] }).prunedHistory;
     const all = [...pruned, ...doc.messages].map((m) => m.content);
-    assert.deepEqual(all.sort(), Array.from({ length: 5 }, (_, i) => `order ORD-${i} confirmed`), "each message stored exactly once");
+    assert.deepEqual(
+      all.sort(),
+      Array.from({ length: 5 }, (_, i) => `order ORD-${i} confirmed`),
+      "each message stored exactly once",
+    );
     assert.match(doc.context.lastSummarizerError ?? "", /openai-compatible failed/);
     assert.ok(doc.context.lastSummarizerErrorAt !== null);
     const human = await sb.ok(["sessions", "show", id]);
@@ -66,5 +70,8 @@ test("append --client-id: repeating the command after a lost reply stores the me
   assert.equal(again.messageId, first.messageId);
   assert.equal(again.messageCount, 1);
   const doc = await sb.json<Session>(["sessions", "show", first.id]);
-  assert.deepEqual(doc.messages.map((m) => [m.content, m.clientId]), [["pay INV-9", "tg-1001"]]);
+  assert.deepEqual(
+    doc.messages.map((m) => [m.content, m.clientId]),
+    [["pay INV-9", "tg-1001"]],
+  );
 });

@@ -31,7 +31,10 @@ test("sessions context shows which old tool results are sent cut, and the stored
   assert.equal(report.toolResults.trimmed, 2);
   assert.ok(report.toolResults.tokensSaved > 500, `saved ${report.toolResults.tokensSaved}`);
   const tools = report.messages.filter((x) => x.role === "tool");
-  assert.deepEqual(tools.map((x) => x.trimmed?.mode ?? "whole"), ["trimmed", "trimmed", "whole"]);
+  assert.deepEqual(
+    tools.map((x) => x.trimmed?.mode ?? "whole"),
+    ["trimmed", "trimmed", "whole"],
+  );
   assert.ok(tools[0]?.message.content.startsWith("RESULT-0") && tools[0].message.content.endsWith("TAIL-0"));
   assert.ok((tools[0]?.trimmed?.sentChars ?? 0) < (tools[0]?.trimmed?.storedChars ?? 0));
 
@@ -40,5 +43,8 @@ test("sessions context shows which old tool results are sent cut, and the stored
   assert.match(text, /\[trimmed [\d,]+ → [\d,]+ chars/);
 
   const stored = await sb.json<Session>(["sessions", "show", "dm:telegram:42"]);
-  assert.deepEqual(stored.messages.filter((x) => x.role === "tool").map((x) => x.content), [big(0), big(1), big(2)]);
+  assert.deepEqual(
+    stored.messages.filter((x) => x.role === "tool").map((x) => x.content),
+    [big(0), big(1), big(2)],
+  );
 });

@@ -58,10 +58,7 @@ test("status and doctor report keys the scope no longer makes; rescope --dry-run
 test("config validate: an unknown scope and an identity linked twice are one clear line each", async (t) => {
   const sb = await sandbox(t);
   await configure(sb, { dmScope: "per-user" });
-  assert.equal(
-    errorLine(await sb.run(["config", "validate"])),
-    'error: config.json: sessions.dmScope: expected one of "per-channel-peer", "main", "per-peer", "per-account-channel-peer", got "per-user"',
-  );
+  assert.equal(errorLine(await sb.run(["config", "validate"])), 'error: config.json: sessions.dmScope: expected one of "per-channel-peer", "main", "per-peer", "per-account-channel-peer", got "per-user"');
   await configure(sb, { identityLinks: { alice: ["telegram:42"], bob: ["telegram:42"] } });
   assert.equal(errorLine(await sb.run(["config", "validate"])), 'error: config.json: sessions.identityLinks.bob.0: telegram:42 is already linked to alice: an identity belongs to one person, got "telegram:42"');
   await configure(sb, { dmScope: "main" });

@@ -32,14 +32,23 @@ test("fork copies history up to a message with summary, pruned history, pins and
   assert.deepEqual([r.from, r.messages, r.pruned, r.summary], [source.id, 4, 3, true]);
   assert.match(r.key, /^isolated:fork:/);
   const fork = await sb.json<Shown>(["sessions", "show", r.id, "--messages", "100"]);
-  assert.deepEqual(fork.messages.map((m) => m.id), source.messages.slice(0, 4).map((m) => m.id));
+  assert.deepEqual(
+    fork.messages.map((m) => m.id),
+    source.messages.slice(0, 4).map((m) => m.id),
+  );
   assert.deepEqual(fork.preferences, { units: "metric" });
   assert.deepEqual(fork.tools.deny, ["shell.*"]);
-  assert.deepEqual(fork.systemPrompts.map((p) => p.content), ["Be brief."]);
+  assert.deepEqual(
+    fork.systemPrompts.map((p) => p.content),
+    ["Be brief."],
+  );
   assert.equal(fork.summary?.text, "earlier: order #1001");
   assert.equal(fork.kind, "isolated");
   const exported = JSON.parse((await sb.ok(["sessions", "export", r.id])).stdout) as Exported;
-  assert.deepEqual(exported.sessions[0]?.prunedHistory.map((m) => m.id), source.prunedHistory.map((m) => m.id));
+  assert.deepEqual(
+    exported.sessions[0]?.prunedHistory.map((m) => m.id),
+    source.prunedHistory.map((m) => m.id),
+  );
 
   // The original: same export, its file untouched.
   assert.equal((await sb.ok(["sessions", "export", "dm:telegram:1"])).stdout.replace(/"exportedAt": "[^"]+"/, ""), originalJson.replace(/"exportedAt": "[^"]+"/, ""));

@@ -116,8 +116,7 @@ test("state dir: --state-dir beats OPENCLAW_STATE_DIR beats ~/.openclaw", async 
   const file = join(sb.home, "one.json");
   await writeFile(file, JSON.stringify(fixtureExport([{ key: "dm:telegram:42" }])));
   assert.equal((await runCli(["sessions", "import", file], sb.home, { env: { OPENCLAW_STATE_DIR: envDir } })).code, 0);
-  const list = async (args: string[], env: Record<string, string>) =>
-    (JSON.parse((await runCli([...args, "sessions", "list", "--json"], sb.home, { env })).stdout) as { total: number }).total;
+  const list = async (args: string[], env: Record<string, string>) => (JSON.parse((await runCli([...args, "sessions", "list", "--json"], sb.home, { env })).stdout) as { total: number }).total;
   assert.equal(await list([], { OPENCLAW_STATE_DIR: envDir }), 1);
   assert.equal(await list(["--state-dir", flagDir], { OPENCLAW_STATE_DIR: envDir }), 0);
   assert.equal(await list([], {}), 0);
@@ -172,7 +171,10 @@ test("config show never prints the gateway token or credentials in model URLs", 
     gateway: { auth: { token: "gw-secret-0123456789" }, model: { baseUrl: "http://alice:pw-42@127.0.0.1:11434/v1", model: "llama3" } },
   };
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify(config));
-  for (const args of [["config", "show"], ["config", "show", "--json"]]) {
+  for (const args of [
+    ["config", "show"],
+    ["config", "show", "--json"],
+  ]) {
     const r = await sb.ok(args);
     for (const secret of ["gw-secret-0123456789", "hunter2", "sk-live-1", "pw-42", "bob", "alice"]) assert.ok(!r.stdout.includes(secret), `${args.join(" ")} leaks ${secret}`);
     assert.match(r.stdout, /\[redacted\]/);
@@ -206,7 +208,10 @@ test("malformed config JSON is reported with line and column, exit 1", async (t)
   const sb = await sandbox(t);
   await mkdir(sb.stateDir, { recursive: true });
   await writeFile(join(sb.stateDir, "config.json"), '{\n  "sessions": {\n    "maxHistoryLength": 5,\n  }\n}\n');
-  for (const args of [["config", "validate"], ["sessions", "list"]]) {
+  for (const args of [
+    ["config", "validate"],
+    ["sessions", "list"],
+  ]) {
     const r = await sb.run(args);
     assert.equal(r.code, 1);
     assert.match(errorLine(r), /^error: config\.json: malformed JSON at line 4, column 3: /);

@@ -26,7 +26,13 @@ test("identities link, list and unlink edit sessions.identityLinks; linked ident
   assert.deepEqual([a.key, b.id], ["dm:peer:alice", a.id]);
   const shown = await sb.json<{ participants: string[]; messages: Array<{ sender: string; channel?: string }> }>(["sessions", "show", "dm:peer:alice"]);
   assert.deepEqual(shown.participants, ["alice"]);
-  assert.deepEqual(shown.messages.map((m) => [m.sender, m.channel]), [["42", "telegram"], ["U123", "slack"]]);
+  assert.deepEqual(
+    shown.messages.map((m) => [m.sender, m.channel]),
+    [
+      ["42", "telegram"],
+      ["U123", "slack"],
+    ],
+  );
 
   const taken = await sb.run(["identities", "link", "bob", "telegram:42"]);
   assert.equal(errorLine(taken), "error: telegram:42 is already linked to alice: an identity belongs to one person (openclaw identities unlink telegram:42 first); nothing was changed");

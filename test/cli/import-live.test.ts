@@ -143,7 +143,15 @@ test("store copy refuses a live session whose key has another live session in th
   assert.deepEqual(await inTarget(), { [other]: "active" });
   assert.equal((await sb.json<ListJson>(["--store", target, "sessions", "list", "--status", "all"])).total, 1);
 
-  const archived = await sb.json<{ created: number; importedArchived: Array<{ id: string; key: string; live: string }>; verified: { mismatched: string[] } }>(["store", "copy", "--from", sb.storeUri, "--to", target, "--as-archived"]);
+  const archived = await sb.json<{ created: number; importedArchived: Array<{ id: string; key: string; live: string }>; verified: { mismatched: string[] } }>([
+    "store",
+    "copy",
+    "--from",
+    sb.storeUri,
+    "--to",
+    target,
+    "--as-archived",
+  ]);
   assert.deepEqual([archived.created, archived.importedArchived, archived.verified.mismatched], [2, [{ id: source, key: KEY, live: other }], []]);
   assert.deepEqual(await inTarget(), { [other]: "active", [source]: "archived" });
 

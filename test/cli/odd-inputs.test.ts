@@ -14,7 +14,11 @@ interface Listed {
 test("the library refuses a user or system message that is only whitespace, as the CLI does", async (t) => {
   const h = await openTestManager();
   t.after(() => h.cleanup());
-  for (const [role, content] of [["user", "   "], ["user", "\n\t "], ["system", " "]] as const) {
+  for (const [role, content] of [
+    ["user", "   "],
+    ["user", "\n\t "],
+    ["system", " "],
+  ] as const) {
     await assert.rejects(h.manager.record({ inbound: { channel: "telegram", senderId: "1" } }, { role, content }), (err: unknown) => {
       assert.ok(isOpenclawError(err, "INVALID_ARGUMENT"));
       assert.match(err.message, /empty or only whitespace; nothing was recorded/);
@@ -37,7 +41,10 @@ test("channel names are case-insensitive: Telegram:42 and telegram:42 are one se
   assert.equal(all.total, 2);
   const dm = all.sessions.find((s) => s.key === "dm:telegram:42");
   assert.equal(dm?.messageCount, 2);
-  assert.ok(all.sessions.some((s) => s.key === "group:slack:C1"), "the group id keeps its case");
+  assert.ok(
+    all.sessions.some((s) => s.key === "group:slack:C1"),
+    "the group id keeps its case",
+  );
   const shown = await sb.json<{ id: string }>(["sessions", "show", "dm:TELEGRAM:42"]);
   assert.equal(shown.id, dm?.id);
   assert.equal((await sb.json<Listed>(["sessions", "list", "--channel", "TeleGram"])).total, 1);
@@ -54,8 +61,21 @@ test("set: an absent preference is reported as not set; numbers JSON would chang
   assert.match(both.stdout, /unset a; zzz was not set$/m);
 
   const set = await sb.json<{ preferences: Record<string, unknown> }>([
-    "sessions", "set", "dm:telegram:1",
-    "--pref", "big=1234567890123456789012", "--pref", "price=1.10", "--pref", "n=42", "--pref", "ratio=0.5", "--pref", "huge=1e999", "--pref", "flag=true",
+    "sessions",
+    "set",
+    "dm:telegram:1",
+    "--pref",
+    "big=1234567890123456789012",
+    "--pref",
+    "price=1.10",
+    "--pref",
+    "n=42",
+    "--pref",
+    "ratio=0.5",
+    "--pref",
+    "huge=1e999",
+    "--pref",
+    "flag=true",
   ]);
   assert.deepEqual(set.preferences, { big: "1234567890123456789012", price: "1.10", n: 42, ratio: 0.5, huge: "1e999", flag: true });
 });

@@ -34,14 +34,20 @@ test("sessions context --json: every message sent, in order, with part and token
   const stored = await sb.json<Session>(["sessions", "show", id]);
   assert.equal(doc.id, id);
   assert.equal(doc.budget, doc.window - doc.reserve);
-  assert.deepEqual(doc.messages.map((m) => [m.part, m.role, m.message.content]), [
-    ["system", "system", "You are terse."],
-    ["recent", "user", "question 0 about invoice INV-0"],
-    ["recent", "assistant", "answer 0"],
-    ["recent", "user", "question 1 about invoice INV-1"],
-    ["recent", "assistant", "answer 1"],
-  ]);
-  assert.deepEqual(doc.messages.slice(1).map((m) => [m.messageId, m.tokens]), stored.messages.map((m) => [m.id, m.tokens]));
+  assert.deepEqual(
+    doc.messages.map((m) => [m.part, m.role, m.message.content]),
+    [
+      ["system", "system", "You are terse."],
+      ["recent", "user", "question 0 about invoice INV-0"],
+      ["recent", "assistant", "answer 0"],
+      ["recent", "user", "question 1 about invoice INV-1"],
+      ["recent", "assistant", "answer 1"],
+    ],
+  );
+  assert.deepEqual(
+    doc.messages.slice(1).map((m) => [m.messageId, m.tokens]),
+    stored.messages.map((m) => [m.id, m.tokens]),
+  );
   assert.equal(doc.tokens, doc.parts.system + doc.parts.summary + doc.parts.pinned + doc.parts.recent);
   assert.equal(doc.summary, "none");
   assert.equal(doc.droppedTurns, 0);
@@ -64,9 +70,7 @@ test("sessions context: an aligned listing with stored text made visible", async
 test("sessions compact <ref> --now folds under the limits; the summary then shows in context", async (t) => {
   const sb = await sandbox(t);
   const id = await conversation(sb, 3);
-  const folded = await sb.json<{ id: string; folded: number; summarizer: string | null; error: string | null; messageCount: number }>([
-    "sessions", "compact", id, "--now", "--focus", "invoices",
-  ]);
+  const folded = await sb.json<{ id: string; folded: number; summarizer: string | null; error: string | null; messageCount: number }>(["sessions", "compact", id, "--now", "--focus", "invoices"]);
   assert.equal(folded.id, id);
   assert.ok(folded.folded > 0, "something was folded although no limit was reached");
   assert.equal(folded.summarizer, "extractive");
@@ -89,14 +93,21 @@ test("sessions compact <ref> --now --keep N folds whole turns until N recent mes
   const kept = await sb.json<{ folded: number; messageCount: number }>(["sessions", "compact", id, "--now", "--keep", "4"]);
   assert.deepEqual([kept.folded, kept.messageCount], [8, 4]);
   const doc = await sb.json<{ messages: Array<{ content: string }>; summary: { text: string } }>(["sessions", "show", id]);
-  assert.deepEqual(doc.messages.map((m) => m.content), ["question 4 about invoice INV-4", "answer 4", "question 5 about invoice INV-5", "answer 5"]);
+  assert.deepEqual(
+    doc.messages.map((m) => m.content),
+    ["question 4 about invoice INV-4", "answer 4", "question 5 about invoice INV-5", "answer 5"],
+  );
   for (const n of [0, 1, 2, 3]) assert.ok(doc.summary.text.includes(`INV-${n}`), doc.summary.text);
   // An odd count keeps the whole turn it would cut; --keep 0 still leaves the latest turn.
   const odd = await sb.json<{ folded: number; messageCount: number }>(["sessions", "compact", id, "--now", "--keep", "3"]);
   assert.deepEqual([odd.folded, odd.messageCount], [0, 4]);
   const none = await sb.json<{ folded: number; messageCount: number }>(["sessions", "compact", id, "--now", "--keep", "0"]);
   assert.deepEqual([none.folded, none.messageCount], [2, 2]);
-  for (const bad of [["--keep", "-1", "--now"], ["--keep", "two", "--now"], ["--keep", "2"]]) {
+  for (const bad of [
+    ["--keep", "-1", "--now"],
+    ["--keep", "two", "--now"],
+    ["--keep", "2"],
+  ]) {
     const r = await sb.run(["sessions", "compact", id, ...bad]);
     assert.equal(r.code, 2, bad.join(" "));
   }
@@ -128,14 +139,26 @@ test("append --tool-call, --role tool --call-id record a linked tool exchange", 
   await sb.ok(["sessions", "append", "Checking", "--role", "assistant", "--tool-call", "weather", '{"city":"Oslo"}', "--tool-call", "time", "{}", "--dm", "telegram:42"]);
   let s = await sb.json<Session>(["sessions", "show", "dm:telegram:42"]);
   const calls = s.messages[1]?.toolCalls ?? [];
-  assert.deepEqual(calls.map((c) => [c.name, c.arguments]), [["weather", '{"city":"Oslo"}'], ["time", "{}"]]);
+  assert.deepEqual(
+    calls.map((c) => [c.name, c.arguments]),
+    [
+      ["weather", '{"city":"Oslo"}'],
+      ["time", "{}"],
+    ],
+  );
   for (const c of calls) assert.match(c.id, /^call_[0-9a-zA-Z]+$/);
   assert.notEqual(calls[0]?.id, calls[1]?.id);
   for (const c of calls) await sb.ok(["sessions", "append", "--dm", "telegram:42", "--role", "tool", "--call-id", c.id, `result of ${c.name}`]);
   s = await sb.json<Session>(["sessions", "show", "dm:telegram:42"]);
-  assert.deepEqual(s.messages.slice(2).map((m) => [m.role, m.toolCallId, m.sender]), calls.map((c) => ["tool", c.id, null]));
+  assert.deepEqual(
+    s.messages.slice(2).map((m) => [m.role, m.toolCallId, m.sender]),
+    calls.map((c) => ["tool", c.id, null]),
+  );
   const ctx = await sb.json<ContextJson>(["sessions", "context", "dm:telegram:42"]);
-  assert.deepEqual(ctx.messages.map((m) => m.role), ["user", "assistant", "tool", "tool"]);
+  assert.deepEqual(
+    ctx.messages.map((m) => m.role),
+    ["user", "assistant", "tool", "tool"],
+  );
   assert.equal(ctx.messages[1]?.message.tool_calls?.length, 2, "answered calls reach the model");
   assert.equal(ctx.messages[2]?.message.tool_call_id, calls[0]?.id);
 });

@@ -21,12 +21,18 @@ test("origin from append, a label from set: list and show display them, search m
   assert.match(shown, /origin\s+Launch prep · slack/);
 
   const byLabel = await sb.json<{ sessions: Array<{ sessionId: string; field: string; value: string }>; count: number }>(["sessions", "search", "war ROOM"]);
-  assert.deepEqual(byLabel.sessions.map((s) => [s.sessionId, s.field, s.value]), [[g.id, "label", "War room"]]);
+  assert.deepEqual(
+    byLabel.sessions.map((s) => [s.sessionId, s.field, s.value]),
+    [[g.id, "label", "War room"]],
+  );
   assert.equal(byLabel.count, 0, "no message says it");
   const bySubject = await sb.ok(["sessions", "search", "launch"]);
   assert.match(bySubject.stdout, /group:slack:C1\s+subject\s+Launch prep/);
   const byName = await sb.json<{ sessions: Array<{ field: string }> }>(["sessions", "search", "grace"]);
-  assert.deepEqual(byName.sessions.map((s) => s.field), ["displayName"]);
+  assert.deepEqual(
+    byName.sessions.map((s) => s.field),
+    ["displayName"],
+  );
 
   await sb.ok(["sessions", "set", g.id, "--label", ""]);
   assert.doesNotMatch((await sb.ok(["sessions", "list"])).stdout, /War room/);

@@ -39,7 +39,10 @@ test("sessions prune: dry run, then deletes oldest first with a backup; config r
 
   const dry = await sb.json<PruneReport & { count: number }>(["sessions", "prune", "--archived-after", "7d", "--dry-run"]);
   assert.equal(dry.dryRun, true);
-  assert.deepEqual(dry.deleted.map((x) => x.id), [ids.old1, ids.old2]);
+  assert.deepEqual(
+    dry.deleted.map((x) => x.id),
+    [ids.old1, ids.old2],
+  );
   assert.equal((await sb.json<{ total: number }>(["sessions", "list", "--status", "all"])).total, 4);
   const dryText = await sb.ok(["sessions", "prune", "--archived-after", "7d", "--dry-run"]);
   assert.match(dryText.stdout, /would delete \S+ dm:telegram:old1 .*archived longer than sessions\.maintenance\.deleteArchivedAfter/);
@@ -57,10 +60,16 @@ test("sessions prune: dry run, then deletes oldest first with a backup; config r
   // The config's rules, with no flag: the expired session goes, the live one never does.
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ sessions: { maintenance: { deleteExpiredAfter: "7d", maxSessions: 1 } } }));
   const byConfig = await sb.json<PruneReport>(["sessions", "prune"]);
-  assert.deepEqual(byConfig.deleted.map((x) => [x.id, x.reason]), [[ids.gone, "deleteExpiredAfter"]]);
+  assert.deepEqual(
+    byConfig.deleted.map((x) => [x.id, x.reason]),
+    [[ids.gone, "deleteExpiredAfter"]],
+  );
   assert.equal(byConfig.overMax, 0);
   const list = await sb.json<{ sessions: Array<{ id: string }> }>(["sessions", "list", "--status", "all"]);
-  assert.deepEqual(list.sessions.map((s) => s.id), [ids.live]);
+  assert.deepEqual(
+    list.sessions.map((s) => s.id),
+    [ids.live],
+  );
 
   const bad = await sb.run(["sessions", "prune", "--archived-after", "soon"]);
   assert.notEqual(bad.code, 0);

@@ -44,12 +44,27 @@ test("list: newest activity first, archived hidden, filters, --json shape", asyn
   assert.equal(first.messageCount, 3);
   assert.equal(all.sessions[3]?.status, "expired", "expiry is evaluated on read");
 
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list", "--status", "archived"])).sessions.map((s) => s.key), ["isolated:research:01234567"]);
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list", "--status", "archived"])).sessions.map((s) => s.key),
+    ["isolated:research:01234567"],
+  );
   assert.equal((await sb.json<ListJson>(["sessions", "list", "--status", "all"])).total, 5);
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list", "--status", "expired"])).sessions.map((s) => s.key), ["dm:telegram:7"]);
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list", "--kind", "group"])).sessions.map((s) => s.key), ["group:slack:C024BE91L"]);
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list", "--channel", "telegram"])).sessions.map((s) => s.key), ["dm:telegram:42", "dm:telegram:7"]);
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list", "--active", "10"])).sessions.map((s) => s.key), ["group:slack:C024BE91L", "dm:telegram:42"]);
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list", "--status", "expired"])).sessions.map((s) => s.key),
+    ["dm:telegram:7"],
+  );
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list", "--kind", "group"])).sessions.map((s) => s.key),
+    ["group:slack:C024BE91L"],
+  );
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list", "--channel", "telegram"])).sessions.map((s) => s.key),
+    ["dm:telegram:42", "dm:telegram:7"],
+  );
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list", "--active", "10"])).sessions.map((s) => s.key),
+    ["group:slack:C024BE91L", "dm:telegram:42"],
+  );
   const limited = await sb.json<ListJson>(["sessions", "list", "--limit", "2"]);
   assert.equal(limited.count, 2);
   assert.equal(limited.total, 4);
@@ -149,9 +164,7 @@ test("an unknown ref is exactly `no session matches`, exit 1, for every command 
   await seed(sb, [{ key: "dm:telegram:42" }]);
   const id = "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
   const cases: Array<[string, string[]]> = [
-    ...[["show"], ["clear"], ["delete"], ["archive"], ["unarchive"], ["export"], ["set", "--pref", "a=1"], ["compact"]].map(
-      ([command, ...rest]): [string, string[]] => [id, [command ?? "", id, ...rest]],
-    ),
+    ...[["show"], ["clear"], ["delete"], ["archive"], ["unarchive"], ["export"], ["set", "--pref", "a=1"], ["compact"]].map(([command, ...rest]): [string, string[]] => [id, [command ?? "", id, ...rest]]),
     [id, ["append", "--session", id, "hi"]],
     ["dm:telegram:999", ["show", "dm:telegram:999"]],
     ["dm:telegram:999", ["delete", "dm:telegram:999"]],
@@ -169,7 +182,14 @@ test("a hostile ref is one error line, exit 1, and nothing is written", async (t
   const sb = await sandbox(t);
   await seed(sb, [{ key: "dm:telegram:42" }]);
   const before = await snapshot(sb.home);
-  const every = (ref: string) => [["show", ref], ["delete", ref], ["clear", ref], ["archive", ref], ["set", ref, "--pref", "a=1"], ["append", "--session", ref, "hi"]];
+  const every = (ref: string) => [
+    ["show", ref],
+    ["delete", ref],
+    ["clear", ref],
+    ["archive", ref],
+    ["set", ref, "--pref", "a=1"],
+    ["append", "--session", ref, "hi"],
+  ];
   const cases = [...every("../../etc/passwd"), ["show", "dm:../../x:1"], ["delete", "/etc/passwd"], ["export", "group:slack:C1/../../y"]];
   for (const args of cases) {
     const r = await sb.run(["sessions", ...args]);
@@ -204,7 +224,10 @@ test("status: sessions by status and kind; --verbose adds usage, largest and mem
 
 test("list shows a page of 50 by default and says how many there are in all", async (t) => {
   const sb = await sandbox(t);
-  await seed(sb, Array.from({ length: 55 }, (_, i) => ({ key: `dm:telegram:p${i}`, idleMinutes: i + 1, messages: 1 })));
+  await seed(
+    sb,
+    Array.from({ length: 55 }, (_, i) => ({ key: `dm:telegram:p${i}`, idleMinutes: i + 1, messages: 1 })),
+  );
   const page = await sb.json<ListJson>(["sessions", "list"]);
   assert.equal(page.count, 50);
   assert.equal(page.total, 55);

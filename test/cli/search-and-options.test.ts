@@ -39,31 +39,50 @@ test("sessions search: case-insensitive, newest first, non-archived by default, 
   const r = await sb.json<SearchJson>(["sessions", "search", "INV-42"]);
   assert.equal(r.count, 2);
   assert.equal(r.sessionsSearched, 2, "the archived session is not searched by default");
-  assert.deepEqual(r.hits.map((h) => h.messageId), [b.messageId, a.messageId], "newest first");
+  assert.deepEqual(
+    r.hits.map((h) => h.messageId),
+    [b.messageId, a.messageId],
+    "newest first",
+  );
   const [top] = r.hits;
-  assert.deepEqual({ ...top, createdAt: undefined }, {
-    sessionId: b.id,
-    key: "group:slack:C1",
-    messageId: b.messageId,
-    role: "user",
-    sender: "bob",
-    createdAt: undefined,
-    pruned: false,
-    line: "where is inv-42 now?",
-  });
+  assert.deepEqual(
+    { ...top, createdAt: undefined },
+    {
+      sessionId: b.id,
+      key: "group:slack:C1",
+      messageId: b.messageId,
+      role: "user",
+      sender: "bob",
+      createdAt: undefined,
+      pruned: false,
+      line: "where is inv-42 now?",
+    },
+  );
   assert.ok(!Number.isNaN(Date.parse(top?.createdAt ?? "")));
 
   const dm = await sb.json<SearchJson>(["sessions", "search", "inv-42", "--kind", "dm"]);
-  assert.deepEqual(dm.hits.map((h) => h.sessionId), [a.id]);
+  assert.deepEqual(
+    dm.hits.map((h) => h.sessionId),
+    [a.id],
+  );
   const slack = await sb.json<SearchJson>(["sessions", "search", "inv-42", "--channel", "slack"]);
-  assert.deepEqual(slack.hits.map((h) => h.sessionId), [b.id]);
+  assert.deepEqual(
+    slack.hits.map((h) => h.sessionId),
+    [b.id],
+  );
   const one = await sb.json<SearchJson>(["sessions", "search", "inv-42", "--limit", "1"]);
-  assert.deepEqual(one.hits.map((h) => h.messageId), [b.messageId]);
+  assert.deepEqual(
+    one.hits.map((h) => h.messageId),
+    [b.messageId],
+  );
   assert.equal(one.count, 1);
 
   const all = await sb.json<SearchJson>(["sessions", "search", "ships friday", "--status", "all"]);
   assert.equal(all.sessionsSearched, 3);
-  assert.ok(all.hits.some((h) => h.sessionId === archivedId), "--status all reaches archived sessions");
+  assert.ok(
+    all.hits.some((h) => h.sessionId === archivedId),
+    "--status all reaches archived sessions",
+  );
   const archived = await sb.json<SearchJson>(["sessions", "search", "ships friday", "--status", "archived"]);
   assert.deepEqual([...new Set(archived.hits.map((h) => h.sessionId))], [archivedId]);
 });
@@ -138,10 +157,16 @@ test("sessions set --remove-allow / --remove-deny (repeatable) and --reset-tools
 
 test("sessions list --offset pages through the listing", async (t) => {
   const sb = await sandbox(t);
-  const env = await seed(sb, [1, 2, 3, 4, 5].map((n) => ({ key: `dm:telegram:${n}`, idleMinutes: n })));
+  const env = await seed(
+    sb,
+    [1, 2, 3, 4, 5].map((n) => ({ key: `dm:telegram:${n}`, idleMinutes: n })),
+  );
   const ids = env.sessions.map((s) => s.id);
   const page = await sb.json<{ sessions: { id: string }[]; count: number; total: number }>(["sessions", "list", "--limit", "2", "--offset", "1"]);
-  assert.deepEqual(page.sessions.map((s) => s.id), ids.slice(1, 3));
+  assert.deepEqual(
+    page.sessions.map((s) => s.id),
+    ids.slice(1, 3),
+  );
   assert.equal(page.total, 5);
   const human = await sb.ok(["sessions", "list", "--limit", "2", "--offset", "3"]);
   assert.match(human.stdout, /4–5 of 5 sessions/);
@@ -170,18 +195,32 @@ test("config validate --json: one document when valid, and {valid:false, error} 
 test("search stops once older sessions cannot hold a newer hit, and says so", async (t) => {
   const sb = await sandbox(t);
   // Fixture messages are dated an hour before each session's last activity.
-  const envelope = await seed(sb, Array.from({ length: 100 }, (_, i) => ({ key: `dm:telegram:${i}`, idleMinutes: 5 + i * 90 })));
+  const envelope = await seed(
+    sb,
+    Array.from({ length: 100 }, (_, i) => ({ key: `dm:telegram:${i}`, idleMinutes: 5 + i * 90 })),
+  );
   const newest = envelope.sessions.slice(0, 4).map((s) => s.id);
   const r = await sb.json<{ hits: Hit[]; count: number; sessionsSearched: number; complete: boolean }>(["sessions", "search", "ships friday", "--limit", "4"]);
   assert.equal(r.complete, false);
   assert.ok(r.sessionsSearched < 100, `searched ${r.sessionsSearched} of 100 sessions`);
   assert.equal(r.count, 4);
-  assert.ok(r.hits.every((h) => newest.includes(h.sessionId)), "the newest hits come from the newest sessions");
+  assert.ok(
+    r.hits.every((h) => newest.includes(h.sessionId)),
+    "the newest hits come from the newest sessions",
+  );
   const dates = r.hits.map((h) => Date.parse(h.createdAt));
-  assert.deepEqual(dates, [...dates].sort((a, b) => b - a), "newest first");
+  assert.deepEqual(
+    dates,
+    [...dates].sort((a, b) => b - a),
+    "newest first",
+  );
   const all = await sb.json<{ hits: Hit[]; complete: boolean }>(["sessions", "search", "ships friday", "--limit", "1000"]);
   assert.equal(all.complete, true);
-  assert.deepEqual(all.hits.slice(0, 4).map((h) => h.messageId), r.hits.map((h) => h.messageId), "the same hits a full search puts first");
+  assert.deepEqual(
+    all.hits.slice(0, 4).map((h) => h.messageId),
+    r.hits.map((h) => h.messageId),
+    "the same hits a full search puts first",
+  );
   const human = await sb.ok(["sessions", "search", "ships friday", "--limit", "4"]);
   assert.match(human.stdout, /the newest 4 hits; older sessions were not searched, as they cannot hold newer ones/);
 });

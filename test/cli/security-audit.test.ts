@@ -62,12 +62,21 @@ test("security audit: auth mode none on another interface is a high finding; wit
   const sb = await sandbox(t);
   await setUp(sb, { gateway: { host: "192.168.1.20" } }, { dir: 0o700, config: 0o600, file: 0o600 });
   const generated = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
-  assert.deepEqual(generated.findings.map((f) => [f.id, f.severity]), [["all-scopes-token", "medium"], ["encryption-off", "medium"]]);
+  assert.deepEqual(
+    generated.findings.map((f) => [f.id, f.severity]),
+    [
+      ["all-scopes-token", "medium"],
+      ["encryption-off", "medium"],
+    ],
+  );
   assert.match(generated.findings[0]?.message ?? "", /the generated token \(.*gateway-token\)/);
   // A generated token someone replaced by hand is judged like any other.
   await writeFile(join(sb.stateDir, "gateway-token"), "letmein-letmein\n", { mode: 0o600 });
   const edited = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
-  assert.ok(edited.findings.some((f) => f.id === "weak-token" && f.severity === "high" && f.message.includes("gateway-token")), JSON.stringify(edited.findings));
+  assert.ok(
+    edited.findings.some((f) => f.id === "weak-token" && f.severity === "high" && f.message.includes("gateway-token")),
+    JSON.stringify(edited.findings),
+  );
   assert.ok(!JSON.stringify(edited).includes("letmein-letmein"), "never shown");
 
   // Metrics served without a token are a (low) finding only where other machines can reach them.
@@ -80,7 +89,10 @@ test("security audit: auth mode none on another interface is a high finding; wit
 
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ gateway: { host: "0.0.0.0", auth: { mode: "none" } }, storage: { encryption: { keyEnv: "OPENCLAW_STORE_KEY" } } }));
   const off = JSON.parse((await sb.run(["security", "audit", "--json"])).stdout) as AuditJson;
-  assert.deepEqual(off.findings.map((f) => [f.id, f.severity]), [["exposed-without-token", "high"]]);
+  assert.deepEqual(
+    off.findings.map((f) => [f.id, f.severity]),
+    [["exposed-without-token", "high"]],
+  );
   assert.match(off.findings[0]?.message ?? "", /auth\.mode "none"/);
 });
 
@@ -100,7 +112,10 @@ test("security audit: tokens named by variable are checked in the environment it
   const weak = await sb.run(["security", "audit", "--json"], { env: { BOT_TOKEN: "abcdefghijklmnopqrstuvwxyz0123456789" } });
   assert.equal(weak.code, 1);
   const findings = (JSON.parse(weak.stdout) as AuditJson).findings;
-  assert.deepEqual(findings.map((f) => f.id), ["weak-token"]);
+  assert.deepEqual(
+    findings.map((f) => f.id),
+    ["weak-token"],
+  );
   assert.match(findings[0]?.message ?? "", /gateway\.auth\.tokens\[0\] \("bot"\) is weak: it contains a run/);
   const fine = await sb.run(["security", "audit", "--json"], { env: { BOT_TOKEN: strong() } });
   assert.equal(fine.code, 0, fine.stdout);
@@ -150,7 +165,10 @@ test("security audit: an encryption key file others can read is a high finding",
   const r = await sb.run(["security", "audit", "--json"]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const findings = (JSON.parse(r.stdout) as AuditJson).findings;
-  assert.deepEqual(findings.map((f) => [f.id, f.severity]), [["key-file-mode", "high"]]);
+  assert.deepEqual(
+    findings.map((f) => [f.id, f.severity]),
+    [["key-file-mode", "high"]],
+  );
   assert.equal(findings[0]?.fix, `chmod 600 ${keyFile}`);
   await chmod(keyFile, 0o600);
   assert.equal((await sb.run(["security", "audit"])).code, 0);
@@ -161,10 +179,26 @@ test("security audit: one token on loopback is fine; several named tokens that a
   await setUp(sb, { gateway: { auth: { token: strong() } } }, { dir: 0o700, config: 0o600, file: 0o600 });
   assert.equal((await sb.run(["security", "audit"])).code, 0);
   const all = ["chat", "route", "hooks", "admin:read", "admin:write"];
-  await setUp(sb, { gateway: { auth: { tokens: [{ name: "bot", token: strong(), scopes: all }, { name: "app", token: strong(), scopes: all }] } } }, { dir: 0o700, config: 0o600, file: 0o600 });
+  await setUp(
+    sb,
+    {
+      gateway: {
+        auth: {
+          tokens: [
+            { name: "bot", token: strong(), scopes: all },
+            { name: "app", token: strong(), scopes: all },
+          ],
+        },
+      },
+    },
+    { dir: 0o700, config: 0o600, file: 0o600 },
+  );
   const r = await sb.run(["security", "audit", "--json"]);
   assert.equal(r.code, 1);
   const findings = (JSON.parse(r.stdout) as AuditJson).findings;
-  assert.deepEqual(findings.map((f) => [f.id, f.severity]), [["all-scopes-token", "low"]]);
+  assert.deepEqual(
+    findings.map((f) => [f.id, f.severity]),
+    [["all-scopes-token", "low"]],
+  );
   assert.match(findings[0]?.message ?? "", /every token \(gateway\.auth\.tokens\[0\] \("bot"\), gateway\.auth\.tokens\[1\] \("app"\)\) holds every scope/);
 });

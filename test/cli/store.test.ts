@@ -69,7 +69,10 @@ test("config show hides the credentials of storage.uri and keeps the rest readab
   const sb = await sandbox(t);
   await mkdir(sb.stateDir, { recursive: true });
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ storage: { uri: "postgres://openclaw:pg-pass-77@db.internal:5433/sessions?sslmode=require&password=qq-99" } }));
-  for (const args of [["config", "show"], ["config", "show", "--json"]]) {
+  for (const args of [
+    ["config", "show"],
+    ["config", "show", "--json"],
+  ]) {
     const r = await sb.ok(args);
     for (const secret of ["pg-pass-77", "qq-99", "openclaw:"]) assert.ok(!r.stdout.includes(secret), `${args.join(" ")} leaks ${secret}`);
     assert.match(r.stdout, /\[redacted\]@db\.internal:5433\/sessions\?sslmode=require&password=\[redacted\]/, "only the secrets are hidden");
@@ -85,7 +88,11 @@ test("store copy shows a URI with no password as given: only secrets are redacte
 test("store copy moves every session with its pruned history, verifies it, and is safe to re-run", async (t) => {
   const sb = await sandbox(t);
   const target = join(sb.home, "target");
-  const envelope = await seed(sb, [{ key: "dm:telegram:1", messages: 4, pruned: 3, summary: "earlier: order #1001" }, { key: "group:slack:C1", messages: 2 }, { key: "isolated:task:a", status: "archived" }]);
+  const envelope = await seed(sb, [
+    { key: "dm:telegram:1", messages: 4, pruned: 3, summary: "earlier: order #1001" },
+    { key: "group:slack:C1", messages: 2 },
+    { key: "isolated:task:a", status: "archived" },
+  ]);
 
   const dry = await sb.json<CopyJson>(["store", "copy", "--from", sb.storeUri, "--to", `file:${target}`, "--dry-run"]);
   assert.deepEqual([dry.dryRun, dry.total, dry.created, dry.verified], [true, 3, 3, undefined]);

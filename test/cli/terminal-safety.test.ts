@@ -22,7 +22,10 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 function assertSafe(r: CliResult, what: string): void {
   assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-  for (const [stream, text] of [["stdout", r.stdout], ["stderr", r.stderr]] as const) {
+  for (const [stream, text] of [
+    ["stdout", r.stdout],
+    ["stderr", r.stderr],
+  ] as const) {
     const m = RAW_CONTROL.exec(text);
     assert.equal(m, null, `${what} ${stream} holds a raw control byte ${JSON.stringify(m?.[0])}: ${JSON.stringify(text)}`);
   }
@@ -57,15 +60,20 @@ test("human-readable output makes stored control characters visible; --json keep
   assertEscaped(show.stdout, "show");
   assert.ok(show.stdout.includes(`\n    line two \\x1b[2J\n`), "message bodies keep their newlines");
   assert.ok(show.stdout.includes("be brief hi \\x1b]0;pwned\\x07"), "the system prompt is escaped");
-  assert.ok(show.stdout.includes("\\x9b31m\""), "the preference value is escaped");
+  assert.ok(show.stdout.includes('\\x9b31m"'), "the preference value is escaped");
 
   const show2 = await sb.run(["sessions", "show", "group:slack:C2", "--all"]);
   assertSafe(show2, "show of the imported session");
   assertEscaped(show2.stdout, "show of the imported session");
   assert.ok(show2.stdout.includes("earlier hi \\x1b]0;pwned\\x07"), "the summary is escaped");
-  assert.ok(show2.stdout.includes("→ calls web_search (call_1) {\"q\":\"hi \\x1b]0;pwned"), "tool arguments are escaped");
+  assert.ok(show2.stdout.includes('→ calls web_search (call_1) {"q":"hi \\x1b]0;pwned'), "tool arguments are escaped");
 
-  for (const args of [["sessions", "list"], ["sessions", "list", "--status", "all"], ["status", "--verbose"]]) assertSafe(await sb.run(args), args.join(" "));
+  for (const args of [
+    ["sessions", "list"],
+    ["sessions", "list", "--status", "all"],
+    ["status", "--verbose"],
+  ])
+    assertSafe(await sb.run(args), args.join(" "));
 
   const doc = await sb.json<Session>(["sessions", "show", "group:slack:C1"]);
   assert.equal(doc.messages[0]?.content, `${PAYLOAD}\nline two ${CLEAR}`, "--json keeps the message exactly");
@@ -91,14 +99,24 @@ test("show, list, search and context escape bidi controls and zero-width charact
   await sb.ok(["sessions", "append", "--dm", "telegram:7", text]);
   await sb.ok(["sessions", "set", "dm:telegram:7", "--label", `label ${BIDI}`]);
   const outputs: Array<[string, string]> = [];
-  for (const args of [["sessions", "show", "dm:telegram:7"], ["sessions", "list"], ["sessions", "search", "photo"], ["sessions", "search", "label"], ["sessions", "context", "dm:telegram:7"]]) {
+  for (const args of [
+    ["sessions", "show", "dm:telegram:7"],
+    ["sessions", "list"],
+    ["sessions", "search", "photo"],
+    ["sessions", "search", "label"],
+    ["sessions", "context", "dm:telegram:7"],
+  ]) {
     const r = await sb.run(args);
     assertSafe(r, args.join(" "));
     assert.equal(INVISIBLE_RAW.exec(r.stdout), null, `${args.join(" ")} holds a raw invisible character: ${JSON.stringify(r.stdout)}`);
     outputs.push([args.join(" "), r.stdout]);
   }
   const [show, list, search, searchLabel, context] = outputs.map(([, out]) => out) as [string, string, string, string, string];
-  for (const [what, out] of [["show", show], ["search", search], ["context", context]] as const) {
+  for (const [what, out] of [
+    ["show", show],
+    ["search", search],
+    ["context", context],
+  ] as const) {
     assert.ok(out.includes("photo \\u202egnp.exe"), `${what} shows U+202E escaped: ${out}`);
     assert.ok(out.includes("a\\u200bb\\u2066c\\u2069\\ufeffd"), `${what} shows zero-width and isolate characters escaped`);
   }

@@ -126,8 +126,14 @@ test("delete removes named sessions; an unknown ref among them deletes nothing",
 
   const r = await sb.json<{ dryRun: boolean; deleted: Array<{ id: string; key: string }>; count: number }>(["sessions", "delete", "dm:telegram:1", env.sessions[1]?.id ?? ""]);
   assert.equal(r.dryRun, false);
-  assert.deepEqual(r.deleted.map((d) => d.key), ["dm:telegram:1", "dm:telegram:2"]);
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list"])).sessions.map((s) => s.key), ["dm:telegram:3"]);
+  assert.deepEqual(
+    r.deleted.map((d) => d.key),
+    ["dm:telegram:1", "dm:telegram:2"],
+  );
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list"])).sessions.map((s) => s.key),
+    ["dm:telegram:3"],
+  );
   const gone = await sb.run(["sessions", "show", "dm:telegram:1"]);
   assert.equal(gone.stderr, 'error: no session matches "dm:telegram:1"\n');
 });
@@ -147,19 +153,17 @@ test("bulk delete by status and age, with --dry-run", async (t) => {
   assert.match(human.stdout, /^deleted \S+ dm:telegram:3 \(expired, last activity 10 d ago\)\ndeleted 1 session\n$/);
   const archived = await sb.json<{ count: number }>(["sessions", "delete", "--status", "archived"]);
   assert.equal(archived.count, 1);
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list", "--status", "all"])).sessions.map((s) => s.key), ["dm:telegram:1", "dm:telegram:2"]);
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list", "--status", "all"])).sessions.map((s) => s.key),
+    ["dm:telegram:1", "dm:telegram:2"],
+  );
 });
 
 test("compact expires, archives and folds; --dry-run changes nothing; reports bytes before → after", async (t) => {
   const sb = await sandbox(t);
   await mkdir(sb.stateDir, { recursive: true });
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ sessions: { maxHistoryLength: 10 } }));
-  await seed(sb, [
-    { key: "dm:telegram:long", messages: 16 },
-    { key: "dm:telegram:stale", idleMinutes: 3 * 24 * 60 },
-    { key: "dm:telegram:old", idleMinutes: 10 * 24 * 60 },
-    { key: "dm:telegram:fine" },
-  ]);
+  await seed(sb, [{ key: "dm:telegram:long", messages: 16 }, { key: "dm:telegram:stale", idleMinutes: 3 * 24 * 60 }, { key: "dm:telegram:old", idleMinutes: 10 * 24 * 60 }, { key: "dm:telegram:fine" }]);
   const exportAll = async () => withoutExportedAt((await sb.ok(["sessions", "export", "--all"])).stdout);
   const before = await exportAll();
   type Report = { dryRun: boolean; sessions: number; touched: number; bytesBefore: number; bytesAfter: number; actions: Array<{ key: string; expired: boolean; archived: boolean; folded: number }> };
@@ -180,7 +184,10 @@ test("compact expires, archives and folds; --dry-run changes nothing; reports by
   const long = await sb.json<Session>(["sessions", "show", "dm:telegram:long"]);
   assert.ok(long.messages.length <= 10, `history folded to ${long.messages.length}`);
   assert.notEqual(long.summary, null);
-  assert.deepEqual((await sb.json<ListJson>(["sessions", "list", "--status", "archived"])).sessions.map((s) => s.key), ["dm:telegram:old"]);
+  assert.deepEqual(
+    (await sb.json<ListJson>(["sessions", "list", "--status", "archived"])).sessions.map((s) => s.key),
+    ["dm:telegram:old"],
+  );
   const again = await sb.json<Report>(["sessions", "compact", "dm:telegram:fine"]);
   assert.equal(again.sessions, 1);
   assert.equal(again.touched, 0);

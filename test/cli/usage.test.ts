@@ -32,10 +32,22 @@ test("usage: recorded with a reply, shown in list, show and status, and reported
   assert.match((await sb.ok(["status"])).stdout, /tokens used\s+1,300 in · 320 out · 1,620 total over 2 model calls/);
 
   const channels = await sb.json<UsageReport>(["usage"]);
-  assert.deepEqual(channels.rows.map((r) => [r.group, r.total]), [["telegram", 1500], ["slack", 120]]);
+  assert.deepEqual(
+    channels.rows.map((r) => [r.group, r.total]),
+    [
+      ["telegram", 1500],
+      ["slack", 120],
+    ],
+  );
   const sessions = await sb.json<UsageReport>(["usage", "--by", "session", "--since", "7d"]);
   assert.equal(sessions.source, "messages");
-  assert.deepEqual(sessions.rows.map((r) => [r.key, r.total]), [["dm:telegram:1", 1500], ["dm:slack:U2", 120]]);
+  assert.deepEqual(
+    sessions.rows.map((r) => [r.key, r.total]),
+    [
+      ["dm:telegram:1", 1500],
+      ["dm:slack:U2", 120],
+    ],
+  );
   const days = await sb.json<UsageReport>(["usage", "--by", "day"]);
   assert.equal(days.rows.length, 1);
   assert.match(days.rows[0]?.group ?? "", /^\d{4}-\d{2}-\d{2}$/);

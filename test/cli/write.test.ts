@@ -35,10 +35,13 @@ test("append routes dm, group and isolated messages, creating sessions when need
   assert.match(iso1.key, /^isolated:research:/);
 
   const dm = await sb.json<Session>(["sessions", "show", id]);
-  assert.deepEqual(dm.messages.map((m) => [m.role, m.sender, m.content]), [
-    ["user", "42", "Book a table for 4 at 19:30"],
-    ["assistant", null, "Booked, ref INV-0042"],
-  ]);
+  assert.deepEqual(
+    dm.messages.map((m) => [m.role, m.sender, m.content]),
+    [
+      ["user", "42", "Book a table for 4 at 19:30"],
+      ["assistant", null, "Booked, ref INV-0042"],
+    ],
+  );
   const g = await sb.json<Session>(["sessions", "show", "group:slack:C1"]);
   assert.equal(g.messages[0]?.sender, "alice");
   const iso = await sb.json<Session>(["sessions", "show", iso1.id]);
@@ -66,7 +69,11 @@ test("a 10 MB message via stdin is refused with MESSAGE_TOO_LARGE and nothing is
   await seed(sb, [{ key: "dm:telegram:42" }]);
   const before = await snapshot(sb.home);
   const big = Buffer.alloc(10 * 1024 * 1024, "a");
-  for (const target of [["--dm", "telegram:99"], ["--isolated", "big"], ["--session", "dm:telegram:42"]]) {
+  for (const target of [
+    ["--dm", "telegram:99"],
+    ["--isolated", "big"],
+    ["--session", "dm:telegram:42"],
+  ]) {
     const r = await sb.run(["sessions", "append", ...target, "-"], { input: big });
     assert.equal(r.code, 1, target.join(" "));
     assert.equal(errorLine(r), "error: message is 10485760 bytes, over the limit of 1048576 bytes (sessions.maxMessageBytes); nothing was recorded");
@@ -95,17 +102,41 @@ test("set edits preferences (JSON when it parses), tools and the system prompt",
   const sb = await sandbox(t);
   await seed(sb, [{ key: "dm:telegram:42", preferences: { old: 1, keep: "yes" }, tools: { allow: ["*"], deny: [] } }]);
   const r = await sb.json<{ id: string; key: string; preferences: Record<string, unknown>; tools: { allow: string[]; deny: string[] }; systemPrompts: Array<{ content: string }> }>([
-    "sessions", "set", "dm:telegram:42",
-    "--pref", "language=fr", "--pref", "max=5", "--pref", "quiet=true", "--pref", "nothing=null",
-    "--pref", 'units={"distance":"km"}', "--pref", "note=hello world", "--pref", "eq=a=b",
-    "--unset-pref", "old",
-    "--allow-tool", "web.*", "--deny-tool", "shell.*", "--deny-tool", "web.post",
-    "--system", "You are terse.",
+    "sessions",
+    "set",
+    "dm:telegram:42",
+    "--pref",
+    "language=fr",
+    "--pref",
+    "max=5",
+    "--pref",
+    "quiet=true",
+    "--pref",
+    "nothing=null",
+    "--pref",
+    'units={"distance":"km"}',
+    "--pref",
+    "note=hello world",
+    "--pref",
+    "eq=a=b",
+    "--unset-pref",
+    "old",
+    "--allow-tool",
+    "web.*",
+    "--deny-tool",
+    "shell.*",
+    "--deny-tool",
+    "web.post",
+    "--system",
+    "You are terse.",
   ]);
   assert.equal(r.key, "dm:telegram:42");
   assert.deepEqual(r.preferences, { keep: "yes", language: "fr", max: 5, quiet: true, nothing: null, units: { distance: "km" }, note: "hello world", eq: "a=b" });
   assert.deepEqual(r.tools, { allow: ["*", "web.*"], deny: ["shell.*", "web.post"] });
-  assert.deepEqual(r.systemPrompts.map((p) => p.content), ["You are terse."]);
+  assert.deepEqual(
+    r.systemPrompts.map((p) => p.content),
+    ["You are terse."],
+  );
 
   const before = await snapshot(sb.home);
   for (const [args, expected] of [
@@ -126,9 +157,7 @@ test("set edits preferences (JSON when it parses), tools and the system prompt",
 
 test("clear removes the history and keeps id, key, preferences, tools and system prompts", async (t) => {
   const sb = await sandbox(t);
-  const env = await seed(sb, [
-    { key: "dm:telegram:42", messages: 4, pruned: 3, summary: "earlier", preferences: { language: "fr" }, tools: { allow: ["calc"], deny: ["shell"] }, systemPrompt: "Be kind." },
-  ]);
+  const env = await seed(sb, [{ key: "dm:telegram:42", messages: 4, pruned: 3, summary: "earlier", preferences: { language: "fr" }, tools: { allow: ["calc"], deny: ["shell"] }, systemPrompt: "Be kind." }]);
   const before = env.sessions[0];
   assert.ok(before);
   const r = await sb.ok(["sessions", "clear", "dm:telegram:42"]);
@@ -161,7 +190,10 @@ test("archive hides a session from the default list; --status archived shows it;
   assert.deepEqual(await keys(), ["dm:telegram:43"], "the valid ref in a refused command was not archived either");
 
   const back = await sb.json<{ sessions: Array<{ key: string; status: string }>; count: number }>(["sessions", "unarchive", "dm:telegram:42"]);
-  assert.deepEqual(back.sessions.map((s) => [s.key, s.status]), [["dm:telegram:42", "active"]]);
+  assert.deepEqual(
+    back.sessions.map((s) => [s.key, s.status]),
+    [["dm:telegram:42", "active"]],
+  );
   assert.equal((await keys()).length, 2);
   const notArchived = await sb.run(["sessions", "unarchive", "dm:telegram:42"]);
   assert.equal(notArchived.code, 1);
@@ -205,5 +237,8 @@ test("after expiry, append says a new session was started and carries over what 
   const doc = await sb.json<Session>(["sessions", "show", out.id]);
   assert.equal(doc.preferences.units, "metric");
   assert.deepEqual(doc.tools.deny, ["shell.*"]);
-  assert.deepEqual(doc.systemPrompts.map((p) => p.content), ["Be brief."]);
+  assert.deepEqual(
+    doc.systemPrompts.map((p) => p.content),
+    ["Be brief."],
+  );
 });

@@ -81,7 +81,10 @@ describe("config.json", () => {
   it("a config file that is valid JSON but not an object is refused", () => {
     const dir = mkdtempSync(join(tmpdir(), "oc-cfg-"));
     writeFileSync(join(dir, "config.json"), "[1, 2]");
-    assert.throws(() => loadConfig(join(dir, "config.json")), (e) => isOpenclawError(e, "CONFIG_INVALID") && /top level/.test(e.message));
+    assert.throws(
+      () => loadConfig(join(dir, "config.json")),
+      (e) => isOpenclawError(e, "CONFIG_INVALID") && /top level/.test(e.message),
+    );
   });
 });
 
@@ -115,7 +118,10 @@ describe("config.json: reset policies and in-chat commands", () => {
   });
 
   it("valid policies load; commands are on by default", () => {
-    const r = parseConfig('{"sessions": {"reset": {"mode": "daily", "atHour": 5, "timezone": "Europe/Berlin", "idleMinutes": 120}, "resetByKind": {"thread": {"mode": "never"}}, "resetByChannel": {"discord": {"mode": "idle", "idleMinutes": 60}}}}', "/x/config.json");
+    const r = parseConfig(
+      '{"sessions": {"reset": {"mode": "daily", "atHour": 5, "timezone": "Europe/Berlin", "idleMinutes": 120}, "resetByKind": {"thread": {"mode": "never"}}, "resetByChannel": {"discord": {"mode": "idle", "idleMinutes": 60}}}}',
+      "/x/config.json",
+    );
     assert.deepEqual(r.warnings, []);
     assert.deepEqual(r.config.sessions.reset, { mode: "daily", atHour: 5, timezone: "Europe/Berlin", idleMinutes: 120 });
     assert.deepEqual(r.config.sessions.resetByChannel, { discord: { mode: "idle", idleMinutes: 60 } });

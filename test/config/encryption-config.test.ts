@@ -37,9 +37,15 @@ describe("storage.encryption", () => {
     assert.ok(!bytes.toString("hex").includes(ids[0] as string));
     assert.notEqual(loadKey({ keyEnv: "K" }, "test", { K: randomBytes(32).toString("hex") }).id, ids[0]);
     for (const v of [randomBytes(16).toString("base64"), randomBytes(31).toString("hex"), "x".repeat(44), ""]) {
-      assert.match(refusal(() => loadKey({ keyEnv: "K" }, "test", { K: v })), /not a 32-byte key|not set/);
+      assert.match(
+        refusal(() => loadKey({ keyEnv: "K" }, "test", { K: v })),
+        /not a 32-byte key|not set/,
+      );
     }
-    assert.match(refusal(() => loadKey({ keyEnv: "MISSING" }, "storage.encryption", {})), /MISSING .*not set/);
+    assert.match(
+      refusal(() => loadKey({ keyEnv: "MISSING" }, "storage.encryption", {})),
+      /MISSING .*not set/,
+    );
   });
 
   it("a key file must be a regular file readable by its owner alone", async () => {
@@ -50,10 +56,19 @@ describe("storage.encryption", () => {
       assert.match(loadKey({ keyFile: file }).id, /^[0-9a-f]{16}$/);
       for (const mode of [0o640, 0o604, 0o660]) {
         await chmod(file, mode);
-        assert.match(refusal(() => loadKey({ keyFile: file })), /chmod 600/);
+        assert.match(
+          refusal(() => loadKey({ keyFile: file })),
+          /chmod 600/,
+        );
       }
-      assert.match(refusal(() => loadKey({ keyFile: join(dir, "absent.key") })), /cannot read the key file .*ENOENT/);
-      assert.match(refusal(() => loadKey({ keyFile: dir })), /not a regular file|cannot read/);
+      assert.match(
+        refusal(() => loadKey({ keyFile: join(dir, "absent.key") })),
+        /cannot read the key file .*ENOENT/,
+      );
+      assert.match(
+        refusal(() => loadKey({ keyFile: dir })),
+        /not a regular file|cannot read/,
+      );
     } finally {
       await cleanup();
     }

@@ -146,7 +146,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(await s.delete(doc.id), true);
         assert.equal(await s.get(doc.id), undefined);
         assert.deepEqual(await s.readPruned(doc.id), []);
-        assert.deepEqual((await s.list()).items.map((i) => i.id), [keep.id]);
+        assert.deepEqual(
+          (await s.list()).items.map((i) => i.id),
+          [keep.id],
+        );
         assert.equal(await s.delete(doc.id), false);
         assert.equal(await s.delete(testId()), false);
       });
@@ -237,7 +240,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         const page3 = await store.list({ offset: 6, limit: 3 });
         assert.equal(page1.total, 8);
         assert.equal(page3.total, 8);
-        assert.deepEqual([...page1.items, ...page2.items, ...page3.items].map((i) => i.id), all);
+        assert.deepEqual(
+          [...page1.items, ...page2.items, ...page3.items].map((i) => i.id),
+          all,
+        );
         assert.equal(page3.items.length, 2);
         const filtered = await store.list({ kinds: ["isolated"], limit: 1 });
         assert.equal(filtered.total, 3);
@@ -280,7 +286,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         await s.commit({ session: doc, expectedRevision: 2, pruned: { append: [] } });
         await s.commit({ session: doc, expectedRevision: 3, pruned: { append: batch2 } });
         assert.deepEqual(await s.readPruned(doc.id), [...fold, ...batch2]);
-        assert.deepEqual((await s.get(doc.id))?.session.messages.map((m) => m.content), ["keep"]);
+        assert.deepEqual(
+          (await s.get(doc.id))?.session.messages.map((m) => m.content),
+          ["keep"],
+        );
       });
 
       it("an id logged twice (a fold re-logged after a crash) reads back once, first copy kept", async () => {
@@ -289,7 +298,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         const m1 = testMessage("folded once");
         await s.commit({ session: doc, expectedRevision: 1, pruned: { append: [m1] } });
         await s.commit({ session: doc, expectedRevision: 2, pruned: { append: [{ ...m1, content: "logged again" }, testMessage("new")] } });
-        assert.deepEqual((await s.readPruned(doc.id)).map((m) => m.content), ["folded once", "new"]);
+        assert.deepEqual(
+          (await s.readPruned(doc.id)).map((m) => m.content),
+          ["folded once", "new"],
+        );
       });
 
       it("a replacement swaps the whole log, and an empty one clears it", async () => {
@@ -300,7 +312,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         await s.commit({ session: doc, expectedRevision: 2, pruned: { replace: replacement } });
         assert.deepEqual(await s.readPruned(doc.id), replacement);
         await s.commit({ session: doc, expectedRevision: 3, pruned: { append: [testMessage("d")] } });
-        assert.deepEqual((await s.readPruned(doc.id)).map((m) => m.content), ["c", "d"]);
+        assert.deepEqual(
+          (await s.readPruned(doc.id)).map((m) => m.content),
+          ["c", "d"],
+        );
         await s.commit({ session: doc, expectedRevision: 4, pruned: { replace: [] } });
         assert.deepEqual(await s.readPruned(doc.id), []);
       });
@@ -326,10 +341,7 @@ export function storeConformance(name: string, open: OpenStore): void {
       it("two writers racing on one revision: exactly one wins, the other gets CONFLICT", async () => {
         const s = await fresh();
         const doc = await create(s, testSession());
-        const results = await Promise.allSettled([
-          s.commit({ session: { ...doc, channel: "first" }, expectedRevision: 1 }),
-          s.commit({ session: { ...doc, channel: "second" }, expectedRevision: 1 }),
-        ]);
+        const results = await Promise.allSettled([s.commit({ session: { ...doc, channel: "first" }, expectedRevision: 1 }), s.commit({ session: { ...doc, channel: "second" }, expectedRevision: 1 })]);
         const won = results.filter((r) => r.status === "fulfilled");
         const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
         assert.equal(won.length, 1);
@@ -358,12 +370,15 @@ export function storeConformance(name: string, open: OpenStore): void {
             const doc = await create(a, testSession());
             await a.commit({ session: doc, expectedRevision: 1, pruned: { append: [testMessage("folded")] } });
             assert.equal((await b.get(doc.id))?.session.revision, 2);
-            assert.deepEqual((await b.readPruned(doc.id)).map((m) => m.content), ["folded"]);
-            assert.deepEqual((await b.list()).items.map((i) => i.id), [doc.id]);
-            const results = await Promise.allSettled([
-              a.commit({ session: { ...doc, channel: "via-a" }, expectedRevision: 2 }),
-              b.commit({ session: { ...doc, channel: "via-b" }, expectedRevision: 2 }),
-            ]);
+            assert.deepEqual(
+              (await b.readPruned(doc.id)).map((m) => m.content),
+              ["folded"],
+            );
+            assert.deepEqual(
+              (await b.list()).items.map((i) => i.id),
+              [doc.id],
+            );
+            const results = await Promise.allSettled([a.commit({ session: { ...doc, channel: "via-a" }, expectedRevision: 2 }), b.commit({ session: { ...doc, channel: "via-b" }, expectedRevision: 2 })]);
             assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
             assert.equal((await a.get(doc.id))?.session.revision, 3);
             assert.equal(await b.delete(doc.id), true);
@@ -398,7 +413,10 @@ export function storeConformance(name: string, open: OpenStore): void {
           if (canLock(s)) attempts.push(s.withLock(bad, async () => void (ran = true)));
           for (const attempt of attempts) await rejectsWith(attempt, "INVALID_ID");
           assert.equal(ran, false, "withLock must not run its callback for an invalid id");
-          assert.deepEqual((await s.list()).items.map((i) => i.id), [keep.id]);
+          assert.deepEqual(
+            (await s.list()).items.map((i) => i.id),
+            [keep.id],
+          );
         });
       }
     });
@@ -428,7 +446,10 @@ export function storeConformance(name: string, open: OpenStore): void {
           ];
           if (canLock(s)) attempts.push(s.withLock(doc.id, async () => 1));
           for (const attempt of attempts) await rejectsWith(attempt, "CLOSED");
-          assert.throws(() => s.watch(() => {}), (err: unknown) => isOpenclawError(err) && err.code === "CLOSED");
+          assert.throws(
+            () => s.watch(() => {}),
+            (err: unknown) => isOpenclawError(err) && err.code === "CLOSED",
+          );
         } finally {
           await cleanup();
         }
@@ -465,7 +486,10 @@ export function storeConformance(name: string, open: OpenStore): void {
           ),
         );
         const final = (await s.get(doc.id))?.session ?? assert.fail("session vanished");
-        assert.deepEqual(final.messages.map((m) => m.content), Array.from({ length: 50 }, (_, n) => `seq ${n}`));
+        assert.deepEqual(
+          final.messages.map((m) => m.content),
+          Array.from({ length: 50 }, (_, n) => `seq ${n}`),
+        );
         assert.equal(final.revision, 51);
       });
 
@@ -483,7 +507,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(appended.revision, 3);
         assert.equal((await s.get(doc.id))?.session.messages.at(-1)?.content, "appended under the hold");
         assert.equal(await s.withLock(doc.id, (held) => s.delete(doc.id, held)), true);
-        await assert.rejects(s.withLock(doc.id, async () => Promise.reject(new Error("boom"))), /boom/);
+        await assert.rejects(
+          s.withLock(doc.id, async () => Promise.reject(new Error("boom"))),
+          /boom/,
+        );
         assert.equal(await s.withLock(doc.id, async () => 7), 7);
       });
 
@@ -574,7 +601,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         const base = testSession({ messages: [testMessage("one")] });
         const m = testMessage("two");
         const next = applyAppend(base, { ...headerOf(base), status: "active" }, [m], 2);
-        assert.deepEqual(next.messages.map((x) => x.content), ["one", "two"]);
+        assert.deepEqual(
+          next.messages.map((x) => x.content),
+          ["one", "two"],
+        );
         assert.equal(next.status, "active");
         assert.equal(next.revision, 2);
         assert.equal(base.messages.length, 1);
@@ -599,7 +629,10 @@ export function storeConformance(name: string, open: OpenStore): void {
         const s = await fresh();
         const docs = [await create(s, testSession()), await create(s, testSession()), await create(s, testSession())];
         const target = docs[1] ?? assert.fail();
-        assert.deepEqual((await s.findByIdPrefix(target.id.slice(0, 30), 5)).map((x) => x.id), [target.id]);
+        assert.deepEqual(
+          (await s.findByIdPrefix(target.id.slice(0, 30), 5)).map((x) => x.id),
+          [target.id],
+        );
         const shared = docs.map((d) => d.id.slice(0, 8));
         const common = shared.every((p) => p === shared[0]) ? (shared[0] ?? "") : "";
         if (common !== "") assert.equal((await s.findByIdPrefix(common, 2)).length, 2);

@@ -24,7 +24,10 @@ function assertNoOrphans(messages: readonly ChatMessage[]): void {
     if (m?.role === "tool") {
       let j = i - 1;
       while (j >= 0 && messages[j]?.role === "tool") j--;
-      assert.ok(messages[j]?.tool_calls?.some((c) => c.id === m.tool_call_id), `result at ${i} follows its call`);
+      assert.ok(
+        messages[j]?.tool_calls?.some((c) => c.id === m.tool_call_id),
+        `result at ${i} follows its call`,
+      );
     }
   }
 }
@@ -87,7 +90,10 @@ describe("building the context", () => {
   it("throws CONFIG_INVALID when the system prompts alone exceed the budget", () => {
     const s = session();
     const need = s.systemPrompts[0]?.tokens ?? 0;
-    assert.throws(() => buildContext(s, need - 1), (e) => isOpenclawError(e, "CONFIG_INVALID") && /sessions\.contextWindow/.test(e.message));
+    assert.throws(
+      () => buildContext(s, need - 1),
+      (e) => isOpenclawError(e, "CONFIG_INVALID") && /sessions\.contextWindow/.test(e.message),
+    );
   });
 
   it("truncates an oversized summary with a counter, and leaves it out without one", () => {
@@ -108,11 +114,7 @@ describe("building the context", () => {
 
   it("drops the oldest pinned messages first when they do not all fit", () => {
     const s = session();
-    s.messages = [
-      msg(0, { role: "user", pinned: true, tokens: 40 }),
-      msg(1, { role: "user", pinned: true, tokens: 40 }),
-      msg(2, { role: "user", tokens: 10 }),
-    ];
+    s.messages = [msg(0, { role: "user", pinned: true, tokens: 40 }), msg(1, { role: "user", pinned: true, tokens: 40 }), msg(2, { role: "user", tokens: 10 })];
     const built = buildContext(s, (s.systemPrompts[0]?.tokens ?? 0) + 10 + 50);
     assert.deepEqual(built.included, ["m0001", "m0002"]);
     assert.equal(built.droppedPinned, 1);
@@ -156,7 +158,11 @@ describe("building the context", () => {
       const system = s.systemPrompts[0]?.tokens ?? 0;
       const label = `seed ${seed}`;
       if (system > budget) {
-        assert.throws(() => buildContext(s, budget, counter ? { counter } : {}), (e) => isOpenclawError(e, "CONFIG_INVALID"), label);
+        assert.throws(
+          () => buildContext(s, budget, counter ? { counter } : {}),
+          (e) => isOpenclawError(e, "CONFIG_INVALID"),
+          label,
+        );
         continue;
       }
       const built = buildContext(s, budget, counter ? { counter } : {});
@@ -169,7 +175,11 @@ describe("building the context", () => {
       const positions = built.included.map((id) => index.get(id) ?? -1);
       // Tool results may sit after a later message in history but are sent right after their call.
       const heads = positions.filter((_, k) => s.messages[positions[k] ?? -1]?.role !== "tool");
-      assert.deepEqual(heads, [...heads].sort((a, b) => a - b), `${label}: chronological`);
+      assert.deepEqual(
+        heads,
+        [...heads].sort((a, b) => a - b),
+        `${label}: chronological`,
+      );
       assert.equal(built.messages[0]?.role, "system", label);
       assert.equal(built.messages.length, 1 + (built.summary === "full" || built.summary === "truncated" ? 1 : 0) + built.included.length, label);
       assertNoOrphans(built.messages);
@@ -186,11 +196,7 @@ describe("building the context", () => {
 describe("a caller's instructions for one call", () => {
   const history = (): Session => {
     let s = session();
-    s.messages = [
-      msg(0, { role: "user", content: "first", tokens: 100 }),
-      msg(1, { role: "assistant", content: "first reply", tokens: 100 }),
-      msg(2, { role: "user", content: "latest", tokens: 100 }),
-    ];
+    s.messages = [msg(0, { role: "user", content: "first", tokens: 100 }), msg(1, { role: "assistant", content: "first reply", tokens: 100 }), msg(2, { role: "user", content: "latest", tokens: 100 })];
     s = withSummary(s, "Summary of 10 earlier messages", 50);
     return s;
   };
@@ -204,7 +210,14 @@ describe("a caller's instructions for one call", () => {
     const built = buildContext(s, 100_000, { counter, instructions });
     assert.deepEqual(
       built.messages.map((m) => [m.role, m.content]),
-      [["system", s.systemPrompts[0]?.content], ["system", instructions], ["system", summaryNote("Summary of 10 earlier messages")], ["user", "first"], ["assistant", "first reply"], ["user", "latest"]],
+      [
+        ["system", s.systemPrompts[0]?.content],
+        ["system", instructions],
+        ["system", summaryNote("Summary of 10 earlier messages")],
+        ["user", "first"],
+        ["assistant", "first reply"],
+        ["user", "latest"],
+      ],
     );
     assert.equal(built.parts.system, system + cost);
     assert.equal(built.tokens, system + cost + 50 + 300);
@@ -224,7 +237,10 @@ describe("a caller's instructions for one call", () => {
   it("over the budget by themselves are refused as too large, naming the instructions", () => {
     const s = history();
     const budget = (s.systemPrompts[0]?.tokens ?? 0) + 10;
-    assert.throws(() => buildContext(s, budget, { counter, instructions: "x".repeat(400) }), (e: unknown) => isOpenclawError(e, "MESSAGE_TOO_LARGE") && /system instructions/.test(e.message));
+    assert.throws(
+      () => buildContext(s, budget, { counter, instructions: "x".repeat(400) }),
+      (e: unknown) => isOpenclawError(e, "MESSAGE_TOO_LARGE") && /system instructions/.test(e.message),
+    );
   });
 });
 

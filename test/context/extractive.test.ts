@@ -42,7 +42,8 @@ describe("extractive summarizer", () => {
   });
 
   it("finds the kinds of identifiers it promises", () => {
-    const text = "Ticket JIRA-1234 (see https://x.example/a/b.) mailed to ops@example.com by @bob: 42 ms, 3.5 GB, $1,200, 85%, `parseConfig`, src/context/build.ts, 0193b2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b, v1.2.3, 2026-01-10.";
+    const text =
+      "Ticket JIRA-1234 (see https://x.example/a/b.) mailed to ops@example.com by @bob: 42 ms, 3.5 GB, $1,200, 85%, `parseConfig`, src/context/build.ts, 0193b2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b, v1.2.3, 2026-01-10.";
     assert.deepEqual(extractIdentifiers(text), [
       "JIRA-1234",
       "https://x.example/a/b",
@@ -81,10 +82,7 @@ describe("extractive summarizer", () => {
   });
 
   it("does not list a question that a later message answered", () => {
-    const messages = [
-      msg(0, { role: "user", content: "Which region hosts the billing database?" }),
-      msg(1, { role: "assistant", content: "The billing database runs in eu-west-1." }),
-    ];
+    const messages = [msg(0, { role: "user", content: "Which region hosts the billing database?" }), msg(1, { role: "assistant", content: "The billing database runs in eu-west-1." })];
     const text = extractiveSummary({ previous: null, messages, maxTokens: 500 });
     assert.doesNotMatch(text, /Open questions:/);
   });
@@ -102,7 +100,10 @@ describe("extractive summarizer", () => {
       }
       sections.push(section);
       if (line.startsWith("- Participants: ")) continue;
-      const payload = line.replace(/^- \[[^\]]*\] /, "").replace(/^(?:tool call|Topic): /, "").replace(/…$/, "");
+      const payload = line
+        .replace(/^- \[[^\]]*\] /, "")
+        .replace(/^(?:tool call|Topic): /, "")
+        .replace(/…$/, "");
       assert.ok(source.includes(payload), `invented: ${JSON.stringify(payload)}`);
     }
     assert.ok(sections.includes("Facts:"), text);
@@ -122,9 +123,7 @@ describe("extractive summarizer", () => {
   });
 
   it("when space runs out, drops notes before identifiers", () => {
-    const messages = Array.from({ length: 30 }, (_, i) =>
-      msg(i, { role: i % 2 === 0 ? "user" : "assistant", content: `A fairly long remark number ${i} about nothing in particular, really. Ref KEY-${i}.` }),
-    );
+    const messages = Array.from({ length: 30 }, (_, i) => msg(i, { role: i % 2 === 0 ? "user" : "assistant", content: `A fairly long remark number ${i} about nothing in particular, really. Ref KEY-${i}.` }));
     const text = extractiveSummary({ previous: null, messages, maxTokens: 220 });
     assert.doesNotMatch(text, /Notes:/);
     assert.ok(text.includes("KEY-29"), text);

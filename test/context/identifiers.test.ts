@@ -115,11 +115,7 @@ describe("sentence splitting", () => {
   });
 
   it("keeps i.e., vs. and version numbers inside the sentence", () => {
-    assert.deepEqual(splitSentences("Use the blue one, i.e. Model 3. Compare it vs. the old plan. Version 2.4 is out."), [
-      "Use the blue one, i.e. Model 3.",
-      "Compare it vs. the old plan.",
-      "Version 2.4 is out.",
-    ]);
+    assert.deepEqual(splitSentences("Use the blue one, i.e. Model 3. Compare it vs. the old plan. Version 2.4 is out."), ["Use the blue one, i.e. Model 3.", "Compare it vs. the old plan.", "Version 2.4 is out."]);
   });
 
   it("ends a sentence at a newline", () => {
@@ -131,12 +127,50 @@ describe("identifier search shortcuts", () => {
   // Fragments for every pattern, many of them without a digit (a UUID of
   // letters only, hosts, paths, mentions, code), and digits \d does not match.
   const FRAGMENTS = [
-    "see deadbeef-dead-beef-dead-beefdeadbeef", "id 3f2c1a9e-4b7d-4c8e-9f00-1a2b3c4d5e6f", "mail ana.lopez@example.com", "ping @ops_team",
-    "run `npm test` first", "docs at docs.example.io/guide", "api.internal.acme.corp is down", "open ~/notes/todo.txt", "C:\\Users\\ana\\report.docx",
-    "src/store/file/_log.ts", "https://github.com/acme/widgets/pull/12", "IBAN DE89 3704 0044 0532 0130 00", "card 4111 1111 1111 1111", "+44 20 7946 0958",
-    "(415) 555-0123", "RSV-8812-ZT", "flight BA249", "PNR X7K2QD", "#4471", "$1,250.00", "300 EUR", "2026-11-29T10:00Z", "12/05/2025", "3rd of March, 2026",
-    "May 12th", "10:30 am UTC", "7pm", "10.0.0.12:8080", "v2.4.1", "1.2.3-beta", "commit 9fceb02", "45%", "250 ms", "12 kg", "order 123456",
-    "digits ٣٤٥ and ４５６", "plain words only", "a-b-c", "dots... and more.", "slash / here", "at @ sign", "back`tick", "colon://", "the end.",
+    "see deadbeef-dead-beef-dead-beefdeadbeef",
+    "id 3f2c1a9e-4b7d-4c8e-9f00-1a2b3c4d5e6f",
+    "mail ana.lopez@example.com",
+    "ping @ops_team",
+    "run `npm test` first",
+    "docs at docs.example.io/guide",
+    "api.internal.acme.corp is down",
+    "open ~/notes/todo.txt",
+    "C:\\Users\\ana\\report.docx",
+    "src/store/file/_log.ts",
+    "https://github.com/acme/widgets/pull/12",
+    "IBAN DE89 3704 0044 0532 0130 00",
+    "card 4111 1111 1111 1111",
+    "+44 20 7946 0958",
+    "(415) 555-0123",
+    "RSV-8812-ZT",
+    "flight BA249",
+    "PNR X7K2QD",
+    "#4471",
+    "$1,250.00",
+    "300 EUR",
+    "2026-11-29T10:00Z",
+    "12/05/2025",
+    "3rd of March, 2026",
+    "May 12th",
+    "10:30 am UTC",
+    "7pm",
+    "10.0.0.12:8080",
+    "v2.4.1",
+    "1.2.3-beta",
+    "commit 9fceb02",
+    "45%",
+    "250 ms",
+    "12 kg",
+    "order 123456",
+    "digits ٣٤٥ and ４５６",
+    "plain words only",
+    "a-b-c",
+    "dots... and more.",
+    "slash / here",
+    "at @ sign",
+    "back`tick",
+    "colon://",
+    "the end.",
   ];
   let seed = 7;
   const next = (n: number): number => {

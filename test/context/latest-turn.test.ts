@@ -58,11 +58,7 @@ describe("the latest user turn always reaches the model", () => {
 
   it("a stored turn too large for the budget is reported as the latest turn, not as an older one", () => {
     const s = session();
-    s.messages = [
-      msg(0, { role: "user", content: "hello", tokens: 10 }),
-      msg(1, { role: "assistant", content: "hi", tokens: 10 }),
-      msg(2, { role: "user", content: "x".repeat(100), tokens: 5_000 }),
-    ];
+    s.messages = [msg(0, { role: "user", content: "hello", tokens: 10 }), msg(1, { role: "assistant", content: "hi", tokens: 10 }), msg(2, { role: "user", content: "x".repeat(100), tokens: 5_000 })];
     const built = buildContext(s, 1_000);
     assert.equal(built.latestTurnDropped, true);
     assert.equal(built.latestTurnPartial, true);

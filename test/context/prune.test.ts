@@ -56,12 +56,21 @@ describe("pruning", () => {
     // Nothing lost, nothing duplicated, history order kept.
     const ids = before.messages.map((m) => m.id);
     assert.deepEqual([...plan.fold, ...plan.keep].map((m) => m.id).sort(), [...ids].sort());
-    assert.deepEqual(plan.keep.map((m) => m.id), ids.filter((id) => plan.keep.some((k) => k.id === id)));
+    assert.deepEqual(
+      plan.keep.map((m) => m.id),
+      ids.filter((id) => plan.keep.some((k) => k.id === id)),
+    );
     assert.ok(plan.keep.length <= 75, `keep ${plan.keep.length} ≤ low-water 75`);
     // Pins stay, with their tool partners.
     assert.ok(plan.keep.includes(pinnedUser) && plan.keep.includes(pinnedTool));
-    assert.ok(plan.keep.some((m) => m.toolCalls?.some((c) => c.id === "call_4_b")), "the call of a pinned result stays with it");
-    assert.ok(plan.keep.some((m) => m.toolCallId === "call_4_a"), "so does its sibling result");
+    assert.ok(
+      plan.keep.some((m) => m.toolCalls?.some((c) => c.id === "call_4_b")),
+      "the call of a pinned result stays with it",
+    );
+    assert.ok(
+      plan.keep.some((m) => m.toolCallId === "call_4_a"),
+      "so does its sibling result",
+    );
     assert.deepEqual(orphans(plan.keep), { results: [], calls: [] });
     assert.deepEqual(orphans(plan.fold), { results: [], calls: [] });
     // The most recent turn stays.
@@ -111,7 +120,10 @@ describe("pruning", () => {
     s.messages.push(msg(0, { role: "user" }), msg(1, { role: "assistant" }), msg(2, { role: "user" }));
     for (let i = 3; i < 40; i++) s.messages.push(msg(i, { role: "assistant" }));
     const plan = planPrune(s, { maxHistoryLength: 10, budgetTokens: 100_000, lowWaterMark: 0.75 });
-    assert.deepEqual(plan?.fold.map((m) => m.id), ["m0000", "m0001"]);
+    assert.deepEqual(
+      plan?.fold.map((m) => m.id),
+      ["m0000", "m0001"],
+    );
     const single = session();
     single.messages = s.messages.slice(2);
     assert.equal(planPrune(single, { maxHistoryLength: 10, budgetTokens: 100_000, lowWaterMark: 0.75 }), null);
@@ -122,7 +134,10 @@ describe("pruning", () => {
     for (let i = 0; i < 6; i++) s.messages.push(msg(i, { role: i % 2 === 0 ? "user" : "assistant" }));
     const plan = planPrune(s, { maxHistoryLength: 100, budgetTokens: 100_000, lowWaterMark: 0.75, force: true });
     assert.equal(plan?.reason, "forced");
-    assert.deepEqual(plan?.fold.map((m) => m.id), ["m0000", "m0001"]);
+    assert.deepEqual(
+      plan?.fold.map((m) => m.id),
+      ["m0000", "m0001"],
+    );
   });
 
   it("applyFold keeps messages appended after planning and refuses a stale plan", () => {
@@ -136,7 +151,10 @@ describe("pruning", () => {
     assert.equal(after.messages[after.messages.length - 1]?.id, "m0012");
     assert.equal(after.context.lastSummarizerError, "openai-compatible failed: HTTP 500");
     const shrunk = { ...s, messages: s.messages.slice(2) };
-    assert.throws(() => applyFold(shrunk, plan, "text", "extractive", counter, NOW), (e) => isOpenclawError(e, "CONFLICT"));
+    assert.throws(
+      () => applyFold(shrunk, plan, "text", "extractive", counter, NOW),
+      (e) => isOpenclawError(e, "CONFLICT"),
+    );
   });
 
   it("a second compaction accumulates the summary's message count", () => {
@@ -169,11 +187,17 @@ describe("pruning, property", () => {
       if (plan === null) continue;
       assert.deepEqual([...plan.fold, ...plan.keep].map((m) => m.id).sort(), s.messages.map((m) => m.id).sort(), label);
       assert.ok(plan.fold.length > 0, label);
-      assert.ok(plan.fold.every((m) => !m.pinned), `${label}: no pinned message folded`);
+      assert.ok(
+        plan.fold.every((m) => !m.pinned),
+        `${label}: no pinned message folded`,
+      );
       assert.deepEqual(orphans(plan.fold), { results: [], calls: [] }, label);
       assert.deepEqual(orphans(plan.keep), { results: [], calls: [] }, label);
       const lastUser = s.messages.map((m) => m.role).lastIndexOf("user");
-      assert.ok(s.messages.slice(lastUser).every((m) => plan.keep.includes(m)), `${label}: latest turn kept`);
+      assert.ok(
+        s.messages.slice(lastUser).every((m) => plan.keep.includes(m)),
+        `${label}: latest turn kept`,
+      );
     }
   });
 });

@@ -28,7 +28,6 @@ describe("openai-compatible summarizer: identifier policy", () => {
     ...over,
   });
 
-
   it("asks for the sections and rolls the previous summary in", async () => {
     fake.script({ status: 200, body: completion("Facts:\n- RSV-8812-ZT, BA249, 12 May 2025, PO-2025-000731, +44 20 7946 0958, X7K2QD") });
     const previous = { text: "Facts:\n- [user alice] The budget is $12,000.", tokens: 20, messageCount: 4, throughMessageId: "x", updatedAt: "2026-02-01T08:00:00.000Z", summarizer: "openai-compatible" };
@@ -63,17 +62,14 @@ describe("openai-compatible summarizer: identifier policy", () => {
     assert.match(r.fallbackError ?? "", /summary rejected: \d+ tokens, over its limit of 400/);
   });
 
-  it("with identifiers \"off\", keeps the reply as written", async () => {
+  it('with identifiers "off", keeps the reply as written', async () => {
     fake.script({ status: 200, body: completion("Alice is travelling soon.") });
     const r = await createSummarizer(config({ identifiers: "off" }), {}).summarizeWithFallback(input);
     assert.deepEqual(r, { text: "Alice is travelling soon.", summarizer: "openai-compatible" });
   });
 
   it("does not restore a value a later message replaced", async () => {
-    const messages = [
-      msg(0, { role: "user", content: "The budget is $12,000 for the offsite." }),
-      msg(1, { role: "user", content: "Update: the budget is now $15,000." }),
-    ];
+    const messages = [msg(0, { role: "user", content: "The budget is $12,000 for the offsite." }), msg(1, { role: "user", content: "Update: the budget is now $15,000." })];
     fake.script({ status: 200, body: completion("Facts:\n- The budget is now $15,000.") });
     const r = await createSummarizer(config(), {}).summarizeWithFallback({ previous: null, messages, maxTokens: 400 });
     assert.equal(r.text, "Facts:\n- The budget is now $15,000.");

@@ -12,10 +12,7 @@ const env = { OPENCLAW_TEST_KEY: KEY };
 
 const input: SummarizeInput = {
   previous: null,
-  messages: [
-    msg(0, { role: "user", content: "Refund INV-2024-0042 ($1,200) please." }),
-    msg(1, { role: "assistant", content: "We decided to refund it today." }),
-  ],
+  messages: [msg(0, { role: "user", content: "Refund INV-2024-0042 ($1,200) please." }), msg(1, { role: "assistant", content: "We decided to refund it today." })],
   maxTokens: 400,
 };
 
@@ -41,7 +38,6 @@ describe("openai-compatible summarizer", () => {
   const where = (): string => `model llama3.1:8b at ${fake.baseUrl}`;
   /** Retry-After: 0 makes the client retry at once instead of backing off ~0.5 s, 1 s … */
   const now = { "retry-after": "0" };
-
 
   it("posts the transcript to {baseUrl}/chat/completions and returns the reply", async () => {
     fake.script({ status: 200, body: completion("  The user asked to refund INV-2024-0042 ($1,200).  ") });

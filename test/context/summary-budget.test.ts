@@ -15,7 +15,7 @@ describe("summary budget follows the window", () => {
     assert.equal(summaryBudget(config, 128_000), 1_200, "a share of 0 turns it off");
   });
 
-  it("sessions.maxMessageTokens \"auto\" is half the context budget", () => {
+  it('sessions.maxMessageTokens "auto" is half the context budget', () => {
     const config = defaultConfig();
     assert.equal(messageTokenLimit(config), 61_952);
     config.sessions.maxMessageTokens = 5_000;

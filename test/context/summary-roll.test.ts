@@ -11,7 +11,7 @@ function asPrevious(text: string, messageCount: number): Summary {
 const FILLER = ["Haha, that's funny.", "Thanks, that helps a lot!", "Okay, sounds good to me.", "Let me think about it for a moment.", "The weather has been lovely this week.", "Sorry, I was away from my desk."];
 
 describe("rolling extractive summary", () => {
-  it("shows the newer value as current and the replaced one only as \"(was …)\" after an explicit update", () => {
+  it('shows the newer value as current and the replaced one only as "(was …)" after an explicit update', () => {
     const first = extractiveSummary({
       previous: null,
       messages: [msg(0, { role: "user", sender: "alice", content: "Planning the offsite. The budget is $12,000 for everything." }), msg(1, { role: "assistant", content: "Noted." })],

@@ -12,7 +12,15 @@ import { msg, prng } from "../helpers/context-fixtures.js";
 type R = ReturnType<typeof prng>;
 const SITES = ["Dortmund", "Aarhus", "Namur", "Kassel", "Tartu", "Espoo", "Brno", "Graz", "Split", "Varna", "Lodz", "Kaunas"];
 const ITEMS = ["tripod", "spare laptop", "first-aid kit", "drill", "projector", "tent", "ladder", "router", "camera bag", "helmet"];
-const FILLER = ["ok", "cool", "thx", "Lovely weather for a walk today, we went down to the river.", "Ha, my nephew said the same thing about the football last night.", "Right, that makes sense.", "No worries at all, speak later."];
+const FILLER = [
+  "ok",
+  "cool",
+  "thx",
+  "Lovely weather for a walk today, we went down to the river.",
+  "Ha, my nephew said the same thing about the football last night.",
+  "Right, that makes sense.",
+  "No worries at all, speak later.",
+];
 
 const code = (r: R, prefix: string): string => `${prefix}-${r.int(1000, 9999)}${String.fromCharCode(65 + r.int(0, 25))}`;
 
@@ -74,30 +82,35 @@ describe("summary facts and explicit updates", () => {
       messages.push(msg(messages.length, { role: "user", content: update }));
       const text = roll(messages);
       const shown = current(text);
-      assert.ok(shown.some((l) => l.includes(fresh)), text);
+      assert.ok(
+        shown.some((l) => l.includes(fresh)),
+        text,
+      );
       assert.ok(!shown.some((l) => l.includes(first.get(target) ?? "?")), `old value shown as current\n${text}`);
       assert.ok(text.includes(`(was ${first.get(target)})`), text);
-      for (const s of sites) if (s !== target) assert.ok(shown.some((l) => l.includes(first.get(s) ?? "?")), `${s} lost\n${text}`);
+      for (const s of sites)
+        if (s !== target)
+          assert.ok(
+            shown.some((l) => l.includes(first.get(s) ?? "?")),
+            `${s} lost\n${text}`,
+          );
     });
   }
 
   it("a second value of the same shape without an update cue is another thing, not a replacement", () => {
-    const messages = [
-      msg(0, { role: "user", content: "My parcel from the bookshop is tracked as 1Z4F8A0390012345." }),
-      msg(1, { role: "user", content: "My parcel from the bookshop is tracked as 1Z4F8A0390067890." }),
-    ];
+    const messages = [msg(0, { role: "user", content: "My parcel from the bookshop is tracked as 1Z4F8A0390012345." }), msg(1, { role: "user", content: "My parcel from the bookshop is tracked as 1Z4F8A0390067890." })];
     const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
     assert.ok(text.includes("1Z4F8A0390012345") && text.includes("1Z4F8A0390067890"), text);
     assert.doesNotMatch(text, /\(was /);
   });
 
   it("an update cue about a different named thing replaces nothing", () => {
-    const messages = [
-      msg(0, { role: "user", content: "The gate code for the Aarhus warehouse is GATE-1234A." }),
-      msg(1, { role: "user", content: "The gate code for the Namur warehouse is now GATE-9876B." }),
-    ];
+    const messages = [msg(0, { role: "user", content: "The gate code for the Aarhus warehouse is GATE-1234A." }), msg(1, { role: "user", content: "The gate code for the Namur warehouse is now GATE-9876B." })];
     const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
-    assert.ok(current(text).some((l) => l.includes("GATE-1234A")), text);
+    assert.ok(
+      current(text).some((l) => l.includes("GATE-1234A")),
+      text,
+    );
     assert.doesNotMatch(text, /\(was /);
   });
 
@@ -113,7 +126,10 @@ describe("summary facts and explicit updates", () => {
       assert.ok(text.includes("PU-88213"), text);
       assert.match(text, /^- \d+ short acknowledgements$/m);
       // Only the topic line may quote a chat message.
-      assert.deepEqual(text.split("\n").filter((l) => /walk today|nephew/.test(l) && !l.includes("Topic:")), []);
+      assert.deepEqual(
+        text.split("\n").filter((l) => /walk today|nephew/.test(l) && !l.includes("Topic:")),
+        [],
+      );
       return estimateTokens(text);
     };
     const short = sizeAfter(100);
@@ -124,17 +140,18 @@ describe("summary facts and explicit updates", () => {
   it("an assistant reply that says back the user's message is not a note of its own", () => {
     const text = extractiveSummary({
       previous: null,
-      messages: [
-        msg(0, { role: "user", content: "The courier's pickup number for the wardrobe is PU-55120." }),
-        msg(1, { role: "assistant", content: "Got it: PU-55120 for the wardrobe pickup." }),
-      ],
+      messages: [msg(0, { role: "user", content: "The courier's pickup number for the wardrobe is PU-55120." }), msg(1, { role: "assistant", content: "Got it: PU-55120 for the wardrobe pickup." })],
       maxTokens: 400,
     });
     assert.equal(text.split("PU-55120").length - 1, 1, text);
     assert.match(text, /\[user alice\] The courier's pickup number for the wardrobe is PU-55120\./);
   });
 
-  for (const [seed, phrasing] of [[31, 0], [32, 1], [33, 2]] as const) {
+  for (const [seed, phrasing] of [
+    [31, 0],
+    [32, 1],
+    [33, 2],
+  ] as const) {
     it(`an update that names the value it replaces ("…, not X", "instead of X") replaces that statement, whatever its wording (seed ${seed})`, () => {
       const r = prng(seed);
       const sites = SITES.slice(0, 6);
@@ -144,27 +161,31 @@ describe("summary facts and explicit updates", () => {
       const target = r.pick(sites);
       const old = first.get(target) ?? "?";
       const fresh = code(r, "PL");
-      const update = [
-        `Two things: sorry, the lock is actually ${fresh}, not ${old}.`,
-        `Use ${fresh} instead of ${old} from now on.`,
-        `Heads up: the cage lock changed from ${old} to ${fresh}.`,
-      ][phrasing] as string;
+      const update = [`Two things: sorry, the lock is actually ${fresh}, not ${old}.`, `Use ${fresh} instead of ${old} from now on.`, `Heads up: the cage lock changed from ${old} to ${fresh}.`][phrasing] as string;
       messages.push(msg(messages.length, { role: "user", content: update }));
       const text = roll(messages);
       const shown = current(text);
-      assert.ok(shown.some((l) => l.includes(fresh)), text);
+      assert.ok(
+        shown.some((l) => l.includes(fresh)),
+        text,
+      );
       assert.ok(!shown.some((l) => l.includes(old) && !l.includes(fresh)), `old value shown as current\n${text}`);
-      for (const s of sites) if (s !== target) assert.ok(shown.some((l) => l.includes(first.get(s) ?? "?")), `${s} lost\n${text}`);
+      for (const s of sites)
+        if (s !== target)
+          assert.ok(
+            shown.some((l) => l.includes(first.get(s) ?? "?")),
+            `${s} lost\n${text}`,
+          );
     });
   }
 
   it("naming an old value without an update cue replaces nothing", () => {
-    const messages = [
-      msg(0, { role: "user", content: "The Brno cage padlock is PL-1111A." }),
-      msg(1, { role: "user", content: "The Graz cage padlock is PL-2222B, not PL-1111A like Brno." }),
-    ];
+    const messages = [msg(0, { role: "user", content: "The Brno cage padlock is PL-1111A." }), msg(1, { role: "user", content: "The Graz cage padlock is PL-2222B, not PL-1111A like Brno." })];
     const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
-    assert.ok(current(text).some((l) => l.includes("PL-1111A") && !l.includes("PL-2222B")), text);
+    assert.ok(
+      current(text).some((l) => l.includes("PL-1111A") && !l.includes("PL-2222B")),
+      text,
+    );
     assert.doesNotMatch(text, /\(was /);
   });
 
@@ -176,7 +197,10 @@ describe("summary facts and explicit updates", () => {
     ];
     const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
     assert.ok(text.includes("(was LK-1000A)"), text);
-    assert.ok(current(text).some((l) => l.includes("LK-3000C")), text);
+    assert.ok(
+      current(text).some((l) => l.includes("LK-3000C")),
+      text,
+    );
   });
 
   it("a code replaced by one of another shape is still the same thing's code", () => {
@@ -185,7 +209,11 @@ describe("summary facts and explicit updates", () => {
     messages.push(msg(4, { role: "user", content: "Update: the Namur storage changed to QX4410." }));
     const text = extractiveSummary({ previous: null, messages, maxTokens: 400 });
     assert.ok(text.includes("(was LK-4471)"), text);
-    for (const other of ["LK-4582", "LK-4693", "LK-4804"]) assert.ok(current(text).some((l) => l.includes(other)), text);
+    for (const other of ["LK-4582", "LK-4693", "LK-4804"])
+      assert.ok(
+        current(text).some((l) => l.includes(other)),
+        text,
+      );
   });
 
   it("under pressure, replaced values go before any current identifier", () => {

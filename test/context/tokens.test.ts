@@ -4,14 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { buildContext } from "../../src/context/build.js";
 import { applyFold, planPrune } from "../../src/context/prune.js";
-import {
-  MESSAGE_OVERHEAD_TOKENS,
-  clampToTokens,
-  createTokenCounter,
-  estimateTokens,
-  isO200kModel,
-  loadTokenCounter,
-} from "../../src/context/tokens.js";
+import { MESSAGE_OVERHEAD_TOKENS, clampToTokens, createTokenCounter, estimateTokens, isO200kModel, loadTokenCounter } from "../../src/context/tokens.js";
 import { T0, call, msg, session } from "../helpers/context-fixtures.js";
 
 describe("token counting", () => {

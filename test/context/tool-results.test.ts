@@ -38,9 +38,15 @@ describe("tool results in the context", () => {
           assert.match(m.content, /characters of this tool result left out/);
         } else assert.equal(m.content, stored?.content, `turn ${t} is recent and sent whole`);
       }
-      assert.deepEqual(built.trimmed.map((x) => x.mode), ["trimmed", "trimmed", "trimmed"]);
+      assert.deepEqual(
+        built.trimmed.map((x) => x.mode),
+        ["trimmed", "trimmed", "trimmed"],
+      );
       assert.ok(built.trimmedTokensSaved > 0);
-      assert.equal(built.trimmedTokensSaved, built.trimmed.reduce((n, x) => n + x.storedTokens - x.sentTokens, 0));
+      assert.equal(
+        built.trimmedTokensSaved,
+        built.trimmed.reduce((n, x) => n + x.storedTokens - x.sentTokens, 0),
+      );
       // The stored history is untouched.
       assert.ok(s.messages.every((m) => m.role !== "tool" || m.content.length > 2000));
     }
@@ -54,7 +60,10 @@ describe("tool results in the context", () => {
     assert.equal(tools[0]?.content, s.messages[2]?.content, "a result shorter than the placeholder stays");
     assert.equal(tools[1]?.content, clearedPlaceholder(s.messages[6]?.content.length ?? 0));
     assert.ok(tools[2]?.content.startsWith("BEGIN-2") && tools[3]?.content.startsWith("BEGIN-3"));
-    assert.deepEqual(cleared.trimmed.map((x) => x.mode), ["cleared"]);
+    assert.deepEqual(
+      cleared.trimmed.map((x) => x.mode),
+      ["cleared"],
+    );
     const cut = buildContext(s, 1_000_000, { toolResults: policy() });
     assert.equal(cut.messages.filter((m) => m.role === "tool")[0]?.content, s.messages[2]?.content, "a short result is not cut");
     assert.equal(cut.trimmed.length, 1);
@@ -75,7 +84,11 @@ describe("tool results in the context", () => {
     s.messages = toolHeavy(4, () => 3000);
     s.messages[2] = { ...(s.messages[2] as Message), pinned: true };
     const built = buildContext(s, 1_000_000, { toolResults: policy() });
-    assert.deepEqual(built.trimmed.map((x) => x.messageId), [s.messages[6]?.id], "the pinned one is whole");
+    assert.deepEqual(
+      built.trimmed.map((x) => x.messageId),
+      [s.messages[6]?.id],
+      "the pinned one is whole",
+    );
     assert.equal(buildContext(s, 1_000_000, { toolResults: policy({ keepTurns: 4 }) }).trimmed.length, 0);
     assert.equal(buildContext(s, 1_000_000, { toolResults: policy({ softTrimChars: 0 }) }).trimmed.length, 0);
     assert.equal(buildContext(s, 1_000_000).trimmed.length, 0, "no policy, no cut");

@@ -87,7 +87,10 @@ describe("gateway: admin API answers like the CLI's --json", () => {
     // Like --limit, a page may be as large as asked.
     assert.deepEqual(withoutHasMore(await call("/admin/sessions?limit=100000")), await cliJson("sessions", "list", "--limit", "100000"));
     const byKey = await call<{ sessions: Array<{ id: string }>; total: number }>("/admin/sessions?key=dm:telegram:42");
-    assert.deepEqual(byKey.sessions.map((s) => s.id), [ids.dm]);
+    assert.deepEqual(
+      byKey.sessions.map((s) => s.id),
+      [ids.dm],
+    );
     // Paging with offset walks the whole list exactly once.
     const full = (await cliJson<{ sessions: Array<{ id: string }> }>("sessions", "list")).sessions.map((s) => s.id);
     const seen: string[] = [];
@@ -123,11 +126,26 @@ describe("gateway: admin API answers like the CLI's --json", () => {
     assert.deepEqual(doc, await cliJson("sessions", "show", "dm:telegram:42"));
     // The CLI making the same edit on another session gives the same settings.
     const viaCli = await cliJson<Pick<Session, "preferences" | "tools" | "systemPrompts">>(
-      "sessions", "set", "dm:discord:987", "--pref", "language=fr", "--pref", "maxResults=5", "--pref", 'units={"distance":"km"}', "--deny-tool", "shell.*", "--system", "You are a concise assistant.",
+      "sessions",
+      "set",
+      "dm:discord:987",
+      "--pref",
+      "language=fr",
+      "--pref",
+      "maxResults=5",
+      "--pref",
+      'units={"distance":"km"}',
+      "--deny-tool",
+      "shell.*",
+      "--system",
+      "You are a concise assistant.",
     );
     assert.deepEqual(doc.preferences, viaCli.preferences);
     assert.deepEqual(doc.tools, viaCli.tools);
-    assert.deepEqual(doc.systemPrompts.map((p) => [p.content, p.tokens]), viaCli.systemPrompts.map((p) => [p.content, p.tokens]));
+    assert.deepEqual(
+      doc.systemPrompts.map((p) => [p.content, p.tokens]),
+      viaCli.systemPrompts.map((p) => [p.content, p.tokens]),
+    );
     const next = await call<Session>("/admin/sessions/dm:telegram:42", { method: "PATCH", body: JSON.stringify({ unset: ["maxResults"], removeDeny: ["shell.*"], allow: ["web.*"] }) });
     assert.deepEqual(next.preferences, { language: "fr", units: { distance: "km" } });
     assert.deepEqual(next.tools.deny, []);
@@ -157,7 +175,7 @@ describe("gateway: admin API answers like the CLI's --json", () => {
     assert.deepEqual(first, { sessionId: ids.dm, key: "dm:telegram:42", messages: history.slice(0, 3), count: 3, total: 8, offset: 0, hasMore: true });
     // Forward with the `after` cursor.
     const walked: Message[] = [...first.messages];
-    for (let page = first; page.hasMore; ) {
+    for (let page = first; page.hasMore;) {
       page = await call<Page>(`/admin/sessions/dm:telegram:42/messages?limit=3&after=${page.messages.at(-1)?.id}`);
       walked.push(...page.messages);
     }
@@ -205,7 +223,11 @@ describe("gateway: admin API answers like the CLI's --json", () => {
   it("clear, archive, unarchive and compact answer like the CLI", async () => {
     const shown = await cliJson<Session & { prunedHistory: Message[] }>("sessions", "show", "dm:telegram:clear-me", "--all");
     assert.deepEqual(await call("/admin/sessions/dm:telegram:clear-me/clear", { method: "POST" }), {
-      id: ids.clear, key: "dm:telegram:clear-me", messages: shown.messages.length, pruned: shown.prunedHistory.length, summary: shown.summary !== null,
+      id: ids.clear,
+      key: "dm:telegram:clear-me",
+      messages: shown.messages.length,
+      pruned: shown.prunedHistory.length,
+      summary: shown.summary !== null,
     });
     // Clearing again: both now report an empty history, in the same shape.
     assert.deepEqual(await call("/admin/sessions/dm:telegram:clear-me/clear", { method: "POST" }), await cliJson("sessions", "clear", "dm:telegram:clear-me"));

@@ -56,12 +56,26 @@ describe("gateway: driven by the OpenAI Agents SDK", () => {
       { type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "two" }] },
       { role: "user", content: [{ type: "input_text", text: "three" }] },
     ]);
-    assert.deepEqual((await session.getItems()).map(agentBrief), [["user", "one"], ["assistant", "two"], ["user", "three"]]);
-    assert.deepEqual((await session.getItems(2)).map(agentBrief), [["assistant", "two"], ["user", "three"]], "the latest N, oldest first");
+    assert.deepEqual((await session.getItems()).map(agentBrief), [
+      ["user", "one"],
+      ["assistant", "two"],
+      ["user", "three"],
+    ]);
+    assert.deepEqual(
+      (await session.getItems(2)).map(agentBrief),
+      [
+        ["assistant", "two"],
+        ["user", "three"],
+      ],
+      "the latest N, oldest first",
+    );
     const popped = await session.popItem();
     assert.ok(popped !== undefined);
     assert.deepEqual(agentBrief(popped), ["user", "three"]);
-    assert.deepEqual((await session.getItems()).map(agentBrief), [["user", "one"], ["assistant", "two"]]);
+    assert.deepEqual((await session.getItems()).map(agentBrief), [
+      ["user", "one"],
+      ["assistant", "two"],
+    ]);
     await session.clearSession();
     await assert.rejects(client.conversations.retrieve(id), OpenAI.NotFoundError);
   });
@@ -73,7 +87,12 @@ describe("gateway: driven by the OpenAI Agents SDK", () => {
     const second = await run(agent(), "and this", { session });
     assert.equal(second.finalOutput, "echo: and this");
     // The session's history was sent as input: the model saw the first exchange.
-    assert.deepEqual(sent(upstream), [["system", "You are terse."], ["user", "remember this"], ["assistant", "echo: remember this"], ["user", "and this"]]);
+    assert.deepEqual(sent(upstream), [
+      ["system", "You are terse."],
+      ["user", "remember this"],
+      ["assistant", "echo: remember this"],
+      ["user", "and this"],
+    ]);
     assert.deepEqual(await itemsOf(await session.getSessionId()), [
       ["user", "remember this"],
       ["assistant", "echo: remember this"],
@@ -88,7 +107,12 @@ describe("gateway: driven by the OpenAI Agents SDK", () => {
     assert.equal(first.finalOutput, "echo: hello agent");
     const second = await run(agent(), "second turn", { conversationId: conv.id });
     assert.equal(second.finalOutput, "echo: second turn");
-    assert.deepEqual(sent(upstream), [["system", "You are terse."], ["user", "hello agent"], ["assistant", "echo: hello agent"], ["user", "second turn"]]);
+    assert.deepEqual(sent(upstream), [
+      ["system", "You are terse."],
+      ["user", "hello agent"],
+      ["assistant", "echo: hello agent"],
+      ["user", "second turn"],
+    ]);
     assert.deepEqual(await itemsOf(conv.id), [
       ["user", "hello agent"],
       ["assistant", "echo: hello agent"],
@@ -105,7 +129,10 @@ describe("gateway: driven by the OpenAI Agents SDK", () => {
     await result.completed;
     assert.equal(text, "echo: stream me please");
     assert.equal(result.finalOutput, "echo: stream me please");
-    assert.deepEqual(await itemsOf(conv.id), [["user", "stream me please"], ["assistant", "echo: stream me please"]]);
+    assert.deepEqual(await itemsOf(conv.id), [
+      ["user", "stream me please"],
+      ["assistant", "echo: stream me please"],
+    ]);
   });
 
   it("run() with previousResponseId continues the chain", async () => {
@@ -114,7 +141,12 @@ describe("gateway: driven by the OpenAI Agents SDK", () => {
     assert.ok(first.lastResponseId);
     const second = await run(agent(), "second link", { previousResponseId: first.lastResponseId });
     assert.equal(second.finalOutput, "echo: second link");
-    assert.deepEqual(sent(upstream), [["system", "You are terse."], ["user", "first link"], ["assistant", "echo: first link"], ["user", "second link"]]);
+    assert.deepEqual(sent(upstream), [
+      ["system", "You are terse."],
+      ["user", "first link"],
+      ["assistant", "echo: first link"],
+      ["user", "second link"],
+    ]);
   });
 
   it("a function tool runs between two model calls of one conversation run", async () => {

@@ -23,7 +23,15 @@ const ok = (auth: unknown) => parseConfig(JSON.stringify({ gateway: { auth } }),
 describe("gateway.auth in config.json", () => {
   it("refuses credentials it could not use, naming the entry and what to change", () => {
     const long = "x".repeat(20);
-    assert.match(errorOf({ tokens: [{ name: "a", token: long, scopes: ["chat"] }, { name: "a", token: "y".repeat(20), scopes: ["chat"] }] }), /gateway\.auth\.tokens\.1\.name: duplicate credential name "a"/);
+    assert.match(
+      errorOf({
+        tokens: [
+          { name: "a", token: long, scopes: ["chat"] },
+          { name: "a", token: "y".repeat(20), scopes: ["chat"] },
+        ],
+      }),
+      /gateway\.auth\.tokens\.1\.name: duplicate credential name "a"/,
+    );
     assert.match(errorOf({ tokens: [{ name: "a", token: long, scopes: ["chat", "superuser"] }] }), /gateway\.auth\.tokens\.0\.scopes\.1: unknown scope: use chat, route, hooks, admin:read, admin:write/);
     assert.match(errorOf({ tokens: [{ name: "a", token: "short", scopes: ["chat"] }] }), /gateway\.auth\.tokens\.0\.token: expected a token of at least 16 characters/);
     assert.match(errorOf({ tokens: [{ name: "a", scopes: ["chat"] }] }), /credential "a" needs exactly one of token, tokenSha256 or tokenEnv/);

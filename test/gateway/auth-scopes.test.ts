@@ -77,10 +77,7 @@ describe("gateway: scoped credentials and who may open which session", () => {
     // Stateless chat stays open to a chat token.
     const r = await alice.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi there" }] });
     assert.equal(r.choices[0]?.message.content, "echo: hi there");
-    const routed = await router.chat.completions.create(
-      { model: "m", messages: [{ role: "user", content: "again" }] },
-      { headers: { "x-openclaw-channel": "telegram", "x-openclaw-sender": "42" } },
-    );
+    const routed = await router.chat.completions.create({ model: "m", messages: [{ role: "user", content: "again" }] }, { headers: { "x-openclaw-channel": "telegram", "x-openclaw-sender": "42" } });
     assert.match(routed.choices[0]?.message.content ?? "", /again/);
     assert.equal((await show("dm:telegram:42")).messages.length, 4);
   });
@@ -167,8 +164,14 @@ describe("gateway: scoped credentials and who may open which session", () => {
       .split("\n")
       .filter((l) => l.includes('"auth_failure"'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.ok(lines.some((l) => l.status === 401 && l.reason === "invalid bearer token" && l.method === "GET" && typeof l.remote === "string"), JSON.stringify(lines));
-    assert.ok(lines.some((l) => l.status === 403 && /admin:read/.test(String(l.reason)) && l.credential === "alice"), JSON.stringify(lines));
+    assert.ok(
+      lines.some((l) => l.status === 401 && l.reason === "invalid bearer token" && l.method === "GET" && typeof l.remote === "string"),
+      JSON.stringify(lines),
+    );
+    assert.ok(
+      lines.some((l) => l.status === 403 && /admin:read/.test(String(l.reason)) && l.credential === "alice"),
+      JSON.stringify(lines),
+    );
     assert.doesNotMatch(gw.stderr(), /stolen-token-guess|alice-chat-token/);
   });
 });

@@ -69,7 +69,10 @@ test("without --json the generated token is printed with a dashboard link that s
   }
   const token = (await readFile(join(sb.stateDir, "gateway-token"), "utf8")).trim();
   assert.match(lines[0] ?? "", /^listening on http:\/\/127\.0\.0\.1:\d+$/);
-  assert.ok(lines.some((l) => l.trim() === token), lines.join("\n"));
+  assert.ok(
+    lines.some((l) => l.trim() === token),
+    lines.join("\n"),
+  );
   assert.match(lines.at(-1) ?? "", new RegExp(`^dashboard: http://127\\.0\\.0\\.1:\\d+/#token=${token}$`));
 });
 

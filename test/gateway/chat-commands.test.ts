@@ -43,7 +43,10 @@ describe("gateway: in-chat commands are answered by the gateway, in each API's s
     assert.match(status.choices[0]?.message.content ?? "", new RegExp(`^Session ${before.id} \\(dm:telegram:42\\)\\nModel: fake-model\\nContext: [\\d,]+ of 8,192 tokens`));
     assert.deepEqual([status.object, status.choices[0]?.finish_reason, status.usage?.total_tokens], ["chat.completion", "stop", 0]);
 
-    const stream = await client.chat.completions.create({ model: "fake-model", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "/compact order numbers" }] }, asKey("dm:telegram:42"));
+    const stream = await client.chat.completions.create(
+      { model: "fake-model", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "/compact order numbers" }] },
+      asKey("dm:telegram:42"),
+    );
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     assert.match(text, /^Compacted: \d+ messages folded into the summary\.$/);

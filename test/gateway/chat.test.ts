@@ -24,7 +24,10 @@ describe("gateway: chat completions through the official openai client", () => {
 
   it("lists the upstream model", async () => {
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((m) => m.id), ["fake-model"]);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      ["fake-model"],
+    );
     assert.equal((await client.models.retrieve("fake-model")).id, "fake-model");
     await assert.rejects(client.models.retrieve("nope"), OpenAI.NotFoundError);
   });
@@ -46,15 +49,22 @@ describe("gateway: chat completions through the official openai client", () => {
     );
     assert.equal(second.choices[0]?.message.content, "echo: second question");
     const sent = upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]);
-    assert.deepEqual(sent, [["user", "hello there"], ["assistant", "echo: hello there"], ["user", "second question"]]);
-    const r = await runCli(["--state-dir", gw.stateDir, "sessions", "show", "dm:telegram:chat1", "--json"], gw.home);
-    const doc = JSON.parse(r.stdout) as Session;
-    assert.deepEqual(doc.messages.map((m) => [m.role, m.content]), [
+    assert.deepEqual(sent, [
       ["user", "hello there"],
       ["assistant", "echo: hello there"],
       ["user", "second question"],
-      ["assistant", "echo: second question"],
     ]);
+    const r = await runCli(["--state-dir", gw.stateDir, "sessions", "show", "dm:telegram:chat1", "--json"], gw.home);
+    const doc = JSON.parse(r.stdout) as Session;
+    assert.deepEqual(
+      doc.messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "hello there"],
+        ["assistant", "echo: hello there"],
+        ["user", "second question"],
+        ["assistant", "echo: second question"],
+      ],
+    );
   });
 
   it("streams chunks ending with a usage chunk when asked, and stores the whole reply", async () => {
@@ -100,9 +110,18 @@ describe("gateway: chat completions through the official openai client", () => {
 
   it("without session headers the request is stateless: passed through, nothing stored", async () => {
     const before = (await runCli(["--state-dir", gw.stateDir, "sessions", "list", "--json"], gw.home)).stdout;
-    const r = await client.chat.completions.create({ model: "fake-model", messages: [{ role: "system", content: "be terse" }, { role: "user", content: "hi" }] });
+    const r = await client.chat.completions.create({
+      model: "fake-model",
+      messages: [
+        { role: "system", content: "be terse" },
+        { role: "user", content: "hi" },
+      ],
+    });
     assert.equal(r.choices[0]?.message.content, "echo: hi");
-    assert.deepEqual(upstream.requests.at(-1)?.body.messages.map((m) => m.role), ["system", "user"]);
+    assert.deepEqual(
+      upstream.requests.at(-1)?.body.messages.map((m) => m.role),
+      ["system", "user"],
+    );
     const afterList = (await runCli(["--state-dir", gw.stateDir, "sessions", "list", "--json"], gw.home)).stdout;
     assert.equal(JSON.parse(afterList).total, JSON.parse(before).total);
   });

@@ -69,30 +69,74 @@ describe("gateway: a client's system prompt in chat completions, applied (the de
   it("is applied to a streamed turn too", async () => {
     const { client, upstream } = env;
     const stream = await client.chat.completions.create(
-      { model: "gpt-4o", stream: true, messages: [{ role: "system", content: "Streamed persona." }, { role: "user", content: "stream please" }] },
+      {
+        model: "gpt-4o",
+        stream: true,
+        messages: [
+          { role: "system", content: "Streamed persona." },
+          { role: "user", content: "stream please" },
+        ],
+      },
       session("dm:test:sys-stream"),
     );
     for await (const _ of stream) void _;
-    assert.deepEqual(sentOf(upstream), [["system", "Streamed persona."], ["user", "stream please"]]);
+    assert.deepEqual(sentOf(upstream), [
+      ["system", "Streamed persona."],
+      ["user", "stream please"],
+    ]);
   });
 });
 
-describe("gateway: clientSystemPrompt \"store\"", () => {
+describe('gateway: clientSystemPrompt "store"', () => {
   const env = gatewayWith("store");
 
   it("makes the client's system text the session's system prompt, sent once, replaced when it changes", async () => {
     const { gw, client, upstream } = env;
-    await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "system", content: "Persona A." }, { role: "user", content: "hi" }] }, session("dm:test:store"));
-    assert.deepEqual(sentOf(upstream), [["system", "Persona A."], ["user", "hi"]]);
+    await client.chat.completions.create(
+      {
+        model: "gpt-4o",
+        messages: [
+          { role: "system", content: "Persona A." },
+          { role: "user", content: "hi" },
+        ],
+      },
+      session("dm:test:store"),
+    );
+    assert.deepEqual(sentOf(upstream), [
+      ["system", "Persona A."],
+      ["user", "hi"],
+    ]);
     assert.ok((await exported(gw, "dm:test:store")).includes("Persona A."), "stored: it is in the export");
     // The same text again changes nothing and is not sent twice.
     await client.chat.completions.create(
-      { model: "gpt-4o", messages: [{ role: "system", content: "Persona A." }, { role: "user", content: "hi" }, { role: "assistant", content: "echo: hi" }, { role: "user", content: "again" }] },
+      {
+        model: "gpt-4o",
+        messages: [
+          { role: "system", content: "Persona A." },
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "echo: hi" },
+          { role: "user", content: "again" },
+        ],
+      },
       session("dm:test:store"),
     );
-    assert.deepEqual(sentOf(upstream), [["system", "Persona A."], ["user", "hi"], ["assistant", "echo: hi"], ["user", "again"]]);
+    assert.deepEqual(sentOf(upstream), [
+      ["system", "Persona A."],
+      ["user", "hi"],
+      ["assistant", "echo: hi"],
+      ["user", "again"],
+    ]);
     // A new text replaces it; a turn without one keeps what is stored.
-    await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "system", content: "Persona B." }, { role: "user", content: "changed" }] }, session("dm:test:store"));
+    await client.chat.completions.create(
+      {
+        model: "gpt-4o",
+        messages: [
+          { role: "system", content: "Persona B." },
+          { role: "user", content: "changed" },
+        ],
+      },
+      session("dm:test:store"),
+    );
     assert.deepEqual(sentOf(upstream)[0], ["system", "Persona B."]);
     assert.equal(sentOf(upstream).filter(([role]) => role === "system").length, 1);
     await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "no system this time" }] }, session("dm:test:store"));
@@ -102,26 +146,44 @@ describe("gateway: clientSystemPrompt \"store\"", () => {
   });
 });
 
-describe("gateway: clientSystemPrompt \"ignore\"", () => {
+describe('gateway: clientSystemPrompt "ignore"', () => {
   const env = gatewayWith("ignore");
 
   it("leaves the client's system text out of the upstream request and the store; the turn still runs", async () => {
     const { gw, client, upstream } = env;
-    const r = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "developer", content: "Secret persona." }, { role: "user", content: "hello" }] }, session("dm:test:ignore"));
+    const r = await client.chat.completions.create(
+      {
+        model: "gpt-4o",
+        messages: [
+          { role: "developer", content: "Secret persona." },
+          { role: "user", content: "hello" },
+        ],
+      },
+      session("dm:test:ignore"),
+    );
     assert.equal(r.choices[0]?.message.content, "echo: hello");
     assert.deepEqual(sentOf(upstream), [["user", "hello"]]);
     assert.ok(!(await exported(gw, "dm:test:ignore")).includes("Secret persona."));
   });
 });
 
-describe("gateway: clientSystemPrompt \"refuse\"", () => {
+describe('gateway: clientSystemPrompt "refuse"', () => {
   const env = gatewayWith("refuse");
 
   it("refuses a session's request that carries system text (400), asks nothing and records nothing", async () => {
     const { gw, client, upstream } = env;
     const before = upstream.requests.length;
     await assert.rejects(
-      client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "system", content: "Persona." }, { role: "user", content: "hello" }] }, session("dm:test:refuse")),
+      client.chat.completions.create(
+        {
+          model: "gpt-4o",
+          messages: [
+            { role: "system", content: "Persona." },
+            { role: "user", content: "hello" },
+          ],
+        },
+        session("dm:test:refuse"),
+      ),
       (err: unknown) => err instanceof OpenAI.BadRequestError && /clientSystemPrompt is "refuse"/.test(err.message),
     );
     assert.equal(upstream.requests.length, before, "the model was not asked");
@@ -134,7 +196,16 @@ describe("gateway: clientSystemPrompt \"refuse\"", () => {
 
   it("passes a stateless request (no session named) through whole, system text included", async () => {
     const { client, upstream } = env;
-    await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "system", content: "Stateless persona." }, { role: "user", content: "hi" }] });
-    assert.deepEqual(sentOf(upstream), [["system", "Stateless persona."], ["user", "hi"]]);
+    await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [
+        { role: "system", content: "Stateless persona." },
+        { role: "user", content: "hi" },
+      ],
+    });
+    assert.deepEqual(sentOf(upstream), [
+      ["system", "Stateless persona."],
+      ["user", "hi"],
+    ]);
   });
 });

@@ -46,7 +46,10 @@ describe("gateway: the Conversations API through the official openai client", ()
     const doc = await show(conv.id);
     assert.match(doc.key, /^isolated:conversation:/);
     assert.deepEqual(doc.preferences["openai.metadata"], { topic: "orders" });
-    assert.deepEqual(doc.messages.map((m) => [m.role, m.content]), [["user", "first words"]]);
+    assert.deepEqual(
+      doc.messages.map((m) => [m.role, m.content]),
+      [["user", "first words"]],
+    );
 
     assert.deepEqual(await client.conversations.retrieve(conv.id), conv);
     const updated = await client.conversations.update(conv.id, { metadata: { topic: "billing", lang: "en" } });
@@ -85,11 +88,18 @@ describe("gateway: the Conversations API through the official openai client", ()
     const conv = await client.conversations.create();
     const texts = Array.from({ length: 7 }, (_, i) => `message ${i}`);
     const created = await client.conversations.items.create(conv.id, {
-      items: texts.map((t, i) => (i % 2 === 0 ? { role: "user" as const, content: t } : { type: "message" as const, role: "assistant" as const, content: [{ type: "output_text" as const, text: t, annotations: [] }], id: "ignored", status: "completed" as const })),
+      items: texts.map((t, i) =>
+        i % 2 === 0
+          ? { role: "user" as const, content: t }
+          : { type: "message" as const, role: "assistant" as const, content: [{ type: "output_text" as const, text: t, annotations: [] }], id: "ignored", status: "completed" as const },
+      ),
     });
     assert.equal(created.object, "list");
     assert.equal(created.has_more, false);
-    assert.deepEqual(created.data.map((i) => brief(i)[2]), texts);
+    assert.deepEqual(
+      created.data.map((i) => brief(i)[2]),
+      texts,
+    );
     assert.equal(created.first_id, created.data[0]?.id);
     assert.equal(created.last_id, created.data.at(-1)?.id);
     const doc = await show(conv.id);
@@ -105,10 +115,17 @@ describe("gateway: the Conversations API through the official openai client", ()
     const page = await client.conversations.items.list(conv.id, { limit: 3, order: "asc" });
     assert.equal(page.data.length, 3);
     assert.equal(page.has_more, true);
-    const raw = (await (await fetch(`${gw.url}/v1/conversations/${conv.id}/items?order=asc&limit=3&after=${page.data[2]?.id}`, { headers: { authorization: `Bearer ${gw.token}` } })).json()) as { data: unknown[]; first_id: string; has_more: boolean };
+    const raw = (await (await fetch(`${gw.url}/v1/conversations/${conv.id}/items?order=asc&limit=3&after=${page.data[2]?.id}`, { headers: { authorization: `Bearer ${gw.token}` } })).json()) as {
+      data: unknown[];
+      first_id: string;
+      has_more: boolean;
+    };
     assert.equal(raw.data.length, 3);
     assert.equal(raw.has_more, true);
-    const last = (await (await fetch(`${gw.url}/v1/conversations/${conv.id}/items?order=asc&limit=3&after=${created.data[5]?.id}`, { headers: { authorization: `Bearer ${gw.token}` } })).json()) as { data: unknown[]; has_more: boolean };
+    const last = (await (await fetch(`${gw.url}/v1/conversations/${conv.id}/items?order=asc&limit=3&after=${created.data[5]?.id}`, { headers: { authorization: `Bearer ${gw.token}` } })).json()) as {
+      data: unknown[];
+      has_more: boolean;
+    };
     assert.equal(last.data.length, 1);
     assert.equal(last.has_more, false);
 
@@ -144,14 +161,20 @@ describe("gateway: the Conversations API through the official openai client", ()
     assert.equal(call.status, "completed");
     // The assistant's text and both calls are one stored message.
     const doc = await show(conv.id);
-    assert.deepEqual(doc.messages[1]?.toolCalls?.map((c) => c.id), ["call_1", "call_2"]);
+    assert.deepEqual(
+      doc.messages[1]?.toolCalls?.map((c) => c.id),
+      ["call_1", "call_2"],
+    );
 
     // Deleting one call deletes its message: the text and the sibling call go with it (documented).
     const after = await client.conversations.items.delete(items[3]?.id ?? "", { conversation_id: conv.id });
     assert.equal(after.id, conv.id);
     assert.equal(after.object, "conversation");
     const left = (await client.conversations.items.list(conv.id, { order: "asc" })).data;
-    assert.deepEqual(left.map((i) => brief(i)[0]), ["message", "function_call_output", "function_call_output"]);
+    assert.deepEqual(
+      left.map((i) => brief(i)[0]),
+      ["message", "function_call_output", "function_call_output"],
+    );
     await assert.rejects(client.conversations.items.retrieve(items[2]?.id ?? "", { conversation_id: conv.id }), OpenAI.NotFoundError);
 
     // Deleting a plain item removes only that message.

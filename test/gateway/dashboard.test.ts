@@ -135,7 +135,11 @@ describe("dashboard in a real browser", () => {
     });
     assert.equal(res.status, 200, await res.text());
     const id = res.headers.get("x-openclaw-session-id") ?? "";
-    const patched = await fetch(`${gw.url}/admin/sessions/${id}`, { method: "PATCH", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: JSON.stringify({ label: "pay \u202etxt.exe" }) });
+    const patched = await fetch(`${gw.url}/admin/sessions/${id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ label: "pay \u202etxt.exe" }),
+    });
     assert.equal(patched.status, 200);
     const view = await browser.newPage();
     t.after(() => view.close());
@@ -163,7 +167,11 @@ describe("dashboard in a real browser", () => {
     const team = await hook({ channel: "web", senderId: "erin", groupId: "team", subject: "Release crew", text: "team chat" });
     await hook({ channel: "web", senderId: "erin", groupId: "team", threadId: "T1", text: "a side thread" });
     await say("dm:web:frank", "frank is newer than both");
-    const patched = await fetch(`${gw.url}/admin/sessions/${team.sessionId}`, { method: "PATCH", headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" }, body: JSON.stringify({ label: "Crew room" }) });
+    const patched = await fetch(`${gw.url}/admin/sessions/${team.sessionId}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ label: "Crew room" }),
+    });
     assert.equal(patched.status, 200);
     const view = await browser.newPage();
     t.after(() => view.close());

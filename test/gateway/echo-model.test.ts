@@ -23,7 +23,10 @@ describe("gateway --model echo: the built-in offline model through the official 
   });
 
   it("lists itself as the model", async () => {
-    assert.deepEqual((await client.models.list()).data.map((m) => m.id), ["echo"]);
+    assert.deepEqual(
+      (await client.models.list()).data.map((m) => m.id),
+      ["echo"],
+    );
   });
 
   it("answers a chat completion with the last user message, the context's size and usage", async () => {
@@ -73,7 +76,7 @@ describe("gateway --model echo: the built-in offline model through the official 
   });
 });
 
-test("config: gateway.model.provider \"echo\" validates, starts the echo model; an unknown provider is one clear line", async (t) => {
+test('config: gateway.model.provider "echo" validates, starts the echo model; an unknown provider is one clear line', async (t) => {
   const sb = await sandbox(t);
   await mkdir(sb.stateDir, { recursive: true });
   await writeFile(join(sb.stateDir, "config.json"), JSON.stringify({ gateway: { model: { provider: "echo" } } }));

@@ -163,7 +163,11 @@ describe("gateway: the admin event stream", () => {
       ["appended", "dm:telegram:ev1", 4, "remote"],
       ["archived", "dm:telegram:ev1", 5, "local"],
     ]);
-    assert.deepEqual(got.map((g) => g.seq), [1, 2, 3, 4, 5].map((i) => base + i), "consecutive ids after ready");
+    assert.deepEqual(
+      got.map((g) => g.seq),
+      [1, 2, 3, 4, 5].map((i) => base + i),
+      "consecutive ids after ready",
+    );
     await s.quiet(300);
     s.close();
   });
@@ -188,7 +192,10 @@ describe("gateway: the admin event stream", () => {
     const back = await connect("", { "last-event-id": String(last) });
     const replay = await back.changes(2);
     assert.deepEqual(replay, missed);
-    assert.deepEqual(replay.map((r) => r.seq), [last + 1, last + 2]);
+    assert.deepEqual(
+      replay.map((r) => r.seq),
+      [last + 1, last + 2],
+    );
     await admin("/sessions/dm:telegram:ev2/clear", { method: "POST" });
     const live = await back.changes(1);
     assert.deepEqual(summary(live), [["cleared", "dm:telegram:ev2", 5, "local"]]);
@@ -196,7 +203,10 @@ describe("gateway: the admin event stream", () => {
     await back.quiet(300);
 
     const byQuery = await connect(`?lastEventId=${last}`);
-    assert.deepEqual((await byQuery.changes(3)).map((c) => c.seq), [last + 1, last + 2, last + 3]);
+    assert.deepEqual(
+      (await byQuery.changes(3)).map((c) => c.seq),
+      [last + 1, last + 2, last + 3],
+    );
     await byQuery.quiet(300);
     for (const c of [watcher, back, byQuery]) c.close();
   });
@@ -219,7 +229,10 @@ describe("gateway: the admin event stream", () => {
     const s = await connect("", { "last-event-id": "1" });
     await s.next();
     await cli("sessions", "append", "--dm", "telegram:ev3", "after a reset");
-    assert.deepEqual((await s.changes(2)).map((c) => c.seq), [latest + 1, latest + 2]);
+    assert.deepEqual(
+      (await s.changes(2)).map((c) => c.seq),
+      [latest + 1, latest + 2],
+    );
     s.close();
 
     const bad = await fetch(`${gw.url}/admin/events`, { headers: { ...auth(), "last-event-id": "abc" } });

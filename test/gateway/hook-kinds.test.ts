@@ -13,8 +13,7 @@ type Reply = { sessionId: string; key: string; reply: { content: string } };
 describe("gateway: POST /hooks/inbound with kind hook and job", () => {
   let upstream: FakeUpstream;
   let gw: GatewayProcess;
-  const post = (body: unknown): Promise<Response> =>
-    fetch(`${gw.url}/hooks/inbound`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${gw.token}` }, body: JSON.stringify(body) });
+  const post = (body: unknown): Promise<Response> => fetch(`${gw.url}/hooks/inbound`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${gw.token}` }, body: JSON.stringify(body) });
   const ok = async (body: unknown): Promise<Reply> => {
     const r = await post(body);
     const text = await r.text();
@@ -36,7 +35,10 @@ describe("gateway: POST /hooks/inbound with kind hook and job", () => {
     await ok({ channel: "telegram", senderId: "github", text: "a user who happens to be called github" });
     const b = await ok({ kind: "hook", name: "github", text: "PR #7 merged" });
     assert.deepEqual([a.key, b.sessionId], ["hook:github", a.sessionId]);
-    assert.deepEqual(upstream.requests.at(-1)?.body.messages.map((m) => m.content), ["push to main by ada", "echo: push to main by ada", "PR #7 merged"]);
+    assert.deepEqual(
+      upstream.requests.at(-1)?.body.messages.map((m) => m.content),
+      ["push to main by ada", "echo: push to main by ada", "PR #7 merged"],
+    );
     const other = await ok({ kind: "hook", name: "gmail", text: "new mail" });
     assert.notEqual(other.sessionId, a.sessionId);
   });
@@ -47,7 +49,11 @@ describe("gateway: POST /hooks/inbound with kind hook and job", () => {
     const r2 = await ok({ kind: "job", name: "nightly", run: "2026-12-07", text: "summarise the day" });
     assert.deepEqual([r1.key, r1b.sessionId, r2.key], ["job:nightly:2026-12-06", r1.sessionId, "job:nightly:2026-12-07"]);
     assert.notEqual(r2.sessionId, r1.sessionId);
-    assert.deepEqual(upstream.requests.at(-1)?.body.messages.map((m) => m.content), ["summarise the day"], "a new run starts from nothing");
+    assert.deepEqual(
+      upstream.requests.at(-1)?.body.messages.map((m) => m.content),
+      ["summarise the day"],
+      "a new run starts from nothing",
+    );
     const anonymous = await ok({ kind: "job", name: "nightly", text: "no run id" });
     assert.match(anonymous.key, /^job:nightly:[0-9a-f-]{36}$/);
   });

@@ -55,19 +55,25 @@ describe("gateway: POST /hooks/inbound", () => {
     assert.deepEqual([first.reply.toolCalls, first.duplicate], [[], false]);
     const second = await inbound(gw, { channel: "telegram", senderId: "42", text: "at 19:30" });
     assert.equal(second.sessionId, first.sessionId, "the same DM session");
-    assert.deepEqual(upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]), [
-      ["user", "Book a table for 4"],
-      ["assistant", "echo: Book a table for 4"],
-      ["user", "at 19:30"],
-    ]);
+    assert.deepEqual(
+      upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "Book a table for 4"],
+        ["assistant", "echo: Book a table for 4"],
+        ["user", "at 19:30"],
+      ],
+    );
     const doc = await cliJson<Session>(gw, "sessions", "show", "dm:telegram:42");
     assert.equal(doc.id, first.sessionId);
-    assert.deepEqual(doc.messages.map((m) => [m.role, m.content, m.sender]), [
-      ["user", "Book a table for 4", "42"],
-      ["assistant", "echo: Book a table for 4", null],
-      ["user", "at 19:30", "42"],
-      ["assistant", "echo: at 19:30", null],
-    ]);
+    assert.deepEqual(
+      doc.messages.map((m) => [m.role, m.content, m.sender]),
+      [
+        ["user", "Book a table for 4", "42"],
+        ["assistant", "echo: Book a table for 4", null],
+        ["user", "at 19:30", "42"],
+        ["assistant", "echo: at 19:30", null],
+      ],
+    );
     assert.deepEqual([doc.messages[1]?.id, doc.messages[3]?.id], [first.reply.id, second.reply.id]);
   });
 
@@ -82,7 +88,10 @@ describe("gateway: POST /hooks/inbound", () => {
     assert.equal(thread.key, "group:slack:C024BE91L:thread:T9");
     assert.notEqual(thread.sessionId, alice.sessionId);
     const doc = await cliJson<Session>(gw, "sessions", "show", alice.sessionId);
-    assert.deepEqual(doc.messages.filter((m) => m.role === "user").map((m) => m.sender), ["alice", "bob", "carol"]);
+    assert.deepEqual(
+      doc.messages.filter((m) => m.role === "user").map((m) => m.sender),
+      ["alice", "bob", "carol"],
+    );
   });
 
   it("a repeated idempotencyKey stores nothing twice and returns the same reply", async () => {
@@ -93,7 +102,13 @@ describe("gateway: POST /hooks/inbound", () => {
     assert.deepEqual(again, { ...first, duplicate: true });
     assert.equal(upstream.requests.length, asked, "the model is not asked again");
     const doc = await cliJson<Session>(gw, "sessions", "show", "dm:telegram:idem");
-    assert.deepEqual(doc.messages.map((m) => [m.role, m.content]), [["user", "ref INV-2024-0042"], ["assistant", "echo: ref INV-2024-0042"]]);
+    assert.deepEqual(
+      doc.messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "ref INV-2024-0042"],
+        ["assistant", "echo: ref INV-2024-0042"],
+      ],
+    );
     assert.equal(doc.messages[0]?.clientId, "tg-1001");
   });
 
@@ -107,11 +122,21 @@ describe("gateway: POST /hooks/inbound", () => {
       upstream.failWith = undefined;
     }
     const stored = await cliJson<Session>(gw, "sessions", "show", "dm:telegram:flaky");
-    assert.deepEqual(stored.messages.map((m) => m.role), ["user"], "the question is kept, no partial reply");
+    assert.deepEqual(
+      stored.messages.map((m) => m.role),
+      ["user"],
+      "the question is kept, no partial reply",
+    );
     const retry = await inbound(gw, body);
     assert.deepEqual([retry.duplicate, retry.reply.content], [true, "echo: are you there?"]);
     const doc = await cliJson<Session>(gw, "sessions", "show", "dm:telegram:flaky");
-    assert.deepEqual(doc.messages.map((m) => [m.role, m.content]), [["user", "are you there?"], ["assistant", "echo: are you there?"]]);
+    assert.deepEqual(
+      doc.messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "are you there?"],
+        ["assistant", "echo: are you there?"],
+      ],
+    );
   });
 
   it("validates the body strictly and stores nothing on a refusal", async () => {

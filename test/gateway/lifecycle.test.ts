@@ -14,10 +14,7 @@ test("SIGTERM lets an in-flight streamed turn finish, stores it, and exits 0", a
   try {
     upstream.chunkDelayMs = 40;
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.token, maxRetries: 0 });
-    const stream = await client.chat.completions.create(
-      { model: "m", stream: true, messages: [{ role: "user", content: "a b c d e f g h i j" }] },
-      { headers: { "x-openclaw-session-key": "dm:life:1" } },
-    );
+    const stream = await client.chat.completions.create({ model: "m", stream: true, messages: [{ role: "user", content: "a b c d e f g h i j" }] }, { headers: { "x-openclaw-session-key": "dm:life:1" } });
     let text = "";
     let stopped: Promise<number | null> | undefined;
     for await (const chunk of stream) {
@@ -31,7 +28,10 @@ test("SIGTERM lets an in-flight streamed turn finish, stores it, and exits 0", a
     assert.equal(text, "echo: a b c d e f g h i j");
     assert.equal(await stopped, 0);
     const r = await runCli(["--state-dir", gw.stateDir, "sessions", "show", "dm:life:1", "--json"], gw.home);
-    assert.deepEqual((JSON.parse(r.stdout) as Session).messages.map((m) => m.content), ["a b c d e f g h i j", "echo: a b c d e f g h i j"]);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as Session).messages.map((m) => m.content),
+      ["a b c d e f g h i j", "echo: a b c d e f g h i j"],
+    );
   } finally {
     await gw.stop();
     await upstream.close();

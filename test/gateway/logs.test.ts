@@ -198,7 +198,10 @@ describe("gateway log: the store's warnings", () => {
       await r.text();
       const line = await lineOf(gw, (l) => l.event === "warning", "the store's warning");
       assert.match(String(line.msg), /corrupt session file .*moved to sessions\/quarantine\//);
-      assert.ok(linesOf(gw).some((l) => l.event === "start"), "a start line");
+      assert.ok(
+        linesOf(gw).some((l) => l.event === "start"),
+        "a start line",
+      );
     } finally {
       await gw.stop();
       await rm(home, { recursive: true, force: true });

@@ -104,7 +104,11 @@ describe("gateway: a configured 8k model, and a session on a smaller model of it
     assert.equal(upstream.requests.at(-1)?.body.model, "llama3.1:8b");
     // 40 turns of ~500 tokens each way are far past the budget: the budget bounded what was sent.
     assert.ok(longest > budget / 2, `longest request ${longest} tokens`);
-    assert.deepEqual(codes.filter((c) => !last.includes(c)), [], "every code is in the summary or the recent turns");
+    assert.deepEqual(
+      codes.filter((c) => !last.includes(c)),
+      [],
+      "every code is in the summary or the recent turns",
+    );
   });
 
   it("a session on a model of its own asks that model, sent no more than its budget", async () => {
@@ -115,7 +119,11 @@ describe("gateway: a configured 8k model, and a session on a smaller model of it
     const { codes, longest, last } = await chat("dm:test:tiny", 25, budget);
     assert.equal(upstream.requests.at(-1)?.body.model, "tiny-4k", "the turn goes to the session's model");
     assert.ok(longest > budget / 2, `longest request ${longest} tokens`);
-    assert.deepEqual(codes.filter((c) => !last.includes(c)), [], "every code is in the summary or the recent turns");
+    assert.deepEqual(
+      codes.filter((c) => !last.includes(c)),
+      [],
+      "every code is in the summary or the recent turns",
+    );
     const shown = await runCli(["--state-dir", gw.stateDir, "sessions", "context", "dm:test:tiny", "--json"], gw.home);
     assert.equal(shown.code, 0, shown.stderr);
     const report = JSON.parse(shown.stdout) as { model: string; window: number; budget: number };

@@ -119,10 +119,7 @@ describe("gateway: rate limits", () => {
     await assertLimited(await ask(alice), /sender telegram:alice/);
     // Naming the same user by her dm key counts against the same bucket.
     await assertLimited(await ask({ "x-openclaw-session-key": "dm:telegram:alice" }), /sender telegram:alice/);
-    await assert.rejects(
-      client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "hi" }] }, { headers: alice }),
-      OpenAI.RateLimitError,
-    );
+    await assert.rejects(client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "hi" }] }, { headers: alice }), OpenAI.RateLimitError);
     assert.equal((await ask({ "x-openclaw-channel": "telegram", "x-openclaw-sender": "bob" })).status, 200);
   });
 

@@ -34,10 +34,7 @@ describe("gateway: reset policies", () => {
   });
 
   it("a message for a key whose session passed its daily reset starts a fresh session with carry-over; a group that never resets keeps its own", async () => {
-    const envelope = fixtureExport([
-      { key: "dm:telegram:42", preferences: { tone: "dry" }, systemPrompt: "You are terse." },
-      { key: "group:slack:C1" },
-    ]);
+    const envelope = fixtureExport([{ key: "dm:telegram:42", preferences: { tone: "dry" }, systemPrompt: "You are terse." }, { key: "group:slack:C1" }]);
     const [dm, group] = envelope.sessions;
     assert.ok(dm !== undefined && group !== undefined);
     const file = join(gw.home, "seed.json");
@@ -55,8 +52,17 @@ describe("gateway: reset policies", () => {
     assert.notEqual(fresh.sessionId, dm.id);
     // Carried over: the model is asked with the previous session's system prompt and a summary of what it said, not its messages.
     const sent = upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]) ?? [];
-    assert.deepEqual(sent.map(([role]) => role), ["system", "system", "user"]);
-    assert.deepEqual([sent[0], sent[2]], [["system", "You are terse."], ["user", "morning"]]);
+    assert.deepEqual(
+      sent.map(([role]) => role),
+      ["system", "system", "user"],
+    );
+    assert.deepEqual(
+      [sent[0], sent[2]],
+      [
+        ["system", "You are terse."],
+        ["user", "morning"],
+      ],
+    );
     assert.match(String(sent[1]?.[1]), new RegExp(`^Carried over from the previous session of this key \\(${dm.id}, [^\\n]*\\nSummary of 2 earlier messages`));
     assert.match(String(sent[1]?.[1]), /order #1000/);
     const same = await post({ channel: "slack", senderId: "alice", groupId: "C1", text: "still here" });

@@ -45,7 +45,10 @@ describe("gateway: one-off Responses sessions expire and go on their own", () =>
     const now = new Date(Date.now() - 3 * HOUR);
     const m = await SessionManager.open({ stateDir, ...(storeUri !== undefined ? { storeUri } : {}), config: {}, now: () => now, warn: () => undefined });
     try {
-      for (const [name, turns] of [["oneOff", 1], ["chain", 2]] as const) {
+      for (const [name, turns] of [
+        ["oneOff", 1],
+        ["chain", 2],
+      ] as const) {
         const s = await m.create({ key: `isolated:response:${crypto.randomUUID()}@default` });
         let reply = "";
         for (let i = 0; i < turns; i++) {
@@ -73,7 +76,10 @@ describe("gateway: one-off Responses sessions expire and go on their own", () =>
     const line = await until("the one-off's prune audit line", () => auditLines().find((l) => l.sessions?.[0]?.id === sessions.oneOff));
     assert.equal(line.rule, "oneOffTtl");
     await assert.rejects(client.responses.retrieve(ids.oneOff), OpenAI.NotFoundError);
-    assert.deepEqual(auditLines().map((l) => l.sessions?.[0]?.id), [sessions.oneOff]);
+    assert.deepEqual(
+      auditLines().map((l) => l.sessions?.[0]?.id),
+      [sessions.oneOff],
+    );
     // Expired under the normal policy (2h), but continued once: it stays, and can still be read back.
     assert.equal((await client.responses.retrieve(ids.chain)).output_text, "chain answer 1");
   });

@@ -41,7 +41,12 @@ describe("gateway: retrieving and deleting stored responses through the official
     gw = await startGatewayProcess({
       gateway: {
         model: { baseUrl: upstream.baseUrl, model: "fake-model", maxRetries: 0 },
-        auth: { tokens: [{ name: "alice", token: ALICE, scopes: ["chat"] }, { name: "bob", token: BOB, scopes: ["chat"] }] },
+        auth: {
+          tokens: [
+            { name: "alice", token: ALICE, scopes: ["chat"] },
+            { name: "bob", token: BOB, scopes: ["chat"] },
+          ],
+        },
       },
     });
     alice = clientFor(ALICE);
@@ -75,7 +80,10 @@ describe("gateway: retrieving and deleting stored responses through the official
     const final = await stream.finalResponse();
     const got = await alice.responses.retrieve(final.id);
     assert.equal(got.output_text, "echo: streamed words here");
-    assert.deepEqual(got.output.map((i) => i.id), final.output.map((i) => i.id));
+    assert.deepEqual(
+      got.output.map((i) => i.id),
+      final.output.map((i) => i.id),
+    );
   });
 
   it("a response further down a chain names the one before it; one in a conversation names its conversation", async () => {

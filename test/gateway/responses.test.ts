@@ -50,13 +50,20 @@ describe("gateway: the Responses API through the official openai client", () => 
 
   it("previous_response_id continues the session: the next upstream call carries the first exchange", async () => {
     const first = await client.responses.create({ model: "fake-model", input: "first question", instructions: "be terse" });
-    assert.deepEqual(sent(upstream), [["system", "be terse"], ["user", "first question"]]);
+    assert.deepEqual(sent(upstream), [
+      ["system", "be terse"],
+      ["user", "first question"],
+    ]);
     assert.equal(first.instructions, "be terse");
     const second = await client.responses.create({ model: "fake-model", input: [{ role: "user", content: [{ type: "input_text", text: "second question" }] }], previous_response_id: first.id });
     assert.equal(second.output_text, "echo: second question");
     assert.equal(second.previous_response_id, first.id);
     // The instructions were for the first call only: neither stored nor sent again.
-    assert.deepEqual(sent(upstream), [["user", "first question"], ["assistant", "echo: first question"], ["user", "second question"]]);
+    assert.deepEqual(sent(upstream), [
+      ["user", "first question"],
+      ["assistant", "echo: first question"],
+      ["user", "second question"],
+    ]);
     const third = await client.responses.create({ model: "fake-model", input: "third", previous_response_id: second.id });
     assert.equal(third.output_text, "echo: third");
     assert.equal(sent(upstream)?.length, 5);
@@ -80,11 +87,20 @@ describe("gateway: the Responses API through the official openai client", () => 
     assert.deepEqual(r1.conversation, { id: conv.id });
     const r2 = await client.responses.create({ model: "fake-model", input: "again", conversation: { id: conv.id } });
     assert.equal(r2.output_text, "echo: again");
-    assert.deepEqual(sent(upstream), [["user", "in a conversation"], ["assistant", "echo: in a conversation"], ["user", "again"]]);
+    assert.deepEqual(sent(upstream), [
+      ["user", "in a conversation"],
+      ["assistant", "echo: in a conversation"],
+      ["user", "again"],
+    ]);
     const items = (await client.conversations.items.list(conv.id, { order: "asc" })).data;
     assert.deepEqual(
       items.map((i) => (i.type === "message" ? [i.role, i.content.map((p) => ("text" in p ? p.text : "")).join("")] : [i.type])),
-      [["user", "in a conversation"], ["assistant", "echo: in a conversation"], ["user", "again"], ["assistant", "echo: again"]],
+      [
+        ["user", "in a conversation"],
+        ["assistant", "echo: in a conversation"],
+        ["user", "again"],
+        ["assistant", "echo: again"],
+      ],
     );
     // The response's output items are the conversation's items: same ids.
     assert.equal(items[3]?.id, r2.output[0]?.id);
@@ -137,7 +153,11 @@ describe("gateway: the Responses API through the official openai client", () => 
     // The streamed reply was stored whole: the chain continues from it.
     const next = await client.responses.create({ model: "fake-model", input: "after stream", previous_response_id: final.id });
     assert.equal(next.output_text, "echo: after stream");
-    assert.deepEqual(sent(upstream), [["user", "one two three"], ["assistant", "echo: one two three"], ["user", "after stream"]]);
+    assert.deepEqual(sent(upstream), [
+      ["user", "one two three"],
+      ["assistant", "echo: one two three"],
+      ["user", "after stream"],
+    ]);
   });
 
   it("create({stream: true}) yields the same events to a plain iterator", async () => {
@@ -182,7 +202,10 @@ describe("gateway: the Responses API through the official openai client", () => 
     });
     assert.equal(r.output_text, "tool said: found");
     const messages = upstream.requests.at(-1)?.body.messages ?? [];
-    assert.deepEqual(messages.map((m) => m.role), ["user", "assistant", "tool"]);
+    assert.deepEqual(
+      messages.map((m) => m.role),
+      ["user", "assistant", "tool"],
+    );
     assert.equal(messages[1]?.tool_calls?.[0]?.id, "call_a");
   });
 
@@ -218,12 +241,25 @@ describe("gateway: the Responses API through the official openai client", () => 
   });
 
   it("records exactly the input and the reply in the response's session", async () => {
-    const r = await client.responses.create({ model: "fake-model", input: [{ role: "developer", content: "dev note" }, { role: "user", content: "question" }] });
+    const r = await client.responses.create({
+      model: "fake-model",
+      input: [
+        { role: "developer", content: "dev note" },
+        { role: "user", content: "question" },
+      ],
+    });
     const sessionHex = /^resp_([0-9a-f]{32})_/.exec(r.id)?.[1] ?? "";
     const id = `${sessionHex.slice(0, 8)}-${sessionHex.slice(8, 12)}-${sessionHex.slice(12, 16)}-${sessionHex.slice(16, 20)}-${sessionHex.slice(20)}`;
     const doc = await show(id);
     assert.match(doc.key, /^isolated:response:/);
-    assert.deepEqual(doc.messages.map((m) => [m.role, m.content]), [["system", "dev note"], ["user", "question"], ["assistant", "echo: question"]]);
+    assert.deepEqual(
+      doc.messages.map((m) => [m.role, m.content]),
+      [
+        ["system", "dev note"],
+        ["user", "question"],
+        ["assistant", "echo: question"],
+      ],
+    );
   });
 });
 
@@ -263,6 +299,9 @@ describe("gateway: a Responses stream whose upstream dies mid-reply", () => {
     assert.ok(failed?.type === "response.failed");
     assert.equal(failed.response.status, "failed");
     assert.equal(failed.response.error?.code, "server_error");
-    assert.ok(events.some((e) => e.type === "response.output_text.delta" && e.delta === "half"), "what came before the failure was streamed");
+    assert.ok(
+      events.some((e) => e.type === "response.output_text.delta" && e.delta === "half"),
+      "what came before the failure was streamed",
+    );
   });
 });

@@ -56,10 +56,7 @@ describe("gateway: retention on a schedule", () => {
       await m.close();
     }
     await writeFile(join(stateDir, "config.json"), "{}");
-    gw = await startGatewayProcess(
-      { ...(storeUri !== undefined ? { storage: { uri: storeUri } } : {}), sessions: { maintenance: { deleteArchivedAfter: 0, deleteExpiredAfter: "7d", intervalMs: 1000 } } },
-      { stateDir },
-    );
+    gw = await startGatewayProcess({ ...(storeUri !== undefined ? { storage: { uri: storeUri } } : {}), sessions: { maintenance: { deleteArchivedAfter: 0, deleteExpiredAfter: "7d", intervalMs: 1000 } } }, { stateDir });
   });
   after(async () => {
     assert.equal(await gw.stop(), 0);
@@ -71,7 +68,13 @@ describe("gateway: retention on a schedule", () => {
       const a = auditLines();
       return a.length >= 2 ? a : undefined;
     });
-    assert.deepEqual(lines.map((l) => [l.sessions?.[0]?.id, l.rule, l.credential]), [[ids.archived, "deleteArchivedAfter", null], [ids.expired, "deleteExpiredAfter", null]]);
+    assert.deepEqual(
+      lines.map((l) => [l.sessions?.[0]?.id, l.rule, l.credential]),
+      [
+        [ids.archived, "deleteArchivedAfter", null],
+        [ids.expired, "deleteExpiredAfter", null],
+      ],
+    );
     const list = await admin<{ sessions: Array<{ id: string }> }>("/sessions?status=all");
     assert.deepEqual(list.sessions.map((s) => s.id).sort(), [ids.live, ids.victim].sort());
   });
@@ -97,7 +100,11 @@ describe("gateway: retention on a schedule", () => {
       const audit = await until("its audit line", () => auditLines().find((l) => l.sessions?.[0]?.id === ids.victim));
       assert.equal(audit.rule, "deleteArchivedAfter");
       const list = await admin<{ sessions: Array<{ id: string }> }>("/sessions?status=all");
-      assert.deepEqual(list.sessions.map((s) => s.id), [ids.live], "the live session is never deleted");
+      assert.deepEqual(
+        list.sessions.map((s) => s.id),
+        [ids.live],
+        "the live session is never deleted",
+      );
       // The same rules on demand: nothing left to delete, and the live session is not selected.
       const res = await fetch(`${gw.url}/admin/prune?dryRun=1`, { method: "POST", headers: { authorization: `Bearer ${gw.token}` } });
       assert.equal(res.status, 200);

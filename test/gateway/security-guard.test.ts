@@ -62,7 +62,11 @@ describe("gateway request guard: hostile pages, rebinding names, slow clients (n
     assert.match(body.error.message, message);
     assert.ok(!body.error.message.includes("\n"), "one-line message");
   };
-  const refusals = (reason: string) => gw.stderr().split("\n").filter((l) => l.includes('"request_refused"') && l.includes(`"reason":"${reason}"`)).length;
+  const refusals = (reason: string) =>
+    gw
+      .stderr()
+      .split("\n")
+      .filter((l) => l.includes('"request_refused"') && l.includes(`"reason":"${reason}"`)).length;
 
   before(async () => {
     upstream = await startFakeUpstream();
@@ -111,16 +115,22 @@ describe("gateway request guard: hostile pages, rebinding names, slow clients (n
       { gateway: gw.url, id: victimId, forged: JSON.stringify(doc) },
     );
     // A plain form, as any page can submit: the navigation's answer is the gateway's.
-    await page.setContent(
-      `<form id="f" method="post" enctype="text/plain" action="${gw.url}/admin/sessions/${victimId}/archive"><input name='{"a":"' value='"}'><button>win a prize</button></form>`,
-    );
+    await page.setContent(`<form id="f" method="post" enctype="text/plain" action="${gw.url}/admin/sessions/${victimId}/archive"><input name='{"a":"' value='"}'><button>win a prize</button></form>`);
     const [answer] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/archive")), page.getByRole("button", { name: "win a prize" }).click()]);
     await page.close();
 
     const list = await cliJson<{ total: number; sessions: Array<{ key: string; status: string }> }>("sessions", "list", "--status", "all");
-    assert.deepEqual(list.sessions.map((s) => [s.key, s.status]), [[victimKey, "active"]], "no session created, none archived");
+    assert.deepEqual(
+      list.sessions.map((s) => [s.key, s.status]),
+      [[victimKey, "active"]],
+      "no session created, none archived",
+    );
     const victim = await cliJson<Session>("sessions", "show", victimKey);
-    assert.deepEqual(victim.messages.map((m) => m.content), ["my order is ORD-7", "echo: my order is ORD-7"], "not cleared, not overwritten");
+    assert.deepEqual(
+      victim.messages.map((m) => m.content),
+      ["my order is ORD-7", "echo: my order is ORD-7"],
+      "not cleared, not overwritten",
+    );
     assert.equal(upstream.requests.length, 1, "the model never ran for the page");
     assert.equal(answer.status(), 403, "the form's answer");
     await until("the refusals in the log", () => refusals("origin") + refusals("cross-site") >= 4);

@@ -99,7 +99,13 @@ describe("gateway: DM scope, identities, threads and origins", () => {
     assert.equal(b.sessionId, a.sessionId);
     const doc = await show(a.sessionId);
     assert.deepEqual(doc.participants, ["person-1"]);
-    assert.deepEqual(doc.messages.filter((m) => m.role === "user").map((m) => [m.sender, m.channel]), [["123", "telegram"], ["987", "discord"]]);
+    assert.deepEqual(
+      doc.messages.filter((m) => m.role === "user").map((m) => [m.sender, m.channel]),
+      [
+        ["123", "telegram"],
+        ["987", "discord"],
+      ],
+    );
   });
 
   it("x-openclaw-thread gives a thread its own session under its parent, asked with the parent's system prompt", async () => {
@@ -111,13 +117,23 @@ describe("gateway: DM scope, identities, threads and origins", () => {
     const thread = await show(r.sessionId ?? "");
     assert.equal(thread.key, "group:slack:C1:thread:T5");
     const sent = upstream.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]);
-    assert.deepEqual(sent, [["system", "Answer like a pirate."], ["user", "[U2]: in the thread"]], "the thread has the parent's settings, not its history");
+    assert.deepEqual(
+      sent,
+      [
+        ["system", "Answer like a pirate."],
+        ["user", "[U2]: in the thread"],
+      ],
+      "the thread has the parent's settings, not its history",
+    );
     const byHook = await hook({ channel: "slack", senderId: "U3", groupId: "C1", threadId: "T5", text: "same thread" });
     assert.equal(byHook.sessionId, thread.id);
   });
 
   it("display name and subject headers (percent-encoded UTF-8) and hook fields become the session's origin; the admin API sets a label", async () => {
-    const r = await chat({ "x-openclaw-channel": "whatsapp", "x-openclaw-sender": "4917", "x-openclaw-group": "G1", "x-openclaw-display-name": encodeURIComponent("Zoë"), "x-openclaw-subject": encodeURIComponent("Family 👪") }, "hi all");
+    const r = await chat(
+      { "x-openclaw-channel": "whatsapp", "x-openclaw-sender": "4917", "x-openclaw-group": "G1", "x-openclaw-display-name": encodeURIComponent("Zoë"), "x-openclaw-subject": encodeURIComponent("Family 👪") },
+      "hi all",
+    );
     assert.equal(r.status, 200, r.body);
     assert.deepEqual((await show(r.sessionId ?? "")).origin, { channel: "whatsapp", subject: "Family 👪" });
     const dm = await chat({ "x-openclaw-channel": "whatsapp", "x-openclaw-sender": "4917", "x-openclaw-display-name": encodeURIComponent("Zoë") }, "just us");

@@ -41,7 +41,11 @@ describe("gateway: old tool results are sent cut, stored whole", () => {
       const done = await client.chat.completions.create({ model: "fake-model", tools, messages: history }, headers);
       history.push({ role: "assistant", content: done.choices[0]?.message.content ?? "" });
     }
-    const sent = upstream.requests.at(-1)?.body.messages.filter((m) => m.role === "tool").map((m) => m.content ?? "") ?? [];
+    const sent =
+      upstream.requests
+        .at(-1)
+        ?.body.messages.filter((m) => m.role === "tool")
+        .map((m) => m.content ?? "") ?? [];
     assert.equal(sent.length, 3);
     for (const [n, content] of sent.entries()) {
       assert.ok(content.startsWith(`START-${n}`) && content.endsWith(`FINISH-${n}`));
@@ -50,6 +54,9 @@ describe("gateway: old tool results are sent cut, stored whole", () => {
     }
     const shown = await runCli(["--state-dir", gw.stateDir, ...(storeUri !== undefined ? ["--store", storeUri] : []), "sessions", "show", "dm:telegram:tools", "--json"], gw.home);
     const doc = JSON.parse(shown.stdout) as Session;
-    assert.deepEqual(doc.messages.filter((m) => m.role === "tool").map((m) => m.content), [result(0), result(1), result(2)]);
+    assert.deepEqual(
+      doc.messages.filter((m) => m.role === "tool").map((m) => m.content),
+      [result(0), result(1), result(2)],
+    );
   });
 });

@@ -14,7 +14,10 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms
 
 /** How many turns the gateway has noted arriving in its queue (its debug log's turn_queued lines). */
 function queuedLines(gw: GatewayProcess): number {
-  return gw.stderr().split("\n").filter((l) => l.includes('"event":"turn_queued"')).length;
+  return gw
+    .stderr()
+    .split("\n")
+    .filter((l) => l.includes('"event":"turn_queued"')).length;
 }
 
 describe("gateway: turns waiting for a busy session are bounded", () => {

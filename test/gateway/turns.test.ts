@@ -59,10 +59,7 @@ describe("gateway: turns under concurrency, disconnects and long conversations",
     upstream.chunkDelayMs = 50;
     try {
       const controller = new AbortController();
-      const stream = await client.chat.completions.create(
-        { model: "m", stream: true, messages: [{ role: "user", content: question }] },
-        { ...key("dm:load:gone"), signal: controller.signal },
-      );
+      const stream = await client.chat.completions.create({ model: "m", stream: true, messages: [{ role: "user", content: question }] }, { ...key("dm:load:gone"), signal: controller.signal });
       let seen = 0;
       try {
         for await (const _ of stream) {
@@ -99,7 +96,10 @@ describe("gateway: turns under concurrency, disconnects and long conversations",
       assert.equal(r.choices[0]?.message.content, `echo: turn ${i}: order ORD-${i} ships to dock ${i % 7}`);
       const sent = upstream.requests.at(-1)?.body.messages ?? [];
       maxMessages = Math.max(maxMessages, sent.length);
-      maxSent = Math.max(maxSent, sent.reduce((n, m) => n + countTokens(String(m.content ?? "")) + 4, 0));
+      maxSent = Math.max(
+        maxSent,
+        sent.reduce((n, m) => n + countTokens(String(m.content ?? "")) + 4, 0),
+      );
     }
     assert.ok(maxMessages <= 102, `at most the history limit plus the summary note is sent, saw ${maxMessages} messages`);
     assert.ok(maxSent <= budget, `every request fits the ${budget}-token budget (largest: ${maxSent} tokens)`);

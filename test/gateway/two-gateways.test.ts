@@ -87,7 +87,13 @@ for (const { name, skip, shared } of backends) {
           assert.equal(r?.role, "assistant", `message ${i + 1} is its answer`);
           assert.equal(r?.content, `echo: ${q?.content}`, `the answer at ${i + 1} follows its own question`);
         }
-        assert.deepEqual(s.messages.filter((m) => m.role === "user").map((m) => m.content).sort(), [...questions].sort());
+        assert.deepEqual(
+          s.messages
+            .filter((m) => m.role === "user")
+            .map((m) => m.content)
+            .sort(),
+          [...questions].sort(),
+        );
       } finally {
         upstream.replyDelayMs = 0;
       }

@@ -50,7 +50,10 @@ describe("gateway: usage accounting", () => {
     assert.equal(u.output, first.usage.completion_tokens + streamed.completion_tokens);
     assert.equal(u.total, first.usage.total_tokens + streamed.total_tokens);
     assert.equal(u.lastContextTokens, streamed.prompt_tokens);
-    assert.deepEqual(doc.messages.filter((m) => m.role === "assistant").map((m) => m.usage?.total), [first.usage.total_tokens, streamed.total_tokens]);
+    assert.deepEqual(
+      doc.messages.filter((m) => m.role === "assistant").map((m) => m.usage?.total),
+      [first.usage.total_tokens, streamed.total_tokens],
+    );
 
     upstream.omitUsage = true;
     try {
@@ -68,9 +71,15 @@ describe("gateway: usage accounting", () => {
     const list = await admin<{ sessions: Array<{ key: string; usage: SessionUsage | null }> }>("/sessions");
     assert.equal(list.sessions.find((s) => s.key === "dm:web:u1")?.usage?.turns, 2);
     const bySession = await admin<UsageReport>("/usage?by=session&since=1d");
-    assert.deepEqual(bySession.rows.map((r) => [r.key, r.turns]).sort(), [["dm:web:u1", 2], ["dm:web:u2", 1]]);
+    assert.deepEqual(bySession.rows.map((r) => [r.key, r.turns]).sort(), [
+      ["dm:web:u1", 2],
+      ["dm:web:u2", 1],
+    ]);
     const byChannel = await admin<UsageReport>("/usage");
-    assert.deepEqual(byChannel.rows.map((r) => [r.group, r.turns, r.estimatedTurns]), [["web", 3, 1]]);
+    assert.deepEqual(
+      byChannel.rows.map((r) => [r.group, r.turns, r.estimatedTurns]),
+      [["web", 3, 1]],
+    );
     assert.equal((await admin<UsageReport>("/usage?by=day")).totals.total, byChannel.totals.total);
     await admin("/usage?by=week", 400);
     await admin("/usage?since=yesterday", 400);

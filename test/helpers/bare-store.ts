@@ -1,18 +1,4 @@
-import type {
-  Appended,
-  Commit,
-  HeaderChange,
-  HeldLock,
-  ListPage,
-  ListQuery,
-  Loaded,
-  MaintenanceReport,
-  SessionStore,
-  StoreChange,
-  StoreDescription,
-  StoreStats,
-  TurnLeases,
-} from "../../src/store/store.js";
+import type { Appended, Commit, HeaderChange, HeldLock, ListPage, ListQuery, Loaded, MaintenanceReport, SessionStore, StoreChange, StoreDescription, StoreStats, TurnLeases } from "../../src/store/store.js";
 import { MemoryData, MemoryStore } from "../../src/store/memory/memory-store.js";
 import type { Message, Session, SessionSummary } from "../../src/session/types.js";
 

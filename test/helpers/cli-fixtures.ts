@@ -76,7 +76,15 @@ export function fixtureSession(spec: FixtureSpec, now = new Date()): ExportedSes
     messages,
     prunedCount: prunedHistory.length,
     // Derived fields as a save computes them under the default config, so an import stores the fixture unchanged.
-    context: { model: "gpt-4o", window: 128_000, tokensInUse: messages.length * 12 + (spec.systemPrompt === undefined ? 0 : 9) + (spec.summary === undefined ? 0 : 20), compactions: spec.summary === undefined ? 0 : 1, lastCompactedAt: null, lastSummarizerError: null, lastSummarizerErrorAt: null },
+    context: {
+      model: "gpt-4o",
+      window: 128_000,
+      tokensInUse: messages.length * 12 + (spec.systemPrompt === undefined ? 0 : 9) + (spec.summary === undefined ? 0 : 20),
+      compactions: spec.summary === undefined ? 0 : 1,
+      lastCompactedAt: null,
+      lastSummarizerError: null,
+      lastSummarizerErrorAt: null,
+    },
     prunedHistory,
   };
 }

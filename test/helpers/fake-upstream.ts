@@ -91,7 +91,14 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const lastText = typeof last?.content === "string" ? last.content : "";
     const call = last?.role === "user" && body.tools !== undefined ? /CALL (\S+) (\{.*\})/.exec(lastText) : null;
     const text = last?.role === "tool" ? `tool said: ${lastText}` : `echo: ${lastText}`;
-    const prompt = body.messages.reduce((n, m) => n + String(m.content ?? "").split(/\s+/).filter(Boolean).length, 0);
+    const prompt = body.messages.reduce(
+      (n, m) =>
+        n +
+        String(m.content ?? "")
+          .split(/\s+/)
+          .filter(Boolean).length,
+      0,
+    );
     const words = text.split(" ");
     const usage = { prompt_tokens: prompt, completion_tokens: call ? 5 : words.length, total_tokens: prompt + (call ? 5 : words.length) };
     const id = state.ids?.("chatcmpl") ?? `up-${requests.length}`;
@@ -99,7 +106,14 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const stall = state.stallAfterChunks;
     if (body.stream !== true) {
       const message = toolCall ? { role: "assistant", content: null, tool_calls: [toolCall] } : { role: "assistant", content: text };
-      const json = JSON.stringify({ id, object: "chat.completion", created: 1, model: body.model, choices: [{ index: 0, message, finish_reason: toolCall ? "tool_calls" : "stop" }], ...(state.omitUsage ? {} : { usage }) });
+      const json = JSON.stringify({
+        id,
+        object: "chat.completion",
+        created: 1,
+        model: body.model,
+        choices: [{ index: 0, message, finish_reason: toolCall ? "tool_calls" : "stop" }],
+        ...(state.omitUsage ? {} : { usage }),
+      });
       if (stall !== undefined) res.writeHead(200, { "content-type": "application/json" }).write(json.slice(0, json.length >> 1));
       else res.writeHead(200, { "content-type": "application/json" }).end(json);
       return;

@@ -256,10 +256,7 @@ export async function withPostgresDatabase(): Promise<PostgresTestDatabase | { s
  * store on a new schema of `db`, `reopen` a second instance on the same
  * schema (as another process would), `cleanup` drops the schema.
  */
-export function postgresOpener(
-  db: PostgresTestDatabase,
-  open: (url: string) => Promise<SessionStore>,
-): () => Promise<{ store: SessionStore; cleanup: () => Promise<void>; reopen: () => Promise<SessionStore> }> {
+export function postgresOpener(db: PostgresTestDatabase, open: (url: string) => Promise<SessionStore>): () => Promise<{ store: SessionStore; cleanup: () => Promise<void>; reopen: () => Promise<SessionStore> }> {
   return async () => {
     const url = db.freshSchemaUrl();
     const schema = new URL(url).searchParams.get("schema") as string;

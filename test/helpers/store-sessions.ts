@@ -29,7 +29,7 @@ export function testSession(overrides: Partial<Session> & { kind?: SessionKind }
 /** A session exercising every part of the schema: prompts, summary, pins, tool call and result, nested preferences. */
 export function richSession(): Session {
   const s = testSession({ kind: "group", channel: "slack", participants: ["alice", "bob"] });
-  const call = { id: "call_01", name: "web.search", arguments: JSON.stringify({ q: "zod 4 \"discriminated\" unions", n: 3 }) };
+  const call = { id: "call_01", name: "web.search", arguments: JSON.stringify({ q: 'zod 4 "discriminated" unions', n: 3 }) };
   return {
     ...s,
     status: "active",

@@ -40,8 +40,16 @@ describe("many sessions at once", () => {
         assert.equal(new Set(contents).size, contents.length, `no duplicates in ${id}`);
         const a = contents.filter((c) => c.startsWith("A:"));
         const b = contents.filter((c) => c.startsWith("B:"));
-        assert.deepEqual(a, Array.from({ length: perSession }, (_, i) => `A:${i}`), "every A message once, in order");
-        assert.deepEqual(b, Array.from({ length: 5 }, (_, i) => `B:${i}`), "every B message once, in order");
+        assert.deepEqual(
+          a,
+          Array.from({ length: perSession }, (_, i) => `A:${i}`),
+          "every A message once, in order",
+        );
+        assert.deepEqual(
+          b,
+          Array.from({ length: 5 }, (_, i) => `B:${i}`),
+          "every B message once, in order",
+        );
       }
     } finally {
       await env.cleanup();

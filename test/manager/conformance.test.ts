@@ -25,4 +25,8 @@ managerConformance("bare", async () => ({ ...openBare(), cleanup: async () => {}
 // The same rules on PostgreSQL, each open on a fresh schema of this file's database.
 const pgDb = await withPostgresDatabase();
 if ("skip" in pgDb) describe("manager on the postgres store", { skip: pgDb.skip }, () => {});
-else managerConformance("postgres", postgresOpener(pgDb, (url) => openPostgresStore(url, { warn: () => {}, poolMax: 4 })));
+else
+  managerConformance(
+    "postgres",
+    postgresOpener(pgDb, (url) => openPostgresStore(url, { warn: () => {}, poolMax: 4 })),
+  );

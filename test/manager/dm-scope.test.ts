@@ -52,7 +52,13 @@ describe("DM scope", () => {
     await m.receive({ channel: "telegram", senderId: "alice" }, "from alice");
     const s = await m.receive({ channel: "slack", senderId: "bob" }, "from bob");
     assert.equal(s.key, "dm:main");
-    assert.deepEqual(s.messages.map((x) => [x.sender, x.channel]), [["alice", "telegram"], ["bob", "slack"]]);
+    assert.deepEqual(
+      s.messages.map((x) => [x.sender, x.channel]),
+      [
+        ["alice", "telegram"],
+        ["bob", "slack"],
+      ],
+    );
     assert.deepEqual(s.participants, ["alice", "bob"]);
     assert.deepEqual(s.origin, { channel: "telegram" }, "the shared session keeps its first origin: no one person names it");
     assert.equal((await m.get("dm:main")).id, s.id, "dm:main is a key a ref can name");
@@ -141,7 +147,10 @@ describe("DM scope", () => {
     const shared = await m.receive({ channel: "telegram", senderId: "alice" }, "shared");
     m = await env.with({});
     const plan = await m.rescope({ dryRun: true });
-    assert.deepEqual(plan.steps.map((s) => [s.id, s.to, s.action]), [[shared.id, null, "archive"]]);
+    assert.deepEqual(
+      plan.steps.map((s) => [s.id, s.to, s.action]),
+      [[shared.id, null, "archive"]],
+    );
     await m.rescope();
     assert.equal((await m.get(shared.id)).status, "archived");
 
@@ -152,7 +161,10 @@ describe("DM scope", () => {
     const live = await m.receive({ channel: "telegram", senderId: "carol" }, "new scope");
     assert.equal(live.key, "dm:peer:carol");
     const steps = (await m.rescope()).steps;
-    assert.deepEqual(steps.map((s) => [s.id, s.action, s.into]), [[old.id, "archive", live.id]]);
+    assert.deepEqual(
+      steps.map((s) => [s.id, s.action, s.into]),
+      [[old.id, "archive", live.id]],
+    );
   });
 
   it("per-peer sessions move back per channel by their origin", async () => {
@@ -161,6 +173,9 @@ describe("DM scope", () => {
     const s = await m.receive({ channel: "telegram", senderId: "dave" }, "hi");
     m = await env.with({ dmScope: "per-account-channel-peer" });
     const plan = await m.rescope({ dryRun: true });
-    assert.deepEqual(plan.steps.map((x) => [x.id, x.to]), [[s.id, "dm:telegram:default:dave"]]);
+    assert.deepEqual(
+      plan.steps.map((x) => [x.id, x.to]),
+      [[s.id, "dm:telegram:default:dave"]],
+    );
   });
 });

@@ -16,10 +16,13 @@ describe("identity links", () => {
     await env.manager.receive({ channel: "telegram", senderId: "123" }, "from telegram");
     const s = await env.manager.receive({ channel: "discord", senderId: "987" }, "from discord");
     assert.equal(s.key, "dm:peer:person-1");
-    assert.deepEqual(s.messages.map((m) => [m.sender, m.channel, m.content]), [
-      ["123", "telegram", "from telegram"],
-      ["987", "discord", "from discord"],
-    ]);
+    assert.deepEqual(
+      s.messages.map((m) => [m.sender, m.channel, m.content]),
+      [
+        ["123", "telegram", "from telegram"],
+        ["987", "discord", "from discord"],
+      ],
+    );
     assert.deepEqual(s.participants, ["person-1"], "participants show the person, not each identity");
     assert.equal(s.origin?.channel, "discord", "the origin follows the latest channel");
   });
@@ -47,7 +50,13 @@ describe("identity links changed later", () => {
       const { SessionManager } = await import("../../src/manager/manager.js");
       const at = first.manager.now();
       await first.manager.close();
-      const m = await SessionManager.open({ stateDir: first.dir, config: { sessions: { identityLinks: links } }, warn: () => undefined, now: () => at, ...(first.storeUri !== undefined ? { storeUri: first.storeUri } : {}) });
+      const m = await SessionManager.open({
+        stateDir: first.dir,
+        config: { sessions: { identityLinks: links } },
+        warn: () => undefined,
+        now: () => at,
+        ...(first.storeUri !== undefined ? { storeUri: first.storeUri } : {}),
+      });
       try {
         assert.deepEqual(new Set((await m.status()).dmScope.mismatched.map((s) => s.key)), new Set([tg.key, dc.key]));
         const report = await m.rescope();

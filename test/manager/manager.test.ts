@@ -85,7 +85,7 @@ for (const storeUri of ["file", "memory:"]) {
       assert.ok((await env.manager.list({ status: "archived" })).items.some((x) => x.id === s.id));
       await assert.rejects(env.manager.record({ ref: s.id }, { role: "user", content: "more" }), (e) => isOpenclawError(e, "SESSION_ARCHIVED"));
       await env.manager.unarchive(s.id);
-      assert.equal(((await env.manager.record({ ref: s.id }, { role: "user", content: "more", sender: "u1" })).session).messages.length, 2);
+      assert.equal((await env.manager.record({ ref: s.id }, { role: "user", content: "more", sender: "u1" })).session.messages.length, 2);
     });
 
     it("delete removes the session and a second delete finds nothing", async () => {

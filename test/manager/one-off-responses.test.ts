@@ -68,13 +68,22 @@ describe("one-off Responses sessions (gateway.responses.oneOffTtl)", () => {
       const fresh = await responseSession(env, 1);
       env.advance(15 * MINUTE);
       const dry = await m.prune({ dryRun: true });
-      assert.deepEqual(dry.deleted.map((t) => [t.id, t.reason]), [[oneOff, "oneOffTtl"]]);
+      assert.deepEqual(
+        dry.deleted.map((t) => [t.id, t.reason]),
+        [[oneOff, "oneOffTtl"]],
+      );
       const done = await m.prune();
-      assert.deepEqual(done.deleted.map((t) => t.id), [oneOff]);
+      assert.deepEqual(
+        done.deleted.map((t) => t.id),
+        [oneOff],
+      );
       await assert.rejects(m.get(oneOff), { code: "NOT_FOUND" });
       // Two hours on, every session has expired: only the one-off goes; expired sessions otherwise stay (no rule deletes them).
       env.advance(2 * HOUR);
-      assert.deepEqual((await m.prune()).deleted.map((t) => t.id), [fresh]);
+      assert.deepEqual(
+        (await m.prune()).deleted.map((t) => t.id),
+        [fresh],
+      );
       const left = (await m.list({ status: "all" })).items.map((s) => s.id).sort();
       assert.deepEqual(left, [continued, dm].sort());
     } finally {

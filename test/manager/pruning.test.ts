@@ -41,7 +41,11 @@ describe("pruning through the manager", () => {
       assert.equal(pinned.length, 2, "both pinned messages stay active");
       const callIds = new Set(after.messages.flatMap((m) => (m.toolCalls ?? []).map((c) => c.id)));
       for (const m of after.messages) if (m.role === "tool") assert.ok(callIds.has(m.toolCallId ?? ""), "no tool result without its call");
-      for (const id of callIds) assert.ok(after.messages.some((m) => m.toolCallId === id), "no tool call without its result");
+      for (const id of callIds)
+        assert.ok(
+          after.messages.some((m) => m.toolCallId === id),
+          "no tool call without its result",
+        );
       assert.ok(after.summary !== null && after.context.compactions >= 1);
       assert.ok(after.summary.text.includes("INV-2024-0000"), "identifier only seen in folded messages survives in the summary");
       const exported = await env.manager.exportSessions([s.id]);
@@ -102,7 +106,11 @@ describe("pruning through the manager", () => {
       assert.ok(built.tokens <= window.budget);
       assert.equal(built.summary, "full", "the summary fits whole");
       const seen = built.messages.map((x) => x.content).join("\n");
-      assert.deepEqual(codes.filter((c) => !seen.includes(c)), [], "no identifier is left out of what the model sees");
+      assert.deepEqual(
+        codes.filter((c) => !seen.includes(c)),
+        [],
+        "no identifier is left out of what the model sees",
+      );
       assert.equal((await m.contextUsage(after)).window, 8192);
     } finally {
       await env.cleanup();
@@ -122,13 +130,19 @@ describe("pruning through the manager", () => {
       const after = await m.get(s.id);
       // 16 messages, one pinned: folding the five oldest turns leaves the pinned question and the three newest turns.
       assert.equal(out.folded, 9);
-      assert.deepEqual(after.messages.map((x) => x.content), ["question 1 about parcel PX-701", "question 5 about parcel PX-705", "answer 5", "question 6 about parcel PX-706", "answer 6", "question 7 about parcel PX-707", "answer 7"]);
+      assert.deepEqual(
+        after.messages.map((x) => x.content),
+        ["question 1 about parcel PX-701", "question 5 about parcel PX-705", "answer 5", "question 6 about parcel PX-706", "answer 6", "question 7 about parcel PX-707", "answer 7"],
+      );
       for (const n of [0, 2, 3, 4]) assert.ok(after.summary?.text.includes(`PX-${700 + n}`), `PX-${700 + n} in the summary`);
       assert.equal((await m.prunedHistory(s.id)).length, 9, "what was folded is in the pruned history");
       // Already at or under the count: nothing more is folded; keep 0 still leaves the latest turn.
       assert.equal((await m.foldNow(s.id, { keep: 7 })).folded, 0);
       await m.foldNow(s.id, { keep: 0 });
-      assert.deepEqual((await m.get(s.id)).messages.map((x) => x.content), ["question 1 about parcel PX-701", "question 7 about parcel PX-707", "answer 7"]);
+      assert.deepEqual(
+        (await m.get(s.id)).messages.map((x) => x.content),
+        ["question 1 about parcel PX-701", "question 7 about parcel PX-707", "answer 7"],
+      );
       for (const bad of [-1, 1.5, Number.NaN]) await assert.rejects(m.foldNow(s.id, { keep: bad }), (e: unknown) => isOpenclawError(e, "INVALID_ARGUMENT"));
     } finally {
       await env.cleanup();

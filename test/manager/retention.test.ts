@@ -25,7 +25,13 @@ describe("retention (sessions.maintenance)", () => {
 
       const policy = { deleteArchivedAfter: 7 * DAY, deleteExpiredAfter: 5 * DAY };
       const dry = await m.prune({ policy, dryRun: true });
-      assert.deepEqual(dry.deleted.map((t) => [t.key, t.reason]), [["dm:telegram:a", "deleteArchivedAfter"], ["dm:telegram:b", "deleteExpiredAfter"]]);
+      assert.deepEqual(
+        dry.deleted.map((t) => [t.key, t.reason]),
+        [
+          ["dm:telegram:a", "deleteArchivedAfter"],
+          ["dm:telegram:b", "deleteExpiredAfter"],
+        ],
+      );
       assert.equal((await m.list({ status: "all" })).total, 5, "a dry run deletes nothing");
 
       const events: SessionEvent[] = [];
@@ -33,8 +39,14 @@ describe("retention (sessions.maintenance)", () => {
       const deletedInOrder: string[] = [];
       const done = await m.prune({ policy, onDeleted: (t) => deletedInOrder.push(t.id) });
       assert.deepEqual(deletedInOrder, [oldArchived.id, oldExpired.id], "oldest first");
-      assert.deepEqual(done.deleted.map((t) => t.id), deletedInOrder);
-      assert.deepEqual(events.filter((e) => e.type === "deleted").map((e) => e.id), deletedInOrder);
+      assert.deepEqual(
+        done.deleted.map((t) => t.id),
+        deletedInOrder,
+      );
+      assert.deepEqual(
+        events.filter((e) => e.type === "deleted").map((e) => e.id),
+        deletedInOrder,
+      );
       const left = (await m.list({ status: "all" })).items.map((s) => s.id).sort();
       assert.deepEqual(left, [recentArchived.id, recentExpired.id, live.id].sort());
       assert.equal((await m.prune({ policy })).deleted.length, 0, "nothing left to do");
@@ -54,10 +66,20 @@ describe("retention (sessions.maintenance)", () => {
       }
       for (const user of ["4", "5", "6"]) ids.push((await m.receive({ channel: "slack", senderId: user }, "hi")).id);
       const r = await m.prune({ policy: { maxSessions: 4 } });
-      assert.deepEqual(r.deleted.map((t) => [t.id, t.reason]), [[ids[0], "maxSessions"], [ids[1], "maxSessions"]]);
+      assert.deepEqual(
+        r.deleted.map((t) => [t.id, t.reason]),
+        [
+          [ids[0], "maxSessions"],
+          [ids[1], "maxSessions"],
+        ],
+      );
       assert.equal(r.overMax, 0);
       const tight = await m.prune({ policy: { maxSessions: 1 } });
-      assert.deepEqual(tight.deleted.map((t) => t.id), [ids[2]], "the last expired one goes");
+      assert.deepEqual(
+        tight.deleted.map((t) => t.id),
+        [ids[2]],
+        "the last expired one goes",
+      );
       assert.equal(tight.overMax, 2, "three live sessions remain for a limit of one");
       assert.equal((await m.list({ status: "all" })).total, 3);
     } finally {
@@ -83,8 +105,14 @@ describe("retention (sessions.maintenance)", () => {
         },
       });
       assert.deepEqual(exported.sort(), [a.id, b.id].sort());
-      assert.deepEqual(r.deleted.map((t) => t.id), [b.id]);
-      assert.deepEqual(r.skipped.map((t) => [t.id, t.why]), [[a.id, "it is active now"]]);
+      assert.deepEqual(
+        r.deleted.map((t) => t.id),
+        [b.id],
+      );
+      assert.deepEqual(
+        r.skipped.map((t) => [t.id, t.why]),
+        [[a.id, "it is active now"]],
+      );
       assert.equal((await m.get(a.id)).status, "active");
     } finally {
       await env.cleanup();

@@ -43,7 +43,10 @@ describe("routing through the manager", () => {
     await env.manager.receive({ channel: "slack", senderId: "U1", groupId: "C1" }, "I vote pizza");
     const s = await env.manager.receive({ channel: "slack", senderId: "U2", groupId: "C1" }, "I vote sushi");
     assert.equal(s.key, "group:slack:C1");
-    assert.deepEqual(s.messages.map((m) => m.sender), ["U1", "U2"]);
+    assert.deepEqual(
+      s.messages.map((m) => m.sender),
+      ["U1", "U2"],
+    );
     assert.deepEqual(s.participants, ["U1", "U2"]);
     const text = JSON.stringify((await env.manager.buildContext(s.id)).messages);
     assert.ok(text.includes("U1") && text.includes("U2"));
@@ -102,7 +105,10 @@ describe("routing through the manager", () => {
     assert.notEqual(fresh.id, old.id);
     assert.equal(fresh.key, old.key);
     const oldAgain = await env.manager.get(old.id);
-    assert.deepEqual(oldAgain.messages.map((m) => m.content), ["first life"]);
+    assert.deepEqual(
+      oldAgain.messages.map((m) => m.content),
+      ["first life"],
+    );
     assert.equal((await env.manager.get("dm:telegram:exp")).id, fresh.id, "the key now resolves to the new session");
     const exported = await env.manager.exportSessions([old.id]);
     assert.equal(exported.sessions[0]?.messages[0]?.content, "first life");

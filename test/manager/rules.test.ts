@@ -84,7 +84,10 @@ describe("a key's next session after expiry", () => {
       assert.deepEqual(next.started, { reason: "previous session expired", previousId: first.session.id, carriedOver: true });
       assert.equal(next.session.preferences.units, "metric");
       assert.deepEqual(next.session.tools.deny, ["shell.*"]);
-      assert.deepEqual(next.session.systemPrompts.map((p) => p.content), ["Be brief."]);
+      assert.deepEqual(
+        next.session.systemPrompts.map((p) => p.content),
+        ["Be brief."],
+      );
       const same = await m.record({ inbound }, { role: "user", content: "still here", sender: "carry" });
       assert.equal(same.started, null, "no new session, nothing to report");
       await m.archive(next.session.id);
@@ -112,7 +115,10 @@ describe("a key's next session after expiry", () => {
       assert.ok(text.startsWith(`Carried over from the previous session of this key (${first.id}`), text);
       assert.ok(text.includes("SU-40417"), text);
       const built = await m.buildContext(next.session.id);
-      assert.ok(built.messages.some((x) => x.role === "system" && x.content.includes("SU-40417")), "the model sees it");
+      assert.ok(
+        built.messages.some((x) => x.role === "system" && x.content.includes("SU-40417")),
+        "the model sees it",
+      );
     } finally {
       await env.cleanup();
     }
@@ -181,7 +187,10 @@ describe("a key's next session after expiry", () => {
       env.advance(120_000);
       const next = await m.record({ inbound }, { role: "user", content: "back again", sender: "settings-only" });
       assert.equal(next.session.summary, null);
-      assert.deepEqual(next.session.systemPrompts.map((p) => p.content), ["Be brief."]);
+      assert.deepEqual(
+        next.session.systemPrompts.map((p) => p.content),
+        ["Be brief."],
+      );
     } finally {
       await env.cleanup();
     }
@@ -216,7 +225,11 @@ describe("tool messages", () => {
       await m.record({ ref: s.id }, { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "lookup", arguments: "{}" }] });
       await m.record({ ref: s.id }, { role: "tool", content: "42", toolCallId: "call_1" });
       const built = await m.buildContext(s.id);
-      assert.deepEqual(built.messages.map((x) => x.role), ["user", "assistant", "tool"], "the pair reaches the model");
+      assert.deepEqual(
+        built.messages.map((x) => x.role),
+        ["user", "assistant", "tool"],
+        "the pair reaches the model",
+      );
     } finally {
       await env.cleanup();
     }

@@ -21,7 +21,10 @@ describe("threads", () => {
     assert.notEqual(thread.id, parent.id);
     assert.deepEqual(thread.preferences, { language: "fr" });
     assert.deepEqual(thread.tools.deny, ["shell", "fs.*"]);
-    assert.deepEqual(thread.systemPrompts.map((p) => p.content), ["Answer in French."]);
+    assert.deepEqual(
+      thread.systemPrompts.map((p) => p.content),
+      ["Answer in French."],
+    );
     assert.equal(r.started?.parentId, parent.id);
     const ctx = JSON.stringify((await env.manager.buildContext(thread.id)).messages);
     assert.ok(ctx.includes("Answer in French.") && !ctx.includes("I vote"), "the thread sees the parent's settings, not its history");

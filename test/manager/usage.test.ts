@@ -89,12 +89,21 @@ describe("usage accounting", () => {
 
       const byDay = await m.usage({ by: "day" });
       assert.equal(byDay.source, "messages");
-      assert.deepEqual(byDay.rows.map((r) => [r.group, r.turns]), [["2026-03-01", 2], ["2026-03-03", 2]]);
+      assert.deepEqual(
+        byDay.rows.map((r) => [r.group, r.turns]),
+        [
+          ["2026-03-01", 2],
+          ["2026-03-03", 2],
+        ],
+      );
       assert.equal(byDay.totals.total, byChannel.totals.total, "days add up to the totals");
 
       const recent = await m.usage({ sinceMs: 24 * HOUR });
       assert.equal(recent.since, "2026-03-02T10:00:00.000Z");
-      assert.deepEqual(recent.rows.map((r) => [r.group, r.turns]), [["telegram", 2]]);
+      assert.deepEqual(
+        recent.rows.map((r) => [r.group, r.turns]),
+        [["telegram", 2]],
+      );
       const recentSessions = await m.usage({ by: "session", sinceMs: 24 * HOUR });
       assert.equal(recentSessions.rows.find((r) => r.group === a.session.id)?.total, 44, "only the call in the period");
 

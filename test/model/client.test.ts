@@ -37,7 +37,6 @@ describe("model client", () => {
     assert.fail("expected a failure");
   };
 
-
   it("completes: posts model and messages to {baseUrl}/chat/completions with the key", async () => {
     fake.script({ status: 200, body: completion("hi there") });
     const c = await client();

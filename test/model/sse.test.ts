@@ -6,7 +6,7 @@ import { sseEvents, type SseEvent } from "../../src/model/_sse.js";
 function* pieces(text: string, seed: number): Generator<Uint8Array> {
   const bytes = Buffer.from(text, "utf8");
   let state = seed;
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     state = (state * 1103515245 + 12345) % 2 ** 31;
     const size = 1 + (state % 9);
     yield bytes.subarray(at, at + size);
@@ -24,13 +24,7 @@ async function read(chunks: Iterable<Uint8Array>): Promise<SseEvent[]> {
 }
 
 describe("server-sent events", () => {
-  const wire = [
-    ": keep-alive comment\n\n",
-    'data: {"text":"héllo wörld 🌍"}\n\n',
-    "event: error\r\ndata: first line\r\ndata: second line\r\n\r\n",
-    "id: 7\nretry: 100\ndata:no space\n\n",
-    "data: [DONE]\n\n",
-  ].join("");
+  const wire = [": keep-alive comment\n\n", 'data: {"text":"héllo wörld 🌍"}\n\n', "event: error\r\ndata: first line\r\ndata: second line\r\n\r\n", "id: 7\nretry: 100\ndata:no space\n\n", "data: [DONE]\n\n"].join("");
   const expected: SseEvent[] = [
     { event: "", data: '{"text":"héllo wörld 🌍"}' },
     { event: "error", data: "first line\nsecond line" },

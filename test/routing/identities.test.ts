@@ -15,10 +15,22 @@ describe("identity link edits", () => {
 
   it("refuses an identity of another person, a malformed identity and a bad person id", () => {
     const links = { alice: ["telegram:42"] };
-    assert.throws(() => linkIdentities(links, "bob", ["slack:U2", "telegram:42"]), (e) => isOpenclawError(e, "ALREADY_EXISTS") && /telegram:42 is already linked to alice/.test(e.message));
-    assert.throws(() => identityOf("telegram"), (e) => isOpenclawError(e, "INVALID_ARGUMENT"));
-    assert.throws(() => identityOf("telegram:a b"), (e) => isOpenclawError(e, "INVALID_KEY"));
-    assert.throws(() => linkIdentities(links, "b o b", ["slack:U2"]), (e) => isOpenclawError(e, "INVALID_KEY"));
+    assert.throws(
+      () => linkIdentities(links, "bob", ["slack:U2", "telegram:42"]),
+      (e) => isOpenclawError(e, "ALREADY_EXISTS") && /telegram:42 is already linked to alice/.test(e.message),
+    );
+    assert.throws(
+      () => identityOf("telegram"),
+      (e) => isOpenclawError(e, "INVALID_ARGUMENT"),
+    );
+    assert.throws(
+      () => identityOf("telegram:a b"),
+      (e) => isOpenclawError(e, "INVALID_KEY"),
+    );
+    assert.throws(
+      () => linkIdentities(links, "b o b", ["slack:U2"]),
+      (e) => isOpenclawError(e, "INVALID_KEY"),
+    );
   });
 
   it("unlinks an identity, drops a person left with none, and refuses what is not linked", () => {
@@ -30,7 +42,13 @@ describe("identity link edits", () => {
       { person: "bob", identity: "discord:9" },
     ]);
     assert.deepEqual(unlinkIdentities(r.links, ["slack:U1"]).links, {});
-    assert.throws(() => unlinkIdentities(links, ["slack:nobody"]), (e) => isOpenclawError(e, "NOT_FOUND"));
-    assert.throws(() => unlinkIdentities(links, ["carol"]), (e) => isOpenclawError(e, "NOT_FOUND"));
+    assert.throws(
+      () => unlinkIdentities(links, ["slack:nobody"]),
+      (e) => isOpenclawError(e, "NOT_FOUND"),
+    );
+    assert.throws(
+      () => unlinkIdentities(links, ["carol"]),
+      (e) => isOpenclawError(e, "NOT_FOUND"),
+    );
   });
 });

@@ -44,11 +44,22 @@ describe("routing targets", () => {
   });
 
   it("hostile channel or sender ids are refused", () => {
-    assert.throws(() => routeTarget({ channel: "../x", senderId: "1" }, {}, newId), (e) => isOpenclawError(e, "INVALID_KEY"));
+    assert.throws(
+      () => routeTarget({ channel: "../x", senderId: "1" }, {}, newId),
+      (e) => isOpenclawError(e, "INVALID_KEY"),
+    );
     // Chat platforms' ids may hold ':' '/' '!' '#' '~' (escaped in keys); spaces, control characters and over-long ids may not.
     for (const senderId of ["a b", "a\u0000b", "a\nb", "x".repeat(129), ""]) {
-      assert.throws(() => routeTarget({ channel: "t", senderId }, {}, newId), (e) => isOpenclawError(e, "INVALID_KEY"), JSON.stringify(senderId));
+      assert.throws(
+        () => routeTarget({ channel: "t", senderId }, {}, newId),
+        (e) => isOpenclawError(e, "INVALID_KEY"),
+        JSON.stringify(senderId),
+      );
     }
-    assert.throws(() => routeTarget({ channel: "a:b", senderId: "1" }, {}, newId), (e) => isOpenclawError(e, "INVALID_KEY"), "a channel keeps the narrow alphabet");
+    assert.throws(
+      () => routeTarget({ channel: "a:b", senderId: "1" }, {}, newId),
+      (e) => isOpenclawError(e, "INVALID_KEY"),
+      "a channel keeps the narrow alphabet",
+    );
   });
 });

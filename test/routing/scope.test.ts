@@ -46,7 +46,10 @@ describe("DM scope keys", () => {
 
   for (const bad of ["dm:main:x", "dm:peer:a:b", "group:slack:bot:C1", "dm:telegram", "dm:tg:thread:42", "dm:main:thread"]) {
     it(`refuses the malformed key ${bad}`, () => {
-      assert.throws(() => parseKey(bad), (e) => isOpenclawError(e, "INVALID_KEY"));
+      assert.throws(
+        () => parseKey(bad),
+        (e) => isOpenclawError(e, "INVALID_KEY"),
+      );
     });
   }
 
@@ -86,10 +89,7 @@ describe("config: DM scope and identity links", () => {
   });
 
   it("an unknown scope is one line naming the scopes", () => {
-    assert.equal(
-      errorOf('{"sessions": {"dmScope": "per-user"}}'),
-      'config.json: sessions.dmScope: expected one of "per-channel-peer", "main", "per-peer", "per-account-channel-peer", got "per-user"',
-    );
+    assert.equal(errorOf('{"sessions": {"dmScope": "per-user"}}'), 'config.json: sessions.dmScope: expected one of "per-channel-peer", "main", "per-peer", "per-account-channel-peer", got "per-user"');
   });
 
   it("an identity linked to two people is refused, naming both", () => {

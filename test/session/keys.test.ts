@@ -19,7 +19,10 @@ describe("routing keys and ids", () => {
 
   for (const hostile of ["../../etc/passwd", "dm:../..:x", "dm:telegram:a/../b", "dm:web:%2e%2e", "dm:web:a%b", "dm:telegram:a\u0000b", "dm:telegram", "x:y:z", "dm:t:" + "a".repeat(600), "dm:telegram:42:other:1", ""]) {
     it(`refuses the hostile or malformed key ${JSON.stringify(hostile.slice(0, 30))}`, () => {
-      assert.throws(() => parseKey(hostile), (e) => isOpenclawError(e, "INVALID_KEY") && !e.message.includes("\n"));
+      assert.throws(
+        () => parseKey(hostile),
+        (e) => isOpenclawError(e, "INVALID_KEY") && !e.message.includes("\n"),
+      );
     });
   }
 
@@ -41,14 +44,26 @@ describe("routing keys and ids", () => {
 
   it("refuses ids that could read as a path or break a key, with one line naming the alphabet", () => {
     for (const bad of ["../../x", "a/./b", "..", "a%3Ab", "a b", "a\u202eb", "x".repeat(129)]) {
-      assert.throws(() => dmKey("web", bad), (e) => isOpenclawError(e, "INVALID_KEY") && !e.message.includes("\n") && e.message.includes(ID_ALPHABET));
+      assert.throws(
+        () => dmKey("web", bad),
+        (e) => isOpenclawError(e, "INVALID_KEY") && !e.message.includes("\n") && e.message.includes(ID_ALPHABET),
+      );
     }
   });
 
   it("refuses hostile segments when building keys", () => {
-    assert.throws(() => dmKey("telegram", "../x"), (e) => isOpenclawError(e, "INVALID_KEY"));
-    assert.throws(() => dmKey("tele gram", "1"), (e) => isOpenclawError(e, "INVALID_KEY"));
-    assert.throws(() => groupKey("slack", ".."), (e) => isOpenclawError(e, "INVALID_KEY"));
+    assert.throws(
+      () => dmKey("telegram", "../x"),
+      (e) => isOpenclawError(e, "INVALID_KEY"),
+    );
+    assert.throws(
+      () => dmKey("tele gram", "1"),
+      (e) => isOpenclawError(e, "INVALID_KEY"),
+    );
+    assert.throws(
+      () => groupKey("slack", ".."),
+      (e) => isOpenclawError(e, "INVALID_KEY"),
+    );
   });
 
   it("ids are time-ordered UUIDv7 strings", () => {

@@ -40,14 +40,20 @@ describe("session lifecycle", () => {
 
   it("expired session takes no new message", () => {
     const s = markActivity(fresh(), t0);
-    assert.throws(() => assertWritable(s, DAY, at(2 * DAY)), (e) => isOpenclawError(e, "SESSION_EXPIRED"));
+    assert.throws(
+      () => assertWritable(s, DAY, at(2 * DAY)),
+      (e) => isOpenclawError(e, "SESSION_EXPIRED"),
+    );
     assert.doesNotThrow(() => assertWritable(s, DAY, at(DAY / 2)));
   });
 
   it("archived session is read-only until unarchived", () => {
     const s = archive(markActivity(fresh(), at(5)), at(10));
     assert.equal(s.status, "archived");
-    assert.throws(() => assertWritable(s, DAY, at(20)), (e) => isOpenclawError(e, "SESSION_ARCHIVED"));
+    assert.throws(
+      () => assertWritable(s, DAY, at(20)),
+      (e) => isOpenclawError(e, "SESSION_ARCHIVED"),
+    );
     const back = unarchive(s, DAY, at(30));
     assert.equal(back.status, "active");
     assert.equal(back.archivedAt, null);
@@ -61,8 +67,14 @@ describe("session lifecycle", () => {
 
   it("archiving twice and unarchiving a live session are refused", () => {
     const s = archive(markActivity(fresh(), t0), at(10));
-    assert.throws(() => archive(s, at(20)), (e) => isOpenclawError(e, "INVALID_ARGUMENT"));
-    assert.throws(() => unarchive(fresh(), DAY, at(20)), (e) => isOpenclawError(e, "INVALID_ARGUMENT"));
+    assert.throws(
+      () => archive(s, at(20)),
+      (e) => isOpenclawError(e, "INVALID_ARGUMENT"),
+    );
+    assert.throws(
+      () => unarchive(fresh(), DAY, at(20)),
+      (e) => isOpenclawError(e, "INVALID_ARGUMENT"),
+    );
   });
 
   it("effective status never turns archived into expired", () => {

@@ -17,11 +17,20 @@ test("a stored session the import replaces under the same id is no clash", () =>
 test("of two incoming live sessions of one key the most recently active is the key's; the other clashes with it", () => {
   const incoming = [s("old", "dm:t:1", "active", "2025-01-01T09:00:00.000Z"), s("new", "dm:t:1", "active", "2025-01-01T11:00:00.000Z")];
   assert.deepEqual(liveClashes(incoming, []), [{ incoming: "old", key: "dm:t:1", live: "new", liveIsIncoming: true }]);
-  assert.deepEqual(liveClashes(incoming, [s("st", "dm:t:1", "active")]).map((c) => [c.incoming, c.live]), [["new", "st"], ["old", "new"]]);
+  assert.deepEqual(
+    liveClashes(incoming, [s("st", "dm:t:1", "active")]).map((c) => [c.incoming, c.live]),
+    [
+      ["new", "st"],
+      ["old", "new"],
+    ],
+  );
 });
 
 test("the refusal names both sessions, the key and both ways out; the two ways out exclude each other", () => {
-  const err = clashError("copy", [{ incoming: "x", key: "dm:t:1", live: "a", liveIsIncoming: false }, { incoming: "y", key: "dm:t:2", live: "b", liveIsIncoming: false }]);
+  const err = clashError("copy", [
+    { incoming: "x", key: "dm:t:1", live: "a", liveIsIncoming: false },
+    { incoming: "y", key: "dm:t:2", live: "b", liveIsIncoming: false },
+  ]);
   assert.equal(err.code, "ALREADY_EXISTS");
   assert.match(err.message, /^cannot copy x: session a is already live for dm:t:1 \(and 1 more key clash\);.*--as-archived.*--replace-live to archive a and copy x as live; nothing was written$/);
   assert.throws(() => clashPolicy({ asArchived: true, replaceLive: true }), { code: "INVALID_ARGUMENT" });

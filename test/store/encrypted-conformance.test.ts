@@ -22,4 +22,8 @@ storeConformance("file (encrypted)", async () => {
 
 const db = await withPostgresDatabase();
 if ("skip" in db) describe("postgres (encrypted) store conformance", { skip: db.skip }, () => {});
-else storeConformance("postgres (encrypted)", postgresOpener(db, (url) => openPostgresStore(url, { warn: () => {}, poolMax: 4, keyring })));
+else
+  storeConformance(
+    "postgres (encrypted)",
+    postgresOpener(db, (url) => openPostgresStore(url, { warn: () => {}, poolMax: 4, keyring })),
+  );

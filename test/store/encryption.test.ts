@@ -40,12 +40,7 @@ function markedSession(): Session {
     preferences: { ...s.preferences, note: MARKS[3] as string },
     systemPrompts: [{ ...(s.systemPrompts[0] as Session["systemPrompts"][number]), content: `Be kind. ${MARKS[4]}` }],
     summary: { ...(s.summary as NonNullable<Session["summary"]>), text: `Earlier: ${MARKS[2]}` },
-    messages: [
-      { ...first, content: `hello ${MARKS[0]}` },
-      { ...call, toolCalls: [{ id: "call_01", name: "web.search", arguments: JSON.stringify({ q: MARKS[1] }) }] },
-      result,
-      last,
-    ],
+    messages: [{ ...first, content: `hello ${MARKS[0]}` }, { ...call, toolCalls: [{ id: "call_01", name: "web.search", arguments: JSON.stringify({ q: MARKS[1] }) }] }, result, last],
   };
 }
 
@@ -156,7 +151,10 @@ function suite(name: string, fresh: () => Promise<Place>): void {
         const kept = [...before].filter((v) => after.has(v));
         // Five messages and one folded message unchanged; the head (preferences, prompts) changed.
         assert.ok(kept.length >= 6, `only ${kept.length} of ${before.size} sealed values kept`);
-        assert.ok([...after].some((v) => !before.has(v)), "the changed preferences are sealed anew");
+        assert.ok(
+          [...after].some((v) => !before.has(v)),
+          "the changed preferences are sealed anew",
+        );
       } finally {
         await place.cleanup();
       }
@@ -301,8 +299,14 @@ describe("encryption at rest: file store specifics", () => {
       // Another session's preferences and prompts, then another message's content within one session (its message file).
       await writeFile(path(y.id), JSON.stringify({ ...docY, sealed: docX.sealed }));
       const linesPath = join(dir, "sessions", `${x.id}.${docX.messageFile.gen}.jsonl`);
-      const swapped = (await readFile(linesPath, "utf8")).split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { sealed: string });
-      [swapped[0], swapped[3]] = [{ ...(swapped[0] as { sealed: string }), sealed: (swapped[3] as { sealed: string }).sealed }, { ...(swapped[3] as { sealed: string }), sealed: (swapped[0] as { sealed: string }).sealed }];
+      const swapped = (await readFile(linesPath, "utf8"))
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as { sealed: string });
+      [swapped[0], swapped[3]] = [
+        { ...(swapped[0] as { sealed: string }), sealed: (swapped[3] as { sealed: string }).sealed },
+        { ...(swapped[3] as { sealed: string }), sealed: (swapped[0] as { sealed: string }).sealed },
+      ];
       await writeFile(linesPath, swapped.map((m) => `${JSON.stringify(m)}\n`).join(""));
       const again = await openFileStore({ dir, warn: () => {}, keyring: new Keyring(A) });
       assert.equal(await code(again.get(y.id)), "STORAGE");
@@ -323,13 +327,21 @@ describe("encryption at rest: file store specifics", () => {
       // Without the key record (lost, or a copied-in document), only the value itself says which key it needs.
       await rm(join(dir, "sessions", "encryption.json"));
       const doc = join(dir, "sessions", `${session.id}.json`);
-      const bytes = createHash("sha256").update(await readFile(doc)).digest("hex");
+      const bytes = createHash("sha256")
+        .update(await readFile(doc))
+        .digest("hex");
       const warnings: string[] = [];
       const other = await openFileStore({ dir, warn: (m) => warnings.push(m), keyring: new Keyring(B) });
       assert.equal(await code(other.get(session.id)), "ENCRYPTION_KEY");
       assert.equal(await code(other.readPruned(session.id)), "ENCRYPTION_KEY");
       await other.close();
-      assert.equal(createHash("sha256").update(await readFile(doc)).digest("hex"), bytes, "the document is where it was, unchanged");
+      assert.equal(
+        createHash("sha256")
+          .update(await readFile(doc))
+          .digest("hex"),
+        bytes,
+        "the document is where it was, unchanged",
+      );
       assert.deepEqual(await readdir(join(dir, "sessions", "quarantine")), []);
       assert.deepEqual(warnings, []);
     } finally {

@@ -45,7 +45,11 @@ describe("file store capabilities", () => {
       const sessions = join(dir, "sessions");
       assert.ok((await readdir(sessions)).includes(`${doc.id}.turn`));
       await store.delete(doc.id);
-      assert.deepEqual((await readdir(sessions)).filter((n) => n.startsWith(doc.id) && !n.endsWith(".lock")), [], "delete leaves nothing of the session but its lock, which goes when released");
+      assert.deepEqual(
+        (await readdir(sessions)).filter((n) => n.startsWith(doc.id) && !n.endsWith(".lock")),
+        [],
+        "delete leaves nothing of the session but its lock, which goes when released",
+      );
 
       const orphan = join(sessions, `${testId()}.turn`);
       await writeFile(orphan, "");
@@ -66,7 +70,10 @@ describe("file store capabilities", () => {
       assert.equal(stats.total, 2);
       assert.equal(stats.byStatus.expired, 2);
       assert.deepEqual(stats.byKind, { dm: 1, group: 1, isolated: 0 });
-      assert.deepEqual((await store.findByIdPrefix(a.id.slice(0, 30), 10)).map((s) => s.id), [a.id]);
+      assert.deepEqual(
+        (await store.findByIdPrefix(a.id.slice(0, 30), 10)).map((s) => s.id),
+        [a.id],
+      );
       assert.deepEqual(await readdir(join(dir, "sessions", "quarantine")), []);
       await assert.rejects(store.stats("yesterday"), { code: "INVALID_ARGUMENT" });
     }));
@@ -110,7 +117,10 @@ describe("file store capabilities", () => {
       assert.equal(await a.delete(second.session.id), true);
       const again = await b.findOrCreateLive("dm:telegram:two", null, () => testSession({ key: "dm:telegram:two" }));
       assert.equal(again.created, true);
-      assert.deepEqual((await b.list({ key: "dm:telegram:two" })).items.map((s) => s.id), [again.session.id]);
+      assert.deepEqual(
+        (await b.list({ key: "dm:telegram:two" })).items.map((s) => s.id),
+        [again.session.id],
+      );
       await Promise.all([a.close(), b.close()]);
 
       // A document another store wrote, copied in by hand while nothing runs here.
@@ -141,30 +151,33 @@ describe("file store capabilities", () => {
   });
 
   it("withLock gives up waiting with ABORTED when its signal fires, on another process's lock or in the queue", () =>
-    withStore(async (store, dir) => {
-      const id = testId();
-      // A lock file naming this (live) process, as another process's lock would look to the store.
-      await writeFile(join(dir, "sessions", `${id}.lock`), JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: new Date().toISOString() }));
-      const started = Date.now();
-      let ran = false;
-      await assert.rejects(
-        store.withLock(id, async () => (ran = true), AbortSignal.timeout(100)),
-        { code: "ABORTED" },
-      );
-      assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
-      assert.equal(ran, false);
-      await unlink(join(dir, "sessions", `${id}.lock`));
+    withStore(
+      async (store, dir) => {
+        const id = testId();
+        // A lock file naming this (live) process, as another process's lock would look to the store.
+        await writeFile(join(dir, "sessions", `${id}.lock`), JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: new Date().toISOString() }));
+        const started = Date.now();
+        let ran = false;
+        await assert.rejects(
+          store.withLock(id, async () => (ran = true), AbortSignal.timeout(100)),
+          { code: "ABORTED" },
+        );
+        assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+        assert.equal(ran, false);
+        await unlink(join(dir, "sessions", `${id}.lock`));
 
-      let release!: () => void;
-      const holding = store.withLock(id, () => new Promise<void>((resolve) => (release = resolve)));
-      const controller = new AbortController();
-      const waiting = store.withLock(id, async () => "never", controller.signal);
-      controller.abort();
-      await assert.rejects(waiting, { code: "ABORTED" });
-      release();
-      await holding;
-      assert.equal(await store.withLock(id, async () => "after"), "after");
-    }, { lockTimeoutMs: 10_000 }));
+        let release!: () => void;
+        const holding = store.withLock(id, () => new Promise<void>((resolve) => (release = resolve)));
+        const controller = new AbortController();
+        const waiting = store.withLock(id, async () => "never", controller.signal);
+        controller.abort();
+        await assert.rejects(waiting, { code: "ABORTED" });
+        release();
+        await holding;
+        assert.equal(await store.withLock(id, async () => "after"), "after");
+      },
+      { lockTimeoutMs: 10_000 },
+    ));
 
   it("after close every call rejects with CLOSED, and close can be called again", () =>
     withStore(async (store) => {

@@ -38,7 +38,10 @@ describe("file store under crashes and concurrent processes", () => {
         for (const n of writer.acked) acked.add(n);
         const stored = await storedSequence(dir, id, "c");
         // Stored numbers are exactly 0..max in order: no loss, no duplicate, no reordering.
-        assert.deepEqual(stored, Array.from({ length: stored.length }, (_, i) => i));
+        assert.deepEqual(
+          stored,
+          Array.from({ length: stored.length }, (_, i) => i),
+        );
         for (const n of acked) assert.ok(n < stored.length, `acknowledged save ${n} is missing after round ${round}`);
         for (const name of await readdir(join(dir, "sessions"))) {
           if (name.endsWith(".json")) JSON.parse(await readFile(join(dir, "sessions", name), "utf8"));
@@ -47,7 +50,10 @@ describe("file store under crashes and concurrent processes", () => {
       const resumed = startAppender(dir, id, "c", Math.max(...acked) + 4, BALLAST_BYTES);
       assert.equal(await resumed.exited, 0, resumed.stderr.join(""));
       const stored = await storedSequence(dir, id, "c");
-      assert.deepEqual(stored, Array.from({ length: Math.max(...acked) + 4 }, (_, i) => i));
+      assert.deepEqual(
+        stored,
+        Array.from({ length: Math.max(...acked) + 4 }, (_, i) => i),
+      );
 
       // Interrupted writes may leave temp files; maintain removes them once they are old enough to be abandoned.
       const sessions = join(dir, "sessions");
@@ -56,7 +62,10 @@ describe("file store under crashes and concurrent processes", () => {
       const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
       const report = await store.maintain();
       assert.equal(report.indexRebuilt, true);
-      assert.deepEqual((await readdir(sessions)).filter((n) => n.endsWith(".tmp") || n.endsWith(".lock")), []);
+      assert.deepEqual(
+        (await readdir(sessions)).filter((n) => n.endsWith(".tmp") || n.endsWith(".lock")),
+        [],
+      );
       const [item] = (await store.list()).items;
       assert.equal(item?.messageCount, stored.length);
     } finally {

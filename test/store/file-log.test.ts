@@ -61,7 +61,10 @@ describe("file store append log", () => {
       const b = await openFileStore({ dir, warn: (m) => assert.fail(m) });
       const doc = await a.commit({ session: testSession(), expectedRevision: null });
       await appendAll(a, doc, ["one", "two"]);
-      assert.deepEqual((await b.get(doc.id))?.session.messages.map((m) => m.content), ["one", "two"]);
+      assert.deepEqual(
+        (await b.get(doc.id))?.session.messages.map((m) => m.content),
+        ["one", "two"],
+      );
       assert.equal(await b.revisionOf(doc.id), 3);
       assert.equal((await b.list()).items[0]?.messageCount, 2);
       const onDisk = (await readOnDisk(dir, doc.id)).session;
@@ -123,7 +126,10 @@ describe("file store append log", () => {
       assert.ok(recordsEnd(bytes) > 200_000 && recordsEnd(bytes) < bytes.length, "records over several windows, zeros after them");
       const seen = await b.get(doc.id);
       assert.equal(seen?.session.revision, saved.revision);
-      assert.deepEqual(seen?.session.messages.map((m) => m.content), texts);
+      assert.deepEqual(
+        seen?.session.messages.map((m) => m.content),
+        texts,
+      );
       // More records later: b reads on from where it stopped.
       await appendAll(a, saved, ["later"]);
       assert.equal((await b.get(doc.id))?.session.messages.at(-1)?.content, "later");
@@ -149,7 +155,10 @@ describe("file store append log", () => {
       const end = recordsEnd(live);
       assert.equal(end, writer.activeBytes);
       assert.ok(live.length >= end + 64 * 1024 && live.subarray(end).every((b) => b === 0), "zeros ahead of the records");
-      assert.deepEqual(decodeFrames(live, 0).records.map((r) => r.record.m[0]?.content), ["one", "two"]);
+      assert.deepEqual(
+        decodeFrames(live, 0).records.map((r) => r.record.m[0]?.content),
+        ["one", "two"],
+      );
       assert.equal(decodeFrames(live, 0).stop, "unwritten");
       writer.seal();
       const sealed = await readFile(join(dir, segment));
@@ -164,7 +173,10 @@ describe("file store append log", () => {
       await appendAll(store, doc, ["a", "b", "c"]);
       await store.close();
       const onDisk = (await readOnDisk(dir, doc.id)).session;
-      assert.deepEqual(onDisk.messages.map((m) => m.content), ["a", "b", "c"]);
+      assert.deepEqual(
+        onDisk.messages.map((m) => m.content),
+        ["a", "b", "c"],
+      );
       assert.deepEqual(await segments(dir), []);
     }));
 
@@ -179,7 +191,10 @@ describe("file store append log", () => {
       assert.deepEqual(warnings, []);
       await store.close();
       const again = await openFileStore({ dir, warn: (m) => assert.fail(m) });
-      assert.deepEqual((await again.get(doc.id))?.session.messages.map((m) => m.content), ["a", "b", "c"]);
+      assert.deepEqual(
+        (await again.get(doc.id))?.session.messages.map((m) => m.content),
+        ["a", "b", "c"],
+      );
       await again.close();
     }));
 
@@ -190,7 +205,10 @@ describe("file store append log", () => {
       assert.ok(segment !== undefined);
       await copyFile(join(logDir(dir), segment), join(logDir(dir), segment.replace(/-(\d{6})\.log$/, "-000099.log")));
       const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
-      assert.deepEqual((await store.get(doc.id))?.session.messages.map((m) => m.content), ["a", "b"]);
+      assert.deepEqual(
+        (await store.get(doc.id))?.session.messages.map((m) => m.content),
+        ["a", "b"],
+      );
       await store.close();
     }));
 
@@ -217,7 +235,10 @@ describe("file store append log", () => {
         await writeFile(path, apply(bytes, end));
         const warnings: string[] = [];
         const store = await openFileStore({ dir, warn: (m) => warnings.push(m) });
-        assert.deepEqual((await store.get(doc.id))?.session.messages.map((m) => m.content), ["a", "b"]);
+        assert.deepEqual(
+          (await store.get(doc.id))?.session.messages.map((m) => m.content),
+          ["a", "b"],
+        );
         assert.equal(warnings.length, 1, warnings.join("\n"));
         assert.match(warnings[0] ?? "", /torn or damaged record.*discarded/);
         // A new append continues from what was recovered.
@@ -226,7 +247,10 @@ describe("file store append log", () => {
         await appendAll(store, cur, ["d"]);
         await store.close();
         const onDisk = (await readOnDisk(dir, doc.id)).session;
-        assert.deepEqual(onDisk.messages.map((m) => m.content), ["a", "b", "d"]);
+        assert.deepEqual(
+          onDisk.messages.map((m) => m.content),
+          ["a", "b", "d"],
+        );
         assert.deepEqual(await segments(dir), []);
       }));
   }
@@ -240,7 +264,10 @@ describe("file store append log", () => {
       const warnings: string[] = [];
       const store = await openFileStore({ dir, warn: (m) => warnings.push(m) });
       const got = (await store.get(doc.id))?.session;
-      assert.deepEqual(got?.messages.map((m) => m.content), ["written by hand"]);
+      assert.deepEqual(
+        got?.messages.map((m) => m.content),
+        ["written by hand"],
+      );
       assert.equal(got?.revision, 2, "the record's revision is kept, so every process agrees on it");
       assert.equal(warnings.length, 1);
       assert.match(warnings[0] ?? "", /was not applied.*edited by hand/);
@@ -253,7 +280,11 @@ describe("file store append log", () => {
       const docs = await Promise.all(Array.from({ length: 20 }, () => store.commit({ session: testSession(), expectedRevision: null })));
       await Promise.all(docs.map((d) => appendAll(store, d, ["1", "2", "3", "4", "5"])));
       const other = await openFileStore({ dir, warn: (m) => assert.fail(m) });
-      for (const d of docs) assert.deepEqual((await other.get(d.id))?.session.messages.map((m) => m.content), ["1", "2", "3", "4", "5"]);
+      for (const d of docs)
+        assert.deepEqual(
+          (await other.get(d.id))?.session.messages.map((m) => m.content),
+          ["1", "2", "3", "4", "5"],
+        );
       await store.close();
       await other.close();
     }));

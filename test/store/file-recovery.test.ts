@@ -36,13 +36,16 @@ function livePid(): { pid: number; stop: () => void } {
 }
 
 const lockFile = (dir: string, name: string): string => join(dir, "sessions", `${name}.lock`);
-const plantLock = (dir: string, name: string, pid: number, host = hostname()): Promise<void> =>
-  writeFile(lockFile(dir, name), JSON.stringify({ pid, hostname: host, createdAt: "2025-01-01T00:00:00.000Z" }));
+const plantLock = (dir: string, name: string, pid: number, host = hostname()): Promise<void> => writeFile(lockFile(dir, name), JSON.stringify({ pid, hostname: host, createdAt: "2025-01-01T00:00:00.000Z" }));
 const age = async (path: string, ms: number): Promise<void> => {
   const t = new Date(Date.now() - ms);
   await utimes(path, t, t);
 };
-const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 describe("file store corruption", () => {
   const cases: [string, (id: string) => string | Buffer][] = [
@@ -67,7 +70,10 @@ describe("file store corruption", () => {
         assert.ok(warning.endsWith(`; moved to sessions/quarantine/${bad}.json`), warning);
         assert.ok(await exists(join(dir, "sessions", "quarantine", `${bad}.json`)));
         assert.ok(!(await exists(join(dir, "sessions", `${bad}.json`))));
-        assert.deepEqual((await store.list()).items.map((i) => i.id), [good.id]);
+        assert.deepEqual(
+          (await store.list()).items.map((i) => i.id),
+          [good.id],
+        );
         assert.equal((await store.get(good.id))?.session.revision, 1);
       }));
   }
@@ -78,7 +84,10 @@ describe("file store corruption", () => {
       await store.list();
       const bad = testId();
       await writeFile(join(dir, "sessions", `${bad}.json`), "{");
-      assert.deepEqual((await store.list()).items.map((i) => i.id), [good.id]);
+      assert.deepEqual(
+        (await store.list()).items.map((i) => i.id),
+        [good.id],
+      );
       assert.equal(warnings.length, 1);
       assert.ok(await exists(join(dir, "sessions", "quarantine", `${bad}.json`)));
     }));
@@ -260,7 +269,10 @@ describe("file store locks", () => {
       async (store, dir) => {
         const id = testId();
         await plantLock(dir, id, 1, "some-other-host");
-        await assert.rejects(store.withLock(id, async () => undefined), /locked by process 1 on some-other-host/);
+        await assert.rejects(
+          store.withLock(id, async () => undefined),
+          /locked by process 1 on some-other-host/,
+        );
         await age(lockFile(dir, id), 10_000);
         assert.equal(await store.withLock(id, async () => "ok"), "ok");
       },
@@ -359,7 +371,10 @@ describe("file store maintenance", () => {
       assert.deepEqual(report.quarantined, [`${bad}.json`]);
       assert.equal(warnings.length, 1);
       const snapshot = JSON.parse(await readFile(join(dir, "sessions", "index.json"), "utf8"));
-      assert.deepEqual(snapshot.entries.map((e: { id: string }) => e.id), [good.id]);
+      assert.deepEqual(
+        snapshot.entries.map((e: { id: string }) => e.id),
+        [good.id],
+      );
     }));
 });
 
@@ -401,13 +416,22 @@ describe("file store storage failures", () => {
       const doc = (await store.get(seen.id))?.session ?? assert.fail("session missing");
       const logged = await store.readPruned(seen.id);
       // The folded messages are in the log (written first) and still in the document.
-      assert.deepEqual(logged.map((m) => m.content), ["one", "two"]);
-      assert.deepEqual(doc.messages.map((m) => m.content), ["one", "two", "three"]);
+      assert.deepEqual(
+        logged.map((m) => m.content),
+        ["one", "two"],
+      );
+      assert.deepEqual(
+        doc.messages.map((m) => m.content),
+        ["one", "two", "three"],
+      );
       // Retrying the fold logs the same ids again; the log keeps each once.
       const [a, b, c] = doc.messages;
       assert.ok(a !== undefined && b !== undefined && c !== undefined);
       await store.commit({ session: { ...doc, messages: [c], prunedCount: 2 }, expectedRevision: 1, pruned: { append: [a, b] }, reason: "compacted" });
-      assert.deepEqual((await store.readPruned(seen.id)).map((m) => m.content), ["one", "two"]);
+      assert.deepEqual(
+        (await store.readPruned(seen.id)).map((m) => m.content),
+        ["one", "two"],
+      );
       assert.equal((await readFile(join(dir, "sessions", `${seen.id}.pruned.jsonl`), "utf8")).trim().split("\n").length, 4, "the duplicates are on disk but read once");
     } finally {
       await cleanup();
@@ -425,7 +449,10 @@ describe("file store storage failures", () => {
       assert.equal(seen.messages, 0);
       assert.deepEqual(seen.leftovers, []);
       const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
-      assert.deepEqual((await store.readPruned(seen.id)).map((m) => m.content), ["old pruned"]);
+      assert.deepEqual(
+        (await store.readPruned(seen.id)).map((m) => m.content),
+        ["old pruned"],
+      );
       assert.equal((await store.list()).items[0]?.revision, 3);
     } finally {
       await cleanup();

@@ -102,7 +102,10 @@ describe("file store layout", () => {
         await assert.rejects(store.commit({ session: { ...testSession(), id: bad }, expectedRevision: 1, pruned: { append: [testMessage("x")] } }), { code: "INVALID_ID" });
         await assert.rejects(store.commit({ session: { ...testSession(), id: bad }, expectedRevision: 1, pruned: { replace: [testMessage("x")] } }), { code: "INVALID_ID" });
         await assert.rejects(store.delete(bad), { code: "INVALID_ID" });
-        await assert.rejects(store.withLock(bad, async () => undefined), { code: "INVALID_ID" });
+        await assert.rejects(
+          store.withLock(bad, async () => undefined),
+          { code: "INVALID_ID" },
+        );
         await assert.rejects(store.readPruned(bad), { code: "INVALID_ID" });
         await assert.rejects(store.revisionOf(bad), { code: "INVALID_ID" });
       }
@@ -169,7 +172,10 @@ describe("file store index", () => {
         await writeFile(join(dir, "sessions", `${added.id}.json`), await readFile(join(otherDir, "sessions", `${added.id}.json`)));
         await unlink(join(dir, "sessions", `${newest}.json`));
         const page = await store.list();
-        assert.deepEqual(page.items.map((i) => i.id), [added.id, ...rest]);
+        assert.deepEqual(
+          page.items.map((i) => i.id),
+          [added.id, ...rest],
+        );
         assert.equal(page.items[0]?.messageCount, 1);
         // The repair is persisted: a fresh process agrees without rescanning.
         const other = await openFileStore({ dir, warn: () => {} });
@@ -255,10 +261,16 @@ describe("file store commit", () => {
       const doc = await store.commit({ session: testSession({ messages: [a, b, c] }), expectedRevision: null });
       const folded = await store.commit({ session: { ...doc, messages: [c], prunedCount: 2 }, expectedRevision: 1, pruned: { append: [a, b] }, reason: "compacted" });
       assert.equal(folded.revision, 2);
-      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b"]);
+      assert.deepEqual(
+        (await store.readPruned(doc.id)).map((m) => m.content),
+        ["a", "b"],
+      );
       // What a fold retried after a crash between log and document looks like: the same ids logged again.
       await store.commit({ session: { ...folded, messages: [], prunedCount: 3 }, expectedRevision: 2, pruned: { append: [a, b, c] }, reason: "compacted" });
-      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c"]);
+      assert.deepEqual(
+        (await store.readPruned(doc.id)).map((m) => m.content),
+        ["a", "b", "c"],
+      );
       assert.deepEqual((await store.get(doc.id))?.session.messages, []);
     }));
 
@@ -270,20 +282,32 @@ describe("file store commit", () => {
       // What a writer killed in the middle of logging the next fold leaves: part of a line, no newline.
       const whole = `${JSON.stringify(c)}\n`;
       await appendFile(logPath(dir, doc.id), whole.slice(0, whole.length - 9));
-      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b"]);
+      assert.deepEqual(
+        (await store.readPruned(doc.id)).map((m) => m.content),
+        ["a", "b"],
+      );
       assert.deepEqual(warnings, [], "an unfinished last line is an append in progress or an interrupted one, not damage");
       await store.commit({ session: { ...folded, messages: [d], prunedCount: 3 }, expectedRevision: 2, pruned: { append: [c] }, reason: "compacted" });
-      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c"]);
+      assert.deepEqual(
+        (await store.readPruned(doc.id)).map((m) => m.content),
+        ["a", "b", "c"],
+      );
       const lines = (await readFile(logPath(dir, doc.id), "utf8")).split("\n");
       assert.deepEqual(lines.length, 4, "three whole lines: the torn one is gone");
       assert.deepEqual(warnings, []);
       // A whole line that is not a message is damage, reported; an unterminated valid line (a hand edit) is kept.
       await appendFile(logPath(dir, doc.id), `not a message\n${JSON.stringify(testMessage("by hand"))}`);
-      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c", "by hand"]);
+      assert.deepEqual(
+        (await store.readPruned(doc.id)).map((m) => m.content),
+        ["a", "b", "c", "by hand"],
+      );
       assert.equal(warnings.length, 1);
       assert.match(warnings[0] ?? "", /line 4 is not a valid message/);
       await store.commit({ session: { ...folded, revision: 3, messages: [], prunedCount: 4 }, expectedRevision: 3, pruned: { append: [d] }, reason: "compacted" });
-      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["a", "b", "c", "by hand", "d"]);
+      assert.deepEqual(
+        (await store.readPruned(doc.id)).map((m) => m.content),
+        ["a", "b", "c", "by hand", "d"],
+      );
     }));
 
   it("a conflicting commit writes neither the document nor the log", () =>
@@ -309,7 +333,10 @@ describe("file store commit", () => {
     withStore(async (store, dir) => {
       const doc = await store.commit({ session: testSession(), expectedRevision: null, pruned: { append: [testMessage("old")] } });
       await store.commit({ session: doc, expectedRevision: 1, pruned: { replace: [testMessage("new")] }, reason: "imported" });
-      assert.deepEqual((await store.readPruned(doc.id)).map((m) => m.content), ["new"]);
+      assert.deepEqual(
+        (await store.readPruned(doc.id)).map((m) => m.content),
+        ["new"],
+      );
       await store.commit({ session: doc, expectedRevision: 2, pruned: { replace: [] }, reason: "cleared" });
       await assert.rejects(stat(logPath(dir, doc.id)), { code: "ENOENT" });
       assert.deepEqual(await store.readPruned(doc.id), []);
@@ -318,7 +345,11 @@ describe("file store commit", () => {
   it("journal lines carry the reason and the writer; a deletion carries the key; lines without them still load", () =>
     withStore(async (store, dir) => {
       const journal = join(dir, "sessions", "index.journal");
-      const lines = async (): Promise<Record<string, unknown>[]> => (await readFile(journal, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      const lines = async (): Promise<Record<string, unknown>[]> =>
+        (await readFile(journal, "utf8"))
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l));
       const doc = await store.commit({ session: testSession(), expectedRevision: null });
       await store.commit({ session: { ...doc, status: "archived", archivedAt: "2025-01-03T00:00:00.000Z" }, expectedRevision: 1, reason: "archived" });
       await store.list();
@@ -336,6 +367,9 @@ describe("file store commit", () => {
       const legacy = { op: "put", s: { ...(await other.list()).items[0], revision: 7 } };
       await appendFile(journal, `${JSON.stringify(legacy)}\n`);
       const fresh = await openFileStore({ dir, warn: (m) => assert.fail(m) });
-      assert.deepEqual((await fresh.list()).items.map((i) => [i.id, i.revision]), [[again.id, 7]]);
+      assert.deepEqual(
+        (await fresh.list()).items.map((i) => [i.id, i.revision]),
+        [[again.id, 7]],
+      );
     }));
 });

@@ -44,7 +44,10 @@ for (const backend of backends) {
         const other = await store.commit({ session: testSession({ status: "active", lastActivityAt: "2025-01-05T09:00:00.000Z" }), expectedRevision: null });
 
         const found = await findDoubleLive(store, CUTOFF);
-        assert.deepEqual(found.map((d) => [d.key, d.keep.id, d.older.map((s) => s.id)]), [[KEY, newer.id, [older.id]]]);
+        assert.deepEqual(
+          found.map((d) => [d.key, d.keep.id, d.older.map((s) => s.id)]),
+          [[KEY, newer.id, [older.id]]],
+        );
         assert.deepEqual(await archiveOlderLive(store, found[0] as (typeof found)[0], NOW), [older.id]);
         assert.equal((await store.get(older.id))?.session.status, "archived");
         assert.equal((await store.get(newer.id))?.session.status, "active");

@@ -14,7 +14,10 @@ describe("KeyedMutex", () => {
         log.push(`${name} out`);
       });
     await Promise.all([job("a", "a1", 20), job("a", "a2", 1), job("b", "b1", 5)]);
-    assert.deepEqual(log.filter((l) => l.startsWith("a")), ["a1 in", "a1 out", "a2 in", "a2 out"]);
+    assert.deepEqual(
+      log.filter((l) => l.startsWith("a")),
+      ["a1 in", "a1 out", "a2 in", "a2 out"],
+    );
     // b did not wait for a.
     assert.ok(log.indexOf("b1 out") < log.indexOf("a1 out"));
   });

@@ -132,7 +132,10 @@ else
       const store = await openPostgresStore(url, { warn: () => {} });
       try {
         const versions = await db.admin<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-        assert.deepEqual(versions.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+        assert.deepEqual(
+          versions.map((r) => r.version),
+          MIGRATIONS.map((m) => m.version),
+        );
         await assertCountsExact(store, schema);
         // Rows written by SQL outside the store (a bulk load, a TRUNCATE) are counted too.
         await db.admin(`DELETE FROM ${schema}.sessions WHERE kind = 'group'`);

@@ -111,7 +111,10 @@ else
         await waitFor(() => warnings.some((w) => /resumed/.test(w)));
         const second = await b.commit({ session: testSession(), expectedRevision: null });
         await waitFor(() => seen.length === 2);
-        assert.deepEqual(seen.map((c) => c.id), [first.id, second.id]);
+        assert.deepEqual(
+          seen.map((c) => c.id),
+          [first.id, second.id],
+        );
         assert.match(warnings[0] ?? "", /interrupted .*reconnecting/);
         stop();
       } finally {
@@ -128,7 +131,10 @@ else
       const inFlight = [store.get(doc.id), store.list(), appendTo(store, doc, [testMessage("m")])];
       await store.close();
       const settled = await Promise.allSettled(inFlight);
-      assert.deepEqual(settled.map((s) => s.status), ["fulfilled", "fulfilled", "fulfilled"]);
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ["fulfilled", "fulfilled", "fulfilled"],
+      );
       await failsCleanly(store.get(doc.id), "CLOSED", []);
       await failsCleanly(store.list(), "CLOSED", []);
       // The tests of this file run one at a time and close their stores: any connection left would be this one's.

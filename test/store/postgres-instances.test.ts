@@ -28,7 +28,10 @@ else
       await withInstances(db, 6, async (_stores, url) => {
         const schema = new URL(url).searchParams.get("schema") as string;
         const rows = await db.admin<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-        assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+        assert.deepEqual(
+          rows.map((r) => r.version),
+          MIGRATIONS.map((m) => m.version),
+        );
         // A later open finds the schema current and changes nothing.
         const again = await openPostgresStore(url, { warn: () => {} });
         await again.close();
@@ -70,7 +73,11 @@ else
           const contents = stored.messages.map((m) => m.content);
           assert.equal(contents.length, 120);
           assert.equal(new Set(contents).size, 120);
-          for (const w of ["a", "b"]) assert.deepEqual(contents.filter((c) => c.startsWith(`${w}:`)), Array.from({ length: 60 }, (_, i) => `${w}:${i}`));
+          for (const w of ["a", "b"])
+            assert.deepEqual(
+              contents.filter((c) => c.startsWith(`${w}:`)),
+              Array.from({ length: 60 }, (_, i) => `${w}:${i}`),
+            );
           assert.equal(stored.revision, 121);
           assert.equal((await (a as SessionStore).list()).items[0]?.messageCount, 120);
         } finally {
@@ -87,7 +94,10 @@ else
           const results = await Promise.all(managers.flatMap((m) => [1, 2, 3].map(() => m.record({ ref: s.id }, { role: "user", content: "pay INV-7", clientMessageId: "msg-1" }))));
           assert.equal(results.filter((r) => !r.duplicate).length, 1);
           assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
-          assert.deepEqual((await (stores[2] as SessionStore).get(s.id))?.session.messages.map((m) => m.clientId), ["msg-1"]);
+          assert.deepEqual(
+            (await (stores[2] as SessionStore).get(s.id))?.session.messages.map((m) => m.clientId),
+            ["msg-1"],
+          );
         } finally {
           for (const m of managers) await m.close();
         }
@@ -108,12 +118,15 @@ else
           await sc.delete(doc.id);
           const deadline = Date.now() + 5000;
           while (seen.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-          assert.deepEqual(seen.map((ch) => [ch.id, ch.key, ch.revision, ch.reason]), [
-            [doc.id, "dm:telegram:far", 1, "created"],
-            [doc.id, "dm:telegram:far", 2, "appended"],
-            [doc.id, "dm:telegram:far", 3, "archived"],
-            [doc.id, "dm:telegram:far", 0, "deleted"],
-          ]);
+          assert.deepEqual(
+            seen.map((ch) => [ch.id, ch.key, ch.revision, ch.reason]),
+            [
+              [doc.id, "dm:telegram:far", 1, "created"],
+              [doc.id, "dm:telegram:far", 2, "appended"],
+              [doc.id, "dm:telegram:far", 3, "archived"],
+              [doc.id, "dm:telegram:far", 0, "deleted"],
+            ],
+          );
           assert.ok(!seen.some((ch) => ch.id === own.id));
         } finally {
           stop();
@@ -139,7 +152,10 @@ else
         const [m1, m2] = [testMessage("one"), testMessage("two")];
         const doc = await sa.commit({ session: testSession({ messages: [m1, m2] }), expectedRevision: null });
         await sb.commit({ session: { ...doc, messages: [], prunedCount: 2 }, expectedRevision: 1, pruned: { append: [m1, m2, m1] }, reason: "compacted" });
-        assert.deepEqual((await sa.readPruned(doc.id)).map((m) => m.content), ["one", "two"]);
+        assert.deepEqual(
+          (await sa.readPruned(doc.id)).map((m) => m.content),
+          ["one", "two"],
+        );
         assert.equal((await sa.get(doc.id))?.session.messages.length, 0);
       });
     });

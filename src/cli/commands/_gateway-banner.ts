@@ -34,13 +34,7 @@ export interface GatewayBanner {
 }
 
 /** Builds the start-up facts of a gateway on `url`. */
-export function gatewayBanner(input: {
-  url: string;
-  config: Config;
-  single: SingleToken | undefined;
-  window: { model: string; window: number };
-  store: StoreLocation;
-}): GatewayBanner {
+export function gatewayBanner(input: { url: string; config: Config; single: SingleToken | undefined; window: { model: string; window: number }; store: StoreLocation }): GatewayBanner {
   const { url, config, single } = input;
   const auth = config.gateway.auth;
   const model = config.gateway.model;

@@ -120,7 +120,12 @@ function target(flags: AppendFlags): Inbound | null {
   if (flags.from !== undefined && (flags.dm !== undefined || flags.isolated !== undefined || flags.hook !== undefined || flags.job !== undefined)) {
     throw new UsageError("--from only applies with --group or --session");
   }
-  for (const [flag, value] of [["--thread", flags.thread], ["--account", flags.account], ["--display-name", flags.displayName], ["--subject", flags.subject]] as const) {
+  for (const [flag, value] of [
+    ["--thread", flags.thread],
+    ["--account", flags.account],
+    ["--display-name", flags.displayName],
+    ["--subject", flags.subject],
+  ] as const) {
     if (value !== undefined && flags.dm === undefined && flags.group === undefined) throw new UsageError(`${flag} only applies with --dm or --group`);
   }
   const thread = {

@@ -67,11 +67,7 @@ export async function runContext(ref: string, flags: ContextFlags, cmd: Command)
 }
 
 /** Pairs each sent message with its part and cached token count. */
-export function contextReport(
-  session: Session,
-  built: BuiltContext,
-  window: { model: string; window: number; reserve: number; budget: number; warnings: string[] },
-): ContextReport {
+export function contextReport(session: Session, built: BuiltContext, window: { model: string; window: number; reserve: number; budget: number; warnings: string[] }): ContextReport {
   const byId = new Map(session.messages.map((msg) => [msg.id, msg]));
   const prompts = session.systemPrompts.length;
   const hasSummary = built.summary === "full" || built.summary === "truncated";

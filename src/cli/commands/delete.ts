@@ -26,11 +26,14 @@ export async function runDelete(refs: string[], flags: DeleteFlags, cmd: Command
   }
   await withManager(cmd, async (m) => {
     // Every reference is checked before anything is deleted, so one typo deletes nothing.
-    let targets =
-      refs.length > 0 ? await m.planDelete({ refs }) : await m.planDelete({ status: flags.status as "expired" | "archived", ...(flags.olderThan !== undefined ? { olderThanMs: flags.olderThan } : {}) });
+    let targets = refs.length > 0 ? await m.planDelete({ refs }) : await m.planDelete({ status: flags.status as "expired" | "archived", ...(flags.olderThan !== undefined ? { olderThanMs: flags.olderThan } : {}) });
     const live = targets.filter((t) => t.status === "active" || t.status === "created");
     if (!flags.dryRun && flags.yes !== true && live.length > 0) {
-      const names = live.slice(0, 3).map((t) => visible(t.key)).join(", ") + (live.length > 3 ? ", ..." : "");
+      const names =
+        live
+          .slice(0, 3)
+          .map((t) => visible(t.key))
+          .join(", ") + (live.length > 3 ? ", ..." : "");
       if (!(await confirm(`delete ${plural(live.length, "active session")} (${names}) and all their history?`))) throw declined("nothing was deleted");
     }
     if (!flags.dryRun) {

@@ -32,7 +32,11 @@ type Problem = FileProblem;
  */
 export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void> {
   const g = globalFlags(cmd);
-  const { config, location } = await locateSettings({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}), ...(g.store !== undefined ? { storeUri: g.store } : {}) });
+  const { config, location } = await locateSettings({
+    ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}),
+    ...(g.config !== undefined ? { configPath: g.config } : {}),
+    ...(g.store !== undefined ? { storeUri: g.store } : {}),
+  });
   const where = location.store;
   const dir = fileStoreDir(where.uri);
   if (dir !== undefined && !existsSync(join(dir, "sessions"))) {
@@ -40,7 +44,10 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
     return;
   }
   const opened: string[] = [];
-  const store = await openStore(where.uri, storeOptions(config, (m) => opened.push(m)));
+  const store = await openStore(
+    where.uri,
+    storeOptions(config, (m) => opened.push(m)),
+  );
   const fix = flags.fix === true;
   try {
     // What opening the store had to repair (a torn log tail, say) is reported as found.
@@ -56,9 +63,20 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
     const corrupt = new Set<string>();
     const check = await store.maintain({ dryRun: true });
     for (const name of check.quarantined) corrupt.add(name.replace(/\.json$/, ""));
-    for (const name of check.quarantined) problems.push({ file: `sessions/${name}`, problem: "corrupt: it does not parse as a session", action: "openclaw doctor --fix moves it to sessions/quarantine/; the other sessions are unaffected", ...(fix ? { fixed: true } : {}) });
+    for (const name of check.quarantined)
+      problems.push({
+        file: `sessions/${name}`,
+        problem: "corrupt: it does not parse as a session",
+        action: "openclaw doctor --fix moves it to sessions/quarantine/; the other sessions are unaffected",
+        ...(fix ? { fixed: true } : {}),
+      });
     if (check.leftoversRemoved > 0) {
-      problems.push({ file: "sessions/", problem: `${plural(check.leftoversRemoved, "leftover")} of interrupted writes (temp files, stale locks)`, action: "openclaw doctor --fix removes them", ...(fix ? { fixed: true } : {}) });
+      problems.push({
+        file: "sessions/",
+        problem: `${plural(check.leftoversRemoved, "leftover")} of interrupted writes (temp files, stale locks)`,
+        action: "openclaw doctor --fix removes them",
+        ...(fix ? { fixed: true } : {}),
+      });
     }
     if (fix) await store.maintain();
     const now = new Date();
@@ -71,7 +89,10 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
       // Not fixed here: where they go (moved, merged, archived) is the operator's call.
       problems.push({
         file: `sessions.dmScope "${dmScope}"`,
-        problem: `${plural(offScope.length, "live session")} keyed otherwise, where no message routes any more (${offScope.slice(0, 3).map((s) => s.key).join(", ")}${offScope.length > 3 ? ", …" : ""})`,
+        problem: `${plural(offScope.length, "live session")} keyed otherwise, where no message routes any more (${offScope
+          .slice(0, 3)
+          .map((s) => s.key)
+          .join(", ")}${offScope.length > 3 ? ", …" : ""})`,
         action: "openclaw sessions rescope --dry-run shows how they would move, merge or be archived; without --dry-run it applies that",
       });
     }
@@ -129,5 +150,9 @@ function report(flags: DoctorFlags, r: DoctorReport): void {
     if (p.fixed !== true) print(`        ${colors.dim("→")} ${visible(p.action)}`);
   }
   const fixed = r.problems.length - open.length;
-  print(r.problems.length === 0 ? "no problems found" : `${plural(r.problems.length, "problem")}${fixed > 0 ? ` (${fixed} fixed)` : ""}${open.length > 0 && flags.fix !== true ? "; openclaw doctor --fix repairs what it can" : ""}`);
+  print(
+    r.problems.length === 0
+      ? "no problems found"
+      : `${plural(r.problems.length, "problem")}${fixed > 0 ? ` (${fixed} fixed)` : ""}${open.length > 0 && flags.fix !== true ? "; openclaw doctor --fix repairs what it can" : ""}`,
+  );
 }

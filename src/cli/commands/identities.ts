@@ -49,7 +49,12 @@ export async function runIdentitiesList(flags: JsonFlag, cmd: Command): Promise<
     print(`no identities linked (sessions.identityLinks in ${visible(path)}); openclaw identities link PERSON CHANNEL:USER… links some`);
     return;
   }
-  print(table(["PERSON", "IDENTITIES", `DM KEY (${dmScope})`], people.map((p) => [visible(p.person), visible(p.identities.join(", ")), colors.cyan(visible(p.key))])));
+  print(
+    table(
+      ["PERSON", "IDENTITIES", `DM KEY (${dmScope})`],
+      people.map((p) => [visible(p.person), visible(p.identities.join(", ")), colors.cyan(visible(p.key))]),
+    ),
+  );
 }
 
 /** `openclaw identities link PERSON CHANNEL:USER…`. */

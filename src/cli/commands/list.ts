@@ -87,13 +87,23 @@ export async function runList(flags: ListFlags, cmd: Command): Promise<void> {
   }
   const now = new Date();
   // Threads are listed under their parent conversation when it is on the page.
-  const rows = nestThreads(page.items).map((s) => [visible(shortRef(s.id)), s.nested ? `  └ ${visible(s.key.slice((s.parentKey ?? "").length + 1))}` : visible(s.key), visible(s.kind), paintStatus(s.status), s.messageCount, s.tokens, usedCell(s.usage), relativeTime(s.lastActivityAt, now), nameCell(s)]);
+  const rows = nestThreads(page.items).map((s) => [
+    visible(shortRef(s.id)),
+    s.nested ? `  └ ${visible(s.key.slice((s.parentKey ?? "").length + 1))}` : visible(s.key),
+    visible(s.kind),
+    paintStatus(s.status),
+    s.messageCount,
+    s.tokens,
+    usedCell(s.usage),
+    relativeTime(s.lastActivityAt, now),
+    nameCell(s),
+  ]);
   print(table(["REF", "KEY", "KIND", "STATUS", "MSGS", "TOKENS", "USED", "LAST ACTIVITY", "LABEL / ORIGIN"], rows, ["left", "left", "left", "left", "right", "right", "right", "left", "left"]));
   const shown =
     offset > 0
       ? `${offset + 1}–${offset + page.items.length} of ${plural(page.total, "session")} (newest activity first)`
       : page.items.length < page.total
-      ? `${page.items.length} of ${plural(page.total, "session")} (newest activity first; --limit N shows more)`
-      : plural(page.total, "session");
+        ? `${page.items.length} of ${plural(page.total, "session")} (newest activity first; --limit N shows more)`
+        : plural(page.total, "session");
   print(colors.dim(shown) + hint);
 }

@@ -29,8 +29,7 @@ export async function runPrune(flags: PruneFlags, cmd: Command): Promise<void> {
     ...(flags.maxSessions !== undefined ? { maxSessions: flags.maxSessions } : {}),
   };
   const now = new Date();
-  const line = (verb: string, t: PruneTarget) =>
-    `${verb} ${visible(t.id)} ${colors.cyan(visible(t.key))} ${colors.dim(`(${visible(t.status)}, last activity ${relativeTime(t.lastActivityAt, now)}; ${RULE[t.reason]})`)}`;
+  const line = (verb: string, t: PruneTarget) => `${verb} ${visible(t.id)} ${colors.cyan(visible(t.key))} ${colors.dim(`(${visible(t.status)}, last activity ${relativeTime(t.lastActivityAt, now)}; ${RULE[t.reason]})`)}`;
   const report = await withManager(cmd, (m) =>
     m.prune({
       policy,

@@ -92,8 +92,7 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   return out;
 }
 
-const newestFirst = (a: SearchHit, b: SearchHit): number =>
-  a.createdAt === b.createdAt ? (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0) : Date.parse(b.createdAt) - Date.parse(a.createdAt);
+const newestFirst = (a: SearchHit, b: SearchHit): number => (a.createdAt === b.createdAt ? (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0) : Date.parse(b.createdAt) - Date.parse(a.createdAt));
 
 async function messagesOf(m: SessionManager, s: SessionSummary, includePruned: boolean): Promise<{ messages: readonly Message[]; activeIds: ReadonlySet<string> } | undefined> {
   try {
@@ -201,7 +200,12 @@ export async function runSearch(text: string, flags: SearchFlags, cmd: Command):
   }
   if (named.length > 0) {
     const label = { label: "label", displayName: "display name", subject: "subject" } as const;
-    print(table(["SESSION", "KEY", "MATCHED", "TEXT"], named.map((n) => [visible(n.sessionId), visible(n.key), label[n.field], visible(n.value)])));
+    print(
+      table(
+        ["SESSION", "KEY", "MATCHED", "TEXT"],
+        named.map((n) => [visible(n.sessionId), visible(n.key), label[n.field], visible(n.value)]),
+      ),
+    );
     print();
   }
   const searched = `${plural(sessionsSearched, "session")} searched${flags.includePruned ? " (with pruned history)" : ""}`;
@@ -210,14 +214,7 @@ export async function runSearch(text: string, flags: SearchFlags, cmd: Command):
     return;
   }
   const now = new Date();
-  const rows = hits.map((h) => [
-    relativeTime(h.createdAt, now),
-    visible(h.sessionId),
-    visible(h.key),
-    h.role + (h.pruned ? colors.dim(" (pruned)") : ""),
-    visible(h.sender ?? "-"),
-    visible(h.line),
-  ]);
+  const rows = hits.map((h) => [relativeTime(h.createdAt, now), visible(h.sessionId), visible(h.key), h.role + (h.pruned ? colors.dim(" (pruned)") : ""), visible(h.sender ?? "-"), visible(h.line)]);
   print(table(["TIME", "SESSION", "KEY", "ROLE", "SENDER", "LINE"], rows));
   const shown = !complete
     ? `the newest ${plural(hits.length, "hit")}; older sessions were not searched, as they cannot hold newer ones (--limit N shows more)`

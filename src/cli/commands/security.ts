@@ -38,4 +38,3 @@ export async function runSecurityAudit(flags: JsonFlag, cmd: Command): Promise<v
   print();
   print(`${plural(report.findings.length, "finding")} (${by("high")} high, ${by("medium")} medium, ${by("low")} low)`);
 }
-

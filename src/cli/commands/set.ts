@@ -50,7 +50,12 @@ export async function runSet(ref: string, flags: SetFlags, cmd: Command): Promis
     return;
   }
   const changes: string[] = [];
-  if (Object.keys(set).length > 0) changes.push(`set ${Object.entries(set).map(([k, v]) => `${visible(k)}=${visible(JSON.stringify(v))}`).join(", ")}`);
+  if (Object.keys(set).length > 0)
+    changes.push(
+      `set ${Object.entries(set)
+        .map(([k, v]) => `${visible(k)}=${visible(JSON.stringify(v))}`)
+        .join(", ")}`,
+    );
   const removed = unset.filter((k) => !notSet.includes(k));
   if (removed.length > 0) changes.push(`unset ${visible(removed.join(", "))}`);
   if (notSet.length > 0) changes.push(`${visible(notSet.join(", "))} ${notSet.length === 1 ? "was" : "were"} not set`);

@@ -8,23 +8,7 @@ import type { Message, Session } from "../../session/types.js";
 import { withManager } from "../_context.js";
 import { describePolicy } from "../../session/reset.js";
 import { usageLine } from "../_tokens-used.js";
-import {
-  colors,
-  formatBytes,
-  formatInt,
-  formatPercent,
-  heading,
-  indent,
-  keyValues,
-  paintStatus,
-  plural,
-  preview,
-  print,
-  printJson,
-  timestamp,
-  visible,
-  warn,
-} from "../_render.js";
+import { colors, formatBytes, formatInt, formatPercent, heading, indent, keyValues, paintStatus, plural, preview, print, printJson, timestamp, visible, warn } from "../_render.js";
 
 /** Flags of `sessions show`. */
 export interface ShowFlags {
@@ -59,7 +43,12 @@ export async function runShow(ref: string, flags: ShowFlags, cmd: Command): Prom
         ["participants", session.participants.length > 0 ? visible(session.participants.join(", ")) : colors.dim("none")],
         ["created", timestamp(session.createdAt, now)],
         ["last activity", timestamp(session.lastActivityAt, now)],
-        ["resets", reset.at === null ? colors.dim(session.status === "active" || session.status === "created" ? `never (${describePolicy(reset.policy)})` : "no (not live)") : `${timestamp(reset.at, now)} ${colors.dim(`(${describePolicy(reset.policy)})`)}`],
+        [
+          "resets",
+          reset.at === null
+            ? colors.dim(session.status === "active" || session.status === "created" ? `never (${describePolicy(reset.policy)})` : "no (not live)")
+            : `${timestamp(reset.at, now)} ${colors.dim(`(${describePolicy(reset.policy)})`)}`,
+        ],
         ["updated", timestamp(session.updatedAt, now)],
         ["size on disk", formatBytes(sizeBytes)],
         ["tokens used", usageLine(session.context.usage)],
@@ -134,11 +123,7 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
   ];
   if (built !== null) {
     const p = built.parts;
-    rows.push([
-      "sent to model",
-      `${formatInt(built.tokens)} tokens ` +
-        colors.dim(`(system ${formatInt(p.system)} · summary ${formatInt(p.summary)} · pinned ${formatInt(p.pinned)} · recent ${formatInt(p.recent)})`),
-    ]);
+    rows.push(["sent to model", `${formatInt(built.tokens)} tokens ` + colors.dim(`(system ${formatInt(p.system)} · summary ${formatInt(p.summary)} · pinned ${formatInt(p.pinned)} · recent ${formatInt(p.recent)})`)]);
     const left: string[] = [];
     if (built.latestTurnDropped) left.push("the whole latest turn");
     if (built.droppedTurns > 0) left.push(plural(built.droppedTurns, "older turn"));
@@ -157,7 +142,11 @@ async function printContext(m: SessionManager, s: Session, now: Date): Promise<v
   }
   const waiting = unansweredToolCalls(s.messages);
   if (waiting.length > 0) {
-    const calls = waiting.slice(0, 5).map((c) => `${visible(c.id)} (${visible(c.name)})`).join(", ") + (waiting.length > 5 ? ", ..." : "");
+    const calls =
+      waiting
+        .slice(0, 5)
+        .map((c) => `${visible(c.id)} (${visible(c.name)})`)
+        .join(", ") + (waiting.length > 5 ? ", ..." : "");
     rows.push(["tool calls", colors.yellow(`${plural(waiting.length, "call")} without a result: ${calls}; the model is sent a call only with its result`)]);
   }
   print(heading("context"));

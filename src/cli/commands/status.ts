@@ -27,7 +27,9 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
     return;
   }
   const byStatus = (Object.entries(report.byStatus) as Array<[string, number]>).map(([k, n]) => `${paintStatus(k)} ${formatInt(n)}`).join(" · ");
-  const byKind = Object.entries(report.byKind).map(([k, n]) => `${visible(k)} ${formatInt(n)}`).join(" · ");
+  const byKind = Object.entries(report.byKind)
+    .map(([k, n]) => `${visible(k)} ${formatInt(n)}`)
+    .join(" · ");
   print(
     keyValues([
       ["state dir", `${visible(report.stateDir)} ${colors.dim(`(${SOURCE_LABEL[location.stateDirSource]})`)}`],
@@ -49,13 +51,28 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   print(`${heading("context usage")} ${colors.dim("(sessions not archived, newest activity first)")}`);
   if (v.sessions.length === 0) print(colors.dim("  none"));
   else {
-    const rows = v.sessions.map((s) => [visible(s.id), visible(s.key), paintStatus(s.status), `${formatInt(s.tokens)} / ${formatInt(s.window)}`, formatPercent(s.percent), s.used === null ? "-" : formatInt(s.used), formatBytes(s.sizeBytes)]);
+    const rows = v.sessions.map((s) => [
+      visible(s.id),
+      visible(s.key),
+      paintStatus(s.status),
+      `${formatInt(s.tokens)} / ${formatInt(s.window)}`,
+      formatPercent(s.percent),
+      s.used === null ? "-" : formatInt(s.used),
+      formatBytes(s.sizeBytes),
+    ]);
     print(table(["ID", "KEY", "STATUS", "TOKENS / WINDOW", "USED", "TOKENS USED", "SIZE"], rows, ["left", "left", "left", "right", "right", "right", "right"]));
   }
   print();
   print(heading("largest on disk"));
   if (v.largest.length === 0) print(colors.dim("  none"));
-  else print(table(["ID", "KEY", "SIZE", "MSGS"], v.largest.map((s) => [visible(s.id), visible(s.key), formatBytes(s.sizeBytes), s.messageCount]), ["left", "left", "right", "right"]));
+  else
+    print(
+      table(
+        ["ID", "KEY", "SIZE", "MSGS"],
+        v.largest.map((s) => [visible(s.id), visible(s.key), formatBytes(s.sizeBytes), s.messageCount]),
+        ["left", "left", "right", "right"],
+      ),
+    );
   if (v.corrupt.length > 0) {
     print();
     print(`${heading("corrupt documents")} ${colors.dim("(they do not parse; openclaw doctor --fix moves them aside)")}`);
@@ -64,7 +81,12 @@ export async function runStatus(flags: StatusFlags, cmd: Command): Promise<void>
   print();
   if (probe !== undefined) printGateway(probe);
   print(`${heading("memory")} ${colors.dim("(this CLI process)")}`);
-  print(keyValues([["rss", formatBytes(v.memory.rss)], ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`]]));
+  print(
+    keyValues([
+      ["rss", formatBytes(v.memory.rss)],
+      ["heap", `${formatBytes(v.memory.heapUsed)} used of ${formatBytes(v.memory.heapTotal)}`],
+    ]),
+  );
 }
 
 /** The running gateway's own figures, or one line saying none was reached (the CLI's own figures follow either way). */

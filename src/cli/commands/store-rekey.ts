@@ -26,7 +26,11 @@ export async function runStoreRekey(flags: StoreRekeyFlags, cmd: Command): Promi
     throw new OpenclawError("INVALID_ARGUMENT", "give the new key with exactly one of --new-key-env NAME or --new-key-file PATH");
   }
   const g = globalFlags(cmd);
-  const { config, location } = await locateSettings({ ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}), ...(g.config !== undefined ? { configPath: g.config } : {}), ...(g.store !== undefined ? { storeUri: g.store } : {}) });
+  const { config, location } = await locateSettings({
+    ...(g.stateDir !== undefined ? { stateDir: g.stateDir } : {}),
+    ...(g.config !== undefined ? { configPath: g.config } : {}),
+    ...(g.store !== undefined ? { storeUri: g.store } : {}),
+  });
   const fresh = loadKey({ keyEnv: flags.newKeyEnv, keyFile: flags.newKeyFile }, flags.newKeyEnv !== undefined ? "--new-key-env" : "--new-key-file");
   const options = storeOptions(config, warn);
   const old = options.keyring;

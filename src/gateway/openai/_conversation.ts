@@ -30,11 +30,7 @@ export function conversationNotFound(conversationId: string): OpenclawError {
  * for no such session as for one the credential may not open, so ids of
  * other callers' sessions cannot even be confirmed.
  */
-export async function loadConversation(
-  manager: SessionManager,
-  conversationId: string,
-  access: { credential: Credential; write: boolean; signal?: AbortSignal },
-): Promise<Session> {
+export async function loadConversation(manager: SessionManager, conversationId: string, access: { credential: Credential; write: boolean; signal?: AbortSignal }): Promise<Session> {
   const id = sessionOfConversation(conversationId);
   let session: Session;
   try {

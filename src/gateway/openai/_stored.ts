@@ -93,6 +93,10 @@ export function storedResponseBody(stored: StoredResponse, fallbackModel: string
   });
   const u = reply.usage;
   const usage = u === undefined ? null : { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.total };
-  const body = responseBody({ ...frame, createdAt: seconds(start.createdAt) }, stored.id, { status: "completed", output: outputOf({ id: reply.id, content: reply.content, toolCalls: reply.toolCalls ?? [] }, "completed"), usage });
+  const body = responseBody({ ...frame, createdAt: seconds(start.createdAt) }, stored.id, {
+    status: "completed",
+    output: outputOf({ id: reply.id, content: reply.content, toolCalls: reply.toolCalls ?? [] }, "completed"),
+    usage,
+  });
   return { ...body, completed_at: seconds(reply.createdAt) };
 }

@@ -57,7 +57,7 @@ export function chatRouter(deps: GatewayDeps): Hono {
       const messages = body.messages.map((m, i) => fromChatMessage(m, i, sender));
       const policy = deps.manager.config.gateway.clientSystemPrompt;
       const system = target === undefined ? [] : messages.filter((m) => m.role === "system" && m.content.trim() !== "");
-      if (system.length > 0 && policy === "refuse") throw badRequest("system and developer messages are refused here (gateway.clientSystemPrompt is \"refuse\"): the session's own system prompt applies");
+      if (system.length > 0 && policy === "refuse") throw badRequest('system and developer messages are refused here (gateway.clientSystemPrompt is "refuse"): the session\'s own system prompt applies');
       const clientSystem = system.map((m) => m.content).join("\n\n");
       const input = target === undefined ? messages : newTrailing(messages.filter((m) => m.role !== "system"));
       if (target !== undefined && input.length === 0) throw badRequest("messages must end with the new user (or tool) message(s) of this turn");

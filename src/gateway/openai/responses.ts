@@ -203,7 +203,8 @@ async function previousSession(deps: GatewayDeps, responseId: string, credential
   }
   if (!mayOpen(credential, session, true) || deletedReplies(session).has(parsed.replyId)) throw missing;
   // Said plainly rather than as the session's own error, which speaks of routing keys.
-  if (session.status === "expired") throw new OpenclawError("SESSION_EXPIRED", `Previous response with id '${responseId}' has expired and can no longer be continued: send the conversation so far as input, without previous_response_id.`);
+  if (session.status === "expired")
+    throw new OpenclawError("SESSION_EXPIRED", `Previous response with id '${responseId}' has expired and can no longer be continued: send the conversation so far as input, without previous_response_id.`);
   const isReply = (m: Message) => m.id === parsed.replyId && m.role === "assistant";
   // The active history first: the reply a client continues is nearly always still there.
   if (!session.messages.some(isReply) && !(await deps.manager.prunedHistory(session.id)).some(isReply)) throw missing;

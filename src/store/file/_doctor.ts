@@ -116,7 +116,8 @@ export async function inspectFiles(sessionsDir: string, fix: boolean): Promise<F
     lines.forEach((line, i) => {
       // An unterminated last line is an append in progress or an interrupted one, which the next append removes (see appendPrunedLog).
       if (line.trim() === "" || i === lines.length - 1) return;
-      if (!isMessage(line, messageSchema)) problems.push({ file: `sessions/${name}`, problem: `line ${i + 1} is not a valid message (an interrupted write?)`, action: "nothing to do: reads skip it; export the session to keep the rest" });
+      if (!isMessage(line, messageSchema))
+        problems.push({ file: `sessions/${name}`, problem: `line ${i + 1} is not a valid message (an interrupted write?)`, action: "nothing to do: reads skip it; export the session to keep the rest" });
     });
   }
   return { quarantined: quarantined.filter((n) => COMPANION.exec(n) === null).length, prunedLogs: logs.length, problems };

@@ -36,9 +36,6 @@ export function parseInfo(raw: string): LockInfo | undefined {
 export function timeoutError(name: string, state: LockState): OpenclawError {
   const what = name === INDEX_LOCK ? "the session index" : `session ${name}`;
   const info = state.info;
-  const who =
-    info === undefined
-      ? "an unknown process"
-      : `process ${info.pid}${info.hostname === HOST ? "" : ` on ${info.hostname}`} since ${info.createdAt}`;
+  const who = info === undefined ? "an unknown process" : `process ${info.pid}${info.hostname === HOST ? "" : ` on ${info.hostname}`} since ${info.createdAt}`;
   return new OpenclawError("LOCK_TIMEOUT", `${what} is locked by ${who}; retry, or run \`openclaw sessions compact\` if that process is gone`);
 }

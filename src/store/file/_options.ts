@@ -37,4 +37,3 @@ export function positive(name: string, value: number | undefined, fallback: numb
   }
   return value;
 }
-

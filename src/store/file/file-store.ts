@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { OpenclawError, storageError } from "../../errors.js";
-import { assertValidId } from "../../session/ids.js";
+import { assertValidId, routeLockId } from "../../session/ids.js";
 import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { closedError, conflictError, oneLine, prepareAppend, prepareDocument, prepareMessages } from "../_document.js";
@@ -34,7 +34,6 @@ import { INDEX_LOCK, Layout } from "./_paths.js";
 import { appendPrunedLog, readPrunedLog, replacePrunedLog } from "./_pruned.js";
 import { TextProbe } from "./_probe.js";
 import { findOrCreateLiveLocked } from "./_routing.js";
-import { routeLockId } from "../../session/ids.js";
 import { overlay, pendingFresh } from "./_overlay.js";
 import { recordOf } from "./_log-format.js";
 import type { KeyFile } from "./_keys.js";
@@ -73,7 +72,10 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
   private readonly log: SessionLog;
   private initializing: Promise<void> | undefined;
   private closed = false;
-  private readonly probe = new TextProbe(() => this.log.reader, () => this.layout);
+  private readonly probe = new TextProbe(
+    () => this.log.reader,
+    () => this.layout,
+  );
   /** Turn leases as `sessions/<id>.turn` files, changed under the session lock. */
   readonly turnLeases: TurnLeases;
   private readonly keys: KeyFile;
@@ -358,11 +360,10 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
     await this.keys.write(ids);
   }
 
-  /** Checkpoints every pending append into its document, stops watching; every later call rejects with CLOSED. Idempotent. */
+  /** Checkpoints every pending append into its document (a store never opened has none), stops watching; every later call rejects with CLOSED. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.watcher.close();
-    // Only a store that was opened has anything to write back.
     if (this.initializing !== undefined) {
       try {
         await this.ready();

@@ -52,11 +52,28 @@ const INSERT_COLUMNS = `id, key, kind, channel, status, created_at, updated_at, 
  */
 export function insertSession(c: SessionColumns, rows: MessageRows, claim: Claim): { text: string; values: unknown[] } {
   const values: unknown[] = [
-    c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
-    c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, rows.docs.length + 1, rows.bytes, c.summary ?? null, c.summaryBytes ?? 0,
+    c.id,
+    c.key,
+    c.kind,
+    c.channel,
+    c.status,
+    c.createdAt,
+    c.updatedAt,
+    c.lastActivityAt,
+    c.lastActivityMs,
+    c.expiredAt,
+    c.archivedAt,
+    c.revision,
+    c.messageCount,
+    c.tokens,
+    c.header,
+    c.headerBytes,
+    rows.docs.length + 1,
+    rows.bytes,
+    c.summary ?? null,
+    c.summaryBytes ?? 0,
   ];
-  const claimExpr =
-    !c.live || claim === "none" ? "NULL" : claim === "or-nothing" ? "$2" : "CASE WHEN NOT EXISTS (SELECT 1 FROM sessions WHERE live_key = $2) THEN $2 END";
+  const claimExpr = !c.live || claim === "none" ? "NULL" : claim === "or-nothing" ? "$2" : "CASE WHEN NOT EXISTS (SELECT 1 FROM sessions WHERE live_key = $2) THEN $2 END";
   const conflict = claim === "or-nothing" && c.live ? " ON CONFLICT (live_key) WHERE live_key IS NOT NULL DO NOTHING" : "";
   const params = values.map((_, i) => `$${i + 1}${i === 14 || i === 18 ? "::json" : ""}`).join(", ");
   return { text: `INSERT INTO sessions (${INSERT_COLUMNS}) VALUES (${params}, ${claimExpr})${conflict} RETURNING id`, values };
@@ -78,8 +95,27 @@ export function updateSession(c: SessionColumns, rows: MessageRows, nextSeq: num
       summary = $20::json, summary_bytes = $21
       WHERE id = $1`,
     values: [
-      c.id, c.key, c.kind, c.channel, c.status, c.createdAt, c.updatedAt, c.lastActivityAt, c.lastActivityMs, c.expiredAt, c.archivedAt,
-      c.revision, c.messageCount, c.tokens, c.header, c.headerBytes, nextSeq, rows.bytes, c.live, c.summary ?? null, c.summaryBytes ?? 0,
+      c.id,
+      c.key,
+      c.kind,
+      c.channel,
+      c.status,
+      c.createdAt,
+      c.updatedAt,
+      c.lastActivityAt,
+      c.lastActivityMs,
+      c.expiredAt,
+      c.archivedAt,
+      c.revision,
+      c.messageCount,
+      c.tokens,
+      c.header,
+      c.headerBytes,
+      nextSeq,
+      rows.bytes,
+      c.live,
+      c.summary ?? null,
+      c.summaryBytes ?? 0,
     ],
   };
 }
@@ -158,8 +194,7 @@ export const RELEASE_STALE_CLAIM = `UPDATE sessions SET live_key = NULL WHERE li
   AND NOT (status IN ('created', 'active') AND ($2::bigint IS NULL OR last_activity_ms >= $2::bigint))`;
 
 /** Status as seen at the cutoff parameter `$n`, as in effectiveStatus. */
-const effective = (n: number): string =>
-  `CASE WHEN status IN ('created', 'active') AND $${n}::bigint IS NOT NULL AND last_activity_ms < $${n}::bigint THEN 'expired' ELSE status END`;
+const effective = (n: number): string => `CASE WHEN status IN ('created', 'active') AND $${n}::bigint IS NOT NULL AND last_activity_ms < $${n}::bigint THEN 'expired' ELSE status END`;
 
 /**
  * Counts for stats(): the counters by stored bucket and kind, the sessions

@@ -150,11 +150,27 @@ export async function appendDelta(ctx: WriteContext, id: string, baseRevision: n
   for (const value of Object.values(patch)) changeBytes += Buffer.byteLength(JSON.stringify(value), "utf8");
   const rows = messageRows(delta.messages, ctx.codec);
   const values: unknown[] = [
-    id, baseRevision, h.status, h.updatedAt, h.lastActivityAt, Date.parse(h.lastActivityAt), h.expiredAt, h.archivedAt,
-    change, changeBytes, h.context.tokensInUse, rows.docs, rows.bytes, rows.ids, rows.clientIds,
+    id,
+    baseRevision,
+    h.status,
+    h.updatedAt,
+    h.lastActivityAt,
+    Date.parse(h.lastActivityAt),
+    h.expiredAt,
+    h.archivedAt,
+    change,
+    changeBytes,
+    h.context.tokensInUse,
+    rows.docs,
+    rows.bytes,
+    rows.ids,
+    rows.clientIds,
   ];
   const inline = await ctx.inlineChannel();
-  const [r] = inline === undefined ? await ctx.query<{ updated: number; key: string }>(APPEND, values, "openclaw_append_delta") : await ctx.query<{ updated: number; key: string }>(APPEND_NOTIFY, [...values, ...inline], "openclaw_append_delta_notify");
+  const [r] =
+    inline === undefined
+      ? await ctx.query<{ updated: number; key: string }>(APPEND, values, "openclaw_append_delta")
+      : await ctx.query<{ updated: number; key: string }>(APPEND_NOTIFY, [...values, ...inline], "openclaw_append_delta_notify");
   if (r?.updated !== 1) throw conflictError(id, await storedRevision(ctx, id), baseRevision);
   if (inline === undefined) ctx.notify(id, r.key, baseRevision + 1, "appended");
   return { revision: baseRevision + 1 };

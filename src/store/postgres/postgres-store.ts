@@ -6,22 +6,7 @@ import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { closedError } from "../_document.js";
 import { checkKeyIds, ContentCodec } from "../_crypto.js";
 import { validateListQuery } from "../_query.js";
-import type {
-  Appended,
-  Commit,
-  EncryptedStore,
-  HeaderChange,
-  HeldLock,
-  ListPage,
-  ListQuery,
-  Loaded,
-  MaintenanceReport,
-  SessionStore,
-  StoreChange,
-  StoreDescription,
-  StoreStats,
-  TurnLeases,
-} from "../store.js";
+import type { Appended, Commit, EncryptedStore, HeaderChange, HeldLock, ListPage, ListQuery, Loaded, MaintenanceReport, SessionStore, StoreChange, StoreDescription, StoreStats, TurnLeases } from "../store.js";
 import { connectionConfig, DEFAULT_POOL_MAX, parseTarget, readKeyIds, type ConnectionConfig, type PostgresStoreOptions, type Target } from "./_connect.js";
 import { isConnectionFault, storeError } from "./_errors.js";
 import { PostgresLeases } from "./_leases.js";
@@ -92,10 +77,11 @@ export class PostgresStore implements SessionStore, EncryptedStore {
     });
     this.writes = {
       codec: this.codec,
-      beforeWrite: () => (this.keysConfirmed ??= this.confirmKeys().catch((err: unknown) => {
-        this.keysConfirmed = undefined;
-        throw err;
-      })),
+      beforeWrite: () =>
+        (this.keysConfirmed ??= this.confirmKeys().catch((err: unknown) => {
+          this.keysConfirmed = undefined;
+          throw err;
+        })),
       tx: (fn) => this.tx(fn),
       query: async (text, values, name) => (await this.pool.query(name === undefined ? { text, values } : { name, text, values })).rows,
       notify: (id, key, revision, reason) => this.outbox.post(changePayload(this.instance, id, key, revision, reason)),
