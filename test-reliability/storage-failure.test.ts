@@ -146,7 +146,7 @@ describe("storage failures: disk full and read-only", () => {
       const show = await cli(["sessions", "show", id, "--json"]);
       assert.equal(show.code, 0, show.stderr);
       assert.equal((JSON.parse(show.stdout) as { id: string }).id, id);
-      // Listing loads the index under its lock file, which a read-only directory cannot hold (see BENCHMARKS.md, gaps).
+      // Listing loads the index under its lock file, which a read-only directory cannot hold: listing a read-only store is a known gap.
       const list = await cli(["sessions", "list"]);
       if (list.code !== 0) assert.match(errorLine(list), READ_ONLY);
       assert.deepEqual(await checksums(stateDir), before);

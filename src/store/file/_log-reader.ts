@@ -105,7 +105,7 @@ export class LogReader {
   /**
    * The document with its log records applied. A record continues the
    * document only when its base revision is the document's and its base's
-   * last message is the document's last (see the README's Storage section);
+   * last message is the document's last (see docs/storage.md);
    * one based on the same revision of a document edited since keeps only
    * its revision, so every process agrees on the revision and nothing is
    * applied on top of an edit blindly.
