@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { envName } from "./_fields.js";
 
 // Kept beside schema.ts because the gateway's credential rules are long
 // enough to hide the rest of the gateway settings.
@@ -24,10 +25,7 @@ const credential = z
       .regex(/^[0-9a-fA-F]{64}$/, { error: "expected 64 hex digits (sha256 of the token)" })
       .optional(),
     /** Name of the environment variable that holds the token. */
-    tokenEnv: z
-      .string({ error: "expected an environment variable name" })
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
-      .optional(),
+    tokenEnv: envName(),
     scopes: z.array(z.enum(SCOPE_NAMES, { error: `unknown scope: use ${SCOPE_NAMES.join(", ")}` }), { error: SCOPES }).min(1, { error: SCOPES }),
   })
   .strict()

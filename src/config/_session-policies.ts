@@ -1,11 +1,5 @@
 import { z } from "zod";
-
-/** An integer of at least `min`, with the error saying so. */
-export const intAtLeast = (min: number) =>
-  z
-    .number({ error: `expected an integer ≥ ${min}` })
-    .int({ error: `expected an integer ≥ ${min}` })
-    .min(min, { error: `expected an integer ≥ ${min}` });
+import { intAtLeast } from "./_fields.js";
 
 /** True when Intl knows `zone` as a time zone. */
 function isTimeZone(zone: string): boolean {

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { gatewayAuth } from "./_auth.js";
 import { dmScope, identityLinks } from "./_routing.js";
-import { chatCommands, intAtLeast, resetPolicy } from "./_session-policies.js";
+import { envName, intAtLeast } from "./_fields.js";
+import { chatCommands, resetPolicy } from "./_session-policies.js";
 
 /** Every scope a gateway credential can hold. */
 export { SCOPE_NAMES } from "./_auth.js";
@@ -50,22 +51,23 @@ const extractiveSummarizer = z.object({
   ...summarySize,
 });
 
+/** Retries of a failed model call. */
+const retries = () =>
+  z
+    .number({ error: "expected an integer from 0 to 10" })
+    .int({ error: "expected an integer from 0 to 10" })
+    .min(0, { error: "expected an integer from 0 to 10" })
+    .max(10, { error: "expected an integer from 0 to 10" })
+    .default(2);
+
 const openaiSummarizer = z.object({
   type: z.literal("openai-compatible"),
   baseUrl: z.url({ error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
   model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }),
   /** Name of the environment variable that holds the API key (never the key itself). */
-  apiKeyEnv: z
-    .string({ error: "expected an environment variable name" })
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
-    .optional(),
+  apiKeyEnv: envName(),
   timeoutMs: intAtLeast(100).default(30_000),
-  maxRetries: z
-    .number({ error: "expected an integer from 0 to 10" })
-    .int({ error: "expected an integer from 0 to 10" })
-    .min(0, { error: "expected an integer from 0 to 10" })
-    .max(10, { error: "expected an integer from 0 to 10" })
-    .default(2),
+  maxRetries: retries(),
   ...summarySize,
   /** "strict": identifiers of the folded messages the model's summary lost are added back with their sentence; "off": the reply is kept as written. */
   identifiers: z.enum(["strict", "off"], { error: 'expected "strict" or "off"' }).default("strict"),
@@ -84,17 +86,9 @@ const upstreamModel = z.object({
   baseUrl: z.url({ error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
   model: z.string({ error: "expected a model name" }).min(1, { error: "expected a model name" }),
   /** Name of the environment variable that holds the API key (never the key itself). */
-  apiKeyEnv: z
-    .string({ error: "expected an environment variable name" })
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
-    .optional(),
+  apiKeyEnv: envName(),
   timeoutMs: intAtLeast(100).default(120_000),
-  maxRetries: z
-    .number({ error: "expected an integer from 0 to 10" })
-    .int({ error: "expected an integer from 0 to 10" })
-    .min(0, { error: "expected an integer from 0 to 10" })
-    .max(10, { error: "expected an integer from 0 to 10" })
-    .default(2),
+  maxRetries: retries(),
   /** A streamed reply silent this long (no byte after the head, or between two chunks) is cut off with a 502, freeing its session. */
   streamIdleTimeoutMs: intAtLeast(100).default(30_000),
 });
@@ -119,10 +113,7 @@ const encryption = z
   .object(
     {
       /** Name of the environment variable holding the key. */
-      keyEnv: z
-        .string({ error: "expected an environment variable name" })
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
-        .optional(),
+      keyEnv: envName(),
       /** Absolute path of a file (mode 0600) holding the key. */
       keyFile: z.string({ error: "expected an absolute path" }).startsWith("/", { error: "expected an absolute path" }).optional(),
     },
