@@ -7,20 +7,10 @@ import OpenAI from "openai";
 import { SessionManager } from "../../src/manager/manager.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
 import { testStoreUri } from "../helpers/test-store.js";
+import { until } from "../helpers/until.js";
 
 const HOUR = 3_600_000;
 const hex = (uuid: string) => uuid.replace(/-/g, "");
-
-/** Polls `check` until it returns a value, or fails after `ms`. */
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("gateway: one-off Responses sessions expire and go on their own", () => {
   let gw: GatewayProcess;

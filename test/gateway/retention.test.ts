@@ -6,19 +6,9 @@ import { after, before, describe, it } from "node:test";
 import { SessionManager } from "../../src/manager/manager.js";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
 import { testStoreUri } from "../helpers/test-store.js";
+import { until } from "../helpers/until.js";
 
 const DAY = 86_400_000;
-
-/** Polls `check` until it returns a value, or fails after `ms`. */
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("gateway: retention on a schedule", () => {
   let gw: GatewayProcess;
