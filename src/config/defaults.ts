@@ -28,7 +28,7 @@ const DEFAULTS: Config = {
     resetByChannel: {},
     commands: { enabled: true, new: true, reset: true, compact: true, status: true, groupSenders: "*" },
     cacheSize: 1000,
-    compaction: { mode: "inline", timeoutMs: 120_000 },
+    compaction: { mode: "background", timeoutMs: 120_000 },
     summarizer: { type: "extractive", maxTokens: 1200, windowShare: 0.1, maxShareTokens: 16_000 },
   },
   gateway: {

@@ -205,10 +205,10 @@ export const configSchema = z.object({
       commands: chatCommands,
       /** Loaded sessions kept in memory, reused while their stored revision is unchanged; 0 disables the cache. */
       cacheSize: intAtLeast(0).default(1000),
-      /** When folding runs after an append: "inline" (the append waits for it) or "background" (a per-session queue). */
+      /** When folding runs after an append: "background" (a per-session queue; the append is acknowledged first) or "inline" (the append waits for it). */
       compaction: z
         .object({
-          mode: z.enum(["inline", "background"], { error: 'expected "inline" or "background"' }).default("inline"),
+          mode: z.enum(["inline", "background"], { error: 'expected "inline" or "background"' }).default("background"),
           /** A fold still running after this long is abandoned and the error recorded; nothing is lost. */
           timeoutMs: intAtLeast(100).default(120_000),
         })

@@ -241,7 +241,14 @@ export abstract class ManagerReads {
     const budget = model === this.budget.model ? this.budget : budgetFor(this.ctx.config, model);
     const counter = await counterFor(this.ctx.config);
     const toolResults = this.ctx.config.context.toolResults;
-    const built = buildContext(session, budget.budget, { counter, toolResults, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) });
+    const opts = { counter, toolResults, ...(options.instructions !== undefined ? { instructions: options.instructions } : {}) };
+    let built = buildContext(session, budget.budget, opts);
+    // A fold the last append queued may not have landed yet: when the history is over its length limit or does not
+    // fit without it, the turn waits for it rather than send the model more messages, or less, than the limits allow.
+    const over = session.messages.length > this.ctx.config.sessions.maxHistoryLength || built.droppedTurns > 0 || built.summary === "dropped" || built.summary === "truncated";
+    if (over && this.compactor !== undefined && (await (await this.compactor).settle(session.id))) {
+      built = buildContext(await this.get(ref, options), budget.budget, opts);
+    }
     // The model it was built for goes with it, so the caller asks that model and no other.
     return Object.assign(built, { model });
   }

@@ -23,7 +23,7 @@ export type AppendTarget = { ref: string; via?: Inbound } | { inbound: Inbound }
 
 /** What an append did. */
 export interface AppendResult {
-  /** The session after the append (and after compaction, when it ran inline). */
+  /** The session after the append (and after its fold, when the append waited for one: `compaction.mode: "inline"` or `waitForFold`). */
   session: Session;
   /** The stored message (for a duplicate, the one stored the first time). */
   message: Message;
@@ -64,10 +64,12 @@ export interface RecordOptions extends WriteOptions {
   usage?: ReplyUsage;
   /** False records a user message that looks like an in-chat command as an ordinary message (default true: `sessions.commands` applies). */
   commands?: boolean;
+  /** True waits for the fold this append makes due and reports its outcome, whatever `sessions.compaction.mode` says (a command-line call that ends right after). */
+  waitForFold?: boolean;
 }
 
 /** Runs after a saved append; never throws (failures are recorded on the session). */
-export type AfterAppend = (session: Session, options: WriteOptions) => Promise<{ session: Session; error: string | null }>;
+export type AfterAppend = (session: Session, options: WriteOptions & { waitForFold?: boolean }) => Promise<{ session: Session; error: string | null }>;
 
 /**
  * Records messages. Appends through one reference (or one routing key) are

@@ -153,12 +153,13 @@ export class Compactor {
   }
 
   /**
-   * After a saved append: folds now ("inline") or in the session's background
-   * queue ("background"). Never throws: the append is already safe.
+   * After a saved append: folds in the session's background queue
+   * ("background", the default: the append is acknowledged first) or now
+   * ("inline", or when the caller waits). Never throws: the append is already safe.
    */
-  async afterAppend(session: Session, options: WriteOptions = {}): Promise<{ session: Session; error: string | null }> {
+  async afterAppend(session: Session, options: WriteOptions & { waitForFold?: boolean } = {}): Promise<{ session: Session; error: string | null }> {
     if (!this.needsFold(session)) return { session, error: null };
-    if (this.ctx.config.sessions.compaction.mode === "background") {
+    if (this.ctx.config.sessions.compaction.mode === "background" && options.waitForFold !== true) {
       this.schedule(session.id);
       return { session, error: null };
     }
@@ -202,6 +203,16 @@ export class Compactor {
     this.closing.abort(new Error("the manager is closing"));
     await Promise.all([...this.running.values()].map((r) => r.done));
     await this.threaded?.close();
+  }
+
+  /** Waits for the session's background fold, when one is queued or running (true), including any pass it asked for. */
+  async settle(id: string): Promise<boolean> {
+    let waited = false;
+    for (let run = this.running.get(id); run !== undefined; run = this.running.get(id)) {
+      waited = true;
+      await run.done;
+    }
+    return waited;
   }
 
   /** Waits until no background fold is running (tests, graceful shutdown). */

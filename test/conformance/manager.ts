@@ -157,7 +157,7 @@ export function managerConformance(name: string, open: OpenStore): void {
           assert.equal(stored.context.lastSummarizerErrorAt, START.toISOString());
           assert.equal(stored.summary, null, "nothing folded, nothing deleted");
         },
-        { sessions: { maxHistoryLength: 3 } },
+        { sessions: { maxHistoryLength: 3, compaction: { mode: "inline" } } },
         { primary: failing, fallback: failing },
       ));
 

@@ -86,6 +86,7 @@ describe("openai-compatible summarizer: identifier policy", () => {
       for (const m of input.messages) await env.manager.record({ ref: s.id }, { role: m.role, content: m.content });
       await env.manager.record({ ref: s.id }, { role: "assistant", content: "Anything else?" });
       await env.manager.record({ ref: s.id }, { role: "user", content: "No, thanks." });
+      await env.manager.idle();
       const after = await env.manager.get(s.id);
       assert.match(after.context.lastSummarizerError ?? "", /summary rejected: it lost \d+ of \d+ identifiers/);
       assert.match(after.summary?.summarizer ?? "", /^extractive \(fallback: openai-compatible failed: .*summary rejected/);

@@ -106,6 +106,7 @@ describe("a key's next session after expiry", () => {
       const inbound = { channel: "telegram", senderId: "returning" };
       const first = await m.receive(inbound, "My storage unit number is SU-40417.");
       for (let i = 0; i < 4; i++) await m.receive(inbound, `Chatting along, message ${i}.`);
+      await m.idle();
       const before = await m.get(first.id);
       assert.ok(before.summary?.text.includes("SU-40417"), "the fact was folded into the summary");
       env.advance(120_000);
@@ -183,6 +184,7 @@ describe("a key's next session after expiry", () => {
       const first = await m.receive(inbound, "My storage unit number is SU-40417.");
       await m.edit(first.id, { system: "Be brief." });
       for (let i = 0; i < 4; i++) await m.receive(inbound, `Chatting along, message ${i}.`);
+      await m.idle();
       assert.ok((await m.get(first.id)).summary !== null);
       env.advance(120_000);
       const next = await m.record({ inbound }, { role: "user", content: "back again", sender: "settings-only" });

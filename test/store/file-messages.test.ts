@@ -32,6 +32,33 @@ const sessionFiles = async (dir: string, id: string) => (await readdir(join(dir,
 const contents = (s: Session | undefined) => s?.messages.map((m) => m.content);
 
 describe("file store message files", () => {
+  it("a revision check outside the lock while a rewrite or an append is being written never leaves a stale revision behind", () =>
+    withDir(async (dir) => {
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      let cur = await store.commit({ session: testSession({ messages: [testMessage("first")] }), expectedRevision: null });
+      for (let round = 0; round < 40; round++) {
+        // A rewrite (what a fold commits) and an append, each raced by readers checking the revision without the lock.
+        let done = false;
+        const readers = Promise.all(
+          Array.from({ length: 3 }, async () => {
+            // Each look lets I/O run before the next: an answer from what the store remembers takes none.
+            while (!done) await Promise.all([store.revisionOf(cur.id), new Promise(setImmediate)]);
+          }),
+        );
+        const write =
+          round % 2 === 0 ? store.commit({ session: { ...cur, messages: [...cur.messages.slice(-3), testMessage(`rewrite ${round}`)] }, expectedRevision: cur.revision }) : appendOne(store, cur, `append ${round}`);
+        cur = await write.finally(() => (done = true));
+        await readers;
+        assert.equal(await store.revisionOf(cur.id), cur.revision, `round ${round}: the revision the write returned is the one the store reports`);
+        // The next write at that revision is accepted: nothing remembered the one before.
+        cur = await appendOne(store, cur, `after ${round}`);
+      }
+      await store.close();
+      const reopened = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      assert.deepEqual(contents((await reopened.get(cur.id))?.session), contents(cur));
+      await reopened.close();
+    }));
+
   it("a checkpoint appends the new lines to the message file and leaves the lines before them untouched", () =>
     withDir(async (dir) => {
       const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });

@@ -58,7 +58,8 @@ export async function runAppend(textArg: string, flags: AppendFlags, cmd: Comman
     ...(flags.clientId !== undefined ? { clientMessageId: flags.clientId } : {}),
     ...toolFields(flags),
   };
-  const options = flags.usage === undefined ? {} : { usage: flags.usage };
+  // The command ends right after recording: it waits for the fold the message makes due, so it can say how that went.
+  const options = { waitForFold: true, ...(flags.usage === undefined ? {} : { usage: flags.usage }) };
   const result = await withManager(cmd, async (m) => {
     if (inbound === null) {
       const message: NewMessage = { role: flags.role, content, sender: flags.from ?? null, ...extra };

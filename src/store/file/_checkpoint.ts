@@ -58,6 +58,8 @@ export class SessionLog {
    * operation needs no read of the document's head or the log directory.
    */
   private readonly known = new Map<string, { generation: number; stored: Stored }>();
+  /** Looks in progress by session: a write meanwhile marks them stale, so what they found is not remembered. */
+  private readonly looking = new Map<string, Set<{ stale: boolean }>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
@@ -84,24 +86,36 @@ export class SessionLog {
     if (known !== undefined && known.generation === (generation ?? this.host.keptGeneration(id))) return { ...known.stored };
     // A look without the lock neither trusts nor changes what a holder learnt.
     if (generation !== undefined) this.known.delete(id);
-    this.reader.catchUp();
-    const head = await this.host.docs.head(id);
-    if (head === null) return null;
-    this.reader.covered(id, head.revision);
-    const out: Stored = { ...head };
-    for (const p of this.reader.after(id, head.revision)) {
-      if (p.record.base !== out.revision) continue;
-      out.revision = p.record.rev;
-      out.status = p.record.h.status;
-      out.size += p.bytes;
+    // A look outside the lock may run while the holder writes (the lock's generation is the holder's):
+    // what it found is remembered only when no write of the session began meanwhile.
+    const look = { stale: false };
+    const looks = this.looking.get(id) ?? new Set();
+    looks.add(look);
+    this.looking.set(id, looks);
+    try {
+      this.reader.catchUp();
+      const head = await this.host.docs.head(id);
+      if (head === null) return null;
+      this.reader.covered(id, head.revision);
+      const out: Stored = { ...head };
+      for (const p of this.reader.after(id, head.revision)) {
+        if (p.record.base !== out.revision) continue;
+        out.revision = p.record.rev;
+        out.status = p.record.h.status;
+        out.size += p.bytes;
+      }
+      if (generation !== undefined && !look.stale) this.known.set(id, { generation, stored: { ...out } });
+      return out;
+    } finally {
+      looks.delete(look);
+      if (looks.size === 0) this.looking.delete(id);
     }
-    if (generation !== undefined) this.known.set(id, { generation, stored: { ...out } });
-    return out;
   }
 
-  /** Drops what stored() remembers of a session: call whenever the session is written other than by append(). */
+  /** Drops what stored() remembers of a session: call whenever the session is written other than by append() (before and after the write). */
   forget(id: string): void {
     this.known.delete(id);
+    for (const look of this.looking.get(id) ?? []) look.stale = true;
   }
 
   /** The document with the log records it has not absorbed yet, and the bytes they add. */
@@ -115,9 +129,11 @@ export class SessionLog {
   async append(record: LogRecord): Promise<void> {
     const id = record.id;
     const known = this.known.get(id);
-    this.known.delete(id);
+    this.forget(id);
     const at = await this.writer.append(record);
     this.reader.addOwn(record, at);
+    // A look that began during the write may have missed the record: it must not be remembered.
+    for (const look of this.looking.get(id) ?? []) look.stale = true;
     const generation = this.host.lockGeneration(id);
     if (known !== undefined && known.stored.revision === record.base && generation === known.generation) {
       this.known.set(id, { generation, stored: { revision: record.rev, status: record.h.status, size: known.stored.size + at.bytes } });
@@ -128,36 +144,45 @@ export class SessionLog {
   /** Brings one session's document up to date with its records, under its lock. */
   async checkpoint(id: string): Promise<void> {
     await this.host.withLock(id, async () => {
-      this.known.delete(id);
-      this.reader.catchUp();
-      const discarded = (p: Pending): void =>
-        this.host.warn(
-          `sessions/log/${p.segment}: the record of revision ${p.record.rev} of session ${id} was not applied: sessions/${id}.json was changed since it was written (edited by hand?); the document's content was kept`,
-        );
-      // The split layout: the new messages are appended to the message file and the header replaced, whatever the history's length.
-      const header = await this.host.docs.readHeader(id);
-      if (header !== undefined) {
-        const { session, added, applied } = this.reader.replayHeader(header.session, header.file.last, discarded);
-        if (applied > 0) {
-          const { bytes, file } = await this.host.docs.append(header, session, added);
-          await this.host.indexPut({ ...toSummary(session, bytes), messageCount: file.count, tokens: sessionTokens(session) + file.tokens }, header.session.status);
-        }
-        this.reader.covered(id, session.revision);
-        return;
+      this.forget(id);
+      try {
+        await this.absorb(id);
+      } finally {
+        this.forget(id);
       }
-      // A document holding its messages inline (the earlier layout) is read whole, and written in the split layout.
-      const r = await this.host.docs.read(id);
-      if (r.state !== "ok") {
-        this.reader.drop(id);
-        return;
-      }
-      const { session, applied } = this.reader.replay(r.session, discarded);
+    });
+  }
+
+  /** The checkpoint's work, under the lock. */
+  private async absorb(id: string): Promise<void> {
+    this.reader.catchUp();
+    const discarded = (p: Pending): void =>
+      this.host.warn(
+        `sessions/log/${p.segment}: the record of revision ${p.record.rev} of session ${id} was not applied: sessions/${id}.json was changed since it was written (edited by hand?); the document's content was kept`,
+      );
+    // The split layout: the new messages are appended to the message file and the header replaced, whatever the history's length.
+    const header = await this.host.docs.readHeader(id);
+    if (header !== undefined) {
+      const { session, added, applied } = this.reader.replayHeader(header.session, header.file.last, discarded);
       if (applied > 0) {
-        const bytes = await this.host.docs.write(session);
-        await this.host.indexPut(toSummary(session, bytes), r.session.status);
+        const { bytes, file } = await this.host.docs.append(header, session, added);
+        await this.host.indexPut({ ...toSummary(session, bytes), messageCount: file.count, tokens: sessionTokens(session) + file.tokens }, header.session.status);
       }
       this.reader.covered(id, session.revision);
-    });
+      return;
+    }
+    // A document holding its messages inline (the earlier layout) is read whole, and written in the split layout.
+    const r = await this.host.docs.read(id);
+    if (r.state !== "ok") {
+      this.reader.drop(id);
+      return;
+    }
+    const { session, applied } = this.reader.replay(r.session, discarded);
+    if (applied > 0) {
+      const bytes = await this.host.docs.write(session);
+      await this.host.indexPut(toSummary(session, bytes), r.session.status);
+    }
+    this.reader.covered(id, session.revision);
   }
 
   /** Checkpoints every session with records, then removes the segments they empty. */

@@ -159,10 +159,8 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       await this.keys.beforeWrite();
       this.log.forget(doc.id);
       this.tails.drop(doc.id);
-      // Folded messages go to the log first, flushed: a crash before the
-      // document is written leaves them in both places, and the log keeps
-      // each id once (export leaves out ids still in the document), so
-      // nothing is lost or doubled.
+      // Folded messages go to the log first, flushed: a crash before the document is written leaves them
+      // in both places, and the log keeps each id once (export leaves out ids still in the document).
       if (append !== undefined) await appendPrunedLog(this.layout.pruned(doc.id), append, this.docs.codec);
       const bytes = await this.docs.write(doc);
       // The document is past every record of the session, so none applies any more.
@@ -176,7 +174,8 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
         // describes as pruned.
         if (replace !== undefined) await replacePrunedLog(this.layout.pruned(doc.id), `${doc.id}.pruned`, replace, this.docs.codec);
       } finally {
-        // The document is saved either way, so the index must say so.
+        // Forgotten again: a revision check outside the lock may have looked meanwhile. Saved either way, so the index must say so.
+        this.log.forget(doc.id);
         await this.index.safely(doc.id, () => this.index.recordPut(toSummary(doc, bytes), { ...(reason !== undefined ? { r: reason } : {}), w: this.writer }, before?.status ?? null));
         this.watcher.ownDone(doc.id, doc.revision);
       }
@@ -195,6 +194,7 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       this.log.forget(id);
       this.tails.drop(id);
       const existed = await this.docs.remove(id);
+      this.log.forget(id);
       this.log.reader.drop(id);
       // The pruned log and the turn-lease file go with the document (a turn still running loses its lease and stops).
       for (const path of [this.layout.pruned(id), turnPath(this.layout, id)]) {
