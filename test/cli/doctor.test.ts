@@ -75,6 +75,30 @@ test("compact counts the corrupt files it moved aside; doctor removes leftovers 
   assert.ok(!(await readdir(join(sb.stateDir, "sessions"))).some((n) => n.endsWith(".tmp")));
 });
 
+test("doctor --fix moves aside a session whose message file is damaged within its committed length, not only one of the wrong size", { skip: FILE_STORE_ONLY }, async (t) => {
+  const sb = await sandbox(t);
+  const id = (await sb.ok(["sessions", "append", "--dm", "telegram:1", "hello"])).stdout.trim();
+  await sb.ok(["sessions", "append", "--dm", "telegram:2", "other"]);
+  const { gen } = (JSON.parse(await readFile(join(sb.stateDir, "sessions", `${id}.json`), "utf8")) as { messageFile: { gen: number } }).messageFile;
+  const lines = join(sb.stateDir, "sessions", `${id}.${gen}.jsonl`);
+  const text = await readFile(lines, "utf8");
+  // The same size: only reading the lines tells.
+  await writeFile(lines, `${text.slice(0, -2)}]\n`);
+
+  const found = JSON.parse((await sb.run(["doctor", "--json"])).stdout) as DoctorJson;
+  assert.ok(
+    found.problems.some((p) => p.file === `sessions/${id}.json` && /corrupt/.test(p.problem)),
+    JSON.stringify(found.problems),
+  );
+  const fixed = JSON.parse((await sb.run(["doctor", "--fix", "--json"])).stdout) as DoctorJson;
+  assert.ok(
+    fixed.problems.some((p) => p.file === `sessions/${id}.json` && p.fixed === true),
+    JSON.stringify(fixed.problems),
+  );
+  assert.deepEqual((await readdir(join(sb.stateDir, "sessions", "quarantine"))).sort(), [`${id}.json`, `${id}.json.${gen}.jsonl`]);
+  assert.equal((await sb.json<{ total: number }>(["sessions", "list"])).total, 1, "the index no longer lists it");
+});
+
 test("doctor reads every session of any backend and reports calls without a result", async (t) => {
   const sb = await sandbox(t);
   await sb.ok(["sessions", "append", "--dm", "telegram:1", "hello"]);

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { appendFile, mkdir, readdir, readFile, stat, truncate, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { Session } from "../../src/session/types.js";
+import { toSummary } from "../../src/session/lifecycle.js";
+import type { Session, SessionSummary } from "../../src/session/types.js";
 import { openFileStore, type FileStore } from "../../src/store/file/file-store.js";
 import { inspectFiles } from "../../src/store/file/_doctor.js";
 import { readOnDisk } from "../helpers/store-files.js";
-import { appendTo, testMessage, testSession } from "../helpers/store-sessions.js";
+import { appendTo, richSession, testMessage, testSession } from "../helpers/store-sessions.js";
 import { tempDir } from "../helpers/store-tmp.js";
 
 // The split layout: a small header `<id>.json` and the messages, one a line, in `<id>.<gen>.jsonl`.
@@ -177,6 +178,41 @@ describe("file store message files", () => {
       const restored = await openFileStore({ dir, warn: (m) => assert.fail(m) });
       assert.deepEqual(contents((await restored.get(doc.id))?.session), ["one", "two"]);
       await restored.close();
+    }));
+
+  it("an index rebuilt from the headers lists what reading every message gives, for inline documents, empty histories and lines past the committed length", () =>
+    withDir(async (dir) => {
+      await mkdir(join(dir, "sessions"), { recursive: true });
+      await writeFile(join(dir, "sessions", `${V1_ID}.json`), await readFile(V1_FIXTURE, "utf8"));
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      const rich = await store.commit({ session: richSession(), expectedRevision: null });
+      const empty = await store.commit({ session: testSession(), expectedRevision: null });
+      const cut = await store.commit({ session: testSession({ messages: [testMessage("kept"), testMessage("also kept")] }), expectedRevision: null });
+      const appended = await appendOne(store, rich, "appended");
+      await store.checkpoint();
+      // A checkpoint cut short: lines past the committed length, and a torn one.
+      await appendFile(join(dir, "sessions", `${cut.id}.1.jsonl`), `${JSON.stringify(testMessage("never committed"))}\n{"torn`);
+      const ids = [V1_ID, rich.id, empty.id, cut.id];
+      // Every message read: the summaries the index must hold.
+      const expected = new Map<string, SessionSummary>();
+      for (const id of ids) {
+        const loaded = await store.get(id);
+        assert.ok(loaded, id);
+        expected.set(id, toSummary(loaded.session, loaded.sizeBytes));
+      }
+      assert.equal(expected.get(rich.id)?.messageCount, appended.messages.length);
+      assert.equal(expected.get(cut.id)?.messageCount, 2);
+      const byId = async (s: FileStore) => new Map((await s.list()).items.map((i) => [i.id, i]));
+      assert.deepEqual((await store.maintain()).quarantined, []);
+      assert.deepEqual(await byId(store), expected);
+      await store.close();
+      // A store opened without any index rebuilds it on its first list.
+      await rm(join(dir, "sessions", "index.json"));
+      await rm(join(dir, "sessions", "index.journal"), { force: true });
+      const fresh = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      assert.deepEqual(await byId(fresh), expected);
+      assert.match(await readFile(join(dir, "sessions", `${cut.id}.1.jsonl`), "utf8"), /never committed/, "nothing rewritten");
+      await fresh.close();
     }));
 
   it("maintain removes message files no header names once they are old, and keeps the named one and young ones", () =>

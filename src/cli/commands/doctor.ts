@@ -78,7 +78,11 @@ export async function runDoctor(flags: DoctorFlags, cmd: Command): Promise<void>
         ...(fix ? { fixed: true } : {}),
       });
     }
-    if (fix) await store.maintain();
+    if (fix) {
+      await store.maintain();
+      // The rebuild judges a message file by its size; a full read moves aside one the check found corrupt within it.
+      for (const id of corrupt) await store.get(id);
+    }
     const now = new Date();
     const cutoff = expiryCutoff(longestIdleMs(config.sessions), now);
     for (const double of await findDoubleLive(store, cutoff)) problems.push(await doubleLiveProblem(store, double, fix, now));

@@ -1,20 +1,27 @@
 import { randomBytes } from "node:crypto";
+import { lstatSync } from "node:fs";
 import { lstat, readdir, rename, rm, unlink } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { storageError } from "../../errors.js";
 import { describe } from "../../session/ids.js";
-import type { Message, Session } from "../../session/types.js";
+import { toSummary } from "../../session/lifecycle.js";
+import type { Message, Session, SessionSummary } from "../../session/types.js";
 import { loadSchemas, type Schemas } from "../../session/_schemas.js";
 import { SESSION_FORMAT_VERSION, type SessionStatus } from "../../session/types.js";
 import { describeIssues, oneLine } from "../_document.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 import type { StoreWarning } from "../store.js";
-import { ensureDir, errnoOf, fsyncDir, ignoreMissing, readHead, readNoFollow, writeAtomic } from "./_fs.js";
+import { ensureDir, errnoOf, fsyncDir, ignoreMissing, readHead, readNoFollow, readNoFollowSync, writeAtomic } from "./_fs.js";
 import { messageLines, parsePointer, pointerInHead, readMessageLines, writeAt, type MessageFile } from "./_message-file.js";
 import { messageFileName, messageFileOf, type Layout } from "./_paths.js";
 
+type Corrupt = { state: "corrupt"; reason: string; quarantinedAs: string | undefined };
+
 /** Outcome of reading a session document. */
-export type DocRead = { state: "ok"; session: Session; bytes: number } | { state: "absent" } | { state: "corrupt"; reason: string; quarantinedAs: string | undefined };
+export type DocRead = { state: "ok"; session: Session; bytes: number } | { state: "absent" } | Corrupt;
+
+/** Outcome of reading what the index needs of a document (see {@link DocumentFiles.summary}). */
+export type SummaryRead = { state: "ok"; summary: SessionSummary; gen: number | undefined } | { state: "absent" } | Corrupt;
 
 /** A header read without its messages (see {@link DocumentFiles.readHeader}). */
 export interface HeaderRead {
@@ -37,7 +44,9 @@ export interface DocHead {
   size: number;
 }
 
-type Checked = { ok: true; session: Session; bytes: number } | { ok: false; reason: string; gen?: number };
+/** A validated document; `unread` when its messages were left unread (`session.messages` is then empty) and the pointer counts them. */
+type Checked = { ok: true; session: Session; bytes: number; gen?: number; unread?: MessageFile } | { ok: false; reason: string; gen?: number };
+type Loaded = { state: "ok"; session: Session; bytes: number; gen: number | undefined; unread: MessageFile | undefined } | { state: "absent" } | Corrupt;
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -63,19 +72,40 @@ export class DocumentFiles {
    * not damaged.
    */
   async read(id: string, dryRun = false): Promise<DocRead> {
+    const r = await this.load(id, dryRun, false);
+    return r.state === "ok" ? { state: "ok", session: r.session, bytes: r.bytes } : r;
+  }
+
+  /**
+   * The index summary of a document and the generation its header names,
+   * judged and quarantined as read() does, but from the header alone where
+   * its message file holds exactly the committed bytes: the pointer counts
+   * the messages and their tokens. A document holding its messages inline,
+   * or a message file of another size (missing, short, lines past the
+   * committed length, not a regular file), takes the full read.
+   */
+  async summary(id: string): Promise<SummaryRead> {
+    const r = await this.load(id, false, true);
+    if (r.state !== "ok") return r;
+    const s = toSummary(r.session, r.bytes);
+    return { state: "ok", gen: r.gen, summary: r.unread === undefined ? s : { ...s, messageCount: r.unread.count, tokens: s.tokens + r.unread.tokens } };
+  }
+
+  private async load(id: string, dryRun: boolean, headerOnly: boolean): Promise<Loaded> {
     const path = this.layout.doc(id);
     // A file replaced between our reads and the quarantine move is read again rather than moved.
     for (let attempt = 0; ; attempt++) {
       let file;
       try {
-        file = await readNoFollow(path);
+        // A summary reads the header, small, of every document in a walk: synchronously, as the other bounded reads.
+        file = headerOnly ? readNoFollowSync(path) : await readNoFollow(path);
       } catch (err) {
         if (errnoOf(err) !== "ELOOP") throw storageError("read", path, err);
         file = { data: Buffer.alloc(0), ino: -1, size: 0, mtimeMs: 0, isFile: false };
       }
       if (file === undefined) return { state: "absent" };
-      const checked: Checked = file.isFile ? await this.check(id, file.data) : { ok: false, reason: "not a regular file" };
-      if (checked.ok) return { state: "ok", session: checked.session, bytes: file.size + checked.bytes };
+      const checked: Checked = file.isFile ? await this.check(id, file.data, headerOnly) : { ok: false, reason: "not a regular file" };
+      if (checked.ok) return { state: "ok", session: checked.session, bytes: file.size + checked.bytes, gen: checked.gen, unread: checked.unread };
       const same = await sameFile(path, file.ino, file.size, file.mtimeMs);
       if (same === undefined) return { state: "absent" };
       // A rewrite replaced the header (and removed the message file it named) while we read: read again.
@@ -246,31 +276,46 @@ export class DocumentFiles {
     return out;
   }
 
-  /** Validates a header (with its message file) or a document holding its messages inline. */
-  private async check(id: string, data: Buffer): Promise<Checked> {
+  /** Validates a header (with its message file, unless `headerOnly` and it holds exactly the committed bytes) or a document holding its messages inline. */
+  private async check(id: string, data: Buffer, headerOnly = false): Promise<Checked> {
     let value: unknown;
     try {
       value = JSON.parse(data.toString("utf8"));
     } catch (err) {
       return { ok: false, reason: `invalid JSON: ${oneLine(err instanceof Error ? err.message : String(err), 120)}` };
     }
-    let bytes = 0;
     if (isObj(value) && "messageFile" in value && !("messages" in value)) {
       const file = parsePointer(value.messageFile);
       if (file === undefined) return { ok: false, reason: "invalid messageFile (generation, bytes, count, tokens, last)" };
       const name = messageFileName(id, file.gen);
-      const lines = await readMessageLines(this.layout.messages(id, file.gen), name, file);
-      if (lines === undefined) return { ok: false, reason: `its message file ${name} is missing`, gen: file.gen };
-      if (!lines.ok) return { ok: false, reason: lines.reason, gen: file.gen };
-      const whole: Obj = { ...value, messages: lines.messages };
+      const unread = headerOnly && this.holdsCommitted(id, file);
+      let messages: unknown[] = [];
+      if (!unread) {
+        const lines = await readMessageLines(this.layout.messages(id, file.gen), name, file);
+        if (lines === undefined) return { ok: false, reason: `its message file ${name} is missing`, gen: file.gen };
+        if (!lines.ok) return { ok: false, reason: lines.reason, gen: file.gen };
+        messages = lines.messages;
+      }
+      const whole: Obj = { ...value, messages };
       delete whole.messageFile;
-      value = whole;
-      bytes = file.bytes;
-      const checked = validate(id, value, await loadSchemas(), this.codec);
-      return checked.ok ? { ...checked, bytes } : { ...checked, gen: file.gen };
+      const checked = validate(id, whole, await loadSchemas(), this.codec);
+      // A header that fails without its messages is judged with them, as read() would.
+      if (unread && !checked.ok) return this.check(id, data);
+      return checked.ok ? { ...checked, bytes: file.bytes, gen: file.gen, ...(unread ? { unread: file } : {}) } : { ...checked, gen: file.gen };
     }
     const checked = validate(id, value, await loadSchemas(), this.codec);
-    return checked.ok ? { ...checked, bytes } : checked;
+    return checked.ok ? { ...checked, bytes: 0 } : checked;
+  }
+
+  /** True when the message file `file` names is a regular file of exactly its committed length (or none is needed): a stat, where judging its lines takes a read. */
+  private holdsCommitted(id: string, file: MessageFile): boolean {
+    if (file.bytes === 0) return true;
+    try {
+      const st = lstatSync(this.layout.messages(id, file.gen));
+      return st.isFile() && st.size === file.bytes;
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -152,12 +152,32 @@ export function readSmallSync(path: string, maxBytes = 4096): FileRead | undefin
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { data: Buffer.alloc(0), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: false };
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes));
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return { data: buf.subarray(0, n), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: true };
+    const buf = Buffer.allocUnsafe(Math.min(st.size, maxBytes));
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return { data: buf.subarray(0, done), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: true };
   } finally {
     closeQuietly(fd);
   }
+}
+
+/**
+ * Reads a whole file synchronously without following a symlink, as
+ * readNoFollow does; for walks over every header (an index rebuild), where
+ * four thread-pool round trips a file cost several times the read itself.
+ */
+export function readNoFollowSync(path: string): FileRead | undefined {
+  const file = readSmallSync(path, Number.POSITIVE_INFINITY);
+  return file === undefined || !file.isFile ? file : { ...file, size: file.data.length };
+}
+
+/** Lets timers and I/O callbacks run: a long synchronous walk calls it between batches. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

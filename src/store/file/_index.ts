@@ -1,13 +1,12 @@
 import { readdir, unlink } from "node:fs/promises";
 import { storageError } from "../../errors.js";
-import { toSummary } from "../../session/lifecycle.js";
 import type { SessionStatus, SessionSummary } from "../../session/types.js";
 import type { ListQuery } from "../store.js";
 import { freshFromJournal, headPage, snapshotText, type Fresh } from "./_activity-index.js";
 import { oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
-import type { DocRead, DocumentFiles } from "./_documents.js";
-import { appendLines, fsyncDir, ignoreMissing, readNoFollow, writeAtomic } from "./_fs.js";
+import type { DocumentFiles, SummaryRead } from "./_documents.js";
+import { appendLines, fsyncDir, ignoreMissing, readNoFollow, writeAtomic, yieldToLoop } from "./_fs.js";
 import type { FileKey, Op, OpMeta } from "./_index-format.js";
 import { keyOf, opLines, parseOps, sameKey, snapshotEntries } from "./_index-format.js";
 import type { Layout } from "./_paths.js";
@@ -32,6 +31,12 @@ interface Cache {
 
 /** Runs a function under the index lock (in-process queue + lock file). */
 export type IndexLockRunner = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** What a rebuild found: the documents it quarantined, and the message-file generation each header it read names (undefined: messages inline). */
+export interface Rebuilt {
+  quarantined: string[];
+  generations: Map<string, number | undefined>;
+}
 
 /** A consistent picture of the index for a watcher: the summaries, the journal lines they include, and the files read. */
 export interface IndexView {
@@ -197,9 +202,12 @@ export class SessionIndex {
     return out;
   }
 
-  /** Rebuilds the index from the documents (quarantining corrupt ones); returns the quarantined names. */
-  async rebuild(): Promise<string[]> {
-    return this.locked(async () => (await this.rebuildLocked()).quarantined);
+  /** Rebuilds the index from the documents (quarantining corrupt ones). */
+  async rebuild(): Promise<Rebuilt> {
+    return this.locked(async () => {
+      const { quarantined, generations } = await this.rebuildLocked();
+      return { quarantined, generations };
+    });
   }
 
   /** Names of the documents a rebuild would quarantine, changing nothing. */
@@ -271,20 +279,25 @@ export class SessionIndex {
     return map;
   }
 
-  private async rebuildLocked(): Promise<{ map: Map<string, SessionSummary>; quarantined: string[] }> {
+  private async rebuildLocked(): Promise<Rebuilt & { map: Map<string, SessionSummary> }> {
     const map = new Map<string, SessionSummary>();
     const quarantined: string[] = [];
+    const generations = new Map<string, number | undefined>();
     const ids = await this.docIds();
     for (let i = 0; i < ids.length; i += READ_PARALLELISM) {
       const batch = ids.slice(i, i + READ_PARALLELISM);
       const reads = await Promise.all(batch.map((id) => this.readForIndex(id)));
+      // Headers are read synchronously: let timers and other I/O in between batches.
+      await yieldToLoop();
       reads.forEach((r, j) => {
-        if (r.state === "ok") map.set(r.session.id, toSummary(r.session, r.bytes));
-        else if (r.state === "corrupt" && r.quarantinedAs !== undefined) quarantined.push(`${batch[j] ?? "?"}.json`);
+        if (r.state === "ok") {
+          map.set(r.summary.id, r.summary);
+          generations.set(r.summary.id, r.gen);
+        } else if (r.state === "corrupt" && r.quarantinedAs !== undefined) quarantined.push(`${batch[j] ?? "?"}.json`);
       });
     }
     await this.writeSnapshot(map);
-    return { map, quarantined };
+    return { map, quarantined, generations };
   }
 
   /** Writes `map` as the snapshot and drops the journal it supersedes (caller holds the index lock). */
@@ -316,7 +329,7 @@ export class SessionIndex {
     const added: SessionSummary[] = [];
     for (const id of missing) {
       const r = await this.readForIndex(id);
-      if (r.state === "ok") added.push(toSummary(r.session, r.bytes));
+      if (r.state === "ok") added.push(r.summary);
     }
     for (const s of added) this.put(map, s);
     const goneStatus = new Map(gone.map((id) => [id, map.get(id)?.status ?? null]));
@@ -356,9 +369,9 @@ export class SessionIndex {
   }
 
   /** One unreadable document (permissions, I/O) must not make the whole store unlistable. */
-  private async readForIndex(id: string): Promise<DocRead> {
+  private async readForIndex(id: string): Promise<SummaryRead> {
     try {
-      return await this.docs.read(id);
+      return await this.docs.summary(id);
     } catch (err) {
       this.warn(`sessions/${id}.json: cannot be read (${oneLine(err instanceof Error ? err.message : String(err), 160)}); left out of the list`);
       return { state: "absent" };
