@@ -175,9 +175,13 @@ function formatMinutes(minutes: number): string {
   return `${minutes} min`;
 }
 
-/** The zone this host's clock shows (the default `timezone`). */
+let hostZone: { tz: string | undefined; zone: string } | undefined;
+
+/** The zone this host's clock shows (the default `timezone`); looked up again only when TZ changes (a lookup builds a formatter). */
 export function hostTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const tz = process.env.TZ;
+  if (hostZone === undefined || hostZone.tz !== tz) hostZone = { tz, zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" };
+  return hostZone.zone;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
