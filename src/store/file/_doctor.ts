@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, rename } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { messageSchema, parseStoredSession } from "../../session/schema.js";
+import { parseStoredSession } from "../../session/schema.js";
 import { isMessage } from "./_pruned.js";
 
 /** One thing wrong in a file store, and what to do about it. */
@@ -116,7 +116,7 @@ export async function inspectFiles(sessionsDir: string, fix: boolean): Promise<F
     lines.forEach((line, i) => {
       // An unterminated last line is an append in progress or an interrupted one, which the next append removes (see appendPrunedLog).
       if (line.trim() === "" || i === lines.length - 1) return;
-      if (!isMessage(line, messageSchema))
+      if (!isMessage(line))
         problems.push({ file: `sessions/${name}`, problem: `line ${i + 1} is not a valid message (an interrupted write?)`, action: "nothing to do: reads skip it; export the session to keep the rest" });
     });
   }

@@ -6,9 +6,9 @@ import { storageError } from "../../errors.js";
 import { describe } from "../../session/ids.js";
 import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
-import { loadSchemas, type Schemas } from "../../session/_schemas.js";
+import { checkStoredSession, describeStoredIssues, READABLE_VERSIONS } from "../../session/stored-check.js";
 import { SESSION_FORMAT_VERSION, type SessionStatus } from "../../session/types.js";
-import { describeIssues, oneLine } from "../_document.js";
+import { oneLine } from "../_document.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 import type { StoreWarning } from "../store.js";
 import { ensureDir, errnoOf, fsyncDir, ignoreMissing, readHead, readNoFollow, readNoFollowSync, writeAtomic } from "./_fs.js";
@@ -141,7 +141,7 @@ export class DocumentFiles {
     const head: Obj = { ...value, messages: [] };
     delete head.messageFile;
     const opened = this.codec.openSession(head, `sessions/${id}.json`);
-    const parsed = (await loadSchemas()).parseStoredSession(opened);
+    const parsed = checkStoredSession(opened);
     if (!parsed.success || parsed.data.id !== id) return undefined;
     return { session: parsed.data, file: pointer };
   }
@@ -298,12 +298,12 @@ export class DocumentFiles {
       }
       const whole: Obj = { ...value, messages };
       delete whole.messageFile;
-      const checked = validate(id, whole, await loadSchemas(), this.codec);
+      const checked = validate(id, whole, this.codec);
       // A header that fails without its messages is judged with them, as read() would.
       if (unread && !checked.ok) return this.check(id, data);
       return checked.ok ? { ...checked, bytes: file.bytes, gen: file.gen, ...(unread ? { unread: file } : {}) } : { ...checked, gen: file.gen };
     }
-    const checked = validate(id, value, await loadSchemas(), this.codec);
+    const checked = validate(id, value, this.codec);
     return checked.ok ? { ...checked, bytes: 0 } : checked;
   }
 
@@ -364,13 +364,13 @@ async function sameFile(path: string, ino: number, size: number, mtimeMs: number
  * id its file name promises, opening sealed content first (ENCRYPTION_KEY is
  * thrown, not returned: a document the key cannot open is not corrupt).
  */
-export function validate(id: string, value: unknown, schemas: Schemas, codec: ContentCodec = PLAIN_CODEC): { ok: true; session: Session } | { ok: false; reason: string } {
-  if (typeof value === "object" && value !== null && "version" in value && !schemas.READABLE_VERSIONS.includes(value.version as number)) {
+export function validate(id: string, value: unknown, codec: ContentCodec = PLAIN_CODEC): { ok: true; session: Session } | { ok: false; reason: string } {
+  if (typeof value === "object" && value !== null && "version" in value && !READABLE_VERSIONS.includes(value.version as number)) {
     return { ok: false, reason: `unsupported format version ${oneLine(JSON.stringify(value.version) ?? "?", 40)}` };
   }
   value = codec.openSession(value, `sessions/${id}.json`);
-  const parsed = schemas.parseStoredSession(value);
-  if (!parsed.success) return { ok: false, reason: `invalid document: ${describeIssues(parsed.error)}` };
+  const parsed = checkStoredSession(value);
+  if (!parsed.success) return { ok: false, reason: `invalid document: ${oneLine(describeStoredIssues(parsed.issues))}` };
   if (parsed.data.id !== id) return { ok: false, reason: `holds session ${describe(parsed.data.id)}, not the one its name says` };
   return { ok: true, session: parsed.data };
 }

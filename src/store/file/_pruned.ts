@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { storageError } from "../../errors.js";
 import type { Message } from "../../session/types.js";
-import { loadSchemas } from "../../session/_schemas.js";
+import { checkStoredMessage } from "../../session/stored-check.js";
 import type { StoreWarning } from "../store.js";
 import { looksSealed, PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 import { appendLines, errnoOf, readNoFollow, writeAtomic } from "./_fs.js";
@@ -27,10 +27,10 @@ export async function appendPrunedLog(path: string, messages: readonly Message[]
 }
 
 /** True when `line` is one stored message, plain or sealed (doctor reads pruned logs with the same test, without the key). */
-export function isMessage(line: string, schema: { safeParse(v: unknown): { success: boolean } }): boolean {
+export function isMessage(line: string): boolean {
   try {
     const v: unknown = JSON.parse(line);
-    return looksSealed(v) || schema.safeParse(v).success;
+    return looksSealed(v) || checkStoredMessage(v).success;
   } catch {
     return false;
   }
@@ -65,7 +65,7 @@ async function cutTornTail(path: string): Promise<void> {
     }
     const tail = Buffer.alloc(size - lineStart);
     readSync(fd, tail, 0, tail.length, lineStart);
-    if (isMessage(tail.toString("utf8"), (await loadSchemas()).messageSchema)) return;
+    if (isMessage(tail.toString("utf8"))) return;
     ftruncateSync(fd, lineStart);
   } catch (err) {
     throw storageError("repair", path, err);
@@ -87,7 +87,6 @@ export async function readPrunedLog(path: string, warn: StoreWarning, codec: Con
     throw storageError("read", path, err);
   }
   if (file === undefined || !file.isFile) return [];
-  const { messageSchema } = await loadSchemas();
   const out: Message[] = [];
   // A crash between logging a fold and saving the document that drops its
   // messages makes the next fold log them again: the first copy wins.
@@ -105,7 +104,7 @@ export async function readPrunedLog(path: string, warn: StoreWarning, codec: Con
     }
     // A sealed line the key cannot open throws: skipping it would lose history silently.
     value = codec.openMessage(value, `sessions/${basename(path)}`);
-    const parsed = messageSchema.safeParse(value);
+    const parsed = checkStoredMessage(value);
     if (!parsed.success) {
       if (i !== unterminated) warn(`sessions/${basename(path)}: line ${i + 1} is not a valid message (interrupted write?); skipped`);
     } else if (!seen.has(parsed.data.id)) {
