@@ -101,6 +101,7 @@ const arrayOf =
   };
 
 type Shape = Record<string, { rule: Rule; optional?: boolean }>;
+const sameKeys = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((k, i) => k === b[i]);
 const req = (rule: Rule) => ({ rule });
 const opt = (rule: Rule) => ({ rule, optional: true });
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -113,18 +114,18 @@ const object =
     const out: Record<string, Out> = {};
     let ok = true;
     let same = true;
-    let known = 0;
+    const present: string[] = [];
     for (const [key, { rule, optional }] of Object.entries(shape)) {
       const value = v[key];
       if (value === undefined && optional === true) continue;
-      known++;
+      present.push(key);
       const r = c.at(key, value === undefined ? (cc) => cc.fail("required") : rule, value);
       if (r === FAIL) ok = false;
       else out[key] = r;
       same &&= r === value;
     }
-    // No unknown key, nothing changed inside: the object as parsed (compact, and no copy to make).
-    return !ok ? FAIL : same && Object.keys(v).length === known ? v : out;
+    // No unknown key, keys in the format's order, nothing changed inside: the object as parsed (compact, no copy to make).
+    return !ok ? FAIL : same && sameKeys(Object.keys(v), present) ? v : out;
   };
 
 const jsonValue: Rule = (c, v) => {
