@@ -5,14 +5,11 @@ import type { Message, Session, SessionSummary } from "../session/types.js";
 import type { ChangeReason, HeaderChange } from "./store.js";
 import { SESSION_FORMAT_VERSION } from "../session/types.js";
 import { loadSchemas } from "../session/_schemas.js";
+import { describeStoredIssues } from "../session/stored-check.js";
 
 /** One short line describing the first validation problem, for warnings and errors. */
 export function describeIssues(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return "invalid document";
-  const path = issue.path.length === 0 ? "document" : issue.path.map(String).join(".");
-  const more = error.issues.length > 1 ? ` (+${error.issues.length - 1} more)` : "";
-  return oneLine(`${path}: ${issue.message}${more}`);
+  return oneLine(describeStoredIssues(error.issues.map((i) => ({ path: i.path.map((k) => (typeof k === "symbol" ? String(k) : k)), message: i.message }))));
 }
 
 /** Collapses whitespace and shortens text so it fits in a one-line message. */
