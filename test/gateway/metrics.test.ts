@@ -10,6 +10,7 @@ import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.j
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
 import { has, parseExposition, valueOf, type Sample } from "../helpers/prometheus.js";
 import { testStoreUri } from "../helpers/test-store.js";
+import { until } from "../helpers/until.js";
 
 const READER = "reader-token-0123456789abcd";
 const CHATTER = "chatter-token-0123456789abc";
@@ -82,7 +83,12 @@ describe("gateway: GET /metrics", () => {
       prompt += chunk.usage?.prompt_tokens ?? 0;
       completion += chunk.usage?.completion_tokens ?? 0;
     }
-    const after = await scrape();
+    // Folds run after the acknowledgement (compaction mode "background"): wait until one has committed.
+    const after = await until("a fold to commit", async () => {
+      const now = await scrape();
+      const grew = (name: string, labels: Record<string, string>) => valueOf(now, name, labels) > valueOf(before, name, labels);
+      return grew("openclaw_folds_total", { outcome: "ok" }) && grew("openclaw_store_operation_duration_seconds_count", { op: "commit" }) ? now : undefined;
+    });
     const delta = (name: string, labels: Record<string, string> = {}) => valueOf(after, name, labels) - valueOf(before, name, labels);
 
     assert.equal(delta("openclaw_turns_total", { route: "/v1/chat/completions", outcome: "ok" }), 5);
