@@ -31,6 +31,8 @@ export interface Change {
   appended?: readonly Message[];
   /** For an append: the document it was made from (its running totals are carried forward, not recounted). */
   base?: Session;
+  /** A fold: the document is the current one without `pruned.append` (see Commit.folds). */
+  folds?: true;
 }
 
 /** Computes the change from the current document; undefined saves nothing. */

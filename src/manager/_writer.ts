@@ -195,7 +195,14 @@ export class Writer implements SessionWriter {
       const { revision } = await this.observers.time("append", () => store.appendMessages(session.id, base.revision, header, appended, held));
       saved = { ...session, revision };
     } else {
-      const commit: Commit = { session, expectedRevision, reason: change.reason, ...(change.pruned !== undefined ? { pruned: change.pruned } : {}), ...(held !== undefined ? { held } : {}) };
+      const commit: Commit = {
+        session,
+        expectedRevision,
+        reason: change.reason,
+        ...(change.pruned !== undefined ? { pruned: change.pruned } : {}),
+        ...(held !== undefined ? { held } : {}),
+        ...(change.folds === true && change.session.messages.length > 0 ? { folds: true as const } : {}),
+      };
       saved = await this.observers.time("commit", () => store.commit(commit));
     }
     // An append built on a cached (frozen) base adds only new parts to freeze.

@@ -144,7 +144,7 @@ export class Compactor {
         if (!sameBase || !present || s.status === "archived") return undefined;
         applied = true;
         const next = applyFold(s, { fold: plan.fold }, result.text, result.summarizer, counter, this.ctx.now(), result.fallbackError);
-        return { session: next, reason: "compacted", pruned: { append: plan.fold } };
+        return { session: next, reason: "compacted", pruned: { append: plan.fold }, folds: true };
       },
       options,
     );

@@ -71,6 +71,13 @@ export interface Commit {
   reason?: ChangeReason;
   /** The session's lock, when the caller holds it (inside withLock). */
   held?: HeldLock;
+  /**
+   * Set by a fold: `session` is the stored document at `expectedRevision`
+   * with `pruned.append` taken out of its messages and only header fields
+   * changed, so a store may record just that delta (the file store writes
+   * one log record); any store may ignore it and save the whole document.
+   */
+  folds?: true;
 }
 
 /**

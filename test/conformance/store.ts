@@ -611,6 +611,58 @@ export function storeConformance(name: string, open: OpenStore): void {
       });
     });
 
+    describe("a fold's commit (folds: true)", () => {
+      /** A session of six appended messages "m0".."m5", and the fold of those at `indexes` into a summary. */
+      const folding = async (s: SessionStore, indexes: number[]) => {
+        let doc = await create(s, testSession());
+        for (let i = 0; i < 6; i++) doc = await appendTo(s, doc, [testMessage(`m${i}`)], { status: "active" });
+        const folded = indexes.map((i) => doc.messages[i] as Session["messages"][number]);
+        const ids = new Set(folded.map((m) => m.id));
+        const summary = { text: "what m0, m1 and m3 said", tokens: 7, messageCount: folded.length, throughMessageId: folded.at(-1)?.id ?? null, updatedAt: "2025-01-02T11:00:00.000Z", summarizer: "extractive" };
+        const next: Session = { ...doc, summary, messages: doc.messages.filter((m) => !ids.has(m.id)), prunedCount: folded.length, context: { ...doc.context, compactions: 1 } };
+        return { doc, folded, next };
+      };
+      const texts = (ms: readonly { content: string }[] | undefined) => ms?.map((m) => m.content);
+
+      it("takes the folded messages out of the history into the pruned log and applies the header, as a whole commit would", async () => {
+        const s = await fresh();
+        const { doc, folded, next } = await folding(s, [0, 1, 3]);
+        const saved = await s.commit({ session: next, expectedRevision: doc.revision, pruned: { append: folded }, reason: "compacted", folds: true });
+        assert.equal(saved.revision, doc.revision + 1);
+        assert.deepEqual(saved, { ...next, revision: doc.revision + 1 });
+        assert.deepEqual((await s.get(doc.id))?.session, saved);
+        assert.deepEqual(texts(await s.readPruned(doc.id)), ["m0", "m1", "m3"]);
+        assert.deepEqual(
+          (await s.list()).items.filter((x) => x.id === doc.id).map((x) => [x.revision, x.messageCount]),
+          [[saved.revision, 3]],
+        );
+        // A stale fold is refused and writes nothing; appends and commits go on from the fold.
+        await rejectsWith(s.commit({ session: next, expectedRevision: doc.revision, pruned: { append: folded }, reason: "compacted", folds: true }), "CONFLICT");
+        const more = await appendTo(s, saved, [testMessage("after the fold")]);
+        assert.deepEqual((await s.get(doc.id))?.session, more);
+        const edited = await save(s, { ...more, channel: "edited" }, more.revision);
+        assert.deepEqual(
+          [texts((await s.get(doc.id))?.session.messages), texts(await s.readPruned(doc.id))],
+          [
+            ["m2", "m4", "m5", "after the fold"],
+            ["m0", "m1", "m3"],
+          ],
+        );
+        assert.equal((await s.get(doc.id))?.session.revision, edited.revision);
+      });
+
+      it("a fold the stored history does not match is saved as the whole document it carries", async () => {
+        const s = await fresh();
+        const { doc, folded, next } = await folding(s, [0, 1]);
+        // The caller's document also lost m5, which the store holds: the store must not keep it.
+        const skewed = { ...next, messages: next.messages.filter((m) => m.content !== "m5") };
+        const saved = await s.commit({ session: skewed, expectedRevision: doc.revision, pruned: { append: folded }, reason: "compacted", folds: true });
+        assert.deepEqual(texts((await s.get(doc.id))?.session.messages), ["m2", "m3", "m4"]);
+        assert.deepEqual((await s.get(doc.id))?.session, saved);
+        assert.deepEqual(texts(await s.readPruned(doc.id)), ["m0", "m1"]);
+      });
+    });
+
     describe("store-wide counts, prefix lookup, revision peek", () => {
       it("stats() agrees with a full list at the same cutoff", async () => {
         const s = await fresh();

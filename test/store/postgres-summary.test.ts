@@ -41,6 +41,38 @@ describe("postgres: the summary is stored apart from the header", { skip: "skip"
     }
   });
 
+  it("a fold is one statement: the rows it keeps are not rewritten, and the document's and the pruned log's sizes stay exact", async () => {
+    if ("skip" in db) return;
+    const url = db.freshSchemaUrl();
+    const store = await openPostgresStore(url, { warn: () => {} });
+    try {
+      let doc = await store.commit({ session: { ...richSession(), summary: bigSummary("before") }, expectedRevision: null });
+      for (let i = 0; i < 6; i++) doc = await appendTo(store, doc, [testMessage(`m${i} ${"é".repeat(i)}`)]);
+      const rows = async () => db.admin<{ seq: string; message_id: string }>(`SELECT seq, message_id FROM ${schemaOf(url)}.messages WHERE session_id = $1 ORDER BY seq`, [doc.id]);
+      const before = await rows();
+      const folded = doc.messages.slice(0, 3);
+      const ids = new Set(folded.map((m) => m.id));
+      const next: Session = { ...doc, summary: bigSummary("after"), messages: doc.messages.filter((m) => !ids.has(m.id)), prunedCount: doc.prunedCount + 3 };
+      const saved = await store.commit({ session: next, expectedRevision: doc.revision, pruned: { append: folded }, reason: "compacted", folds: true });
+      assert.deepEqual(
+        await rows(),
+        before.filter((r) => !ids.has(r.message_id)),
+        "the kept rows keep their sequence numbers",
+      );
+      const loaded = await store.get(doc.id);
+      assert.deepEqual(loaded?.session, saved);
+      assert.equal(loaded?.sizeBytes, Buffer.byteLength(JSON.stringify(saved), "utf8"));
+      const [bytes] = await db.admin<{ pruned_bytes: string; actual: string }>(
+        `SELECT pruned_bytes, (SELECT sum(octet_length(doc::text)) FROM ${schemaOf(url)}.pruned WHERE session_id = $1) AS actual FROM ${schemaOf(url)}.sessions WHERE id = $1`,
+        [doc.id],
+      );
+      assert.equal(bytes?.pruned_bytes, bytes?.actual);
+      assert.deepEqual(await store.readPruned(doc.id), folded);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("a header that still holds the summary (written before the summary had a column, or by an older version) wins, and the next append moves it", async () => {
     if ("skip" in db) return;
     const url = db.freshSchemaUrl();

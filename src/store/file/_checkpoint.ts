@@ -1,7 +1,7 @@
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { sessionTokens, toSummary } from "../../session/lifecycle.js";
-import type { Session, SessionStatus, SessionSummary } from "../../session/types.js";
+import type { Message, Session, SessionStatus, SessionSummary } from "../../session/types.js";
 import { oneLine } from "../_document.js";
 import type { StoreWarning } from "../store.js";
 import type { DocumentFiles } from "./_documents.js";
@@ -10,6 +10,7 @@ import type { LogRecord } from "./_log-format.js";
 import { LogReader, type Pending } from "./_log-reader.js";
 import { LogWriter } from "./_log.js";
 import { pidAlive } from "./_pid.js";
+import { appendPrunedLog } from "./_pruned.js";
 import type { Layout } from "./_paths.js";
 
 /** Default delay between a session's first unwritten append and the checkpoint that writes its document. */
@@ -118,6 +119,14 @@ export class SessionLog {
     for (const look of this.looking.get(id) ?? []) look.stale = true;
   }
 
+  /** The messages fold records not yet checkpointed take out of the session's history (see LogReader.foldedAfter); `look` reads the log first. */
+  async pendingFolded(id: string, look: boolean): Promise<Message[]> {
+    if (look) this.reader.catchUp();
+    if (!this.reader.foldsAfter(id, 0)) return [];
+    const head = await this.host.docs.head(id);
+    return head === null ? [] : this.reader.foldedAfter(id, head.revision);
+  }
+
   /** The document with the log records it has not absorbed yet, and the bytes they add. */
   current(doc: Session): { session: Session; bytes: number } {
     this.reader.covered(doc.id, doc.revision);
@@ -162,7 +171,8 @@ export class SessionLog {
       );
     // The split layout: the new messages are appended to the message file and the header replaced, whatever the history's length.
     const header = await this.host.docs.readHeader(id);
-    if (header !== undefined) {
+    // A fold record takes messages out of the history: that needs the whole document (below), once per checkpoint, not once per fold.
+    if (header !== undefined && !this.reader.foldsAfter(id, header.session.revision)) {
       const { session, added, applied } = this.reader.replayHeader(header.session, header.file.last, discarded);
       if (applied > 0) {
         const { bytes, file } = await this.host.docs.append(header, session, added);
@@ -177,8 +187,10 @@ export class SessionLog {
       this.reader.drop(id);
       return;
     }
-    const { session, applied } = this.reader.replay(r.session, discarded);
+    const { session, applied, folded } = this.reader.replay(r.session, discarded);
     if (applied > 0) {
+      // Folded messages reach the pruned-history log, flushed, before the document that drops them (a crash in between logs them again: the first copy wins).
+      await appendPrunedLog(this.host.layout.pruned(id), folded, this.host.docs.codec);
       const bytes = await this.host.docs.write(session);
       await this.host.indexPut(toSummary(session, bytes), r.session.status);
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, fchmodSync, fstatSync, fsync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { chmod, mkdir, open } from "node:fs/promises";
+import { chmod, mkdir, open, rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { storageError } from "../../errors.js";
@@ -61,6 +61,18 @@ export async function ensureDir(path: string, tighten: boolean, recursive = fals
 // instead: a document or the index can be megabytes, and a read served from
 // a cold or network disk must not stall every other session's event loop.
 const fsyncAsync = promisify(fsync);
+
+/** Removes each file (a missing one is fine), then flushes `dir` so the removals are durable. */
+export async function removeFiles(paths: readonly string[], dir: string): Promise<void> {
+  for (const path of paths) {
+    try {
+      await rm(path, { force: true });
+    } catch (err) {
+      throw storageError("delete", path, err);
+    }
+  }
+  await fsyncDir(dir);
+}
 
 /** Flushes a directory's entries (renames, unlinks) to disk; a no-op where the platform refuses. */
 export async function fsyncDir(dir: string): Promise<void> {

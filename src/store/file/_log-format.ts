@@ -33,6 +33,16 @@ export interface LogRecord {
   m: Message[];
   /** The session's summary after the append (sizeBytes is the document's, approximate until checkpointed). */
   s: SessionSummary;
+  /** Set on a fold's record: the messages it takes out of the history (for the pruned-history log) and the header after it. */
+  f?: FoldPart;
+}
+
+/** What a fold's record holds beyond an append's: every header field after the fold, and the folded messages. */
+export interface FoldPart {
+  /** The document after the fold without its messages and revision (summary, prunedCount, context, times…). */
+  h: Omit<Session, "messages" | "revision">;
+  /** The messages taken out of the history, in history order; they go to the pruned-history log. */
+  p: Message[];
 }
 
 /**
@@ -64,7 +74,7 @@ export function recordOf(base: { summary: SessionSummary; last: string | null },
 
 /** Encodes a record as one frame, its messages in their stored form (sealed when the codec encrypts). */
 export function encodeRecord(record: LogRecord, codec: ContentCodec = PLAIN_CODEC): Buffer {
-  const json = JSON.stringify(codec.encrypts ? { ...record, m: record.m.map((m) => codec.sealMessage(m)) } : record);
+  const json = JSON.stringify(codec.encrypts ? sealRecord(record, codec) : record);
   // Encoded straight into the frame: one buffer, no copy.
   const length = Buffer.byteLength(json, "utf8");
   const frame = Buffer.allocUnsafe(FRAME_HEADER + length);
@@ -72,6 +82,13 @@ export function encodeRecord(record: LogRecord, codec: ContentCodec = PLAIN_CODE
   frame.writeUInt32LE(length, 0);
   frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER)), 4);
   return frame;
+}
+
+/** A record as stored by an encrypting codec: messages, the folded messages and the fold's header content sealed. */
+function sealRecord(record: LogRecord, codec: ContentCodec): object {
+  const m = record.m.map((x) => codec.sealMessage(x));
+  if (record.f === undefined) return { ...record, m };
+  return { ...record, m, f: { h: codec.sealSession({ ...record.f.h, revision: record.rev, messages: [] }), p: record.f.p.map((x) => codec.sealMessage(x)) } };
 }
 
 /** What decoding a run of frames found. */
@@ -143,12 +160,25 @@ function parseRecord(payload: Buffer, codec: ContentCodec): LogRecord | undefine
   if (typeof o.id !== "string" || !isRev(o.base) || !isRev(o.rev) || o.rev !== o.base + 1) return undefined;
   if (!Array.isArray(o.m) || typeof o.h !== "object" || o.h === null || typeof o.s !== "object" || o.s === null) return undefined;
   if (o.after !== null && typeof o.after !== "string") return undefined;
-  o.m = o.m.map((m: unknown) => codec.openMessage(m, `sessions/log: a record of session ${o.id as string}`));
+  const where = `sessions/log: a record of session ${o.id as string}`;
+  o.m = o.m.map((m: unknown) => codec.openMessage(m, where));
+  if (o.f !== undefined) {
+    const f = o.f as Record<string, unknown> | null;
+    if (typeof f !== "object" || f === null || !Array.isArray(f.p) || typeof f.h !== "object" || f.h === null) return undefined;
+    const h = codec.openSession(f.h, where) as Record<string, unknown>;
+    delete h.messages;
+    delete h.revision;
+    o.f = { h, p: f.p.map((m: unknown) => codec.openMessage(m, where)) };
+  }
   return v as LogRecord;
 }
 
 /** The document a record produces from `doc` (which must be at the record's base revision); messages already present are not added again. */
 export function applyRecord(doc: Session, record: LogRecord): Session {
+  if (record.f !== undefined) {
+    const folded = new Set(record.f.p.map((m) => m.id));
+    return { ...doc, ...record.f.h, messages: doc.messages.filter((m) => !folded.has(m.id)), revision: record.rev };
+  }
   const have = new Set(doc.messages.map((m) => m.id));
   const added = record.m.filter((m) => !have.has(m.id));
   const h = record.h;
@@ -168,5 +198,28 @@ export function applyRecord(doc: Session, record: LogRecord): Session {
 
 /** True when `record` continues `doc`: same base revision and the same last message. */
 export function continues(doc: Session, record: LogRecord): boolean {
-  return record.base === doc.revision && (doc.messages.at(-1)?.id ?? null) === record.after;
+  if (record.base !== doc.revision || (doc.messages.at(-1)?.id ?? null) !== record.after) return false;
+  if (record.f === undefined) return true;
+  // A fold applies only to a history that still holds every message it folds.
+  const have = new Set(doc.messages.map((m) => m.id));
+  return record.f.p.every((m) => have.has(m.id));
+}
+
+/**
+ * The record of a fold at `rev`: `header` the document after it without its
+ * messages, `folded` the messages it takes out, `count` the messages left.
+ * The last message stays (a fold never takes the newest turn), so `after`
+ * is the tail's.
+ */
+export function foldRecordOf(
+  base: { summary: SessionSummary; last: string | null },
+  rev: number,
+  header: Omit<Session, "messages">,
+  folded: Message[],
+  count: number,
+  previous: { status: SessionStatus; size: number },
+): LogRecord {
+  const record = recordOf(base, rev, header, [], previous);
+  const { revision: _revision, ...h } = header;
+  return { ...record, s: { ...record.s, messageCount: count, sizeBytes: previous.size }, f: { h, p: folded } };
 }

@@ -110,21 +110,44 @@ export class LogReader {
    * its revision, so every process agrees on the revision and nothing is
    * applied on top of an edit blindly.
    */
-  replay(doc: Session, onDiscard?: (p: Pending) => void): { session: Session; applied: number; bytes: number } {
+  replay(doc: Session, onDiscard?: (p: Pending) => void): { session: Session; applied: number; bytes: number; folded: Message[] } {
     let cur = doc;
     let applied = 0;
     let bytes = 0;
+    const folded: Message[] = [];
     for (const p of this.pending.get(doc.id) ?? []) {
       if (p.record.rev <= cur.revision || p.record.base !== cur.revision) continue;
-      if (continues(cur, p.record)) cur = applyRecord(cur, p.record);
-      else {
+      if (continues(cur, p.record)) {
+        cur = applyRecord(cur, p.record);
+        if (p.record.f !== undefined) folded.push(...p.record.f.p);
+      } else {
         cur = { ...cur, revision: p.record.rev };
         onDiscard?.(p);
       }
       applied++;
       bytes += p.bytes;
     }
-    return { session: cur, applied, bytes };
+    return { session: cur, applied, bytes, folded };
+  }
+
+  /** True when a record of `id` above `revision` is a fold (its checkpoint needs the messages, not just the header). */
+  foldsAfter(id: string, revision: number): boolean {
+    return (this.pending.get(id) ?? []).some((p) => p.record.rev > revision && p.record.f !== undefined);
+  }
+
+  /**
+   * The messages the fold records in the chain from `revision` take out of
+   * the history: in no pruned-history log yet, they are part of it.
+   */
+  foldedAfter(id: string, revision: number): Message[] {
+    const out: Message[] = [];
+    let tip = revision;
+    for (const p of this.pending.get(id) ?? []) {
+      if (p.record.base !== tip) continue;
+      tip = p.record.rev;
+      if (p.record.f !== undefined) out.push(...p.record.f.p);
+    }
+    return out;
   }
 
   /**

@@ -103,7 +103,7 @@ export class IndexWatcher {
     }
     if (before.revision >= record.rev) return;
     pos.known.set(record.id, record.s);
-    if (!own) this.emit({ id: record.id, key: record.s.key, revision: record.rev, reason: "appended" }, undefined);
+    if (!own) this.emit({ id: record.id, key: record.s.key, revision: record.rev, reason: record.f !== undefined ? "compacted" : "appended" }, undefined);
   }
 
   /** Drops every listener and stops polling. */

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { rm } from "node:fs/promises";
-import { OpenclawError, storageError } from "../../errors.js";
+import { OpenclawError } from "../../errors.js";
 import { assertValidId, routeLockId } from "../../session/ids.js";
 import { toSummary } from "../../session/lifecycle.js";
 import type { Message, Session, SessionSummary } from "../../session/types.js";
-import { closedError, conflictError, oneLine, prepareAppend, prepareDocument, prepareMessages } from "../_document.js";
+import { appendUnique, closedError, conflictError, oneLine, prepareAppend, prepareDocument, prepareMessages } from "../_document.js";
 import { applyListQuery, countSummaries, matchIdPrefix, validateListQuery } from "../_query.js";
 import type {
   Appended,
@@ -26,7 +25,7 @@ import type {
 } from "../store.js";
 import { turnPath } from "./_leases.js";
 import { DocumentFiles } from "./_documents.js";
-import { ensureDir, fsyncDir } from "./_fs.js";
+import { ensureDir, removeFiles } from "./_fs.js";
 import type { SessionIndex } from "./_index.js";
 import { FileLocks } from "./_lock.js";
 import { bytesUnder, maintainFiles } from "./_maintain.js";
@@ -43,6 +42,7 @@ import type { FileStoreOptions } from "./_options.js";
 import type { IndexWatcher } from "./_watch.js";
 import { SessionLocks } from "./_session-locks.js";
 import { wireFileStore } from "./_wiring.js";
+import { commitFold } from "./_fold.js";
 
 export type { FileStoreOptions } from "./_options.js";
 
@@ -146,8 +146,12 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
     this.open();
     const { session, expectedRevision } = change;
     assertValidId(session.id);
-    const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
     const pruned = change.pruned;
+    if (change.folds === true && expectedRevision !== null && pruned !== undefined && "append" in pruned) {
+      const saved = await commitFold({ log: this.log, docs: this.docs, tails: this.tails, locks: this.sessionLocks, keys: this.keys, watcher: this.watcher }, change, expectedRevision, pruned.append);
+      if (saved !== undefined) return saved;
+    }
+    const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
     const append = pruned !== undefined && "append" in pruned ? await prepareMessages(doc.id, pruned.append) : undefined;
     const replace = pruned !== undefined && "replace" in pruned ? await prepareMessages(doc.id, pruned.replace) : undefined;
     // Without a reason, none is recorded: a watcher infers it from the summaries it knows.
@@ -161,7 +165,9 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       this.tails.drop(doc.id);
       // Folded messages go to the log first, flushed: a crash before the document is written leaves them
       // in both places, and the log keeps each id once (export leaves out ids still in the document).
-      if (append !== undefined) await appendPrunedLog(this.layout.pruned(doc.id), append, this.docs.codec);
+      // Those of fold records not checkpointed yet go first: the document no longer holds them.
+      const carried = await this.log.pendingFolded(doc.id, false);
+      if (append !== undefined || carried.length > 0) await appendPrunedLog(this.layout.pruned(doc.id), [...carried, ...(append ?? [])], this.docs.codec);
       const bytes = await this.docs.write(doc);
       // The document is past every record of the session, so none applies any more.
       this.log.reader.covered(doc.id, doc.revision);
@@ -197,14 +203,7 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       this.log.forget(id);
       this.log.reader.drop(id);
       // The pruned log and the turn-lease file go with the document (a turn still running loses its lease and stops).
-      for (const path of [this.layout.pruned(id), turnPath(this.layout, id)]) {
-        try {
-          await rm(path, { force: true });
-        } catch (err) {
-          throw storageError("delete", path, err);
-        }
-      }
-      await fsyncDir(this.layout.sessions);
+      await removeFiles([this.layout.pruned(id), turnPath(this.layout, id)], this.layout.sessions);
       if (existed) {
         this.watcher.noteOwn(id, 0);
         await this.index.safely(id, () => this.index.recordDelete(id, { r: "deleted", w: this.writer }, key, before?.status ?? null));
@@ -233,7 +232,8 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
     this.open();
     assertValidId(id);
     await this.ready();
-    return readPrunedLog(this.layout.pruned(id), this.warn, this.docs.codec);
+    // With the messages of folds not checkpointed yet, which are in the log's records.
+    return appendUnique(await readPrunedLog(this.layout.pruned(id), this.warn, this.docs.codec), await this.log.pendingFolded(id, true));
   }
 
   /**

@@ -140,6 +140,33 @@ export const APPEND_PRUNED = `WITH ins AS (
   )
   UPDATE sessions SET pruned_bytes = pruned_bytes + (SELECT coalesce(sum(b), 0) FROM ins) WHERE id = $1`;
 
+/**
+ * A fold in one statement (one round trip, its own transaction): the header
+ * row rewritten at revision $2 + 1 only when it stands at $2 and holds every
+ * folded message ($3) among exactly $4 + cardinality($3) rows; those rows
+ * deleted and their messages appended to the pruned log (an id already
+ * logged keeps its first copy), the byte counters following. Nothing is
+ * read back but whether it applied and the session's key.
+ */
+export const FOLD = `WITH s AS (
+    UPDATE sessions SET status = $5, updated_at = $6, last_activity_at = $7, last_activity_ms = $8, expired_at = $9, archived_at = $10,
+      revision = $2 + 1, message_count = $4, tokens = $11, header = $12::json, header_bytes = $13, summary = $14::json, summary_bytes = $15,
+      message_bytes = message_bytes - (SELECT coalesce(sum(octet_length(doc::text)), 0) FROM messages WHERE session_id = $1 AND message_id = ANY($3::text[])),
+      pruned_bytes = pruned_bytes + (SELECT coalesce(sum(octet_length(m.doc)), 0) FROM unnest($16::text[], $3::text[]) AS m(doc, mid)
+        WHERE NOT EXISTS (SELECT 1 FROM pruned p WHERE p.session_id = $1 AND p.message_id = m.mid))
+    WHERE id = $1 AND revision = $2 AND message_count = $4 + cardinality($3::text[])
+      AND (SELECT count(*) FROM messages WHERE session_id = $1 AND message_id = ANY($3::text[])) = cardinality($3::text[])
+    RETURNING key
+  ), del AS (
+    DELETE FROM messages WHERE session_id = $1 AND message_id = ANY($3::text[]) AND EXISTS (SELECT 1 FROM s)
+  ), ins AS (
+    INSERT INTO pruned (session_id, seq, message_id, doc)
+    SELECT $1, coalesce((SELECT max(seq) FROM pruned WHERE session_id = $1), 0) + m.ord, m.mid, m.doc::json
+    FROM unnest($16::text[], $3::text[]) WITH ORDINALITY AS m(doc, mid, ord) WHERE EXISTS (SELECT 1 FROM s)
+    ON CONFLICT (session_id, message_id) DO NOTHING
+  )
+  SELECT key FROM s`;
+
 /** Removes a session's pruned log. */
 export const DELETE_PRUNED = `WITH d AS (DELETE FROM pruned WHERE session_id = $1) UPDATE sessions SET pruned_bytes = 0 WHERE id = $1`;
 

@@ -177,6 +177,48 @@ export async function appendDelta(ctx: WriteContext, id: string, baseRevision: n
 }
 
 /**
+ * A fold's commit (Commit.folds) as one statement (sql.FOLD): the header row
+ * rewritten, the folded message rows moved to the pruned log; only the new
+ * header and the folded messages are validated and sent, the history kept is
+ * neither read nor rewritten. Undefined, with nothing written, when the row
+ * is at the revision but does not hold what the fold was built on (the caller
+ * then commits the whole document); CONFLICT when the revision moved.
+ */
+export async function commitFold(ctx: WriteContext, change: Commit, expectedRevision: number, foldedIn: readonly Message[]): Promise<Session | undefined> {
+  const { session } = change;
+  const doc = { ...(await prepareDocument({ ...session, messages: [] }, expectedRevision + 1)), messages: session.messages };
+  const folded = messageRows(await prepareMessages(doc.id, foldedIn), ctx.codec);
+  await ctx.beforeWrite();
+  const c = sessionColumns(doc, doc.messages, true, ctx.codec);
+  const values = [
+    doc.id,
+    expectedRevision,
+    folded.ids,
+    c.messageCount,
+    c.status,
+    c.updatedAt,
+    c.lastActivityAt,
+    c.lastActivityMs,
+    c.expiredAt,
+    c.archivedAt,
+    c.tokens,
+    c.header,
+    c.headerBytes,
+    c.summary ?? null,
+    c.summaryBytes ?? 0,
+    folded.docs,
+  ];
+  const [row] = await ctx.query<{ key: string }>(sql.FOLD, values, "openclaw_fold");
+  if (row === undefined) {
+    const stored = await storedRevision(ctx, doc.id);
+    if (stored !== expectedRevision) throw conflictError(doc.id, stored, expectedRevision);
+    return undefined;
+  }
+  ctx.notify(doc.id, row.key, doc.revision, change.reason ?? "compacted");
+  return doc;
+}
+
+/**
  * One attempt at creating the live session of `key`: a claim held by a
  * session no longer live at the cutoff is released, then the new row is
  * inserted only if it can take the claim. False when another session holds

@@ -16,7 +16,7 @@ import { NotifyOutbox } from "./_outbox.js";
 import { changePayload, toSummaryRow, type SummaryRow } from "./_rows.js";
 import * as sql from "./_sql.js";
 import { inTransaction } from "./_tx.js";
-import { appendDelta, commitDocument, createLive, type WriteContext } from "./_write.js";
+import { appendDelta, commitDocument, commitFold, createLive, type WriteContext } from "./_write.js";
 
 export { DEFAULT_POOL_MAX, type PostgresStoreOptions } from "./_connect.js";
 
@@ -116,6 +116,11 @@ export class PostgresStore implements SessionStore, EncryptedStore {
   /** Saves the document and its pruned change in one transaction; CONFLICT when the stored revision differs. */
   async commit(change: Commit): Promise<Session> {
     assertValidId(change.session.id);
+    const { expectedRevision, pruned } = change;
+    if (change.folds === true && expectedRevision !== null && pruned !== undefined && "append" in pruned) {
+      const saved = await this.write("fold a session", () => commitFold(this.writes, change, expectedRevision, pruned.append));
+      if (saved !== undefined) return saved;
+    }
     return this.write("save a session", () => commitDocument(this.writes, change));
   }
 
