@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile, readdir, unlink, utimes, writeFile } from "node:fs/promises";
+import { readFile, readdir, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -58,6 +58,29 @@ describe("file store capabilities", () => {
       assert.equal((await store.maintain({ dryRun: true })).leftoversRemoved, 1);
       assert.equal((await store.maintain()).leftoversRemoved, 1);
       assert.ok(!(await readdir(sessions)).some((n) => n.endsWith(".turn")));
+    }));
+
+  it("a turn lease is rewritten in place: taking it and giving it back never changes its file's size, inode or mode", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      const path = join(dir, "sessions", `${doc.id}.turn`);
+      const seen = new Set<string>();
+      for (let i = 0; i < 5; i++) {
+        const lease = await store.turnLeases.acquire(doc.id, `gw-${i % 2}`, 60_000, new AbortController().signal);
+        const held = await stat(path);
+        assert.match((await readFile(path, "utf8")).trim(), new RegExp(`"holder":"gw-${i % 2}"`));
+        await store.turnLeases.release(lease);
+        const free = await stat(path);
+        assert.equal((await readFile(path, "utf8")).trim(), "", "a released lease is blank");
+        for (const st of [held, free]) seen.add(`${st.size} ${st.ino} ${(st.mode & 0o777).toString(8)}`);
+      }
+      assert.equal(seen.size, 1, [...seen].join(", "));
+      assert.match([...seen][0] ?? "", / 600$/);
+      // A lease left by an earlier version, longer than the slot and without padding, is still read and cut to size.
+      await writeFile(path, JSON.stringify({ holder: "old", token: "t".repeat(400), expiresAt: 1 }));
+      const lease = await store.turnLeases.acquire(doc.id, "gw-new", 60_000, new AbortController().signal);
+      await store.turnLeases.release(lease);
+      assert.equal((await stat(path)).size, [...seen][0]?.split(" ").map(Number)[0]);
     }));
 
   it("stats and findByIdPrefix answer from the index without parsing documents", () =>

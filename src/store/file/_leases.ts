@@ -3,11 +3,17 @@ import { join } from "node:path";
 import { storageError } from "../../errors.js";
 import { assertValidId } from "../../session/ids.js";
 import { RecordLeases, type LeaseRecord, type LeaseWakeups } from "../lease.js";
-import { FILE_MODE, writeAll } from "./_fs.js";
+import { errnoOf, FILE_MODE, writeAll } from "./_fs.js";
 import type { Layout } from "./_paths.js";
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const MAX_BYTES = 4096;
+/**
+ * A record is written padded with spaces to this many bytes (a released
+ * lease is spaces only), so rewriting it never changes the file's size:
+ * no metadata change for the next flush of the file system's journal.
+ */
+const SLOT_BYTES = 256;
 
 /** The turn-lease file of a session: `sessions/<id>.turn`, a small JSON record. */
 export function turnPath(layout: Layout, id: string): string {
@@ -18,8 +24,9 @@ export function turnPath(layout: Layout, id: string): string {
  * Turn leases as one small file per session, read and rewritten only under
  * the session's cross-process lock (held for microseconds, never for the
  * turn), so every process on the state directory sees one holder. The file
- * is rewritten in place and kept after release: creating and removing it
- * would be directory changes that every later fdatasync pays for. Nothing
+ * is rewritten in place, at the same size, and kept after release: creating
+ * and removing it, or changing its size or mode, would be metadata changes
+ * that every later fdatasync pays for. Nothing
  * is flushed: after a crash every holder is gone and any lease in the file
  * runs out by its expiry.
  */
@@ -29,20 +36,31 @@ export function fileLeases(layout: Layout, withLock: <T>(id: string, fn: () => P
       withLock(id, async () => {
         const path = turnPath(layout, id);
         let fd: number;
+        let created = false;
         try {
-          fd = openSync(path, constants.O_RDWR | constants.O_CREAT | NOFOLLOW, FILE_MODE);
+          fd = openSync(path, constants.O_RDWR | NOFOLLOW);
         } catch (err) {
-          throw storageError("open turn lease", path, err);
+          if (errnoOf(err) !== "ENOENT") throw storageError("open turn lease", path, err);
+          try {
+            fd = openSync(path, constants.O_RDWR | constants.O_CREAT | NOFOLLOW, FILE_MODE);
+            created = true;
+          } catch (err2) {
+            throw storageError("open turn lease", path, err2);
+          }
         }
         try {
           const buf = Buffer.alloc(MAX_BYTES);
           const n = readSync(fd, buf, 0, MAX_BYTES, 0);
           const { next, result } = fn(n === 0 ? undefined : parseRecord(buf.subarray(0, n).toString("utf8")), Date.now());
           if (next !== undefined) {
-            if (n === 0) fchmodSync(fd, FILE_MODE);
-            const data = Buffer.from(next === null ? "" : JSON.stringify(next), "utf8");
+            // The umask must not narrow a new file's mode.
+            if (created) fchmodSync(fd, FILE_MODE);
+            const json = next === null ? "" : JSON.stringify(next);
+            const data = Buffer.alloc(Math.max(SLOT_BYTES, Buffer.byteLength(json, "utf8")), 0x20);
+            data.write(json, 0, "utf8");
             writeAll(fd, data, 0);
-            ftruncateSync(fd, data.length);
+            // Only a longer record left by an earlier version (or a hand edit) is cut.
+            if (n > data.length) ftruncateSync(fd, data.length);
           }
           return result;
         } catch (err) {
