@@ -9,6 +9,20 @@ import { abortable, throwIfAborted } from "../store/_mutex.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
 import type { FoldTiming, Observers } from "./_observers.js";
 
+/** Options of a fold. */
+type FoldOptions = WriteOptions & {
+  force?: boolean;
+  focus?: string;
+  keep?: number;
+  /**
+   * A fold a session's appends made due (it keeps growing): saved as the
+   * delta (see Commit.folds), which a store may write as a record its next
+   * checkpoint absorbs with the appends. An explicit or bulk compaction
+   * saves the whole document: nothing follows for a checkpoint to share.
+   */
+  delta?: boolean;
+};
+
 /** Outcome of folding one session. */
 export interface FoldOutcome {
   session: Session;
@@ -79,7 +93,7 @@ export class Compactor {
   }
 
   /** Folds the session when it is over its limits (or always, with `force`). Throws only for storage errors and aborts. */
-  async fold(session: Session, options: WriteOptions & { force?: boolean; focus?: string; keep?: number } = {}): Promise<FoldOutcome> {
+  async fold(session: Session, options: FoldOptions = {}): Promise<FoldOutcome> {
     const config = this.ctx.config.sessions;
     // Planned for the model this session's turns go to (its own model preference, else the gateway's
     // or configured one): a fold sized for a larger window would leave turns the smaller one never sees.
@@ -111,7 +125,7 @@ export class Compactor {
   }
 
   /** Summarizes `fold` and applies it in one commit, if the session still holds those messages. */
-  private async foldPlanned(session: Session, fold: Message[], summaryTokens: number, options: WriteOptions & { focus?: string }): Promise<FoldOutcome> {
+  private async foldPlanned(session: Session, fold: Message[], summaryTokens: number, options: FoldOptions): Promise<FoldOutcome> {
     const config = this.ctx.config.sessions;
     const plan = { fold };
     const counter = await counterFor(this.ctx.config);
@@ -144,7 +158,7 @@ export class Compactor {
         if (!sameBase || !present || s.status === "archived") return undefined;
         applied = true;
         const next = applyFold(s, { fold: plan.fold }, result.text, result.summarizer, counter, this.ctx.now(), result.fallbackError);
-        return { session: next, reason: "compacted", pruned: { append: plan.fold }, folds: true };
+        return { session: next, reason: "compacted", pruned: { append: plan.fold }, ...(options.delta === true ? { folds: true as const } : {}) };
       },
       options,
     );
@@ -164,7 +178,7 @@ export class Compactor {
       return { session, error: null };
     }
     try {
-      const outcome = await this.fold(session, options);
+      const outcome = await this.fold(session, { ...options, delta: true });
       return { session: outcome.session, error: outcome.folded === 0 ? outcome.error : null };
     } catch (err) {
       const why = `compaction failed: ${oneLine(err)}`;
@@ -236,7 +250,7 @@ export class Compactor {
         entry.again = false;
         try {
           const current = await this.writer.load(id);
-          if (current !== undefined) await this.fold(current, { signal: this.closing.signal });
+          if (current !== undefined) await this.fold(current, { signal: this.closing.signal, delta: true });
         } catch (err) {
           if (!this.closing.signal.aborted) this.ctx.warn(`session ${id}: background compaction failed: ${oneLine(err)}; nothing was lost`);
         }
