@@ -8,6 +8,7 @@ import { keyIdOf } from "../../src/store/_crypto.js";
 import { Keyring } from "../../src/store/encryption.js";
 import { openFileStore, type FileStore } from "../../src/store/file/file-store.js";
 import type { StoreChange } from "../../src/store/store.js";
+import { SessionManager } from "../../src/manager/manager.js";
 import { readOnDisk } from "../helpers/store-files.js";
 import { appendTo, testMessage, testSession } from "../helpers/store-sessions.js";
 import { tempDir } from "../helpers/store-tmp.js";
@@ -78,6 +79,32 @@ describe("file store: a fold is a log record", () => {
       assert.deepEqual((await b.get(cur.id))?.session, cur);
       await a.close();
       await b.close();
+    }));
+
+  it("through a manager, the folds its appends make due are records until the checkpoint writes them", () =>
+    withDir(async (dir) => {
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m), checkpointMs: 600_000 });
+      const manager = await SessionManager.open({ store, config: { sessions: { maxHistoryLength: 6 } }, warn: (m) => assert.fail(m) });
+      const session = await manager.create({ key: "dm:test:folds" });
+      const header = join(dir, "sessions", `${session.id}.json`);
+      const written = await readFile(header, "utf8");
+      for (let i = 0; i < 14; i++) await manager.record({ ref: session.id }, { role: i % 2 === 0 ? "user" : "assistant", content: `turn text ${i}` });
+      await manager.idle();
+      const now = await manager.get(session.id);
+      assert.ok(now.prunedCount > 0 && now.summary !== null, "the history was folded");
+      assert.equal(await readFile(header, "utf8"), written, "no fold rewrote the document");
+      const pruned = await store.readPruned(session.id);
+      assert.deepEqual(
+        texts([...pruned, ...now.messages]),
+        Array.from({ length: 14 }, (_, i) => `turn text ${i}`),
+      );
+      // Closing checkpoints: the document on disk is the one read before.
+      await manager.close();
+      assert.notEqual(await readFile(header, "utf8"), written);
+      const reopened = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      assert.deepEqual((await reopened.get(session.id))?.session, now);
+      assert.deepEqual(await reopened.readPruned(session.id), pruned);
+      await reopened.close();
     }));
 
   it("a whole-document commit after a fold not yet checkpointed keeps the folded messages in the pruned history", () =>
