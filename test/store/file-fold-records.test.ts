@@ -11,7 +11,7 @@ import type { StoreChange } from "../../src/store/store.js";
 import { SessionManager } from "../../src/manager/manager.js";
 import { readOnDisk } from "../helpers/store-files.js";
 import { appendTo, testMessage, testSession } from "../helpers/store-sessions.js";
-import { tempDir } from "../helpers/store-tmp.js";
+import { withTempDir } from "../helpers/store-tmp.js";
 import { until } from "../helpers/until.js";
 
 // A fold's commit (Commit.folds) is one log record in the file store: the header after the fold and
@@ -23,14 +23,7 @@ const logDir = (dir: string) => join(dir, "sessions", "log");
 const segments = async (dir: string) => (await readdir(logDir(dir))).filter((n) => n.endsWith(".log"));
 const texts = (ms: readonly Message[] | undefined) => ms?.map((m) => m.content);
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = await tempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await cleanup();
-  }
-}
+const withDir = withTempDir;
 
 /** A session with `n` appended messages "m0".."m<n-1>", one record each. */
 async function seeded(store: FileStore, n: number, prefix = "m"): Promise<Session> {

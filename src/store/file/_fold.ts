@@ -6,7 +6,7 @@ import type { DocumentFiles } from "./_documents.js";
 import type { KeyFile } from "./_keys.js";
 import { foldRecordOf } from "./_log-format.js";
 import type { SessionLocks } from "./_session-locks.js";
-import { readTail, type Tails } from "./_tails.js";
+import { readTail, writeRecord, type Tails } from "./_tails.js";
 import type { IndexWatcher } from "./_watch.js";
 
 /** The parts of the file store a fold's record is written with. */
@@ -44,14 +44,7 @@ export async function commitFold(parts: FoldParts, change: Commit, expectedRevis
     if (last !== tail.last || tail.summary.messageCount !== session.messages.length + folded.length) return undefined;
     await parts.keys.beforeWrite();
     const record = foldRecordOf(tail, revision, head, folded, session.messages.length, stored);
-    parts.watcher.noteOwn(id, revision);
-    try {
-      await parts.log.append(record);
-    } finally {
-      parts.watcher.ownDone(id, revision);
-    }
-    const after = await parts.log.stored(id);
-    if (after !== null) parts.tails.set(id, { revision, size: after.size, summary: record.s, last: tail.last });
+    await writeRecord(parts, record, tail.last);
     // The document as a read will build it: the header as validated, the kept messages as stored.
     return { ...doc, messages: session.messages };
   });

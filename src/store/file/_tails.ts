@@ -3,6 +3,8 @@ import type { SessionSummary } from "../../session/types.js";
 import { conflictError } from "../_document.js";
 import type { SessionLog, Stored } from "./_checkpoint.js";
 import type { DocumentFiles } from "./_documents.js";
+import type { LogRecord } from "./_log-format.js";
+import type { IndexWatcher } from "./_watch.js";
 
 /**
  * What an append's log record needs of the session it extends beyond the
@@ -63,4 +65,21 @@ export async function readTail(log: SessionLog, docs: DocumentFiles, id: string,
   const doc = r.state === "ok" ? log.current(r.session).session : undefined;
   if (doc?.revision !== stored.revision) throw conflictError(id, doc?.revision ?? null, stored.revision);
   return { revision: stored.revision, size: stored.size, summary: toSummary(doc, stored.size), last: doc.messages.at(-1)?.id ?? null };
+}
+
+/**
+ * Writes `record` to the log (durable when this resolves), noted as this
+ * instance's own change for its watcher, and remembers the session's tail
+ * after it (`last`: its last message id) for the next record.
+ */
+export async function writeRecord(parts: { log: SessionLog; tails: Tails; watcher: IndexWatcher }, record: LogRecord, last: string | null): Promise<void> {
+  const { id, rev: revision } = record;
+  parts.watcher.noteOwn(id, revision);
+  try {
+    await parts.log.append(record);
+  } finally {
+    parts.watcher.ownDone(id, revision);
+  }
+  const after = await parts.log.stored(id);
+  if (after !== null) parts.tails.set(id, { revision, size: after.size, summary: record.s, last });
 }

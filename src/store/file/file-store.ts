@@ -37,7 +37,7 @@ import { overlay, pendingFresh } from "./_overlay.js";
 import { recordOf } from "./_log-format.js";
 import type { KeyFile } from "./_keys.js";
 import type { SessionLog } from "./_checkpoint.js";
-import { readTail, Tails } from "./_tails.js";
+import { readTail, Tails, writeRecord } from "./_tails.js";
 import type { FileStoreOptions } from "./_options.js";
 import type { IndexWatcher } from "./_watch.js";
 import { SessionLocks } from "./_session-locks.js";
@@ -321,14 +321,7 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       await this.keys.beforeWrite();
       const revision = baseRevision + 1;
       const record = recordOf(tail, revision, delta.header, delta.messages, stored);
-      this.watcher.noteOwn(id, revision);
-      try {
-        await this.log.append(record);
-      } finally {
-        this.watcher.ownDone(id, revision);
-      }
-      const after = await this.log.stored(id);
-      if (after !== null) this.tails.set(id, { revision, size: after.size, summary: record.s, last: delta.messages.at(-1)?.id ?? tail.last });
+      await writeRecord({ log: this.log, tails: this.tails, watcher: this.watcher }, record, delta.messages.at(-1)?.id ?? tail.last);
       return { revision };
     });
   }
