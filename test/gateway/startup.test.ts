@@ -21,8 +21,8 @@ test("`gateway --json` prints one object: url, dashboard, auth, model and its wi
     assert.deepEqual(first.model, { name: "fake-model", provider: "openai-compatible", baseUrl: upstream.baseUrl, window: 8192, windowModel: "fake-model" });
     assert.deepEqual(first.store, { uri: `file:${gw.stateDir}`, source: "default" });
   } finally {
-    assert.equal(await gw.stop(), 0);
-    await upstream.close();
+    const code = await gw.stop().finally(() => upstream.close());
+    assert.equal(code, 0, `the gateway stopped gracefully on SIGTERM: ${gw.stderr()}`);
   }
 });
 

@@ -68,10 +68,9 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
   log.info({ event: "start", url: gateway.url, auth: config.auth.mode, pid: process.pid }, `listening on ${gateway.url}`);
   const budget = await manager.window();
   const banner = gatewayBanner({ url: gateway.url, config: manager.config, single, window: budget, store: manager.location.store });
-  // One block (or one JSON line) either way: scripts wait for its first line to know the gateway is ready.
-  if (flags.json) print(JSON.stringify(bannerJson(banner)));
-  else for (const line of bannerLines(banner)) print(line);
-  await new Promise<void>((resolve) => {
+  // Listening for the signals before the banner says the gateway is ready: a script that stops it as soon as
+  // it reads the first line must get a graceful stop, not the signal's default (the process killed).
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
@@ -80,6 +79,10 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  // One block (or one JSON line) either way: scripts wait for its first line to know the gateway is ready.
+  if (flags.json) print(JSON.stringify(bannerJson(banner)));
+  else for (const line of bannerLines(banner)) print(line);
+  await stopped;
   log.info({ event: "stop" }, "stopping: finishing in-flight requests");
   await gateway.close();
   await manager.close();
