@@ -31,11 +31,17 @@ test("without --json the start-up is one block: URL first, auth, the generated t
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OPENCLAW_")) env[k] = v;
   const child = spawn(process.execPath, [CLI, "--state-dir", sb.stateDir, "gateway", "--port", "0"], { env: { ...env, HOME: sb.home, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-  t.after(() => child.kill("SIGKILL"));
+  // Gone before the sandbox is removed (its after-hook): a gateway still running would write into it meanwhile.
+  const gone = new Promise((resolve) => child.once("exit", resolve));
   const lines: string[] = [];
-  for await (const line of createInterface({ input: child.stdout })) {
-    lines.push(line);
-    if (line.startsWith("dashboard:")) break;
+  try {
+    for await (const line of createInterface({ input: child.stdout })) {
+      lines.push(line);
+      if (line.startsWith("dashboard:")) break;
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await gone;
   }
   assert.match(lines[0] ?? "", /^listening on http:\/\/127\.0\.0\.1:\d+$/);
   assert.match(lines[1] ?? "", /^auth: +token: generated now, kept in .*gateway-token \(shown this once/);
