@@ -232,8 +232,10 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
     this.open();
     assertValidId(id);
     await this.ready();
-    // With the messages of folds not checkpointed yet, which are in the log's records.
-    return appendUnique(await readPrunedLog(this.layout.pruned(id), this.warn, this.docs.codec), await this.log.pendingFolded(id, true));
+    // With the messages of folds not checkpointed yet, taken from the log's records first: a checkpoint
+    // between the two reads moves them into the file, which is read after (each id is kept once).
+    const carried = await this.log.pendingFolded(id, true);
+    return appendUnique(await readPrunedLog(this.layout.pruned(id), this.warn, this.docs.codec), carried);
   }
 
   /**
