@@ -69,7 +69,8 @@ export function createTokenCounter(rawCount: (text: string) => number, model: st
   const rawMessage = (m: CountableMessage): number => {
     let n = MESSAGE_OVERHEAD_TOKENS + (m.content.length > LONG_TEXT ? countMemo(m.content) : rawCount(m.content));
     // +1 for the `name` field the builder may also set.
-    if (m.sender) n += rawCount(senderLabel(m.sender)) + 1;
+    // A sender's label recurs on every message of theirs: remembered, like the summary's lines.
+    if (m.sender) n += countPiece(senderLabel(m.sender)) + 1;
     for (const call of m.toolCalls ?? []) {
       n += rawCount(JSON.stringify({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })) + 3;
     }

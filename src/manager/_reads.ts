@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import { withDerived } from "../session/derived.js";
 import { idRandomBytes, uuidv7 } from "../session/ids.js";
 import { expiryCutoff } from "../session/lifecycle.js";
-import { evaluateReset, hostTimeZone, longestIdleMs, policyFor, resetAt, withOneOffTtl, type PolicySubject, type ResetPolicy } from "../session/reset.js";
+import { evaluateReset, hostTimeZone, longestIdleMs, PolicyCache, policyFor, resetAt, withOneOffTtl, type PolicySubject, type ResetPolicy } from "../session/reset.js";
 import type { Message, Session } from "../session/types.js";
 import { throwIfAborted } from "../store/_mutex.js";
 import type { ListPage } from "../store/store.js";
@@ -63,6 +63,7 @@ export abstract class ManagerReads {
     const frozen = deepFreeze(config);
     const expiryMs = longestIdleMs(frozen.sessions);
     const zone = hostTimeZone();
+    const policies = new PolicyCache((s) => policyFor(frozen.sessions, s, zone));
     const ctx: ManagerContext = {
       store,
       config: frozen,
@@ -70,7 +71,7 @@ export abstract class ManagerReads {
       newId: () => uuidv7(now().getTime(), idRandomBytes()),
       cutoff: () => expiryCutoff(expiryMs, now()),
       expiryMs,
-      resetPolicy: (s) => withOneOffTtl(policyFor(frozen.sessions, s, zone), s, frozen.gateway.responses.oneOffTtl),
+      resetPolicy: (s) => withOneOffTtl(policies.of(s), s, frozen.gateway.responses.oneOffTtl),
       warn,
     };
     this.ctx = ctx;

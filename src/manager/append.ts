@@ -1,6 +1,6 @@
 import type { Inbound } from "../routing/route.js";
 import { routeTarget } from "../routing/route.js";
-import { assertWritable, markActivity } from "../session/lifecycle.js";
+import { activityOf, assertWritable } from "../session/lifecycle.js";
 import { evaluateReset } from "../session/reset.js";
 import { OpenclawError } from "../errors.js";
 import { assertValidId } from "../session/ids.js";
@@ -154,7 +154,8 @@ export class Appender {
           context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
         }
         const origin = inbound === undefined || (s.origin !== undefined && sharedByAll(s.key)) ? s.origin : mergeOrigin(s.origin, originOf(inbound, s.key));
-        const session = { ...markActivity(s, now), participants, ...(origin !== undefined ? { origin } : {}), context, messages: withMessage(s.messages, stored) };
+        const session: Session = { ...s, ...activityOf(s, now), participants, context, messages: withMessage(s.messages, stored) };
+        if (origin !== undefined) session.origin = origin;
         // An append may change only the header fields the store's append keeps (times, status, participants, context):
         // a new origin (a renamed group, another channel) is rare, and saved with the whole document.
         if (origin !== s.origin) return { session, reason: "appended" };

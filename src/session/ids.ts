@@ -24,19 +24,19 @@ export function idRandomBytes(): Uint8Array {
  */
 export function uuidv7(nowMs: number, random: Uint8Array): string {
   if (random.length < 10) throw new Error("uuidv7 needs 10 random bytes");
-  const b = new Uint8Array(16);
   let ms = Math.max(0, Math.floor(nowMs));
+  const time = new Array<string>(6);
   for (let i = 5; i >= 0; i--) {
-    b[i] = ms % 256;
+    time[i] = HEX[ms % 256] as string;
     ms = Math.floor(ms / 256);
   }
-  b[6] = 0x70 | ((random[0] ?? 0) & 0x0f);
-  b[7] = random[1] ?? 0;
-  b[8] = 0x80 | ((random[2] ?? 0) & 0x3f);
-  for (let i = 9; i < 16; i++) b[i] = random[i - 6] ?? 0;
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const r = (i: number): string => HEX[random[i] ?? 0] as string;
+  const t = time.join("");
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-${HEX[0x70 | ((random[0] ?? 0) & 0x0f)] as string}${r(1)}-` + `${HEX[0x80 | ((random[2] ?? 0) & 0x3f)] as string}${r(3)}-${r(4)}${r(5)}${r(6)}${r(7)}${r(8)}${r(9)}`;
 }
+
+/** Two lower-case hex digits for each byte value. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** True for a well-formed session or message id (lower-case UUID). */
 export function isValidId(id: unknown): boolean {

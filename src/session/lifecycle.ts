@@ -46,8 +46,13 @@ export function assertWritable(session: Session, expirationMs: number, now: Date
 
 /** created → active on the first message; records the activity time. */
 export function markActivity(session: Session, now: Date): Session {
+  return { ...session, ...activityOf(session, now) };
+}
+
+/** The fields {@link markActivity} changes, for a caller that builds the new document in one copy. */
+export function activityOf(session: Pick<Session, "status">, now: Date): Pick<Session, "status" | "lastActivityAt" | "updatedAt"> {
   const at = now.toISOString();
-  return { ...session, status: session.status === "created" ? "active" : session.status, lastActivityAt: at, updatedAt: at };
+  return { status: session.status === "created" ? "active" : session.status, lastActivityAt: at, updatedAt: at };
 }
 
 /** active/expired/created → archived (read-only). Archiving an archived session is refused. */

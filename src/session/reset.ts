@@ -249,3 +249,28 @@ function firstHourAfter(ms: number, hour: number, zone: string): number {
   // Unreachable for real zones (a day always has its hour within two days); a day later is the safe answer.
   return ms + 86_400_000;
 }
+
+/** Entries kept at most by a {@link PolicyCache} before it starts over. */
+const POLICY_CACHE_MAX = 4096;
+
+/**
+ * A session's base policy depends only on its key and channel: parsed once
+ * per pair, not on every append (the one-off TTL, which depends on usage,
+ * is applied over it by the caller).
+ */
+export class PolicyCache {
+  private readonly byKey = new Map<string, ResetPolicy>();
+
+  constructor(private readonly compute: (s: Pick<SessionSummary, "key" | "channel">) => ResetPolicy) {}
+
+  of(s: Pick<SessionSummary, "key" | "channel">): ResetPolicy {
+    const k = `${s.channel}\u0000${s.key}`;
+    let policy = this.byKey.get(k);
+    if (policy === undefined) {
+      if (this.byKey.size >= POLICY_CACHE_MAX) this.byKey.clear();
+      policy = Object.freeze(this.compute(s));
+      this.byKey.set(k, policy);
+    }
+    return policy;
+  }
+}

@@ -247,6 +247,28 @@ export function checkStoredMessage(value: unknown): StoredCheck<Message> {
   return run<Message>(message, value);
 }
 
+/** The header fields an append may change (the store contract's HeaderChange). */
+export type HeaderFields = Pick<Session, "status" | "updatedAt" | "lastActivityAt" | "expiredAt" | "archivedAt" | "participants" | "context">;
+
+const headerChange = object({
+  status: req(oneOf(SESSION_STATUSES)),
+  updatedAt: req(isoDate),
+  lastActivityAt: req(isoDate),
+  expiredAt: req(nullable(isoDate)),
+  archivedAt: req(nullable(isoDate)),
+  participants: req(arrayOf(anyStr)),
+  context: req(object(contextFields)),
+});
+
+/**
+ * Checks an append's header change as the write path's schema would (the
+ * same fields, rules and order as the document's); an append validates what
+ * came in with this instead of loading zod for every message.
+ */
+export function checkHeaderChange(value: unknown): StoredCheck<HeaderFields> {
+  return run<HeaderFields>(headerChange, value);
+}
+
 /** The first issue, where it is, and how many more there are, on one line. */
 export function describeStoredIssues(issues: readonly StoredIssue[]): string {
   const issue = issues[0];

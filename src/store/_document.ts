@@ -5,7 +5,7 @@ import type { Message, Session, SessionSummary } from "../session/types.js";
 import type { ChangeReason, HeaderChange } from "./store.js";
 import { SESSION_FORMAT_VERSION } from "../session/types.js";
 import { loadSchemas } from "../session/_schemas.js";
-import { describeStoredIssues } from "../session/stored-check.js";
+import { checkHeaderChange, checkStoredMessage, describeStoredIssues, type StoredIssue } from "../session/stored-check.js";
 
 /** One short line describing the first validation problem, for warnings and errors. */
 export function describeIssues(error: z.ZodError): string {
@@ -35,28 +35,47 @@ export async function prepareDocument(session: Session, revision: number): Promi
 
 /**
  * Validates an append's delta, its header change and its messages (never the
- * stored history), and returns fresh copies of both.
+ * stored history), and returns fresh copies of both. The rules are the
+ * persisted format's (session/stored-check.ts, held to the zod schemas by a
+ * test), applied without zod: an append costs what came in, not a schema
+ * walk per field.
  */
-export async function prepareAppend(id: string, header: HeaderChange, messages: readonly Message[]): Promise<{ header: HeaderChange; messages: Message[] }> {
+export function prepareAppend(id: string, header: HeaderChange, messages: readonly Message[]): { header: HeaderChange; messages: Message[] } {
   assertValidId(id);
-  const { headerChangeSchema } = await loadSchemas();
-  const parsed = headerChangeSchema.safeParse(header);
-  if (!parsed.success) {
-    throw new OpenclawError("INVALID_ARGUMENT", `the header of an append to session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`, { userError: false });
+  const checked = checkHeaderChange(header);
+  if (!checked.success) {
+    throw new OpenclawError("INVALID_ARGUMENT", `the header of an append to session ${id} is invalid (${issuesLine(checked.issues)}); nothing was written`, { userError: false });
   }
-  return { header: parsed.data, messages: await prepareMessages(id, messages, "appended") };
+  return { header: copyHeader(checked.data), messages: prepareMessages(id, messages, "appended") };
 }
 
 /** Validates messages bound for a pruned-history log (or appended); returns fresh copies. */
-export async function prepareMessages(id: string, messages: readonly Message[], what: "pruned" | "appended" = "pruned"): Promise<Message[]> {
-  const { messageSchema } = await loadSchemas();
+export function prepareMessages(id: string, messages: readonly Message[], what: "pruned" | "appended" = "pruned"): Message[] {
   return messages.map((m, i) => {
-    const parsed = messageSchema.safeParse(m);
-    if (!parsed.success) {
-      throw new OpenclawError("INVALID_ARGUMENT", `${what} message ${i} of session ${id} is invalid (${describeIssues(parsed.error)}); nothing was written`, { userError: false });
+    const checked = checkStoredMessage(m);
+    if (!checked.success) {
+      throw new OpenclawError("INVALID_ARGUMENT", `${what} message ${i} of session ${id} is invalid (${issuesLine(checked.issues)}); nothing was written`, { userError: false });
     }
-    return parsed.data;
+    return copyMessage(checked.data);
   });
+}
+
+const issuesLine = (issues: readonly StoredIssue[]): string => oneLine(describeStoredIssues(issues));
+
+/** A copy of a checked message that shares nothing mutable with the caller's (every nested object and array is new). */
+function copyMessage(m: Message): Message {
+  const out: Message = { ...m };
+  if (m.toolCalls !== undefined) out.toolCalls = m.toolCalls.map((c) => ({ ...c }));
+  if (m.usage !== undefined) out.usage = { ...m.usage };
+  return out;
+}
+
+/** A copy of a checked header change that shares nothing mutable with the caller's. */
+function copyHeader(h: HeaderChange): HeaderChange {
+  const context: Session["context"] = { ...h.context };
+  if (h.context.foldedClientIds !== undefined) context.foldedClientIds = [...h.context.foldedClientIds];
+  if (h.context.usage !== undefined) context.usage = { ...h.context.usage };
+  return { ...h, participants: [...h.participants], context };
 }
 
 /** The CONFLICT error for a save whose base revision is not the stored one. */

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { parseStoredSession, messageSchema } from "../../src/session/schema.js";
-import { checkStoredMessage, checkStoredSession, isIsoDateTime } from "../../src/session/stored-check.js";
+import { headerChangeSchema, parseStoredSession, messageSchema } from "../../src/session/schema.js";
+import { checkHeaderChange, checkStoredMessage, checkStoredSession, isIsoDateTime } from "../../src/session/stored-check.js";
 import { prng } from "../helpers/context-fixtures.js";
 import { richSession, testMessage, testSession } from "../helpers/store-sessions.js";
 
@@ -146,6 +146,28 @@ describe("the read path's check of stored documents", () => {
         assert.equal(checkStoredMessage(v).success, messageSchema.safeParse(v).success, `${path.join(".")} = ${JSON.stringify(replacement) ?? "(deleted)"}`);
       }
     }
+  });
+
+  it("checks an append's header change as zod's header schema does, and returns the same fields in the same order", () => {
+    const { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } = clone(richSession());
+    const header = { status, updatedAt, lastActivityAt, expiredAt, archivedAt, participants, context } as unknown as Json;
+    const same = (v: Json, label: string) => {
+      const zod = headerChangeSchema.safeParse(v);
+      const ours = checkHeaderChange(v);
+      assert.equal(ours.success, zod.success, label);
+      if (ours.success && zod.success) assert.equal(JSON.stringify(ours.data), JSON.stringify(zod.data), `${label}: the same fields in the same order`);
+    };
+    same(header, "valid header");
+    same({ ...(header as Record<string, Json>), messages: [], key: "x" } as Json, "other document fields left out");
+    same(Object.fromEntries(Object.entries(header as Record<string, Json>).reverse()) as Json, "keys in another order");
+    let compared = 0;
+    for (const path of paths(header)) {
+      for (const replacement of REPLACEMENTS) {
+        same(mutate(header, path, replacement), `${path.join(".")} = ${JSON.stringify(replacement) ?? "(deleted)"}`);
+        compared++;
+      }
+    }
+    assert.ok(compared > 400, `${compared} headers compared`);
   });
 
   it("reads RFC 3339 date-times with seconds and a zone on real calendar days only", () => {

@@ -35,7 +35,7 @@ export async function commitFold(parts: FoldParts, change: Commit, expectedRevis
   // Only what changed is validated: the header, and the folded messages on their way to the pruned-history log (the kept ones were when they were stored).
   const doc = await prepareDocument({ ...session, messages: [] }, revision);
   const { messages: _none, ...head } = doc;
-  const folded = await prepareMessages(id, foldedIn);
+  const folded = prepareMessages(id, foldedIn);
   return parts.locks.within(id, change.held, async () => {
     const stored = await parts.log.stored(id);
     if (stored?.revision !== expectedRevision) throw conflictError(id, stored?.revision ?? null, expectedRevision);

@@ -8,34 +8,22 @@ import type { Layout } from "./_paths.js";
 import { HOST, parseInfo, timeoutError, type LockInfo, type LockState } from "./_lock-info.js";
 import { pidAlive } from "./_pid.js";
 import { fresh, touch } from "./_want.js";
+import {
+  FIRST_DELAY_MS,
+  MAX_DELAY_MS,
+  BREAKER_STALE_MS,
+  UNWRITTEN_GRACE_MS,
+  LEASE_IDLE_MS,
+  WANT_POLL_MS,
+  MAX_IDLE_LEASES,
+  LEASE_MAX_MS,
+  YIELD_MS,
+  WANT_RECHECK_MS,
+  SEEN_RECHECK_MS,
+  type LockTiming,
+} from "./_lock-timing.js";
 
-/** Timing of the cross-process lock. */
-export interface LockTiming {
-  lockTimeoutMs: number;
-  staleLockMs: number;
-}
-
-const FIRST_DELAY_MS = 2;
-const MAX_DELAY_MS = 50;
-/** A breaker lives for a few syscalls; one this old belongs to a process that died mid-break. */
-const BREAKER_STALE_MS = 5_000;
-/** Window between creating a lock file and writing its content; an empty lock older than this is abandoned. */
-const UNWRITTEN_GRACE_MS = 2_000;
-/**
- * A lease ends this long after its last use: a session written again within it keeps its lock file (no create, no
- * removal, no re-read of what others wrote). A waiter waits less: a wanted lease is given back within WANT_POLL_MS.
- */
-const LEASE_IDLE_MS = 1_000;
-/** How often idle leases are looked over for waiters: one stat of the store-wide marker while none waits. */
-const WANT_POLL_MS = 20;
-/** Idle leases kept at most, per store instance; past it the least recently used is given back (each holds a descriptor). */
-const MAX_IDLE_LEASES = 256;
-/** A lease is never reused past this age, so a process writing flat out still recreates its lock now and then. */
-const LEASE_MAX_MS = 2_000;
-/** Longest a holder that gave a wanted lock back holds off before taking it again: a waiter's longest sleep, with margin. */
-const YIELD_MS = MAX_DELAY_MS + 25;
-/** A lease found unwanted this recently is reused without looking again; a waiter's first poll is FIRST_DELAY_MS after it marks. */
-const WANT_RECHECK_MS = 1;
+export type { LockTiming };
 
 /** A lock file this instance holds, in use or leased. */
 interface Held {
@@ -49,6 +37,8 @@ interface Held {
   generation: number;
   /** When lease() last found nobody waiting for it (Date.now()). */
   unwantedAt: number;
+  /** When its file was last seen to be ours (Date.now()). */
+  seenAt: number;
   heartbeat: NodeJS.Timeout;
   idle: NodeJS.Timeout | undefined;
 }
@@ -84,8 +74,7 @@ export class FileLocks {
    * once it runs: it holds the lock and must finish to release it cleanly).
    */
   async hold<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const path = this.layout.lock(name);
-    const held = this.reuse(name, path) ?? (await this.acquire(name, path, signal));
+    const held = this.reuse(name) ?? (await this.acquire(name, this.layout.lock(name), signal));
     this.inUse.set(name, held);
     try {
       return await fn();
@@ -133,19 +122,23 @@ export class FileLocks {
    * while this process was paused). Callers hold the in-process mutex of
    * `name`, so a lease is never used by two operations at once.
    */
-  private reuse(name: string, path: string): Held | undefined {
+  private reuse(name: string): Held | undefined {
     const held = this.leases.get(name);
     if (held === undefined) return undefined;
     // Its idle timer stays armed: it gives back only a lock that is leased, not one in use.
     this.leases.delete(name);
-    let ours: boolean;
-    try {
-      // Still our file: not broken as stale while this process was paused, nor removed by hand.
-      ours = statSync(path, { throwIfNoEntry: false })?.ino === held.ino;
-    } catch {
-      ours = false;
-    }
     const now = Date.now();
+    // Still our file: not broken as stale while this process was paused, nor removed by hand. Seen ours a
+    // moment ago, it cannot have been judged stale since (that takes staleLockMs without a heartbeat).
+    let ours = now - held.seenAt < Math.min(SEEN_RECHECK_MS, this.timing.staleLockMs / 10);
+    if (!ours) {
+      try {
+        ours = statSync(held.path, { throwIfNoEntry: false })?.ino === held.ino;
+      } catch {
+        ours = false;
+      }
+      if (ours) held.seenAt = now;
+    }
     // Nobody was found waiting a moment ago (a caller queued behind the last operation): not looked at again.
     if (ours && now - held.since < LEASE_MAX_MS) {
       if (now - held.unwantedAt <= WANT_RECHECK_MS) return held;
@@ -360,7 +353,7 @@ export class FileLocks {
         futimes(heldFd, now, now, () => undefined);
       }, everyMs);
       heartbeat.unref();
-      return { name, path, fd, ino: st.ino, raw, since: Date.now(), generation: ++generations, unwantedAt: 0, heartbeat, idle: undefined };
+      return { name, path, fd, ino: st.ino, raw, since: Date.now(), generation: ++generations, unwantedAt: 0, seenAt: Date.now(), heartbeat, idle: undefined };
     } catch (err) {
       if (fd !== undefined) {
         // Created but could not be written: do not leave a lock nobody holds.

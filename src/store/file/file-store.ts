@@ -152,8 +152,8 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       if (saved !== undefined) return saved;
     }
     const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
-    const append = pruned !== undefined && "append" in pruned ? await prepareMessages(doc.id, pruned.append) : undefined;
-    const replace = pruned !== undefined && "replace" in pruned ? await prepareMessages(doc.id, pruned.replace) : undefined;
+    const append = pruned !== undefined && "append" in pruned ? prepareMessages(doc.id, pruned.append) : undefined;
+    const replace = pruned !== undefined && "replace" in pruned ? prepareMessages(doc.id, pruned.replace) : undefined;
     // Without a reason, none is recorded: a watcher infers it from the summaries it knows.
     const reason = change.reason ?? (expectedRevision === null ? "created" : undefined);
     return this.sessionLocks.within(doc.id, change.held, async () => {
@@ -314,7 +314,7 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
    */
   async appendMessages(id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[], held?: HeldLock): Promise<Appended> {
     this.open();
-    const delta = await prepareAppend(id, header, messages);
+    const delta = prepareAppend(id, header, messages);
     return this.sessionLocks.within(id, held, async () => {
       const stored = await this.log.stored(id);
       if (stored?.revision !== baseRevision) throw conflictError(id, stored?.revision ?? null, baseRevision);

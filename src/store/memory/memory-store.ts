@@ -94,7 +94,7 @@ export class MemoryStore implements SessionStore, LockingStore {
     assertValidId(session.id);
     const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
     const p = change.pruned;
-    const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: await prepareMessages(doc.id, p.append) } : { replace: await prepareMessages(doc.id, p.replace) };
+    const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: prepareMessages(doc.id, p.append) } : { replace: prepareMessages(doc.id, p.replace) };
     // No await between the check and the writes, so nothing can interleave.
     this.checkRevision(doc.id, expectedRevision);
     const before = this.data.docs.get(doc.id);
@@ -117,7 +117,7 @@ export class MemoryStore implements SessionStore, LockingStore {
    */
   async appendMessages(id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[], _held?: HeldLock): Promise<Appended> {
     this.open();
-    const delta = await prepareAppend(id, header, messages);
+    const delta = prepareAppend(id, header, messages);
     // No await between the check and the writes, so nothing can interleave.
     this.checkRevision(id, baseRevision);
     const stored = this.data.docs.get(id) as Session;

@@ -99,7 +99,7 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
   const { session, expectedRevision } = change;
   const doc = await prepareDocument(session, expectedRevision === null ? 1 : expectedRevision + 1);
   const p = change.pruned;
-  const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: await prepareMessages(doc.id, p.append) } : { replace: await prepareMessages(doc.id, p.replace) };
+  const pruned: PrunedChange | undefined = p === undefined ? undefined : "append" in p ? { append: prepareMessages(doc.id, p.append) } : { replace: prepareMessages(doc.id, p.replace) };
   await ctx.beforeWrite();
   const cols = sessionColumns(doc, doc.messages, true, ctx.codec);
   const rows = messageRows(doc.messages, ctx.codec);
@@ -140,7 +140,7 @@ export async function commitDocument(ctx: WriteContext, change: Commit): Promise
  * validated and sent; nothing stored is read back.
  */
 export async function appendDelta(ctx: WriteContext, id: string, baseRevision: number, header: HeaderChange, messages: readonly Message[]): Promise<Appended> {
-  const delta = await prepareAppend(id, header, messages);
+  const delta = prepareAppend(id, header, messages);
   await ctx.beforeWrite();
   const h = delta.header;
   // The header keeps the revision too. Key by key, as the patch replaces them: their sizes as JSON, so the header's byte count follows.
@@ -187,7 +187,7 @@ export async function appendDelta(ctx: WriteContext, id: string, baseRevision: n
 export async function commitFold(ctx: WriteContext, change: Commit, expectedRevision: number, foldedIn: readonly Message[]): Promise<Session | undefined> {
   const { session } = change;
   const doc = { ...(await prepareDocument({ ...session, messages: [] }, expectedRevision + 1)), messages: session.messages };
-  const folded = messageRows(await prepareMessages(doc.id, foldedIn), ctx.codec);
+  const folded = messageRows(prepareMessages(doc.id, foldedIn), ctx.codec);
   await ctx.beforeWrite();
   const c = sessionColumns(doc, doc.messages, true, ctx.codec);
   const values = [
