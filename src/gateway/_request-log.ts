@@ -82,9 +82,9 @@ export function requestLog(log: GatewayLog, observe?: RequestObserver): Middlewa
     // Read now: once a streamed response ends, its socket may be gone.
     const remote = remoteOf(c);
     await next();
-    c.header(REQUEST_ID_HEADER, requestId);
-    const res = c.res;
-    if (res.body !== null && (res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    const res = withRequestId(c, requestId);
+    // The content type first: asking a response for its body makes the server build a full web Response around it.
+    if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body !== null) {
       c.res = onBodyEnd(res, (outcome) => {
         write(log, c, { requestId, started, remote }, outcome);
         observe?.(routeOf(c), c.res.status, performance.now() - started);
@@ -94,6 +94,21 @@ export function requestLog(log: GatewayLog, observe?: RequestObserver): Middlewa
     write(log, c, { requestId, started, remote }, undefined);
     observe?.(routeOf(c), res.status, performance.now() - started);
   };
+}
+
+/**
+ * The response with the request id header set in place. `c.header()` after
+ * the handler answered copies the response into a new one (a web stream
+ * around its body, ~100 µs); the server's own responses take the header as
+ * they are. One whose headers cannot change (a fetched response) is copied.
+ */
+function withRequestId(c: Context, requestId: string): Response {
+  try {
+    c.res.headers.set(REQUEST_ID_HEADER, requestId);
+  } catch {
+    c.header(REQUEST_ID_HEADER, requestId);
+  }
+  return c.res;
 }
 
 /** Hears of every request when it ends: its route pattern (null when none matched), status and milliseconds. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { unlinkSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -312,6 +313,31 @@ describe("file store locks", () => {
       });
       assert.equal(JSON.parse(await readFile(lockFile(dir, id), "utf8")).hostname, "elsewhere");
     }));
+
+  it("a leased lock is looked at again after the process stalled past its refreshes: one broken and taken meanwhile is not written under", () =>
+    withStore(
+      async (store, dir) => {
+        const id = testId();
+        await store.withLock(id, async () => undefined);
+        assert.ok(await exists(lockFile(dir, id)), "leased after the operation");
+        // The event loop stalls past staleLockMs (no refresh lands), and meanwhile another host breaks the lock and takes it.
+        const until = Date.now() + 400;
+        while (Date.now() < until) {
+          // Busy: a stalled process.
+        }
+        unlinkSync(lockFile(dir, id));
+        writeFileSync(lockFile(dir, id), JSON.stringify({ pid: 1, hostname: "some-other-host", createdAt: new Date().toISOString() }));
+        let ran = false;
+        await assert.rejects(
+          store.withLock(id, async () => {
+            ran = true;
+          }),
+          /locked by process 1 on some-other-host/,
+        );
+        assert.equal(ran, false, "the stalled lease was reused although its file is someone else's");
+      },
+      { staleLockMs: 300, lockTimeoutMs: 150 },
+    ));
 });
 
 describe("file store maintenance", () => {

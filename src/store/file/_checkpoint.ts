@@ -11,6 +11,7 @@ import { LogReader, type Pending } from "./_log-reader.js";
 import { LogWriter } from "./_log.js";
 import { pidAlive } from "./_pid.js";
 import { appendPrunedLog } from "./_pruned.js";
+import { CheckpointRounds } from "./_rounds.js";
 import type { Layout } from "./_paths.js";
 
 /** Default delay between a session's first unwritten append and the checkpoint that writes its document. */
@@ -51,7 +52,7 @@ export class SessionLog {
   readonly writer: LogWriter;
   /** Every segment's records not yet in their documents. */
   readonly reader: LogReader;
-  private readonly due = new Set<string>();
+  private readonly due = new CheckpointRounds();
   /**
    * What stored() last found or an append of ours made of a session, with
    * the lock generation it holds under: while this instance keeps the lock
@@ -254,11 +255,16 @@ export class SessionLog {
 
   private schedule(id: string): void {
     this.due.add(id);
-    if (this.timer !== undefined) return;
+    this.arm();
+  }
+
+  /** Starts the next round's timer if none runs: every round checkpoints the sessions whose wait is over. */
+  private arm(): void {
+    if (this.timer !== undefined || !this.due.pending) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const ids = [...this.due];
-      this.due.clear();
+      const ids = this.due.take();
+      this.arm();
       this.running = this.running.then(async () => {
         for (const id of ids) await this.checkpointQuietly(id);
         await this.collect().catch((err: unknown) => this.host.warn(`sessions/log: could not remove checkpointed segments (${describe(err)}); retrying later`));

@@ -76,6 +76,8 @@ export function fileLeases(layout: Layout, withLock: <T>(id: string, fn: () => P
 
 /** A record from the file; undefined (a free lease) for anything else, e.g. what a writer killed mid-write left. */
 function parseRecord(raw: string): LeaseRecord | undefined {
+  // A released lease is spaces only: not handed to JSON.parse, whose exception costs more than the whole read.
+  if (raw.trim() === "") return undefined;
   try {
     const v = JSON.parse(raw) as Record<string, unknown>;
     if (typeof v.holder !== "string" || typeof v.token !== "string" || typeof v.expiresAt !== "number") return undefined;

@@ -27,5 +27,3 @@ export const LEASE_MAX_MS = 2_000;
 export const YIELD_MS = MAX_DELAY_MS + 25;
 /** A lease found unwanted this recently is reused without looking again; a waiter's first poll is FIRST_DELAY_MS after it marks. */
 export const WANT_RECHECK_MS = 1;
-/** A lease whose file was seen to be ours this recently is reused without a stat (at most a tenth of staleLockMs). */
-export const SEEN_RECHECK_MS = 50;

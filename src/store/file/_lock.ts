@@ -8,20 +8,7 @@ import type { Layout } from "./_paths.js";
 import { HOST, parseInfo, timeoutError, type LockInfo, type LockState } from "./_lock-info.js";
 import { pidAlive } from "./_pid.js";
 import { fresh, touch } from "./_want.js";
-import {
-  FIRST_DELAY_MS,
-  MAX_DELAY_MS,
-  BREAKER_STALE_MS,
-  UNWRITTEN_GRACE_MS,
-  LEASE_IDLE_MS,
-  WANT_POLL_MS,
-  MAX_IDLE_LEASES,
-  LEASE_MAX_MS,
-  YIELD_MS,
-  WANT_RECHECK_MS,
-  SEEN_RECHECK_MS,
-  type LockTiming,
-} from "./_lock-timing.js";
+import { FIRST_DELAY_MS, MAX_DELAY_MS, BREAKER_STALE_MS, UNWRITTEN_GRACE_MS, LEASE_IDLE_MS, WANT_POLL_MS, MAX_IDLE_LEASES, LEASE_MAX_MS, YIELD_MS, WANT_RECHECK_MS, type LockTiming } from "./_lock-timing.js";
 
 export type { LockTiming };
 
@@ -37,8 +24,13 @@ interface Held {
   generation: number;
   /** When lease() last found nobody waiting for it (Date.now()). */
   unwantedAt: number;
-  /** When its file was last seen to be ours (Date.now()). */
-  seenAt: number;
+  /**
+   * Until when (Date.now()) its file is known to still be ours without a
+   * stat: a third of staleLockMs after the file's mtime was last set while
+   * it was known ours. Nobody breaks a lock younger than staleLockMs, so two
+   * thirds of it are left for clocks and thread-pool delays.
+   */
+  trustedUntil: number;
   heartbeat: NodeJS.Timeout;
   idle: NodeJS.Timeout | undefined;
 }
@@ -99,12 +91,25 @@ export class FileLocks {
     const inUse = this.inUse.get(name);
     if (inUse !== undefined) return inUse.generation;
     const leased = this.leases.get(name);
-    if (leased === undefined) return undefined;
+    return leased !== undefined && this.stillOurs(leased, Date.now()) ? leased.generation : undefined;
+  }
+
+  /** True when `held`'s file is still the one this instance created: trusted within its window, else looked at (a stat). */
+  private stillOurs(held: Held, now: number): boolean {
+    if (now < held.trustedUntil) return true;
     try {
-      return statSync(leased.path, { throwIfNoEntry: false })?.ino === leased.ino ? leased.generation : undefined;
+      const st = statSync(held.path, { throwIfNoEntry: false });
+      if (st?.ino !== held.ino) return false;
+      held.trustedUntil = Math.max(held.trustedUntil, st.mtimeMs + this.trustMs());
+      return true;
     } catch {
-      return undefined;
+      return false;
     }
+  }
+
+  /** How long after its mtime was set a lock file is trusted to be ours without a look. */
+  private trustMs(): number {
+    return this.timing.staleLockMs / 3;
   }
 
   /** Gives back every leased lock now (close, maintenance, process exit). */
@@ -128,17 +133,8 @@ export class FileLocks {
     // Its idle timer stays armed: it gives back only a lock that is leased, not one in use.
     this.leases.delete(name);
     const now = Date.now();
-    // Still our file: not broken as stale while this process was paused, nor removed by hand. Seen ours a
-    // moment ago, it cannot have been judged stale since (that takes staleLockMs without a heartbeat).
-    let ours = now - held.seenAt < Math.min(SEEN_RECHECK_MS, this.timing.staleLockMs / 10);
-    if (!ours) {
-      try {
-        ours = statSync(held.path, { throwIfNoEntry: false })?.ino === held.ino;
-      } catch {
-        ours = false;
-      }
-      if (ours) held.seenAt = now;
-    }
+    // Still our file: not broken as stale while this process was paused, nor removed by hand.
+    const ours = this.stillOurs(held, now);
     // Nobody was found waiting a moment ago (a caller queued behind the last operation): not looked at again.
     if (ours && now - held.since < LEASE_MAX_MS) {
       if (now - held.unwantedAt <= WANT_RECHECK_MS) return held;
@@ -345,15 +341,12 @@ export class FileLocks {
       fchmodSync(fd, FILE_MODE);
       writeAll(fd, Buffer.from(raw, "utf8"));
       const st = fstatSync(fd);
-      const heldFd = fd;
       const everyMs = Math.max(5, Math.floor(this.timing.staleLockMs / 4));
+      const fields = { name, path, fd, ino: st.ino, raw, since: Date.now(), generation: ++generations, unwantedAt: 0, trustedUntil: st.mtimeMs + this.trustMs(), idle: undefined };
       // Refreshed while in use and while leased, so a lease is as live to other processes as a lock in use.
-      const heartbeat = setInterval(() => {
-        const now = new Date();
-        futimes(heldFd, now, now, () => undefined);
-      }, everyMs);
-      heartbeat.unref();
-      return { name, path, fd, ino: st.ino, raw, since: Date.now(), generation: ++generations, unwantedAt: 0, seenAt: Date.now(), heartbeat, idle: undefined };
+      const held: Held = { ...fields, heartbeat: setInterval(() => this.refresh(held), everyMs) };
+      held.heartbeat.unref();
+      return held;
     } catch (err) {
       if (fd !== undefined) {
         // Created but could not be written: do not leave a lock nobody holds.
@@ -368,6 +361,20 @@ export class FileLocks {
       if (errnoOf(err) !== "EEXIST") throw storageError("create lock", path, err);
       return undefined;
     }
+  }
+
+  /**
+   * Sets the file's mtime to now. Sent while the file was trusted ours (a
+   * longer pause ends the trust: it may have been broken meanwhile), it
+   * extends the trust once it lands.
+   */
+  private refresh(held: Held): void {
+    const at = Date.now();
+    const trusted = at < held.trustedUntil;
+    const d = new Date(at);
+    futimes(held.fd, d, d, (err) => {
+      if (err === null && trusted) held.trustedUntil = Math.max(held.trustedUntil, at + this.trustMs());
+    });
   }
 
   private release(held: Held): void {
