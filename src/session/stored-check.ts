@@ -197,6 +197,13 @@ const contextFields: Shape = {
   foldedClientIds: opt(arrayOf(name256, 256)),
   usage: opt(sessionUsage),
 };
+/** The times an append moves, in the order documents hold them. */
+const activityFields: Shape = {
+  updatedAt: req(isoDate),
+  lastActivityAt: req(isoDate),
+  expiredAt: req(nullable(isoDate)),
+  archivedAt: req(nullable(isoDate)),
+};
 const origin = object({ channel: req(str(1, 128)), account: opt(str(1, 128)), displayName: opt(name256), subject: opt(name256) });
 const sessionFields = (version: number, context: Rule): Shape => ({
   version: req(oneOf([version])),
@@ -208,10 +215,7 @@ const sessionFields = (version: number, context: Rule): Shape => ({
   participants: req(arrayOf(anyStr)),
   status: req(oneOf(SESSION_STATUSES)),
   createdAt: req(isoDate),
-  updatedAt: req(isoDate),
-  lastActivityAt: req(isoDate),
-  expiredAt: req(nullable(isoDate)),
-  archivedAt: req(nullable(isoDate)),
+  ...activityFields,
   preferences: req(recordOf(jsonValue)),
   tools: req(toolPolicy),
   systemPrompts: req(arrayOf(systemPrompt)),
@@ -252,10 +256,7 @@ export type HeaderFields = Pick<Session, "status" | "updatedAt" | "lastActivityA
 
 const headerChange = object({
   status: req(oneOf(SESSION_STATUSES)),
-  updatedAt: req(isoDate),
-  lastActivityAt: req(isoDate),
-  expiredAt: req(nullable(isoDate)),
-  archivedAt: req(nullable(isoDate)),
+  ...activityFields,
   participants: req(arrayOf(anyStr)),
   context: req(object(contextFields)),
 });
