@@ -155,16 +155,20 @@ export class SessionLog {
   async checkpoint(id: string): Promise<void> {
     await this.host.withLock(id, async () => {
       this.forget(id);
+      let written: Stored | undefined;
       try {
-        await this.absorb(id);
+        written = await this.absorb(id);
       } finally {
         this.forget(id);
       }
+      // What was just written is what the next operation under a kept lock would read back: the document with no records beyond it.
+      const generation = this.host.lockGeneration(id);
+      if (written !== undefined && generation !== undefined) this.known.set(id, { generation, stored: written });
     });
   }
 
-  /** The checkpoint's work, under the lock. */
-  private async absorb(id: string): Promise<void> {
+  /** The checkpoint's work, under the lock; the session as stored when it wrote the document, else undefined. */
+  private async absorb(id: string): Promise<Stored | undefined> {
     this.reader.catchUp();
     const discarded = (p: Pending): void =>
       this.host.warn(
@@ -175,27 +179,32 @@ export class SessionLog {
     // A fold record takes messages out of the history: that needs the whole document (below), once per checkpoint, not once per fold.
     if (header !== undefined && !this.reader.foldsAfter(id, header.session.revision)) {
       const { session, added, applied } = this.reader.replayHeader(header.session, header.file.last, discarded);
+      let written: Stored | undefined;
       if (applied > 0) {
         const { bytes, file } = await this.host.docs.append(header, session, added);
         await this.host.indexPut({ ...toSummary(session, bytes), messageCount: file.count, tokens: sessionTokens(session) + file.tokens }, header.session.status);
+        written = { revision: session.revision, status: session.status, size: bytes };
       }
       this.reader.covered(id, session.revision);
-      return;
+      return written;
     }
     // A document holding its messages inline (the earlier layout) is read whole, and written in the split layout.
     const r = await this.host.docs.read(id);
     if (r.state !== "ok") {
       this.reader.drop(id);
-      return;
+      return undefined;
     }
     const { session, applied, folded } = this.reader.replay(r.session, discarded);
+    let written: Stored | undefined;
     if (applied > 0) {
       // Folded messages reach the pruned-history log, flushed, before the document that drops them (a crash in between logs them again: the first copy wins).
       await appendPrunedLog(this.host.layout.pruned(id), folded, this.host.docs.codec);
       const bytes = await this.host.docs.write(session);
       await this.host.indexPut(toSummary(session, bytes), r.session.status);
+      written = { revision: session.revision, status: session.status, size: bytes };
     }
     this.reader.covered(id, session.revision);
+    return written;
   }
 
   /** Checkpoints every session with records, then removes the segments they empty. */
