@@ -24,19 +24,22 @@ export function idRandomBytes(): Uint8Array {
  */
 export function uuidv7(nowMs: number, random: Uint8Array): string {
   if (random.length < 10) throw new Error("uuidv7 needs 10 random bytes");
+  // 48 bits of milliseconds, big-endian.
   let ms = Math.max(0, Math.floor(nowMs));
-  const time = new Array<string>(6);
-  for (let i = 5; i >= 0; i--) {
-    time[i] = HEX[ms % 256] as string;
+  let time = "";
+  for (let i = 0; i < 6; i++) {
+    time = hex(ms % 256) + time;
     ms = Math.floor(ms / 256);
   }
-  const r = (i: number): string => HEX[random[i] ?? 0] as string;
-  const t = time.join("");
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-${HEX[0x70 | ((random[0] ?? 0) & 0x0f)] as string}${r(1)}-` + `${HEX[0x80 | ((random[2] ?? 0) & 0x3f)] as string}${r(3)}-${r(4)}${r(5)}${r(6)}${r(7)}${r(8)}${r(9)}`;
+  const r = (i: number): string => hex(random[i] ?? 0);
+  const version = hex(0x70 | ((random[0] ?? 0) & 0x0f));
+  const variant = hex(0x80 | ((random[2] ?? 0) & 0x3f));
+  return `${time.slice(0, 8)}-${time.slice(8)}-${version}${r(1)}-${variant}${r(3)}-${r(4)}${r(5)}${r(6)}${r(7)}${r(8)}${r(9)}`;
 }
 
 /** Two lower-case hex digits for each byte value. */
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hex = (byte: number): string => HEX[byte] as string;
 
 /** True for a well-formed session or message id (lower-case UUID). */
 export function isValidId(id: unknown): boolean {
