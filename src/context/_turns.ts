@@ -28,27 +28,34 @@ export interface Turn {
 export function groupUnits(messages: readonly Message[]): Unit[] {
   const ownerOfCall = new Map<string, Unit>();
   const units: Unit[] = [];
-  messages.forEach((m, index) => {
-    const owner = m.role === "tool" && m.toolCallId !== undefined ? ownerOfCall.get(m.toolCallId) : undefined;
-    if (owner !== undefined) {
-      owner.messages.push(m);
-      return;
+  // One pass, one unit per message that is not a tool result answering an earlier call (the common case costs one object).
+  for (let index = 0; index < messages.length; index++) {
+    const m = messages[index] as Message;
+    const role = m.role;
+    if (role === "tool") {
+      const callId = m.toolCallId;
+      const owner = callId === undefined ? undefined : ownerOfCall.get(callId);
+      if (owner !== undefined) {
+        owner.messages.push(m);
+        continue;
+      }
     }
-    const unit: Unit = { first: index, messages: [m], pinned: false, tokens: 0, sendable: [], answeredCalls: [] };
-    if (m.role === "assistant") {
-      for (const call of m.toolCalls ?? []) if (!ownerOfCall.has(call.id)) ownerOfCall.set(call.id, unit);
-    }
+    const calls = role === "assistant" ? m.toolCalls : undefined;
+    const unit: Unit = { first: index, messages: [m], pinned: m.pinned, tokens: m.tokens, sendable: [], answeredCalls: [] };
+    if (calls !== undefined) for (const call of calls) if (!ownerOfCall.has(call.id)) ownerOfCall.set(call.id, unit);
     units.push(unit);
-  });
+  }
   for (const unit of units) finish(unit);
   return units;
 }
 
 function finish(unit: Unit): void {
-  unit.pinned = unit.messages.some((m) => m.pinned);
-  unit.tokens = unit.messages.reduce((n, m) => n + m.tokens, 0);
   const head = unit.messages[0];
   if (head === undefined) return;
+  if (unit.messages.length > 1) {
+    unit.pinned = unit.messages.some((m) => m.pinned);
+    unit.tokens = unit.messages.reduce((n, m) => n + m.tokens, 0);
+  }
   if (head.role === "tool") return; // An orphan result: its call is gone, so it cannot be sent.
   const calls = head.role === "assistant" ? (head.toolCalls ?? []) : [];
   if (calls.length === 0) {

@@ -110,7 +110,8 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
     );
   }
   let left = budgetTokens - systemTokens;
-  const turns = groupTurns(groupUnits(session.messages));
+  const units = groupUnits(session.messages);
+  const turns = groupTurns(units);
   const shortened = options.toolResults === undefined ? [] : trimOldToolResults(turns, options.toolResults, options.counter);
   const chosen = new Set<Unit>();
   const take = (u: Unit): void => {
@@ -136,7 +137,8 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
   }
 
   // 3. Pinned units outside the latest turn, oldest dropped first.
-  const pinned = turns.slice(0, -1).flatMap((t) => t.units.filter((u) => u.pinned && u.sendable.length > 0));
+  const pinned: Unit[] = [];
+  for (let t = 0; t < turns.length - 1; t++) for (const u of turns[t]?.units ?? []) if (u.pinned && u.sendable.length > 0) pinned.push(u);
   let pinnedCost = pinned.reduce((n, u) => n + sendCost(u), 0);
   let droppedPinned = 0;
   while (pinnedCost > left) {
@@ -184,19 +186,22 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
     firstRecentTurn = t;
   }
 
-  // Assemble in chronological order.
-  const recentUnits = new Set(turns.slice(firstRecentTurn).flatMap((t) => t.units));
-  const byFirst = [...chosen].sort((a, b) => a.first - b.first);
-  const pinnedPart = byFirst.filter((u) => !recentUnits.has(u));
-  const recentPart = byFirst.filter((u) => recentUnits.has(u));
+  // Assemble in chronological order: units are in history order, and the recent part is every unit from its first turn's on.
+  const recentFrom = turns[firstRecentTurn]?.units[0]?.first ?? Number.POSITIVE_INFINITY;
+  const pinnedPart: Unit[] = [];
+  const recentPart: Unit[] = [];
+  for (const u of units) if (chosen.has(u)) (u.first < recentFrom ? pinnedPart : recentPart).push(u);
   const out: ChatMessage[] = session.systemPrompts.map((p) => ({ role: "system", content: p.content }));
   if (instructions !== "") out.push({ role: "system", content: instructions });
   if (summaryContent !== "") out.push({ role: "system", content: summaryContent });
   const included: string[] = [];
-  for (const u of [...pinnedPart, ...recentPart]) {
-    for (const m of u.sendable) {
-      out.push(toChat(m, u, session.kind === "group"));
-      included.push(m.id);
+  const group = session.kind === "group";
+  for (const part of [pinnedPart, recentPart]) {
+    for (const u of part) {
+      for (const m of u.sendable) {
+        out.push(toChat(m, u, group));
+        included.push(m.id);
+      }
     }
   }
   const parts = {
@@ -205,10 +210,11 @@ export function buildContext(session: Session, budgetTokens: number, options: Bu
     pinned: pinnedPart.reduce((n, u) => n + sendCost(u), 0),
     recent: recentPart.reduce((n, u) => n + sendCost(u), 0),
   };
-  const recentTurns = turns.filter((t, i) => i >= firstRecentTurn && t.units.some((u) => chosen.has(u))).length;
+  let recentTurns = 0;
+  for (let t = firstRecentTurn; t < turns.length; t++) if (turns[t]?.units.some((u) => chosen.has(u))) recentTurns++;
   const latestTurnDropped = latest !== undefined && !latest.units.some((u) => chosen.has(u) && u.sendable.length > 0);
-  const sent = new Set(included);
-  const trimmed = shortened.filter((r) => sent.has(r.messageId));
+  const sent = shortened.length === 0 ? undefined : new Set(included);
+  const trimmed = sent === undefined ? [] : shortened.filter((r) => sent.has(r.messageId));
   return {
     messages: out,
     tokens: parts.system + parts.summary + parts.pinned + parts.recent,

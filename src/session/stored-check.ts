@@ -33,12 +33,11 @@ class Checker {
     return FAIL;
   }
   at(key: string | number, rule: Rule, v: unknown): Out {
+    // Rules do not throw (a bug that did would end the check, so the path need not be restored then).
     this.path.push(key);
-    try {
-      return rule(this, v);
-    } finally {
-      this.path.pop();
-    }
+    const out = rule(this, v);
+    this.path.pop();
+    return out;
   }
 }
 
@@ -71,12 +70,14 @@ const ISO = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:Z|[+-](\d\d
 export function isIsoDateTime(v: string): boolean {
   const m = ISO.exec(v);
   if (m === null) return false;
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])];
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
   if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
+  if (d <= 28) return true;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  return d <= ([31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1] ?? 0);
+  return d <= (mo === 2 ? (leap ? 29 : 28) : (DAYS_IN_MONTH[mo - 1] ?? 0));
 }
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 const isoDate: Rule = (c, v) => (typeof v !== "string" ? expected(c, "string", v) : isIsoDateTime(v) ? v : c.fail("invalid ISO datetime"));
 const nullable =
   (rule: Rule): Rule =>
@@ -89,44 +90,48 @@ const arrayOf =
     const out: Out[] = new Array<Out>(v.length);
     let ok = true;
     let same = true;
-    v.forEach((item, i) => {
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
       const r = c.at(i, rule, item);
       if (r === FAIL) ok = false;
       else out[i] = r;
       same &&= r === item;
-    });
+    }
     if (v.length > max) return c.fail(`too big: expected at most ${max} items`);
     // Nothing left out anywhere inside: the array as parsed, which is as compact as it gets.
     return !ok ? FAIL : same ? v : out;
   };
 
 type Shape = Record<string, { rule: Rule; optional?: boolean }>;
-const sameKeys = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((k, i) => k === b[i]);
 const req = (rule: Rule) => ({ rule });
 const opt = (rule: Rule) => ({ rule, optional: true });
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** An object with the shape's keys, in the shape's order; keys the shape does not name are left out. */
-const object =
-  (shape: Shape): Rule =>
-  (c, v) => {
+const required: Rule = (c) => c.fail("required");
+const object = (shape: Shape): Rule => {
+  const fields = Object.entries(shape).map(([key, { rule, optional }]) => ({ key, rule, optional: optional === true }));
+  return (c, v) => {
     if (!isPlainObject(v)) return expected(c, "object", v);
     const out: Record<string, Out> = {};
+    const keys = Object.keys(v);
     let ok = true;
     let same = true;
-    const present: string[] = [];
-    for (const [key, { rule, optional }] of Object.entries(shape)) {
+    // How many of the shape's keys the value holds; `same` stays true only while they come in the shape's order.
+    let present = 0;
+    for (const { key, rule, optional } of fields) {
       const value = v[key];
-      if (value === undefined && optional === true) continue;
-      present.push(key);
-      const r = c.at(key, value === undefined ? (cc) => cc.fail("required") : rule, value);
+      if (value === undefined && optional) continue;
+      if (keys[present++] !== key) same = false;
+      const r = c.at(key, value === undefined ? required : rule, value);
       if (r === FAIL) ok = false;
       else out[key] = r;
       same &&= r === value;
     }
     // No unknown key, keys in the format's order, nothing changed inside: the object as parsed (compact, no copy to make).
-    return !ok ? FAIL : same && sameKeys(Object.keys(v), present) ? v : out;
+    return !ok ? FAIL : same && keys.length === present ? v : out;
   };
+};
 
 const jsonValue: Rule = (c, v) => {
   if (v === null || typeof v === "string" || typeof v === "boolean") return v;

@@ -173,14 +173,15 @@ function parseRecord(payload: Buffer, codec: ContentCodec): LogRecord | undefine
   return v as LogRecord;
 }
 
-/** The document a record produces from `doc` (which must be at the record's base revision); messages already present are not added again. */
-export function applyRecord(doc: Session, record: LogRecord): Session {
+/** The document a record produces from `doc` (which must be at the record's base revision); messages already present are not added again. `ids`, when given, holds the ids of `doc`'s messages and is kept up to date (for a run of records). */
+export function applyRecord(doc: Session, record: LogRecord, ids?: Set<string>): Session {
   if (record.f !== undefined) {
     const folded = new Set(record.f.p.map((m) => m.id));
     return { ...doc, ...record.f.h, messages: doc.messages.filter((m) => !folded.has(m.id)), revision: record.rev };
   }
-  const have = new Set(doc.messages.map((m) => m.id));
+  const have = ids ?? new Set(doc.messages.map((m) => m.id));
   const added = record.m.filter((m) => !have.has(m.id));
+  if (ids !== undefined) for (const m of added) ids.add(m.id);
   const h = record.h;
   return {
     ...doc,

@@ -115,11 +115,17 @@ export class LogReader {
     let applied = 0;
     let bytes = 0;
     const folded: Message[] = [];
+    // The ids of cur's messages, made once for a run of appends rather than once per record (a fold starts a new set).
+    let ids: Set<string> | undefined;
     for (const p of this.pending.get(doc.id) ?? []) {
       if (p.record.rev <= cur.revision || p.record.base !== cur.revision) continue;
       if (continues(cur, p.record)) {
-        cur = applyRecord(cur, p.record);
-        if (p.record.f !== undefined) folded.push(...p.record.f.p);
+        if (p.record.f === undefined) cur = applyRecord(cur, p.record, (ids ??= new Set(cur.messages.map((m) => m.id))));
+        else {
+          cur = applyRecord(cur, p.record);
+          ids = undefined;
+          folded.push(...p.record.f.p);
+        }
       } else {
         cur = { ...cur, revision: p.record.rev };
         onDiscard?.(p);
