@@ -1,3 +1,4 @@
+import { readlinkSync } from "node:fs";
 import { parseKey } from "./keys.js";
 import type { Session, SessionSummary } from "./types.js";
 
@@ -177,10 +178,28 @@ function formatMinutes(minutes: number): string {
 
 let hostZone: { tz: string | undefined; zone: string } | undefined;
 
-/** The zone this host's clock shows (the default `timezone`); looked up again only when TZ changes (a lookup builds a formatter). */
+/** The names a host's zone may have that Intl reports as "UTC" (checked against Node's Intl for each). */
+const UTC_NAMES = new Set(["UTC", "UCT", "Universal", "Zulu", "GMT", "GMT0", "Greenwich"].flatMap((n) => [n, `Etc/${n}`]));
+
+/**
+ * The host's zone when it is UTC by name (TZ, else the /etc/localtime link), known without Intl: the
+ * first Intl date formatter of a process loads the time-zone and locale data, about 20 ms and 8 MiB.
+ * Undefined when that cannot be told this way.
+ */
+function utcHost(tz: string | undefined): "UTC" | undefined {
+  if (tz !== undefined && tz !== "") return UTC_NAMES.has(tz.replace(/^:/, "")) ? "UTC" : undefined;
+  try {
+    const name = /\/zoneinfo\/(.+)$/.exec(readlinkSync("/etc/localtime"))?.[1];
+    return name !== undefined && UTC_NAMES.has(name) ? "UTC" : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The zone this host's clock shows (the default `timezone`); looked up again only when TZ changes (a lookup may build a formatter). */
 export function hostTimeZone(): string {
   const tz = process.env.TZ;
-  if (hostZone === undefined || hostZone.tz !== tz) hostZone = { tz, zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" };
+  if (hostZone === undefined || hostZone.tz !== tz) hostZone = { tz, zone: utcHost(tz) ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC") };
   return hostZone.zone;
 }
 
@@ -188,6 +207,10 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** Wall-clock fields of instant `ms` in `zone`. */
 function wall(ms: number, zone: string): { y: number; m: number; d: number; h: number; min: number; s: number } {
+  if (zone === "UTC") {
+    const t = new Date(ms);
+    return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate(), h: t.getUTCHours(), min: t.getUTCMinutes(), s: t.getUTCSeconds() };
+  }
   let f = formatters.get(zone);
   if (f === undefined) {
     f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { describePolicy, evaluateReset, longestIdleMs, nextHourAfter, policyFor, resetAt, type ResetConfig } from "../../src/session/reset.js";
+import { describePolicy, evaluateReset, hostTimeZone, longestIdleMs, nextHourAfter, policyFor, resetAt, type ResetConfig } from "../../src/session/reset.js";
 import { newSession } from "../../src/session/new.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -39,6 +39,34 @@ describe("daily reset instants", () => {
     assert.equal(iso(nextHourAfter(at("2026-04-02T12:00:00Z"), 4, "Australia/Sydney")), "2026-04-02T17:00:00.000Z");
     assert.equal(iso(nextHourAfter(at("2026-01-15T00:00:00Z"), 4, "Asia/Kolkata")), "2026-01-15T22:30:00.000Z");
     assert.equal(iso(nextHourAfter(at("2026-01-15T00:00:00Z"), 0, "UTC")), "2026-01-16T00:00:00.000Z");
+  });
+});
+
+describe("UTC without Intl", () => {
+  it("gives the same instants as Intl's formatter for the same zone under another name", () => {
+    // "UTC" is computed from the Date's own fields; "Etc/UTC" still goes through Intl.DateTimeFormat.
+    let seed = 20261207;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 500; i++) {
+      const ms = Math.floor(Date.UTC(1990, 0, 1) + next() * 60 * 365 * 86_400_000);
+      const hour = Math.floor(next() * 24);
+      assert.equal(nextHourAfter(ms, hour, "UTC"), nextHourAfter(ms, hour, "Etc/UTC"), `${iso(ms)} at ${hour}:00`);
+    }
+  });
+
+  it("names a host on UTC as Intl does, whatever alias TZ uses, and other zones by Intl", () => {
+    const saved = process.env.TZ;
+    try {
+      for (const tz of ["UTC", ":Etc/UTC", "Etc/UCT", "Zulu", "GMT", "Etc/Greenwich"]) {
+        process.env.TZ = tz;
+        assert.equal(hostTimeZone(), "UTC", tz);
+      }
+      process.env.TZ = "Europe/Berlin";
+      assert.equal(hostTimeZone(), "Europe/Berlin");
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
 });
 
