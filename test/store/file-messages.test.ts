@@ -6,6 +6,7 @@ import { toSummary } from "../../src/session/lifecycle.js";
 import type { Session, SessionSummary } from "../../src/session/types.js";
 import { openFileStore, type FileStore } from "../../src/store/file/file-store.js";
 import { inspectFiles } from "../../src/store/file/_doctor.js";
+import { SYNC_READ_MAX_BYTES } from "../../src/store/file/_fs.js";
 import { readOnDisk } from "../helpers/store-files.js";
 import { appendTo, richSession, testMessage, testSession } from "../helpers/store-sessions.js";
 import { tempDir } from "../helpers/store-tmp.js";
@@ -96,6 +97,28 @@ describe("file store message files", () => {
       assert.doesNotMatch(await readFile(path, "utf8"), /never committed|torn/);
       await other.close();
       await store.close();
+    }));
+
+  it("a message file on either side of the synchronous-read bound is read back whole by a fresh store", () =>
+    withDir(async (dir) => {
+      const store = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      // Just under the bound (read synchronously) and well over it (read through the thread pool).
+      const sizes = [Math.floor(SYNC_READ_MAX_BYTES / 2) - 500, SYNC_READ_MAX_BYTES * 3];
+      const ids: string[] = [];
+      for (const [n, total] of sizes.entries()) {
+        const texts = Array.from({ length: 2 }, (_, i) => `${n}-${i} ${"é".repeat(Math.floor(total / 4))}`);
+        ids.push((await store.commit({ session: testSession({ messages: texts.map((t) => testMessage(t)) }), expectedRevision: null })).id);
+      }
+      await store.close();
+      const messageFiles = await Promise.all(ids.map(async (id) => (await stat(join(dir, "sessions", `${id}.1.jsonl`))).size));
+      assert.ok((messageFiles[0] ?? 0) <= SYNC_READ_MAX_BYTES && (messageFiles[1] ?? 0) > SYNC_READ_MAX_BYTES, `message files of ${messageFiles.join(" and ")} bytes`);
+      const fresh = await openFileStore({ dir, warn: (m) => assert.fail(m) });
+      for (const [n, id] of ids.entries()) {
+        const got = contents((await fresh.get(id))?.session);
+        assert.equal(got?.length, 2);
+        assert.ok(got?.every((c, i) => c.startsWith(`${n}-${i} `) && c.length === `${n}-${i} `.length + Math.floor((sizes[n] ?? 0) / 4)));
+      }
+      await fresh.close();
     }));
 
   it("a whole save writes the next generation and removes the one it replaces; delete removes the message file", () =>

@@ -11,7 +11,7 @@ import { SESSION_FORMAT_VERSION, type SessionStatus } from "../../session/types.
 import { oneLine } from "../_document.js";
 import { PLAIN_CODEC, type ContentCodec } from "../_crypto.js";
 import type { StoreWarning } from "../store.js";
-import { ensureDir, errnoOf, fsyncDir, ignoreMissing, readHead, readNoFollow, readNoFollowSync, writeAtomic } from "./_fs.js";
+import { ensureDir, errnoOf, fsyncDir, ignoreMissing, readDocumentFile, readHead, readNoFollowSync, writeAtomic } from "./_fs.js";
 import { messageLines, parsePointer, pointerInHead, readMessageLines, writeAt, type MessageFile } from "./_message-file.js";
 import { messageFileName, messageFileOf, type Layout } from "./_paths.js";
 
@@ -98,7 +98,7 @@ export class DocumentFiles {
       let file;
       try {
         // A summary reads the header, small, of every document in a walk: synchronously, as the other bounded reads.
-        file = headerOnly ? readNoFollowSync(path) : await readNoFollow(path);
+        file = headerOnly ? readNoFollowSync(path) : await readDocumentFile(path);
       } catch (err) {
         if (errnoOf(err) !== "ELOOP") throw storageError("read", path, err);
         file = { data: Buffer.alloc(0), ino: -1, size: 0, mtimeMs: 0, isFile: false };
@@ -125,7 +125,7 @@ export class DocumentFiles {
    * messages inline, anything doubtful): the caller then takes read().
    */
   async readHeader(id: string): Promise<HeaderRead | undefined> {
-    const file = await readNoFollow(this.layout.doc(id)).catch(() => undefined);
+    const file = await readDocumentFile(this.layout.doc(id)).catch(() => undefined);
     if (file === undefined || !file.isFile) return undefined;
     let value: unknown;
     try {

@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { storageError } from "../../errors.js";
 import type { Message } from "../../session/types.js";
 import type { ContentCodec } from "../_crypto.js";
-import { closeQuietly, errnoOf, FILE_MODE, readNoFollow, writeAll } from "./_fs.js";
+import { closeQuietly, errnoOf, FILE_MODE, readDocumentFile, writeAll } from "./_fs.js";
 
 // A session's active history lives in `<id>.<gen>.jsonl`, one stored message
 // a line, under a small header document `<id>.json` that points to it: the
@@ -64,7 +64,7 @@ export async function readMessageLines(path: string, name: string, file: Message
   if (file.bytes === 0) return { ok: true, messages: [] };
   let read;
   try {
-    read = await readNoFollow(path);
+    read = await readDocumentFile(path);
   } catch (err) {
     if (errnoOf(err) === "ELOOP") return { ok: false, reason: `${name} is not a regular file` };
     throw storageError("read", path, err);
