@@ -157,26 +157,7 @@ export async function readNoFollow(path: string, offset = 0): Promise<FileRead |
  * every fsync in flight. At most `maxBytes` are read.
  */
 export function readSmallSync(path: string, maxBytes = 4096): FileRead | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_FLAGS);
-  } catch (err) {
-    return ignoreMissing(err);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { data: Buffer.alloc(0), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: false };
-    const buf = Buffer.allocUnsafe(Math.min(st.size, maxBytes));
-    let done = 0;
-    while (done < buf.length) {
-      const n = readSync(fd, buf, done, buf.length - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return { data: buf.subarray(0, done), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: true };
-  } finally {
-    closeQuietly(fd);
-  }
+  return readBoundedSync(path, maxBytes, "truncate") ?? undefined;
 }
 
 /**
@@ -190,6 +171,17 @@ export const SYNC_READ_MAX_BYTES = 256 * 1024;
 
 /** readNoFollow for a session's own files: synchronously when the file is at most SYNC_READ_MAX_BYTES. */
 export async function readDocumentFile(path: string): Promise<FileRead | undefined> {
+  const file = readBoundedSync(path, SYNC_READ_MAX_BYTES, "decline");
+  if (file === null) return readNoFollow(path);
+  return file === undefined || !file.isFile ? file : { ...file, size: file.data.length };
+}
+
+/**
+ * The synchronous read behind readSmallSync and readDocumentFile: at most
+ * `maxBytes`, the rest left unread ("truncate") or nothing read and null
+ * returned ("decline") when the file is longer; undefined when absent.
+ */
+function readBoundedSync(path: string, maxBytes: number, longer: "truncate" | "decline"): FileRead | undefined | null {
   let fd: number;
   try {
     fd = openSync(path, READ_FLAGS);
@@ -199,20 +191,18 @@ export async function readDocumentFile(path: string): Promise<FileRead | undefin
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { data: Buffer.alloc(0), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: false };
-    if (st.size <= SYNC_READ_MAX_BYTES) {
-      const buf = Buffer.allocUnsafe(st.size);
-      let done = 0;
-      while (done < buf.length) {
-        const n = readSync(fd, buf, done, buf.length - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-      return { data: buf.subarray(0, done), ino: st.ino, size: done, mtimeMs: st.mtimeMs, isFile: true };
+    if (st.size > maxBytes && longer === "decline") return null;
+    const buf = Buffer.allocUnsafe(Math.min(st.size, maxBytes));
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, done);
+      if (n === 0) break;
+      done += n;
     }
+    return { data: buf.subarray(0, done), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, isFile: true };
   } finally {
     closeQuietly(fd);
   }
-  return readNoFollow(path);
 }
 
 /**
