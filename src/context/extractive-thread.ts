@@ -7,6 +7,8 @@ import type { Summarizer } from "./summarizer-types.js";
 export interface ThreadedSummarizer extends Summarizer {
   /** Summaries made on the worker thread so far (the rest were made on the calling thread). */
   readonly onThread: number;
+  /** Starts the thread now (not at the second fold) and resolves once it takes folds: true, or false where it cannot start. */
+  ready(): Promise<boolean>;
   /** Ends the worker thread; later calls start a new one. */
   close(): Promise<void>;
 }
@@ -39,6 +41,13 @@ export function createThreadedExtractiveSummarizer(counter: { model: string; saf
   let calls = 0;
   let onThread = 0;
   const pending = new Map<number, Pending>();
+  /** Callers of ready() waiting for the thread to come up (or fail to). */
+  let waiting: ((up: boolean) => void)[] = [];
+  const settleWaiting = (up: boolean): void => {
+    const w = waiting;
+    waiting = [];
+    for (const resolve of w) resolve(up);
+  };
 
   const failAll = (why: string): void => {
     for (const p of pending.values()) p.reject(new Error(`the summary thread stopped: ${why}`));
@@ -46,6 +55,7 @@ export function createThreadedExtractiveSummarizer(counter: { model: string; saf
     worker = undefined;
     starter = undefined;
     starting = false;
+    settleWaiting(false);
   };
 
   // Started at most once at a time; after a thread that failed to come up, never again in this process.
@@ -69,6 +79,7 @@ export function createThreadedExtractiveSummarizer(counter: { model: string; saf
             if (ready) worker = w;
             else broken = true;
             w.unref();
+            settleWaiting(ready);
             return;
           }
           const p = pending.get(a.id);
@@ -84,11 +95,13 @@ export function createThreadedExtractiveSummarizer(counter: { model: string; saf
         });
         w.on("exit", (code) => failAll(`exit code ${code}`));
         w.postMessage({ id: WARM_UP, input: { previous: null, messages: [], maxTokens: 16 }, counter } satisfies ExtractiveJob);
-        w.unref();
+        // A caller awaiting ready() keeps the process alive until the thread answers; a fold that only started it does not.
+        if (waiting.length === 0) w.unref();
         starter = w;
       } catch {
         broken = true;
         starting = false;
+        settleWaiting(false);
       }
     })();
   };
@@ -128,6 +141,15 @@ export function createThreadedExtractiveSummarizer(counter: { model: string; saf
         w.ref();
         w.postMessage({ id, input: rest, counter } satisfies ExtractiveJob);
       });
+    },
+    ready() {
+      if (worker !== undefined) return Promise.resolve(true);
+      if (broken) return Promise.resolve(false);
+      const up = new Promise<boolean>((resolve) => waiting.push(resolve));
+      start();
+      // A thread already coming up (started by a fold) now keeps the process alive until it answers.
+      starter?.ref();
+      return up;
     },
     async close() {
       const w = starter;

@@ -73,6 +73,17 @@ export class Compactor {
   }
 
   /**
+   * Starts the fold thread now instead of at the process's second fold, and
+   * resolves once it takes folds (or could not start: folds then run on the
+   * calling thread, as they would anyway). For long-running processes: a
+   * gateway's first folds then cost its request thread nothing.
+   */
+  async warmUp(): Promise<void> {
+    this.summarizerFor();
+    await this.threaded?.ready();
+  }
+
+  /**
    * What a fold would do, computed and not saved: the messages it would fold
    * and how many bytes the store would change by (the document shrinks, the
    * pruned-history log takes the folded messages, the summary is rewritten).

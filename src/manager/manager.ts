@@ -269,6 +269,17 @@ export class SessionManager extends ManagerReads {
     if (this.compactor !== undefined) await (await this.compactor).idle();
   }
 
+  /**
+   * Prepares what a long-running process's turns will need, so none of it
+   * is paid for inside a request: the fold thread is started (a one-shot
+   * process starts it only at its second fold) and resolves once it takes
+   * folds. The gateway calls it once it listens. Never throws: where the
+   * thread cannot start, folds run on the calling thread.
+   */
+  async warmUp(): Promise<void> {
+    await (await this.compaction()).warmUp();
+  }
+
   /** Store-wide status; verbose adds per-session usage and memory. */
   async status(options: WriteOptions & { verbose?: boolean } = {}): Promise<StatusReport> {
     throwIfAborted(options.signal);

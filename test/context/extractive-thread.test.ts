@@ -54,3 +54,23 @@ test("an aborted summary rejects at once; close ends the thread and pending summ
   assert.match(await threaded.summarize(input), /Summary of/);
   await threaded.close();
 });
+
+test("ready() starts the thread before any fold: the first summary is made on it, and a closed summarizer starts again", async () => {
+  const threaded = createThreadedExtractiveSummarizer(COUNTER);
+  const counter = await loadTokenCounter(COUNTER.model, COUNTER.safetyFactor);
+  try {
+    assert.equal(await threaded.ready(), true);
+    // Asked twice, answered at once the second time.
+    assert.equal(await threaded.ready(), true);
+    const input = { previous: null, messages: foldInput(11), maxTokens: 300 };
+    const expected = extractiveSummary({ ...input, countTokens: (t) => counter.countText(t) });
+    assert.equal(await threaded.summarize({ ...input, countTokens: (t) => counter.countText(t) }), expected);
+    assert.equal(threaded.onThread, 1, "the first fold went to the thread");
+    await threaded.close();
+    assert.equal(await threaded.ready(), true, "a closed summarizer's thread comes up again");
+    await threaded.summarize(input);
+    assert.equal(threaded.onThread, 2);
+  } finally {
+    await threaded.close();
+  }
+});

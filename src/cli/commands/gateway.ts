@@ -66,6 +66,8 @@ export async function runGateway(flags: GatewayFlags, cmd: Command): Promise<voi
     throw err;
   }
   log.info({ event: "start", url: gateway.url, auth: config.auth.mode, pid: process.pid }, `listening on ${gateway.url}`);
+  // A gateway will fold: its fold thread comes up now, beside the first requests, not at its second fold.
+  void manager.warmUp();
   const budget = await manager.window();
   const banner = gatewayBanner({ url: gateway.url, config: manager.config, single, window: budget, store: manager.location.store });
   // Listening for the signals before the banner says the gateway is ready: a script that stops it as soon as
