@@ -76,11 +76,45 @@ describe("file store capabilities", () => {
       }
       assert.equal(seen.size, 1, [...seen].join(", "));
       assert.match([...seen][0] ?? "", / 600$/);
-      // A lease left by an earlier version, longer than the slot and without padding, is still read and cut to size.
+      // A lease left by an earlier version (written while no process held the lock), longer than the slot and
+      // without padding, is still read and cut to size.
+      await store.close();
       await writeFile(path, JSON.stringify({ holder: "old", token: "t".repeat(400), expiresAt: 1 }));
-      const lease = await store.turnLeases.acquire(doc.id, "gw-new", 60_000, new AbortController().signal);
-      await store.turnLeases.release(lease);
-      assert.equal((await stat(path)).size, [...seen][0]?.split(" ").map(Number)[0]);
+      const next = await openFileStore({ dir, warn: () => {} });
+      try {
+        const lease = await next.turnLeases.acquire(doc.id, "gw-new", 60_000, new AbortController().signal);
+        await next.turnLeases.release(lease);
+        assert.equal((await stat(path)).size, [...seen][0]?.split(" ").map(Number)[0]);
+      } finally {
+        await next.close();
+      }
+    }));
+
+  it("a turn lease taken by another store instance is seen once the lock changes hands, and deleting the session ends a held lease", () =>
+    withStore(async (store, dir) => {
+      const doc = await store.commit({ session: testSession(), expectedRevision: null });
+      const signal = new AbortController().signal;
+      // This instance takes and gives back the lease, keeping the session's lock file (and the lease file) between.
+      const first = await store.turnLeases.acquire(doc.id, "gw-a", 60_000, signal);
+      await store.turnLeases.release(first);
+      const other = await openFileStore({ dir, warn: () => {} });
+      try {
+        // The other instance waits for the lock (the first gives it back), reads the file and takes the lease.
+        const taken = await other.turnLeases.acquire(doc.id, "gw-b", 60_000, signal);
+        // The first instance must now read gw-b's lease, not the free one it last wrote: renewing gw-b's lease through it
+        // finds its token stored, and its own acquire cannot succeed until gw-b gives the lease back.
+        assert.equal(await store.turnLeases.renew(taken, 60_000), true, "the first instance did not see the lease the other took");
+        await other.turnLeases.release(taken);
+        const lease = await store.turnLeases.acquire(doc.id, "gw-a", 60_000, signal);
+        assert.equal(lease.holder, "gw-a");
+        assert.equal(await other.turnLeases.renew(taken, 60_000), false, "a lease given back cannot be renewed");
+        // Deleting the session removes its lease file: the holder's next renewal fails, so its turn stops.
+        assert.equal(await store.delete(doc.id), true);
+        assert.equal(await store.turnLeases.renew(lease, 60_000), false);
+        assert.ok(!(await readdir(join(dir, "sessions"))).some((n) => n.endsWith(".turn")) || (await readFile(join(dir, "sessions", `${doc.id}.turn`), "utf8")).trim() === "");
+      } finally {
+        await other.close();
+      }
     }));
 
   it("stats and findByIdPrefix answer from the index without parsing documents", () =>

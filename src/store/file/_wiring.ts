@@ -6,7 +6,7 @@ import { DEFAULT_CHECKPOINT_MS, SessionLog } from "./_checkpoint.js";
 import { DocumentFiles } from "./_documents.js";
 import { DEFAULT_FOLD_BYTES, SessionIndex } from "./_index.js";
 import { KeyFile } from "./_keys.js";
-import { fileLeases } from "./_leases.js";
+import { LeaseFiles } from "./_leases.js";
 import { FileLocks } from "./_lock.js";
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_LOCK_MS, positive, type FileStoreOptions } from "./_options.js";
 import { Layout } from "./_paths.js";
@@ -23,6 +23,8 @@ export interface FileStoreParts {
   index: SessionIndex;
   watcher: IndexWatcher;
   log: SessionLog;
+  /** The turn-lease files, kept open while their session's lock is. */
+  leaseFiles: LeaseFiles;
   turnLeases: TurnLeases;
 }
 
@@ -45,12 +47,17 @@ export function wireFileStore(options: FileStoreOptions, hooks: FileStoreHooks):
   }
   const dir = options.dir;
   const layout = new Layout(dir);
-  const turnLeases = fileLeases(layout, (id, fn) => hooks.withLock(id, fn), new LeaseWakeups());
   const warn: StoreWarning = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
   const locks = new FileLocks(layout, {
     lockTimeoutMs: positive("lockTimeoutMs", options.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS),
     staleLockMs: positive("staleLockMs", options.staleLockMs, DEFAULT_STALE_LOCK_MS),
   });
+  const leaseFiles = new LeaseFiles(
+    layout,
+    (id, fn) => hooks.withLock(id, fn),
+    (id) => locks.generation(id),
+    new LeaseWakeups(),
+  );
   const codec = new ContentCodec(options.keyring);
   const keys = new KeyFile(layout, dir, codec, options.rekeying === true);
   const docs = new DocumentFiles(layout, warn, codec);
@@ -78,5 +85,5 @@ export function wireFileStore(options: FileStoreOptions, hooks: FileStoreHooks):
     positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
   );
   log.reader.listen((record, own) => watcher.record(record, own));
-  return { dir, layout, warn, locks, keys, docs, index, watcher, log, turnLeases };
+  return { dir, layout, warn, locks, keys, docs, index, watcher, log, leaseFiles, turnLeases: leaseFiles.leases };
 }

@@ -23,7 +23,7 @@ import type {
   StoreWarning,
   TurnLeases,
 } from "../store.js";
-import { turnPath } from "./_leases.js";
+import { turnPath, type LeaseFiles } from "./_leases.js";
 import { DocumentFiles } from "./_documents.js";
 import { ensureDir, removeFiles } from "./_fs.js";
 import type { SessionIndex } from "./_index.js";
@@ -78,6 +78,7 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
   );
   /** Turn leases as `sessions/<id>.turn` files, changed under the session lock. */
   readonly turnLeases: TurnLeases;
+  private readonly leaseFiles: LeaseFiles;
   private readonly keys: KeyFile;
   private readonly tails = new Tails();
 
@@ -89,7 +90,19 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       indexLocked: (fn) => this.indexLocked(fn),
       runLocked: (id, fn) => this.sessionLocks.queue(id, fn),
     });
-    ({ dir: this.dir, layout: this.layout, warn: this.warn, locks: this.locks, keys: this.keys, docs: this.docs, index: this.index, watcher: this.watcher, log: this.log, turnLeases: this.turnLeases } = parts);
+    ({
+      dir: this.dir,
+      layout: this.layout,
+      warn: this.warn,
+      locks: this.locks,
+      keys: this.keys,
+      docs: this.docs,
+      index: this.index,
+      watcher: this.watcher,
+      log: this.log,
+      leaseFiles: this.leaseFiles,
+      turnLeases: this.turnLeases,
+    } = parts);
     this.sessionLocks = new SessionLocks(this.locks, async () => {
       this.open();
       await this.ready();
@@ -203,6 +216,7 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       this.log.forget(id);
       this.log.reader.drop(id);
       // The pruned log and the turn-lease file go with the document (a turn still running loses its lease and stops).
+      this.leaseFiles.forget(id);
       await removeFiles([this.layout.pruned(id), turnPath(this.layout, id)], this.layout.sessions);
       if (existed) {
         this.watcher.noteOwn(id, 0);
@@ -368,6 +382,7 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       }
     }
     this.locks.releaseLeases();
+    this.leaseFiles.close();
     this.closed = true;
   }
 
