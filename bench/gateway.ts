@@ -41,7 +41,7 @@ export async function measured(pid: number | undefined, requests: number, run: (
 }
 
 /** Sends `sizes.requests` chat requests over `sizes.sessions` connections; throws on any error or non-2xx answer. */
-export async function load(url: string, headers: (i: number) => Record<string, string>, sizes: GatewaySizes): Promise<Measured> {
+export async function load(url: string, headers: (i: number) => Record<string, string>, sizes: GatewaySizes, history: readonly object[] = []): Promise<Measured> {
   let n = 0;
   // Timed here, to the last answer: autocannon's own duration ends on a one-second tick.
   const started = performance.now();
@@ -56,7 +56,11 @@ export async function load(url: string, headers: (i: number) => Record<string, s
         method: "POST",
         setupRequest: (req) => {
           const i = n++;
-          return { ...req, headers: { "content-type": "application/json", ...headers(i) }, body: JSON.stringify({ model: "fake-model", messages: [{ role: "user", content: `message ${i} about order ORD-${i}` }] }) };
+          return {
+            ...req,
+            headers: { "content-type": "application/json", ...headers(i) },
+            body: JSON.stringify({ model: "fake-model", messages: [...history, { role: "user", content: `message ${i} about order ORD-${i}` }] }),
+          };
         },
         onResponse: () => {
           finished = performance.now();
@@ -76,7 +80,10 @@ export async function load(url: string, headers: (i: number) => Record<string, s
  * upstream called directly and the same gateway without session headers
  * (stateless: nothing read or stored), in the same run. Figures:
  * requests/s, the latency the gateway adds at p50 and p99, the gateway's
- * CPU per request.
+ * CPU per request. The stateless row sends one message; a second stateless
+ * row resends a conversation as long as the context the stateful turns
+ * just sent upstream, as a client keeping its own history would, so
+ * statefulness is also compared like for like (report only).
  */
 export async function gatewayThroughput(sizes: GatewaySizes, store?: { uri: string; name: string }): Promise<Row[]> {
   const upstream = await startFakeUpstream();
@@ -94,6 +101,7 @@ export async function gatewayThroughput(sizes: GatewaySizes, store?: { uri: stri
     await load(`${gw.url}/v1/chat/completions`, statefulHeaders, { ...sizes, requests: keys });
     await load(`${gw.url}/v1/chat/completions`, statefulHeaders, { sessions: 8, requests: sizes.requests });
     await load(`${gw.url}/v1/chat/completions`, () => ({ authorization: `Bearer ${gw.token}` }), { sessions: 8, requests: sizes.requests });
+    upstream.requests.length = 0;
     const pid = gw.child.pid;
     const rows: Row[] = [];
     const inFlights = [...new Set([8, sizes.sessions])].sort((a, b) => a - b);
@@ -102,6 +110,11 @@ export async function gatewayThroughput(sizes: GatewaySizes, store?: { uri: stri
       const direct = await load(`${upstream.baseUrl}/chat/completions`, () => ({}), at);
       const stateless = await measured(pid, sizes.requests, () => load(`${gw.url}/v1/chat/completions`, () => ({ authorization: `Bearer ${gw.token}` }), at));
       const through = await measured(pid, sizes.requests, () => load(`${gw.url}/v1/chat/completions`, statefulHeaders, at));
+      // A stateless client resends its conversation: the context the stateful turns just sent upstream, as its history.
+      const sent = upstream.requests.at(-1)?.body.messages ?? [];
+      const history = sent.slice(0, -1);
+      const resending = await measured(pid, sizes.requests, () => load(`${gw.url}/v1/chat/completions`, () => ({ authorization: `Bearer ${gw.token}` }), at, history));
+      upstream.requests.length = 0;
       const base = { scenario: "7 gateway", unit: "", met: null, goal: "report" };
       const label = `${inFlight} in flight, ${keys} sessions${store === undefined ? "" : ` (${store.name})`}`;
       const ratio = through.rps / stateless.rps;
@@ -138,6 +151,16 @@ export async function gatewayThroughput(sizes: GatewaySizes, store?: { uri: stri
           goal: "≥ 0.6× stateless",
           met: ratio >= 0.6,
           extra: { statefulCpuUs: sig(through.cpuUs), statelessCpuUs: sig(stateless.cpuUs) },
+        },
+        {
+          ...base,
+          case: `${label}: stateful vs stateless resending the conversation`,
+          figure: through.rps,
+          unit: "requests/s",
+          baseline: resending.rps,
+          baselineLabel: `stateless, ${history.length} earlier messages resent`,
+          ratio: through.rps / resending.rps,
+          extra: { statefulCpuUs: sig(through.cpuUs), resendingCpuUs: sig(resending.cpuUs), resentMessages: history.length, resendingP50Ms: resending.p50 },
         },
         {
           ...base,
