@@ -19,8 +19,9 @@ function perCall(fn: () => unknown, iterations: number): number {
 
 /**
  * Scenario 4: building the model context of a 100-message session (one
- * system prompt, two pinned messages) after it was loaded from disk, against
- * the naive copy of every message into chat shape.
+ * system prompt, two pinned messages, replies with usage as the gateway
+ * records them) held by the manager that wrote it, against the naive copy
+ * of every message into chat shape.
  */
 export async function contextBuild(iterations: number): Promise<Row[]> {
   const { dir, cleanup } = await scratch("context");
@@ -31,7 +32,9 @@ export async function contextBuild(iterations: number): Promise<Row[]> {
     await manager.setSystemPrompt(created.id, "You are a helpful assistant. Keep order numbers and dates exact.");
     for (let i = 0; i < 100; i++) {
       const user = i % 2 === 0;
-      await manager.record({ ref: created.id }, { role: user ? "user" : "assistant", content: chatText(rng, rng.int(6, 60)), sender: user ? "u1" : null, pinned: i === 10 || i === 40 });
+      // Replies carry the upstream's usage, as the gateway records them.
+      const usage = user ? {} : { usage: { input: 100 + i * 40, output: rng.int(10, 80) } };
+      await manager.record({ ref: created.id }, { role: user ? "user" : "assistant", content: chatText(rng, rng.int(6, 60)), sender: user ? "u1" : null, pinned: i === 10 || i === 40 }, usage);
     }
     const session = await manager.get(created.id);
     if (session.messages.length !== 100) throw new Error(`expected 100 messages, the session holds ${session.messages.length}`);

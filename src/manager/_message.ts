@@ -2,7 +2,7 @@ import type { TokenCounter } from "../context/tokens.js";
 import { OpenclawError } from "../errors.js";
 import { describe } from "../session/ids.js";
 import { assertId } from "../session/keys.js";
-import type { Message, MessageRole, ToolCall } from "../session/types.js";
+import type { Message, MessageRole, MessageUsage, ToolCall } from "../session/types.js";
 
 /** A message to record. */
 export interface NewMessage {
@@ -65,4 +65,19 @@ export function buildMessage(message: NewMessage, counter: Pick<TokenCounter, "c
     ...(message.toolCallId !== undefined ? { toolCallId: message.toolCallId } : {}),
     ...(message.clientMessageId !== undefined ? { clientId: message.clientMessageId } : {}),
   };
+}
+
+/**
+ * `m` with the fields an append adds (the channel of a key spanning
+ * channels, the reply's usage), copied with Object.assign rather than a
+ * spread: in V8 a spread copy gets a hidden class of its own once frozen, so
+ * a history of such messages (every reply with usage) made every pass over
+ * it, building a context for one, megamorphic: ~10 times as slow.
+ */
+export function withAppendFields(m: Message, channel: string | undefined, usage: MessageUsage | undefined): Message {
+  if (channel === undefined && usage === undefined) return m;
+  const out: Message = Object.assign({}, m);
+  if (channel !== undefined) out.channel = channel;
+  if (usage !== undefined) out.usage = usage;
+  return out;
 }

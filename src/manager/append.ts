@@ -9,7 +9,7 @@ import { addUsage, checkReplyUsage, measureCall, type ReplyUsage } from "../sess
 import { KeyedMutex } from "../store/_mutex.js";
 import { counterFor, messageTokenLimit } from "../context/budget.js";
 import type { ManagerContext, SessionWriter, WriteOptions } from "./_context.js";
-import { buildMessage, validateMessage, type NewMessage } from "./_message.js";
+import { buildMessage, validateMessage, withAppendFields, type NewMessage } from "./_message.js";
 import { mergeOrigin, originOf, participantOf, sharedByAll, type Router, type Started } from "./routing.js";
 import { parseKey } from "../session/keys.js";
 
@@ -147,14 +147,12 @@ export class Appender {
         const who = inbound !== undefined && built.sender === inbound.senderId ? participantOf(inbound, this.ctx.config.sessions.identityLinks) : built.sender;
         const participants = who !== null && !s.participants.includes(who) ? [...s.participants, who] : s.participants;
         let context = s.context;
-        stored = inbound !== undefined && spansChannels(s.key) ? { ...built, channel: inbound.channel.toLowerCase() } : built;
-        if (options.usage !== undefined) {
-          const call = measureCall(options.usage, built.tokens, s.context.tokensInUse);
-          stored = { ...stored, usage: call.usage };
-          context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
-        }
+        const channel = inbound !== undefined && spansChannels(s.key) ? inbound.channel.toLowerCase() : undefined;
+        const call = options.usage === undefined ? undefined : measureCall(options.usage, built.tokens, s.context.tokensInUse);
+        if (call !== undefined) context = { ...context, usage: addUsage(context.usage, call.usage, call.contextTokens, now.toISOString()) };
+        stored = withAppendFields(built, channel, call?.usage);
         const origin = inbound === undefined || (s.origin !== undefined && sharedByAll(s.key)) ? s.origin : mergeOrigin(s.origin, originOf(inbound, s.key));
-        const session: Session = { ...s, ...activityOf(s, now), participants, context, messages: withMessage(s.messages, stored) };
+        const session: Session = Object.assign({}, s, activityOf(s, now), { participants, context, messages: withMessage(s.messages, stored) });
         if (origin !== undefined) session.origin = origin;
         // An append may change only the header fields the store's append keeps (times, status, participants, context):
         // a new origin (a renamed group, another channel) is rare, and saved with the whole document.

@@ -64,9 +64,10 @@ const issuesLine = (issues: readonly StoredIssue[]): string => oneLine(describeS
 
 /** A copy of a checked message that shares nothing mutable with the caller's (every nested object and array is new). */
 function copyMessage(m: Message): Message {
-  const out: Message = { ...m };
-  if (m.toolCalls !== undefined) out.toolCalls = m.toolCalls.map((c) => ({ ...c }));
-  if (m.usage !== undefined) out.usage = { ...m.usage };
+  // Object.assign, not a spread: in V8 spread copies each get a hidden class of their own once frozen (see withAppendFields).
+  const out: Message = Object.assign({}, m);
+  if (m.toolCalls !== undefined) out.toolCalls = m.toolCalls.map((c) => Object.assign({}, c));
+  if (m.usage !== undefined) out.usage = Object.assign({}, m.usage);
   return out;
 }
 
