@@ -189,4 +189,41 @@ describe("dashboard in a real browser", () => {
     await view.getByRole("link", { name: "group:web:team", exact: true }).waitFor();
     assert.equal(await rows.count(), 1, "the filter finds the session by its label");
   });
+
+  it("keeps the folded messages someone asked for while a live update of the page was on its way", async () => {
+    for (let i = 0; i < 6; i++) await say("dm:web:heidi", `heidi turn ${i}: locker L-${700 + i}`);
+    const res = await fetch(`${gw.url}/admin/sessions/dm:web:heidi`, { headers: { authorization: `Bearer ${gw.token}` } });
+    const { id } = (await res.json()) as { id: string };
+    await page.goto(`${gw.url}/#/s/${id}`);
+    const earlier = page.getByRole("button", { name: /Show earlier messages/ });
+    await earlier.waitFor();
+    // The next render's context request is held, so its data (the session, read before the click) arrives after the click.
+    const held: { continue(): Promise<void> }[] = [];
+    let arrived!: () => void;
+    const contextAsked = new Promise<void>((resolve) => (arrived = resolve));
+    await page.route(`**/admin/sessions/${id}/context`, (route) => {
+      held.push(route);
+      arrived();
+    });
+    try {
+      const docRead = page.waitForResponse((r) => r.url().endsWith(`/admin/sessions/${id}`) && r.request().method() === "GET");
+      // An edit from elsewhere: its event re-renders the open page.
+      const edit = await fetch(`${gw.url}/admin/sessions/${id}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${OPS_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ label: "heidi's lockers" }),
+      });
+      assert.equal(edit.status, 200, await edit.text());
+      await Promise.all([contextAsked, docRead]);
+      await earlier.click();
+      for (const route of held.splice(0)) await route.continue();
+      await page.unroute(`**/admin/sessions/${id}/context`);
+      // The update is drawn (the label shows), and the folded messages asked for are still there.
+      await page.getByText("heidi's lockers", { exact: true }).waitFor();
+      await page.getByText("heidi turn 0: locker L-700", { exact: true }).waitFor({ timeout: 10_000 });
+    } finally {
+      for (const route of held) await route.continue().catch(() => undefined);
+      await page.unroute(`**/admin/sessions/${id}/context`).catch(() => undefined);
+    }
+  });
 });

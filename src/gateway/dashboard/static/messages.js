@@ -24,7 +24,7 @@ async function fetchFolded(doc, from) {
   const page = await api(`/admin/sessions/${encodeURIComponent(doc.id)}/messages?offset=${offset}&limit=${limit}`);
   // Folding may have moved on since the session was read: an active message is shown below, not twice.
   const active = new Set(doc.messages.map((m) => m.id));
-  return { offset: page.offset, messages: page.messages.filter((m) => !active.has(m.id)) };
+  return { from, offset: page.offset, messages: page.messages.filter((m) => !active.has(m.id)) };
 }
 
 /** The messages card; `folded` is what foldedFetch gave. */
@@ -102,6 +102,13 @@ function foldedBlock(doc, first, activeResults) {
     block.dataset.offset = String(offset);
   };
   draw(first);
+  // Asked for on the page this render replaces while its data was on its way (a click just before an
+  // update re-rendered the session): what was asked for since wins over what this render fetched.
+  const wanted = shownFrom.get(doc.id);
+  if (wanted !== (first === null ? undefined : first.from)) {
+    if (wanted === undefined) draw(null);
+    else void go(wanted);
+  }
   return block;
 }
 
