@@ -1,7 +1,7 @@
 import { OpenclawError } from "../../errors.js";
 import { ContentCodec } from "../_crypto.js";
 import { LeaseWakeups } from "../lease.js";
-import type { HeldLock, StoreWarning, TurnLeases } from "../store.js";
+import type { HeldLock, StoreWarning } from "../store.js";
 import { DEFAULT_CHECKPOINT_MS, SessionLog } from "./_checkpoint.js";
 import { DocumentFiles } from "./_documents.js";
 import { DEFAULT_FOLD_BYTES, SessionIndex } from "./_index.js";
@@ -25,7 +25,6 @@ export interface FileStoreParts {
   log: SessionLog;
   /** The turn-lease files, kept open while their session's lock is. */
   leaseFiles: LeaseFiles;
-  turnLeases: TurnLeases;
 }
 
 /** What the parts call back into the store for. */
@@ -85,5 +84,5 @@ export function wireFileStore(options: FileStoreOptions, hooks: FileStoreHooks):
     positive("checkpointMs", options.checkpointMs, DEFAULT_CHECKPOINT_MS),
   );
   log.reader.listen((record, own) => watcher.record(record, own));
-  return { dir, layout, warn, locks, keys, docs, index, watcher, log, leaseFiles, turnLeases: leaseFiles.leases };
+  return { dir, layout, warn, locks, keys, docs, index, watcher, log, leaseFiles };
 }

@@ -90,19 +90,8 @@ export class FileStore implements SessionStore, LockingStore, EncryptedStore {
       indexLocked: (fn) => this.indexLocked(fn),
       runLocked: (id, fn) => this.sessionLocks.queue(id, fn),
     });
-    ({
-      dir: this.dir,
-      layout: this.layout,
-      warn: this.warn,
-      locks: this.locks,
-      keys: this.keys,
-      docs: this.docs,
-      index: this.index,
-      watcher: this.watcher,
-      log: this.log,
-      leaseFiles: this.leaseFiles,
-      turnLeases: this.turnLeases,
-    } = parts);
+    ({ dir: this.dir, layout: this.layout, warn: this.warn, locks: this.locks, keys: this.keys, docs: this.docs, index: this.index, watcher: this.watcher, log: this.log, leaseFiles: this.leaseFiles } = parts);
+    this.turnLeases = this.leaseFiles.leases;
     this.sessionLocks = new SessionLocks(this.locks, async () => {
       this.open();
       await this.ready();
