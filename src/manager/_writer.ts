@@ -193,6 +193,7 @@ export class Writer implements SessionWriter {
       // Only the delta goes to the store; the saved document is the one built here, at the store's new revision.
       const header = headerOf(session);
       const { revision } = await this.observers.time("append", () => store.appendMessages(session.id, base.revision, header, appended, held));
+      // Object.assign, not a spread: the cached session keeps a shared hidden class (see withAppendFields).
       saved = Object.assign({}, session, { revision });
     } else {
       const commit: Commit = {

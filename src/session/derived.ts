@@ -32,5 +32,6 @@ export function withDerived(session: Session, model: { model: string; window: nu
   const tokensInUse = appended === undefined ? sessionTokens(session) : appendedTokens(session, appended.base, appended.messages, model);
   const c = session.context;
   if (c.tokensInUse === tokensInUse && c.model === model.model && c.window === model.window) return session;
+  // Object.assign, not a spread: frozen spread copies each get a hidden class of their own in V8 (see withAppendFields).
   return Object.assign({}, session, { context: { ...c, tokensInUse, model: model.model, window: model.window } });
 }
