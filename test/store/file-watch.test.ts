@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { appendFileSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -114,6 +115,19 @@ describe("file store watch", () => {
       // Every journal line is folded into the snapshot at once, so no reason survives.
       { journalFoldBytes: 1 },
     ));
+
+  it("delivers a change committed right after watch() returns, before the watcher has read the index", () =>
+    withPair(async (a, b, dir) => {
+      const doc = await b.commit({ session: testSession(), expectedRevision: null });
+      const summary = (await b.list()).items.find((s) => s.id === doc.id) ?? assert.fail("not listed");
+      const watched = record(a);
+      // Written synchronously, as another process's commit can land: before the watcher's first look reads the index.
+      appendFileSync(join(dir, "sessions", "index.journal"), `${JSON.stringify({ op: "put", s: { ...summary, revision: 2, messageCount: 1 }, r: "appended", w: "another-writer" })}\n`);
+      assert.deepEqual(await watched.until(1), [{ id: doc.id, key: doc.key, revision: 2, reason: "appended" }]);
+      // And once: the next change follows it.
+      await sentinel(b, watched);
+      assert.equal(watched.seen.length, 1);
+    }));
 
   it("lines without a reason or writer (older versions, repairs) are delivered with an inferred reason", () =>
     withPair(async (a, b, dir) => {

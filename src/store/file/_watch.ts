@@ -1,3 +1,4 @@
+import { lstatSync } from "node:fs";
 import type { SessionSummary } from "../../session/types.js";
 import { inferReason, oneLine } from "../_document.js";
 import type { StoreChange, StoreWarning } from "../store.js";
@@ -47,6 +48,8 @@ export class IndexWatcher {
   /** Revision (0: deleted) of this instance's latest change per id that the watcher has not yet passed. */
   private readonly own = new Map<string, number>();
   private position: Position | undefined;
+  /** The index files as they were when watching started (read synchronously): the baseline, read later, must not swallow what came after. */
+  private startedAt: { snapshot: FileKey | undefined; journal: FileKey | undefined } | undefined;
   /** Other instances' records of sessions whose creation the watcher has not followed yet. */
   private readonly early = new Map<string, LogRecord[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -131,7 +134,9 @@ export class IndexWatcher {
       this.timer = setTimeout(() => void tick(), this.source.intervalMs);
       this.timer.unref();
     };
-    // The first look runs now: changes committed after watch() returns must come after its baseline.
+    // Changes committed after watch() returns must be delivered: the baseline is read asynchronously, so
+    // where the index files stood at this moment is noted now, and what the baseline holds past it is delivered.
+    this.startedAt = { snapshot: keyOfSync(this.source.layout.snapshot), journal: keyOfSync(this.source.layout.journal) };
     void tick();
   }
 
@@ -155,7 +160,9 @@ export class IndexWatcher {
     if (pos === undefined) {
       await this.source.ready();
       const view = await this.source.index.view();
-      if (generation === this.generation) this.position = positionOf(view);
+      if (generation !== this.generation) return;
+      this.position = positionOf(view);
+      await this.sinceStart(view, generation);
       return;
     }
     const { layout } = this.source;
@@ -174,6 +181,36 @@ export class IndexWatcher {
     if (generation !== this.generation) return;
     this.diff(pos.known, view);
     this.position = positionOf(view);
+  }
+
+  /**
+   * Delivers the journal lines the baseline `view` holds beyond where the
+   * journal stood when watching started (their summaries are already in the
+   * baseline, so later polls would not report them). Only while the
+   * snapshot is the one seen at the start: after a fold in between, what
+   * came after cannot be told apart.
+   */
+  private async sinceStart(view: IndexView, generation: number): Promise<void> {
+    const start = this.startedAt;
+    this.startedAt = undefined;
+    if (start === undefined || !sameKey(start.snapshot, view.snapshot) || view.journal === undefined) return;
+    const from = start.journal === undefined ? 0 : start.journal.ino === view.journal.ino ? start.journal.size : undefined;
+    if (from === undefined || view.journal.size <= from) return;
+    const file = await readNoFollow(this.source.layout.journal, from);
+    if (generation !== this.generation || file === undefined || file.ino !== view.journal.ino) return;
+    const data = file.data.subarray(0, view.journal.size - from);
+    const ops = parseLines(data.subarray(0, data.lastIndexOf(0x0a) + 1).toString("utf8")) ?? [];
+    const keys = new Map<string, string>();
+    for (const op of ops) {
+      if (op.op === "put") {
+        keys.set(op.s.id, op.s.key);
+        this.emitSteps(undefined, op.s, op.r ?? inferReason(undefined, op.s), op.w);
+        continue;
+      }
+      // A line of an earlier version names no key: known only when this batch put the session.
+      const key = op.k ?? keys.get(op.id);
+      if (key !== undefined) this.emit({ id: op.id, key, revision: 0, reason: "deleted" }, op.w);
+    }
   }
 
   /** Delivers the journal lines after `pos`; false when the journal is not the one followed or cannot be trusted. */
@@ -262,4 +299,14 @@ export class IndexWatcher {
 
 function positionOf(view: IndexView): Position {
   return { snapshot: view.snapshot, journalIno: view.journal?.ino, offset: view.journal?.size ?? 0, known: view.map };
+}
+
+/** The identity of the file at `path`, read synchronously (not followed if a symlink); undefined when absent or unreadable. */
+function keyOfSync(path: string): FileKey | undefined {
+  try {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st === undefined ? undefined : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined;
+  }
 }
